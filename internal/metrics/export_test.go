@@ -1,0 +1,5 @@
+package metrics
+
+import "github.com/scalebench/scalebench/internal/results"
+
+type resultsHistogram = results.Histogram
