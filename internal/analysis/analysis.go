@@ -1,0 +1,530 @@
+// Package analysis turns a results.Run into the lesson's figures: ratios
+// against the baseline cell ("Scalability (throughput) = 180/120 = 1.50x",
+// "Performance (latency) = 2.0s/1.0s = 2.00x") with confidence intervals,
+// one-dimensional series with speedup and efficiency, fits of Amdahl's law
+// and the Universal Scalability Law, the lesson's concurrency/latency
+// classification, and plain-words findings.
+package analysis
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/stats"
+)
+
+// The dimensions of the scenario matrix.
+const (
+	DimWorkers    = "workers"
+	DimGOMAXPROCS = "gomaxprocs"
+	DimReplicas   = "replicas"
+	DimRate       = "rate"
+	DimMethod     = "method"
+)
+
+// dims lists the dimensions in the order series are built and reported.
+var dims = []string{DimWorkers, DimGOMAXPROCS, DimReplicas, DimRate, DimMethod}
+
+// confidence is the confidence level of every interval the analysis forms.
+const confidence = 0.95
+
+// Analysis is everything derived from one run.
+type Analysis struct {
+	Run      *results.Run
+	Baseline int               // index of the baseline cell in Run.Cells, -1 if absent
+	Ratios   []CellRatio       // one per cell, same order as Run.Cells
+	Series   []Series          // every one-dimensional series with >= 2 points
+	Classes  []Class           // the lesson's concurrency/latency table, one per series that varies workers, gomaxprocs or replicas
+	Findings []string          // headline findings in plain words, most important first
+	Warnings []results.Warning // analysis-level caveats (no baseline, fit flags, few repeats)
+}
+
+// CellRatio compares one cell with the baseline cell.
+type CellRatio struct {
+	Cell int
+	// Throughput is cell throughput / baseline throughput.
+	Throughput Ratio
+	// Latency is baseline p50 / cell p50 (> 1 means faster); for the batch
+	// model, baseline makespan / cell makespan.
+	Latency Ratio
+}
+
+// Ratio is one of the lesson's ratios. A ratio that cannot be formed (no
+// baseline, a zero or missing figure) has Value 0; its Text then says
+// "undefined" when the figures exist, and is empty when they do not.
+type Ratio struct {
+	// Value is Num/Den; Lo and Hi are its 95% interval from the repeats
+	// (stats.RatioCI), equal to Value when not computable.
+	Value, Lo, Hi float64
+	Conf          float64 // achieved confidence (0 if none)
+	Num, Den      float64 // the two figures compared
+	// Text is the lesson's wording: "Scalability (throughput) = 180/120 =
+	// 1.50x", "Performance (latency) = 2.0s/1.0s = 2.00x".
+	Text string
+}
+
+// Series is a set of cells that differ only in one dimension.
+type Series struct {
+	Dim    string         // the varying dimension
+	Label  string         // the fixed dimensions in words, e.g. "gomaxprocs=2, replicas=1"
+	Fixed  results.Params // the fixed dimensions (the varying one's field zeroed)
+	Points []Point        // sorted by N
+	// USL and Amdahl are fitted for workers, gomaxprocs and replicas series
+	// with at least 3 points; nil otherwise or when the fit failed.
+	USL, Amdahl *Fit
+}
+
+// Point is one cell of a series.
+type Point struct {
+	N            float64 // value of the varying dimension; for method, its index (0, 1, ...)
+	Label        string  // "8", "100/s" or "fast"
+	Cell         int     // index in Run.Cells
+	Throughput   float64
+	ThroughputCI results.Interval
+	Speedup      Ratio   // throughput / throughput of the series' first point
+	Efficiency   float64 // Speedup.Value / (N / N_first) for numeric dims; 0 for method
+	Latency      results.Latency
+}
+
+// Class places a series in the lesson's table relating concurrency and
+// latency to performance and scalability.
+//
+// Concurrency is "high" when throughput keeps growing along the series: at
+// its largest N the speedup over the first point is at least 1.5 and the
+// efficiency at least 0.5. Latency is "high" when p50 at the largest N is
+// more than 1.5 times p50 at the first point, or when latency there is
+// dominated by waiting (mean latency more than twice the sum of the mean
+// stage times, i.e. jobs queue longer than they work).
+//
+// The lesson's table gives high/low → performance high, scalability high;
+// high/high → variable, variable (sensitive to outside factors such as the
+// network); low/high → poor, poor. It has no row for low/low; here it is
+// performance "good" (jobs are fast) and scalability "limited" (adding this
+// resource does not add throughput).
+//
+// The Sentence also says whether the work is I/O-bound (fetching takes more
+// than half of the stage time at the series' first point) or CPU-bound.
+type Class struct {
+	Series      int    // index into Analysis.Series
+	Concurrency string // "high" or "low"
+	Latency     string // "high" or "low"
+	Performance string // "high", "variable", "poor" or "good"
+	Scalability string // "high", "variable", "poor" or "limited"
+	Sentence    string
+}
+
+// Analyze derives ratios, series, fits, classes and findings from run. It
+// never fails: what cannot be computed is left out and explained in
+// Warnings.
+//
+// Fits use every repeat's throughput as a separate observation when every
+// point of the series has at least two repeats (so the standard errors
+// reflect the run-to-run noise), and the cells' median throughputs
+// otherwise.
+func Analyze(run *results.Run) *Analysis {
+	a := &Analysis{Run: run, Baseline: -1}
+	if run == nil {
+		a.warn("no-run", "there is no run to analyse")
+		return a
+	}
+	if len(run.Cells) == 0 {
+		a.warn("no-cells", "the run has no measured cells")
+		return a
+	}
+	if run.Interrupted {
+		a.warn("interrupted", "the run was interrupted: some cells may be missing or have fewer repeats than planned")
+	}
+	a.Baseline = run.Baseline()
+	if a.Baseline < 0 {
+		a.warn("no-baseline", fmt.Sprintf("the scenario's baseline (%s) is not among the measured cells: no ratios against it",
+			paramsLabel(run.Scenario.Baseline, "")))
+	}
+	few := 0
+	for _, c := range run.Cells {
+		if len(c.Repeats) < 2 {
+			few++
+		}
+	}
+	if few > 0 {
+		a.warn("few-repeats", fmt.Sprintf("%d of %d cells have fewer than 2 repeats: their ratios have no confidence interval",
+			few, len(run.Cells)))
+	}
+	a.ratios()
+	a.series()
+	a.classify()
+	a.findings()
+	return a
+}
+
+func (a *Analysis) warn(kind, msg string) {
+	a.Warnings = append(a.Warnings, results.Warning{Kind: kind, Message: msg})
+}
+
+func (a *Analysis) batch() bool { return a.Run.Scenario.Model == "batch" }
+
+// repeatValues returns one figure from each repeat of c.
+func repeatValues(c *results.Cell, get func(*results.Repeat) float64) []float64 {
+	out := make([]float64, 0, len(c.Repeats))
+	for i := range c.Repeats {
+		out = append(out, get(&c.Repeats[i]))
+	}
+	return out
+}
+
+func repThroughput(r *results.Repeat) float64 { return r.Throughput }
+func repP50(r *results.Repeat) float64        { return r.Latency.P50 }
+func repMakespan(r *results.Repeat) float64   { return r.Makespan }
+
+// cellLatency is the figure the latency ratio compares: p50, or the
+// makespan for the batch model.
+func (a *Analysis) cellLatency(c *results.Cell) float64 {
+	if a.batch() {
+		return c.Makespan
+	}
+	return c.Latency.P50
+}
+
+func (a *Analysis) latencyRepeats(c *results.Cell) []float64 {
+	if a.batch() {
+		return repeatValues(c, repMakespan)
+	}
+	return repeatValues(c, repP50)
+}
+
+func usable(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
+
+// makeRatio forms num/den with an interval from the repeat samples; text
+// formats the two figures and the ratio into the lesson's wording.
+func makeRatio(num, den float64, numRep, denRep []float64, text func(num, den string) string, format func(float64) string) Ratio {
+	r := Ratio{Num: num, Den: den}
+	if math.IsNaN(num) || math.IsNaN(den) {
+		return r
+	}
+	if !usable(den) || !(num >= 0) || math.IsInf(num, 0) {
+		r.Text = text(format(num), format(den)) + " (undefined)"
+		return r
+	}
+	r.Value = num / den
+	r.Lo, r.Hi = r.Value, r.Value
+	if _, lo, hi, conf := stats.RatioCI(numRep, denRep, confidence); conf > 0 && !math.IsNaN(lo) && !math.IsNaN(hi) {
+		r.Lo, r.Hi, r.Conf = lo, hi, conf
+	}
+	r.Text = text(format(num), format(den)) + " = " + strconv.FormatFloat(r.Value, 'f', 2, 64) + "x"
+	return r
+}
+
+func throughputRatio(num, den float64, numRep, denRep []float64) Ratio {
+	return makeRatio(num, den, numRep, denRep, func(n, d string) string {
+		return "Scalability (throughput) = " + n + "/" + d
+	}, fmtNum)
+}
+
+func latencyRatio(num, den float64, numRep, denRep []float64) Ratio {
+	return makeRatio(num, den, numRep, denRep, func(n, d string) string {
+		return "Performance (latency) = " + n + "/" + d
+	}, func(v float64) string { return fmtDur(v, false) })
+}
+
+func (a *Analysis) ratios() {
+	cells := a.Run.Cells
+	a.Ratios = make([]CellRatio, len(cells))
+	for i := range cells {
+		a.Ratios[i].Cell = i
+		if a.Baseline < 0 {
+			continue
+		}
+		c, b := &cells[i], &cells[a.Baseline]
+		a.Ratios[i].Throughput = throughputRatio(c.Throughput, b.Throughput,
+			repeatValues(c, repThroughput), repeatValues(b, repThroughput))
+		a.Ratios[i].Latency = latencyRatio(a.cellLatency(b), a.cellLatency(c),
+			a.latencyRepeats(b), a.latencyRepeats(c))
+	}
+}
+
+// numericDim reports whether dim's values are quantities of a resource
+// (the ones Amdahl and the USL model).
+func numericDim(dim string) bool {
+	return dim == DimWorkers || dim == DimGOMAXPROCS || dim == DimReplicas
+}
+
+// dimValue returns p's value along a numeric dimension.
+func dimValue(p results.Params, dim string) float64 {
+	switch dim {
+	case DimWorkers:
+		return float64(p.Workers)
+	case DimGOMAXPROCS:
+		return float64(p.GOMAXPROCS)
+	case DimReplicas:
+		return float64(p.Replicas)
+	case DimRate:
+		return p.Rate
+	}
+	return 0
+}
+
+// withoutDim returns p with dim's field zeroed.
+func withoutDim(p results.Params, dim string) results.Params {
+	switch dim {
+	case DimWorkers:
+		p.Workers = 0
+	case DimGOMAXPROCS:
+		p.GOMAXPROCS = 0
+	case DimReplicas:
+		p.Replicas = 0
+	case DimRate:
+		p.Rate = 0
+	case DimMethod:
+		p.Method = ""
+	}
+	return p
+}
+
+func compareParams(x, y results.Params) int {
+	return cmp.Or(
+		cmp.Compare(x.GOMAXPROCS, y.GOMAXPROCS),
+		cmp.Compare(x.Workers, y.Workers),
+		cmp.Compare(x.Replicas, y.Replicas),
+		cmp.Compare(x.Rate, y.Rate),
+		cmp.Compare(x.Method, y.Method),
+	)
+}
+
+// methodOrder numbers the methods: the baseline's first, then the others
+// in the order cells first use them.
+func (a *Analysis) methodOrder() map[string]int {
+	order := map[string]int{}
+	add := func(m string) {
+		if _, ok := order[m]; !ok {
+			order[m] = len(order)
+		}
+	}
+	if a.Baseline >= 0 {
+		add(a.Run.Cells[a.Baseline].Params.Method)
+	}
+	for _, c := range a.Run.Cells {
+		add(c.Params.Method)
+	}
+	return order
+}
+
+func (a *Analysis) series() {
+	cells := a.Run.Cells
+	methods := a.methodOrder()
+	for _, dim := range dims {
+		groups := map[results.Params][]int{}
+		var keys []results.Params
+		for i, c := range cells {
+			k := withoutDim(c.Params, dim)
+			if _, ok := groups[k]; !ok {
+				keys = append(keys, k)
+			}
+			groups[k] = append(groups[k], i)
+		}
+		slices.SortFunc(keys, compareParams)
+		for _, k := range keys {
+			s := Series{Dim: dim, Label: paramsLabel(k, dim), Fixed: k}
+			seen := map[float64]bool{}
+			for _, ci := range groups[k] {
+				p := cells[ci].Params
+				pt := Point{Cell: ci}
+				switch dim {
+				case DimMethod:
+					pt.N, pt.Label = float64(methods[p.Method]), p.Method
+				case DimRate:
+					pt.N = p.Rate
+					pt.Label = strconv.FormatFloat(p.Rate, 'g', -1, 64) + "/s"
+				default:
+					pt.N = dimValue(p, dim)
+					pt.Label = strconv.FormatFloat(pt.N, 'g', -1, 64)
+				}
+				if seen[pt.N] {
+					continue // a duplicate cell: keep the first
+				}
+				seen[pt.N] = true
+				s.Points = append(s.Points, pt)
+			}
+			if len(s.Points) < 2 {
+				continue
+			}
+			slices.SortFunc(s.Points, func(x, y Point) int { return cmp.Compare(x.N, y.N) })
+			a.fillPoints(&s)
+			if numericDim(dim) && len(s.Points) >= 3 {
+				a.fit(&s)
+			}
+			a.Series = append(a.Series, s)
+		}
+	}
+}
+
+func (a *Analysis) fillPoints(s *Series) {
+	cells := a.Run.Cells
+	first := &cells[s.Points[0].Cell]
+	n0 := s.Points[0].N
+	for i := range s.Points {
+		pt := &s.Points[i]
+		c := &cells[pt.Cell]
+		pt.Throughput = c.Throughput
+		pt.ThroughputCI = c.ThroughputCI
+		pt.Latency = c.Latency
+		pt.Speedup = throughputRatio(c.Throughput, first.Throughput,
+			repeatValues(c, repThroughput), repeatValues(first, repThroughput))
+		if s.Dim != DimMethod && n0 > 0 {
+			pt.Efficiency = pt.Speedup.Value / (pt.N / n0)
+		}
+	}
+}
+
+// fit fits the USL and Amdahl's law to the series, warning when a fit fails
+// or is flagged.
+func (a *Analysis) fit(s *Series) {
+	cells := a.Run.Cells
+	useRepeats := true
+	for _, pt := range s.Points {
+		if len(cells[pt.Cell].Repeats) < 2 {
+			useRepeats = false
+		}
+	}
+	var n, x []float64
+	for _, pt := range s.Points {
+		c := &cells[pt.Cell]
+		if useRepeats {
+			for _, r := range c.Repeats {
+				n, x = append(n, pt.N), append(x, r.Throughput)
+			}
+			continue
+		}
+		n, x = append(n, pt.N), append(x, c.Throughput)
+	}
+	what := fmt.Sprintf("the %s series (%s)", s.Dim, s.Label)
+	usl, err := FitUSL(n, x)
+	if err != nil {
+		a.warn("fit", fmt.Sprintf("USL not fitted to %s: %v", what, err))
+	} else {
+		s.USL = usl
+		if len(usl.Flags) > 0 {
+			a.warn("fit", fmt.Sprintf("USL fit of %s: %s", what, joinSemi(usl.Flags)))
+		}
+	}
+	amdahl, err := FitAmdahl(n, x)
+	if err != nil {
+		if s.USL != nil { // the same data: one warning is enough
+			a.warn("fit", fmt.Sprintf("Amdahl not fitted to %s: %v", what, err))
+		}
+	} else {
+		s.Amdahl = amdahl
+	}
+}
+
+func joinSemi(s []string) string {
+	out := ""
+	for i, v := range s {
+		if i > 0 {
+			out += "; "
+		}
+		out += v
+	}
+	return out
+}
+
+// addWord names the act of adding more of dim: "adding workers".
+func addWord(dim string) string {
+	if dim == DimGOMAXPROCS {
+		return "raising GOMAXPROCS"
+	}
+	return "adding " + dimWord(dim)
+}
+
+// stageSum is the mean time a job spends working (all stages), in seconds.
+func stageSum(st results.Stages) float64 {
+	return st.Fetch + st.Decode + st.Resize + st.Encode + st.Write
+}
+
+// boundKind says "I/O-bound" or "CPU-bound" from the stage means, or "".
+func boundKind(st results.Stages) string {
+	sum := stageSum(st)
+	if !(sum > 0) {
+		return ""
+	}
+	if st.Fetch/sum > 0.5 {
+		return "I/O-bound"
+	}
+	return "CPU-bound"
+}
+
+func (a *Analysis) classify() {
+	cells := a.Run.Cells
+	for si, s := range a.Series {
+		if !numericDim(s.Dim) {
+			continue
+		}
+		first, last := s.Points[0], s.Points[len(s.Points)-1]
+		fc, lc := &cells[first.Cell], &cells[last.Cell]
+		cl := Class{Series: si, Concurrency: "low", Latency: "low"}
+		if last.Speedup.Value >= 1.5 && last.Efficiency >= 0.5 {
+			cl.Concurrency = "high"
+		}
+		p0, p1 := fc.Latency.P50, lc.Latency.P50
+		grew := usable(p0) && p1 > 1.5*p0
+		work := stageSum(lc.Stages)
+		waiting := usable(work) && lc.Latency.Mean > 2*work
+		if grew || waiting {
+			cl.Latency = "high"
+		}
+		switch {
+		case cl.Concurrency == "high" && cl.Latency == "low":
+			cl.Performance, cl.Scalability = "high", "high"
+		case cl.Concurrency == "high":
+			cl.Performance, cl.Scalability = "variable", "variable"
+		case cl.Latency == "high":
+			cl.Performance, cl.Scalability = "poor", "poor"
+		default:
+			cl.Performance, cl.Scalability = "good", "limited"
+		}
+
+		var b []byte
+		if k := boundKind(fc.Stages); k != "" {
+			b = append(b, k+": "...)
+		}
+		growth := fmt.Sprintf("(%s at %s vs %s)", fmtTimes(last.Speedup.Value),
+			countWord(s.Dim, last.Label), countWord(s.Dim, first.Label))
+		if cl.Concurrency == "high" {
+			b = append(b, "throughput grows with "+dimWord(s.Dim)+" "+growth...)
+		} else {
+			b = append(b, "throughput does not keep growing with "+dimWord(s.Dim)+" "+growth...)
+		}
+		switch {
+		case cl.Concurrency == "high" && cl.Latency == "low":
+			b = append(b, " while "...)
+		case cl.Concurrency == "high":
+			b = append(b, " but "...)
+		default:
+			b = append(b, " and "...)
+		}
+		switch {
+		case grew:
+			b = append(b, fmt.Sprintf("latency grows (p50 %s → %s)", fmtDur(p0, true), fmtDur(p1, true))...)
+		case waiting:
+			b = append(b, fmt.Sprintf("latency is mostly waiting (mean %s against %s of work)",
+				fmtDur(lc.Latency.Mean, true), fmtDur(work, true))...)
+		default:
+			b = append(b, fmt.Sprintf("latency stays flat (p50 %s vs %s)", fmtDur(p1, true), fmtDur(p0, true))...)
+		}
+		b = append(b, fmt.Sprintf(" — %s concurrency, %s latency: ", cl.Concurrency, cl.Latency)...)
+		switch cl.Performance {
+		case "high":
+			b = append(b, "performance and scalability high."...)
+		case "variable":
+			b = append(b, "performance and scalability variable, at the mercy of outside factors such as the network."...)
+		case "poor":
+			b = append(b, "performance and scalability poor: fix latency and concurrency before adding resources."...)
+		default:
+			b = append(b, "performance good, scalability limited: "+addWord(s.Dim)+" does not add throughput."...)
+		}
+		cl.Sentence = string(b)
+		a.Classes = append(a.Classes, cl)
+	}
+}

@@ -1,0 +1,86 @@
+package scenario
+
+import "time"
+
+// Default values for fields a scenario leaves out.
+const (
+	DefaultImagePath = "/640x480/ccc/aaa.jpg"
+	DefaultThumbSize = 64
+	DefaultFilter    = "lanczos"
+	DefaultFormat    = "png"
+	DefaultMethod    = "naive"
+	DefaultModel     = "closed"
+	DefaultDuration  = 3 * time.Second
+	DefaultWarmup    = time.Second
+	DefaultRepeats   = 5
+	DefaultArrival   = "poisson"
+	DefaultJobs      = 5
+	DefaultBucket    = 250 * time.Millisecond
+	DefaultTimeout   = 30 * time.Second
+)
+
+// defaults fills in every field the file did not set. Fields given with a
+// rejected value are left alone.
+func (d *decoder) defaults(s *Scenario) {
+	set := func(path string, apply func()) {
+		if !d.given(path) {
+			apply()
+		}
+	}
+	set("images.paths", func() { s.Images.Paths = []string{DefaultImagePath} })
+
+	t := &s.Thumbnail
+	set("thumbnail.width", func() { t.Width = DefaultThumbSize })
+	set("thumbnail.height", func() { t.Height = DefaultThumbSize })
+	set("thumbnail.filter", func() { t.Filter = DefaultFilter })
+	set("thumbnail.format", func() { t.Format = DefaultFormat })
+	set("thumbnail.method", func() { t.Method = DefaultMethod })
+
+	l := &s.Load
+	set("load.model", func() { l.Model = DefaultModel })
+	set("load.duration", func() { l.Duration = Duration(DefaultDuration) })
+	set("load.warmup", func() { l.Warmup = Duration(DefaultWarmup) })
+	set("load.repeats", func() { l.Repeats = DefaultRepeats })
+	set("load.bucket", func() { l.Bucket = Duration(DefaultBucket) })
+	set("load.timeout", func() { l.Timeout = Duration(DefaultTimeout) })
+	if l.Model == "open" {
+		set("load.arrival", func() { l.Arrival = DefaultArrival })
+	}
+	if l.Model == "batch" {
+		set("load.jobs", func() { l.Jobs = DefaultJobs })
+	}
+
+	m := &s.Matrix
+	set("matrix.gomaxprocs", func() { m.GOMAXPROCS = []int{1} })
+	set("matrix.workers", func() { m.Workers = []int{1} })
+	set("matrix.replicas", func() { m.Replicas = []int{1} })
+	if t.Method != "" {
+		set("matrix.method", func() { m.Method = []string{t.Method} })
+	}
+	if l.Model == "open" && l.Rate > 0 {
+		set("matrix.rate", func() { m.Rate = []float64{float64(l.Rate)} })
+	}
+
+	b := &s.Baseline
+	set("baseline.gomaxprocs", func() { b.GOMAXPROCS = first(m.GOMAXPROCS) })
+	set("baseline.workers", func() { b.Workers = first(m.Workers) })
+	set("baseline.replicas", func() { b.Replicas = first(m.Replicas) })
+	set("baseline.method", func() { b.Method = first(m.Method) })
+	if l.Model == "open" {
+		set("baseline.rate", func() { b.Rate = first(m.Rate) })
+	}
+
+	c := &s.Checks
+	set("checks.max_error_rate", func() { c.MaxErrorRate = 0.01 })
+	set("checks.little_tolerance", func() { c.LittleTol = 0.10 })
+	set("checks.min_jobs", func() { c.MinJobs = 100 })
+}
+
+// first returns the first element of xs, or the zero value.
+func first[T any](xs []T) T {
+	var zero T
+	if len(xs) == 0 {
+		return zero
+	}
+	return xs[0]
+}

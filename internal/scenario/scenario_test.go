@@ -1,0 +1,377 @@
+package scenario
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/goccy/go-yaml"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/invalid/*.golden")
+
+func mustParse(t *testing.T, file string) *Scenario {
+	t.Helper()
+	s, err := Load(filepath.Join("testdata", "valid", file))
+	if err != nil {
+		t.Fatalf("Load(%s): %v", file, err)
+	}
+	return s
+}
+
+func TestQuickstart(t *testing.T) {
+	s := mustParse(t, "quickstart.yaml")
+	want := &Scenario{
+		Name:        "quickstart",
+		Description: "Threads vs cores on the thumbnail workload",
+		Images: Images{
+			Latency: Duration(50 * time.Millisecond),
+			Jitter:  Duration(10 * time.Millisecond),
+			Paths:   []string{"/640x480/ccc/aaa.jpg", "/320x240/fff/000.jpg"},
+		},
+		Thumbnail: Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "naive"},
+		Load: LoadConfig{
+			Model:    "closed",
+			Duration: Duration(3 * time.Second),
+			Warmup:   Duration(time.Second),
+			Repeats:  1,
+			Bucket:   Duration(250 * time.Millisecond),
+			Timeout:  Duration(30 * time.Second),
+		},
+		Matrix: Matrix{
+			GOMAXPROCS: []int{1, 2},
+			Workers:    []int{1, 2, 4, 8},
+			Replicas:   []int{1},
+			Method:     []string{"naive"},
+		},
+		Baseline: Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1, Method: "naive"},
+		Checks:   Checks{MaxErrorRate: 0.01, LittleTol: 0.10, MinJobs: 100},
+		File:     filepath.Join("testdata", "valid", "quickstart.yaml"),
+	}
+	if !reflect.DeepEqual(s, want) {
+		t.Errorf("got  %+v\nwant %+v", s, want)
+	}
+
+	cells := s.Cells()
+	var got []string
+	for _, c := range cells {
+		got = append(got, c.String())
+	}
+	wantCells := []string{
+		"gomaxprocs=1 workers=1 replicas=1 method=naive",
+		"gomaxprocs=1 workers=2 replicas=1 method=naive",
+		"gomaxprocs=1 workers=4 replicas=1 method=naive",
+		"gomaxprocs=1 workers=8 replicas=1 method=naive",
+		"gomaxprocs=2 workers=1 replicas=1 method=naive",
+		"gomaxprocs=2 workers=2 replicas=1 method=naive",
+		"gomaxprocs=2 workers=4 replicas=1 method=naive",
+		"gomaxprocs=2 workers=8 replicas=1 method=naive",
+	}
+	if !reflect.DeepEqual(got, wantCells) {
+		t.Errorf("Cells:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantCells, "\n"))
+	}
+	if i := s.BaselineIndex(); i != 0 {
+		t.Errorf("BaselineIndex = %d, want 0", i)
+	}
+	if n := len(s.Plan()); n != 8 {
+		t.Errorf("len(Plan) = %d, want 8", n)
+	}
+	// 8 steps × (1s warmup + 3s + 0.3s).
+	if e := s.Estimate(); e != 8*4300*time.Millisecond {
+		t.Errorf("Estimate = %v, want 34.4s", e)
+	}
+	urls := s.URLs("http://127.0.0.1:8080/")
+	wantURLs := []string{"http://127.0.0.1:8080/640x480/ccc/aaa.jpg", "http://127.0.0.1:8080/320x240/fff/000.jpg"}
+	if !reflect.DeepEqual(urls, wantURLs) {
+		t.Errorf("URLs = %v, want %v", urls, wantURLs)
+	}
+}
+
+func TestMinimal(t *testing.T) {
+	s := mustParse(t, "minimal.yaml")
+	if s.Name != "minimal" || s.Load.Model != "closed" || s.Load.Repeats != 5 ||
+		s.Load.Duration.D() != 3*time.Second || s.Load.Warmup.D() != time.Second {
+		t.Errorf("load defaults wrong: %+v", s.Load)
+	}
+	if s.Load.Arrival != "" || s.Load.Jobs != 0 || s.Load.Rate != 0 {
+		t.Errorf("open/batch fields set for closed model: %+v", s.Load)
+	}
+	if !reflect.DeepEqual(s.Images.Paths, []string{DefaultImagePath}) || s.Images.Latency != 0 {
+		t.Errorf("images defaults wrong: %+v", s.Images)
+	}
+	if s.Thumbnail != (Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "naive"}) {
+		t.Errorf("thumbnail defaults wrong: %+v", s.Thumbnail)
+	}
+	if !reflect.DeepEqual(s.Matrix.Replicas, []int{1}) || s.Matrix.Rate != nil {
+		t.Errorf("matrix defaults wrong: %+v", s.Matrix)
+	}
+	cells := s.Cells()
+	if len(cells) != 6 {
+		t.Fatalf("len(Cells) = %d, want 6", len(cells))
+	}
+	if cells[3] != (Params{GOMAXPROCS: 2, Workers: 1, Replicas: 1, Method: "naive"}) {
+		t.Errorf("Cells[3] = %+v", cells[3])
+	}
+	// Plan interleaves repeats: A B C … A B C ….
+	plan := s.Plan()
+	if len(plan) != 30 {
+		t.Fatalf("len(Plan) = %d, want 30", len(plan))
+	}
+	for i, st := range plan {
+		if want := (Step{Cell: i % 6, Repeat: i / 6}); st != want {
+			t.Fatalf("Plan[%d] = %+v, want %+v", i, st, want)
+		}
+	}
+	if s.BaselineIndex() != 0 || s.Baseline != cells[0] {
+		t.Errorf("baseline = %+v (index %d), want first cell", s.Baseline, s.BaselineIndex())
+	}
+}
+
+func TestOpen(t *testing.T) {
+	s := mustParse(t, "open.yaml")
+	if !reflect.DeepEqual(s.Matrix.Rate, []float64{50, 100, 200}) {
+		t.Errorf("matrix.rate = %v", s.Matrix.Rate)
+	}
+	if s.Load.Arrival != "uniform" || s.Images.ErrorRate != 0.001 || s.Checks.MaxErrorRate != 0.05 ||
+		s.Checks.MinJobs != 50 || s.Checks.LittleTol != 0.10 {
+		t.Errorf("decoded values wrong: %+v %+v %+v", s.Load, s.Images, s.Checks)
+	}
+	cells := s.Cells()
+	if len(cells) != 12 { // 1 gomaxprocs × 1 replicas × 2 methods × 3 rates × 2 workers
+		t.Fatalf("len(Cells) = %d, want 12", len(cells))
+	}
+	want := []Params{
+		{GOMAXPROCS: 2, Workers: 4, Replicas: 1, Rate: 50, Method: "naive"},
+		{GOMAXPROCS: 2, Workers: 8, Replicas: 1, Rate: 50, Method: "naive"},
+		{GOMAXPROCS: 2, Workers: 4, Replicas: 1, Rate: 100, Method: "naive"},
+	}
+	if !reflect.DeepEqual(cells[:3], want) {
+		t.Errorf("Cells[:3] = %+v", cells[:3])
+	}
+	base := Params{GOMAXPROCS: 2, Workers: 4, Replicas: 1, Rate: 100, Method: "fast"}
+	if s.Baseline != base {
+		t.Errorf("Baseline = %+v, want %+v", s.Baseline, base)
+	}
+	if i := s.BaselineIndex(); cells[i] != base || i != 8 {
+		t.Errorf("BaselineIndex = %d (%+v)", i, cells[i])
+	}
+	for _, c := range cells {
+		if c.Rate <= 0 || c.Method == "" {
+			t.Errorf("open cell without rate or method: %+v", c)
+		}
+	}
+	if got := len(s.Plan()); got != 24 {
+		t.Errorf("len(Plan) = %d, want 24", got)
+	}
+}
+
+func TestOpenRateDefault(t *testing.T) {
+	s, err := Parse("x.yaml", []byte("name: o\nload: {model: open, rate: \"6000/min\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Load.Rate != 100 || !reflect.DeepEqual(s.Matrix.Rate, []float64{100}) || s.Load.Arrival != "poisson" {
+		t.Errorf("load = %+v, matrix = %+v", s.Load, s.Matrix)
+	}
+	if c := s.Cells(); len(c) != 1 || c[0].Rate != 100 || s.Baseline.Rate != 100 {
+		t.Errorf("cells = %+v, baseline = %+v", c, s.Baseline)
+	}
+}
+
+func TestBatch(t *testing.T) {
+	s := mustParse(t, "batch.yaml")
+	if s.Load.Jobs != 40 || s.Load.Model != "batch" || s.Load.Warmup != 0 || s.Load.Repeats != 3 {
+		t.Errorf("load = %+v", s.Load)
+	}
+	if s.Thumbnail != (Thumbnail{Width: 128, Height: 96, Filter: "catmullrom", Format: "jpeg", Method: "fast", Output: "out/thumbs"}) {
+		t.Errorf("thumbnail = %+v", s.Thumbnail)
+	}
+	cells := s.Cells()
+	if len(cells) != 8 {
+		t.Fatalf("len(Cells) = %d, want 8", len(cells))
+	}
+	base := Params{GOMAXPROCS: 1, Workers: 2, Replicas: 1, Method: "fast"}
+	if s.Baseline != base || s.BaselineIndex() != 1 {
+		t.Errorf("Baseline = %+v at %d", s.Baseline, s.BaselineIndex())
+	}
+	if cells[4] != (Params{GOMAXPROCS: 1, Workers: 1, Replicas: 2, Method: "fast"}) {
+		t.Errorf("Cells[4] = %+v", cells[4])
+	}
+	// Per step: 0.3s start + 1s + 100ms × ceil(40 / (workers × replicas)).
+	var want time.Duration
+	for _, c := range cells {
+		rounds := (40 + c.Workers*c.Replicas - 1) / (c.Workers * c.Replicas)
+		want += 3 * (1300*time.Millisecond + time.Duration(rounds)*100*time.Millisecond)
+	}
+	if got := s.Estimate(); got != want {
+		t.Errorf("Estimate = %v, want %v", got, want)
+	}
+}
+
+func TestBatchJobsDefault(t *testing.T) {
+	s, err := Parse("x.yaml", []byte("name: b\nload: {model: batch}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Load.Jobs != DefaultJobs {
+		t.Errorf("jobs = %d, want %d", s.Load.Jobs, DefaultJobs)
+	}
+}
+
+func TestAnchorsAndTags(t *testing.T) {
+	src := `name: !!str 2024
+sizes: &sizes [1, 2, 4]
+`
+	if _, err := Parse("a.yaml", []byte(src)); err == nil || !strings.Contains(err.Error(), "a.yaml:2: sizes: unknown field") {
+		t.Errorf("err = %v", err)
+	}
+	src = `name: !!str 2024
+images: {latency: &lat 20ms, jitter: *lat}
+matrix:
+  workers: &w [1, 2]
+baseline: {workers: 2}
+`
+	s, err := Parse("a.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Name != "2024" || s.Images.Jitter.D() != 20*time.Millisecond || s.BaselineIndex() != 1 {
+		t.Errorf("got %+v", s)
+	}
+}
+
+func TestNullMeansDefault(t *testing.T) {
+	s, err := Parse("n.yaml", []byte("name: n\nimages:\nload:\n  duration:\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Load.Duration.D() != DefaultDuration || len(s.Images.Paths) != 1 {
+		t.Errorf("got %+v", s)
+	}
+}
+
+// TestInvalid compares each invalid scenario's error with its golden file.
+// Run with -update to rewrite the golden files.
+func TestInvalid(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "invalid", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no invalid scenarios: %v", err)
+	}
+	lineRE := regexp.MustCompile(`^[a-z_]+\.yaml:[1-9][0-9]*: `)
+	for _, file := range files {
+		name := filepath.Base(file)
+		t.Run(strings.TrimSuffix(name, ".yaml"), func(t *testing.T) {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := Parse(name, data)
+			if err == nil {
+				t.Fatalf("Parse succeeded: %+v", s)
+			}
+			if !errors.Is(err, ErrInvalid) {
+				t.Errorf("error does not wrap ErrInvalid: %v", err)
+			}
+			var e *Error
+			if !errors.As(err, &e) || len(e.Problems) == 0 {
+				t.Errorf("error is not an *Error with problems: %T", err)
+			}
+			got := err.Error() + "\n"
+			for _, l := range strings.Split(strings.TrimSpace(got), "\n") {
+				if !lineRE.MatchString(l) {
+					t.Errorf("line lacks FILE:LINE: prefix: %q", l)
+				}
+			}
+			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("error text:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	if err == nil || errors.Is(err, ErrInvalid) || !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]Rate{
+		"100": 100, "100/s": 100, " 2.5 / ms ": 2500, "6000/min": 100, "3600/h": 1, "1e3/s": 1000,
+	} {
+		got, err := ParseRate(in)
+		if err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "/s", "100/", "100/fortnight", "fast", "inf", "NaN/s"} {
+		if _, err := ParseRate(in); err == nil {
+			t.Errorf("ParseRate(%q) succeeded", in)
+		}
+	}
+}
+
+// TestUnmarshalers checks the text and YAML methods other packages may use
+// when decoding with goccy/go-yaml or encoding/json directly.
+func TestUnmarshalers(t *testing.T) {
+	var v struct {
+		D Duration `yaml:"d"`
+		R Rate     `yaml:"r"`
+		S Rate     `yaml:"s"`
+	}
+	if err := yaml.Unmarshal([]byte("d: 50ms\nr: \"6000/min\"\ns: 2.5\n"), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.D.D() != 50*time.Millisecond || v.R != 100 || v.S != 2.5 {
+		t.Errorf("got %+v", v)
+	}
+	if err := yaml.Unmarshal([]byte("d: 3 seconds\n"), &v); err == nil {
+		t.Error("bad duration accepted")
+	}
+
+	s := mustParse(t, "open.yaml")
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Scenario
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(&back, s) {
+		t.Errorf("JSON round trip:\n got %+v\nwant %+v", back, *s)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		d    int
+	}{{"lattency", "latency", 1}, {"clsoed", "closed", 1}, {"", "abc", 3}, {"matrx", "matrix", 1}, {"abc", "abc", 0}} {
+		if got := editDistance(c.a, c.b); got != c.d {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, got, c.d)
+		}
+	}
+	if got := closest("colour", []string{"model", "duration"}); got != "" {
+		t.Errorf("closest(colour) = %q, want none", got)
+	}
+}

@@ -1,0 +1,192 @@
+package scenario
+
+import (
+	"net/url"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// Allowed values of the enumerated fields.
+var (
+	Models   = []string{"closed", "open", "batch"}
+	Filters  = []string{"lanczos", "catmullrom", "linear", "box", "nearest"}
+	Formats  = []string{"png", "jpeg"}
+	Methods  = []string{"naive", "fast"}
+	Arrivals = []string{"poisson", "uniform"}
+)
+
+// Limits on matrix dimensions and image sizes.
+const (
+	MaxCells      = 10000
+	MaxGOMAXPROCS = 1024
+	MaxWorkers    = 100000
+	MaxReplicas   = 1024
+	MaxImageSize  = 8000
+	MaxThumbSize  = 4096
+)
+
+var (
+	nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	// pathRE matches /{W}x{H}[/{bg}[/{fg}]].{ext}; colours are 1, 2, 3 or 6
+	// hex digits as the image server accepts.
+	pathRE = regexp.MustCompile(`^/([0-9]{1,9})[xX]([0-9]{1,9})(?:/([0-9a-fA-F]{1,3}|[0-9a-fA-F]{6})(?:/([0-9a-fA-F]{1,3}|[0-9a-fA-F]{6}))?)?\.(?i:jpg|jpeg|png|gif)$`)
+)
+
+// scenario decodes the top-level mapping.
+func (d *decoder) scenario(n ast.Node, s *Scenario) {
+	d.mapping("", n, []field{
+		{"name", func(p string, v ast.Node) {
+			if x, ok := d.str(p, v); ok {
+				if !nameRE.MatchString(x) {
+					d.rangeErr(p, v, "must be letters, digits, - and _ only (it names a directory)")
+					return
+				}
+				s.Name = x
+			}
+		}},
+		{"description", func(p string, v ast.Node) { s.Description, _ = d.str(p, v) }},
+		{"images", func(p string, v ast.Node) { d.images(p, v, &s.Images) }},
+		{"thumbnail", func(p string, v ast.Node) { d.thumbnail(p, v, &s.Thumbnail) }},
+		{"load", func(p string, v ast.Node) { d.load(p, v, &s.Load) }},
+		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, &s.Matrix) }},
+		{"baseline", func(p string, v ast.Node) { d.baseline(p, v, &s.Baseline) }},
+		{"checks", func(p string, v ast.Node) { d.checks(p, v, &s.Checks) }},
+	})
+}
+
+func (d *decoder) images(path string, n ast.Node, im *Images) {
+	d.mapping(path, n, []field{
+		{"latency", func(p string, v ast.Node) { im.Latency, _ = d.duration(p, v, nonNegative) }},
+		{"jitter", func(p string, v ast.Node) { im.Jitter, _ = d.duration(p, v, nonNegative) }},
+		{"bandwidth", func(p string, v ast.Node) {
+			x, _ := d.integer(p, v, 0, 1<<50)
+			im.Bandwidth = x
+		}},
+		{"error_rate", func(p string, v ast.Node) { im.ErrorRate, _ = d.fraction(p, v) }},
+		{"paths", func(p string, v ast.Node) { im.Paths = d.paths(p, v) }},
+		{"url", func(p string, v ast.Node) {
+			x, ok := d.str(p, v)
+			if !ok {
+				return
+			}
+			u, err := url.Parse(x)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				d.rangeErr(p, v, "must be an http:// or https:// URL like http://127.0.0.1:8080")
+				return
+			}
+			im.URL = x
+		}},
+	})
+}
+
+// paths decodes the image paths.
+func (d *decoder) paths(path string, n ast.Node) []string {
+	elems, ok := d.list(path, n, "image paths")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, e := range elems {
+		x, ok := d.str(path, e)
+		if !ok {
+			continue
+		}
+		m := pathRE.FindStringSubmatch(x)
+		if m == nil {
+			d.rangeErr(path, e, "must look like /{W}x{H}[/{bg}[/{fg}]].{jpg|jpeg|png|gif} with colours of 1, 2, 3 or 6 hex digits, e.g. /640x480/ccc/aaa.jpg")
+			continue
+		}
+		w, _ := strconv.Atoi(m[1])
+		h, _ := strconv.Atoi(m[2])
+		if w < 1 || h < 1 || w > MaxImageSize || h > MaxImageSize {
+			d.rangeErr(path, e, "width and height must be 1..%d", MaxImageSize)
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func (d *decoder) thumbnail(path string, n ast.Node, t *Thumbnail) {
+	size := func(dst *int) func(string, ast.Node) {
+		return func(p string, v ast.Node) {
+			x, _ := d.integer(p, v, 1, MaxThumbSize)
+			*dst = int(x)
+		}
+	}
+	d.mapping(path, n, []field{
+		{"width", size(&t.Width)},
+		{"height", size(&t.Height)},
+		{"filter", func(p string, v ast.Node) { t.Filter, _ = d.enum(p, v, Filters...) }},
+		{"format", func(p string, v ast.Node) { t.Format, _ = d.enum(p, v, Formats...) }},
+		{"method", func(p string, v ast.Node) { t.Method, _ = d.enum(p, v, Methods...) }},
+		{"output", func(p string, v ast.Node) { t.Output, _ = d.str(p, v) }},
+	})
+}
+
+func (d *decoder) load(path string, n ast.Node, l *LoadConfig) {
+	dur := func(dst *Duration, lim durLimits) func(string, ast.Node) {
+		return func(p string, v ast.Node) { *dst, _ = d.duration(p, v, lim) }
+	}
+	hour := time.Hour
+	d.mapping(path, n, []field{
+		{"model", func(p string, v ast.Node) { l.Model, _ = d.enum(p, v, Models...) }},
+		{"duration", dur(&l.Duration, durLimits{max: hour})},
+		{"warmup", dur(&l.Warmup, durLimits{inclusive: true, max: hour})},
+		{"repeats", func(p string, v ast.Node) {
+			x, _ := d.integer(p, v, 1, 1000)
+			l.Repeats = int(x)
+		}},
+		{"think", dur(&l.Think, durLimits{inclusive: true, max: hour})},
+		{"rate", func(p string, v ast.Node) {
+			x, _ := d.rate(p, v)
+			l.Rate = Rate(x)
+		}},
+		{"arrival", func(p string, v ast.Node) { l.Arrival, _ = d.enum(p, v, Arrivals...) }},
+		{"jobs", func(p string, v ast.Node) {
+			x, _ := d.integer(p, v, 1, 1<<31-1)
+			l.Jobs = int(x)
+		}},
+		{"bucket", dur(&l.Bucket, durLimits{max: hour})},
+		{"timeout", dur(&l.Timeout, durLimits{max: hour})},
+		{"max_jobs", func(p string, v ast.Node) { l.MaxJobs, _ = d.integer(p, v, 0, 1<<62) }},
+		{"cooldown", dur(&l.Cooldown, durLimits{inclusive: true, max: hour})},
+	})
+}
+
+func (d *decoder) matrix(path string, n ast.Node, m *Matrix) {
+	d.mapping(path, n, []field{
+		{"gomaxprocs", func(p string, v ast.Node) { m.GOMAXPROCS = d.ints(p, v, 1, MaxGOMAXPROCS) }},
+		{"workers", func(p string, v ast.Node) { m.Workers = d.ints(p, v, 1, MaxWorkers) }},
+		{"replicas", func(p string, v ast.Node) { m.Replicas = d.ints(p, v, 1, MaxReplicas) }},
+		{"rate", func(p string, v ast.Node) { m.Rate = d.rates(p, v) }},
+		{"method", func(p string, v ast.Node) { m.Method = d.enums(p, v, Methods...) }},
+	})
+}
+
+func (d *decoder) baseline(path string, n ast.Node, b *Params) {
+	in := func(dst *int, hi int64) func(string, ast.Node) {
+		return func(p string, v ast.Node) {
+			x, _ := d.integer(p, v, 1, hi)
+			*dst = int(x)
+		}
+	}
+	d.mapping(path, n, []field{
+		{"gomaxprocs", in(&b.GOMAXPROCS, MaxGOMAXPROCS)},
+		{"workers", in(&b.Workers, MaxWorkers)},
+		{"replicas", in(&b.Replicas, MaxReplicas)},
+		{"rate", func(p string, v ast.Node) { b.Rate, _ = d.rate(p, v) }},
+		{"method", func(p string, v ast.Node) { b.Method, _ = d.enum(p, v, Methods...) }},
+	})
+}
+
+func (d *decoder) checks(path string, n ast.Node, c *Checks) {
+	d.mapping(path, n, []field{
+		{"max_error_rate", func(p string, v ast.Node) { c.MaxErrorRate, _ = d.fraction(p, v) }},
+		{"little_tolerance", func(p string, v ast.Node) { c.LittleTol, _ = d.fraction(p, v) }},
+		{"min_jobs", func(p string, v ast.Node) { c.MinJobs, _ = d.integer(p, v, 0, 1<<62) }},
+	})
+}

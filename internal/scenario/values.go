@@ -1,0 +1,368 @@
+package scenario
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
+)
+
+// line returns the 1-based line where n starts, or 0 when unknown.
+func line(n ast.Node) int {
+	if n == nil {
+		return 0
+	}
+	return tokenLine(n.GetToken())
+}
+
+func tokenLine(tk *token.Token) int {
+	if tk == nil || tk.Position == nil {
+		return 0
+	}
+	return tk.Position.Line
+}
+
+// tokenText returns the source text of n's first token ("" for nil).
+func tokenText(n ast.Node) string {
+	if n == nil {
+		return ""
+	}
+	if tk := n.GetToken(); tk != nil {
+		return tk.Value
+	}
+	return ""
+}
+
+// show renders a value for "got ..." in messages: strings quoted, other
+// scalars as written, collections briefly.
+func show(n ast.Node) string {
+	switch t := n.(type) {
+	case nil, *ast.NullNode:
+		return "null"
+	case *ast.StringNode:
+		return strconv.Quote(t.Value)
+	case *ast.LiteralNode:
+		if t.Value != nil {
+			return strconv.Quote(t.Value.Value)
+		}
+		return "a block of text"
+	case *ast.SequenceNode:
+		return brief(t, t.IsFlowStyle, "a list")
+	case *ast.MappingNode:
+		return brief(t, t.IsFlowStyle, "a mapping")
+	case *ast.MappingValueNode:
+		return "a mapping"
+	case *ast.AliasNode:
+		return "*" + tokenText(t.Value)
+	case ast.ScalarNode:
+		if s := tokenText(t); s != "" {
+			return s
+		}
+	}
+	return "a " + strings.ToLower(n.Type().String())
+}
+
+// brief returns a flow-style collection's text when short, else what.
+func brief(n ast.Node, flow bool, what string) string {
+	if !flow {
+		return what
+	}
+	if s := n.String(); len(s) <= 40 && !strings.Contains(s, "\n") {
+		return s
+	}
+	return what
+}
+
+// typeErr reports that the value at path has the wrong type.
+func (d *decoder) typeErr(path string, n ast.Node, want string) {
+	d.bad[path] = true
+	d.addf(line(n), path, "must be %s, got %s", want, show(n))
+}
+
+// rangeErr reports that the value at path is out of range.
+func (d *decoder) rangeErr(path string, n ast.Node, format string, args ...any) {
+	d.bad[path] = true
+	d.addf(line(n), path, "%s, got %s", fmt.Sprintf(format, args...), show(n))
+}
+
+// str decodes a string.
+func (d *decoder) str(path string, n ast.Node) (string, bool) {
+	switch t := n.(type) {
+	case *ast.StringNode:
+		return t.Value, true
+	case *ast.LiteralNode:
+		if t.Value != nil {
+			return t.Value.Value, true
+		}
+	}
+	d.typeErr(path, n, "a string")
+	return "", false
+}
+
+// enum decodes a string that must be one of options.
+func (d *decoder) enum(path string, n ast.Node, options ...string) (string, bool) {
+	s, ok := d.str(path, n)
+	if !ok {
+		return "", false
+	}
+	for _, o := range options {
+		if s == o {
+			return s, true
+		}
+	}
+	d.rangeErr(path, n, "must be one of %s", strings.Join(options, ", "))
+	return "", false
+}
+
+// integer decodes an integer in [lo, hi].
+func (d *decoder) integer(path string, n ast.Node, lo, hi int64) (int64, bool) {
+	in, ok := n.(*ast.IntegerNode)
+	if !ok {
+		d.typeErr(path, n, "an integer")
+		return 0, false
+	}
+	var v int64
+	switch x := in.Value.(type) {
+	case int64:
+		v = x
+	case uint64:
+		v = math.MaxInt64
+		if x <= math.MaxInt64 {
+			v = int64(x)
+		}
+	default:
+		d.typeErr(path, n, "an integer")
+		return 0, false
+	}
+	switch {
+	case v < lo:
+		d.rangeErr(path, n, "must be >= %d", lo)
+		return 0, false
+	case v > hi:
+		d.rangeErr(path, n, "must be <= %d", hi)
+		return 0, false
+	}
+	return v, true
+}
+
+// num decodes a finite number (integer or float).
+func (d *decoder) num(path string, n ast.Node) (float64, bool) {
+	var v float64
+	switch t := n.(type) {
+	case *ast.IntegerNode:
+		switch x := t.Value.(type) {
+		case int64:
+			v = float64(x)
+		case uint64:
+			v = float64(x)
+		}
+	case *ast.FloatNode:
+		v = t.Value
+	case *ast.StringNode:
+		// Plain scalars such as 1e-3 reach us as strings.
+		f, err := strconv.ParseFloat(t.Value, 64)
+		if err != nil || t.Token == nil || t.Token.Type != token.StringType {
+			d.typeErr(path, n, "a number")
+			return 0, false
+		}
+		v = f
+	case *ast.InfinityNode, *ast.NanNode:
+		v = math.NaN()
+	default:
+		d.typeErr(path, n, "a number")
+		return 0, false
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		d.typeErr(path, n, "a finite number")
+		return 0, false
+	}
+	return v, true
+}
+
+// fraction decodes a number in [0, 1].
+func (d *decoder) fraction(path string, n ast.Node) (float64, bool) {
+	v, ok := d.num(path, n)
+	if ok && (v < 0 || v > 1) {
+		d.rangeErr(path, n, "must be between 0 and 1")
+		return 0, false
+	}
+	return v, ok
+}
+
+// durLimits bounds a duration: > min (or >= min when inclusive), <= max
+// (when max > 0).
+type durLimits struct {
+	min       time.Duration
+	inclusive bool
+	max       time.Duration
+}
+
+// nonNegative allows 0 up to an hour.
+var nonNegative = durLimits{inclusive: true, max: time.Hour}
+
+// duration decodes a Go duration string such as "3s"; a bare 0 is allowed.
+func (d *decoder) duration(path string, n ast.Node, lim durLimits) (Duration, bool) {
+	var v time.Duration
+	switch t := n.(type) {
+	case *ast.StringNode:
+		var err error
+		if v, err = time.ParseDuration(strings.TrimSpace(t.Value)); err != nil {
+			d.rangeErr(path, n, "not a duration like \"3s\" or \"500ms\"")
+			return 0, false
+		}
+	case *ast.IntegerNode:
+		if tokenText(t) != "0" {
+			d.rangeErr(path, n, "not a duration like \"3s\" or \"500ms\"")
+			return 0, false
+		}
+	default:
+		d.rangeErr(path, n, "not a duration like \"3s\" or \"500ms\"")
+		return 0, false
+	}
+	got := v.String()
+	switch {
+	case lim.inclusive && v < lim.min:
+		d.bad[path] = true
+		d.addf(line(n), path, "must be >= %s, got %s", shortDur(lim.min), got)
+		return 0, false
+	case !lim.inclusive && v <= lim.min:
+		d.bad[path] = true
+		d.addf(line(n), path, "must be > %s, got %s", shortDur(lim.min), got)
+		return 0, false
+	case lim.max > 0 && v > lim.max:
+		d.bad[path] = true
+		d.addf(line(n), path, "must be <= %s, got %s", shortDur(lim.max), got)
+		return 0, false
+	}
+	return Duration(v), true
+}
+
+// shortDur formats whole minutes and hours without trailing zero units
+// ("1h", "10m"); zero is "0".
+func shortDur(v time.Duration) string {
+	if v == 0 {
+		return "0"
+	}
+	s := v.String()
+	s = strings.TrimSuffix(s, "0s")
+	if strings.HasSuffix(s, "m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	if s == "" {
+		return v.String()
+	}
+	return s
+}
+
+// rate decodes an arrival rate > 0: a number (per second) or "100/s".
+func (d *decoder) rate(path string, n ast.Node) (float64, bool) {
+	var v float64
+	switch t := n.(type) {
+	case *ast.IntegerNode, *ast.FloatNode:
+		f, ok := d.num(path, n)
+		if !ok {
+			return 0, false
+		}
+		v = f
+	case *ast.StringNode:
+		r, err := ParseRate(t.Value)
+		if err != nil {
+			d.rangeErr(path, n, "not a rate like 100, \"100/s\" or \"6000/min\"")
+			return 0, false
+		}
+		v = float64(r)
+	default:
+		d.rangeErr(path, n, "not a rate like 100, \"100/s\" or \"6000/min\"")
+		return 0, false
+	}
+	if v <= 0 {
+		d.rangeErr(path, n, "must be > 0")
+		return 0, false
+	}
+	return v, true
+}
+
+// list returns the elements of the non-empty sequence n; want describes
+// the element type for messages.
+func (d *decoder) list(path string, n ast.Node, want string) ([]ast.Node, bool) {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		d.typeErr(path, n, "a list of "+want)
+		return nil, false
+	}
+	if len(seq.Values) == 0 {
+		d.rangeErr(path, n, "must list at least one value")
+		return nil, false
+	}
+	out := make([]ast.Node, len(seq.Values))
+	for i, v := range seq.Values {
+		out[i] = d.unwrap(v)
+	}
+	return out, true
+}
+
+// distinct reports a value seen before in the list at path.
+func (d *decoder) distinct(path string, n ast.Node, key string, seen map[string]bool) bool {
+	if seen[key] {
+		d.bad[path] = true
+		d.addf(line(n), path, "values must be distinct, got %s more than once", key)
+		return false
+	}
+	seen[key] = true
+	return true
+}
+
+// ints decodes a non-empty list of distinct integers in [lo, hi].
+func (d *decoder) ints(path string, n ast.Node, lo, hi int64) []int {
+	elems, ok := d.list(path, n, "integers")
+	if !ok {
+		return nil
+	}
+	var out []int
+	seen := map[string]bool{}
+	for _, e := range elems {
+		v, ok := d.integer(path, e, lo, hi)
+		if ok && d.distinct(path, e, strconv.FormatInt(v, 10), seen) {
+			out = append(out, int(v))
+		}
+	}
+	return out
+}
+
+// rates decodes a non-empty list of distinct rates.
+func (d *decoder) rates(path string, n ast.Node) []float64 {
+	elems, ok := d.list(path, n, "rates")
+	if !ok {
+		return nil
+	}
+	var out []float64
+	seen := map[string]bool{}
+	for _, e := range elems {
+		v, ok := d.rate(path, e)
+		if ok && d.distinct(path, e, strconv.FormatFloat(v, 'g', -1, 64), seen) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// enums decodes a non-empty list of distinct strings, each one of options.
+func (d *decoder) enums(path string, n ast.Node, options ...string) []string {
+	elems, ok := d.list(path, n, "strings")
+	if !ok {
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range elems {
+		v, ok := d.enum(path, e, options...)
+		if ok && d.distinct(path, e, strconv.Quote(v), seen) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
