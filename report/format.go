@@ -1,0 +1,199 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/scalebench/scalebench/internal/results"
+)
+
+// finite reports whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// fmtNum formats v with three significant digits and no exponent:
+// 2412.3 → "2410", 180 → "180", 1.5 → "1.5", 0.01234 → "0.0123".
+func fmtNum(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "—"
+	case math.IsInf(v, 1):
+		return "∞"
+	case math.IsInf(v, -1):
+		return "−∞"
+	case v == 0:
+		return "0"
+	}
+	mag := int(math.Floor(math.Log10(math.Abs(v))))
+	if mag >= 2 {
+		p := math.Pow(10, float64(mag-2))
+		return strconv.FormatFloat(math.Round(v/p)*p, 'f', 0, 64)
+	}
+	s := strconv.FormatFloat(v, 'f', 2-mag, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	return s
+}
+
+// fmtDur formats seconds in the unit that suits them: "1.23 s", "850 ms", "42 µs".
+func fmtDur(sec float64) string {
+	switch {
+	case !finite(sec):
+		return "—"
+	case sec == 0:
+		return "0"
+	case math.Abs(sec) >= 1:
+		return fmtNum(sec) + " s"
+	case math.Abs(sec) >= 1e-3:
+		return fmtNum(sec*1e3) + " ms"
+	default:
+		return fmtNum(sec*1e6) + " µs"
+	}
+}
+
+// fmtRate formats a throughput in jobs per second.
+func fmtRate(x float64) string { return fmtNum(x) + " jobs/s" }
+
+// fmtPct formats a fraction as a percentage.
+func fmtPct(f float64) string {
+	if !finite(f) {
+		return "—"
+	}
+	return fmtNum(f*100) + "%"
+}
+
+// fmtBytes formats a byte count in binary units.
+func fmtBytes(b int64) string {
+	if b <= 0 {
+		return "—"
+	}
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	v := float64(b)
+	i := 0
+	for v >= 1024 && i < len(units)-1 {
+		v /= 1024
+		i++
+	}
+	return fmtNum(v) + " " + units[i]
+}
+
+// fmtInterval formats a confidence interval as "(95% CI lo–hi)", or ""
+// when there is none.
+func fmtInterval(iv results.Interval, f func(float64) string) string {
+	if iv.Confidence <= 0 || iv.N < 2 || !finite(iv.Lo) || !finite(iv.Hi) {
+		return ""
+	}
+	return fmt.Sprintf("(%s%% CI %s–%s)", fmtNum(iv.Confidence*100), f(iv.Lo), f(iv.Hi))
+}
+
+// dimAxis is a dimension's axis label, with its unit.
+func dimAxis(dim string) string {
+	switch dim {
+	case "workers":
+		return "workers (goroutines)"
+	case "gomaxprocs":
+		return "GOMAXPROCS (cores)"
+	case "replicas":
+		return "replicas (processes)"
+	case "rate":
+		return "offered rate (jobs/s)"
+	case "method":
+		return "thumbnail method"
+	}
+	return dim
+}
+
+// dimName is how headings name a dimension.
+func dimName(dim string) string {
+	switch dim {
+	case "workers":
+		return "workers"
+	case "gomaxprocs":
+		return "GOMAXPROCS"
+	case "replicas":
+		return "replicas"
+	case "rate":
+		return "offered rate"
+	case "method":
+		return "method"
+	}
+	return dim
+}
+
+// lesson names what a dimension stands for in the lesson.
+func lesson(dim string) string {
+	switch dim {
+	case "workers":
+		return "concurrency: more goroutines in one process"
+	case "gomaxprocs":
+		return "scale up: more cores for one process"
+	case "replicas":
+		return "scale out: more worker processes"
+	case "rate":
+		return "load: a higher offered arrival rate"
+	case "method":
+		return "performance: a different thumbnail method"
+	}
+	return ""
+}
+
+// paramParts names each param of p in the order the matrix lists them;
+// rate and method only when set.
+func paramParts(p results.Params) []string {
+	all := paramPartsAll(p)
+	parts := append([]string(nil), all[:3]...)
+	if p.Rate != 0 {
+		parts = append(parts, all[3])
+	}
+	if p.Method != "" {
+		parts = append(parts, all[4])
+	}
+	return parts
+}
+
+// paramsText names every param of p: "GOMAXPROCS=2 workers=8 replicas=1".
+func paramsText(p results.Params) string { return strings.Join(paramParts(p), " ") }
+
+// labeller names params by only the dimensions that vary across a set, so
+// labels stay short: "GOMAXPROCS=2 workers=8".
+type labeller struct{ vary [5]bool }
+
+func newLabeller(ps []results.Params) labeller {
+	var l labeller
+	for _, p := range ps {
+		q := ps[0]
+		l.vary[0] = l.vary[0] || p.GOMAXPROCS != q.GOMAXPROCS
+		l.vary[1] = l.vary[1] || p.Workers != q.Workers
+		l.vary[2] = l.vary[2] || p.Replicas != q.Replicas
+		l.vary[3] = l.vary[3] || p.Rate != q.Rate
+		l.vary[4] = l.vary[4] || p.Method != q.Method
+	}
+	return l
+}
+
+// label names p by the varying dimensions, or by all when none vary.
+func (l labeller) label(p results.Params) string {
+	var parts []string
+	for i, s := range paramPartsAll(p) {
+		if l.vary[i] {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return paramsText(p)
+	}
+	return strings.Join(parts, " ")
+}
+
+// paramPartsAll names every param of p, set or not.
+func paramPartsAll(p results.Params) []string {
+	return []string{
+		"GOMAXPROCS=" + strconv.Itoa(p.GOMAXPROCS),
+		"workers=" + strconv.Itoa(p.Workers),
+		"replicas=" + strconv.Itoa(p.Replicas),
+		"rate=" + fmtNum(p.Rate) + "/s",
+		"method=" + p.Method,
+	}
+}

@@ -1,0 +1,236 @@
+package report
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io"
+
+	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/results"
+)
+
+//go:embed templates/report.html.tmpl
+var reportTemplate string
+
+//go:embed style.css
+var styleCSS string
+
+var pageTemplate = template.Must(template.New("report").Parse(reportTemplate))
+
+// HTML writes a self-contained HTML report of a: text, tables, inline SVG
+// charts and the raw results, with no references outside the file.
+func HTML(w io.Writer, a *analysis.Analysis) error {
+	if a == nil || a.Run == nil {
+		return fmt.Errorf("report: html: no run to report")
+	}
+	var svgs []renderedChart
+	var problems []results.Warning
+	for _, f := range buildCharts(a) {
+		doc, err := f.svg()
+		if err != nil {
+			problems = append(problems, chartWarning(f, err))
+			continue
+		}
+		svgs = append(svgs, renderedChart{figure: f, svg: doc})
+	}
+	return renderHTML(w, a, svgs, problems)
+}
+
+// renderedChart is a figure with its SVG document.
+type renderedChart struct {
+	figure
+	svg  []byte
+	file string // path relative to the report, "" when not written
+}
+
+func chartWarning(f figure, err error) results.Warning {
+	return results.Warning{Kind: "chart", Message: fmt.Sprintf("chart %q could not be drawn and is left out: %v", f.Name, err)}
+}
+
+// renderHTML executes the page template.
+func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, problems []results.Warning) error {
+	pg, err := newPage(a, charts, problems)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, pg); err != nil {
+		return fmt.Errorf("report: html: %w", err)
+	}
+	if _, err := buf.WriteTo(w); err != nil {
+		return fmt.Errorf("report: html: write: %w", err)
+	}
+	return nil
+}
+
+// page is the template's view of a report.
+type page struct {
+	Title        string
+	Description  string
+	Meta         []string
+	Interrupted  bool
+	Progress     string
+	Findings     []string
+	Main         *ratioTable
+	Env          []pair
+	RunWarnings  []results.Warning
+	CellWarnings []cellWarning
+	Sections     []section
+	Fits         []fitRow
+	Classes      []classRow
+	Cells        cellTable
+	Source       string
+	Version      string
+	CSS          template.CSS
+	JSON         template.JS
+}
+
+type pair struct{ Key, Value string }
+
+type cellWarning struct {
+	Cell, Kind, Message string
+}
+
+// section is a group of figures under one heading.
+type section struct {
+	ID, Title, Intro string
+	Figures          []figureView
+}
+
+type figureView struct {
+	Name, Title, Caption, File string
+	Wide                       bool
+	SVG                        template.HTML
+}
+
+// ratioTable is the lesson's table of ratios for the main series.
+type ratioTable struct {
+	Caption      string
+	StepHeader   string
+	LatencyLabel string
+	Rows         []ratioRow
+}
+
+type ratioRow struct {
+	Step, Throughput, Latency, Scalability, Performance string
+	Baseline                                            bool
+}
+
+type fitRow struct {
+	Series, Model, Sigma, Kappa, Lambda, RSE, DF, R2, PeakN, PeakX, Limit, Flags string
+}
+
+type classRow struct {
+	Series, Concurrency, Latency, Performance, Scalability, Sentence string
+}
+
+type cellTable struct {
+	Rate, Method, Makespan bool
+	Rows                   []cellRow
+}
+
+type cellRow struct {
+	Index                                  int
+	Baseline                               bool
+	GOMAXPROCS, Workers, Replicas          int
+	Rate, Method                           string
+	Jobs, Errors                           string
+	Throughput, ThroughputCI               string
+	P50, P90, P99, P999, Max               string
+	Makespan, CPUUtil, JobsPerCPU, PeakRSS string
+	Scalability, Performance               string
+	Repeats                                int
+}
+
+func newPage(a *analysis.Analysis, charts []renderedChart, problems []results.Warning) (*page, error) {
+	run := a.Run
+	sc := run.Scenario
+	pg := &page{
+		Title:       sc.Name,
+		Description: sc.Description,
+		Interrupted: run.Interrupted,
+		Findings:    a.Findings,
+		Source:      sc.Source,
+		Version:     run.Environment.ScalebenchVersion,
+		CSS:         template.CSS(styleCSS),
+	}
+	if pg.Title == "" {
+		pg.Title = "scalebench run"
+	}
+	if m := sc.Model; m != "" {
+		pg.Meta = append(pg.Meta, m+" loop")
+		if m == "batch" {
+			pg.Meta[len(pg.Meta)-1] = "batch (makespan)"
+		}
+	}
+	if sc.ImageLatency > 0 {
+		pg.Meta = append(pg.Meta, "image server latency "+fmtDur(sc.ImageLatency))
+	}
+	pg.Meta = append(pg.Meta, fmt.Sprintf("%d cells", len(run.Cells)))
+	if sc.File != "" {
+		pg.Meta = append(pg.Meta, sc.File)
+	}
+	if run.Interrupted {
+		done := 0
+		for _, c := range run.Cells {
+			done += len(c.Repeats)
+		}
+		pg.Progress = fmt.Sprintf("%d measurements of %d cells were recorded before the run stopped", done, len(run.Cells))
+		if len(run.Order) > done {
+			pg.Progress = fmt.Sprintf("%d of %d planned measurements were recorded before the run stopped", done, len(run.Order))
+		}
+	}
+	pg.Main = mainRatios(a)
+	pg.Env = environment(run)
+	pg.RunWarnings, pg.CellWarnings = warnings(a, problems)
+	pg.Sections = sections(a, charts)
+	pg.Fits = fitRows(a)
+	pg.Classes = classRows(a)
+	pg.Cells = cellRows(a)
+	// json.Marshal escapes <, > and & as \u003c etc., so "</script>" cannot
+	// occur inside the data block.
+	js, err := json.Marshal(run)
+	if err != nil {
+		// Only a run built in memory can hold what JSON cannot (±Inf, NaN);
+		// the report is still worth having.
+		js = []byte("null")
+		pg.RunWarnings = append(pg.RunWarnings, results.Warning{Kind: "record",
+			Message: fmt.Sprintf("the results could not be embedded in this page: %v", err)})
+	}
+	pg.JSON = template.JS(js)
+	return pg, nil
+}
+
+// mainSeries picks the series the headline ratio table follows: the
+// workers series through the baseline, else the longest series through the
+// baseline, else the longest series; -1 when there are none.
+func mainSeries(a *analysis.Analysis) int {
+	best, bestLen := -1, 0
+	through := func(s analysis.Series) bool {
+		for _, p := range s.Points {
+			if p.Cell == a.Baseline {
+				return true
+			}
+		}
+		return false
+	}
+	for i, s := range a.Series {
+		if a.Baseline >= 0 && through(s) && s.Dim == analysis.DimWorkers {
+			return i
+		}
+	}
+	for pass := 0; pass < 2 && best < 0; pass++ {
+		for i, s := range a.Series {
+			if pass == 0 && (a.Baseline < 0 || !through(s)) {
+				continue
+			}
+			if len(s.Points) > bestLen {
+				best, bestLen = i, len(s.Points)
+			}
+		}
+	}
+	return best
+}

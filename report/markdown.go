@@ -1,0 +1,127 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/scalebench/scalebench/internal/analysis"
+)
+
+// Markdown writes a short summary for CI job summaries and pull-request
+// comments: title, findings, a ratio table of the cells and the warnings.
+// It has no charts.
+func Markdown(w io.Writer, a *analysis.Analysis) error {
+	if a == nil || a.Run == nil {
+		return fmt.Errorf("report: markdown: no run to report")
+	}
+	run := a.Run
+	b := bufio.NewWriter(w)
+	title := run.Scenario.Name
+	if title == "" {
+		title = "run"
+	}
+	fmt.Fprintf(b, "# scalebench: %s\n\n", mdText(title))
+	if d := run.Scenario.Description; d != "" {
+		fmt.Fprintf(b, "%s\n\n", mdText(d))
+	}
+	if run.Interrupted {
+		fmt.Fprintf(b, "> **Interrupted: partial results.** The run stopped before its plan finished.\n\n")
+	}
+	e := run.Environment
+	var env []string
+	for _, s := range []string{run.Scenario.Model, e.GoVersion, strings.Trim(e.OS+"/"+e.Arch, "/"), e.CPUModel} {
+		if s != "" {
+			env = append(env, s)
+		}
+	}
+	if e.LogicalCPUs > 0 {
+		env = append(env, fmt.Sprintf("%d CPUs", e.LogicalCPUs))
+	}
+	if e.CPUQuota > 0 {
+		env = append(env, "quota "+fmtNum(e.CPUQuota)+" cores")
+	}
+	if e.Commit != "" {
+		env = append(env, "commit "+e.Commit)
+	}
+	if len(env) > 0 {
+		fmt.Fprintf(b, "%s\n\n", mdText(strings.Join(env, " · ")))
+	}
+
+	if len(a.Findings) > 0 {
+		fmt.Fprintf(b, "## Findings\n\n")
+		for _, f := range a.Findings {
+			fmt.Fprintf(b, "- %s\n", mdText(f))
+		}
+		fmt.Fprintln(b)
+	}
+
+	if len(run.Cells) > 0 {
+		mk := batch(a)
+		fmt.Fprintf(b, "## Cells\n\n")
+		if mk {
+			fmt.Fprintf(b, "| params | throughput | makespan | p50 | p99 | Scalability | Performance |\n|---|--:|--:|--:|--:|---|---|\n")
+		} else {
+			fmt.Fprintf(b, "| params | throughput | p50 | p99 | Scalability | Performance |\n|---|--:|--:|--:|---|---|\n")
+		}
+		for i, c := range run.Cells {
+			params := paramsText(c.Params)
+			if i == a.Baseline {
+				params += " **(baseline)**"
+			}
+			tput := fmtRate(c.Throughput)
+			if ci := fmtInterval(c.ThroughputCI, fmtNum); ci != "" {
+				tput += " " + ci
+			}
+			r := cellRatio(a, i)
+			cols := []string{params, tput}
+			if mk {
+				cols = append(cols, fmtDur(c.Makespan))
+			}
+			cols = append(cols, fmtDur(c.Latency.P50), fmtDur(c.Latency.P99), ratioText(r.Throughput), ratioText(r.Latency))
+			for j := range cols {
+				cols[j] = mdCell(cols[j])
+			}
+			fmt.Fprintf(b, "| %s |\n", strings.Join(cols, " | "))
+		}
+		fmt.Fprintln(b)
+	}
+
+	runW, cellW := warnings(a, nil)
+	if len(runW)+len(cellW) > 0 {
+		fmt.Fprintf(b, "## Warnings\n\n")
+		for _, w := range runW {
+			fmt.Fprintf(b, "- **%s**: %s\n", mdText(w.Kind), mdText(w.Message))
+		}
+		for _, w := range cellW {
+			fmt.Fprintf(b, "- **%s** (%s): %s\n", mdText(w.Kind), mdText(w.Cell), mdText(w.Message))
+		}
+		fmt.Fprintln(b)
+	}
+	if err := b.Flush(); err != nil {
+		return fmt.Errorf("report: markdown: write: %w", err)
+	}
+	return nil
+}
+
+// mdText escapes the characters that would turn plain text into Markdown
+// or HTML markup, and folds newlines.
+var mdEscaper = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "<", "&lt;", ">", "&gt;",
+	"\r\n", " ", "\n", " ",
+)
+
+func mdText(s string) string { return mdEscaper.Replace(s) }
+
+// mdCell is mdText for a table cell, where | would end the cell. Markup
+// the caller added (** around "baseline") is kept.
+func mdCell(s string) string {
+	const bold = "**(baseline)**"
+	pre, found := strings.CutSuffix(s, " "+bold)
+	out := strings.ReplaceAll(mdText(pre), "|", `\|`)
+	if found {
+		out += " " + bold
+	}
+	return out
+}

@@ -1,0 +1,178 @@
+// Package report renders a run as a self-contained HTML report with inline
+// SVG charts, a Markdown summary for CI, and the same charts as SVG and PNG
+// files for slides. Everything it shows comes from the results file, via
+// the analysis package.
+package report
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+
+	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/results"
+)
+
+// Files are the paths Write produced.
+type Files struct {
+	HTML, Markdown string
+	Charts         []string
+}
+
+// Report file names inside the output directory.
+const (
+	htmlName     = "report.html"
+	markdownName = "summary.md"
+	chartsDir    = "charts"
+)
+
+// Write renders run into dir: report.html (self-contained), summary.md, and
+// charts/*.svg + charts/*.png. It does not touch results.json.
+func Write(dir string, run *results.Run) (Files, error) {
+	if run == nil {
+		return Files{}, errors.New("report: write: no run")
+	}
+	a := analysis.Analyze(run)
+	cdir := filepath.Join(dir, chartsDir)
+	if err := os.MkdirAll(cdir, 0o755); err != nil {
+		return Files{}, fmt.Errorf("report: write: %w", err)
+	}
+	figs := buildCharts(a)
+	drawn := drawAll(figs)
+	var files Files
+	var rendered []renderedChart
+	var problems []results.Warning
+	for i, f := range figs {
+		d := drawn[i]
+		err := d.err
+		if err == nil {
+			var paths []string
+			paths, err = writeChart(cdir, f.Name, d.svg, d.png)
+			files.Charts = append(files.Charts, paths...)
+		}
+		if err != nil {
+			problems = append(problems, chartWarning(f, err))
+			continue
+		}
+		rendered = append(rendered, renderedChart{figure: f, svg: d.svg, file: chartsDir + "/" + f.Name + ".svg"})
+	}
+
+	var page bytes.Buffer
+	if err := renderHTML(&page, a, rendered, problems); err != nil {
+		return files, err
+	}
+	files.HTML = filepath.Join(dir, htmlName)
+	if err := writeFile(files.HTML, page.Bytes()); err != nil {
+		return files, err
+	}
+
+	var md bytes.Buffer
+	if err := Markdown(&md, a); err != nil {
+		return files, err
+	}
+	files.Markdown = filepath.Join(dir, markdownName)
+	if err := writeFile(files.Markdown, md.Bytes()); err != nil {
+		return files, err
+	}
+	return files, nil
+}
+
+// drawing is a chart drawn as SVG and PNG.
+type drawing struct {
+	svg, png []byte
+	err      error
+}
+
+// drawAll draws the charts as SVG and PNG, several at a time.
+func drawAll(figs []figure) []drawing {
+	out := make([]drawing, len(figs))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i, f := range figs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			d := &out[i]
+			if d.svg, d.err = f.svg(); d.err == nil {
+				d.png, d.err = f.png()
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// writeChart stores name.svg and name.png in dir and returns their paths.
+func writeChart(dir, name string, svg, png []byte) ([]string, error) {
+	sp := filepath.Join(dir, name+".svg")
+	pp := filepath.Join(dir, name+".png")
+	if err := writeFile(sp, svg); err != nil {
+		return nil, err
+	}
+	if err := writeFile(pp, png); err != nil {
+		return []string{sp}, err
+	}
+	return []string{sp, pp}, nil
+}
+
+// writeFile replaces path with data via a temporary file in the same
+// directory, so a reader never sees half a report.
+func writeFile(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
+	if err != nil {
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("report: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// FitChart writes fit.svg and fit.png into dir: measured points, ideal
+// linear, USL and Amdahl curves, peak marked (for `scalebench fit --out`).
+func FitChart(dir string, n, x []float64, usl, amdahl *analysis.Fit) ([]string, error) {
+	if len(n) != len(x) {
+		return nil, fmt.Errorf("report: fit chart: %d values of N but %d of throughput", len(n), len(x))
+	}
+	p, k, err := scalingPlot(scaleOpts{
+		title:  "Throughput vs N: USL and Amdahl fits",
+		xLabel: "N (workers, cores or replicas)",
+		yLabel: "throughput (jobs/s)",
+		ideal:  idealLinear,
+		fits:   true,
+	}, []scaleLine{{n: n, y: x, usl: usl, amdahl: amdahl}})
+	if err != nil {
+		return nil, fmt.Errorf("report: fit chart: %w", err)
+	}
+	c := standard("fit", "USL and Amdahl fits", "", p, k)
+	svg, err := c.svg()
+	if err != nil {
+		return nil, err
+	}
+	png, err := c.png()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("report: fit chart: %w", err)
+	}
+	return writeChart(dir, c.Name, svg, png)
+}

@@ -1,0 +1,471 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/png"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/results"
+)
+
+var (
+	resultsBlock = regexp.MustCompile(`(?s)<script type="application/json" id="results">(.*?)</script>`)
+	preBlock     = regexp.MustCompile(`(?s)<pre>.*?</pre>`)
+	remoteAttr   = regexp.MustCompile(`(?i)\b(src|href|xlink:href|action|poster|srcset|data)\s*=\s*["']?\s*(https?:)?//`)
+	remoteCSS    = regexp.MustCompile(`(?i)url\(\s*["']?\s*(https?:)?//|@import`)
+)
+
+// externalRefs lists what in page could make a browser fetch from the
+// network. Text that only mentions a URL (the embedded results, the
+// scenario source in <pre>) is not a reference.
+func externalRefs(page string) []string {
+	var out []string
+	out = append(out, remoteAttr.FindAllString(page, -1)...)
+	out = append(out, remoteCSS.FindAllString(page, -1)...)
+	rest := preBlock.ReplaceAllString(resultsBlock.ReplaceAllString(page, ""), "")
+	for _, scheme := range []string{"http://", "https://"} {
+		if i := strings.Index(rest, scheme); i >= 0 {
+			out = append(out, rest[max(0, i-40):min(len(rest), i+40)])
+		}
+	}
+	return out
+}
+
+// embeddedRun decodes the results JSON embedded in page.
+func embeddedRun(t *testing.T, page string) *results.Run {
+	t.Helper()
+	m := resultsBlock.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("report.html has no results JSON block")
+	}
+	var run results.Run
+	if err := json.Unmarshal([]byte(m[1]), &run); err != nil {
+		t.Fatalf("embedded results JSON does not parse: %v", err)
+	}
+	return &run
+}
+
+// normalise compacts raw JSON fields so runs compare by content.
+func normalise(t *testing.T, run *results.Run) *results.Run {
+	t.Helper()
+	out := *run
+	if len(run.Scenario.Resolved) > 0 {
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, run.Scenario.Resolved); err != nil {
+			t.Fatal(err)
+		}
+		out.Scenario.Resolved = buf.Bytes()
+	}
+	return &out
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestWriteQuickstart(t *testing.T) {
+	run := loadFixture(t, quickstartFile, quickstartRun)
+	dir := t.TempDir()
+	files, err := Write(dir, run)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	if files.HTML != filepath.Join(dir, "report.html") || files.Markdown != filepath.Join(dir, "summary.md") {
+		t.Errorf("Files = %+v", files)
+	}
+	for _, p := range append([]string{files.HTML, files.Markdown}, files.Charts...) {
+		if fi, err := os.Stat(p); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: missing or empty (%v)", p, err)
+		}
+	}
+	for _, name := range []string{
+		"throughput-workers", "speedup-workers", "efficiency-workers", "latency-workers",
+		"throughput-gomaxprocs", "latency-gomaxprocs", "stages", "timeseries", "cdf",
+	} {
+		for _, ext := range []string{".svg", ".png"} {
+			p := filepath.Join(dir, "charts", name+ext)
+			if !slices.Contains(files.Charts, p) {
+				t.Errorf("Files.Charts lacks %s", p)
+			}
+		}
+	}
+	f, err := os.Open(filepath.Join(dir, "charts", "throughput-workers.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Width != 1200 || cfg.Height != 800 {
+		t.Errorf("throughput-workers.png is %dx%d, want 1200x800", cfg.Width, cfg.Height)
+	}
+
+	page := readFile(t, files.HTML)
+	if n := strings.Count(page, "<svg"); n < 2 {
+		t.Errorf("report.html has %d <svg elements, want >= 2", n)
+	}
+	if got, want := strings.Count(page, "<figure"), strings.Count(page, "<svg"); got != want {
+		t.Errorf("%d figures but %d svgs", got, want)
+	}
+	for _, want := range []string{
+		"Scalability (throughput) = ", "Performance (latency) = ", "quickstart", "Findings",
+		"viewBox=", "oversubscribed", "go1.26.8", "Synthetic CPU", "abc1234", "USL",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	if strings.Contains(page, "Interrupted") {
+		t.Error("a complete run shows the interrupted banner")
+	}
+	if refs := externalRefs(page); len(refs) > 0 {
+		t.Errorf("report.html refers outside itself: %q", refs)
+	}
+	if strings.Contains(page, "<b>not markup</b>") {
+		t.Error("scenario source is not escaped")
+	}
+	got := embeddedRun(t, page)
+	if !reflect.DeepEqual(normalise(t, got), normalise(t, run)) {
+		t.Error("embedded results JSON does not decode to the run")
+	}
+
+	svg := readFile(t, filepath.Join(dir, "charts", "throughput-workers.svg"))
+	if !strings.HasPrefix(svg, "<?xml") || !strings.Contains(svg, "viewBox") || !strings.Contains(svg, "Arial") {
+		t.Errorf("throughput-workers.svg is not a standalone SVG with font fallbacks:\n%.300s", svg)
+	}
+}
+
+func TestWriteBatch(t *testing.T) {
+	run := loadFixture(t, batchFile, batchRun)
+	dir := t.TempDir()
+	files, err := Write(dir, run)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	page := readFile(t, files.HTML)
+	for _, want := range []string{"makespan", "batch (makespan)", "Scalability (throughput) = ", "Performance (latency) = "} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	if refs := externalRefs(page); len(refs) > 0 {
+		t.Errorf("report.html refers outside itself: %q", refs)
+	}
+	if !reflect.DeepEqual(normalise(t, embeddedRun(t, page)), normalise(t, run)) {
+		t.Error("embedded results JSON does not decode to the run")
+	}
+}
+
+func TestMarkdownGolden(t *testing.T) {
+	for _, tc := range []struct {
+		fixture, golden string
+		gen             func() *results.Run
+	}{
+		{quickstartFile, "quickstart.md.golden", quickstartRun},
+		{batchFile, "batch.md.golden", batchRun},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			run := loadFixture(t, tc.fixture, tc.gen)
+			var buf bytes.Buffer
+			if err := Markdown(&buf, analysis.Analyze(run)); err != nil {
+				t.Fatal(err)
+			}
+			checkGolden(t, tc.golden, buf.Bytes())
+		})
+	}
+}
+
+func TestEdgeCases(t *testing.T) {
+	base := loadFixture(t, quickstartFile, quickstartRun)
+	tests := []struct {
+		name     string
+		change   func(*results.Run)
+		want     []string // in report.html
+		charts   []string // chart files that must exist
+		noCharts []string // chart files that must not exist
+	}{
+		{
+			name:     "single cell",
+			change:   func(r *results.Run) { r.Cells = r.Cells[:1] },
+			charts:   []string{"stages", "timeseries", "cdf"},
+			noCharts: []string{"throughput-workers", "latency-workers"},
+		},
+		{
+			name: "zero throughput",
+			change: func(r *results.Run) {
+				for i := range r.Cells {
+					c := &r.Cells[i]
+					c.Throughput, c.Jobs, c.Histogram, c.Latency, c.Stages = 0, 0, nil, results.Latency{}, results.Stages{}
+					c.ThroughputCI = results.Interval{}
+					for j := range c.Repeats {
+						c.Repeats[j].Throughput = 0
+						c.Repeats[j].Series = results.Series{}
+					}
+				}
+			},
+			noCharts: []string{"cdf", "timeseries", "stages"},
+		},
+		{
+			name:   "no baseline",
+			change: func(r *results.Run) { r.Scenario.Baseline = results.Params{GOMAXPROCS: 9, Workers: 9, Replicas: 9} },
+			want:   []string{"no ratios"},
+			charts: []string{"throughput-workers"},
+		},
+		{
+			name: "missing histograms and series",
+			change: func(r *results.Run) {
+				for i := range r.Cells {
+					r.Cells[i].Histogram = nil
+					for j := range r.Cells[i].Repeats {
+						r.Cells[i].Repeats[j].Series = results.Series{}
+						r.Cells[i].Repeats[j].Histogram = nil
+					}
+				}
+			},
+			charts:   []string{"throughput-workers"},
+			noCharts: []string{"cdf", "timeseries"},
+		},
+		{
+			name: "interrupted",
+			change: func(r *results.Run) {
+				r.Interrupted = true
+				r.Cells = r.Cells[:5]
+				r.Cells[4].Repeats = r.Cells[4].Repeats[:1]
+			},
+			want: []string{"Interrupted: partial results"},
+		},
+		{
+			name:   "no cells",
+			change: func(r *results.Run) { r.Cells = nil },
+		},
+		{
+			name: "non-finite and negative values",
+			change: func(r *results.Run) {
+				r.Cells[1].Throughput = math.Inf(1)
+				r.Cells[2].Latency.P99 = math.NaN()
+				r.Cells[3].Stages.Fetch = -1
+				r.Cells[4].Repeats[0].Series.Bucket = 0
+			},
+		},
+		{
+			name: "methods and rates",
+			change: func(r *results.Run) {
+				r.Scenario.Model = "open"
+				for i := range r.Cells {
+					r.Cells[i].Params.Rate = float64(50 * (1 + i%4))
+					r.Cells[i].Params.Method = []string{"naive", "fast"}[i/4]
+					r.Cells[i].Params.Workers = 8
+					r.Cells[i].Params.GOMAXPROCS = 1
+				}
+				r.Scenario.Baseline = r.Cells[0].Params
+			},
+			charts: []string{"throughput-rate", "throughput-method"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			run := variant(t, base, tc.change)
+			a := analysis.Analyze(run)
+			var buf bytes.Buffer
+			if err := HTML(&buf, a); err != nil {
+				t.Fatalf("HTML: %v", err)
+			}
+			page := buf.String()
+			for _, w := range tc.want {
+				if !strings.Contains(page, w) {
+					t.Errorf("report.html lacks %q", w)
+				}
+			}
+			if strings.Contains(page, "could not be drawn") {
+				t.Errorf("a chart failed to draw:\n%s", regexp.MustCompile(`chart "[^"]*" could not be drawn[^<]*`).FindString(page))
+			}
+			if got, want := strings.Count(page, "<figure"), strings.Count(page, "<svg"); got != want {
+				t.Errorf("%d figures but %d svgs", got, want)
+			}
+			for _, c := range tc.charts {
+				if !strings.Contains(page, `id="fig-`+c+`"`) {
+					t.Errorf("chart %s missing", c)
+				}
+			}
+			for _, c := range tc.noCharts {
+				if strings.Contains(page, `id="fig-`+c+`"`) {
+					t.Errorf("chart %s drawn without data", c)
+				}
+			}
+			if refs := externalRefs(page); len(refs) > 0 {
+				t.Errorf("report.html refers outside itself: %q", refs)
+			}
+			var md bytes.Buffer
+			if err := Markdown(&md, a); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestManyCells(t *testing.T) {
+	a := analysis.Analyze(manyCellsRun())
+	var buf bytes.Buffer
+	if err := HTML(&buf, a); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{"12 of 40 cells: the baseline, the highest- and lowest-throughput cells", "8 of 40 cells", `id="fig-stages"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	idx, _ := pickCells(a, 12)
+	if len(idx) != 12 || !slices.Contains(idx, a.Baseline) || !slices.IsSorted(idx) {
+		t.Errorf("pickCells = %v", idx)
+	}
+}
+
+func TestWriteEmpty(t *testing.T) {
+	run := &results.Run{SchemaVersion: results.SchemaVersion, Scenario: results.Scenario{Name: "empty"}}
+	files, err := Write(t.TempDir(), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files.Charts) != 0 {
+		t.Errorf("charts drawn for a run without cells: %q", files.Charts)
+	}
+	if page := readFile(t, files.HTML); strings.Contains(page, "<svg") || !strings.Contains(page, "empty") {
+		t.Error("the report of an empty run is wrong")
+	}
+}
+
+func TestFitChart(t *testing.T) {
+	// The raytracer data of the R usl package.
+	n := []float64{1, 4, 8, 12, 16, 20}
+	x := []float64{20, 78, 130, 170, 190, 200}
+	usl, err := analysis.FitUSL(n, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	amdahl, err := analysis.FitAmdahl(n, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	paths, err := FitChart(dir, n, x, usl, amdahl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{filepath.Join(dir, "fit.svg"), filepath.Join(dir, "fit.png")}
+	if !reflect.DeepEqual(paths, want) {
+		t.Errorf("FitChart paths = %q, want %q", paths, want)
+	}
+	svg := readFile(t, want[0])
+	for _, s := range []string{"USL fit", "Amdahl fit", "N*"} {
+		if !strings.Contains(svg, s) {
+			t.Errorf("fit.svg lacks %q", s)
+		}
+	}
+	if _, err := FitChart(dir, n, x[:2], usl, amdahl); err == nil {
+		t.Error("FitChart accepted mismatched lengths")
+	}
+	if _, err := FitChart(dir, nil, nil, nil, nil); err == nil {
+		t.Error("FitChart accepted no data")
+	}
+}
+
+func TestNoRun(t *testing.T) {
+	if err := HTML(&bytes.Buffer{}, nil); err == nil {
+		t.Error("HTML(nil) succeeded")
+	}
+	if err := Markdown(&bytes.Buffer{}, nil); err == nil {
+		t.Error("Markdown(nil) succeeded")
+	}
+	if _, err := Write(t.TempDir(), nil); err == nil {
+		t.Error("Write(nil) succeeded")
+	}
+}
+
+func TestHTMLMatchesWrite(t *testing.T) {
+	run := loadFixture(t, batchFile, batchRun)
+	var buf bytes.Buffer
+	if err := HTML(&buf, analysis.Analyze(run)); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if strings.Count(page, "<svg") < 2 || len(externalRefs(page)) > 0 {
+		t.Errorf("HTML output lacks charts or refers outside itself")
+	}
+}
+
+func TestInlineSVG(t *testing.T) {
+	doc := []byte("<?xml version=\"1.0\"?>\n<!-- Generated -->\n<svg width=\"432pt\" height=\"288pt\" viewBox=\"0 0 432 288\"\n\txmlns=\"http://www.w3.org/2000/svg\"\n\txmlns:xlink=\"http://www.w3.org/1999/xlink\">\n<g></g>\n</svg>\n")
+	got := string(inlineSVG(doc, `a "b" <c>`))
+	want := `<svg viewBox="0 0 432 288" role="img" aria-label="a &#34;b&#34; &lt;c&gt;">` + "\n<g></g>\n</svg>"
+	if got != want {
+		t.Errorf("inlineSVG =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestFormat(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+	}{
+		{fmtNum(2412.3), "2410"}, {fmtNum(180), "180"}, {fmtNum(1.5), "1.5"}, {fmtNum(0.01234), "0.0123"},
+		{fmtNum(math.Inf(1)), "∞"}, {fmtNum(math.NaN()), "—"},
+		{fmtDur(2), "2 s"}, {fmtDur(0.0153), "15.3 ms"}, {fmtDur(42e-6), "42 µs"}, {fmtDur(0), "0"},
+		{fmtBytes(64 << 20), "64 MiB"}, {fmtBytes(0), "—"},
+		{mdCell("a|b *c* (x) **(baseline)**"), `a\|b \*c\* (x) **(baseline)**`},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}
+
+func TestLogTicks(t *testing.T) {
+	ts := logTicks{}.Ticks(2, 900)
+	var labels []string
+	for _, tk := range ts {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if want := []string{"2", "5", "10", "20", "50", "100", "200", "500"}; !reflect.DeepEqual(labels, want) {
+		t.Errorf("labels = %q, want %q", labels, want)
+	}
+	if len(logTicks{}.Ticks(0, 10)) != 0 || len(logTicks{}.Ticks(5, 5)) != 0 {
+		t.Error("degenerate ranges should give no ticks")
+	}
+}
+
+// TestWriteTo writes the quickstart and batch reports to the directory named
+// by $SCALEBENCH_REPORT_OUT, for looking at them.
+func TestWriteTo(t *testing.T) {
+	out := os.Getenv("SCALEBENCH_REPORT_OUT")
+	if out == "" {
+		t.Skip("set SCALEBENCH_REPORT_OUT to write example reports")
+	}
+	for name, run := range map[string]*results.Run{
+		"quickstart": loadFixture(t, quickstartFile, quickstartRun),
+		"batch":      loadFixture(t, batchFile, batchRun),
+		"many":       manyCellsRun(),
+	} {
+		if _, err := Write(filepath.Join(out, name), run); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

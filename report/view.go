@@ -1,0 +1,359 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/results"
+)
+
+// batch reports whether the run used the batch model, where latency means
+// the makespan.
+func batch(a *analysis.Analysis) bool { return a.Run.Scenario.Model == "batch" }
+
+// stepLabel names a point of a series: "1 worker", "8 workers", "GOMAXPROCS=2".
+func stepLabel(dim, label string) string {
+	switch dim {
+	case analysis.DimWorkers:
+		if label == "1" {
+			return "1 worker"
+		}
+		return label + " workers"
+	case analysis.DimReplicas:
+		if label == "1" {
+			return "1 replica"
+		}
+		return label + " replicas"
+	case analysis.DimGOMAXPROCS:
+		return "GOMAXPROCS=" + label
+	case analysis.DimRate:
+		return label
+	}
+	return label
+}
+
+// ratioText is a ratio's lesson wording, or a dash when it has none.
+func ratioText(r analysis.Ratio) string {
+	if r.Text == "" {
+		return "—"
+	}
+	return r.Text
+}
+
+// cellRatio returns the ratios of cell i, or zero ratios when absent.
+func cellRatio(a *analysis.Analysis, i int) analysis.CellRatio {
+	if i >= 0 && i < len(a.Ratios) {
+		return a.Ratios[i]
+	}
+	return analysis.CellRatio{Cell: i}
+}
+
+// cellLatency is the latency figure the ratios compare: p50, or makespan
+// for a batch run.
+func cellLatency(a *analysis.Analysis, c results.Cell) string {
+	if batch(a) {
+		return fmtDur(c.Makespan)
+	}
+	return fmtDur(c.Latency.P50)
+}
+
+// mainRatios is the lesson's ratio table for the main series, or for every
+// cell when there is no series.
+func mainRatios(a *analysis.Analysis) *ratioTable {
+	cells := a.Run.Cells
+	if len(cells) == 0 {
+		return nil
+	}
+	t := &ratioTable{LatencyLabel: "p50 latency"}
+	if batch(a) {
+		t.LatencyLabel = "makespan"
+	}
+	row := func(step string, ci int) ratioRow {
+		c := cells[ci]
+		r := cellRatio(a, ci)
+		return ratioRow{
+			Step:        step,
+			Throughput:  fmtRate(c.Throughput),
+			Latency:     cellLatency(a, c),
+			Scalability: ratioText(r.Throughput),
+			Performance: ratioText(r.Latency),
+			Baseline:    ci == a.Baseline,
+		}
+	}
+	if si := mainSeries(a); si >= 0 {
+		s := a.Series[si]
+		t.StepHeader = dimName(s.Dim)
+		t.Caption = fmt.Sprintf("Along %s with %s fixed (%s).", dimName(s.Dim), s.Label, lesson(s.Dim))
+		for _, p := range s.Points {
+			if p.Cell >= 0 && p.Cell < len(cells) {
+				t.Rows = append(t.Rows, row(stepLabel(s.Dim, p.Label), p.Cell))
+			}
+		}
+	} else {
+		t.StepHeader = "cell"
+		t.Caption = "Every measured cell."
+		ps := make([]results.Params, len(cells))
+		for i, c := range cells {
+			ps[i] = c.Params
+		}
+		l := newLabeller(ps)
+		for i, c := range cells {
+			t.Rows = append(t.Rows, row(l.label(c.Params), i))
+		}
+	}
+	if a.Baseline >= 0 {
+		t.Caption += " Ratios compare each step with the baseline cell (" + paramsText(cells[a.Baseline].Params) +
+			"): scalability as a throughput ratio, performance as a latency ratio (baseline ÷ this, so above 1 is faster)."
+	} else {
+		t.Caption += " The scenario's baseline cell was not measured, so there are no ratios."
+	}
+	return t
+}
+
+// environment lists where and with what the run was measured.
+func environment(run *results.Run) []pair {
+	e := run.Environment
+	quota := "none"
+	if e.CPUQuota > 0 {
+		quota = fmtNum(e.CPUQuota) + " cores"
+	}
+	cpus := "—"
+	if e.LogicalCPUs > 0 {
+		cpus = strconv.Itoa(e.LogicalCPUs)
+	}
+	out := []pair{
+		{"Go version", dash(e.GoVersion)},
+		{"CPU model", dash(e.CPUModel)},
+		{"logical CPUs", cpus},
+		{"cgroup CPU quota", quota},
+		{"OS / arch", dash(strings.Trim(e.OS+"/"+e.Arch, "/"))},
+		{"host", dash(e.Hostname)},
+		{"started", fmtTime(e.Started)},
+		{"finished", fmtTime(run.Finished)},
+	}
+	if !e.Started.IsZero() && run.Finished.After(e.Started) {
+		out = append(out, pair{"duration", run.Finished.Sub(e.Started).Round(time.Second).String()})
+	}
+	out = append(out,
+		pair{"scalebench version", dash(e.ScalebenchVersion)},
+		pair{"commit", dash(e.Commit)},
+	)
+	return out
+}
+
+func dash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "—"
+	}
+	return s
+}
+
+func fmtTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Format("2006-01-02 15:04:05 MST")
+}
+
+// warnings splits caveats into run-level ones and those of single cells.
+func warnings(a *analysis.Analysis, problems []results.Warning) ([]results.Warning, []cellWarning) {
+	run := append(append([]results.Warning(nil), a.Warnings...), problems...)
+	var cells []cellWarning
+	for _, c := range a.Run.Cells {
+		for _, w := range c.Warnings {
+			cells = append(cells, cellWarning{Cell: paramsText(c.Params), Kind: w.Kind, Message: w.Message})
+		}
+	}
+	return run, cells
+}
+
+// dimIntro explains what a dimension's section shows.
+func dimIntro(dim string) string {
+	switch dim {
+	case analysis.DimWorkers:
+		return "Workers are goroutines in one process: concurrency. While jobs wait on the network, more workers overlap the waiting " +
+			"even on a single core, so throughput can grow beyond the number of cores (concurrency without parallelism). " +
+			"Once the CPU is busy, more workers only queue: throughput flattens and latency rises."
+	case analysis.DimGOMAXPROCS:
+		return "GOMAXPROCS is how many cores one process may run on at once: parallelism, scaling up. " +
+			"It speeds up only the CPU-bound stages (decode, resize, encode), so an I/O-bound workload barely notices it."
+	case analysis.DimReplicas:
+		return "Replicas are separate worker processes fed from one queue, like servers behind a load balancer: scaling out. " +
+			"Each brings its own scheduler and memory, at the cost of coordination and more overhead per job."
+	case analysis.DimRate:
+		return "An open loop offers jobs at a fixed rate whether or not the system keeps up, as real users do. " +
+			"Below saturation throughput follows the offered rate; beyond it, throughput flattens and queues make latency climb."
+	case analysis.DimMethod:
+		return "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
+			"with the same resources (scalability)."
+	}
+	return ""
+}
+
+// sections groups the rendered charts under their headings, in page order.
+func sections(a *analysis.Analysis, charts []renderedChart) []section {
+	var out []section
+	find := func(id string) *section {
+		for i := range out {
+			if out[i].ID == id {
+				return &out[i]
+			}
+		}
+		return nil
+	}
+	for _, c := range charts {
+		id, title, intro := c.Section, "", ""
+		switch c.Section {
+		case secScaling, secLatency:
+			id = "dim-" + c.Dim
+			title = capitalize(dimName(c.Dim))
+			if l := lesson(c.Dim); l != "" {
+				title += ": " + l
+			}
+			intro = dimIntro(c.Dim)
+		case secStages:
+			title = "Where the time goes: I/O or CPU"
+			intro = "Each job fetches an image over HTTP, decodes it, resizes it to fit 64×64 with a Lanczos filter, encodes a PNG and writes it."
+		case secTime:
+			title = "Stability over time"
+		case secCDF:
+			title = "Latency distribution"
+		}
+		s := find(id)
+		if s == nil {
+			out = append(out, section{ID: id, Title: title, Intro: intro})
+			s = &out[len(out)-1]
+		}
+		s.Figures = append(s.Figures, figureView{
+			Name: c.Name, Title: c.Title, Caption: c.Caption, File: c.file, Wide: c.Wide,
+			SVG: inlineSVG(c.svg, c.Title),
+		})
+	}
+	return out
+}
+
+// capitalize upper-cases the first letter of s.
+func capitalize(s string) string {
+	for i, r := range s {
+		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
+	}
+	return s
+}
+
+// seriesName names a series for tables: "workers (gomaxprocs=1, replicas=1)".
+func seriesName(s analysis.Series) string {
+	if s.Label == "" {
+		return dimName(s.Dim)
+	}
+	return dimName(s.Dim) + " (" + s.Label + ")"
+}
+
+// fmtParam formats an estimate with its standard error and interval.
+func fmtParam(v, se float64, ci [2]float64) string {
+	s := fmtNum(v)
+	if finite(se) && se > 0 {
+		s += " ± " + fmtNum(se)
+	}
+	if finite(ci[0]) && finite(ci[1]) && ci[1] > ci[0] {
+		s += " [" + fmtNum(ci[0]) + ", " + fmtNum(ci[1]) + "]"
+	}
+	return s
+}
+
+// fitRows lists every fitted model of every series.
+func fitRows(a *analysis.Analysis) []fitRow {
+	var out []fitRow
+	for _, s := range a.Series {
+		for _, f := range []*analysis.Fit{s.USL, s.Amdahl} {
+			if f == nil {
+				continue
+			}
+			model := "USL"
+			if f.Model == "amdahl" {
+				model = "Amdahl"
+			}
+			r := fitRow{
+				Series: seriesName(s), Model: model,
+				Sigma:  fmtParam(f.Sigma, f.SigmaSE, f.SigmaCI),
+				Kappa:  fmtParam(f.Kappa, f.KappaSE, f.KappaCI),
+				Lambda: fmtParam(f.Lambda, f.LambdaSE, f.LambdaCI),
+				RSE:    fmtNum(f.RSE), DF: strconv.Itoa(f.DF), R2: fmtR2(f.R2),
+				PeakN: fmtNum(f.PeakN), PeakX: fmtNum(f.PeakX), Limit: fmtNum(f.AmdahlLimit),
+				Flags: strings.Join(f.Flags, "; "),
+			}
+			if f.Model == "amdahl" {
+				r.Kappa = "0 (fixed)"
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func fmtR2(v float64) string {
+	if !finite(v) {
+		return "—"
+	}
+	return strconv.FormatFloat(v, 'f', 3, 64)
+}
+
+// classRows is the lesson's concurrency/latency table.
+func classRows(a *analysis.Analysis) []classRow {
+	var out []classRow
+	for _, c := range a.Classes {
+		name := "—"
+		if c.Series >= 0 && c.Series < len(a.Series) {
+			name = seriesName(a.Series[c.Series])
+		}
+		out = append(out, classRow{
+			Series: name, Concurrency: c.Concurrency, Latency: c.Latency,
+			Performance: c.Performance, Scalability: c.Scalability, Sentence: c.Sentence,
+		})
+	}
+	return out
+}
+
+// cellRows is the full table of cells.
+func cellRows(a *analysis.Analysis) cellTable {
+	var t cellTable
+	for _, c := range a.Run.Cells {
+		t.Rate = t.Rate || c.Params.Rate != 0
+		t.Method = t.Method || c.Params.Method != ""
+		t.Makespan = t.Makespan || c.Makespan > 0
+	}
+	t.Makespan = t.Makespan || batch(a)
+	for i, c := range a.Run.Cells {
+		r := cellRatio(a, i)
+		row := cellRow{
+			Index: i, Baseline: i == a.Baseline,
+			GOMAXPROCS: c.Params.GOMAXPROCS, Workers: c.Params.Workers, Replicas: c.Params.Replicas,
+			Rate: fmtNum(c.Params.Rate), Method: dash(c.Params.Method),
+			Jobs: strconv.FormatInt(c.Jobs, 10), Errors: strconv.FormatInt(c.Errors, 10),
+			Throughput:   fmtRate(c.Throughput),
+			ThroughputCI: fmtInterval(c.ThroughputCI, fmtNum),
+			P50:          fmtDur(c.Latency.P50), P90: fmtDur(c.Latency.P90), P99: fmtDur(c.Latency.P99),
+			P999: fmtDur(c.Latency.P999), Max: fmtDur(c.Latency.Max),
+			Makespan:    fmtDur(c.Makespan),
+			CPUUtil:     fmtPct(c.Resources.CPUUtil),
+			JobsPerCPU:  fmtNum(c.Resources.JobsPerCPUSecond),
+			PeakRSS:     fmtBytes(c.Resources.MaxRSS),
+			Scalability: ratioText(r.Throughput),
+			Performance: ratioText(r.Latency),
+			Repeats:     len(c.Repeats),
+		}
+		if c.Makespan > 0 {
+			if ci := fmtInterval(c.MakespanCI, fmtDur); ci != "" {
+				row.Makespan += " " + ci
+			}
+		}
+		if c.Resources.JobsPerCPUSecond == 0 || math.IsNaN(c.Resources.JobsPerCPUSecond) {
+			row.JobsPerCPU = "—"
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t
+}
