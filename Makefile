@@ -1,0 +1,35 @@
+# scalebench — common tasks. `make run` and `make test` are all a newcomer needs.
+GO      ?= go
+PKG     := github.com/scalebench/scalebench
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
+LDFLAGS := -X $(PKG)/internal/app.Version=$(VERSION) -X $(PKG)/internal/app.Commit=$(COMMIT)
+BIN     := bin/scalebench
+SCENARIO ?= scenarios/quickstart.yaml
+
+.PHONY: build run test bench lint clean
+
+## build: compile bin/scalebench
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/scalebench
+
+## run: run the quickstart scenario (or SCENARIO=...) and print the report's path
+run: build
+	./$(BIN) run $(SCENARIO)
+
+## test: vet, then every test with the race detector
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+## bench: the benchmarks behind the figures in the README (several minutes)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -cpu 1,2 -timeout 30m ./...
+
+## lint: formatting and vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

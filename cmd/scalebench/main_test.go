@@ -1,0 +1,287 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// bin is the scalebench binary built once for these end-to-end tests.
+var bin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "scalebench-e2e-")
+	if err != nil {
+		panic(err)
+	}
+	bin = filepath.Join(dir, "scalebench")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic("build scalebench: " + err.Error())
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// scalebench runs the binary with args and returns stdout, stderr and the exit code.
+func scalebench(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("scalebench %v: %v", args, err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func writeFile(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const tinyScenario = `name: tiny
+description: end-to-end check
+images:
+  latency: 20ms
+  paths: [/160x120/ccc/aaa.jpg, /64x64.png]
+thumbnail: {width: 32, height: 32}
+load:
+  duration: 500ms
+  warmup: 100ms
+  repeats: 2
+matrix:
+  gomaxprocs: [1, 2]
+  workers: [1, 4]
+`
+
+func TestRunWritesResultsAndReport(t *testing.T) {
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "tiny.yaml", tinyScenario)
+	out := filepath.Join(dir, "out")
+	stdout, stderr, code := scalebench(t, "run", sc, "--out", out)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stdout, filepath.Join(out, "report.html")) {
+		t.Errorf("stdout does not name the report:\n%s", stdout)
+	}
+	// Not a terminal: one plain line per measurement (4 cells × 2 repeats).
+	if n := strings.Count(stderr, " jobs/s, p50 "); n != 8 {
+		t.Errorf("%d progress lines, want 8:\n%s", n, stderr)
+	}
+
+	var run struct {
+		SchemaVersion int `json:"schema_version"`
+		Environment   struct {
+			GoVersion   string `json:"go_version"`
+			LogicalCPUs int    `json:"logical_cpus"`
+		} `json:"environment"`
+		Order []struct{ Cell, Repeat int } `json:"order"`
+		Cells []struct {
+			Params struct {
+				GOMAXPROCS int `json:"gomaxprocs"`
+				Workers    int `json:"workers"`
+			} `json:"params"`
+			Jobs       int64   `json:"jobs"`
+			Errors     int64   `json:"errors"`
+			Throughput float64 `json:"throughput"`
+			Latency    struct{ P50, P99 float64 }
+			Stages     struct{ Fetch, Decode, Resize float64 }
+			Histogram  *struct{ Encoded string } `json:"histogram"`
+			Repeats    []json.RawMessage         `json:"repeats"`
+		} `json:"cells"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &run); err != nil {
+		t.Fatal(err)
+	}
+	if run.SchemaVersion != 1 || run.Environment.GoVersion == "" || run.Environment.LogicalCPUs < 1 {
+		t.Errorf("header: schema %d, go %q, cpus %d", run.SchemaVersion, run.Environment.GoVersion, run.Environment.LogicalCPUs)
+	}
+	if len(run.Cells) != 4 || len(run.Order) != 8 {
+		t.Fatalf("%d cells, %d steps; want 4 and 8", len(run.Cells), len(run.Order))
+	}
+	// Interleaved: every cell once before any cell twice.
+	for i, s := range run.Order {
+		if s.Cell != i%4 || s.Repeat != i/4 {
+			t.Errorf("order[%d] = %+v, want cell %d repeat %d", i, s, i%4, i/4)
+		}
+	}
+	for _, c := range run.Cells {
+		if c.Jobs == 0 || c.Throughput <= 0 || c.Errors != 0 || len(c.Repeats) != 2 {
+			t.Errorf("cell %+v: jobs %d, throughput %.1f, errors %d, repeats %d", c.Params, c.Jobs, c.Throughput, c.Errors, len(c.Repeats))
+		}
+		if c.Latency.P50 < 0.02 || c.Stages.Fetch < 0.02 || c.Stages.Decode <= 0 || c.Stages.Resize <= 0 {
+			t.Errorf("cell %+v: p50 %.4f, stages %+v: the 20 ms latency is missing", c.Params, c.Latency.P50, c.Stages)
+		}
+		if c.Histogram == nil || c.Histogram.Encoded == "" {
+			t.Errorf("cell %+v: no histogram", c.Params)
+		}
+	}
+	// 4 workers overlap the 20 ms waits: clearly more throughput than 1.
+	if r := run.Cells[1].Throughput / run.Cells[0].Throughput; r < 2 {
+		t.Errorf("4 workers / 1 worker throughput = %.2f, want > 2", r)
+	}
+
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := bytes.Count(html, []byte("<svg")); n < 2 {
+		t.Errorf("report has %d SVG charts, want >= 2", n)
+	}
+	if !bytes.Contains(html, []byte("Scalability (throughput) = ")) {
+		t.Error("report lacks the ratio table")
+	}
+
+	// The report rebuilds from results.json alone.
+	again := filepath.Join(dir, "again")
+	stdout, stderr, code = scalebench(t, "report", filepath.Join(out, "results.json"), "--out", again)
+	if code != 0 {
+		t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	rebuilt, err := os.ReadFile(filepath.Join(again, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(rebuilt, []byte("<svg")) != bytes.Count(html, []byte("<svg")) {
+		t.Error("rebuilt report has a different number of charts")
+	}
+}
+
+func TestInvalidScenarioExitsWithPosition(t *testing.T) {
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "bad.yaml", "name: bad\nload:\n  duration: 3 seconds\nmatrix:\n  workers: [0]\n")
+	for _, cmd := range []string{"run", "validate"} {
+		stdout, stderr, code := scalebench(t, cmd, sc)
+		if code != 2 {
+			t.Errorf("%s: exit %d, want 2\n%s%s", cmd, code, stdout, stderr)
+		}
+		for _, want := range []string{"bad.yaml:3: load.duration", "bad.yaml:5: matrix.workers"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", cmd, want, stderr)
+			}
+		}
+		if strings.Contains(stderr, "goroutine") || strings.Contains(stderr, "panic") {
+			t.Errorf("%s: stack trace on bad input:\n%s", cmd, stderr)
+		}
+	}
+}
+
+func TestValidatePrintsMatrix(t *testing.T) {
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "tiny.yaml", tinyScenario)
+	stdout, stderr, code := scalebench(t, "validate", sc)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"4 cells × 2 repeats = 8 measurements", "estimated run time", "baseline"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"run"}, {"report", "/nonexistent/results.json"}, {"fit", "--format", "xml", "x.csv"}, {"run", "--bogus", "x"}} {
+		_, stderr, code := scalebench(t, args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr)
+		}
+	}
+	stdout, _, code := scalebench(t, "--version")
+	if code != 0 || !strings.Contains(stdout, "scalebench version") {
+		t.Errorf("--version: exit %d, %q", code, stdout)
+	}
+	for _, cmd := range []string{"run", "validate", "report", "fit", "serve-images"} {
+		stdout, _, code := scalebench(t, cmd, "--help")
+		if code != 0 || !strings.Contains(stdout, "USAGE") {
+			t.Errorf("%s --help: exit %d\n%s", cmd, code, stdout)
+		}
+	}
+}
+
+func TestServeImages(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "serve-images", "--latency", "10ms", "--for", "20s")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, ok := strings.CutPrefix(strings.TrimSpace(line), "serving on ")
+	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("first line %q, want \"serving on http://127.0.0.1:PORT\"", line)
+	}
+	resp, err := http.Get(url + "/320x240/fff/000.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/jpeg" || len(body) < 1000 {
+		t.Errorf("GET image: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(body))
+	}
+}
+
+func TestFitCSV(t *testing.T) {
+	dir := t.TempDir()
+	csv := writeFile(t, dir, "ray.csv", "processors,throughput\n1,20\n4,78\n8,130\n12,170\n16,190\n20,200\n")
+	stdout, stderr, code := scalebench(t, "fit", csv, "--format", "json", "--out", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var fit struct {
+		USL    struct{ Sigma, Kappa, Lambda float64 } `json:"usl"`
+		Amdahl struct{ Sigma, Lambda float64 }        `json:"amdahl"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &fit); err != nil {
+		t.Fatalf("fit json: %v\n%s", err, stdout)
+	}
+	if d := fit.USL.Sigma - 0.02444; d > 1e-4 || d < -1e-4 {
+		t.Errorf("usl sigma = %v, want 0.02444", fit.USL.Sigma)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fit.svg")); err != nil {
+		t.Errorf("fit chart: %v", err)
+	}
+	bad := writeFile(t, dir, "bad.csv", "n,x\n1,20\n2,abc\n")
+	_, stderr, code = scalebench(t, "fit", bad)
+	if code != 2 || !strings.Contains(stderr, "bad.csv:3") {
+		t.Errorf("bad csv: exit %d, stderr %q; want 2 and a line number", code, stderr)
+	}
+}

@@ -1,0 +1,170 @@
+// Package app is scalebench's command line: the urfave/cli commands and the
+// wiring from scenario to runner to results to report.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/scalebench/scalebench/internal/runner"
+	"github.com/scalebench/scalebench/internal/scenario"
+)
+
+// Version and Commit identify the build; the Makefile sets them with -ldflags.
+var (
+	Version = "dev"
+	Commit  = ""
+)
+
+// Exit codes.
+const (
+	ExitOK          = 0
+	ExitFailure     = 1   // a run or command failed
+	ExitUsage       = 2   // bad arguments or invalid input files
+	ExitInterrupted = 130 // stopped by a signal; partial results were kept
+)
+
+// usageError marks errors caused by what the user gave us.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// Main runs the command line with args (without the program name) and
+// returns the process exit code. It never exits the process itself.
+func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	app := New(stdin, stdout, stderr)
+	err := app.RunContext(ctx, flagsFirst(app, append([]string{"scalebench"}, args...)))
+	if err == nil {
+		return ExitOK
+	}
+	fmt.Fprintf(stderr, "scalebench: %v\n", err)
+	return ExitCode(err)
+}
+
+// ExitCode maps an error returned by a command to the process exit code.
+func ExitCode(err error) int {
+	var ue usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, runner.ErrInterrupted), errors.Is(err, context.Canceled):
+		return ExitInterrupted
+	case errors.As(err, &ue), errors.Is(err, scenario.ErrInvalid):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// New builds the CLI application writing to the given streams.
+func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:    "scalebench",
+		Usage:   "measure how the thumbnail workload scales with workers, cores and replicas",
+		Version: versionString(),
+		Description: "scalebench runs a thumbnail generator (fetch an image over HTTP, fit it in 64x64 with a\n" +
+			"Lanczos filter, encode PNG) against an embedded mock image server, over a matrix of\n" +
+			"GOMAXPROCS, workers and replicas, and reports throughput and latency ratios, speedup,\n" +
+			"efficiency, and Amdahl and Universal Scalability Law fits.",
+		Reader:          stdin,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		HideHelpCommand: true,
+		// Commands return errors; Main maps them to exit codes after deferred cleanup ran.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return usageError{err}
+		},
+		Commands: []*cli.Command{
+			runCommand(),
+			validateCommand(),
+			reportCommand(),
+			fitCommand(),
+			serveImagesCommand(),
+			workerCommand(),
+		},
+	}
+	for _, c := range app.Commands {
+		c.OnUsageError = app.OnUsageError
+	}
+	return app
+}
+
+func versionString() string {
+	if Commit != "" {
+		return Version + " (" + Commit + ")"
+	}
+	return Version
+}
+
+// oneArg returns the single positional argument a command needs.
+func oneArg(c *cli.Context, what string) (string, error) {
+	if c.NArg() != 1 {
+		return "", usagef("%s: need exactly one %s, got %d arguments (see scalebench %s --help)", c.Command.Name, what, c.NArg(), c.Command.Name)
+	}
+	return c.Args().First(), nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	return term.IsTerminal(int(f.Fd()))
+}
+
+// flagsFirst moves a command's flags ahead of its positional arguments, so
+// that `run scenario.yaml --out DIR` works as well as `run --out DIR scenario.yaml`
+// (urfave/cli stops reading flags at the first positional argument).
+func flagsFirst(app *cli.App, args []string) []string {
+	if len(args) < 3 {
+		return args
+	}
+	cmd := app.Command(args[1])
+	if cmd == nil {
+		return args
+	}
+	var flags, pos []string
+	rest := args[2:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if a == "--" {
+			pos = append(pos, rest[i:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if !strings.Contains(name, "=") && takesValue(cmd, name) && i+1 < len(rest) {
+			flags = append(flags, rest[i+1])
+			i++
+		}
+	}
+	return append(append(args[:2:2], flags...), pos...)
+}
+
+// takesValue reports whether cmd's flag called name reads the next argument.
+func takesValue(cmd *cli.Command, name string) bool {
+	for _, f := range cmd.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				_, isBool := f.(*cli.BoolFlag)
+				return !isBool
+			}
+		}
+	}
+	return false
+}

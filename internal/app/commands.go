@@ -1,0 +1,196 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/runner"
+	"github.com/scalebench/scalebench/report"
+)
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check a scenario and print its expanded matrix and estimated run time",
+		ArgsUsage: "SCENARIO.yaml",
+		Action: func(c *cli.Context) error {
+			path, err := oneArg(c, "scenario file")
+			if err != nil {
+				return err
+			}
+			sc, _, err := loadScenario(path)
+			if err != nil {
+				return err
+			}
+			w := c.App.Writer
+			cells := sc.Cells()
+			fmt.Fprintf(w, "%s: valid\n", path)
+			fmt.Fprintf(w, "scenario %s: model %s, %d cells × %d repeats = %d measurements, estimated run time %s\n",
+				sc.Name, sc.Load.Model, len(cells), sc.Load.Repeats, len(sc.Plan()), sc.Estimate().Round(time.Second))
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "cell\tgomaxprocs\tworkers\treplicas\trate\tmethod\t")
+			base := sc.BaselineIndex()
+			for i, p := range cells {
+				rate := "-"
+				if p.Rate > 0 {
+					rate = fmt.Sprintf("%g/s", p.Rate)
+				}
+				mark := ""
+				if i == base {
+					mark = "baseline"
+				}
+				fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\t%s\n", i, p.GOMAXPROCS, p.Workers, p.Replicas, rate, p.Method, mark)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func reportCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "report",
+		Usage:     "rebuild report.html, summary.md and charts from a results file",
+		ArgsUsage: "RESULTS.json",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: the results file's directory)"},
+		},
+		Action: func(c *cli.Context) error {
+			path, err := oneArg(c, "results file")
+			if err != nil {
+				return err
+			}
+			run, err := results.Read(path)
+			if err != nil {
+				return usageError{err}
+			}
+			out := c.String("out")
+			if out == "" {
+				out = filepath.Dir(path)
+			}
+			files, err := report.Write(out, run)
+			if err != nil {
+				return fmt.Errorf("write report: %w", err)
+			}
+			fmt.Fprintf(c.App.Writer, "summary: %s\nreport:  %s\n", files.Markdown, files.HTML)
+			return nil
+		},
+	}
+}
+
+func fitCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "fit",
+		Usage:     "fit Amdahl's law and the Universal Scalability Law to N,throughput data",
+		ArgsUsage: "DATA.csv",
+		Description: "DATA.csv has a header row and two numeric columns: N (workers, cores, nodes...) and\n" +
+			"throughput. Any tool's measurements can be analysed this way.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text or json"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "also write fit.svg and fit.png into `DIR`"},
+		},
+		Action: func(c *cli.Context) error {
+			path, err := oneArg(c, "CSV file")
+			if err != nil {
+				return err
+			}
+			format := c.String("format")
+			if format != "text" && format != "json" {
+				return usagef("fit: --format must be text or json, got %q", format)
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				return usageError{fmt.Errorf("fit: %w", err)}
+			}
+			defer f.Close()
+			n, x, err := analysis.ReadCSV(path, f)
+			if err != nil {
+				return usageError{err}
+			}
+			usl, err := analysis.FitUSL(n, x)
+			if err != nil {
+				return fmt.Errorf("fit: usl: %w", err)
+			}
+			amdahl, err := analysis.FitAmdahl(n, x)
+			if err != nil {
+				return fmt.Errorf("fit: amdahl: %w", err)
+			}
+			if format == "json" {
+				b, err := analysis.FitJSON(usl, amdahl)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.App.Writer, "%s\n", b)
+			} else if err := analysis.WriteFitText(c.App.Writer, usl, amdahl, n, x); err != nil {
+				return err
+			}
+			if dir := c.String("out"); dir != "" {
+				files, err := report.FitChart(dir, n, x, usl, amdahl)
+				if err != nil {
+					return fmt.Errorf("fit: chart: %w", err)
+				}
+				fmt.Fprintf(c.App.ErrWriter, "chart: %s\n", strings.Join(files, ", "))
+			}
+			return nil
+		},
+	}
+}
+
+func serveImagesCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "serve-images",
+		Usage: "run the mock image server on its own",
+		Description: "Serves dummyimage-style URLs such as /640x480/ccc/aaa.jpg with injected latency,\n" +
+			"until interrupted (or for --for). The first line printed is the server's URL.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:0", Usage: "listen `ADDRESS` (port 0: chosen by the OS)"},
+			&cli.DurationFlag{Name: "latency", Usage: "added to every image response"},
+			&cli.DurationFlag{Name: "jitter", Usage: "random extra latency, uniform in ±jitter"},
+			&cli.Int64Flag{Name: "bandwidth", Usage: "bytes per second per response (0: unlimited)"},
+			&cli.Float64Flag{Name: "error-rate", Usage: "fraction of requests answered 503"},
+			&cli.DurationFlag{Name: "for", Usage: "stop by itself after this long (0: until interrupted)"},
+		},
+		Action: func(c *cli.Context) error {
+			srv, err := imageserver.New(imageserver.Config{
+				Addr:      c.String("addr"),
+				Latency:   c.Duration("latency"),
+				Jitter:    c.Duration("jitter"),
+				Bandwidth: c.Int64("bandwidth"),
+				ErrorRate: c.Float64("error-rate"),
+			})
+			if err != nil {
+				return usageError{err}
+			}
+			fmt.Fprintf(c.App.Writer, "serving on %s\n", srv.URL)
+			fmt.Fprintf(c.App.Writer, "try: curl -o a.jpg %s/640x480/ccc/aaa.jpg\n", srv.URL)
+			ctx := c.Context
+			if d := c.Duration("for"); d > 0 {
+				var cancel func()
+				ctx, cancel = context.WithTimeout(ctx, d)
+				defer cancel()
+			}
+			<-ctx.Done()
+			return srv.Close()
+		},
+	}
+}
+
+func workerCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "worker",
+		Usage:  "run one measurement from a spec on stdin (used by run)",
+		Hidden: true,
+		Action: func(c *cli.Context) error {
+			return runner.WorkerMain(c.Context, c.App.Reader, c.App.Writer)
+		},
+	}
+}

@@ -1,0 +1,86 @@
+package results_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/metrics"
+	"github.com/scalebench/scalebench/internal/results"
+)
+
+func TestWriteReadRoundTrip(t *testing.T) {
+	h := metrics.NewHistogram()
+	for v := int64(1); v <= 10000; v++ {
+		_ = h.RecordValue(v * 100) // 0.1 ms .. 1 s
+	}
+	enc, err := metrics.EncodeHistogram(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := &results.Run{
+		Scenario:    results.Scenario{Name: "rt", Model: "closed", Baseline: results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1}},
+		Environment: results.Environment{GoVersion: "go1.26", LogicalCPUs: 2, Started: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)},
+		Order:       []results.Step{{Cell: 0, Repeat: 0}},
+		Cells: []results.Cell{{
+			Params: results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1},
+			Jobs:   10000, Throughput: 120, Histogram: enc,
+			LatencyCI: map[string]results.Interval{"p50": {Lo: 0.4, Hi: 0.6, Confidence: 0.95, N: 6}},
+			Repeats:   []results.Repeat{{Jobs: 10000, Histogram: enc, Series: results.Series{Bucket: 0.25, Completed: []int64{1, 2}}}},
+		}},
+		Finished: time.Date(2026, 11, 25, 0, 1, 0, 0, time.UTC),
+	}
+	path := filepath.Join(t.TempDir(), "sub", "results.json")
+	if err := results.Write(path, run); err != nil {
+		t.Fatal(err)
+	}
+	got, err := results.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, run) {
+		t.Errorf("round trip changed the run:\n got %+v\nwant %+v", got, run)
+	}
+	// Any percentile can be recomputed from the stored histogram.
+	back, err := metrics.DecodeHistogram(got.Cells[0].Histogram)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !back.Equals(h) {
+		t.Error("histogram changed through results.json")
+	}
+	if p := back.ValueAtQuantile(99.9); p < 998000 || p > 1000500 {
+		t.Errorf("p99.9 = %d µs, want ~999000", p)
+	}
+	if got.Baseline() != 0 {
+		t.Errorf("Baseline() = %d, want 0", got.Baseline())
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("write left %d files behind, want only results.json", len(entries))
+	}
+}
+
+func TestReadErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, text, want string }{
+		{"future.json", `{"schema_version": 99}`, "schema_version 99"},
+		{"junk.json", `not json`, "not a results file"},
+	} {
+		p := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(p, []byte(tc.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := results.Read(p)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.name) {
+			t.Errorf("%s: err = %v, want it to name the file and say %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := results.Read(filepath.Join(dir, "future.json")); !errors.Is(err, results.ErrSchema) {
+		t.Errorf("err = %v, want ErrSchema", err)
+	}
+}

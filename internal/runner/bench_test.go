@@ -1,0 +1,127 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/scenario"
+	"github.com/scalebench/scalebench/internal/thumbnail"
+)
+
+// noop is a job that does nothing, to measure the harness alone.
+type noop struct{}
+
+func (noop) Do(context.Context, string) (thumbnail.Timings, error) { return thumbnail.Timings{}, nil }
+
+// BenchmarkDispatch measures the harness's cost per job (scheduling, timing,
+// recording) with jobs that do nothing: ns/op is the overhead per job.
+func BenchmarkDispatch(b *testing.B) {
+	for _, model := range []string{"closed", "batch"} {
+		for _, workers := range []int{1, 64} {
+			b.Run(fmt.Sprintf("model=%s/workers=%d", model, workers), func(b *testing.B) {
+				spec := Spec{URLs: []string{"x"}, Model: model, Workers: workers, Timeout: time.Minute, Bucket: time.Second}
+				doers := make([]Doer, workers)
+				for i := range doers {
+					doers[i] = noop{}
+				}
+				if model == "batch" {
+					spec.Jobs = b.N
+				} else {
+					spec.Duration, spec.MaxJobs = time.Hour, int64(b.N)
+				}
+				b.ResetTimer()
+				rep, err := execute(context.Background(), spec, doers)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if rep.Snapshot.Jobs < int64(b.N) {
+					b.Fatalf("ran %d jobs, want %d", rep.Snapshot.Jobs, b.N)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkFidelityCPU compares the speedup scalebench measures from
+// (GOMAXPROCS 1, 1 worker) to (GOMAXPROCS 2, 2 workers) on a CPU-bound cell
+// with the speedup of a bare parallel benchmark of the same thumbnail
+// function on the same bytes, measured side by side. The "fidelity" metric
+// is their ratio: 1 means scalebench adds no distortion.
+func BenchmarkFidelityCPU(b *testing.B) {
+	if runtime.NumCPU() < 2 {
+		b.Skip("needs 2 CPUs")
+	}
+	const path = "/640x480/ccc/aaa.jpg"
+	data, _, err := imageserver.Encode(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	opts := thumbnail.Options{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "naive"}
+	bare := func(procs int) float64 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		r := testing.Benchmark(func(b *testing.B) {
+			b.RunParallel(func(pb *testing.PB) {
+				t, err := thumbnail.New(opts, nil)
+				if err != nil {
+					panic(err)
+				}
+				for pb.Next() {
+					if _, err := t.Process(data, "x"); err != nil {
+						panic(err)
+					}
+				}
+			})
+		})
+		return float64(r.N) / r.T.Seconds()
+	}
+	sc := parseB(b, fmt.Sprintf(`name: fidelity-cpu
+images: {paths: [%s]}
+thumbnail: {method: naive}
+load: {duration: 3s, warmup: 1s, repeats: 3}
+matrix: {gomaxprocs: [1, 2], workers: [1, 2]}
+`, path))
+	for b.Loop() {
+		bare1, bare2 := bare(1), bare(2)
+		run, err := Run(context.Background(), sc, testOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		x11, x22 := run.Cells[0].Throughput, run.Cells[3].Throughput
+		b.ReportMetric(bare2/bare1, "bare-speedup")
+		b.ReportMetric(x22/x11, "scalebench-speedup")
+		b.ReportMetric((x22/x11)/(bare2/bare1), "fidelity")
+	}
+}
+
+// BenchmarkFidelityIO runs 256 workers against 100 ms of injected latency on
+// small images: the ideal is 2560 jobs/s; "fidelity" is the measured share.
+func BenchmarkFidelityIO(b *testing.B) {
+	sc := parseB(b, `name: fidelity-io
+images: {latency: 100ms, paths: [/64x48/ccc/aaa.jpg, /48x48/ddd/eee.jpg]}
+thumbnail: {method: naive}
+load: {duration: 3s, warmup: 1s, repeats: 3}
+matrix: {gomaxprocs: [2], workers: [256]}
+`)
+	for b.Loop() {
+		run, err := Run(context.Background(), sc, testOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		x := run.Cells[0].Throughput
+		b.ReportMetric(x, "jobs/s")
+		b.ReportMetric(x/2560, "fidelity")
+	}
+}
+
+func parseB(b *testing.B, text string) *scenario.Scenario {
+	b.Helper()
+	sc, err := scenario.Parse("bench.yaml", []byte(text))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sc
+}

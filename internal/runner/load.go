@@ -1,0 +1,299 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/metrics"
+	"github.com/scalebench/scalebench/internal/thumbnail"
+)
+
+// Spec is what one worker process runs: one measurement of one cell, or
+// this process's share of it when the cell has several replicas.
+type Spec struct {
+	URLs      []string          `json:"urls"`
+	Thumbnail thumbnail.Options `json:"thumbnail"`
+	Model     string            `json:"model"` // closed, open or batch
+	Workers   int               `json:"workers"`
+	Warmup    time.Duration     `json:"warmup"`
+	Duration  time.Duration     `json:"duration"`
+	Think     time.Duration     `json:"think,omitempty"`
+	Rate      float64           `json:"rate,omitempty"`    // open: arrivals per second for this process
+	Arrival   string            `json:"arrival,omitempty"` // open: poisson or uniform
+	Jobs      int               `json:"jobs,omitempty"`    // batch: jobs for this process
+	MaxJobs   int64             `json:"max_jobs,omitempty"`
+	Timeout   time.Duration     `json:"timeout"`
+	Bucket    time.Duration     `json:"bucket"`
+	Seed      uint64            `json:"seed"`
+}
+
+// Report is what a worker process measured in its window.
+type Report struct {
+	Snapshot metrics.Snapshot `json:"snapshot"`
+	// Elapsed is the measured window's length in seconds (batch: the makespan).
+	Elapsed  float64 `json:"elapsed"`
+	Makespan float64 `json:"makespan,omitempty"`
+	// UserCPU and SysCPU are this process's CPU seconds during the window.
+	UserCPU float64 `json:"user_cpu"`
+	SysCPU  float64 `json:"sys_cpu"`
+	MaxRSS  int64   `json:"max_rss"` // bytes, peak of the process
+	// GOMAXPROCS is the value the measured process ran with.
+	GOMAXPROCS int `json:"gomaxprocs"`
+	// HarnessLag is how far the open-loop dispatcher itself fell behind its
+	// schedule, in seconds: a sign the harness, not the system, was the limit.
+	HarnessLag float64   `json:"harness_lag,omitempty"`
+	Started    time.Time `json:"started"`
+}
+
+// job is one unit of work handed to a worker: the URL and its intended start.
+type job struct {
+	url      string
+	intended time.Time
+}
+
+// Doer runs one job; each worker owns one.
+type Doer interface {
+	Do(ctx context.Context, url string) (thumbnail.Timings, error)
+}
+
+var _ Doer = (*thumbnail.Thumbnailer)(nil)
+
+// Execute runs spec in this process and reports what the measured window saw.
+// It stops by itself: every loop is bounded by the window and spec.Timeout.
+func Execute(ctx context.Context, spec Spec) (Report, error) {
+	if spec.Workers < 1 || len(spec.URLs) == 0 {
+		return Report{}, fmt.Errorf("runner: execute: need >= 1 worker and >= 1 URL, got %d and %d", spec.Workers, len(spec.URLs))
+	}
+	client := thumbnail.NewClient(spec.Workers)
+	doers := make([]Doer, spec.Workers)
+	for i := range doers {
+		t, err := thumbnail.New(spec.Thumbnail, client)
+		if err != nil {
+			return Report{}, fmt.Errorf("runner: execute: %w", err)
+		}
+		doers[i] = t
+	}
+	return execute(ctx, spec, doers)
+}
+
+// execute runs spec with one Doer per worker.
+func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
+	if spec.Timeout <= 0 {
+		spec.Timeout = 30 * time.Second
+	}
+	if spec.Warmup > 0 {
+		warm := spec
+		warm.Duration = spec.Warmup
+		warm.MaxJobs = 0
+		closedLoop(ctx, warm, thumbs, time.Now(), nil)
+	}
+	runtime.GC() // start the window with a clean heap, not warm-up garbage
+	before := readUsage()
+	start := time.Now()
+	recs := make([]*metrics.Recorder, spec.Workers)
+	window := spec.Duration
+	if spec.Model == "batch" {
+		window = 0
+	}
+	for i := range recs {
+		recs[i] = metrics.NewRecorder(start, window, spec.Bucket)
+	}
+	rep := Report{Started: start, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	switch spec.Model {
+	case "closed", "":
+		closedLoop(ctx, spec, thumbs, start, recs)
+		rep.Elapsed = time.Since(start).Seconds()
+		rep.Elapsed = min(rep.Elapsed, spec.Duration.Seconds())
+	case "open":
+		rep.HarnessLag = openLoop(ctx, spec, thumbs, start, recs).Seconds()
+		rep.Elapsed = spec.Duration.Seconds()
+	case "batch":
+		rep.Makespan = batch(ctx, spec, thumbs, start, recs).Seconds()
+		rep.Elapsed = rep.Makespan
+	default:
+		return Report{}, fmt.Errorf("runner: execute: unknown load model %q (valid: closed, open, batch)", spec.Model)
+	}
+	after := readUsage()
+	rep.UserCPU = after.user - before.user
+	rep.SysCPU = after.sys - before.sys
+	rep.MaxRSS = after.maxRSS
+	snaps := make([]metrics.Snapshot, len(recs))
+	for i, r := range recs {
+		s, err := r.Snapshot()
+		if err != nil {
+			return Report{}, err
+		}
+		snaps[i] = s
+	}
+	merged, err := metrics.Merge(snaps...)
+	if err != nil {
+		return Report{}, err
+	}
+	rep.Snapshot = merged
+	if ctx.Err() != nil {
+		return rep, fmt.Errorf("runner: execute: %w", ctx.Err())
+	}
+	return rep, nil
+}
+
+// closedLoop runs spec.Workers workers back to back (plus think time) from
+// start until the window ends. Only jobs that finish inside the window are
+// recorded; recs nil means warm-up (nothing recorded).
+func closedLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs []*metrics.Recorder) {
+	end := start.Add(spec.Duration)
+	ctx, cancel := context.WithDeadline(ctx, end)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range spec.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var n int64
+			for k := w; ctx.Err() == nil; k += spec.Workers {
+				if spec.MaxJobs > 0 && n*int64(spec.Workers) >= spec.MaxJobs {
+					return
+				}
+				t0 := time.Now()
+				s := runJob(ctx, thumbs[w], spec.URLs[k%len(spec.URLs)], t0, spec.Timeout)
+				if s.End.After(end) || ctx.Err() != nil {
+					return // finished outside the window: not part of the measurement
+				}
+				n++
+				if recs != nil {
+					recs[w].Record(s)
+				}
+				if spec.Think > 0 {
+					sleep(ctx, spec.Think)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// openLoop offers jobs at spec.Rate from a schedule fixed in advance. A job's
+// latency counts from its scheduled arrival, so time spent waiting for a
+// free worker is never hidden. It returns how far the dispatcher itself fell
+// behind its schedule.
+func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs []*metrics.Recorder) time.Duration {
+	end := start.Add(spec.Duration)
+	// Jobs still queued or running when the window ends get a bounded grace
+	// to finish; those that do not are counted as dropped.
+	grace := min(spec.Timeout, 10*time.Second)
+	jobCtx, cancel := context.WithDeadline(ctx, end.Add(grace))
+	defer cancel()
+	limit := int(spec.Rate*spec.Duration.Seconds()*1.5) + 1024
+	queue := make(chan job, min(limit, 1<<20))
+	var wg sync.WaitGroup
+	for w := range spec.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range queue {
+				if jobCtx.Err() != nil {
+					recs[w].Drop()
+					continue
+				}
+				s := runJob(jobCtx, thumbs[w], j.url, j.intended, spec.Timeout)
+				if jobCtx.Err() != nil && s.Err != nil {
+					recs[w].Drop()
+					continue
+				}
+				recs[w].Record(s)
+			}
+		}()
+	}
+	rng := rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15))
+	var behind time.Duration
+	next := start
+	for i := 0; next.Before(end) && ctx.Err() == nil; i++ {
+		if spec.MaxJobs > 0 && int64(i) >= spec.MaxJobs {
+			break
+		}
+		if d := time.Until(next); d > 0 {
+			sleep(ctx, d)
+		} else if -d > behind {
+			behind = -d
+		}
+		queue <- job{url: spec.URLs[i%len(spec.URLs)], intended: next}
+		next = next.Add(interarrival(rng, spec.Rate, spec.Arrival))
+	}
+	close(queue)
+	wg.Wait()
+	return behind
+}
+
+func interarrival(rng *rand.Rand, rate float64, arrival string) time.Duration {
+	mean := float64(time.Second) / rate
+	if arrival == "uniform" {
+		return time.Duration(mean)
+	}
+	return time.Duration(rng.ExpFloat64() * mean)
+}
+
+// batch runs spec.Jobs jobs, all arriving at start, on spec.Workers workers,
+// and returns the makespan: from start until the last job finished.
+func batch(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs []*metrics.Recorder) time.Duration {
+	queue := make(chan int, spec.Jobs)
+	for i := range spec.Jobs {
+		queue <- i
+	}
+	close(queue)
+	var wg sync.WaitGroup
+	var mu sync.Mutex // guards last; taken once per job, off the timed path
+	last := start
+	for w := range spec.Workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range queue {
+				if ctx.Err() != nil {
+					return
+				}
+				s := runJob(ctx, thumbs[w], spec.URLs[i%len(spec.URLs)], start, spec.Timeout)
+				s.Lag = 0 // every batch job arrives at once: waiting is the point, not lateness
+				recs[w].Record(s)
+				mu.Lock()
+				if s.End.After(last) {
+					last = s.End
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return last.Sub(start)
+}
+
+// runJob runs one thumbnail job whose intended start was intended.
+func runJob(ctx context.Context, t Doer, url string, intended time.Time, timeout time.Duration) metrics.Sample {
+	started := time.Now()
+	jctx, cancel := context.WithTimeout(ctx, timeout)
+	tm, err := t.Do(jctx, url)
+	cancel()
+	end := time.Now()
+	return metrics.Sample{
+		Latency: end.Sub(intended),
+		End:     end,
+		Lag:     started.Sub(intended) - lagSlack,
+		Fetch:   tm.Fetch, Decode: tm.Decode, Resize: tm.Resize, Encode: tm.Encode, Write: tm.Write,
+		Err: err,
+	}
+}
+
+// lagSlack is how late a job may start before it counts as late: scheduler
+// wake-up noise, not queueing.
+const lagSlack = time.Millisecond
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

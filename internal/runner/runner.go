@@ -1,0 +1,275 @@
+// Package runner measures a scenario: it starts the image server, runs each
+// cell of the matrix in worker processes at the cell's GOMAXPROCS, in
+// interleaved order, and collects what they measured into a results.Run.
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/metrics"
+	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/scenario"
+	"github.com/scalebench/scalebench/internal/thumbnail"
+)
+
+// ErrInterrupted is returned, wrapped, when the context ends a run early;
+// the returned Run still holds every measurement that finished.
+var ErrInterrupted = errors.New("runner: interrupted")
+
+// Options tunes how a scenario is run.
+type Options struct {
+	// Worker is the argv that starts a worker process (one that runs
+	// WorkerMain); default: this executable with the argument "worker".
+	Worker []string
+	// Env is added to each worker process's environment.
+	Env []string
+	// Version and Commit identify this scalebench in the results.
+	Version, Commit string
+	// Source is the scenario file's text, kept in the results for the record.
+	Source string
+	// Progress, if set, is called after every measurement.
+	Progress func(Progress)
+	// Checkpoint, if set, is called with the results so far after every
+	// measurement, so an interrupted run keeps what it measured.
+	Checkpoint func(*results.Run) error
+}
+
+// Progress describes one finished measurement.
+type Progress struct {
+	Step, Steps int // 1-based step just finished, and the total
+	Params      results.Params
+	Repeat      int
+	Result      results.Repeat
+	Elapsed     time.Duration // since the run started
+	Remaining   time.Duration // estimate
+}
+
+// Run measures every step of sc's plan and returns the results. On
+// interruption it returns the partial results and an error wrapping
+// ErrInterrupted; on a failed measurement, the partial results and that error.
+func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run, error) {
+	if len(opt.Worker) == 0 {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("runner: find worker executable: %w", err)
+		}
+		opt.Worker = []string{exe, "worker"}
+	}
+	base := sc.Images.URL
+	if base == "" {
+		srv, err := imageserver.New(imageserver.Config{
+			Latency:   sc.Images.Latency.D(),
+			Jitter:    sc.Images.Jitter.D(),
+			Bandwidth: sc.Images.Bandwidth,
+			ErrorRate: sc.Images.ErrorRate,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("runner: start image server: %w", err)
+		}
+		defer srv.Close()
+		base = srv.URL
+	}
+	run := newRun(sc, opt)
+	plan := sc.Plan()
+	cells := sc.Cells()
+	urls := sc.URLs(base)
+	started := time.Now()
+	var runErr error
+	for i, step := range plan {
+		if ctx.Err() != nil {
+			runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
+			break
+		}
+		p := cells[step.Cell]
+		rep, err := measure(ctx, opt, sc, p, urls, step)
+		if err != nil {
+			if ctx.Err() != nil {
+				runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
+			} else {
+				runErr = fmt.Errorf("runner: measure %s repeat %d: %w", p, step.Repeat+1, err)
+			}
+			break
+		}
+		rep.Seq = i
+		cell := &run.Cells[step.Cell]
+		cell.Repeats = append(cell.Repeats, rep)
+		summarize(cell, sc)
+		if opt.Checkpoint != nil {
+			run.Finished = time.Now()
+			if err := opt.Checkpoint(run); err != nil {
+				return run, err
+			}
+		}
+		if opt.Progress != nil {
+			elapsed := time.Since(started)
+			opt.Progress(Progress{
+				Step: i + 1, Steps: len(plan), Params: cell.Params, Repeat: step.Repeat,
+				Result: rep, Elapsed: elapsed,
+				Remaining: time.Duration(float64(elapsed) / float64(i+1) * float64(len(plan)-i-1)),
+			})
+		}
+	}
+	run.Interrupted = runErr != nil
+	run.Finished = time.Now()
+	return run, runErr
+}
+
+// newRun prepares the results record: scenario, environment, plan and cells.
+func newRun(sc *scenario.Scenario, opt Options) *results.Run {
+	resolved, _ := json.Marshal(sc) // plain data: cannot fail
+	run := &results.Run{
+		Scenario: results.Scenario{
+			Name:         sc.Name,
+			Description:  sc.Description,
+			File:         sc.File,
+			Model:        sc.Load.Model,
+			Baseline:     params(sc.Baseline),
+			ImageLatency: sc.Images.Latency.D().Seconds(),
+			Resolved:     resolved,
+			Source:       opt.Source,
+		},
+		Environment: Environment(opt.Version, opt.Commit),
+	}
+	for _, s := range sc.Plan() {
+		run.Order = append(run.Order, results.Step{Cell: s.Cell, Repeat: s.Repeat})
+	}
+	for _, p := range sc.Cells() {
+		run.Cells = append(run.Cells, results.Cell{Params: params(p)})
+	}
+	return run
+}
+
+func params(p scenario.Params) results.Params {
+	return results.Params{GOMAXPROCS: p.GOMAXPROCS, Workers: p.Workers, Replicas: p.Replicas, Rate: p.Rate, Method: p.Method}
+}
+
+// measure runs one repeat of one cell across its replicas.
+func measure(ctx context.Context, opt Options, sc *scenario.Scenario, p scenario.Params, urls []string, step scenario.Step) (results.Repeat, error) {
+	reps := make([]*replica, 0, p.Replicas)
+	defer func() {
+		for _, r := range reps {
+			r.kill()
+		}
+	}()
+	for i := range p.Replicas {
+		spec := specFor(sc, p, urls, step, i)
+		r, err := startReplica(ctx, opt.Worker, opt.Env, p.GOMAXPROCS, spec)
+		if err != nil {
+			return results.Repeat{}, err
+		}
+		reps = append(reps, r)
+	}
+	for _, r := range reps {
+		if err := r.start(); err != nil {
+			return results.Repeat{}, err
+		}
+	}
+	reports := make([]Report, len(reps))
+	for i, r := range reps {
+		rep, err := r.report()
+		if err != nil {
+			return results.Repeat{}, err
+		}
+		reports[i] = rep
+	}
+	reps = nil // all exited
+	return combine(reports, step.Repeat, p.GOMAXPROCS)
+}
+
+// specFor is replica i's share of one measurement of cell p.
+func specFor(sc *scenario.Scenario, p scenario.Params, urls []string, step scenario.Step, i int) Spec {
+	spec := Spec{
+		URLs: urls,
+		Thumbnail: thumbnail.Options{
+			Width: sc.Thumbnail.Width, Height: sc.Thumbnail.Height,
+			Filter: sc.Thumbnail.Filter, Format: sc.Thumbnail.Format,
+			Method: p.Method, OutDir: sc.Thumbnail.Output,
+		},
+		Model:    sc.Load.Model,
+		Workers:  p.Workers,
+		Warmup:   sc.Load.Warmup.D(),
+		Duration: sc.Load.Duration.D(),
+		Think:    sc.Load.Think.D(),
+		Arrival:  sc.Load.Arrival,
+		MaxJobs:  sc.Load.MaxJobs,
+		Timeout:  sc.Load.Timeout.D(),
+		Bucket:   sc.Load.Bucket.D(),
+		Seed:     seed(p, step, i),
+	}
+	n := p.Replicas
+	if p.Rate > 0 {
+		// Independent Poisson streams at rate/n add up to one at rate.
+		spec.Rate = p.Rate / float64(n)
+	}
+	if sc.Load.Model == "batch" {
+		spec.Jobs = sc.Load.Jobs / n
+		if i < sc.Load.Jobs%n {
+			spec.Jobs++
+		}
+	}
+	if spec.MaxJobs > 0 {
+		spec.MaxJobs = max(1, spec.MaxJobs/int64(n))
+	}
+	return spec
+}
+
+func seed(p scenario.Params, step scenario.Step, replica int) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s|%d|%d", p, step.Repeat, replica)
+	return h.Sum64()
+}
+
+// combine merges the replicas' reports of one measurement into a Repeat.
+func combine(reports []Report, repeat, gomaxprocs int) (results.Repeat, error) {
+	snaps := make([]metrics.Snapshot, len(reports))
+	var rep results.Repeat
+	rep.Index = repeat
+	var harnessLag float64
+	for i, r := range reports {
+		snaps[i] = r.Snapshot
+		if i == 0 || r.Started.Before(rep.Started) {
+			rep.Started = r.Started
+		}
+		rep.Elapsed = max(rep.Elapsed, r.Elapsed)
+		rep.Makespan = max(rep.Makespan, r.Makespan)
+		rep.Resources.UserCPU += r.UserCPU
+		rep.Resources.SysCPU += r.SysCPU
+		rep.Resources.MaxRSS = max(rep.Resources.MaxRSS, r.MaxRSS)
+		harnessLag = max(harnessLag, r.HarnessLag)
+		if r.GOMAXPROCS != gomaxprocs {
+			return rep, fmt.Errorf("worker ran with GOMAXPROCS=%d, want %d", r.GOMAXPROCS, gomaxprocs)
+		}
+	}
+	m, err := metrics.Merge(snaps...)
+	if err != nil {
+		return rep, err
+	}
+	if rep.Latency, err = m.Latency(); err != nil {
+		return rep, err
+	}
+	rep.Jobs, rep.Errors = m.Jobs, m.Errors
+	if rep.Elapsed > 0 {
+		rep.Throughput = float64(m.Jobs) / rep.Elapsed
+	}
+	rep.Stages = m.Stages()
+	rep.Histogram = m.Histogram()
+	rep.Series = m.Series()
+	rep.Late = m.Lateness()
+	rep.HarnessLag = harnessLag
+	rep.ErrorSamples = m.ErrSamples
+	cpu := rep.Resources.UserCPU + rep.Resources.SysCPU
+	if rep.Elapsed > 0 {
+		rep.Resources.CPUUtil = cpu / (rep.Elapsed * AvailableCPUs())
+	}
+	if cpu > 0 {
+		rep.Resources.JobsPerCPUSecond = float64(m.Jobs) / cpu
+	}
+	return rep, nil
+}

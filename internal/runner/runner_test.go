@@ -1,0 +1,159 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/scenario"
+)
+
+// TestMain lets this test binary act as a worker process: Run starts it
+// again with SCALEBENCH_TEST_WORKER=1, as `scalebench worker` would be.
+func TestMain(m *testing.M) {
+	if os.Getenv("SCALEBENCH_TEST_WORKER") == "1" {
+		if err := WorkerMain(context.Background(), os.Stdin, os.Stdout); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func testOptions() Options {
+	return Options{Worker: []string{os.Args[0]}, Env: []string{"SCALEBENCH_TEST_WORKER=1"}, Version: "test"}
+}
+
+func parse(t *testing.T, text string) *scenario.Scenario {
+	t.Helper()
+	sc, err := scenario.Parse("test.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+func TestRunInterleavesAndSetsGOMAXPROCS(t *testing.T) {
+	sc := parse(t, `name: t
+images: {latency: 10ms, paths: [/64x48/ccc/aaa.jpg]}
+thumbnail: {width: 16, height: 16}
+load: {duration: 300ms, warmup: 50ms, repeats: 2}
+matrix: {gomaxprocs: [1, 2], workers: [2]}
+`)
+	var steps []Progress
+	var checkpoints int
+	opt := testOptions()
+	opt.Progress = func(p Progress) { steps = append(steps, p) }
+	opt.Checkpoint = func(r *results.Run) error { checkpoints++; return nil }
+	run, err := Run(context.Background(), sc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != 4 || checkpoints != 4 {
+		t.Fatalf("%d progress calls, %d checkpoints; want 4 each", len(steps), checkpoints)
+	}
+	want := []int{1, 2, 1, 2} // gomaxprocs of each step: A B A B
+	for i, s := range steps {
+		if s.Params.GOMAXPROCS != want[i] {
+			t.Errorf("step %d ran gomaxprocs %d, want %d", i+1, s.Params.GOMAXPROCS, want[i])
+		}
+	}
+	for _, c := range run.Cells {
+		if len(c.Repeats) != 2 || c.Jobs == 0 {
+			t.Errorf("cell %+v: %d repeats, %d jobs", c.Params, len(c.Repeats), c.Jobs)
+		}
+		if c.Repeats[0].Seq >= c.Repeats[1].Seq {
+			t.Errorf("cell %+v: repeat seqs %d, %d not in run order", c.Params, c.Repeats[0].Seq, c.Repeats[1].Seq)
+		}
+	}
+	if run.Interrupted || run.Environment.GoVersion == "" {
+		t.Errorf("interrupted %v, env %+v", run.Interrupted, run.Environment)
+	}
+}
+
+func TestRunInterruptedKeepsMeasurements(t *testing.T) {
+	sc := parse(t, `name: t
+images: {paths: [/64x48/ccc/aaa.jpg]}
+thumbnail: {width: 16, height: 16}
+load: {duration: 300ms, warmup: 0s, repeats: 1}
+matrix: {workers: [1, 2, 3, 4]}
+`)
+	ctx, cancel := context.WithCancel(context.Background())
+	opt := testOptions()
+	opt.Progress = func(p Progress) {
+		if p.Step == 2 {
+			cancel()
+		}
+	}
+	start := time.Now()
+	run, err := Run(ctx, sc, opt)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err = %v, want ErrInterrupted", err)
+	}
+	if !run.Interrupted || len(run.Cells[0].Repeats) != 1 || len(run.Cells[1].Repeats) != 1 || len(run.Cells[2].Repeats) != 0 {
+		t.Errorf("interrupted run kept %+v", run.Cells)
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Errorf("interruption took %v", time.Since(start))
+	}
+}
+
+func TestRunReportsWorkerFailure(t *testing.T) {
+	sc := parse(t, `name: t
+images: {paths: [/64x48/ccc/aaa.jpg]}
+load: {duration: 100ms, warmup: 0s, repeats: 1}
+`)
+	opt := testOptions()
+	opt.Env = nil // the test binary then runs tests instead of a worker: the handshake fails
+	opt.Worker = []string{os.Args[0], "-test.run=^$"}
+	_, err := Run(context.Background(), sc, opt)
+	if err == nil || !strings.Contains(err.Error(), "worker process") {
+		t.Fatalf("err = %v, want a worker process error", err)
+	}
+}
+
+func TestChecks(t *testing.T) {
+	sc := parse(t, "name: t\n")
+	cell := func(workers int, tput, mean float64, jobs, errs int64) *results.Cell {
+		return &results.Cell{
+			Params:     results.Params{GOMAXPROCS: 1, Workers: workers, Replicas: 1},
+			Throughput: tput, Latency: results.Latency{Mean: mean},
+			Jobs: jobs, Errors: errs,
+			Repeats:      []results.Repeat{{Jobs: jobs}, {Jobs: jobs}},
+			ThroughputCI: results.Interval{Confidence: 0.5},
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		c    *results.Cell
+		want string // a warning kind that must appear; "" = no littles-law or error-rate warning
+	}{
+		{"little holds", cell(4, 80, 0.05, 1000, 0), ""},
+		{"little broken", cell(4, 40, 0.05, 1000, 0), "littles-law"},
+		{"errors", cell(4, 80, 0.05, 1000, 50), "error-rate"},
+		{"few jobs", cell(4, 80, 0.05, 10, 0), "few-jobs"},
+		{"few repeats", cell(4, 80, 0.05, 1000, 0), "few-repeats"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ws := check(tc.c, sc)
+			kinds := map[string]bool{}
+			for _, w := range ws {
+				kinds[w.Kind] = true
+			}
+			if tc.want == "" {
+				if kinds["littles-law"] || kinds["error-rate"] {
+					t.Errorf("unexpected warnings %+v", ws)
+				}
+				return
+			}
+			if !kinds[tc.want] {
+				t.Errorf("warnings %+v lack %q", ws, tc.want)
+			}
+		})
+	}
+}

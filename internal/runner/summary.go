@@ -1,0 +1,170 @@
+package runner
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/scalebench/scalebench/internal/metrics"
+	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/scenario"
+	"github.com/scalebench/scalebench/internal/stats"
+)
+
+// confidence is the coverage asked of every interval.
+const confidence = 0.95
+
+// summarize recomputes a cell's summary and warnings from its repeats.
+func summarize(c *results.Cell, sc *scenario.Scenario) {
+	n := len(c.Repeats)
+	c.Jobs, c.Errors = 0, 0
+	tput := make([]float64, n)
+	span := make([]float64, n)
+	lat := map[string][]float64{}
+	var stageJobs float64
+	var st results.Stages
+	res := make([][]float64, 5)
+	h := metrics.NewHistogram()
+	for i, r := range c.Repeats {
+		c.Jobs += r.Jobs
+		c.Errors += r.Errors
+		tput[i] = r.Throughput
+		span[i] = r.Makespan
+		for _, p := range results.Percentiles {
+			v, _ := r.Latency.Get(p)
+			lat[p] = append(lat[p], v)
+		}
+		lat["mean"] = append(lat["mean"], r.Latency.Mean)
+		w := float64(r.Jobs)
+		stageJobs += w
+		st.Fetch += r.Stages.Fetch * w
+		st.Decode += r.Stages.Decode * w
+		st.Resize += r.Stages.Resize * w
+		st.Encode += r.Stages.Encode * w
+		st.Write += r.Stages.Write * w
+		res[0] = append(res[0], r.Resources.UserCPU)
+		res[1] = append(res[1], r.Resources.SysCPU)
+		res[2] = append(res[2], float64(r.Resources.MaxRSS))
+		res[3] = append(res[3], r.Resources.CPUUtil)
+		res[4] = append(res[4], r.Resources.JobsPerCPUSecond)
+		if rh, err := metrics.DecodeHistogram(r.Histogram); err == nil {
+			h.Merge(rh)
+		}
+	}
+	c.Throughput = stats.Median(tput)
+	c.ThroughputCI = interval(tput)
+	c.Latency = results.Latency{
+		Mean: stats.Median(lat["mean"]), P50: stats.Median(lat["p50"]), P90: stats.Median(lat["p90"]),
+		P99: stats.Median(lat["p99"]), P999: stats.Median(lat["p999"]), Max: stats.Median(lat["max"]),
+	}
+	c.LatencyCI = map[string]results.Interval{}
+	for _, p := range results.Percentiles {
+		c.LatencyCI[p] = interval(lat[p])
+	}
+	if sc.Load.Model == "batch" {
+		c.Makespan = stats.Median(span)
+		c.MakespanCI = interval(span)
+	}
+	if stageJobs > 0 {
+		c.Stages = results.Stages{
+			Fetch: st.Fetch / stageJobs, Decode: st.Decode / stageJobs, Resize: st.Resize / stageJobs,
+			Encode: st.Encode / stageJobs, Write: st.Write / stageJobs,
+		}
+	}
+	c.Resources = results.Resources{
+		UserCPU: stats.Median(res[0]), SysCPU: stats.Median(res[1]), MaxRSS: int64(stats.Median(res[2])),
+		CPUUtil: stats.Median(res[3]), JobsPerCPUSecond: stats.Median(res[4]),
+	}
+	c.Histogram, _ = metrics.EncodeHistogram(h)
+	c.Warnings = check(c, sc)
+}
+
+func interval(xs []float64) results.Interval {
+	lo, hi, conf := stats.MedianCI(xs, confidence)
+	return results.Interval{Lo: lo, Hi: hi, Confidence: conf, N: len(xs)}
+}
+
+// check returns the caveats about a cell's measurement.
+func check(c *results.Cell, sc *scenario.Scenario) []results.Warning {
+	var ws []results.Warning
+	add := func(kind, format string, args ...any) {
+		ws = append(ws, results.Warning{Kind: kind, Message: fmt.Sprintf(format, args...)})
+	}
+	n := len(c.Repeats)
+	switch {
+	case n == 1 && sc.Load.Repeats == 1:
+		add("few-repeats", "1 repeat: no confidence interval; use repeats: 6 or more for a 95%% interval")
+	case n > 1 && c.ThroughputCI.Confidence < confidence:
+		add("few-repeats", "%d repeats give only a %.1f%% interval for the median; 6 or more reach 95%%", n, 100*c.ThroughputCI.Confidence)
+	}
+	total := c.Jobs + c.Errors
+	if total > 0 {
+		if rate := float64(c.Errors) / float64(total); rate > sc.Checks.MaxErrorRate {
+			msg := ""
+			for _, r := range c.Repeats {
+				if len(r.ErrorSamples) > 0 {
+					msg = ": " + r.ErrorSamples[0]
+					break
+				}
+			}
+			add("error-rate", "%.1f%% of jobs failed (threshold %.1f%%)%s", 100*rate, 100*sc.Checks.MaxErrorRate, msg)
+		}
+	}
+	if n > 0 && c.Jobs/int64(n) < sc.Checks.MinJobs && sc.Load.Model != "batch" {
+		add("few-jobs", "%d jobs per window: percentiles beyond p%d are not resolved; lengthen load.duration", c.Jobs/int64(n), resolved(c.Jobs/int64(n)))
+	}
+	if sc.Load.Model == "closed" && c.Throughput > 0 && c.Latency.Mean > 0 {
+		// Little's law: jobs in the system = throughput × time in the system.
+		want := float64(c.Params.Workers * c.Params.Replicas)
+		got := c.Throughput * (c.Latency.Mean + sc.Load.Think.D().Seconds())
+		if math.Abs(got-want)/want > sc.Checks.LittleTol {
+			add("littles-law", "Little's law does not hold: throughput × (mean latency + think) = %.2f, but %g workers are busy (tolerance %.0f%%); time is spent outside the measured jobs", got, want, 100*sc.Checks.LittleTol)
+		}
+	}
+	if sc.Load.Model == "open" {
+		var late, dropped, jobs int64
+		var maxLag, harness float64
+		for _, r := range c.Repeats {
+			jobs += r.Jobs
+			harness = max(harness, r.HarnessLag)
+			if r.Late != nil {
+				late += r.Late.Count
+				dropped += r.Late.Dropped
+				maxLag = max(maxLag, r.Late.MaxLag)
+			}
+		}
+		if jobs > 0 && float64(late) > 0.01*float64(jobs) {
+			add("late-arrivals", "the system could not keep up with %g/s: %d of %d arrivals waited for a free worker, up to %s", c.Params.Rate, late, jobs, seconds(maxLag))
+		}
+		if dropped > 0 {
+			add("dropped", "%d scheduled arrivals had not finished when the window closed", dropped)
+		}
+		if harness > 0.01 {
+			add("harness-behind", "the load generator fell %s behind its own schedule: the harness, not the system, may be the limit", seconds(harness))
+		}
+	}
+	if cpus := AvailableCPUs(); float64(c.Params.GOMAXPROCS*c.Params.Replicas) > cpus {
+		add("oversubscribed", "GOMAXPROCS %d × %d replicas exceeds the %g CPUs available: parallelism is capped by the machine", c.Params.GOMAXPROCS, c.Params.Replicas, cpus)
+	}
+	return ws
+}
+
+// resolved is the highest percentile that n samples can resolve (1/(1-q) <= n).
+func resolved(n int64) int {
+	switch {
+	case n >= 1000:
+		return 999
+	case n >= 100:
+		return 99
+	case n >= 10:
+		return 90
+	default:
+		return 50
+	}
+}
+
+func seconds(s float64) string {
+	if s < 1 {
+		return fmt.Sprintf("%.0f ms", s*1000)
+	}
+	return fmt.Sprintf("%.2f s", s)
+}
