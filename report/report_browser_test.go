@@ -221,6 +221,9 @@ func pageProblems(res probeResult, requests, console []string, wantCharts int) [
 
 func TestReportInBrowser(t *testing.T) {
 	browser := chromium()
+	if browser == "" && os.Getenv("SCALEBENCH_REQUIRE_BROWSER") != "" {
+		t.Fatal("SCALEBENCH_REQUIRE_BROWSER is set but no chromium is on PATH (apt-get install -y chromium)")
+	}
 	if browser == "" {
 		t.Skip("no chromium on PATH (set $CHROMIUM, or: apt-get update && apt-get install -y chromium): browser test skipped")
 	}

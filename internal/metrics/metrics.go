@@ -21,6 +21,10 @@ const (
 	maxErrKinds = 5
 )
 
+// LateAfter is how long a due job may wait for a worker before it counts as
+// a late start: shorter waits are scheduler wake-up noise, not queueing.
+const LateAfter = time.Millisecond
+
 // NewHistogram returns an empty latency histogram in microseconds.
 func NewHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(histLowest, histHighest, histDigits)
@@ -33,7 +37,8 @@ type Sample struct {
 	Latency time.Duration
 	// End is when the job finished.
 	End time.Time
-	// Lag is how late the job started after its scheduled arrival (open loop).
+	// Lag is how long the job waited for a free worker after it was due
+	// (open loop); a wait over LateAfter counts as a late start.
 	Lag time.Duration
 	// Stage durations.
 	Fetch, Decode, Resize, Encode, Write time.Duration
@@ -91,7 +96,7 @@ func NewRecorder(start time.Time, window, bucket time.Duration) *Recorder {
 // Record adds one finished job. Errors count separately and do not enter
 // the latency histogram.
 func (r *Recorder) Record(s Sample) {
-	if s.Lag > 0 {
+	if s.Lag > LateAfter {
 		r.snap.LateCount++
 		r.snap.LateSumNs += int64(s.Lag)
 		if int64(s.Lag) > r.snap.LateMaxNs {

@@ -8,7 +8,7 @@ const (
 	DefaultThumbSize = 64
 	DefaultFilter    = "lanczos"
 	DefaultFormat    = "png"
-	DefaultMethod    = "naive"
+	DefaultMethod    = "fast"
 	DefaultModel     = "closed"
 	DefaultDuration  = 3 * time.Second
 	DefaultWarmup    = time.Second

@@ -36,7 +36,7 @@ func TestQuickstart(t *testing.T) {
 			Jitter:  Duration(10 * time.Millisecond),
 			Paths:   []string{"/640x480/ccc/aaa.jpg", "/320x240/fff/000.jpg"},
 		},
-		Thumbnail: Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "naive"},
+		Thumbnail: Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "fast"},
 		Load: LoadConfig{
 			Model:    "closed",
 			Duration: Duration(3 * time.Second),
@@ -49,9 +49,9 @@ func TestQuickstart(t *testing.T) {
 			GOMAXPROCS: []int{1, 2},
 			Workers:    []int{1, 2, 4, 8},
 			Replicas:   []int{1},
-			Method:     []string{"naive"},
+			Method:     []string{"fast"},
 		},
-		Baseline: Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1, Method: "naive"},
+		Baseline: Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1, Method: "fast"},
 		Checks:   Checks{MaxErrorRate: 0.01, LittleTol: 0.10, MinJobs: 100},
 		File:     filepath.Join("testdata", "valid", "quickstart.yaml"),
 	}
@@ -65,14 +65,14 @@ func TestQuickstart(t *testing.T) {
 		got = append(got, c.String())
 	}
 	wantCells := []string{
-		"gomaxprocs=1 workers=1 replicas=1 method=naive",
-		"gomaxprocs=1 workers=2 replicas=1 method=naive",
-		"gomaxprocs=1 workers=4 replicas=1 method=naive",
-		"gomaxprocs=1 workers=8 replicas=1 method=naive",
-		"gomaxprocs=2 workers=1 replicas=1 method=naive",
-		"gomaxprocs=2 workers=2 replicas=1 method=naive",
-		"gomaxprocs=2 workers=4 replicas=1 method=naive",
-		"gomaxprocs=2 workers=8 replicas=1 method=naive",
+		"gomaxprocs=1 workers=1 replicas=1 method=fast",
+		"gomaxprocs=1 workers=2 replicas=1 method=fast",
+		"gomaxprocs=1 workers=4 replicas=1 method=fast",
+		"gomaxprocs=1 workers=8 replicas=1 method=fast",
+		"gomaxprocs=2 workers=1 replicas=1 method=fast",
+		"gomaxprocs=2 workers=2 replicas=1 method=fast",
+		"gomaxprocs=2 workers=4 replicas=1 method=fast",
+		"gomaxprocs=2 workers=8 replicas=1 method=fast",
 	}
 	if !reflect.DeepEqual(got, wantCells) {
 		t.Errorf("Cells:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantCells, "\n"))
@@ -106,7 +106,7 @@ func TestMinimal(t *testing.T) {
 	if !reflect.DeepEqual(s.Images.Paths, []string{DefaultImagePath}) || s.Images.Latency != 0 {
 		t.Errorf("images defaults wrong: %+v", s.Images)
 	}
-	if s.Thumbnail != (Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "naive"}) {
+	if s.Thumbnail != (Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "fast"}) {
 		t.Errorf("thumbnail defaults wrong: %+v", s.Thumbnail)
 	}
 	if !reflect.DeepEqual(s.Matrix.Replicas, []int{1}) || s.Matrix.Rate != nil {
@@ -116,7 +116,7 @@ func TestMinimal(t *testing.T) {
 	if len(cells) != 6 {
 		t.Fatalf("len(Cells) = %d, want 6", len(cells))
 	}
-	if cells[3] != (Params{GOMAXPROCS: 2, Workers: 1, Replicas: 1, Method: "naive"}) {
+	if cells[3] != (Params{GOMAXPROCS: 2, Workers: 1, Replicas: 1, Method: "fast"}) {
 		t.Errorf("Cells[3] = %+v", cells[3])
 	}
 	// Plan interleaves repeats: A B C … A B C ….
