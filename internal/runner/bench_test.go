@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -60,30 +62,46 @@ func BenchmarkFidelityCPU(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	opts := thumbnail.Options{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "naive"}
+	for _, method := range thumbnail.Methods() {
+		b.Run("method="+method, func(b *testing.B) { fidelityCPU(b, path, data, method) })
+	}
+}
+
+func fidelityCPU(b *testing.B, path string, data []byte, method string) {
+	opts := thumbnail.Options{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: method}
+	// bare is what `go test -bench -cpu procs` with RunParallel measures:
+	// procs goroutines, each with its own Thumbnailer, for a fixed time.
+	// (testing.Benchmark cannot be called from inside a benchmark.)
 	bare := func(procs int) float64 {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		r := testing.Benchmark(func(b *testing.B) {
-			b.RunParallel(func(pb *testing.PB) {
+		var wg sync.WaitGroup
+		var ops atomic.Int64
+		start := time.Now()
+		for range procs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				t, err := thumbnail.New(opts, nil)
 				if err != nil {
 					panic(err)
 				}
-				for pb.Next() {
+				for time.Since(start) < 3*time.Second {
 					if _, err := t.Process(data, "x"); err != nil {
 						panic(err)
 					}
+					ops.Add(1)
 				}
-			})
-		})
-		return float64(r.N) / r.T.Seconds()
+			}()
+		}
+		wg.Wait()
+		return float64(ops.Load()) / time.Since(start).Seconds()
 	}
 	sc := parseB(b, fmt.Sprintf(`name: fidelity-cpu
 images: {paths: [%s]}
-thumbnail: {method: naive}
+thumbnail: {method: %s}
 load: {duration: 3s, warmup: 1s, repeats: 3}
 matrix: {gomaxprocs: [1, 2], workers: [1, 2]}
-`, path))
+`, path, method))
 	for b.Loop() {
 		bare1, bare2 := bare(1), bare(2)
 		run, err := Run(context.Background(), sc, testOptions())
@@ -91,6 +109,8 @@ matrix: {gomaxprocs: [1, 2], workers: [1, 2]}
 			b.Fatal(err)
 		}
 		x11, x22 := run.Cells[0].Throughput, run.Cells[3].Throughput
+		b.ReportMetric(bare1, "bare-1cpu-jobs/s")
+		b.ReportMetric(x11, "scalebench-1cpu-jobs/s")
 		b.ReportMetric(bare2/bare1, "bare-speedup")
 		b.ReportMetric(x22/x11, "scalebench-speedup")
 		b.ReportMetric((x22/x11)/(bare2/bare1), "fidelity")
@@ -102,7 +122,6 @@ matrix: {gomaxprocs: [1, 2], workers: [1, 2]}
 func BenchmarkFidelityIO(b *testing.B) {
 	sc := parseB(b, `name: fidelity-io
 images: {latency: 100ms, paths: [/64x48/ccc/aaa.jpg, /48x48/ddd/eee.jpg]}
-thumbnail: {method: naive}
 load: {duration: 3s, warmup: 1s, repeats: 3}
 matrix: {gomaxprocs: [2], workers: [256]}
 `)

@@ -87,15 +87,23 @@ func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
 	if spec.Timeout <= 0 {
 		spec.Timeout = 30 * time.Second
 	}
-	if spec.Warmup > 0 {
-		warm := spec
-		warm.Duration = spec.Warmup
-		warm.MaxJobs = 0
-		closedLoop(ctx, warm, thumbs, time.Now(), nil)
+	// Closed and open loops run the warm-up and the window as one run, so the
+	// window opens on a system already in its steady state; a batch starts
+	// from idle by definition, after a separate warm-up.
+	start := time.Now().Add(spec.Warmup)
+	if spec.Model == "batch" {
+		if spec.Warmup > 0 {
+			warm := spec
+			warm.Duration, warm.MaxJobs = spec.Warmup, 0
+			closedLoop(ctx, warm, thumbs, time.Now(), nil)
+		}
+		runtime.GC() // start the batch with a clean heap, not warm-up garbage
+		start = time.Now()
 	}
-	runtime.GC() // start the window with a clean heap, not warm-up garbage
-	before := readUsage()
-	start := time.Now()
+	// CPU use is read when the window opens and again when it closes.
+	var before usage
+	opened := make(chan struct{})
+	timer := time.AfterFunc(time.Until(start), func() { before = readUsage(); close(opened) })
 	recs := make([]*metrics.Recorder, spec.Workers)
 	window := spec.Duration
 	if spec.Model == "batch" {
@@ -120,6 +128,11 @@ func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
 		return Report{}, fmt.Errorf("runner: execute: unknown load model %q (valid: closed, open, batch)", spec.Model)
 	}
 	after := readUsage()
+	if timer.Stop() { // stopped before the window opened
+		before = after
+	} else {
+		<-opened
+	}
 	rep.UserCPU = after.user - before.user
 	rep.SysCPU = after.sys - before.sys
 	rep.MaxRSS = after.maxRSS
@@ -143,8 +156,8 @@ func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
 }
 
 // closedLoop runs spec.Workers workers back to back (plus think time) from
-// start until the window ends. Only jobs that finish inside the window are
-// recorded; recs nil means warm-up (nothing recorded).
+// now until the window [start, start+spec.Duration] ends. Only jobs that
+// finish inside the window are recorded; recs nil records nothing.
 func closedLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs []*metrics.Recorder) {
 	end := start.Add(spec.Duration)
 	ctx, cancel := context.WithDeadline(ctx, end)
@@ -162,10 +175,10 @@ func closedLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, 
 				t0 := time.Now()
 				s := runJob(ctx, thumbs[w], spec.URLs[k%len(spec.URLs)], t0, spec.Timeout)
 				if s.End.After(end) || ctx.Err() != nil {
-					return // finished outside the window: not part of the measurement
+					return // finished after the window: not part of the measurement
 				}
-				n++
-				if recs != nil {
+				if recs != nil && !s.End.Before(start) {
+					n++
 					recs[w].Record(s)
 				}
 				if spec.Think > 0 {
@@ -177,10 +190,11 @@ func closedLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, 
 	wg.Wait()
 }
 
-// openLoop offers jobs at spec.Rate from a schedule fixed in advance. A job's
-// latency counts from its scheduled arrival, so time spent waiting for a
-// free worker is never hidden. It returns how far the dispatcher itself fell
-// behind its schedule.
+// openLoop offers jobs at spec.Rate from a schedule fixed in advance, from
+// now until the window [start, start+spec.Duration) ends; jobs due before
+// start are the warm-up and are not recorded. A job's latency counts from
+// its scheduled arrival, so time spent waiting for a free worker is never
+// hidden. It returns how far the dispatcher itself fell behind its schedule.
 func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs []*metrics.Recorder) time.Duration {
 	end := start.Add(spec.Duration)
 	// Jobs still queued or running when the window ends get a bounded grace
@@ -188,7 +202,7 @@ func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, re
 	grace := min(spec.Timeout, 10*time.Second)
 	jobCtx, cancel := context.WithDeadline(ctx, end.Add(grace))
 	defer cancel()
-	limit := int(spec.Rate*spec.Duration.Seconds()*1.5) + 1024
+	limit := int(spec.Rate*(spec.Warmup+spec.Duration).Seconds()*1.5) + 1024
 	queue := make(chan job, min(limit, 1<<20))
 	var wg sync.WaitGroup
 	for w := range spec.Workers {
@@ -196,23 +210,28 @@ func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, re
 		go func() {
 			defer wg.Done()
 			for j := range queue {
+				measured := !j.intended.Before(start)
 				if jobCtx.Err() != nil {
-					recs[w].Drop()
+					if measured {
+						recs[w].Drop()
+					}
 					continue
 				}
 				s := runJob(jobCtx, thumbs[w], j.url, j.intended, spec.Timeout)
 				s.Lag = s.Lag - max(0, j.queued.Sub(j.intended)) // the dispatcher's own delay is the harness's, not a busy worker's
-				if jobCtx.Err() != nil && s.Err != nil {
+				switch {
+				case !measured:
+				case jobCtx.Err() != nil && s.Err != nil:
 					recs[w].Drop()
-					continue
+				default:
+					recs[w].Record(s)
 				}
-				recs[w].Record(s)
 			}
 		}()
 	}
 	rng := rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15))
 	var behind time.Duration
-	next := start
+	next := time.Now()
 	for i := 0; next.Before(end) && ctx.Err() == nil; i++ {
 		if spec.MaxJobs > 0 && int64(i) >= spec.MaxJobs {
 			break
