@@ -181,6 +181,10 @@ type Resources struct {
 	CPUUtil float64 `json:"cpu_util"`
 	// JobsPerCPUSecond is successful jobs per CPU-second (user + system).
 	JobsPerCPUSecond float64 `json:"jobs_per_cpu_second"`
+	// HarnessCPU is the CPU seconds the harness process, embedded image
+	// server included, used during the measurement (warm-up included): on a
+	// small machine it competes with the measured processes for the cores.
+	HarnessCPU float64 `json:"harness_cpu,omitempty"`
 }
 
 // Series is a time series of completed jobs per bucket of the measured window.

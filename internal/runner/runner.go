@@ -166,6 +166,7 @@ func measure(ctx context.Context, opt Options, sc *scenario.Scenario, p scenario
 		}
 		reps = append(reps, r)
 	}
+	harness := readUsage()
 	for _, r := range reps {
 		if err := r.start(); err != nil {
 			return results.Repeat{}, err
@@ -180,7 +181,10 @@ func measure(ctx context.Context, opt Options, sc *scenario.Scenario, p scenario
 		reports[i] = rep
 	}
 	reps = nil // all exited
-	return combine(reports, step.Repeat, p.GOMAXPROCS)
+	after := readUsage()
+	rep, err := combine(reports, step.Repeat, p.GOMAXPROCS)
+	rep.Resources.HarnessCPU = after.user + after.sys - harness.user - harness.sys
+	return rep, err
 }
 
 // specFor is replica i's share of one measurement of cell p.

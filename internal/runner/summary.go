@@ -22,7 +22,7 @@ func summarize(c *results.Cell, sc *scenario.Scenario) {
 	lat := map[string][]float64{}
 	var stageJobs float64
 	var st results.Stages
-	res := make([][]float64, 5)
+	res := make([][]float64, 6)
 	h := metrics.NewHistogram()
 	for i, r := range c.Repeats {
 		c.Jobs += r.Jobs
@@ -46,6 +46,7 @@ func summarize(c *results.Cell, sc *scenario.Scenario) {
 		res[2] = append(res[2], float64(r.Resources.MaxRSS))
 		res[3] = append(res[3], r.Resources.CPUUtil)
 		res[4] = append(res[4], r.Resources.JobsPerCPUSecond)
+		res[5] = append(res[5], r.Resources.HarnessCPU)
 		if rh, err := metrics.DecodeHistogram(r.Histogram); err == nil {
 			h.Merge(rh)
 		}
@@ -72,7 +73,7 @@ func summarize(c *results.Cell, sc *scenario.Scenario) {
 	}
 	c.Resources = results.Resources{
 		UserCPU: stats.Median(res[0]), SysCPU: stats.Median(res[1]), MaxRSS: int64(stats.Median(res[2])),
-		CPUUtil: stats.Median(res[3]), JobsPerCPUSecond: stats.Median(res[4]),
+		CPUUtil: stats.Median(res[3]), JobsPerCPUSecond: stats.Median(res[4]), HarnessCPU: stats.Median(res[5]),
 	}
 	c.Histogram, _ = metrics.EncodeHistogram(h)
 	c.Warnings = check(c, sc)
