@@ -159,10 +159,16 @@ func stagesChart(a *analysis.Analysis) *chart {
 	p.X.Min = 0
 	p.X.Max *= 1.05
 	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
-	caption := "Mean time one job spends in each stage, per cell. Fetch waits on the (simulated) network: " +
-		"it is I/O-bound, so more workers overlap it even on one core. Decode, resize and encode use the CPU: " +
-		"only more cores (GOMAXPROCS) or more processes (replicas) make them go faster, and they grow when " +
-		"more busy goroutines than cores compete. Queueing before a job starts is not a stage; it shows in latency."
+	server := "the server's injected latency"
+	if l := a.Run.Scenario.ImageLatency; l > 0 && finite(l) {
+		server += " (" + fmtDur(l) + ")"
+	}
+	caption := "Mean time one job spends in each stage, per cell. Fetch is timed from the request to the last byte: " +
+		"mostly waiting on the (simulated) network, which more workers overlap even on one core. " +
+		"Once the CPU is saturated, fetch also includes the time the goroutine waited for a core after the data arrived, " +
+		"so it grows with many workers on few cores while " + server + " stays the same. " +
+		"Decode, resize and encode use the CPU: only more cores (GOMAXPROCS) or processes (replicas) speed them up. " +
+		"Queueing before a job starts is not a stage; it shows in latency."
 	return &chart{
 		Name: "stages", Title: "Where a job's time goes", Caption: caption,
 		w: 7 * vg.Inch, h: vg.Length(h),

@@ -44,13 +44,27 @@ func fmtDur(sec float64) string {
 		return "—"
 	case sec == 0:
 		return "0"
-	case math.Abs(sec) >= 1:
-		return fmtNum(sec) + " s"
-	case math.Abs(sec) >= 1e-3:
-		return fmtNum(sec*1e3) + " ms"
-	default:
-		return fmtNum(sec*1e6) + " µs"
 	}
+	scale, unit := durUnit(sec)
+	return fmtNum(sec*scale) + " " + unit
+}
+
+// durUnit is the unit fmtDur shows sec in, and the factor to it.
+func durUnit(sec float64) (float64, string) {
+	switch {
+	case math.Abs(sec) >= 1:
+		return 1, "s"
+	case math.Abs(sec) >= 1e-3:
+		return 1e3, "ms"
+	}
+	return 1e6, "µs"
+}
+
+// fmtDurRange formats two durations in the unit of the larger: "930 ms–1.01 s"
+// becomes "0.93–1.01 s".
+func fmtDurRange(lo, hi float64) string {
+	scale, unit := durUnit(max(math.Abs(lo), math.Abs(hi)))
+	return fmtNum(lo*scale) + "–" + fmtNum(hi*scale) + " " + unit
 }
 
 // fmtRate formats a throughput in jobs per second.
@@ -82,10 +96,17 @@ func fmtBytes(b int64) string {
 // fmtInterval formats a confidence interval as "(95% CI lo–hi)", or ""
 // when there is none.
 func fmtInterval(iv results.Interval, f func(float64) string) string {
+	return fmtIntervalRange(iv, func(lo, hi float64) string { return f(lo) + "–" + f(hi) })
+}
+
+// fmtDurInterval is fmtInterval for durations, with one unit: "(95% CI 1.47–1.65 s)".
+func fmtDurInterval(iv results.Interval) string { return fmtIntervalRange(iv, fmtDurRange) }
+
+func fmtIntervalRange(iv results.Interval, f func(lo, hi float64) string) string {
 	if iv.Confidence <= 0 || iv.N < 2 || !finite(iv.Lo) || !finite(iv.Hi) {
 		return ""
 	}
-	return fmt.Sprintf("(%s%% CI %s–%s)", fmtNum(iv.Confidence*100), f(iv.Lo), f(iv.Hi))
+	return fmt.Sprintf("(%s%% CI %s)", fmtNum(iv.Confidence*100), f(iv.Lo, iv.Hi))
 }
 
 // dimAxis is a dimension's axis label, with its unit.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/results"
@@ -77,7 +78,7 @@ type page struct {
 	Main         *ratioTable
 	Env          []pair
 	RunWarnings  []results.Warning
-	CellWarnings []cellWarning
+	CellWarnings []warnGroup
 	Sections     []section
 	Fits         []fitRow
 	Classes      []classRow
@@ -90,8 +91,35 @@ type page struct {
 
 type pair struct{ Key, Value string }
 
-type cellWarning struct {
-	Cell, Kind, Message string
+// warnGroup is one kind of per-cell warning: each distinct message with
+// the cells that have it.
+type warnGroup struct {
+	Kind  string
+	Cells int // cells with a warning of this kind
+	Items []warnItem
+}
+
+// warnItem is one message and the cells it applies to.
+type warnItem struct {
+	Message string
+	// Count is "3 cells", "both cells" or "all 8 cells"; empty for a
+	// single cell.
+	Count string
+	// Cells are the cells' labels; nil when Count names all cells.
+	Cells []string
+}
+
+// cellText names the cells of an item in one string: "GOMAXPROCS=1
+// workers=8", "2 cells: workers=1, workers=2" or "all 8 cells".
+func (it warnItem) cellText() string {
+	list := strings.Join(it.Cells, ", ")
+	switch {
+	case it.Count == "":
+		return list
+	case list == "":
+		return it.Count
+	}
+	return it.Count + ": " + list
 }
 
 // section is a group of figures under one heading.
@@ -129,20 +157,25 @@ type classRow struct {
 
 type cellTable struct {
 	Rate, Method, Makespan bool
-	Rows                   []cellRow
+	// Late and Lag show the open loop's late arrivals and harness lag,
+	// when any cell has them.
+	Late, Lag bool
+	Rows      []cellRow
 }
 
 type cellRow struct {
-	Index                                  int
-	Baseline                               bool
-	GOMAXPROCS, Workers, Replicas          int
-	Rate, Method                           string
-	Jobs, Errors                           string
-	Throughput, ThroughputCI               string
-	P50, P90, P99, P999, Max               string
-	Makespan, CPUUtil, JobsPerCPU, PeakRSS string
-	Scalability, Performance               string
-	Repeats                                int
+	Index                         int
+	Baseline                      bool
+	GOMAXPROCS, Workers, Replicas int
+	Rate, Method                  string
+	Jobs, Errors                  string
+	Throughput, ThroughputCI      string
+	P50, P90, P99, P999, Max      string
+	Makespan, MakespanCI          string
+	Late, LateDetail, Lag         string
+	CPUUtil, JobsPerCPU, PeakRSS  string
+	Scalability, Performance      string
+	Repeats                       int
 }
 
 func newPage(a *analysis.Analysis, charts []renderedChart, problems []results.Warning) (*page, error) {

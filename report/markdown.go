@@ -77,7 +77,11 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 			r := cellRatio(a, i)
 			cols := []string{params, tput}
 			if mk {
-				cols = append(cols, fmtDur(c.Makespan))
+				span := fmtDur(c.Makespan)
+				if ci := fmtDurInterval(c.MakespanCI); ci != "" && c.Makespan > 0 {
+					span += " " + ci
+				}
+				cols = append(cols, span)
 			}
 			cols = append(cols, fmtDur(c.Latency.P50), fmtDur(c.Latency.P99), ratioText(r.Throughput), ratioText(r.Latency))
 			for j := range cols {
@@ -94,8 +98,15 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 		for _, w := range runW {
 			fmt.Fprintf(b, "- **%s**: %s\n", mdText(w.Kind), mdText(w.Message))
 		}
-		for _, w := range cellW {
-			fmt.Fprintf(b, "- **%s** (%s): %s\n", mdText(w.Kind), mdText(w.Cell), mdText(w.Message))
+		for _, g := range cellW {
+			if len(g.Items) == 1 {
+				fmt.Fprintf(b, "- **%s** (%s): %s\n", mdText(g.Kind), mdText(g.Items[0].cellText()), mdText(g.Items[0].Message))
+				continue
+			}
+			fmt.Fprintf(b, "- **%s**, %d cells:\n", mdText(g.Kind), g.Cells)
+			for _, it := range g.Items {
+				fmt.Fprintf(b, "  - %s: %s\n", mdText(it.cellText()), mdText(it.Message))
+			}
 		}
 		fmt.Fprintln(b)
 	}

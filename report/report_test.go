@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -126,6 +127,7 @@ func TestWriteQuickstart(t *testing.T) {
 	for _, want := range []string{
 		"Scalability (throughput) = ", "Performance (latency) = ", "quickstart", "Findings",
 		"viewBox=", "oversubscribed", "go1.26.8", "Synthetic CPU", "abc1234", "USL",
+		"from the request to the last byte", "injected latency (20 ms) stays the same",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report.html lacks %q", want)
@@ -162,6 +164,15 @@ func TestWriteBatch(t *testing.T) {
 	for _, want := range []string{"makespan", "batch (makespan)", "Scalability (throughput) = ", "Performance (latency) = "} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	for _, c := range run.Cells {
+		ci := fmtDurInterval(c.MakespanCI)
+		if ci == "" {
+			t.Fatalf("fixture cell %s has no makespan interval", paramsText(c.Params))
+		}
+		if want := `<td class="num">` + fmtDur(c.Makespan) + `<br><span class="ci">` + ci + `</span></td>`; !strings.Contains(page, want) {
+			t.Errorf("report.html lacks the makespan and its interval %q", want)
 		}
 	}
 	if refs := externalRefs(page); len(refs) > 0 {
@@ -428,6 +439,9 @@ func TestFormat(t *testing.T) {
 		{fmtNum(math.Inf(1)), "∞"}, {fmtNum(math.NaN()), "—"},
 		{fmtDur(2), "2 s"}, {fmtDur(0.0153), "15.3 ms"}, {fmtDur(42e-6), "42 µs"}, {fmtDur(0), "0"},
 		{fmtBytes(64 << 20), "64 MiB"}, {fmtBytes(0), "—"},
+		{fmtDurRange(0.93, 1.01), "0.93–1.01 s"}, {fmtDurRange(0.0021, 0.0185), "2.1–18.5 ms"},
+		{fmtDurInterval(results.Interval{Lo: 1.47, Hi: 1.65, Confidence: 0.9375, N: 5}), "(93.8% CI 1.47–1.65 s)"},
+		{fmtDurInterval(results.Interval{Lo: 1, Hi: 2, Confidence: 0.9375, N: 1}), ""},
 		{mdCell("a|b *c* (x) **(baseline)**"), `a\|b \*c\* (x) **(baseline)**`},
 	} {
 		if tc.got != tc.want {
@@ -467,5 +481,121 @@ func TestWriteTo(t *testing.T) {
 		if _, err := Write(filepath.Join(out, name), run); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestWarningGroups checks that per-cell warnings are grouped by kind: a
+// message shared by several cells is one line naming them, differing
+// messages stay one per cell, and per-cell few-repeats warnings that the
+// run-level one already counts are left out.
+func TestWarningGroups(t *testing.T) {
+	base := loadFixture(t, quickstartFile, quickstartRun)
+	run := variant(t, base, func(r *results.Run) {
+		for i := range r.Cells {
+			c := &r.Cells[i]
+			if i < 2 {
+				c.Repeats = c.Repeats[:1]
+				c.Warnings = append(c.Warnings, results.Warning{Kind: "few-repeats", Message: "1 repeat: no confidence interval"})
+			} else {
+				c.Warnings = append(c.Warnings, results.Warning{Kind: "few-repeats", Message: "3 repeats give only a 75.0% interval"})
+			}
+			c.Warnings = append(c.Warnings, results.Warning{Kind: "same-everywhere", Message: "shared by all"})
+			if i >= 5 {
+				c.Warnings = append(c.Warnings, results.Warning{Kind: "late-arrivals", Message: fmt.Sprintf("%d arrivals waited", 10*i)})
+			}
+		}
+	})
+	a := analysis.Analyze(run)
+	runW, groups := warnings(a, nil)
+	if !slices.ContainsFunc(runW, func(w results.Warning) bool { return w.Kind == "few-repeats" }) {
+		t.Fatalf("no run-level few-repeats warning in %v", runW)
+	}
+	want := []warnGroup{
+		// Kinds in order of their first cell.
+		{Kind: "same-everywhere", Cells: 8, Items: []warnItem{{Message: "shared by all", Count: "all 8 cells"}}},
+		{Kind: "few-repeats", Cells: 6, Items: []warnItem{{Message: "3 repeats give only a 75.0% interval", Count: "6 cells", Cells: []string{
+			"GOMAXPROCS=1 workers=4", "GOMAXPROCS=1 workers=8", "GOMAXPROCS=2 workers=1",
+			"GOMAXPROCS=2 workers=2", "GOMAXPROCS=2 workers=4", "GOMAXPROCS=2 workers=8"}}}},
+		{Kind: "oversubscribed", Cells: 1, Items: []warnItem{
+			{Message: "8 workers share 1 core: the CPU stages queue behind each other", Cells: []string{"GOMAXPROCS=1 workers=8"}}}},
+		{Kind: "late-arrivals", Cells: 3, Items: []warnItem{
+			{Message: "50 arrivals waited", Cells: []string{"GOMAXPROCS=2 workers=2"}},
+			{Message: "60 arrivals waited", Cells: []string{"GOMAXPROCS=2 workers=4"}},
+			{Message: "70 arrivals waited", Cells: []string{"GOMAXPROCS=2 workers=8"}}}},
+	}
+	if !reflect.DeepEqual(groups, want) {
+		t.Errorf("warning groups:\n got %+v\nwant %+v", groups, want)
+	}
+
+	var md bytes.Buffer
+	if err := Markdown(&md, a); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range []string{
+		"- **same-everywhere** (all 8 cells): shared by all\n",
+		"- **few-repeats** (6 cells: GOMAXPROCS=1 workers=4, GOMAXPROCS=1 workers=8, GOMAXPROCS=2 workers=1, GOMAXPROCS=2 workers=2, GOMAXPROCS=2 workers=4, GOMAXPROCS=2 workers=8): 3 repeats give only a 75.0% interval\n",
+		"- **late-arrivals**, 3 cells:\n  - GOMAXPROCS=2 workers=2: 50 arrivals waited\n  - GOMAXPROCS=2 workers=4: 60 arrivals waited\n  - GOMAXPROCS=2 workers=8: 70 arrivals waited\n",
+		"- **oversubscribed** (GOMAXPROCS=1 workers=8): 8 workers share",
+	} {
+		if !strings.Contains(md.String(), line) {
+			t.Errorf("summary.md lacks %q:\n%s", line, md.String())
+		}
+	}
+	var page bytes.Buffer
+	if err := HTML(&page, a); err != nil {
+		t.Fatal(err)
+	}
+	// The page embeds the results, which keep every warning: look at the rest.
+	for _, s := range []string{md.String(), resultsBlock.ReplaceAllString(page.String(), "")} {
+		if strings.Contains(s, "1 repeat: no confidence interval") {
+			t.Error("a per-cell few-repeats warning the run-level one covers is shown")
+		}
+		if n := strings.Count(s, "shared by all"); n != 1 {
+			t.Errorf("a message shared by all cells is shown %d times, want once", n)
+		}
+	}
+	for _, want := range []string{`rowspan="3"><span class="kind">late-arrivals</span>`, "all 8 cells", "6 cells: "} {
+		if !strings.Contains(page.String(), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+}
+
+// TestCellTableOpenLoop checks the late-arrival and harness-lag columns of
+// the cell table: summed and maxed over repeats, shown only when non-zero.
+func TestCellTableOpenLoop(t *testing.T) {
+	base := loadFixture(t, quickstartFile, quickstartRun)
+	page := func(run *results.Run) string {
+		var buf bytes.Buffer
+		if err := HTML(&buf, analysis.Analyze(run)); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	if p := page(base); strings.Contains(p, "late arrivals</th>") || strings.Contains(p, "harness lag</th>") {
+		t.Error("a closed-loop run shows late-arrival or harness-lag columns")
+	}
+	open := variant(t, base, func(r *results.Run) {
+		r.Scenario.Model = "open"
+		reps := r.Cells[1].Repeats
+		for i, l := range []results.Lateness{{Count: 3, MaxLag: 0.010}, {Count: 4, MaxLag: 0.030, Dropped: 2}, {Count: 5, MaxLag: 0.020}} {
+			reps[i].Late = &l
+			reps[i].HarnessLag = 0.001 * float64(i+1)
+		}
+	})
+	p := page(open)
+	for _, want := range []string{
+		"late arrivals</th>", "harness lag</th>",
+		`<td class="num">12<br><span class="ci">max 30 ms, 2 dropped</span></td>`,
+		`<td class="num">3 ms</td>`,
+		"Late arrivals are scheduled jobs", "Harness lag is how far",
+	} {
+		if !strings.Contains(p, want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	lagOnly := variant(t, base, func(r *results.Run) { r.Cells[0].Repeats[0].HarnessLag = 0.5 })
+	if p := page(lagOnly); strings.Contains(p, "late arrivals</th>") || !strings.Contains(p, "harness lag</th>") {
+		t.Error("with harness lag but no late arrivals, the table should show only the harness lag")
 	}
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -159,17 +160,72 @@ func fmtTime(t time.Time) string {
 	return t.Format("2006-01-02 15:04:05 MST")
 }
 
-// warnings splits caveats into run-level ones and those of single cells.
-func warnings(a *analysis.Analysis, problems []results.Warning) ([]results.Warning, []cellWarning) {
+// warnings splits caveats into run-level ones and those of single cells,
+// grouped by kind: a kind shows once, with each distinct message and the
+// cells it applies to, so a caveat shared by every cell is one line while
+// messages that differ (late arrivals at each rate) stay apart. A cell's
+// few-repeats warning is left out when it has fewer than two repeats and
+// the run-level few-repeats warning already counts it.
+func warnings(a *analysis.Analysis, problems []results.Warning) ([]results.Warning, []warnGroup) {
 	run := append(append([]results.Warning(nil), a.Warnings...), problems...)
-	var cells []cellWarning
-	for _, c := range a.Run.Cells {
+	runFew := false
+	for _, w := range a.Warnings {
+		runFew = runFew || w.Kind == kindFewRepeats
+	}
+	cells := a.Run.Cells
+	ps := make([]results.Params, len(cells))
+	for i, c := range cells {
+		ps[i] = c.Params
+	}
+	l := newLabeller(ps)
+	var groups []warnGroup
+	last := map[string]int{} // kind → last cell counted
+	for ci, c := range cells {
+		label := l.label(c.Params)
 		for _, w := range c.Warnings {
-			cells = append(cells, cellWarning{Cell: paramsText(c.Params), Kind: w.Kind, Message: w.Message})
+			if w.Kind == kindFewRepeats && runFew && len(c.Repeats) < 2 {
+				continue
+			}
+			gi := slices.IndexFunc(groups, func(g warnGroup) bool { return g.Kind == w.Kind })
+			if gi < 0 {
+				groups = append(groups, warnGroup{Kind: w.Kind})
+				gi = len(groups) - 1
+				last[w.Kind] = -1
+			}
+			g := &groups[gi]
+			if last[w.Kind] != ci {
+				g.Cells++
+				last[w.Kind] = ci
+			}
+			ii := slices.IndexFunc(g.Items, func(it warnItem) bool { return it.Message == w.Message })
+			if ii < 0 {
+				g.Items = append(g.Items, warnItem{Message: w.Message})
+				ii = len(g.Items) - 1
+			}
+			if it := &g.Items[ii]; !slices.Contains(it.Cells, label) {
+				it.Cells = append(it.Cells, label)
+			}
 		}
 	}
-	return run, cells
+	for gi := range groups {
+		for ii := range groups[gi].Items {
+			it := &groups[gi].Items[ii]
+			switch n := len(it.Cells); {
+			case n == 2 && n == len(cells):
+				it.Count, it.Cells = "both cells", nil
+			case n > 2 && n == len(cells):
+				it.Count, it.Cells = fmt.Sprintf("all %d cells", n), nil
+			case n > 1:
+				it.Count = fmt.Sprintf("%d cells", n)
+			}
+		}
+	}
+	return run, groups
 }
+
+// kindFewRepeats is the kind of both the run-level and the per-cell
+// warning about too few repeats.
+const kindFewRepeats = "few-repeats"
 
 // dimIntro explains what a dimension's section shows.
 func dimIntro(dim string) string {
@@ -346,14 +402,49 @@ func cellRows(a *analysis.Analysis) cellTable {
 			Repeats:     len(c.Repeats),
 		}
 		if c.Makespan > 0 {
-			if ci := fmtInterval(c.MakespanCI, fmtDur); ci != "" {
-				row.Makespan += " " + ci
-			}
+			row.MakespanCI = fmtDurInterval(c.MakespanCI)
 		}
+		late := lateness(c)
+		row.Late, row.Lag = strconv.FormatInt(late.count, 10), fmtDur(late.lag)
+		var detail []string
+		if late.maxWait > 0 {
+			detail = append(detail, "max "+fmtDur(late.maxWait))
+		}
+		if late.dropped > 0 {
+			detail = append(detail, strconv.FormatInt(late.dropped, 10)+" dropped")
+		}
+		row.LateDetail = strings.Join(detail, ", ")
+		t.Late = t.Late || late.count > 0 || late.dropped > 0
+		t.Lag = t.Lag || late.lag > 0
 		if c.Resources.JobsPerCPUSecond == 0 || math.IsNaN(c.Resources.JobsPerCPUSecond) {
 			row.JobsPerCPU = "—"
 		}
 		t.Rows = append(t.Rows, row)
 	}
 	return t
+}
+
+// late sums up how far an open loop's arrivals fell behind over a cell's
+// repeats.
+type late struct {
+	count, dropped int64   // late and dropped arrivals, summed
+	maxWait, lag   float64 // longest wait of a late arrival; harness lag; seconds, max
+}
+
+func lateness(c results.Cell) late {
+	var l late
+	for _, r := range c.Repeats {
+		if finite(r.HarnessLag) {
+			l.lag = max(l.lag, r.HarnessLag)
+		}
+		if r.Late == nil {
+			continue
+		}
+		l.count += r.Late.Count
+		l.dropped += r.Late.Dropped
+		if finite(r.Late.MaxLag) {
+			l.maxWait = max(l.maxWait, r.Late.MaxLag)
+		}
+	}
+	return l
 }

@@ -241,7 +241,13 @@ func (a *Analysis) rateFinding() {
 	pts := a.Series[si].Points
 	last := -1
 	for i, pt := range pts {
-		if pt.N > 0 && pt.Throughput >= keepUp*pt.N {
+		// Judge against the arrivals actually scheduled in the window when
+		// known: a Poisson schedule offers more or less than the nominal rate.
+		offered := pt.N
+		if o := a.Run.Cells[pt.Cell].OfferedRate; o > 0 {
+			offered = o
+		}
+		if offered > 0 && pt.Throughput >= keepUp*offered {
 			last = i
 		} else {
 			break

@@ -59,6 +59,10 @@ type Recorder struct {
 type Snapshot struct {
 	Jobs   int64 `json:"jobs"`
 	Errors int64 `json:"errors"`
+	// InWindow counts successful jobs that finished inside the window,
+	// whenever they were due: the basis of throughput. It differs from Jobs
+	// in an open loop, whose backlog may finish after the window closes.
+	InWindow int64 `json:"in_window"`
 	// StageSums are summed stage durations of successful jobs, in nanoseconds:
 	// fetch, decode, resize, encode, write.
 	StageSums [5]int64 `json:"stage_sums"`
@@ -109,6 +113,7 @@ func (r *Recorder) Record(s Sample) {
 		return
 	}
 	r.snap.Jobs++
+	r.Complete(s.End)
 	us := int64(s.Latency / time.Microsecond)
 	if us < histLowest {
 		us = histLowest
@@ -130,6 +135,15 @@ func (r *Recorder) Record(s Sample) {
 		r.snap.Buckets = append(r.snap.Buckets, 0)
 	}
 	r.snap.Buckets[i]++
+}
+
+// Complete counts a successful job that finished at end towards the
+// window's throughput, if it finished inside the window. Record calls it;
+// call it directly for jobs not recorded (due before the window opened).
+func (r *Recorder) Complete(end time.Time) {
+	if !end.Before(r.start) && (r.end.Equal(r.start) || !end.After(r.end)) {
+		r.snap.InWindow++
+	}
 }
 
 // Drop counts a scheduled arrival that never started within the window.
@@ -167,6 +181,7 @@ func Merge(snaps ...Snapshot) (Snapshot, error) {
 	for _, s := range snaps {
 		out.Jobs += s.Jobs
 		out.Errors += s.Errors
+		out.InWindow += s.InWindow
 		for i := range out.StageSums {
 			out.StageSums[i] += s.StageSums[i]
 		}

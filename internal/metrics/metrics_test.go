@@ -93,3 +93,24 @@ func BenchmarkRecord(b *testing.B) {
 		r.Record(s)
 	}
 }
+
+func TestInWindowCountsCompletionsInsideTheWindow(t *testing.T) {
+	start := time.Unix(1000, 0)
+	r := NewRecorder(start, time.Second, 0)
+	r.Record(Sample{Latency: time.Millisecond, End: start.Add(500 * time.Millisecond)})  // inside
+	r.Record(Sample{Latency: time.Millisecond, End: start.Add(1500 * time.Millisecond)}) // backlog, after the window
+	r.Complete(start.Add(100 * time.Millisecond))                                        // due in warm-up, done inside
+	r.Complete(start.Add(-100 * time.Millisecond))                                       // done before the window
+	s, err := r.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Jobs != 2 || s.InWindow != 2 {
+		t.Errorf("jobs %d, in window %d; want 2 and 2", s.Jobs, s.InWindow)
+	}
+	batch := NewRecorder(start, 0, 0) // a batch's window is open-ended
+	batch.Record(Sample{Latency: time.Hour, End: start.Add(time.Hour)})
+	if s, _ := batch.Snapshot(); s.InWindow != 1 {
+		t.Errorf("batch in window = %d, want 1", s.InWindow)
+	}
+}

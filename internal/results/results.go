@@ -92,6 +92,9 @@ type Cell struct {
 	// Latency holds the median over repeats of each percentile, in seconds.
 	Latency   Latency             `json:"latency"`
 	LatencyCI map[string]Interval `json:"latency_ci,omitempty"` // keyed "p50", "p90", "p99", "p999", "max"
+	// OfferedRate is the median over repeats of the open-loop arrivals
+	// scheduled per second of the window (open model only).
+	OfferedRate float64 `json:"offered_rate,omitempty"`
 	// Makespan is the median batch makespan in seconds (batch model only).
 	Makespan   float64  `json:"makespan,omitempty"`
 	MakespanCI Interval `json:"makespan_ci,omitempty"`
@@ -127,6 +130,9 @@ type Repeat struct {
 	// HarnessLag is how far the open-loop dispatcher itself fell behind its
 	// schedule, in seconds: when large, the harness was the bottleneck.
 	HarnessLag float64 `json:"harness_lag,omitempty"`
+	// OfferedRate is the open-loop arrivals scheduled in the window per
+	// second: with Poisson arrivals it differs from the nominal rate.
+	OfferedRate float64 `json:"offered_rate,omitempty"`
 	// ErrorSamples holds up to a few distinct error messages.
 	ErrorSamples []string `json:"error_samples,omitempty"`
 }

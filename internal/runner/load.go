@@ -45,8 +45,10 @@ type Report struct {
 	GOMAXPROCS int `json:"gomaxprocs"`
 	// HarnessLag is how far the open-loop dispatcher itself fell behind its
 	// schedule, in seconds: a sign the harness, not the system, was the limit.
-	HarnessLag float64   `json:"harness_lag,omitempty"`
-	Started    time.Time `json:"started"`
+	HarnessLag float64 `json:"harness_lag,omitempty"`
+	// Offered counts the open-loop arrivals scheduled inside the window.
+	Offered int64     `json:"offered,omitempty"`
+	Started time.Time `json:"started"`
 }
 
 // job is one unit of work handed to a worker: the URL, its intended start,
@@ -119,7 +121,8 @@ func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
 		rep.Elapsed = time.Since(start).Seconds()
 		rep.Elapsed = min(rep.Elapsed, spec.Duration.Seconds())
 	case "open":
-		rep.HarnessLag = openLoop(ctx, spec, thumbs, start, recs).Seconds()
+		behind, offered := openLoop(ctx, spec, thumbs, start, recs)
+		rep.HarnessLag, rep.Offered = behind.Seconds(), offered
 		rep.Elapsed = spec.Duration.Seconds()
 	case "batch":
 		rep.Makespan = batch(ctx, spec, thumbs, start, recs).Seconds()
@@ -194,8 +197,9 @@ func closedLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, 
 // now until the window [start, start+spec.Duration) ends; jobs due before
 // start are the warm-up and are not recorded. A job's latency counts from
 // its scheduled arrival, so time spent waiting for a free worker is never
-// hidden. It returns how far the dispatcher itself fell behind its schedule.
-func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs []*metrics.Recorder) time.Duration {
+// hidden. It returns how far the dispatcher itself fell behind its schedule,
+// and how many arrivals the window was offered.
+func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs []*metrics.Recorder) (time.Duration, int64) {
 	end := start.Add(spec.Duration)
 	// Jobs still queued or running when the window ends get a bounded grace
 	// to finish; those that do not are counted as dropped.
@@ -221,6 +225,9 @@ func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, re
 				s.Lag = s.Lag - max(0, j.queued.Sub(j.intended)) // the dispatcher's own delay is the harness's, not a busy worker's
 				switch {
 				case !measured:
+					if s.Err == nil {
+						recs[w].Complete(s.End)
+					}
 				case jobCtx.Err() != nil && s.Err != nil:
 					recs[w].Drop()
 				default:
@@ -231,6 +238,7 @@ func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, re
 	}
 	rng := rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15))
 	var behind time.Duration
+	var offered int64
 	next := time.Now()
 	for i := 0; next.Before(end) && ctx.Err() == nil; i++ {
 		if spec.MaxJobs > 0 && int64(i) >= spec.MaxJobs {
@@ -242,11 +250,14 @@ func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, re
 			behind = -d
 		}
 		queue <- job{url: spec.URLs[i%len(spec.URLs)], intended: next, queued: time.Now()}
+		if !next.Before(start) {
+			offered++
+		}
 		next = next.Add(interarrival(rng, spec.Rate, spec.Arrival))
 	}
 	close(queue)
 	wg.Wait()
-	return behind
+	return behind, offered
 }
 
 func interarrival(rng *rand.Rand, rate float64, arrival string) time.Duration {

@@ -236,7 +236,9 @@ func combine(reports []Report, repeat, gomaxprocs int) (results.Repeat, error) {
 	var rep results.Repeat
 	rep.Index = repeat
 	var harnessLag float64
+	var offered int64
 	for i, r := range reports {
+		offered += r.Offered
 		snaps[i] = r.Snapshot
 		if i == 0 || r.Started.Before(rep.Started) {
 			rep.Started = r.Started
@@ -260,13 +262,16 @@ func combine(reports []Report, repeat, gomaxprocs int) (results.Repeat, error) {
 	}
 	rep.Jobs, rep.Errors = m.Jobs, m.Errors
 	if rep.Elapsed > 0 {
-		rep.Throughput = float64(m.Jobs) / rep.Elapsed
+		rep.Throughput = float64(m.InWindow) / rep.Elapsed
 	}
 	rep.Stages = m.Stages()
 	rep.Histogram = m.Histogram()
 	rep.Series = m.Series()
 	rep.Late = m.Lateness()
 	rep.HarnessLag = harnessLag
+	if offered > 0 && rep.Elapsed > 0 {
+		rep.OfferedRate = float64(offered) / rep.Elapsed
+	}
 	rep.ErrorSamples = m.ErrSamples
 	cpu := rep.Resources.UserCPU + rep.Resources.SysCPU
 	if rep.Elapsed > 0 {

@@ -19,6 +19,7 @@ func summarize(c *results.Cell, sc *scenario.Scenario) {
 	c.Jobs, c.Errors = 0, 0
 	tput := make([]float64, n)
 	span := make([]float64, n)
+	offered := make([]float64, n)
 	lat := map[string][]float64{}
 	var stageJobs float64
 	var st results.Stages
@@ -29,6 +30,7 @@ func summarize(c *results.Cell, sc *scenario.Scenario) {
 		c.Errors += r.Errors
 		tput[i] = r.Throughput
 		span[i] = r.Makespan
+		offered[i] = r.OfferedRate
 		for _, p := range results.Percentiles {
 			v, _ := r.Latency.Get(p)
 			lat[p] = append(lat[p], v)
@@ -60,6 +62,9 @@ func summarize(c *results.Cell, sc *scenario.Scenario) {
 	c.LatencyCI = map[string]results.Interval{}
 	for _, p := range results.Percentiles {
 		c.LatencyCI[p] = interval(lat[p])
+	}
+	if sc.Load.Model == "open" {
+		c.OfferedRate = stats.Median(offered)
 	}
 	if sc.Load.Model == "batch" {
 		c.Makespan = stats.Median(span)
