@@ -155,7 +155,7 @@ func (p *progress) step(s runner.Progress) {
 	switch {
 	case p.quiet:
 	case p.bar != nil:
-		p.bar.Describe(fmt.Sprintf("cell %d/%d %s", min(s.Step+1, s.Steps), s.Steps, short(s.Params)))
+		p.bar.Describe(fmt.Sprintf("cell %d/%d (last: %s, %.1f jobs/s)", min(s.Step+1, s.Steps), s.Steps, short(s.Params), s.Result.Throughput))
 		_ = p.bar.Add(1)
 	default:
 		r := s.Result
