@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -25,16 +26,7 @@ func fmtNum(v float64) string {
 	case v == 0:
 		return "0"
 	}
-	mag := int(math.Floor(math.Log10(math.Abs(v))))
-	if mag >= 2 {
-		p := math.Pow(10, float64(mag-2))
-		return strconv.FormatFloat(math.Round(v/p)*p, 'f', 0, 64)
-	}
-	s := strconv.FormatFloat(v, 'f', 2-mag, 64)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	return s
+	return analysis.FormatNumber(v)
 }
 
 // fmtDur formats seconds in the unit that suits them: "1.23 s", "850 ms", "42 µs".

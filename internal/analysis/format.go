@@ -9,8 +9,10 @@ import (
 	"github.com/scalebench/scalebench/internal/results"
 )
 
-// fmtNum formats v with up to three significant digits and no exponent:
-// 2412.3 → "2410", 180 → "180", 1.5 → "1.5", 0.01234 → "0.0123".
+// FormatNumber formats v with up to three significant digits and no
+// exponent: 2412.3 → "2410", 180 → "180", 1.5 → "1.5", 0.01234 → "0.0123".
+func FormatNumber(v float64) string { return fmtNum(v) }
+
 func fmtNum(v float64) string {
 	if v == 0 || math.IsNaN(v) || math.IsInf(v, 0) {
 		return strconv.FormatFloat(v, 'f', -1, 64)

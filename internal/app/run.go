@@ -155,12 +155,12 @@ func (p *progress) step(s runner.Progress) {
 	switch {
 	case p.quiet:
 	case p.bar != nil:
-		p.bar.Describe(fmt.Sprintf("cell %d/%d (last: %s, %.1f jobs/s)", min(s.Step+1, s.Steps), s.Steps, short(s.Params), s.Result.Throughput))
+		p.bar.Describe(fmt.Sprintf("cell %d/%d (last: %s, %.1f jobs/s)", min(s.Step+1, s.Steps), s.Steps, s.Params.String(), s.Result.Throughput))
 		_ = p.bar.Add(1)
 	default:
 		r := s.Result
 		fmt.Fprintf(p.w, "[%*d/%d] %s repeat %d: %.1f jobs/s, p50 %s, p99 %s, %d errors (elapsed %s, about %s left)\n",
-			len(fmt.Sprint(s.Steps)), s.Step, s.Steps, short(s.Params), s.Repeat+1, r.Throughput,
+			len(fmt.Sprint(s.Steps)), s.Step, s.Steps, s.Params.String(), s.Repeat+1, r.Throughput,
 			ms(r.Latency.P50), ms(r.Latency.P99), r.Errors,
 			s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
 	}
@@ -174,17 +174,6 @@ func (p *progress) finish() {
 	p.wg.Wait()
 	_ = p.bar.Finish()
 	fmt.Fprintln(p.w)
-}
-
-func short(p results.Params) string {
-	s := fmt.Sprintf("gomaxprocs=%d workers=%d replicas=%d", p.GOMAXPROCS, p.Workers, p.Replicas)
-	if p.Rate > 0 {
-		s += fmt.Sprintf(" rate=%g/s", p.Rate)
-	}
-	if p.Method != "" {
-		s += " method=" + p.Method
-	}
-	return s
 }
 
 func ms(sec float64) string {

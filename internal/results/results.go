@@ -73,6 +73,18 @@ type Params struct {
 	Method     string  `json:"method,omitempty"`
 }
 
+// String renders the params compactly, e.g. "gomaxprocs=2 workers=8 replicas=1".
+func (p Params) String() string {
+	s := fmt.Sprintf("gomaxprocs=%d workers=%d replicas=%d", p.GOMAXPROCS, p.Workers, p.Replicas)
+	if p.Rate > 0 {
+		s += fmt.Sprintf(" rate=%g/s", p.Rate)
+	}
+	if p.Method != "" {
+		s += " method=" + p.Method
+	}
+	return s
+}
+
 // Step is one measurement in run order.
 type Step struct {
 	Cell   int `json:"cell"`

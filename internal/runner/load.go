@@ -175,8 +175,7 @@ func closedLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, 
 				if spec.MaxJobs > 0 && n*int64(spec.Workers) >= spec.MaxJobs {
 					return
 				}
-				t0 := time.Now()
-				s := runJob(ctx, thumbs[w], spec.URLs[k%len(spec.URLs)], t0, spec.Timeout)
+				s := runJob(ctx, thumbs[w], spec.URLs[k%len(spec.URLs)], time.Time{}, spec.Timeout)
 				if s.End.After(end) || ctx.Err() != nil {
 					return // finished after the window: not part of the measurement
 				}
@@ -302,9 +301,13 @@ func batch(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs 
 	return last.Sub(start)
 }
 
-// runJob runs one thumbnail job whose intended start was intended.
+// runJob runs one thumbnail job whose intended start was intended; a zero
+// intended start means now (a closed loop's next job is due when it starts).
 func runJob(ctx context.Context, t Doer, url string, intended time.Time, timeout time.Duration) metrics.Sample {
 	started := time.Now()
+	if intended.IsZero() {
+		intended = started
+	}
 	jctx, cancel := context.WithTimeout(ctx, timeout)
 	tm, err := t.Do(jctx, url)
 	cancel()
