@@ -285,3 +285,69 @@ func TestFitCSV(t *testing.T) {
 		t.Errorf("bad csv: exit %d, stderr %q; want 2 and a line number", code, stderr)
 	}
 }
+
+func TestInterruptKeepsMeasurements(t *testing.T) {
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "long.yaml", `name: long
+images: {latency: 10ms, paths: [/64x64.png]}
+load: {duration: 1s, warmup: 0s, repeats: 1}
+matrix: {workers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}
+`)
+	out := filepath.Join(dir, "out")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", sc, "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Interrupt once two measurements have finished.
+	lines := bufio.NewScanner(stderr)
+	var log strings.Builder
+	for n := 0; n < 2 && lines.Scan(); {
+		log.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), " jobs/s, p50 ") {
+			n++
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	for lines.Scan() {
+		log.WriteString(lines.Text() + "\n")
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want code 130\n%s", err, log.String())
+	}
+	var run struct {
+		Interrupted bool `json:"interrupted"`
+		Cells       []struct {
+			Repeats []json.RawMessage `json:"repeats"`
+		} `json:"cells"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &run); err != nil {
+		t.Fatal(err)
+	}
+	measured := 0
+	for _, c := range run.Cells {
+		measured += len(c.Repeats)
+	}
+	if !run.Interrupted || measured < 2 || measured == 10 {
+		t.Errorf("interrupted %v with %d of 10 measurements kept, want true and 2..9", run.Interrupted, measured)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
+		t.Errorf("no report after an interrupt: %v", err)
+	}
+	if !strings.Contains(log.String(), "interrupted") {
+		t.Errorf("stderr does not say the run was interrupted:\n%s", log.String())
+	}
+}

@@ -157,3 +157,24 @@ func TestChecks(t *testing.T) {
 		})
 	}
 }
+
+func TestRunReplicasAddUp(t *testing.T) {
+	sc := parse(t, `name: t
+images: {latency: 30ms, paths: [/64x48/ccc/aaa.jpg]}
+thumbnail: {width: 16, height: 16}
+load: {model: batch, jobs: 8, warmup: 0s, repeats: 1}
+matrix: {workers: [2], replicas: [1, 2]}
+`)
+	run, err := Run(context.Background(), sc, testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, two := run.Cells[0], run.Cells[1]
+	if one.Jobs != 8 || two.Jobs != 8 {
+		t.Fatalf("jobs = %d and %d; the batch of 8 must be split across replicas, not repeated", one.Jobs, two.Jobs)
+	}
+	// 8 jobs on 2 workers take 4 rounds of 30 ms; on 2 replicas × 2 workers, 2 rounds.
+	if one.Makespan < 0.12 || two.Makespan < 0.06 || two.Makespan > 0.8*one.Makespan {
+		t.Errorf("makespan 1 replica %.3fs, 2 replicas %.3fs: want about 0.12s and 0.06s", one.Makespan, two.Makespan)
+	}
+}
