@@ -174,6 +174,7 @@ type cellRow struct {
 	Makespan, MakespanCI          string
 	Late, LateDetail, Lag         string
 	CPUUtil, JobsPerCPU, PeakRSS  string
+	HarnessCPU, Offered           string
 	Scalability, Performance      string
 	Repeats                       int
 }

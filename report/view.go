@@ -397,6 +397,8 @@ func cellRows(a *analysis.Analysis) cellTable {
 			CPUUtil:     fmtPct(c.Resources.CPUUtil),
 			JobsPerCPU:  fmtNum(c.Resources.JobsPerCPUSecond),
 			PeakRSS:     fmtBytes(c.Resources.MaxRSS),
+			HarnessCPU:  fmtDur(c.Resources.HarnessCPU),
+			Offered:     offered(c.OfferedRate),
 			Scalability: ratioText(r.Throughput),
 			Performance: ratioText(r.Latency),
 			Repeats:     len(c.Repeats),
@@ -447,4 +449,12 @@ func lateness(c results.Cell) late {
 		}
 	}
 	return l
+}
+
+// offered shows the rate an open-loop schedule really offered, or "".
+func offered(rate float64) string {
+	if rate <= 0 || !finite(rate) {
+		return ""
+	}
+	return "offered " + fmtNum(rate) + "/s"
 }

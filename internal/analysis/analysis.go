@@ -150,7 +150,7 @@ func Analyze(run *results.Run) *Analysis {
 		}
 	}
 	if few > 0 {
-		a.warn("few-repeats", fmt.Sprintf("%d of %d cells have fewer than 2 repeats: their ratios have no confidence interval",
+		a.warn("few-repeats", fmt.Sprintf("%d of %d cells have fewer than 2 repeats: their ratios have no confidence interval; repeats: 6 or more give 95%% intervals",
 			few, len(run.Cells)))
 	}
 	a.ratios()

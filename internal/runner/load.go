@@ -89,6 +89,13 @@ func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
 	if spec.Timeout <= 0 {
 		spec.Timeout = 30 * time.Second
 	}
+	switch spec.Model {
+	case "closed", "open", "batch":
+	case "":
+		spec.Model = "closed"
+	default:
+		return Report{}, fmt.Errorf("runner: execute: unknown load model %q (valid: closed, open, batch)", spec.Model)
+	}
 	// Closed and open loops run the warm-up and the window as one run, so the
 	// window opens on a system already in its steady state; a batch starts
 	// from idle by definition, after a separate warm-up.
@@ -116,10 +123,9 @@ func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
 	}
 	rep := Report{Started: start, GOMAXPROCS: runtime.GOMAXPROCS(0)}
 	switch spec.Model {
-	case "closed", "":
+	case "closed":
 		closedLoop(ctx, spec, thumbs, start, recs)
-		rep.Elapsed = time.Since(start).Seconds()
-		rep.Elapsed = min(rep.Elapsed, spec.Duration.Seconds())
+		rep.Elapsed = max(0, min(time.Since(start).Seconds(), spec.Duration.Seconds()))
 	case "open":
 		behind, offered := openLoop(ctx, spec, thumbs, start, recs)
 		rep.HarnessLag, rep.Offered = behind.Seconds(), offered
@@ -127,8 +133,6 @@ func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
 	case "batch":
 		rep.Makespan = batch(ctx, spec, thumbs, start, recs).Seconds()
 		rep.Elapsed = rep.Makespan
-	default:
-		return Report{}, fmt.Errorf("runner: execute: unknown load model %q (valid: closed, open, batch)", spec.Model)
 	}
 	after := readUsage()
 	if timer.Stop() { // stopped before the window opened
