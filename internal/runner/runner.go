@@ -87,6 +87,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
 			break
 		}
+		if i > 0 && sc.Load.Cooldown > 0 {
+			sleep(ctx, sc.Load.Cooldown.D())
+		}
 		p := cells[step.Cell]
 		rep, err := measure(ctx, opt, sc, p, urls, step)
 		if err != nil {

@@ -178,3 +178,25 @@ matrix: {workers: [2], replicas: [1, 2]}
 		t.Errorf("makespan 1 replica %.3fs, 2 replicas %.3fs: want about 0.12s and 0.06s", one.Makespan, two.Makespan)
 	}
 }
+
+func TestRunCoolsDownBetweenMeasurements(t *testing.T) {
+	sc := parse(t, `name: t
+images: {paths: [/64x48/ccc/aaa.jpg]}
+thumbnail: {width: 16, height: 16}
+load: {duration: 100ms, warmup: 0s, repeats: 1, cooldown: 700ms}
+matrix: {workers: [1, 2]}
+`)
+	var ends []time.Time
+	opt := testOptions()
+	opt.Progress = func(Progress) { ends = append(ends, time.Now()) }
+	if _, err := Run(context.Background(), sc, opt); err != nil {
+		t.Fatal(err)
+	}
+	if len(ends) != 2 {
+		t.Fatalf("%d measurements, want 2", len(ends))
+	}
+	// The second measurement (100 ms) starts only after the 700 ms cooldown.
+	if gap := ends[1].Sub(ends[0]); gap < 800*time.Millisecond {
+		t.Errorf("measurements ended %v apart, want >= 800ms (cooldown 700ms + window 100ms)", gap)
+	}
+}
