@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -349,5 +350,46 @@ matrix: {workers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}
 	}
 	if !strings.Contains(log.String(), "interrupted") {
 		t.Errorf("stderr does not say the run was interrupted:\n%s", log.String())
+	}
+}
+
+func TestRunPinned(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("pinning needs 2 CPUs")
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		t.Skip("no taskset on PATH")
+	}
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "pin.yaml", `name: pin
+images: {paths: [/64x64.png]}
+load: {duration: 300ms, warmup: 0s, repeats: 1}
+matrix: {gomaxprocs: [1, 2], workers: [2]}
+`)
+	out := filepath.Join(dir, "out")
+	if stdout, stderr, code := scalebench(t, "run", sc, "--pin", "--out", out); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	var run struct {
+		Environment struct{ Pinned bool } `json:"environment"`
+		Cells       []struct {
+			Repeats []struct{ CPUs []string } `json:"repeats"`
+		} `json:"cells"`
+	}
+	data, err := os.ReadFile(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &run); err != nil {
+		t.Fatal(err)
+	}
+	if !run.Environment.Pinned {
+		t.Error("environment.pinned is false")
+	}
+	// GOMAXPROCS 1 gets CPU 0; GOMAXPROCS 2 gets CPUs 0 and 1, as each worker reported.
+	for i, want := range []string{"0", "0,1"} {
+		if got := run.Cells[i].Repeats[0].CPUs; len(got) != 1 || got[0] != want {
+			t.Errorf("cell %d ran on CPUs %q, want [%q]", i, got, want)
+		}
 	}
 }

@@ -29,6 +29,7 @@ func runCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: results/<scenario name>-<timestamp>)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the report's path"},
+			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
 		},
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "scenario file")
@@ -63,6 +64,7 @@ func runScenario(c *cli.Context, path string) error {
 		Source:     src,
 		Progress:   prog.step,
 		Checkpoint: func(r *results.Run) error { return results.Write(resultsPath, r) },
+		Pin:        c.Bool("pin"),
 	})
 	prog.finish()
 	if run == nil {

@@ -52,16 +52,19 @@ type Scenario struct {
 
 // Environment records where and with what a run was measured.
 type Environment struct {
-	ScalebenchVersion string    `json:"scalebench_version"`
-	GoVersion         string    `json:"go_version"`
-	OS                string    `json:"os"`
-	Arch              string    `json:"arch"`
-	CPUModel          string    `json:"cpu_model"`
-	LogicalCPUs       int       `json:"logical_cpus"`
-	CPUQuota          float64   `json:"cpu_quota,omitempty"` // cgroup CPU limit in cores, 0 = none
-	Hostname          string    `json:"hostname,omitempty"`
-	Commit            string    `json:"commit,omitempty"`
-	Started           time.Time `json:"started"`
+	ScalebenchVersion string  `json:"scalebench_version"`
+	GoVersion         string  `json:"go_version"`
+	OS                string  `json:"os"`
+	Arch              string  `json:"arch"`
+	CPUModel          string  `json:"cpu_model"`
+	LogicalCPUs       int     `json:"logical_cpus"`
+	CPUQuota          float64 `json:"cpu_quota,omitempty"` // cgroup CPU limit in cores, 0 = none
+	Hostname          string  `json:"hostname,omitempty"`
+	Commit            string  `json:"commit,omitempty"`
+	// Pinned is true when the harness and worker processes ran on fixed
+	// CPUs (scalebench run --pin); each repeat then lists its workers' CPUs.
+	Pinned  bool      `json:"pinned,omitempty"`
+	Started time.Time `json:"started"`
 }
 
 // Params identifies a cell: the point of the matrix it measures.
@@ -145,6 +148,8 @@ type Repeat struct {
 	// OfferedRate is the open-loop arrivals scheduled in the window per
 	// second: with Poisson arrivals it differs from the nominal rate.
 	OfferedRate float64 `json:"offered_rate,omitempty"`
+	// CPUs lists, per replica, the CPUs its worker process was pinned to.
+	CPUs []string `json:"cpus,omitempty"`
 	// ErrorSamples holds up to a few distinct error messages.
 	ErrorSamples []string `json:"error_samples,omitempty"`
 }

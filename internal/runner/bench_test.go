@@ -64,11 +64,13 @@ func BenchmarkFidelityCPU(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, method := range thumbnail.Methods() {
-		b.Run("method="+method, func(b *testing.B) { fidelityCPU(b, path, data, method) })
+		for _, pin := range []bool{false, true} {
+			b.Run(fmt.Sprintf("method=%s/pin=%v", method, pin), func(b *testing.B) { fidelityCPU(b, path, data, method, pin) })
+		}
 	}
 }
 
-func fidelityCPU(b *testing.B, path string, data []byte, method string) {
+func fidelityCPU(b *testing.B, path string, data []byte, method string, pin bool) {
 	opts := thumbnail.Options{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: method}
 	// bare is what `go test -bench -cpu procs` with RunParallel measures:
 	// procs goroutines, each with its own Thumbnailer, for a fixed time.
@@ -113,7 +115,9 @@ matrix: {gomaxprocs: [1, 2], workers: [1, 2]}
 			b2 = append(b2, bare(2))
 		}
 		bare1, bare2 := stats.Median(b1), stats.Median(b2)
-		run, err := Run(context.Background(), sc, testOptions())
+		opt := testOptions()
+		opt.Pin = pin
+		run, err := Run(context.Background(), sc, opt)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -29,6 +29,8 @@ type Spec struct {
 	Timeout   time.Duration     `json:"timeout"`
 	Bucket    time.Duration     `json:"bucket"`
 	Seed      uint64            `json:"seed"`
+	// CPUs, when set, are the CPUs the process was pinned to; it checks.
+	CPUs []int `json:"cpus,omitempty"`
 }
 
 // Report is what a worker process measured in its window.
@@ -43,6 +45,8 @@ type Report struct {
 	MaxRSS  int64   `json:"max_rss"` // bytes, peak of the process
 	// GOMAXPROCS is the value the measured process ran with.
 	GOMAXPROCS int `json:"gomaxprocs"`
+	// CPUs are the CPUs the process was allowed to run on, when pinned.
+	CPUs []int `json:"cpus,omitempty"`
 	// HarnessLag is how far the open-loop dispatcher itself fell behind its
 	// schedule, in seconds: a sign the harness, not the system, was the limit.
 	HarnessLag float64 `json:"harness_lag,omitempty"`
@@ -122,6 +126,9 @@ func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
 		recs[i] = metrics.NewRecorder(start, window, spec.Bucket)
 	}
 	rep := Report{Started: start, GOMAXPROCS: runtime.GOMAXPROCS(0)}
+	if len(spec.CPUs) > 0 {
+		rep.CPUs = affinity()
+	}
 	switch spec.Model {
 	case "closed":
 		closedLoop(ctx, spec, thumbs, start, recs)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/imageserver"
@@ -39,6 +40,9 @@ type Options struct {
 	// Checkpoint, if set, is called with the results so far after every
 	// measurement, so an interrupted run keeps what it measured.
 	Checkpoint func(*results.Run) error
+	// Pin fixes CPU placement: the harness (and its image server) on the
+	// last CPU, each worker process on CPUs of its own when they fit.
+	Pin bool
 }
 
 // Progress describes one finished measurement.
@@ -61,6 +65,20 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			return nil, fmt.Errorf("runner: find worker executable: %w", err)
 		}
 		opt.Worker = []string{exe, "worker"}
+	}
+	var place *Placement
+	if opt.Pin {
+		n := runtime.NumCPU()
+		if n < 2 {
+			return nil, fmt.Errorf("runner: pinning needs at least 2 CPUs, this machine has %d", n)
+		}
+		p := newPlacement(n)
+		restore, err := pinSelf(p.harness)
+		if err != nil {
+			return nil, err
+		}
+		defer restore()
+		place = &p
 	}
 	base := sc.Images.URL
 	if base == "" {
@@ -91,7 +109,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			sleep(ctx, sc.Load.Cooldown.D())
 		}
 		p := cells[step.Cell]
-		rep, err := measure(ctx, opt, sc, p, urls, step)
+		rep, err := measure(ctx, opt, place, sc, p, urls, step)
 		if err != nil {
 			if ctx.Err() != nil {
 				runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
@@ -140,6 +158,7 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 		},
 		Environment: Environment(opt.Version, opt.Commit),
 	}
+	run.Environment.Pinned = opt.Pin
 	for _, s := range sc.Plan() {
 		run.Order = append(run.Order, results.Step{Cell: s.Cell, Repeat: s.Repeat})
 	}
@@ -154,7 +173,7 @@ func params(p scenario.Params) results.Params {
 }
 
 // measure runs one repeat of one cell across its replicas.
-func measure(ctx context.Context, opt Options, sc *scenario.Scenario, p scenario.Params, urls []string, step scenario.Step) (results.Repeat, error) {
+func measure(ctx context.Context, opt Options, place *Placement, sc *scenario.Scenario, p scenario.Params, urls []string, step scenario.Step) (results.Repeat, error) {
 	reps := make([]*replica, 0, p.Replicas)
 	defer func() {
 		for _, r := range reps {
@@ -163,7 +182,15 @@ func measure(ctx context.Context, opt Options, sc *scenario.Scenario, p scenario
 	}()
 	for i := range p.Replicas {
 		spec := specFor(sc, p, urls, step, i)
-		r, err := startReplica(ctx, opt.Worker, opt.Env, p.GOMAXPROCS, spec)
+		argv := opt.Worker
+		if place != nil {
+			spec.CPUs = place.Worker(i, p.GOMAXPROCS, p.Replicas)
+			var err error
+			if argv, err = pinnedArgv(argv, spec.CPUs); err != nil {
+				return results.Repeat{}, err
+			}
+		}
+		r, err := startReplica(ctx, argv, opt.Env, p.GOMAXPROCS, spec)
 		if err != nil {
 			return results.Repeat{}, err
 		}
@@ -186,6 +213,16 @@ func measure(ctx context.Context, opt Options, sc *scenario.Scenario, p scenario
 	reps = nil // all exited
 	after := readUsage()
 	rep, err := combine(reports, step.Repeat, p.GOMAXPROCS)
+	for i, r := range reports {
+		if place == nil {
+			break
+		}
+		want := place.Worker(i, p.GOMAXPROCS, p.Replicas)
+		if cpuList(r.CPUs) != cpuList(want) {
+			return rep, fmt.Errorf("worker %d ran on CPUs %q, want %q", i, cpuList(r.CPUs), cpuList(want))
+		}
+		rep.CPUs = append(rep.CPUs, cpuList(r.CPUs))
+	}
 	rep.Resources.HarnessCPU = after.user + after.sys - harness.user - harness.sys
 	return rep, err
 }
