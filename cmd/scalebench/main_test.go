@@ -55,6 +55,18 @@ func scalebench(t *testing.T, args ...string) (string, string, int) {
 	return stdout.String(), stderr.String(), code
 }
 
+// readResults decodes DIR/results.json into v.
+func readResults(t *testing.T, dir string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func writeFile(t *testing.T, dir, name, text string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
@@ -116,13 +128,7 @@ func TestRunWritesResultsAndReport(t *testing.T) {
 			Repeats    []json.RawMessage         `json:"repeats"`
 		} `json:"cells"`
 	}
-	data, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &run); err != nil {
-		t.Fatal(err)
-	}
+	readResults(t, out, &run)
 	if run.SchemaVersion != 1 || run.Environment.GoVersion == "" || run.Environment.LogicalCPUs < 1 {
 		t.Errorf("header: schema %d, go %q, cpus %d", run.SchemaVersion, run.Environment.GoVersion, run.Environment.LogicalCPUs)
 	}
@@ -331,13 +337,7 @@ matrix: {workers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}
 			Repeats []json.RawMessage `json:"repeats"`
 		} `json:"cells"`
 	}
-	data, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &run); err != nil {
-		t.Fatal(err)
-	}
+	readResults(t, out, &run)
 	measured := 0
 	for _, c := range run.Cells {
 		measured += len(c.Repeats)
@@ -376,13 +376,7 @@ matrix: {gomaxprocs: [1, 2], workers: [2]}
 			Repeats []struct{ CPUs []string } `json:"repeats"`
 		} `json:"cells"`
 	}
-	data, err := os.ReadFile(filepath.Join(out, "results.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(data, &run); err != nil {
-		t.Fatal(err)
-	}
+	readResults(t, out, &run)
 	if !run.Environment.Pinned {
 		t.Error("environment.pinned is false")
 	}
