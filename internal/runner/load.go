@@ -186,7 +186,7 @@ func closedLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, 
 				if spec.MaxJobs > 0 && n*int64(spec.Workers) >= spec.MaxJobs {
 					return
 				}
-				s := runJob(ctx, thumbs[w], spec.URLs[k%len(spec.URLs)], time.Time{}, spec.Timeout)
+				s := runJob(ctx, thumbs[w], spec.URLs[k%len(spec.URLs)], time.Time{}, time.Time{}, spec.Timeout)
 				if s.End.After(end) || ctx.Err() != nil {
 					return // finished after the window: not part of the measurement
 				}
@@ -231,8 +231,14 @@ func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, re
 					}
 					continue
 				}
-				s := runJob(jobCtx, thumbs[w], j.url, j.intended, spec.Timeout)
-				s.Lag = s.Lag - max(0, j.queued.Sub(j.intended)) // the dispatcher's own delay is the harness's, not a busy worker's
+				// Lateness counts from when the job reached the queue: a
+				// dispatcher that fell behind is the harness's delay, reported
+				// as harness lag, not a busy worker's.
+				ready := j.intended
+				if j.queued.After(ready) {
+					ready = j.queued
+				}
+				s := runJob(jobCtx, thumbs[w], j.url, j.intended, ready, spec.Timeout)
 				switch {
 				case !measured:
 					if s.Err == nil {
@@ -287,8 +293,7 @@ func batch(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs 
 	}
 	close(queue)
 	var wg sync.WaitGroup
-	var mu sync.Mutex // guards last; taken once per job, off the timed path
-	last := start
+	last := make([]time.Time, spec.Workers) // each worker's latest finish
 	for w := range spec.Workers {
 		wg.Add(1)
 		go func() {
@@ -297,27 +302,35 @@ func batch(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs 
 				if ctx.Err() != nil {
 					return
 				}
-				s := runJob(ctx, thumbs[w], spec.URLs[i%len(spec.URLs)], start, spec.Timeout)
-				s.Lag = 0 // every batch job arrives at once: waiting is the point, not lateness
+				// Every job is due at start; waiting for a worker is the point
+				// of a batch, not lateness, so each is ready when it starts.
+				s := runJob(ctx, thumbs[w], spec.URLs[i%len(spec.URLs)], start, time.Time{}, spec.Timeout)
 				recs[w].Record(s)
-				mu.Lock()
-				if s.End.After(last) {
-					last = s.End
-				}
-				mu.Unlock()
+				last[w] = s.End
 			}
 		}()
 	}
 	wg.Wait()
-	return last.Sub(start)
+	end := start
+	for _, t := range last {
+		if t.After(end) {
+			end = t
+		}
+	}
+	return end.Sub(start)
 }
 
-// runJob runs one thumbnail job whose intended start was intended; a zero
-// intended start means now (a closed loop's next job is due when it starts).
-func runJob(ctx context.Context, t Doer, url string, intended time.Time, timeout time.Duration) metrics.Sample {
+// runJob runs one thumbnail job. Its latency counts from intended, its
+// intended start; its lag, the wait for a free worker, from ready, when it
+// could first have been picked up. A zero time means the moment it starts
+// (a closed loop's next job is due, and ready, when it starts).
+func runJob(ctx context.Context, t Doer, url string, intended, ready time.Time, timeout time.Duration) metrics.Sample {
 	started := time.Now()
 	if intended.IsZero() {
 		intended = started
+	}
+	if ready.IsZero() {
+		ready = started
 	}
 	jctx, cancel := context.WithTimeout(ctx, timeout)
 	tm, err := t.Do(jctx, url)
@@ -326,7 +339,7 @@ func runJob(ctx context.Context, t Doer, url string, intended time.Time, timeout
 	return metrics.Sample{
 		Latency: end.Sub(intended),
 		End:     end,
-		Lag:     started.Sub(intended),
+		Lag:     started.Sub(ready),
 		Fetch:   tm.Fetch, Decode: tm.Decode, Resize: tm.Resize, Encode: tm.Encode, Write: tm.Write,
 		Err: err,
 	}
