@@ -187,6 +187,8 @@ type Result struct {
 	Rows               []Row      `json:"rows"`
 	Geomeans           []Geomean  `json:"geomeans,omitempty"`
 	Unpaired           []Unpaired `json:"unpaired,omitempty"`
+	// Warnings concern the whole comparison.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // UnusableError reports input that cannot be compared (exit code 2).
@@ -251,7 +253,50 @@ func Compare(in Input, opts Options) (*Result, error) {
 		decide(&res.Rows[i], alpha, familySize(res, res.Rows[i].Gated))
 	}
 	res.Geomeans = geomeans(res.Rows)
+	res.Warnings = powerWarnings(res)
 	return res, nil
+}
+
+// minP returns the smallest two-sided exact Mann–Whitney p-value two
+// samples of sizes m and n can reach: 2/C(m+n, m).
+func minP(m, n int) float64 {
+	c := 1.0
+	for i := 1; i <= m; i++ {
+		c = c * float64(n+i) / float64(i)
+	}
+	return math.Min(1, 2/c)
+}
+
+// powerWarnings warns when the smallest repeat counts cannot reach
+// significance after Holm's correction for the gated family, whatever the
+// change.
+func powerWarnings(res *Result) []string {
+	k := res.GatedComparisons
+	if k == 0 {
+		return nil
+	}
+	nb, nh := 0, 0
+	for _, r := range res.Rows {
+		mi, _ := r.Metric.Info()
+		if !r.Gated || mi.Kind != Repeats || r.Base.N == 0 || r.Head.N == 0 {
+			continue
+		}
+		if nb == 0 || min(r.Base.N, r.Head.N) < min(nb, nh) {
+			nb, nh = r.Base.N, r.Head.N
+		}
+	}
+	if nb == 0 {
+		return nil
+	}
+	threshold := res.Alpha / float64(k)
+	if p := minP(nb, nh); p >= threshold {
+		need := max(nb, nh)
+		for minP(need, need) >= threshold && need < 1000 {
+			need++
+		}
+		return []string{fmt.Sprintf("with %d and %d repeats the smallest possible p-value is %.3g, not below α/%d = %.3g for %d gated comparisons: no change can be found significant; use at least %d repeats per side or gate fewer metrics", nb, nh, p, k, threshold, k, need)}
+	}
+	return nil
 }
 
 func familySize(res *Result, gated bool) int {
@@ -435,24 +480,27 @@ func decide(r *Row, alpha float64, family int) {
 	case n < MinRepeatsForInterval && math.Abs(change) <= tol:
 		r.HintKind = HintMoreRepeats
 		r.Hint = fmt.Sprintf("more repeats: %d per side give no 95%% interval, so equivalence cannot be shown; use at least %d", n, MinRepeatsForInterval)
-	case math.Abs(change) > tol:
-		// Beyond tolerance but not significant after correction.
-		r.HintKind = HintMoreRepeats
-		r.Hint = fmt.Sprintf("more repeats: the change %s is beyond ±%s but not significant after correcting for %d comparisons (p=%.3g, adjusted %.3g)", fmtSignedPct(change), fmtPct(tol), family, r.P, r.PAdj)
 	default:
-		// Inside tolerance, but the interval reaches beyond it: narrow it.
+		// The interval must shrink: to exclude 1 when the change is beyond
+		// tolerance, to fit inside ±tolerance when it is not. Its width
+		// shrinks about as 1/√n.
 		half := (r.RatioHi - r.RatioLo) / 2
-		margin := tol - math.Abs(change)
+		target := tol - math.Abs(change)
+		why := fmt.Sprintf("narrow the ratio's interval (now [%s, %s]) to within ±%s", fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), fmtPct(tol))
+		if math.Abs(change) > tol {
+			target = math.Abs(change)
+			why = fmt.Sprintf("show whether the change %s is real (p=%.3g, %.3g after correcting for %d comparisons)", fmtSignedPct(change), r.P, r.PAdj, family)
+		}
 		need := math.Inf(1)
-		if margin > 0 && half > 0 {
-			need = math.Ceil(float64(n) * (half / margin) * (half / margin))
+		if target > 0 && half > 0 {
+			need = math.Ceil(float64(n) * (half / target) * (half / target))
 		}
 		if need <= float64(4*n) {
 			r.HintKind = HintMoreRepeats
-			r.Hint = fmt.Sprintf("more repeats: about %d per side would narrow the ratio's interval (now [%s, %s]) to within ±%s", int(need), fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), fmtPct(tol))
+			r.Hint = fmt.Sprintf("more repeats: about %d per side would %s", max(int(need), n+1), why)
 		} else {
 			r.HintKind = HintLongerWindow
-			r.Hint = fmt.Sprintf("a longer measurement window: repeats vary too much (ratio interval [%s, %s]) for a ±%s tolerance; more than %d repeats per side would be needed", fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), fmtPct(tol), 4*n)
+			r.Hint = fmt.Sprintf("a longer measurement window: repeats vary too much to %s with fewer than %d repeats per side", why, 4*n)
 		}
 	}
 }

@@ -1,0 +1,242 @@
+package compare
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+// noisy returns n values around center with multiplicative log-normal
+// noise of relative spread cv, drawn from rng.
+func noisy(rng *rand.Rand, n int, center, cv float64) []float64 {
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = center * math.Exp(cv*rng.NormFloat64())
+	}
+	return xs
+}
+
+func compareOne(t *testing.T, m Metric, base, head []float64) Row {
+	t.Helper()
+	res, err := Compare(Input{Pairs: []Pair{{Key: Key{Label: "workers=4"}, Metric: m, Base: base, Head: head}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Rows[0]
+}
+
+// TestIdenticalNeverWorse compares samples drawn from one distribution,
+// one comparison at a time, over 200 seeds. A single comparison at α = 0.05
+// is a level-α test: it cannot promise never to flag, only to flag in the
+// worse direction at most α/2 = 2.5% of the time (5 of 200). With 10
+// repeats and noise (2% per repeat) below the tolerance it never does;
+// with 5 repeats it can, when all five head values fall below all five
+// base values by more than the tolerance.
+func TestIdenticalNeverWorse(t *testing.T) {
+	for _, tt := range []struct {
+		cv       float64
+		n        int
+		maxWorse int
+	}{{0.02, 10, 0}, {0.02, 5, 5}, {0.03, 10, 5}, {0.03, 5, 5}} {
+		for _, m := range []Metric{Throughput, P99} {
+			counts := map[Verdict]int{}
+			for seed := range 200 {
+				rng := rand.New(rand.NewPCG(uint64(seed), uint64(tt.n)))
+				r := compareOne(t, m, noisy(rng, tt.n, 100, tt.cv), noisy(rng, tt.n, 100, tt.cv))
+				counts[r.Verdict]++
+			}
+			t.Logf("A/A noise %.0f%% n=%d %s over 200 seeds: %v", 100*tt.cv, tt.n, m, counts)
+			if counts[Worse] > tt.maxWorse {
+				t.Errorf("noise %.0f%% n=%d %s: %d of 200 worse, want at most %d", 100*tt.cv, tt.n, m, counts[Worse], tt.maxWorse)
+			}
+		}
+	}
+}
+
+func TestShiftDetected(t *testing.T) {
+	tests := []struct {
+		name   string
+		m      Metric
+		n      int
+		factor float64
+		want   Verdict
+	}{
+		{"throughput down 25% n=10", Throughput, 10, 0.75, Worse},
+		{"throughput up 25% n=10", Throughput, 10, 1.25, Better},
+		{"p99 up 25% n=10", P99, 10, 1.25, Worse},
+		{"p99 down 25% n=10", P99, 10, 0.75, Better},
+		{"throughput down 25% n=5", Throughput, 5, 0.75, Worse},
+		{"cpu per job up 25% n=6", CPUPerJob, 6, 1.25, Worse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for seed := range 50 {
+				rng := rand.New(rand.NewPCG(uint64(seed), 7))
+				r := compareOne(t, tt.m, noisy(rng, tt.n, 100, 0.03), noisy(rng, tt.n, 100*tt.factor, 0.03))
+				if r.Verdict != tt.want {
+					t.Fatalf("seed %d: %s, want %s (ratio %.3f [%.3f, %.3f], p %.3g)", seed, r.Verdict, tt.want, r.Ratio, r.RatioLo, r.RatioHi, r.PAdj)
+				}
+			}
+		})
+	}
+}
+
+func TestSmallShiftSame(t *testing.T) {
+	for seed := range 50 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 11))
+		r := compareOne(t, Throughput, noisy(rng, 10, 100, 0.005), noisy(rng, 10, 101, 0.005))
+		if r.Verdict != Same {
+			t.Fatalf("seed %d: %s, want same (ratio %.4f [%.4f, %.4f])", seed, r.Verdict, r.Ratio, r.RatioLo, r.RatioHi)
+		}
+	}
+}
+
+func TestInconclusiveHints(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	tests := []struct {
+		name      string
+		base      []float64
+		head      []float64
+		wantKind  HintKind
+		wantHint  string
+		wantWarn  string
+		tolerance float64
+	}{
+		{
+			name: "three repeats", base: noisy(rng, 3, 100, 0.01), head: noisy(rng, 3, 75, 0.01),
+			wantKind: HintMoreRepeats, wantHint: "at least 4", wantWarn: "fewer than 4 cannot show a difference",
+		},
+		{
+			name: "five repeats cannot show equivalence", base: noisy(rng, 5, 100, 0.002), head: noisy(rng, 5, 100, 0.002),
+			wantKind: HintMoreRepeats, wantHint: "at least 6", wantWarn: "fewer than 6 give no 95% interval",
+		},
+		{
+			name: "noise far wider than the tolerance", base: []float64{60, 70, 80, 90, 100, 100, 110, 120, 130, 140}, head: []float64{140, 130, 120, 110, 100, 100, 90, 80, 70, 60},
+			wantKind: HintLongerWindow, wantHint: "longer measurement window",
+		},
+		{
+			name: "a bit too noisy", base: []float64{97, 98, 99, 100, 100, 101, 101, 102, 103, 104}, head: []float64{96, 97, 99, 100, 101, 101, 102, 103, 104, 106},
+			wantKind: HintMoreRepeats, wantHint: "per side would narrow", tolerance: 0.02,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := Options{}
+			if tt.tolerance > 0 {
+				opts.Gate.Tolerances = map[Metric]float64{Throughput: tt.tolerance}
+			}
+			res, err := Compare(Input{Pairs: []Pair{{Key: Key{Label: "c"}, Metric: Throughput, Base: tt.base, Head: tt.head}}}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := res.Rows[0]
+			if r.Verdict != Inconclusive || r.HintKind != tt.wantKind || !strings.Contains(r.Hint, tt.wantHint) {
+				t.Errorf("%s %s %q, want inconclusive %s containing %q (ratio %.3f [%.3f, %.3f])", r.Verdict, r.HintKind, r.Hint, tt.wantKind, tt.wantHint, r.Ratio, r.RatioLo, r.RatioHi)
+			}
+			if tt.wantWarn != "" && !strings.Contains(strings.Join(r.Warnings, "\n"), tt.wantWarn) {
+				t.Errorf("warnings %q lack %q", r.Warnings, tt.wantWarn)
+			}
+		})
+	}
+}
+
+// aaTrial compares cells × metrics drawn from identical distributions and
+// returns how many rows came out worse and how many raw p-values were
+// below 0.05.
+func aaTrial(seed uint64, cells, n int, cv float64) (worse, rawSignificant, rows int) {
+	rng := rand.New(rand.NewPCG(seed, 99))
+	var pairs []Pair
+	point := []Metric{Throughput, P50, P90, P99, Makespan, Efficiency, CPUPerJob, RSS}
+	for c := range cells {
+		for _, m := range point {
+			pairs = append(pairs, Pair{
+				Key:    Key{Label: fmt.Sprintf("workers=%d", 1<<c)},
+				Metric: m,
+				Base:   noisy(rng, n, 100, cv),
+				Head:   noisy(rng, n, 100, cv),
+			})
+		}
+	}
+	res, err := Compare(Input{Pairs: pairs}, Options{})
+	if err != nil {
+		panic(err)
+	}
+	for _, r := range res.Rows {
+		if r.Verdict == Worse {
+			worse++
+		}
+		if r.P < 0.05 {
+			rawSignificant++
+		}
+	}
+	return worse, rawSignificant, len(res.Rows)
+}
+
+// TestAAFalseAlarms runs 200 seeded A/A trials of 6 cells × 8 metrics
+// (48 comparisons each) and counts the trials with any worse row.
+func TestAAFalseAlarms(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 trials")
+	}
+	trials := 200
+	tests := []struct {
+		name string
+		cv   float64
+		// maxAlarms is the number of trials allowed to flag: none at
+		// realistic noise; at noise larger than the tolerance Holm still
+		// bounds the family-wise rate at α = 5%.
+		maxAlarms int
+	}{
+		{"noise 3%", 0.03, 0},
+		{"noise 10%", 0.10, 10},
+	}
+	if raceEnabled {
+		trials = 20 // the race detector makes each trial ten times slower
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			alarms, raw, total := 0, 0, 0
+			for seed := range trials {
+				w, r, n := aaTrial(uint64(seed), 6, 10, tt.cv)
+				if w > 0 {
+					alarms++
+				}
+				raw += r
+				total += n
+			}
+			t.Logf("%s: %d of %d A/A trials flagged worse (%.1f%%); raw p<0.05 in %d of %d comparisons (%.1f%%)",
+				tt.name, alarms, trials, 100*float64(alarms)/float64(trials), raw, total, 100*float64(raw)/float64(total))
+			if alarms > tt.maxAlarms {
+				t.Errorf("%d false alarms in %d trials, want at most %d", alarms, trials, tt.maxAlarms)
+			}
+		})
+	}
+}
+
+func TestPowerWarning(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var pairs []Pair
+	for c := range 4 {
+		for _, m := range []Metric{Throughput, P99} {
+			pairs = append(pairs, Pair{Key: Key{Label: fmt.Sprint(c)}, Metric: m, Base: noisy(rng, 5, 100, 0.01), Head: noisy(rng, 5, 50, 0.01)})
+		}
+	}
+	res, err := Compare(Input{Pairs: pairs}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 5 vs 5 reach p = 2/252 ≈ 0.0079 at best, above 0.05/8.
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "use at least 6 repeats") {
+		t.Errorf("warnings = %q", res.Warnings)
+	}
+	for _, r := range res.Rows {
+		if r.Verdict == Worse || r.Verdict == Better {
+			t.Errorf("%s %s: %s with p_adj %v", r.Key.Label, r.Metric, r.Verdict, r.PAdj)
+		}
+	}
+	if minP(4, 4) != 2.0/70 || minP(3, 3) != 0.1 {
+		t.Errorf("minP(4,4) = %v, minP(3,3) = %v", minP(4, 4), minP(3, 3))
+	}
+}
