@@ -328,6 +328,11 @@ func measure(p Pair, mi MetricInfo, g Gate, conf float64) Row {
 			_, r.P = stats.MannWhitney(p.Base, p.Head)
 		}
 		r.Ratio, r.RatioLo, r.RatioHi, r.RatioConf = stats.RatioCI(p.Head, p.Base, conf)
+		if min(r.Base.N, r.Head.N) < MinRepeatsForInterval {
+			// A bootstrap of so few repeats would claim a coverage the
+			// medians' own intervals cannot reach: show no interval.
+			r.RatioLo, r.RatioHi, r.RatioConf = math.NaN(), math.NaN(), 0
+		}
 	}
 	nb, nh := r.Base.N, r.Head.N
 	if mi.Kind == Bootstrap {
