@@ -240,3 +240,142 @@ func TestPowerWarning(t *testing.T) {
 		t.Errorf("minP(4,4) = %v, minP(3,3) = %v", minP(4, 4), minP(3, 3))
 	}
 }
+
+// TestNoFalseSame checks that a change beyond the tolerance (throughput
+// 5%) is not called the same: a two-sided 95% interval puts at most 2.5%
+// on each side, so at most 5 of 200 trials may pass as equivalent.
+func TestNoFalseSame(t *testing.T) {
+	if testing.Short() {
+		t.Skip("1600 comparisons")
+	}
+	trials := 200
+	if raceEnabled {
+		trials = 20
+	}
+	for _, n := range []int{6, 10} {
+		for _, cv := range []float64{0.03, 0.05} {
+			for _, shift := range []float64{0.06, 0.075} {
+				counts := map[Verdict]int{}
+				for seed := range trials {
+					rng := rand.New(rand.NewPCG(uint64(seed), 5))
+					r := compareOne(t, Throughput, noisy(rng, n, 100, cv), noisy(rng, n, 100*(1-shift), cv))
+					counts[r.Verdict]++
+				}
+				t.Logf("n=%d noise %.0f%% true change -%.1f%%: %v", n, 100*cv, 100*shift, counts)
+				if counts[Same] > trials*25/1000 {
+					t.Errorf("n=%d noise %.0f%% change -%.1f%%: %d of %d called same", n, 100*cv, 100*shift, counts[Same], trials)
+				}
+				if counts[Better] > 0 {
+					t.Errorf("n=%d noise %.0f%% change -%.1f%%: %d called better", n, 100*cv, 100*shift, counts[Better])
+				}
+			}
+		}
+	}
+}
+
+// TestCurveMetrics compares bootstrap replicates of a fitted parameter.
+func TestCurveMetrics(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 8))
+	key := Key{Label: "gomaxprocs=1 replicas=1"}
+	tests := []struct {
+		name      string
+		metric    Metric
+		base      []float64
+		head      []float64
+		gate      string
+		want      Verdict
+		wantGated bool
+	}{
+		{"kappa doubled, not gated by default", Kappa, noisy(rng, 1000, 0.002, 0.1), noisy(rng, 1000, 0.004, 0.1), "", Worse, false},
+		{"kappa doubled, gated by --fail-on", Kappa, noisy(rng, 1000, 0.002, 0.1), noisy(rng, 1000, 0.004, 0.1), "kappa:+50%", Worse, true},
+		{"sigma unchanged", Sigma, noisy(rng, 1000, 0.03, 0.05), noisy(rng, 1000, 0.03, 0.05), "sigma:+50%", Same, true},
+		{"peak N wide", PeakN, noisy(rng, 1000, 20, 0.4), noisy(rng, 1000, 21, 0.4), "peak_n:-20%", Inconclusive, true},
+		{"efficiency at largest N better", EfficiencyMax, noisy(rng, 1000, 0.5, 0.03), noisy(rng, 1000, 0.7, 0.03), "efficiency_max_n:-10%", Better, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts Options
+			if tt.gate != "" {
+				g, err := ParseFailOn(tt.gate)
+				if err != nil {
+					t.Fatal(err)
+				}
+				opts.Gate = g
+			}
+			res, err := Compare(Input{Pairs: []Pair{{Key: key, Metric: tt.metric, Base: tt.base, Head: tt.head, BaseRepeats: 10, HeadRepeats: 10}}}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := res.Rows[0]
+			if r.Verdict != tt.want || r.Gated != tt.wantGated {
+				t.Errorf("%s gated=%v, want %s gated=%v (ratio %.3f [%.3f, %.3f], p %.3g)", r.Verdict, r.Gated, tt.want, tt.wantGated, r.Ratio, r.RatioLo, r.RatioHi, r.P)
+			}
+			if !(r.RatioLo <= r.Ratio && r.Ratio <= r.RatioHi) {
+				t.Errorf("ratio %v outside its interval [%v, %v]", r.Ratio, r.RatioLo, r.RatioHi)
+			}
+		})
+	}
+	// Too few repeats behind the replicates: warned.
+	res, err := Compare(Input{Pairs: []Pair{{Key: key, Metric: Kappa, Base: []float64{1, 2}, Head: []float64{1, 2}, BaseRepeats: 3, HeadRepeats: 10}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(res.Rows[0].Warnings, ";"); !strings.Contains(w, "base has 3 repeats") {
+		t.Errorf("warnings %q", w)
+	}
+}
+
+func TestGeomean(t *testing.T) {
+	pairs := []Pair{
+		{Key: Key{Label: "a"}, Metric: Throughput, Base: []float64{10, 10, 10}, Head: []float64{20, 20, 20}},
+		{Key: Key{Label: "b"}, Metric: Throughput, Base: []float64{40, 40, 40}, Head: []float64{20, 20, 20}},
+		{Key: Key{Label: "c"}, Metric: Throughput, Base: []float64{0, 0, 0}, Head: []float64{1, 1, 1}},
+		{Key: Key{Label: "a"}, Metric: P99, Base: []float64{1, 1, 1}, Head: []float64{2, 2, 2}},
+	}
+	res, err := Compare(Input{Pairs: pairs}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Throughput: geomean(10, 40) = 20, geomean(20, 20) = 20; the zero
+	// median of c is left out. P99 has one pair: no geomean.
+	if len(res.Geomeans) != 1 {
+		t.Fatalf("geomeans %+v", res.Geomeans)
+	}
+	g := res.Geomeans[0]
+	if g.Metric != Throughput || g.Pairs != 2 || math.Abs(g.Base-20) > 1e-9 || math.Abs(g.Head-20) > 1e-9 || math.Abs(g.Ratio-1) > 1e-12 {
+		t.Errorf("geomean %+v", g)
+	}
+	if r := res.Rows[2]; r.Verdict != Inconclusive || r.HintKind != HintUndefined || !strings.Contains(strings.Join(r.Warnings, ";"), "base median is zero") {
+		t.Errorf("zero base: %+v", r)
+	}
+}
+
+func TestCompareInputErrors(t *testing.T) {
+	p := Pair{Key: Key{Label: "a"}, Metric: Throughput, Base: []float64{1}, Head: []float64{1}}
+	for _, tt := range []struct {
+		name string
+		in   Input
+		opts Options
+		want string
+	}{
+		{"empty", Input{}, Options{}, "no cell is measured on both sides"},
+		{"duplicate", Input{Pairs: []Pair{p, p}}, Options{}, "has metric throughput twice"},
+		{"bad tolerance", Input{Pairs: []Pair{p}}, Options{Gate: Gate{Tolerances: map[Metric]float64{Throughput: -1}}}, "positive percentage"},
+		{"unknown gated metric", Input{Pairs: []Pair{p}}, Options{Gate: Gate{Only: []Metric{"lat"}}}, `unknown metric "lat"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Compare(tt.in, tt.opts)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || ExitCodeOf(err) != ExitUnusable {
+				t.Errorf("error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	// An empty side is a row, not an error.
+	res, err := Compare(Input{Pairs: []Pair{{Key: Key{Label: "a"}, Metric: P50, Base: []float64{1, 2, 3, 4, 5, 6}}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res.Rows[0]; r.Verdict != Inconclusive || !strings.Contains(strings.Join(r.Warnings, ";"), "head has no values") {
+		t.Errorf("empty head: %+v", r)
+	}
+}
