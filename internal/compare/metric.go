@@ -1,11 +1,3 @@
-// Package compare decides whether a head measurement is worse, better, the
-// same as, or inconclusive against a base measurement, cell by cell and
-// metric by metric, and turns the answer into a CI gate, absolute
-// thresholds, and the formats CI tools read.
-//
-// It works on plain samples (one value per repeat, or bootstrap replicates
-// for curve metrics) so that it does not depend on the on-disk format:
-// callers turn their records into Pairs and call Compare.
 package compare
 
 import (
