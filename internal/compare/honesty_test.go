@@ -248,10 +248,7 @@ func TestNoFalseSame(t *testing.T) {
 	if testing.Short() {
 		t.Skip("1600 comparisons")
 	}
-	trials := 200
-	if raceEnabled {
-		trials = 20
-	}
+	const trials = 200
 	for _, n := range []int{6, 10} {
 		for _, cv := range []float64{0.03, 0.05} {
 			for _, shift := range []float64{0.06, 0.075} {
