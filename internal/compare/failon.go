@@ -12,6 +12,8 @@ import (
 // zero value gates every point metric at its default tolerance.
 type Gate struct {
 	// Tolerances overrides the default tolerance of a metric (0.05 = 5%).
+	// A metric given a tolerance gates, even a curve metric that does not
+	// by default.
 	Tolerances map[Metric]float64
 	// Only, when not empty, restricts the gate to these metrics; the
 	// other metrics are still compared and shown, but do not gate.
@@ -34,6 +36,9 @@ func (g Gate) Tolerance(m Metric) float64 {
 func (g Gate) Gates(m Metric) bool {
 	if len(g.Only) > 0 {
 		return slices.Contains(g.Only, m)
+	}
+	if _, ok := g.Tolerances[m]; ok {
+		return true
 	}
 	mi, _ := m.Info()
 	return mi.Gated
@@ -60,8 +65,10 @@ func (g Gate) validate() error {
 // comma-separated metric:change items, where the change is the tolerated
 // relative change in the metric's bad direction (minus for metrics where
 // higher is better, plus where lower is better; the sign may be left out)
-// and ends in %. The listed metrics, and only those, gate; curve metrics
-// such as kappa:+50% gate only when listed.
+// and ends in %. Listed metrics gate at the given tolerance; the other
+// point metrics keep gating at their defaults; curve metrics such as
+// kappa:+50% gate only when listed. To gate listed metrics only, set Only
+// to the keys of Tolerances.
 func ParseFailOn(spec string) (Gate, error) {
 	g := Gate{Tolerances: map[Metric]float64{}}
 	if strings.TrimSpace(spec) == "" {
@@ -86,7 +93,6 @@ func ParseFailOn(spec string) (Gate, error) {
 			return Gate{}, unusable("--fail-on: %s: %w", m, err)
 		}
 		g.Tolerances[m] = tol
-		g.Only = append(g.Only, m)
 	}
 	return g, nil
 }

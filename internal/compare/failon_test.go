@@ -50,7 +50,7 @@ func TestParseFailOn(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(g.Tolerances) != len(tt.want) || len(g.Only) != len(tt.want) {
+			if len(g.Tolerances) != len(tt.want) || len(g.Only) != 0 {
 				t.Fatalf("gate %+v, want tolerances %v", g, tt.want)
 			}
 			for m, tol := range tt.want {
@@ -80,9 +80,13 @@ func TestGateDefaults(t *testing.T) {
 			t.Errorf("%s: tolerance %v gated %v, want %v %v", tt.m, g.Tolerance(tt.m), g.Gates(tt.m), tt.tol, tt.gated)
 		}
 	}
-	g, _ = ParseFailOn("p99:+20%")
-	if g.Gates(Throughput) || !g.Gates(P99) || g.Tolerance(Throughput) != 0.05 {
-		t.Errorf("--fail-on p99 only: %+v", g)
+	g, _ = ParseFailOn("p99:+20%,kappa:+50%")
+	if !g.Gates(Throughput) || g.Tolerance(Throughput) != 0.05 || !g.Gates(P99) || g.Tolerance(P99) != 0.20 || !g.Gates(Kappa) || g.Gates(Sigma) {
+		t.Errorf("--fail-on p99:+20%%,kappa:+50%%: %+v", g)
+	}
+	g.Only = []Metric{P99}
+	if g.Gates(Throughput) || g.Gates(Kappa) || !g.Gates(P99) {
+		t.Errorf("only p99: %+v", g)
 	}
 }
 

@@ -115,7 +115,7 @@ func gateLine(r *Result) string {
 func WriteText(w io.Writer, r *Result) error {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "metric\tcell\tbase\thead\thead/base [%.0f%% CI]\tp\tverdict\t\n", 100*r.Confidence)
+	fmt.Fprintf(tw, "metric\tcell\tbase\thead\thead/base [%.0f%% CI]\tp (Holm)\tverdict\t\n", 100*r.Confidence)
 	var footnotes []string
 	last := Metric("")
 	flush := func(m Metric) {
@@ -193,7 +193,7 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	var b strings.Builder
 	b.WriteString("### Performance comparison\n\n")
 	fmt.Fprintf(&b, "**%s**\n\n", mdEscape(gateLine(r)))
-	fmt.Fprintf(&b, "| metric | cell | base | head | head/base [%.0f%% CI] | p | verdict |\n", 100*r.Confidence)
+	fmt.Fprintf(&b, "| metric | cell | base | head | head/base [%.0f%% CI] | p (Holm) | verdict |\n", 100*r.Confidence)
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | --- |\n")
 	var footnotes []string
 	last := Metric("")
