@@ -249,8 +249,9 @@ func Compare(in Input, opts Options) (*Result, error) {
 			res.GatedComparisons = len(idx)
 		}
 	}
+	sizes := map[bool]int{true: familySize(res, true), false: familySize(res, false)}
 	for i := range res.Rows {
-		decide(&res.Rows[i], alpha, familySize(res, res.Rows[i].Gated))
+		decide(&res.Rows[i], alpha, sizes[res.Rows[i].Gated])
 	}
 	res.Geomeans = geomeans(res.Rows)
 	res.Warnings = powerWarnings(res)
@@ -350,8 +351,10 @@ func measure(p Pair, mi MetricInfo, g Gate, conf float64) Row {
 			// Repeat count unknown for bootstrap replicates: nothing to say.
 		case s.n < MinRepeatsToDetect:
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s has %d repeats: fewer than %d cannot show a difference at 5%%", s.name, s.n, MinRepeatsToDetect))
-		case s.n < MinRepeatsForInterval:
+		case s.n < MinRepeatsForInterval && mi.Kind == Repeats:
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s has %d repeats: fewer than %d give no 95%% interval (its median's interval covers %.1f%%)", s.name, s.n, MinRepeatsForInterval, 100*s.side.Conf))
+		case s.n < MinRepeatsForInterval:
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s has %d repeats: fewer than %d make a rough bootstrap", s.name, s.n, MinRepeatsForInterval))
 		}
 	}
 	if math.IsNaN(r.Ratio) && r.Base.N > 0 && r.Head.N > 0 {

@@ -144,6 +144,11 @@ func WriteText(w io.Writer, r *Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	table := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	b.Reset()
+	for _, line := range table {
+		b.WriteString(strings.TrimRight(line, " ") + "\n")
+	}
 	b.WriteString("\n" + gateLine(r) + "\n")
 	for i, n := range footnotes {
 		fmt.Fprintf(&b, "[%d] %s\n", i+1, n)

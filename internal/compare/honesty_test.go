@@ -376,3 +376,20 @@ func TestCompareInputErrors(t *testing.T) {
 		t.Errorf("empty head: %+v", r)
 	}
 }
+
+// BenchmarkCompare compares 6 cells × 8 metrics of 10 repeats each.
+func BenchmarkCompare(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	var pairs []Pair
+	for c := range 6 {
+		for _, mi := range Metrics()[:8] {
+			pairs = append(pairs, Pair{Key: Key{Label: fmt.Sprint(c)}, Metric: mi.Metric, Base: noisy(rng, 10, 100, 0.03), Head: noisy(rng, 10, 100, 0.03)})
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := Compare(Input{Pairs: pairs}, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
