@@ -283,6 +283,48 @@ func ThresholdsOutcome(results []ThresholdResult) ExitCode {
 	return ExitOK
 }
 
+func (r ThresholdResult) failure() string {
+	op := ">="
+	if r.Bound == "max" {
+		op = "<="
+	}
+	return fmt.Sprintf("%s %s in %s: %s, want %s %s", r.Metric, r.Bound, r.Key.label(), fmtValue(r.Metric, r.Observed), op, fmtValue(r.Metric, r.Limit))
+}
+
+// WriteThresholdsMarkdown writes a Markdown list of the failed limits
+// with their observed values, or a line saying all passed.
+func WriteThresholdsMarkdown(w io.Writer, results []ThresholdResult) error {
+	var b strings.Builder
+	b.WriteString("### Thresholds\n\n")
+	failed := 0
+	for _, r := range results {
+		if !r.Pass {
+			failed++
+			fmt.Fprintf(&b, "- 🔴 **failed**: %s\n", mdEscape(r.failure()))
+		}
+	}
+	if failed == 0 {
+		fmt.Fprintf(&b, "✅ all %d limits passed\n", len(results))
+	} else {
+		fmt.Fprintf(&b, "\n**%d of %d limits failed**\n", failed, len(results))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteThresholdAnnotations writes a GitHub Actions ::error line per
+// failed limit.
+func WriteThresholdAnnotations(w io.Writer, results []ThresholdResult) error {
+	var b strings.Builder
+	for _, r := range results {
+		if !r.Pass {
+			fmt.Fprintf(&b, "::error title=%s::%s\n", escapeProperty("scalebench: threshold failed"), escapeData(r.failure()))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 // WriteThresholds writes one line per failed limit with the observed
 // value, then a count of the limits checked; passing limits are counted,
 // not listed.
@@ -296,11 +338,7 @@ func WriteThresholds(w io.Writer, results []ThresholdResult) error {
 			continue
 		}
 		failed++
-		op := ">="
-		if r.Bound == "max" {
-			op = "<="
-		}
-		fmt.Fprintf(&b, "threshold failed: %s %s in %s: %s, want %s %s\n", r.Metric, r.Bound, r.Key.label(), fmtValue(r.Metric, r.Observed), op, fmtValue(r.Metric, r.Limit))
+		fmt.Fprintf(&b, "threshold failed: %s\n", r.failure())
 	}
 	fmt.Fprintf(&b, "thresholds: %d of %d limits failed\n", failed, len(results))
 	_, err := io.WriteString(w, b.String())

@@ -102,6 +102,16 @@ func TestThresholdEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "thresholds.txt", b.Bytes())
+	b.Reset()
+	if err := WriteThresholdsMarkdown(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "thresholds.md", b.Bytes())
+	b.Reset()
+	if err := WriteThresholdAnnotations(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "thresholds.annotations", b.Bytes())
 
 	for _, tt := range []struct {
 		name string
