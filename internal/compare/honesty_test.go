@@ -393,3 +393,32 @@ func BenchmarkCompare(b *testing.B) {
 		}
 	}
 }
+
+// TestShiftFoundAmongMany hides one 25% regression among 48 comparisons:
+// after Holm's correction it is still found, and nothing else is flagged.
+func TestShiftFoundAmongMany(t *testing.T) {
+	for seed := range 20 {
+		rng := rand.New(rand.NewPCG(uint64(seed), 1234))
+		var pairs []Pair
+		for c := range 6 {
+			for _, mi := range Metrics()[:8] {
+				head := noisy(rng, 10, 100, 0.03)
+				if c == 3 && mi.Metric == P99 {
+					head = noisy(rng, 10, 125, 0.03)
+				}
+				pairs = append(pairs, Pair{Key: Key{Label: fmt.Sprint("cell", c)}, Metric: mi.Metric, Base: noisy(rng, 10, 100, 0.03), Head: head})
+			}
+		}
+		res, err := Compare(Input{Pairs: pairs}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := res.Outcome()
+		if o.Code != ExitWorse || len(o.Worse) != 1 || res.Rows[o.Worse[0]].Key.Label != "cell3" || res.Rows[o.Worse[0]].Metric != P99 {
+			for _, i := range o.Worse {
+				t.Logf("worse: %s %s", res.Rows[i].Key.Label, res.Rows[i].Metric)
+			}
+			t.Fatalf("seed %d: code %d with %d worse rows, want exactly cell3 p99", seed, o.Code, len(o.Worse))
+		}
+	}
+}
