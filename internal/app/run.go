@@ -65,6 +65,7 @@ func runScenario(c *cli.Context, path string) error {
 		Progress:   prog.step,
 		Checkpoint: func(r *results.Run) error { return results.Write(resultsPath, r) },
 		Pin:        c.Bool("pin"),
+		LogDir:     out,
 	})
 	prog.finish()
 	if run == nil {
