@@ -38,6 +38,11 @@ func Write(dir string, run *results.Run) (Files, error) {
 	}
 	a := analysis.Analyze(run)
 	cdir := filepath.Join(dir, chartsDir)
+	// Charts of an earlier report in dir may not be drawn again: remove them
+	// all, so charts/ holds exactly this report's.
+	if err := os.RemoveAll(cdir); err != nil {
+		return Files{}, fmt.Errorf("report: write: %w", err)
+	}
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return Files{}, fmt.Errorf("report: write: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 
+	"github.com/scalebench/scalebench/internal/outdir"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/internal/scenario"
@@ -29,6 +30,7 @@ func runCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: results/<scenario name>-<timestamp>)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the report's path"},
+			&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -51,6 +53,11 @@ func runScenario(c *cli.Context, path string) error {
 		out = filepath.Join("results", sc.Name+"-"+time.Now().Format("20060102-150405"))
 	}
 	resultsPath := filepath.Join(out, "results.json")
+	dir, err := outdir.Prepare(out, c.Bool("force"))
+	if err != nil {
+		return usageError{err}
+	}
+	defer dir.Close()
 	stdout, stderr := c.App.Writer, c.App.ErrWriter
 	if !c.Bool("quiet") {
 		steps := len(sc.Plan())
@@ -65,6 +72,7 @@ func runScenario(c *cli.Context, path string) error {
 		Progress:   prog.step,
 		Checkpoint: func(r *results.Run) error { return results.Write(resultsPath, r) },
 		Pin:        c.Bool("pin"),
+		LogDir:     out,
 	})
 	prog.finish()
 	if run == nil {

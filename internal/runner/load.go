@@ -83,7 +83,7 @@ func Execute(ctx context.Context, spec Spec) (Report, error) {
 		if err != nil {
 			return Report{}, fmt.Errorf("runner: execute: %w", err)
 		}
-		doers[i] = t
+		doers[i] = &backoff{Doer: t}
 	}
 	return execute(ctx, spec, doers)
 }

@@ -8,12 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,35 +27,49 @@ const (
 )
 
 // WorkerMain is the body of the hidden `scalebench worker` command: it reads a
-// Spec, waits for the go signal, runs it and writes its Report.
+// Spec, waits for the go signal, runs it and writes its Report. It stops
+// measuring as soon as its stdin closes: the harness that started it is gone.
 func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	in := bufio.NewReader(stdin)
 	line, err := in.ReadBytes('\n')
 	if err != nil {
-		return fmt.Errorf("runner: worker: read spec: %w", err)
+		return fmt.Errorf("worker: read spec: %w", err)
 	}
 	var spec Spec
 	if err := json.Unmarshal(line, &spec); err != nil {
-		return fmt.Errorf("runner: worker: decode spec: %w", err)
+		return fmt.Errorf("worker: decode spec: %w", err)
 	}
 	if _, err := fmt.Fprintln(stdout, msgReady); err != nil {
-		return fmt.Errorf("runner: worker: %w", err)
+		return fmt.Errorf("worker: send ready: %w", err)
 	}
 	goLine, err := in.ReadString('\n')
 	if err != nil || strings.TrimSpace(goLine) != msgGo {
-		return fmt.Errorf("runner: worker: expected %q, got %q: %v", msgGo, goLine, err)
+		return fmt.Errorf("worker: expected %q, got %q: %v", msgGo, goLine, err)
 	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		// The harness sends nothing after "go"; end of input means it died.
+		_, _ = io.Copy(io.Discard, in)
+		cancel(errHarnessGone)
+	}()
 	rep, err := Execute(ctx, spec)
+	if cause := context.Cause(ctx); errors.Is(cause, errHarnessGone) {
+		return cause
+	}
 	if err != nil {
 		return err
 	}
 	out, err := json.Marshal(rep)
 	if err != nil {
-		return fmt.Errorf("runner: worker: encode report: %w", err)
+		return fmt.Errorf("worker: encode report: %w", err)
 	}
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
 }
+
+// errHarnessGone ends a worker whose harness closed its stdin mid-measurement.
+var errHarnessGone = errors.New("worker: harness closed the control pipe")
 
 // replica is one running worker process.
 type replica struct {
@@ -62,6 +77,10 @@ type replica struct {
 	stdin  io.WriteCloser
 	stdout *bufio.Reader
 	stderr lockedBuffer
+	// budget is how long the worker may take after the go signal.
+	budget time.Duration
+	// expired is set when a deadline killed the process.
+	expired atomic.Bool
 }
 
 // lockedBuffer collects a child's stderr, which exec copies from another goroutine.
@@ -87,9 +106,7 @@ func (b *lockedBuffer) String() string {
 func startReplica(ctx context.Context, argv []string, env []string, gomaxprocs int, spec Spec) (*replica, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), env...), "GOMAXPROCS="+strconv.Itoa(gomaxprocs))
-	// Own process group: a Ctrl-C at the terminal reaches the harness, which
-	// stops its children itself and keeps what was measured.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = workerProcAttr()
 	cmd.WaitDelay = 2 * time.Second
 	r := &replica{cmd: cmd}
 	cmd.Stderr = &r.stderr
@@ -114,12 +131,72 @@ func startReplica(ctx context.Context, argv []string, env []string, gomaxprocs i
 		r.kill()
 		return nil, r.fail("send spec", err)
 	}
+	stop := r.watch(startupTimeout)
 	line, err := r.stdout.ReadString('\n')
+	stop()
 	if err != nil || strings.TrimSpace(line) != msgReady {
 		r.kill()
+		if r.expired.Load() {
+			return nil, r.fail("wait for ready", fmt.Errorf("%w: not ready within %s", ErrDeadline, startupTimeout))
+		}
 		return nil, r.fail("wait for ready", errors.Join(err, fmt.Errorf("got %q", line)))
 	}
 	return r, nil
+}
+
+// startupTimeout bounds how long a worker process may take to start and
+// say it is ready.
+const startupTimeout = 30 * time.Second
+
+// ErrDeadline reports a worker process that did not answer in time and was
+// killed: stopped, hung, or far slower than its spec allows.
+var ErrDeadline = errors.New("worker missed its deadline")
+
+// watch kills the worker process if it is still running after d; the
+// returned func cancels the watch.
+func (r *replica) watch(d time.Duration) (stop func()) {
+	t := time.AfterFunc(d, func() {
+		r.expired.Store(true)
+		if r.cmd.Process != nil {
+			_ = r.cmd.Process.Kill() // SIGKILL also ends a stopped process
+		}
+	})
+	return func() { t.Stop() }
+}
+
+// Deadline is how long a worker may take, from the go signal to its report,
+// for spec: the warm-up, the window (or a batch's jobs at one timeout each),
+// a job timeout for the last jobs in flight, and a grace for the process to
+// report and exit. Past it the worker is killed and the measurement fails.
+func Deadline(spec Spec) time.Duration {
+	const grace = 5 * time.Second
+	timeout := spec.Timeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	d := spec.Warmup + timeout + grace
+	if spec.Model == "batch" {
+		// Jobs run in ceil(jobs/workers) rounds, each bounded by the timeout.
+		rounds := 1 + int64(max(spec.Jobs-1, 0))/int64(max(spec.Workers, 1))
+		return satAdd(d, satMul(timeout, rounds))
+	}
+	// The open loop gives queued jobs up to min(timeout, 10s) after the window.
+	return satAdd(satAdd(d, spec.Duration), min(timeout, 10*time.Second))
+}
+
+// satAdd and satMul are duration arithmetic that saturates instead of overflowing.
+func satAdd(a, b time.Duration) time.Duration {
+	if a > 0 && b > math.MaxInt64-a {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+func satMul(d time.Duration, n int64) time.Duration {
+	if d > 0 && n > 0 && int64(d) > math.MaxInt64/n {
+		return math.MaxInt64
+	}
+	return d * time.Duration(n)
 }
 
 func (r *replica) start() error {
@@ -129,11 +206,18 @@ func (r *replica) start() error {
 	return nil
 }
 
-// report waits for the child's report and for it to exit.
-func (r *replica) report() (Report, error) {
+// report waits, at most until deadline, for the child's report and for it
+// to exit; past the deadline it kills the child and returns ErrDeadline.
+func (r *replica) report(deadline time.Time) (Report, error) {
+	stop := r.watch(time.Until(deadline))
 	line, readErr := r.stdout.ReadBytes('\n')
 	r.stdin.Close()
 	waitErr := r.cmd.Wait()
+	stop()
+	if r.expired.Load() {
+		return Report{}, r.fail("read report", fmt.Errorf("%w: no report %s after the go signal, killed",
+			ErrDeadline, r.budget.Round(time.Millisecond)))
+	}
 	if readErr != nil || waitErr != nil {
 		return Report{}, r.fail("read report", errors.Join(readErr, waitErr))
 	}
@@ -151,14 +235,67 @@ func (r *replica) kill() {
 	_ = r.cmd.Wait()
 }
 
-// fail wraps err with the operation and the child's last stderr line.
+// fail wraps err with the operation and what the child wrote to stderr.
 func (r *replica) fail(op string, err error) error {
-	msg := strings.TrimSpace(r.stderr.String())
-	if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
-		msg = msg[i+1:]
-	}
-	if msg != "" {
-		return fmt.Errorf("runner: worker process: %s: %w (stderr: %s)", op, err, msg)
-	}
-	return fmt.Errorf("runner: worker process: %s: %w", op, err)
+	return &WorkerError{Op: op, Err: err, Stderr: r.stderr.String()}
 }
+
+// WorkerError is a worker process that failed: the operation, the cause, and
+// everything the process wrote to its stderr.
+type WorkerError struct {
+	Op     string
+	Err    error
+	Stderr string
+	// Saved, when set, is the file the full stderr was written to.
+	Saved string
+}
+
+func (e *WorkerError) Error() string {
+	msg := "worker process: " + e.Op + ": " + e.Err.Error()
+	if c := Crash(e.Stderr); c != "" {
+		msg += " (stderr: " + c + ")"
+	}
+	if e.Saved != "" {
+		msg += "; full stderr in " + e.Saved
+	}
+	return msg
+}
+
+func (e *WorkerError) Unwrap() error { return e.Err }
+
+// Crash condenses a Go process's stderr to what explains its end: the
+// "panic:" or "fatal error:" line and the first frames of the goroutine that
+// failed ("f() at file.go:12"), or else the last line written.
+func Crash(stderr string) string {
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "panic: ") && !strings.HasPrefix(l, "fatal error: ") {
+			continue
+		}
+		out := []string{strings.TrimSpace(l)}
+		rest := lines[i+1:]
+		// Skip to the first goroutine's header, then take its frames: a
+		// function line followed by a tab-indented "file:line +0x.." line.
+		for len(rest) > 0 && !strings.HasPrefix(rest[0], "goroutine ") {
+			rest = rest[1:]
+		}
+		if len(rest) > 0 {
+			rest = rest[1:]
+		}
+		for j := 0; j+1 < len(rest) && len(out) <= maxFrames; j += 2 {
+			fn, at := rest[j], strings.TrimSpace(rest[j+1])
+			if fn == "" || !strings.HasPrefix(rest[j+1], "\t") {
+				break
+			}
+			if k := strings.LastIndex(at, " +0x"); k > 0 {
+				at = at[:k]
+			}
+			out = append(out, fn+" at "+at)
+		}
+		return strings.Join(out, "; ")
+	}
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// maxFrames is how many stack frames Crash keeps.
+const maxFrames = 3

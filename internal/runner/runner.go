@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"os"
+	"path/filepath"
 	"runtime"
 	"time"
 
@@ -40,6 +41,8 @@ type Options struct {
 	// Checkpoint, if set, is called with the results so far after every
 	// measurement, so an interrupted run keeps what it measured.
 	Checkpoint func(*results.Run) error
+	// LogDir, if set, is where a failed worker's full stderr is saved.
+	LogDir string
 	// Pin fixes CPU placement: the harness (and its image server) on the
 	// last CPU, each worker process on CPUs of its own when they fit.
 	Pin bool
@@ -114,7 +117,8 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			if ctx.Err() != nil {
 				runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
 			} else {
-				runErr = fmt.Errorf("runner: measure %s repeat %d: %w", p, step.Repeat+1, err)
+				saveStderr(opt.LogDir, i+1, err)
+				runErr = fmt.Errorf("measure %s repeat %d: %w", p, step.Repeat+1, err)
 			}
 			break
 		}
@@ -194,6 +198,7 @@ func measure(ctx context.Context, opt Options, place *Placement, sc *scenario.Sc
 		if err != nil {
 			return results.Repeat{}, err
 		}
+		r.budget = Deadline(spec)
 		reps = append(reps, r)
 	}
 	harness := readUsage()
@@ -203,8 +208,9 @@ func measure(ctx context.Context, opt Options, place *Placement, sc *scenario.Sc
 		}
 	}
 	reports := make([]Report, len(reps))
+	started := time.Now()
 	for i, r := range reps {
-		rep, err := r.report()
+		rep, err := r.report(started.Add(r.budget))
 		if err != nil {
 			return results.Repeat{}, err
 		}
@@ -321,4 +327,18 @@ func combine(reports []Report, repeat, gomaxprocs int) (results.Repeat, error) {
 		rep.Resources.JobsPerCPUSecond = float64(m.Jobs) / cpu
 	}
 	return rep, nil
+}
+
+// saveStderr writes a failed worker's full stderr to dir, when both exist,
+// and notes the file in the error.
+func saveStderr(dir string, seq int, err error) {
+	var we *WorkerError
+	if dir == "" || !errors.As(err, &we) || we.Stderr == "" {
+		return
+	}
+	path := filepath.Join(dir, fmt.Sprintf("worker-stderr-%d.txt", seq))
+	if os.MkdirAll(dir, 0o755) != nil || os.WriteFile(path, []byte(we.Stderr), 0o644) != nil {
+		return
+	}
+	we.Saved = path
 }

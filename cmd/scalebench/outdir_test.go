@@ -1,0 +1,40 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A second run into the same directory is refused unless --force, and a
+// forced one leaves no chart of the earlier report behind.
+func TestRunRefusesEarlierResultsUnlessForced(t *testing.T) {
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "one.yaml", `name: one
+images: {latency: 5ms, paths: [/64x64.png]}
+load: {duration: 200ms, warmup: 0s, repeats: 1}
+matrix: {workers: [1]}
+`)
+	out := filepath.Join(dir, "out")
+	if _, stderr, code := scalebench(t, "run", sc, "--out", out); code != 0 {
+		t.Fatalf("first run: exit %d\n%s", code, stderr)
+	}
+	stale := filepath.Join(out, "charts", "from-an-earlier-report.svg")
+	if err := os.WriteFile(stale, []byte("<svg/>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := scalebench(t, "run", sc, "--out", out)
+	if code != 2 || !strings.Contains(stderr, "--force") || !strings.Contains(stderr, out) {
+		t.Fatalf("second run: exit %d, want 2 with a message naming %s and --force\n%s", code, out, stderr)
+	}
+	if _, stderr, code := scalebench(t, "run", sc, "--out", out, "--force"); code != 0 {
+		t.Fatalf("forced run: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale chart survived a new report: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, ".scalebench.lock")); !os.IsNotExist(err) {
+		t.Errorf("lock file left after the run: %v", err)
+	}
+}

@@ -1,0 +1,84 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/thumbnail"
+)
+
+// failing is a Doer that always fails with err and counts its calls.
+type failing struct {
+	err   error
+	calls int
+}
+
+func (f *failing) Do(context.Context, string) (thumbnail.Timings, error) {
+	f.calls++
+	return thumbnail.Timings{}, f.err
+}
+
+func TestBackoffOnConnectionErrors(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	tests := []struct {
+		name     string
+		err      error
+		backsOff bool
+	}{
+		{"connection refused", fmt.Errorf("fetch: %w", refused), true},
+		{"connection reset", fmt.Errorf("fetch: %w", syscall.ECONNRESET), true},
+		{"HTTP 500", errors.New("fetch: 500 Internal Server Error"), false},
+		{"bad image", errors.New("decode: unexpected EOF"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := &backoff{Doer: &failing{err: tt.err}}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel() // the waits end at once: this checks the decision, not the clock
+			var waits []time.Duration
+			for range 12 {
+				if _, err := b.Do(ctx, "u"); !errors.Is(err, tt.err) {
+					t.Fatalf("Do returned %v, want the job's error", err)
+				}
+				waits = append(waits, b.wait)
+			}
+			if !tt.backsOff {
+				for _, w := range waits {
+					if w != 0 {
+						t.Fatalf("waited %v after a non-connection error", w)
+					}
+				}
+				return
+			}
+			if waits[0] != backoffMin || waits[len(waits)-1] != backoffMax {
+				t.Errorf("waits %v: want doubling from %v to at most %v", waits, backoffMin, backoffMax)
+			}
+		})
+	}
+}
+
+// A closed loop against a refused port makes a bounded number of attempts,
+// not tens of thousands a second.
+func TestClosedLoopBacksOffFromDeadServer(t *testing.T) {
+	f := &failing{err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	spec := Spec{URLs: []string{"http://127.0.0.1:1/x.jpg"}, Model: "closed", Workers: 1,
+		Duration: 500 * time.Millisecond, Bucket: 100 * time.Millisecond, Timeout: time.Second}
+	rep, err := execute(context.Background(), spec, []Doer{&backoff{Doer: f}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Waits of 1+2+...+128 ms plus 250 ms steps fit about 10 tries in 500 ms;
+	// a slow machine makes fewer. Without the backoff this was ~20,000.
+	if f.calls > 40 {
+		t.Errorf("%d attempts in 0.5 s against a refused port: no backoff", f.calls)
+	}
+	if rep.Snapshot.Errors == 0 {
+		t.Error("refused connections were not counted as errors")
+	}
+}

@@ -1,0 +1,12 @@
+//go:build linux
+
+package runner
+
+import "syscall"
+
+// workerProcAttr puts a worker in its own process group, so a Ctrl-C at the
+// terminal reaches only the harness, which stops its children itself; and asks
+// the kernel to kill the worker when the harness dies, even by SIGKILL.
+func workerProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}
