@@ -157,3 +157,33 @@ func parseB(b *testing.B, text string) *scenario.Scenario {
 	}
 	return sc
 }
+
+// BenchmarkWorkerMemory runs a closed loop with 10,000 workers whose jobs
+// do nothing but wait, and reports the process's peak RSS and its growth
+// per worker: the harness's own memory cost of a worker. Run it alone, in a
+// fresh process and under a memory limit, e.g.
+//
+//	prlimit --as=8000000000 go test -run '^$' -bench WorkerMemory -benchtime 1x ./internal/runner/
+func BenchmarkWorkerMemory(b *testing.B) {
+	const workers = 10000
+	for b.Loop() {
+		runtime.GC()
+		before := readUsage()
+		spec := Spec{URLs: []string{"x"}, Model: "closed", Workers: workers, Duration: time.Second,
+			Think: 10 * time.Millisecond, Timeout: time.Minute, Bucket: 250 * time.Millisecond}
+		doers := make([]Doer, workers)
+		for i := range doers {
+			doers[i] = noop{}
+		}
+		rep, err := execute(context.Background(), spec, doers)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Snapshot.Jobs == 0 {
+			b.Fatal("no jobs ran")
+		}
+		after := readUsage()
+		b.ReportMetric(float64(after.maxRSS)/1e6, "peak-RSS-MB")
+		b.ReportMetric(float64(after.maxRSS-before.maxRSS)/workers, "RSS-bytes/worker")
+	}
+}
