@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/scenario"
 	"github.com/scalebench/scalebench/internal/stats"
 	"github.com/scalebench/scalebench/internal/thumbnail"
@@ -23,7 +24,7 @@ func (noop) Do(context.Context, string) (thumbnail.Timings, error) { return thum
 // BenchmarkDispatch measures the harness's cost per job (scheduling, timing,
 // recording) with jobs that do nothing: ns/op is the overhead per job.
 func BenchmarkDispatch(b *testing.B) {
-	for _, model := range []string{"closed", "batch"} {
+	for _, model := range []load.Model{load.Closed, load.Batch} {
 		for _, workers := range []int{1, 64} {
 			b.Run(fmt.Sprintf("model=%s/workers=%d", model, workers), func(b *testing.B) {
 				spec := Spec{URLs: []string{"x"}, Model: model, Workers: workers, Timeout: time.Minute, Bucket: time.Second}
@@ -169,7 +170,7 @@ func BenchmarkWorkerMemory(b *testing.B) {
 	for b.Loop() {
 		runtime.GC()
 		before := readUsage()
-		spec := Spec{URLs: []string{"x"}, Model: "closed", Workers: workers, Duration: time.Second,
+		spec := Spec{URLs: []string{"x"}, Model: load.Closed, Workers: workers, Duration: time.Second,
 			Think: 10 * time.Millisecond, Timeout: time.Minute, Bucket: 250 * time.Millisecond}
 		doers := make([]Doer, workers)
 		for i := range doers {
