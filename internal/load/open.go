@@ -21,8 +21,9 @@ type OpenLoop struct{}
 
 var _ Executor = OpenLoop{}
 
-// maxQueue bounds the open loop's queue of dispatched jobs not yet started.
-const maxQueue = 1 << 20
+// maxQueue bounds the open loop's queue of dispatched jobs not yet started
+// (24 MB at most). Tests lower it.
+var maxQueue = 1 << 20
 
 // maxGrace bounds how long jobs may finish after the window ends.
 const maxGrace = 10 * time.Second
@@ -60,7 +61,7 @@ func (OpenLoop) Execute(ctx context.Context, p Plan, jobs []Job, rec Recorder) (
 	// Room for half as many arrivals again as the whole run should see, so
 	// the dispatcher does not block on busy workers, within maxQueue.
 	size := maxQueue
-	if f := p.Rate*(p.Warmup.Seconds()+p.Duration.Seconds())*1.5 + 1024; f < maxQueue {
+	if f := p.Rate*(p.Warmup.Seconds()+p.Duration.Seconds())*1.5 + 1024; f < float64(maxQueue) {
 		size = int(f)
 	}
 	queue := make(chan arrival, size)
