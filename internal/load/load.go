@@ -272,9 +272,16 @@ func run(ctx context.Context, job Job, url string, intended, ready time.Time, ti
 	if ready.IsZero() {
 		ready = started
 	}
-	jctx, cancel := context.WithTimeout(ctx, timeout)
+	// The job ends at its timeout or with ctx, whichever is first. A ctx
+	// that ends first already bounds it (a closed loop's window, usually):
+	// a context of its own would only cost a timer.
+	jctx := ctx
+	if d, ok := ctx.Deadline(); !ok || d.After(started.Add(timeout)) {
+		var cancel context.CancelFunc
+		jctx, cancel = context.WithDeadline(ctx, started.Add(timeout))
+		defer cancel()
+	}
 	st, err := job(jctx, url)
-	cancel()
 	end := time.Now()
 	return Sample{Latency: end.Sub(intended), Lag: started.Sub(ready), End: end, Stages: st, Err: err}
 }

@@ -22,28 +22,42 @@ type noop struct{}
 func (noop) Do(context.Context, string) (thumbnail.Timings, error) { return thumbnail.Timings{}, nil }
 
 // BenchmarkDispatch measures the harness's cost per job (scheduling, timing,
-// recording) with jobs that do nothing: ns/op is the overhead per job.
+// recording) with jobs that do nothing: ns/op is the overhead per job. The
+// open loop runs at load.MaxRate, so its ns/op is at least 1,000: more
+// means the dispatcher cannot keep that pace. cpu-ns/op is the process's
+// CPU time per job, steadier than ns/op on a busy machine. The job timeout
+// outlasts the window, as a 30 s timeout does a 3 s window.
 func BenchmarkDispatch(b *testing.B) {
-	for _, model := range []load.Model{load.Closed, load.Batch} {
+	for _, model := range load.Models() {
 		for _, workers := range []int{1, 64} {
 			b.Run(fmt.Sprintf("model=%s/workers=%d", model, workers), func(b *testing.B) {
-				spec := Spec{URLs: []string{"x"}, Model: model, Workers: workers, Timeout: time.Minute, Bucket: time.Second}
+				spec := Spec{URLs: []string{"x"}, Model: model, Workers: workers, Timeout: 2 * time.Hour, Bucket: time.Second}
 				doers := make([]Doer, workers)
 				for i := range doers {
 					doers[i] = noop{}
 				}
-				if model == "batch" {
+				switch model {
+				case load.Batch:
 					spec.Jobs = b.N
-				} else {
+				case load.Open:
+					spec.Rate, spec.Arrival = load.MaxRate, load.Uniform
+					fallthrough
+				default:
 					spec.Duration, spec.MaxJobs = time.Hour, int64(b.N)
 				}
 				b.ResetTimer()
+				before := readUsage()
 				rep, err := execute(context.Background(), spec, doers)
 				if err != nil {
 					b.Fatal(err)
 				}
+				after := readUsage()
+				b.ReportMetric((after.user+after.sys-before.user-before.sys)*1e9/float64(b.N), "cpu-ns/op")
 				if rep.Snapshot.Jobs < int64(b.N) {
 					b.Fatalf("ran %d jobs, want %d", rep.Snapshot.Jobs, b.N)
+				}
+				if model == load.Open {
+					b.ReportMetric(rep.HarnessLag*1e6, "harness-lag-us")
 				}
 			})
 		}
