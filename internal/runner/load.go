@@ -155,11 +155,15 @@ type shard struct {
 	_   [48]byte
 }
 
-// shardsPerCPU times GOMAXPROCS is how many shards a process has at most.
-const shardsPerCPU = 4
+// A process has shardsPerCPU shards per GOMAXPROCS, at most maxShards (a
+// shard's histogram takes about 200 KB) and no more than it has workers.
+const (
+	shardsPerCPU = 4
+	maxShards    = 64
+)
 
 func newRecorder(workers int, bucket time.Duration) *recorder {
-	n := min(workers, shardsPerCPU*runtime.GOMAXPROCS(0))
+	n := min(workers, shardsPerCPU*runtime.GOMAXPROCS(0), maxShards)
 	return &recorder{bucket: bucket, shards: make([]shard, max(n, 1)), opened: make(chan struct{})}
 }
 
