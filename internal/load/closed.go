@@ -7,8 +7,9 @@ import (
 )
 
 // ClosedLoop runs Plan.Workers workers back to back, each starting its next
-// job Plan.Think after its last one ended, through the warm-up and the
-// window as one run. Only jobs that finish inside the window are recorded.
+// job Plan.Think after its last one ended (later while the system is
+// unreachable: see Plan.Backoff), through the warm-up and the window as one
+// run. Only jobs that finish inside the window are recorded.
 type ClosedLoop struct{}
 
 var _ Executor = ClosedLoop{}
@@ -36,7 +37,8 @@ func closedLoop(ctx context.Context, p Plan, jobs []Job, start time.Time, rec Re
 	var wg sync.WaitGroup
 	for w := range p.Workers {
 		wg.Go(func() {
-			var n int64 // jobs this worker recorded
+			var n int64               // jobs this worker recorded
+			var backoff time.Duration // wait after the last unreachable failure
 			for k := w; ctx.Err() == nil; k = (k + p.Workers) % len(p.URLs) {
 				if p.MaxJobs > 0 && n*workers >= p.MaxJobs {
 					return
@@ -48,6 +50,12 @@ func closedLoop(ctx context.Context, p Plan, jobs []Job, start time.Time, rec Re
 				if rec != nil && !s.End.Before(start) {
 					n++
 					rec.Record(w, s)
+				}
+				if s.Err != nil && p.Backoff != nil && p.Backoff(s.Err) {
+					backoff = min(max(2*backoff, MinBackoff), MaxBackoff)
+					sleep(ctx, backoff)
+				} else if s.Err == nil {
+					backoff = 0
 				}
 				if p.Think > 0 {
 					sleep(ctx, p.Think)

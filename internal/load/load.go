@@ -170,7 +170,21 @@ type Plan struct {
 	Timeout time.Duration
 	// Seed seeds the open loop's Poisson arrivals.
 	Seed uint64
+	// Backoff, if set, reports whether a failed job found the system
+	// unreachable (a refused connection, say). A closed-loop worker then
+	// waits before its next job, MinBackoff at first and twice as long
+	// after each such failure up to MaxBackoff, until a job succeeds, so a
+	// dead system is not hammered in a tight loop. Open loops and batches
+	// offer their jobs regardless: their counts are bounded by the plan.
+	Backoff func(error) bool
 }
+
+// The bounds of a closed-loop worker's wait after a job finds the system
+// unreachable; see Plan.Backoff.
+const (
+	MinBackoff = time.Millisecond
+	MaxBackoff = time.Second
+)
 
 // check validates the fields every model uses and fills in defaults.
 func (p *Plan) check(model Model, jobs []Job) error {

@@ -477,3 +477,51 @@ func TestGapNeverOverflows(t *testing.T) {
 		t.Errorf("uniform gap at 4/s = %v, want 250ms", g)
 	}
 }
+
+var errRefused = errors.New("connection refused")
+
+func TestClosedLoopBacksOffWhileUnreachable(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		backoff func(error) bool
+		succeed time.Duration // when jobs start to succeed; 0: never
+		want    int           // failed jobs recorded
+	}{
+		// Instant failures at 0, 1, 3, 7, ..., 511 ms, then a wait of 1 s
+		// (the cap) that outlasts the window's remaining 489 ms.
+		{"unreachable", func(err error) bool { return errors.Is(err, errRefused) }, 0, 10},
+		// Failures at 0, 1, 3, 7, 15, 31 and 63 ms; from 127 ms jobs
+		// succeed, each taking 10 ms, back to back.
+		{"recovers", func(err error) bool { return errors.Is(err, errRefused) }, 100 * time.Millisecond, 7},
+		// Failures that do not mean the system is unreachable (an error
+		// status, say) get no wait: 3 ms jobs fail back to back.
+		{"other errors", func(error) bool { return false }, 0, 333},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				t0 := time.Now()
+				job := func(ctx context.Context, url string) (Stages, error) {
+					if tc.name == "other errors" {
+						time.Sleep(3 * time.Millisecond)
+						return Stages{}, errors.New("503 Service Unavailable")
+					}
+					if tc.succeed == 0 || time.Since(t0) < tc.succeed {
+						return Stages{}, errRefused
+					}
+					return fakeJob(10*time.Millisecond)(ctx, url)
+				}
+				p := Plan{URLs: []string{"a"}, Workers: 1, Duration: time.Second, Backoff: tc.backoff}
+				_, rec := execute(t, ClosedLoop{}, p, job)
+				if got := rec.errs(); got != tc.want {
+					t.Errorf("%d failed jobs recorded, want %d", got, tc.want)
+				}
+				if tc.succeed > 0 {
+					// 127 ms + 10 ms × k <= 1 s.
+					if ok := len(rec.samples) - rec.errs(); ok != 87 {
+						t.Errorf("%d successful jobs, want 87", ok)
+					}
+				}
+			})
+		})
+	}
+}

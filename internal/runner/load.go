@@ -2,7 +2,9 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"runtime"
 	"sync"
 	"time"
@@ -102,6 +104,7 @@ func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 		Warmup: spec.Warmup, Duration: spec.Duration, Think: spec.Think,
 		Rate: spec.Rate, Arrival: spec.Arrival, Jobs: spec.Jobs, MaxJobs: spec.MaxJobs,
 		Timeout: spec.Timeout, Seed: spec.Seed,
+		Backoff: unreachable,
 	}
 	rec := newRecorder(spec.Workers, spec.Bucket)
 	out, err := ex.Execute(ctx, plan, jobs, rec)
@@ -133,6 +136,13 @@ func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 		return rep, fmt.Errorf("runner: execute: %w", ctx.Err())
 	}
 	return rep, nil
+}
+
+// unreachable reports whether err means no connection to the image server
+// could be made, so a worker should back off rather than retry at once.
+func unreachable(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 // recorder is the load.Recorder of one worker process. Workers share a

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -151,6 +152,42 @@ func TestExecuteCountsMissedArrivalsAsDropped(t *testing.T) {
 			t.Errorf("dropped %d + errors %d, want 100 arrivals lost", rep.Snapshot.Dropped, rep.Snapshot.Errors)
 		}
 	})
+}
+
+// TestExecuteBacksOffWhenUnreachable checks a worker facing a closed port
+// waits longer and longer between jobs instead of failing in a tight loop,
+// while error statuses are retried at once.
+func TestExecuteBacksOffWhenUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	spec := Spec{URLs: []string{closed + "/32x32.png"}, Thumbnail: thumbnail.Options{Width: 16, Height: 16},
+		Model: load.Closed, Workers: 2, Duration: time.Second, Timeout: 10 * time.Second, Bucket: 250 * time.Millisecond}
+	rep, err := Execute(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Waits of 1, 2, 4, ... ms allow at most 11 attempts a second per worker,
+	// however fast the machine.
+	if n := rep.Snapshot.Errors; n < 1 || n > 2*11 {
+		t.Errorf("%d failed jobs in 1 s on 2 workers, want 1 to 22 with backoff: %v", n, rep.Snapshot.ErrSamples)
+	}
+
+	srv := startServer(t, imageserver.Config{ErrorRate: 1})
+	th, err := thumbnail.New(spec.Thumbnail, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, status := th.Do(context.Background(), srv.URL+"/32x32.png")
+	if status == nil {
+		t.Fatal("want an error status from a server that fails every request")
+	}
+	if unreachable(status) {
+		t.Errorf("unreachable(%v) = true, want false: the server answered", status)
+	}
 }
 
 func TestExecuteRejectsBadSpec(t *testing.T) {
