@@ -186,6 +186,44 @@ const (
 	MaxBackoff = time.Second
 )
 
+// Limit returns the longest model m's Execute of p can take when every job
+// returns once its context ends: the harness may treat a process still
+// running after it (plus start-up and a margin) as stuck. A batch's limit
+// assumes every job runs to its timeout. It saturates rather than
+// overflows.
+func (p Plan) Limit(m Model) time.Duration {
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	d := sat(p.Warmup, 0)
+	switch m {
+	case Open:
+		d = sat(d, sat(p.Duration, min(timeout, maxGrace)))
+	case Batch:
+		rounds := int64(1)
+		if p.Workers > 0 && p.Jobs > 0 {
+			rounds = (int64(p.Jobs) + int64(p.Workers) - 1) / int64(p.Workers)
+		}
+		if rounds > int64(math.MaxInt64/timeout) {
+			return math.MaxInt64
+		}
+		d = sat(d, time.Duration(rounds)*timeout)
+	default:
+		d = sat(d, p.Duration)
+	}
+	return d
+}
+
+// sat returns a+b for non-negative a and b, or the longest duration if
+// that overflows.
+func sat(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
 // check validates the fields every model uses and fills in defaults.
 func (p *Plan) check(model Model, jobs []Job) error {
 	switch {

@@ -525,3 +525,46 @@ func TestClosedLoopBacksOffWhileUnreachable(t *testing.T) {
 		})
 	}
 }
+
+// TestLimit checks each model, with jobs that run until their context ends,
+// returns exactly at the limit Plan.Limit gives.
+func TestLimit(t *testing.T) {
+	for _, tc := range []struct {
+		m    Model
+		p    Plan
+		want time.Duration
+	}{
+		{Closed, Plan{Warmup: time.Second, Duration: 3 * time.Second, Timeout: time.Minute}, 4 * time.Second},
+		{Open, Plan{Warmup: time.Second, Duration: 3 * time.Second, Rate: 10, Timeout: time.Minute}, 14 * time.Second},
+		{Open, Plan{Duration: 3 * time.Second, Rate: 10, Timeout: 2 * time.Second}, 5 * time.Second},
+		// A warm-up, then three rounds of jobs that each hit the timeout.
+		{Batch, Plan{Warmup: time.Second, Jobs: 5, Workers: 2, Timeout: 2 * time.Second}, 7 * time.Second},
+	} {
+		t.Run(string(tc.m), func(t *testing.T) {
+			if got := tc.p.Limit(tc.m); got != tc.want {
+				t.Fatalf("Limit = %v, want %v", got, tc.want)
+			}
+			synctest.Test(t, func(t *testing.T) {
+				p := tc.p
+				p.URLs, p.Workers = []string{"a"}, 2
+				ex, err := tc.m.Executor()
+				if err != nil {
+					t.Fatal(err)
+				}
+				t0 := time.Now()
+				if _, err := ex.Execute(context.Background(), p, fakeJobs(2, fakeJob(time.Hour)), &fakeRec{}); err != nil {
+					t.Fatal(err)
+				}
+				if d := time.Since(t0); d != tc.want {
+					t.Errorf("ran %v, want %v", d, tc.want)
+				}
+			})
+		})
+	}
+	huge := Plan{Warmup: math.MaxInt64 / 2, Duration: math.MaxInt64 / 2, Jobs: math.MaxInt32, Workers: 1, Timeout: time.Hour}
+	for _, m := range Models() {
+		if got := huge.Limit(m); got < math.MaxInt64/2 {
+			t.Errorf("%s: Limit of a huge plan = %v: it overflowed", m, got)
+		}
+	}
+}
