@@ -2,12 +2,14 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"math/rand/v2"
+	"net"
 	"runtime"
 	"sync"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/thumbnail"
 )
@@ -17,13 +19,13 @@ import (
 type Spec struct {
 	URLs      []string          `json:"urls"`
 	Thumbnail thumbnail.Options `json:"thumbnail"`
-	Model     string            `json:"model"` // closed, open or batch
+	Model     load.Model        `json:"model"`
 	Workers   int               `json:"workers"`
 	Warmup    time.Duration     `json:"warmup"`
 	Duration  time.Duration     `json:"duration"`
 	Think     time.Duration     `json:"think,omitempty"`
 	Rate      float64           `json:"rate,omitempty"`    // open: arrivals per second for this process
-	Arrival   string            `json:"arrival,omitempty"` // open: poisson or uniform
+	Arrival   load.Arrival      `json:"arrival,omitempty"` // open
 	Jobs      int               `json:"jobs,omitempty"`    // batch: jobs for this process
 	MaxJobs   int64             `json:"max_jobs,omitempty"`
 	Timeout   time.Duration     `json:"timeout"`
@@ -55,14 +57,6 @@ type Report struct {
 	Started time.Time `json:"started"`
 }
 
-// job is one unit of work handed to a worker: the URL, its intended start,
-// and when the dispatcher queued it (later than intended if it fell behind).
-type job struct {
-	url      string
-	intended time.Time
-	queued   time.Time
-}
-
 // Doer runs one job; each worker owns one.
 type Doer interface {
 	Do(ctx context.Context, url string) (thumbnail.Timings, error)
@@ -89,262 +83,165 @@ func Execute(ctx context.Context, spec Spec) (Report, error) {
 }
 
 // execute runs spec with one Doer per worker.
-func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
-	if spec.Timeout <= 0 {
-		spec.Timeout = 30 * time.Second
+func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
+	model := spec.Model
+	if model == "" {
+		model = load.Closed
 	}
-	switch spec.Model {
-	case "closed", "open", "batch":
-	case "":
-		spec.Model = "closed"
-	default:
-		return Report{}, fmt.Errorf("runner: execute: unknown load model %q (valid: closed, open, batch)", spec.Model)
-	}
-	// Closed and open loops run the warm-up and the window as one run, so the
-	// window opens on a system already in its steady state; a batch starts
-	// from idle by definition, after a separate warm-up.
-	start := time.Now().Add(spec.Warmup)
-	if spec.Model == "batch" {
-		if spec.Warmup > 0 {
-			warm := spec
-			warm.Duration, warm.MaxJobs = spec.Warmup, 0
-			closedLoop(ctx, warm, thumbs, time.Now(), nil)
-		}
-		runtime.GC() // start the batch with a clean heap, not warm-up garbage
-		start = time.Now()
-	}
-	// CPU use is read when the window opens and again when it closes.
-	var before usage
-	opened := make(chan struct{})
-	timer := time.AfterFunc(time.Until(start), func() { before = readUsage(); close(opened) })
-	recs := make([]*metrics.Recorder, spec.Workers)
-	window := spec.Duration
-	if spec.Model == "batch" {
-		window = 0
-	}
-	for i := range recs {
-		recs[i] = metrics.NewRecorder(start, window, spec.Bucket)
-	}
-	rep := Report{Started: start, GOMAXPROCS: runtime.GOMAXPROCS(0)}
-	if len(spec.CPUs) > 0 {
-		rep.CPUs = affinity()
-	}
-	switch spec.Model {
-	case "closed":
-		closedLoop(ctx, spec, thumbs, start, recs)
-		rep.Elapsed = max(0, min(time.Since(start).Seconds(), spec.Duration.Seconds()))
-	case "open":
-		behind, offered := openLoop(ctx, spec, thumbs, start, recs)
-		rep.HarnessLag, rep.Offered = behind.Seconds(), offered
-		rep.Elapsed = spec.Duration.Seconds()
-	case "batch":
-		rep.Makespan = batch(ctx, spec, thumbs, start, recs).Seconds()
-		rep.Elapsed = rep.Makespan
-	}
-	after := readUsage()
-	if timer.Stop() { // stopped before the window opened
-		before = after
-	} else {
-		<-opened
-	}
-	rep.UserCPU = after.user - before.user
-	rep.SysCPU = after.sys - before.sys
-	rep.MaxRSS = after.maxRSS
-	snaps := make([]metrics.Snapshot, len(recs))
-	for i, r := range recs {
-		s, err := r.Snapshot()
-		if err != nil {
-			return Report{}, err
-		}
-		snaps[i] = s
-	}
-	merged, err := metrics.Merge(snaps...)
+	ex, err := model.Executor()
 	if err != nil {
 		return Report{}, err
 	}
-	rep.Snapshot = merged
+	jobs := make([]load.Job, len(doers))
+	for i, d := range doers {
+		jobs[i] = func(ctx context.Context, url string) (load.Stages, error) {
+			tm, err := d.Do(ctx, url)
+			return load.Stages(tm), err
+		}
+	}
+	plan := load.Plan{
+		URLs: spec.URLs, Workers: spec.Workers,
+		Warmup: spec.Warmup, Duration: spec.Duration, Think: spec.Think,
+		Rate: spec.Rate, Arrival: spec.Arrival, Jobs: spec.Jobs, MaxJobs: spec.MaxJobs,
+		Timeout: spec.Timeout, Seed: spec.Seed,
+		Backoff: unreachable,
+	}
+	rec := newRecorder(spec.Workers, spec.Bucket)
+	out, err := ex.Execute(ctx, plan, jobs, rec)
+	if err != nil && ctx.Err() == nil {
+		return Report{}, err // an invalid plan: nothing ran
+	}
+	// CPU use is read when the window opens and again when it closes.
+	after := readUsage()
+	before := rec.usageAtOpen(after)
+	rep := Report{
+		Started:    out.Start,
+		GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Elapsed:    out.Elapsed.Seconds(),
+		Makespan:   out.Makespan.Seconds(),
+		HarnessLag: out.HarnessLag.Seconds(),
+		Offered:    out.Offered,
+		UserCPU:    after.user - before.user,
+		SysCPU:     after.sys - before.sys,
+		MaxRSS:     after.maxRSS,
+	}
+	if len(spec.CPUs) > 0 {
+		rep.CPUs = affinity()
+	}
+	if rep.Snapshot, err = rec.snapshot(); err != nil {
+		return Report{}, err
+	}
+	rep.Snapshot.Dropped += out.Missed
 	if ctx.Err() != nil {
 		return rep, fmt.Errorf("runner: execute: %w", ctx.Err())
 	}
 	return rep, nil
 }
 
-// closedLoop runs spec.Workers workers back to back (plus think time) from
-// now until the window [start, start+spec.Duration] ends. Only jobs that
-// finish inside the window are recorded; recs nil records nothing.
-func closedLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs []*metrics.Recorder) {
-	end := start.Add(spec.Duration)
-	ctx, cancel := context.WithDeadline(ctx, end)
-	defer cancel()
-	var wg sync.WaitGroup
-	for w := range spec.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var n int64
-			for k := w; ctx.Err() == nil; k += spec.Workers {
-				if spec.MaxJobs > 0 && n*int64(spec.Workers) >= spec.MaxJobs {
-					return
-				}
-				s := runJob(ctx, thumbs[w], spec.URLs[k%len(spec.URLs)], time.Time{}, time.Time{}, spec.Timeout)
-				if s.End.After(end) || ctx.Err() != nil {
-					return // finished after the window: not part of the measurement
-				}
-				if recs != nil && !s.End.Before(start) {
-					n++
-					recs[w].Record(s)
-				}
-				if spec.Think > 0 {
-					sleep(ctx, spec.Think)
-				}
-			}
-		}()
-	}
-	wg.Wait()
+// unreachable reports whether err means no connection to the image server
+// could be made, so a worker should back off rather than retry at once.
+func unreachable(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// openLoop offers jobs at spec.Rate from a schedule fixed in advance, from
-// now until the window [start, start+spec.Duration) ends; jobs due before
-// start are the warm-up and are not recorded. A job's latency counts from
-// its scheduled arrival, so time spent waiting for a free worker is never
-// hidden. It returns how far the dispatcher itself fell behind its schedule,
-// and how many arrivals the window was offered.
-func openLoop(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs []*metrics.Recorder) (time.Duration, int64) {
-	end := start.Add(spec.Duration)
-	// Jobs still queued or running when the window ends get a bounded grace
-	// to finish; those that do not are counted as dropped.
-	grace := min(spec.Timeout, 10*time.Second)
-	jobCtx, cancel := context.WithDeadline(ctx, end.Add(grace))
-	defer cancel()
-	limit := int(spec.Rate*(spec.Warmup+spec.Duration).Seconds()*1.5) + 1024
-	queue := make(chan job, min(limit, 1<<20))
-	var wg sync.WaitGroup
-	for w := range spec.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range queue {
-				measured := !j.intended.Before(start)
-				if jobCtx.Err() != nil {
-					if measured {
-						recs[w].Drop()
-					}
-					continue
-				}
-				// Lateness counts from when the job reached the queue: a
-				// dispatcher that fell behind is the harness's delay, reported
-				// as harness lag, not a busy worker's.
-				ready := j.intended
-				if j.queued.After(ready) {
-					ready = j.queued
-				}
-				s := runJob(jobCtx, thumbs[w], j.url, j.intended, ready, spec.Timeout)
-				switch {
-				case !measured:
-					if s.Err == nil {
-						recs[w].Complete(s.End)
-					}
-				case jobCtx.Err() != nil && s.Err != nil:
-					recs[w].Drop()
-				default:
-					recs[w].Record(s)
-				}
-			}
-		}()
+// recorder is the load.Recorder of one worker process. Workers share a
+// bounded number of shards, each a metrics.Recorder behind its own lock, so
+// memory does not grow with the number of workers and no lock is shared by
+// more than a few of them.
+type recorder struct {
+	bucket time.Duration
+	shards []shard
+
+	timer  *time.Timer
+	opened chan struct{}
+	before usage // CPU use when the window opened
+}
+
+// shard is one recorder, padded to a cache line of its own.
+type shard struct {
+	mu  sync.Mutex
+	rec *metrics.Recorder
+	_   [48]byte
+}
+
+// A process has shardsPerCPU shards per GOMAXPROCS, at most maxShards (a
+// shard's histogram takes about 200 KB) and no more than it has workers.
+const (
+	shardsPerCPU = 4
+	maxShards    = 64
+)
+
+func newRecorder(workers int, bucket time.Duration) *recorder {
+	n := min(workers, shardsPerCPU*runtime.GOMAXPROCS(0), maxShards)
+	return &recorder{bucket: bucket, shards: make([]shard, max(n, 1)), opened: make(chan struct{})}
+}
+
+var _ load.Recorder = (*recorder)(nil)
+
+// Open implements load.Recorder: it makes the shards and reads the CPU use
+// when the window opens.
+func (r *recorder) Open(start time.Time, window time.Duration) {
+	for i := range r.shards {
+		r.shards[i].rec = metrics.NewRecorder(start, window, r.bucket)
 	}
-	rng := rand.New(rand.NewPCG(spec.Seed, spec.Seed^0x9e3779b97f4a7c15))
-	var behind time.Duration
-	var offered int64
-	next := time.Now()
-	for i := 0; next.Before(end) && ctx.Err() == nil; i++ {
-		if spec.MaxJobs > 0 && int64(i) >= spec.MaxJobs {
-			break
+	r.timer = time.AfterFunc(time.Until(start), func() { r.before = readUsage(); close(r.opened) })
+}
+
+func (r *recorder) Record(w int, s load.Sample) {
+	m := metrics.Sample{
+		Latency: s.Latency, End: s.End, Lag: s.Lag,
+		Fetch: s.Stages.Fetch, Decode: s.Stages.Decode, Resize: s.Stages.Resize,
+		Encode: s.Stages.Encode, Write: s.Stages.Write,
+		Err: s.Err,
+	}
+	sh := &r.shards[w%len(r.shards)]
+	sh.mu.Lock()
+	sh.rec.Record(m)
+	sh.mu.Unlock()
+}
+
+func (r *recorder) Complete(w int, end time.Time) {
+	sh := &r.shards[w%len(r.shards)]
+	sh.mu.Lock()
+	sh.rec.Complete(end)
+	sh.mu.Unlock()
+}
+
+func (r *recorder) Drop(w int) {
+	sh := &r.shards[w%len(r.shards)]
+	sh.mu.Lock()
+	sh.rec.Drop()
+	sh.mu.Unlock()
+}
+
+// usageAtOpen returns the CPU use read when the window opened, or now if
+// the run ended before it opened.
+func (r *recorder) usageAtOpen(now usage) usage {
+	if r.timer == nil || r.timer.Stop() { // stopped before the window opened
+		return now
+	}
+	<-r.opened
+	return r.before
+}
+
+// snapshot merges the shards after the run.
+func (r *recorder) snapshot() (metrics.Snapshot, error) {
+	snaps := make([]metrics.Snapshot, 0, len(r.shards))
+	for i := range r.shards {
+		if r.shards[i].rec == nil {
+			continue
 		}
-		if d := time.Until(next); d > 0 {
-			sleep(ctx, d)
-		} else if -d > behind {
-			behind = -d
+		s, err := r.shards[i].rec.Snapshot()
+		if err != nil {
+			return metrics.Snapshot{}, err
 		}
-		queue <- job{url: spec.URLs[i%len(spec.URLs)], intended: next, queued: time.Now()}
-		if !next.Before(start) {
-			offered++
-		}
-		next = next.Add(interarrival(rng, spec.Rate, spec.Arrival))
+		snaps = append(snaps, s)
 	}
-	close(queue)
-	wg.Wait()
-	return behind, offered
+	return metrics.Merge(snaps...)
 }
 
-func interarrival(rng *rand.Rand, rate float64, arrival string) time.Duration {
-	mean := float64(time.Second) / rate
-	if arrival == "uniform" {
-		return time.Duration(mean)
-	}
-	return time.Duration(rng.ExpFloat64() * mean)
-}
-
-// batch runs spec.Jobs jobs, all arriving at start, on spec.Workers workers,
-// and returns the makespan: from start until the last job finished.
-func batch(ctx context.Context, spec Spec, thumbs []Doer, start time.Time, recs []*metrics.Recorder) time.Duration {
-	queue := make(chan int, spec.Jobs)
-	for i := range spec.Jobs {
-		queue <- i
-	}
-	close(queue)
-	var wg sync.WaitGroup
-	last := make([]time.Time, spec.Workers) // each worker's latest finish
-	for w := range spec.Workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range queue {
-				if ctx.Err() != nil {
-					return
-				}
-				// Every job is due at start; waiting for a worker is the point
-				// of a batch, not lateness, so each is ready when it starts.
-				s := runJob(ctx, thumbs[w], spec.URLs[i%len(spec.URLs)], start, time.Time{}, spec.Timeout)
-				recs[w].Record(s)
-				last[w] = s.End
-			}
-		}()
-	}
-	wg.Wait()
-	end := start
-	for _, t := range last {
-		if t.After(end) {
-			end = t
-		}
-	}
-	return end.Sub(start)
-}
-
-// runJob runs one thumbnail job. Its latency counts from intended, its
-// intended start; its lag, the wait for a free worker, from ready, when it
-// could first have been picked up. A zero time means the moment it starts
-// (a closed loop's next job is due, and ready, when it starts).
-func runJob(ctx context.Context, t Doer, url string, intended, ready time.Time, timeout time.Duration) metrics.Sample {
-	started := time.Now()
-	if intended.IsZero() {
-		intended = started
-	}
-	if ready.IsZero() {
-		ready = started
-	}
-	jctx, cancel := context.WithTimeout(ctx, timeout)
-	tm, err := t.Do(jctx, url)
-	cancel()
-	end := time.Now()
-	return metrics.Sample{
-		Latency: end.Sub(intended),
-		End:     end,
-		Lag:     started.Sub(ready),
-		Fetch:   tm.Fetch, Decode: tm.Decode, Resize: tm.Resize, Encode: tm.Encode, Write: tm.Write,
-		Err: err,
-	}
-}
-
+// sleep waits for d or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -2,10 +2,15 @@ package runner
 
 import (
 	"context"
+	"errors"
+	"net"
+	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/thumbnail"
 )
@@ -24,7 +29,7 @@ func baseSpec(srv *imageserver.Server) Spec {
 	return Spec{
 		URLs:      []string{srv.URL + "/64x48/ccc/aaa.jpg", srv.URL + "/32x32.png"},
 		Thumbnail: thumbnail.Options{Width: 16, Height: 16, Filter: "lanczos", Format: "png", Method: "naive"},
-		Model:     "closed",
+		Model:     load.Closed,
 		Workers:   4,
 		Duration:  time.Second,
 		Timeout:   10 * time.Second,
@@ -33,109 +38,202 @@ func baseSpec(srv *imageserver.Server) Spec {
 	}
 }
 
-func TestExecuteClosedLoopOverlapsWaiting(t *testing.T) {
-	srv := startServer(t, imageserver.Config{Latency: 50 * time.Millisecond})
-	spec := baseSpec(srv)
-	spec.Workers = 8
-	rep, err := Execute(context.Background(), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// One worker could do at most 20 jobs/s at 50 ms each; eight overlap their waits.
-	if tput := float64(rep.Snapshot.Jobs) / rep.Elapsed; tput < 60 {
-		t.Errorf("throughput %.1f jobs/s with 8 workers at 50 ms, want > 60 (3x one worker's ceiling)", tput)
-	}
-	if rep.Snapshot.Errors != 0 {
-		t.Errorf("errors = %d: %v", rep.Snapshot.Errors, rep.Snapshot.ErrSamples)
-	}
-	lat := latencyOf(t, rep)
-	if lat.P50 < 0.05 {
-		t.Errorf("p50 %.3fs below the injected 50 ms", lat.P50)
-	}
-	if len(rep.Snapshot.Buckets) != 4 {
-		t.Errorf("time series has %d buckets, want 4 of 250 ms", len(rep.Snapshot.Buckets))
-	}
-}
-
-func TestExecuteOpenLoopShowsStall(t *testing.T) {
-	srv := startServer(t, imageserver.Config{Latency: 5 * time.Millisecond})
-	spec := baseSpec(srv)
-	spec.Model, spec.Rate, spec.Arrival = "open", 40, "uniform"
-	spec.Workers = 64
-	spec.Duration = 3 * time.Second
-	go func() {
-		time.Sleep(time.Second)
-		srv.Stall(time.Second)
-	}()
-	rep, err := Execute(context.Background(), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lat := latencyOf(t, rep)
-	// A third of the arrivals land in the stall: they wait up to 1 s, and
-	// because latency counts from the scheduled arrival, p99 and max show it.
-	if lat.Max < 0.9 || lat.P99 < 0.8 {
-		t.Errorf("p99 %.3fs, max %.3fs: the 1 s stall is hidden", lat.P99, lat.Max)
-	}
-	if n := rep.Snapshot.Jobs; n < 100 || n > 140 {
-		t.Errorf("jobs = %d, want about 40/s × 3 s = 120", n)
-	}
-}
-
-func TestExecuteOpenLoopCountsLateArrivals(t *testing.T) {
-	srv := startServer(t, imageserver.Config{Latency: 100 * time.Millisecond})
-	spec := baseSpec(srv)
-	spec.Model, spec.Rate, spec.Arrival = "open", 100, "poisson"
-	spec.Workers = 2 // can serve ~20/s: arrivals queue
-	rep, err := Execute(context.Background(), spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	late := rep.Snapshot.Lateness()
-	if late == nil || late.Count < 10 {
-		t.Fatalf("lateness = %+v, want many late arrivals when 2 workers face 100/s", late)
-	}
-	if lat := latencyOf(t, rep); lat.Max < 0.3 {
-		t.Errorf("max latency %.3fs: queueing behind busy workers is hidden", lat.Max)
-	}
-}
-
-func TestExecuteBatchMakespan(t *testing.T) {
-	srv := startServer(t, imageserver.Config{Latency: 200 * time.Millisecond})
-	spec := baseSpec(srv)
-	spec.Model, spec.Jobs = "batch", 5
+// TestExecuteThumbnails runs the real workload against the image server in
+// each model: every job succeeds, and latency is at least the injected wait.
+// Throughput and scheduling are tested in fake time in internal/load.
+func TestExecuteThumbnails(t *testing.T) {
+	srv := startServer(t, imageserver.Config{Latency: 20 * time.Millisecond})
 	for _, tc := range []struct {
-		workers  int
-		min, max time.Duration
+		model load.Model
+		edit  func(*Spec)
 	}{
-		{1, time.Second, 5 * time.Second},                   // serial: five waits in a row
-		{5, 200 * time.Millisecond, 900 * time.Millisecond}, // threaded: about the time of one
+		{load.Closed, func(s *Spec) {}},
+		{load.Open, func(s *Spec) { s.Rate, s.Arrival = 20, load.Uniform }},
+		{load.Batch, func(s *Spec) { s.Jobs = 6 }},
 	} {
-		spec.Workers = tc.workers
-		rep, err := Execute(context.Background(), spec)
+		t.Run(string(tc.model), func(t *testing.T) {
+			spec := baseSpec(srv)
+			spec.Model = tc.model
+			tc.edit(&spec)
+			rep, err := Execute(context.Background(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Snapshot.Jobs == 0 || rep.Snapshot.Errors != 0 {
+				t.Fatalf("jobs %d, errors %d: %v", rep.Snapshot.Jobs, rep.Snapshot.Errors, rep.Snapshot.ErrSamples)
+			}
+			if lat := latencyOf(t, rep); lat.P50 < 0.02 {
+				t.Errorf("p50 %.3fs below the injected 20 ms", lat.P50)
+			}
+			if rep.Snapshot.StageSums[0] == 0 || rep.Snapshot.StageSums[1] == 0 {
+				t.Errorf("stage sums %v: fetch and decode times lost", rep.Snapshot.StageSums)
+			}
+		})
+	}
+}
+
+// sleeper is a fake job that takes d, or fails when its context ends first.
+type sleeper struct{ d time.Duration }
+
+func (s sleeper) Do(ctx context.Context, _ string) (thumbnail.Timings, error) {
+	select {
+	case <-time.After(s.d):
+		return thumbnail.Timings{Fetch: s.d / 2, Decode: s.d / 2}, nil
+	case <-ctx.Done():
+		return thumbnail.Timings{}, ctx.Err()
+	}
+}
+
+// TestExecuteShardsRecorders checks, in fake time, that many workers
+// sharing a few recorders lose no sample: the merged report is exactly what
+// each worker did.
+func TestExecuteShardsRecorders(t *testing.T) {
+	for _, tc := range []struct {
+		model load.Model
+		edit  func(*Spec)
+		jobs  int64
+		max   float64 // the longest latency, in seconds
+	}{
+		// 1 s / 30 ms: every worker finishes 33 jobs inside the window.
+		{load.Closed, func(s *Spec) {}, 33 * 1000, 0.03},
+		// Five rounds of 1,000 jobs, all due at the start.
+		{load.Batch, func(s *Spec) { s.Jobs = 5000 }, 5000, 0.15},
+	} {
+		t.Run(string(tc.model), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				const workers = 1000
+				spec := Spec{URLs: []string{"x"}, Model: tc.model, Workers: workers, Duration: time.Second, Bucket: 250 * time.Millisecond}
+				tc.edit(&spec)
+				doers := make([]Doer, workers)
+				for i := range doers {
+					doers[i] = sleeper{30 * time.Millisecond}
+				}
+				rec := newRecorder(workers, spec.Bucket)
+				if n := len(rec.shards); n >= workers {
+					t.Errorf("%d recorder shards for %d workers: memory grows with workers", n, workers)
+				}
+				rep, err := execute(context.Background(), spec, doers)
+				if err != nil {
+					t.Fatal(err)
+				}
+				s := rep.Snapshot
+				if s.Jobs != tc.jobs || s.Errors != 0 {
+					t.Errorf("jobs %d, errors %d, want %d and 0", s.Jobs, s.Errors, tc.jobs)
+				}
+				if want := tc.jobs * int64(15*time.Millisecond); s.StageSums[0] != want {
+					t.Errorf("fetch sum %d ns, want %d", s.StageSums[0], want)
+				}
+				if lat := latencyOf(t, rep); lat.Max < tc.max*0.999 || lat.Max > tc.max*1.001 {
+					t.Errorf("max latency %.4fs, want %.3fs", lat.Max, tc.max)
+				}
+			})
+		})
+	}
+}
+
+// TestExecuteCountsMissedArrivalsAsDropped checks that arrivals the
+// dispatcher could not send before the window ended reach the report as
+// offered and dropped.
+func TestExecuteCountsMissedArrivalsAsDropped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// One worker stuck for the whole window; the queue (1,024 + 1.5 × the
+		// 100 expected arrivals) cannot fill, so nothing is missed, but every
+		// queued arrival is dropped after the grace.
+		spec := Spec{URLs: []string{"x"}, Model: load.Open, Workers: 1, Duration: time.Second,
+			Rate: 100, Arrival: load.Uniform, Timeout: 5 * time.Second, Bucket: 250 * time.Millisecond}
+		rep, err := execute(context.Background(), spec, []Doer{sleeper{time.Hour}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := time.Duration(rep.Makespan * float64(time.Second))
-		if got < tc.min || got > tc.max {
-			t.Errorf("workers=%d: makespan %v, want in [%v, %v]", tc.workers, got, tc.min, tc.max)
+		if rep.Offered != 100 {
+			t.Errorf("offered %d, want 100", rep.Offered)
 		}
-		if rep.Snapshot.Jobs != 5 {
-			t.Errorf("workers=%d: %d jobs, want 5", tc.workers, rep.Snapshot.Jobs)
+		if got := rep.Snapshot.Dropped + rep.Snapshot.Errors; got != 100 {
+			t.Errorf("dropped %d + errors %d, want 100 arrivals lost", rep.Snapshot.Dropped, rep.Snapshot.Errors)
 		}
+	})
+}
+
+// TestExecuteBacksOffWhenUnreachable checks a worker facing a closed port
+// waits longer and longer between jobs instead of failing in a tight loop,
+// while error statuses are retried at once.
+func TestExecuteBacksOffWhenUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := "http://" + ln.Addr().String()
+	ln.Close()
+	spec := Spec{URLs: []string{closed + "/32x32.png"}, Thumbnail: thumbnail.Options{Width: 16, Height: 16},
+		Model: load.Closed, Workers: 2, Duration: time.Second, Timeout: 10 * time.Second, Bucket: 250 * time.Millisecond}
+	rep, err := Execute(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Waits of 1, 2, 4, ... ms allow at most 11 attempts a second per worker,
+	// however fast the machine.
+	if n := rep.Snapshot.Errors; n < 1 || n > 2*11 {
+		t.Errorf("%d failed jobs in 1 s on 2 workers, want 1 to 22 with backoff: %v", n, rep.Snapshot.ErrSamples)
+	}
+
+	srv := startServer(t, imageserver.Config{ErrorRate: 1})
+	th, err := thumbnail.New(spec.Thumbnail, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, status := th.Do(context.Background(), srv.URL+"/32x32.png")
+	if status == nil {
+		t.Fatal("want an error status from a server that fails every request")
+	}
+	if unreachable(status) {
+		t.Errorf("unreachable(%v) = true, want false: the server answered", status)
 	}
 }
 
 func TestExecuteRejectsBadSpec(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Spec)
+		want string
+	}{
+		{"no workers", func(s *Spec) { s.Workers = 0 }, "worker"},
+		{"unknown model", func(s *Spec) { s.Model = "sideways" }, "valid: closed, open, batch"},
+		{"rate too high", func(s *Spec) { s.Model, s.Rate = load.Open, 1e12 }, "most one process can pace"},
+		{"huge rate", func(s *Spec) { s.Model, s.Rate = load.Open, 1e300 }, "most one process can pace"},
+		{"unknown arrival", func(s *Spec) { s.Model, s.Rate, s.Arrival = load.Open, 10, "bursty" }, "valid: poisson, uniform"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := Spec{URLs: []string{"x"}, Model: load.Closed, Workers: 1, Duration: time.Millisecond}
+			tc.edit(&spec)
+			doers := make([]Doer, max(spec.Workers, 0))
+			for i := range doers {
+				doers[i] = sleeper{}
+			}
+			_, err := execute(context.Background(), spec, doers)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want one that says %q", err, tc.want)
+			}
+		})
+	}
 	if _, err := Execute(context.Background(), Spec{Workers: 0, URLs: []string{"x"}}); err == nil {
-		t.Error("want an error for 0 workers")
+		t.Error("Execute: want an error for 0 workers")
 	}
-	srv := startServer(t, imageserver.Config{})
-	spec := baseSpec(srv)
-	spec.Model = "sideways"
-	if _, err := Execute(context.Background(), spec); err == nil {
-		t.Error("want an error for an unknown model")
-	}
+}
+
+func TestExecuteCancelled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(100*time.Millisecond, cancel)
+		spec := Spec{URLs: []string{"x"}, Model: load.Closed, Workers: 4, Duration: time.Hour, Bucket: time.Second}
+		start := time.Now()
+		_, err := execute(ctx, spec, []Doer{sleeper{time.Hour}, sleeper{time.Hour}, sleeper{time.Hour}, sleeper{time.Hour}})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("err = %v, want context.Canceled", err)
+		}
+		if d := time.Since(start); d != 100*time.Millisecond {
+			t.Errorf("returned after %v of fake time, want 100ms", d)
+		}
+	})
 }
 
 func latencyOf(t *testing.T, rep Report) results.Latency {

@@ -154,7 +154,7 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 			Name:         sc.Name,
 			Description:  sc.Description,
 			File:         sc.File,
-			Model:        sc.Load.Model,
+			Model:        string(sc.Load.Model),
 			Baseline:     params(sc.Baseline),
 			ImageLatency: sc.Images.Latency.D().Seconds(),
 			Resolved:     resolved,

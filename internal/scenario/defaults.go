@@ -1,6 +1,10 @@
 package scenario
 
-import "time"
+import (
+	"time"
+
+	"github.com/scalebench/scalebench/internal/load"
+)
 
 // Default values for fields a scenario leaves out.
 const (
@@ -9,11 +13,11 @@ const (
 	DefaultFilter    = "lanczos"
 	DefaultFormat    = "png"
 	DefaultMethod    = "fast"
-	DefaultModel     = "closed"
+	DefaultModel     = load.Closed
 	DefaultDuration  = 3 * time.Second
 	DefaultWarmup    = time.Second
 	DefaultRepeats   = 5
-	DefaultArrival   = "poisson"
+	DefaultArrival   = load.Poisson
 	DefaultJobs      = 5
 	DefaultBucket    = 250 * time.Millisecond
 	DefaultTimeout   = 30 * time.Second
@@ -43,10 +47,10 @@ func (d *decoder) defaults(s *Scenario) {
 	set("load.repeats", func() { l.Repeats = DefaultRepeats })
 	set("load.bucket", func() { l.Bucket = Duration(DefaultBucket) })
 	set("load.timeout", func() { l.Timeout = Duration(DefaultTimeout) })
-	if l.Model == "open" {
+	if l.Model == load.Open {
 		set("load.arrival", func() { l.Arrival = DefaultArrival })
 	}
-	if l.Model == "batch" {
+	if l.Model == load.Batch {
 		set("load.jobs", func() { l.Jobs = DefaultJobs })
 	}
 
@@ -57,7 +61,7 @@ func (d *decoder) defaults(s *Scenario) {
 	if t.Method != "" {
 		set("matrix.method", func() { m.Method = []string{t.Method} })
 	}
-	if l.Model == "open" && l.Rate > 0 {
+	if l.Model == load.Open && l.Rate > 0 {
 		set("matrix.rate", func() { m.Rate = []float64{float64(l.Rate)} })
 	}
 
@@ -66,7 +70,7 @@ func (d *decoder) defaults(s *Scenario) {
 	set("baseline.workers", func() { b.Workers = first(m.Workers) })
 	set("baseline.replicas", func() { b.Replicas = first(m.Replicas) })
 	set("baseline.method", func() { b.Method = first(m.Method) })
-	if l.Model == "open" {
+	if l.Model == load.Open {
 		set("baseline.rate", func() { b.Rate = first(m.Rate) })
 	}
 

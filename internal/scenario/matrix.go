@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/load"
 )
 
 // stepOverhead is the rough cost of starting the measured processes for
@@ -15,7 +17,7 @@ const stepOverhead = 300 * time.Millisecond
 // Rate is 0 unless the load model is open; Method is always set.
 func (s *Scenario) Cells() []Params {
 	rates := []float64{0}
-	if s.Load.Model == "open" && len(s.Matrix.Rate) > 0 {
+	if s.Load.Model == load.Open && len(s.Matrix.Rate) > 0 {
 		rates = s.Matrix.Rate
 	}
 	methods := s.Matrix.Method
@@ -84,7 +86,7 @@ func (s *Scenario) Estimate() time.Duration {
 func (s *Scenario) stepTime(c Params) time.Duration {
 	l := s.Load
 	t := l.Warmup.D() + l.Cooldown.D() + stepOverhead
-	if l.Model != "batch" {
+	if l.Model != load.Batch {
 		return t + l.Duration.D()
 	}
 	workers := max(c.Workers*max(c.Replicas, 1), 1)

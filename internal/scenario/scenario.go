@@ -6,6 +6,8 @@ package scenario
 import (
 	"fmt"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/load"
 )
 
 // Scenario is one decoded and validated scenario file, with defaults applied.
@@ -48,18 +50,18 @@ type Thumbnail struct {
 // LoadConfig configures how jobs are offered to the system under test.
 // (It is not named Load because the package function Load reads a file.)
 type LoadConfig struct {
-	Model    string   `yaml:"model" json:"model"`                 // closed, open or batch
-	Duration Duration `yaml:"duration" json:"duration"`           // measured window per cell and repeat
-	Warmup   Duration `yaml:"warmup" json:"warmup"`               // unmeasured run before each window
-	Repeats  int      `yaml:"repeats" json:"repeats"`             // measurements per cell
-	Think    Duration `yaml:"think" json:"think,omitempty"`       // closed: pause between a worker's jobs
-	Rate     Rate     `yaml:"rate" json:"rate,omitempty"`         // open: arrivals per second
-	Arrival  string   `yaml:"arrival" json:"arrival,omitempty"`   // open: poisson or uniform
-	Jobs     int      `yaml:"jobs" json:"jobs,omitempty"`         // batch: jobs per measurement
-	Bucket   Duration `yaml:"bucket" json:"bucket"`               // time-series bucket width
-	Timeout  Duration `yaml:"timeout" json:"timeout"`             // per-job timeout
-	MaxJobs  int64    `yaml:"max_jobs" json:"max_jobs,omitempty"` // hard cap on jobs per window, 0 = none
-	Cooldown Duration `yaml:"cooldown" json:"cooldown,omitempty"` // pause between measurements
+	Model    load.Model   `yaml:"model" json:"model"`
+	Duration Duration     `yaml:"duration" json:"duration"`           // measured window per cell and repeat
+	Warmup   Duration     `yaml:"warmup" json:"warmup"`               // unmeasured run before each window
+	Repeats  int          `yaml:"repeats" json:"repeats"`             // measurements per cell
+	Think    Duration     `yaml:"think" json:"think,omitempty"`       // closed: pause between a worker's jobs
+	Rate     Rate         `yaml:"rate" json:"rate,omitempty"`         // open: arrivals per second
+	Arrival  load.Arrival `yaml:"arrival" json:"arrival,omitempty"`   // open
+	Jobs     int          `yaml:"jobs" json:"jobs,omitempty"`         // batch: jobs per measurement
+	Bucket   Duration     `yaml:"bucket" json:"bucket"`               // time-series bucket width
+	Timeout  Duration     `yaml:"timeout" json:"timeout"`             // per-job timeout
+	MaxJobs  int64        `yaml:"max_jobs" json:"max_jobs,omitempty"` // hard cap on jobs per window, 0 = none
+	Cooldown Duration     `yaml:"cooldown" json:"cooldown,omitempty"` // pause between measurements
 }
 
 // Matrix lists the values each dimension sweeps; every combination is a cell.

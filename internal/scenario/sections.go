@@ -7,15 +7,15 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+
+	"github.com/scalebench/scalebench/internal/load"
 )
 
 // Allowed values of the enumerated fields.
 var (
-	Models   = []string{"closed", "open", "batch"}
-	Filters  = []string{"lanczos", "catmullrom", "linear", "box", "nearest"}
-	Formats  = []string{"png", "jpeg"}
-	Methods  = []string{"naive", "fast"}
-	Arrivals = []string{"poisson", "uniform"}
+	Filters = []string{"lanczos", "catmullrom", "linear", "box", "nearest"}
+	Formats = []string{"png", "jpeg"}
+	Methods = []string{"naive", "fast"}
 )
 
 // Limits on matrix dimensions and image sizes.
@@ -133,7 +133,10 @@ func (d *decoder) load(path string, n ast.Node, l *LoadConfig) {
 	}
 	hour := time.Hour
 	d.mapping(path, n, []field{
-		{"model", func(p string, v ast.Node) { l.Model, _ = d.enum(p, v, Models...) }},
+		{"model", func(p string, v ast.Node) {
+			m, _ := d.enum(p, v, load.ModelNames()...)
+			l.Model = load.Model(m)
+		}},
 		{"duration", dur(&l.Duration, durLimits{max: hour})},
 		{"warmup", dur(&l.Warmup, durLimits{inclusive: true, max: hour})},
 		{"repeats", func(p string, v ast.Node) {
@@ -145,7 +148,10 @@ func (d *decoder) load(path string, n ast.Node, l *LoadConfig) {
 			x, _ := d.rate(p, v)
 			l.Rate = Rate(x)
 		}},
-		{"arrival", func(p string, v ast.Node) { l.Arrival, _ = d.enum(p, v, Arrivals...) }},
+		{"arrival", func(p string, v ast.Node) {
+			a, _ := d.enum(p, v, load.ArrivalNames()...)
+			l.Arrival = load.Arrival(a)
+		}},
 		{"jobs", func(p string, v ast.Node) {
 			x, _ := d.integer(p, v, 1, 1<<31-1)
 			l.Jobs = int(x)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/scalebench/scalebench/internal/load"
 )
 
 // validate checks what depends on more than one field: required fields,
@@ -28,19 +30,19 @@ func (d *decoder) validateModel(s *Scenario) {
 		return
 	}
 	model := s.Load.Model
-	onlyFor := func(path, name, want string) {
+	onlyFor := func(path, name string, want load.Model) {
 		if d.given(path) && model != want {
 			d.addf(d.keyLine(path), path, "%s applies only to model %s, got model %s", name, want, model)
 		}
 	}
-	onlyFor("load.rate", "rate", "open")
-	onlyFor("load.arrival", "arrival", "open")
-	onlyFor("matrix.rate", "rate", "open")
-	onlyFor("baseline.rate", "rate", "open")
-	onlyFor("load.jobs", "jobs", "batch")
-	onlyFor("load.think", "think", "closed")
+	onlyFor("load.rate", "rate", load.Open)
+	onlyFor("load.arrival", "arrival", load.Open)
+	onlyFor("matrix.rate", "rate", load.Open)
+	onlyFor("baseline.rate", "rate", load.Open)
+	onlyFor("load.jobs", "jobs", load.Batch)
+	onlyFor("load.think", "think", load.Closed)
 
-	if model == "open" && !d.given("load.rate") && !d.given("matrix.rate") {
+	if model == load.Open && !d.given("load.rate") && !d.given("matrix.rate") {
 		d.addf(d.keyLine("load.model"), "load.rate", `required for model open (or list rates in matrix.rate), e.g. 100 or "100/s"`)
 	}
 }
@@ -84,7 +86,7 @@ func (d *decoder) validateBaseline(s *Scenario) {
 	checkIn(d, "gomaxprocs", b.GOMAXPROCS, m.GOMAXPROCS)
 	checkIn(d, "workers", b.Workers, m.Workers)
 	checkIn(d, "replicas", b.Replicas, m.Replicas)
-	if s.Load.Model == "open" {
+	if s.Load.Model == load.Open {
 		checkIn(d, "rate", b.Rate, m.Rate)
 	}
 	checkIn(d, "method", b.Method, m.Method)
