@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
@@ -77,7 +78,7 @@ func Execute(ctx context.Context, spec Spec) (Report, error) {
 		if err != nil {
 			return Report{}, fmt.Errorf("runner: execute: %w", err)
 		}
-		doers[i] = &backoff{Doer: t}
+		doers[i] = t
 	}
 	return execute(ctx, spec, doers)
 }
@@ -142,7 +143,8 @@ func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 // could be made, so a worker should back off rather than retry at once.
 func unreachable(err error) bool {
 	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		(errors.As(err, &op) && op.Op == "dial")
 }
 
 // recorder is the load.Recorder of one worker process. Workers share a
