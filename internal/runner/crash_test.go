@@ -42,9 +42,9 @@ func TestDeadline(t *testing.T) {
 		spec Spec
 		want int64 // seconds
 	}{
-		{"closed: warm-up + window + timeout + grace", Spec{Model: "closed", Warmup: 1 * s, Duration: 3 * s, Timeout: 2 * s}, 1 + 3 + 2 + 5 + 2},
-		{"batch: one timeout per round of jobs", Spec{Model: "batch", Workers: 2, Jobs: 5, Timeout: 1 * s}, 0 + 1 + 5 + 3},
-		{"default timeout", Spec{Model: "closed", Duration: 1 * s}, 1 + 30 + 5 + 10},
+		{"closed: warm-up + window + a timeout + grace", Spec{Model: "closed", Warmup: 1 * s, Duration: 3 * s, Timeout: 2 * s}, 1 + 3 + 2 + 5},
+		{"batch: one timeout per round of jobs", Spec{Model: "batch", Workers: 2, Jobs: 5, Timeout: 1 * s}, 3 + 1 + 5},
+		{"default timeout", Spec{Model: "closed", Duration: 1 * s}, 1 + 30 + 5},
 		{"saturates instead of overflowing", Spec{Model: "batch", Workers: 1, Jobs: 1 << 40, Timeout: 1 << 40}, -1},
 	}
 	for _, tt := range tests {

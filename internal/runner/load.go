@@ -83,6 +83,16 @@ func Execute(ctx context.Context, spec Spec) (Report, error) {
 	return execute(ctx, spec, doers)
 }
 
+// plan is the load plan spec describes.
+func (spec Spec) plan() load.Plan {
+	return load.Plan{
+		URLs: spec.URLs, Workers: spec.Workers,
+		Warmup: spec.Warmup, Duration: spec.Duration, Think: spec.Think,
+		Rate: spec.Rate, Arrival: spec.Arrival, Jobs: spec.Jobs, MaxJobs: spec.MaxJobs,
+		Timeout: spec.Timeout, Seed: spec.Seed,
+	}
+}
+
 // execute runs spec with one Doer per worker.
 func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 	model := spec.Model
@@ -100,13 +110,8 @@ func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 			return load.Stages(tm), err
 		}
 	}
-	plan := load.Plan{
-		URLs: spec.URLs, Workers: spec.Workers,
-		Warmup: spec.Warmup, Duration: spec.Duration, Think: spec.Think,
-		Rate: spec.Rate, Arrival: spec.Arrival, Jobs: spec.Jobs, MaxJobs: spec.MaxJobs,
-		Timeout: spec.Timeout, Seed: spec.Seed,
-		Backoff: unreachable,
-	}
+	plan := spec.plan()
+	plan.Backoff = unreachable
 	rec := newRecorder(spec.Workers, spec.Bucket)
 	out, err := ex.Execute(ctx, plan, jobs, rec)
 	if err != nil && ctx.Err() == nil {

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/load"
 )
 
 // The worker protocol, one line each over the child's stdin and stdout:
@@ -165,38 +167,25 @@ func (r *replica) watch(d time.Duration) (stop func()) {
 }
 
 // Deadline is how long a worker may take, from the go signal to its report,
-// for spec: the warm-up, the window (or a batch's jobs at one timeout each),
-// a job timeout for the last jobs in flight, and a grace for the process to
-// report and exit. Past it the worker is killed and the measurement fails.
+// for spec: the longest its load model can run (warm-up, window or a batch's
+// rounds of jobs, each bounded by the job timeout), one more job timeout for
+// the jobs in flight, and a grace for the process to report and exit. Past
+// it the worker is killed and the measurement fails.
 func Deadline(spec Spec) time.Duration {
 	const grace = 5 * time.Second
+	model := spec.Model
+	if model == "" {
+		model = load.Closed
+	}
 	timeout := spec.Timeout
 	if timeout <= 0 {
-		timeout = 30 * time.Second
+		timeout = load.DefaultTimeout
 	}
-	d := spec.Warmup + timeout + grace
-	if spec.Model == "batch" {
-		// Jobs run in ceil(jobs/workers) rounds, each bounded by the timeout.
-		rounds := 1 + int64(max(spec.Jobs-1, 0))/int64(max(spec.Workers, 1))
-		return satAdd(d, satMul(timeout, rounds))
-	}
-	// The open loop gives queued jobs up to min(timeout, 10s) after the window.
-	return satAdd(satAdd(d, spec.Duration), min(timeout, 10*time.Second))
-}
-
-// satAdd and satMul are duration arithmetic that saturates instead of overflowing.
-func satAdd(a, b time.Duration) time.Duration {
-	if a > 0 && b > math.MaxInt64-a {
+	d := spec.plan().Limit(model)
+	if d > math.MaxInt64-timeout-grace {
 		return math.MaxInt64
 	}
-	return a + b
-}
-
-func satMul(d time.Duration, n int64) time.Duration {
-	if d > 0 && n > 0 && int64(d) > math.MaxInt64/n {
-		return math.MaxInt64
-	}
-	return d * time.Duration(n)
+	return d + timeout + grace
 }
 
 func (r *replica) start() error {
