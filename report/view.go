@@ -55,7 +55,7 @@ func cellRatio(a *analysis.Analysis, i int) analysis.CellRatio {
 
 // cellLatency is the latency figure the ratios compare: p50, or makespan
 // for a batch run.
-func cellLatency(a *analysis.Analysis, c results.Cell) string {
+func cellLatency(a *analysis.Analysis, c analysis.Cell) string {
 	if batch(a) {
 		return fmtDur(c.Makespan)
 	}
@@ -65,7 +65,7 @@ func cellLatency(a *analysis.Analysis, c results.Cell) string {
 // mainRatios is the lesson's ratio table for the main series, or for every
 // cell when there is no series.
 func mainRatios(a *analysis.Analysis) *ratioTable {
-	cells := a.Run.Cells
+	cells := a.Cells
 	if len(cells) == 0 {
 		return nil
 	}
@@ -172,7 +172,7 @@ func warnings(a *analysis.Analysis, problems []results.Warning) ([]results.Warni
 	for _, w := range a.Warnings {
 		runFew = runFew || w.Kind == kindFewRepeats
 	}
-	cells := a.Run.Cells
+	cells := a.Cells
 	ps := make([]results.Params, len(cells))
 	for i, c := range cells {
 		ps[i] = c.Params
@@ -376,13 +376,13 @@ func classRows(a *analysis.Analysis) []classRow {
 // cellRows is the full table of cells.
 func cellRows(a *analysis.Analysis) cellTable {
 	var t cellTable
-	for _, c := range a.Run.Cells {
+	for _, c := range a.Cells {
 		t.Rate = t.Rate || c.Params.Rate != 0
 		t.Method = t.Method || c.Params.Method != ""
 		t.Makespan = t.Makespan || c.Makespan > 0
 	}
 	t.Makespan = t.Makespan || batch(a)
-	for i, c := range a.Run.Cells {
+	for i, c := range a.Cells {
 		r := cellRatio(a, i)
 		row := cellRow{
 			Index: i, Baseline: i == a.Baseline,
@@ -433,7 +433,7 @@ type late struct {
 	maxWait, lag   float64 // longest wait of a late arrival; harness lag; seconds, max
 }
 
-func lateness(c results.Cell) late {
+func lateness(c analysis.Cell) late {
 	var l late
 	for _, r := range c.Repeats {
 		if finite(r.HarnessLag) {

@@ -34,8 +34,11 @@ const confidence = 0.95
 
 // Analysis is everything derived from one run.
 type Analysis struct {
-	Run      *results.Run
-	Baseline int               // index of the baseline cell in Run.Cells, -1 if absent
+	Run *results.Run
+	// Cells are the run's cells with the figures derived from their
+	// repeats, in the order of Run.Cells.
+	Cells    []Cell
+	Baseline int               // index of the baseline cell in Cells, -1 if absent
 	Ratios   []CellRatio       // one per cell, same order as Run.Cells
 	Series   []Series          // every one-dimensional series with >= 2 points
 	Classes  []Class           // the lesson's concurrency/latency table, one per series that varies workers, gomaxprocs or replicas
@@ -135,6 +138,7 @@ func Analyze(run *results.Run) *Analysis {
 		a.warn("no-cells", "the run has no measured cells")
 		return a
 	}
+	a.Cells = Summarize(run)
 	if run.Interrupted {
 		a.warn("interrupted", "the run was interrupted: some cells may be missing or have fewer repeats than planned")
 	}
@@ -144,7 +148,7 @@ func Analyze(run *results.Run) *Analysis {
 			paramsLabel(run.Scenario.Baseline, "")))
 	}
 	few := 0
-	for _, c := range run.Cells {
+	for _, c := range a.Cells {
 		if len(c.Repeats) < 2 {
 			few++
 		}
@@ -167,7 +171,7 @@ func (a *Analysis) warn(kind, msg string) {
 func (a *Analysis) batch() bool { return a.Run.Scenario.Model == "batch" }
 
 // repeatValues returns one figure from each repeat of c.
-func repeatValues(c *results.Cell, get func(*results.Repeat) float64) []float64 {
+func repeatValues(c *Cell, get func(*results.Repeat) float64) []float64 {
 	out := make([]float64, 0, len(c.Repeats))
 	for i := range c.Repeats {
 		out = append(out, get(&c.Repeats[i]))
@@ -181,14 +185,14 @@ func repMakespan(r *results.Repeat) float64   { return r.Makespan }
 
 // cellLatency is the figure the latency ratio compares: p50, or the
 // makespan for the batch model.
-func (a *Analysis) cellLatency(c *results.Cell) float64 {
+func (a *Analysis) cellLatency(c *Cell) float64 {
 	if a.batch() {
 		return c.Makespan
 	}
 	return c.Latency.P50
 }
 
-func (a *Analysis) latencyRepeats(c *results.Cell) []float64 {
+func (a *Analysis) latencyRepeats(c *Cell) []float64 {
 	if a.batch() {
 		return repeatValues(c, repMakespan)
 	}
@@ -230,7 +234,7 @@ func latencyRatio(num, den float64, numRep, denRep []float64) Ratio {
 }
 
 func (a *Analysis) ratios() {
-	cells := a.Run.Cells
+	cells := a.Cells
 	a.Ratios = make([]CellRatio, len(cells))
 	for i := range cells {
 		a.Ratios[i].Cell = i
@@ -303,16 +307,16 @@ func (a *Analysis) methodOrder() map[string]int {
 		}
 	}
 	if a.Baseline >= 0 {
-		add(a.Run.Cells[a.Baseline].Params.Method)
+		add(a.Cells[a.Baseline].Params.Method)
 	}
-	for _, c := range a.Run.Cells {
+	for _, c := range a.Cells {
 		add(c.Params.Method)
 	}
 	return order
 }
 
 func (a *Analysis) series() {
-	cells := a.Run.Cells
+	cells := a.Cells
 	methods := a.methodOrder()
 	for _, dim := range dims {
 		groups := map[results.Params][]int{}
@@ -361,7 +365,7 @@ func (a *Analysis) series() {
 }
 
 func (a *Analysis) fillPoints(s *Series) {
-	cells := a.Run.Cells
+	cells := a.Cells
 	first := &cells[s.Points[0].Cell]
 	n0 := s.Points[0].N
 	for i := range s.Points {
@@ -381,7 +385,7 @@ func (a *Analysis) fillPoints(s *Series) {
 // fit fits the USL and Amdahl's law to the series, warning when a fit fails
 // or is flagged.
 func (a *Analysis) fit(s *Series) {
-	cells := a.Run.Cells
+	cells := a.Cells
 	useRepeats := true
 	for _, pt := range s.Points {
 		if len(cells[pt.Cell].Repeats) < 2 {
@@ -456,7 +460,7 @@ func boundKind(st results.Stages) string {
 }
 
 func (a *Analysis) classify() {
-	cells := a.Run.Cells
+	cells := a.Cells
 	for si, s := range a.Series {
 		if !numericDim(s.Dim) {
 			continue

@@ -29,20 +29,18 @@ type cellSpec struct {
 // mkCell builds a cell whose repeats scatter ±1% around the medians.
 func mkCell(s cellSpec) results.Cell {
 	c := results.Cell{
-		Params:     results.Params{GOMAXPROCS: s.gomaxprocs, Workers: s.workers, Replicas: s.replicas, Rate: s.rate, Method: s.method},
-		Throughput: s.tput,
-		Latency:    results.Latency{Mean: s.p50 * 1.05, P50: s.p50, P90: s.p50 * 1.3, P99: s.p50 * 1.6, P999: s.p50 * 2, Max: s.p50 * 3},
-		Makespan:   s.makespan,
-		Stages:     s.stages,
+		Params: results.Params{GOMAXPROCS: s.gomaxprocs, Workers: s.workers, Replicas: s.replicas, Rate: s.rate, Method: s.method},
 	}
+	lat := results.Latency{Mean: s.p50 * 1.05, P50: s.p50, P90: s.p50 * 1.3, P99: s.p50 * 1.6, P999: s.p50 * 2, Max: s.p50 * 3}
 	n := s.repeats
 	if n == 0 {
 		n = 3
 	}
 	for i := range n {
 		d := 1 + 0.01*float64(i-n/2)
-		r := results.Repeat{Index: i, Throughput: s.tput * d, Latency: c.Latency, Makespan: s.makespan / d, Stages: s.stages}
+		r := results.Repeat{Index: i, Throughput: s.tput * d, Latency: lat, Makespan: s.makespan / d, Stages: s.stages}
 		r.Latency.P50 = s.p50 / d
+		r.Jobs = 100
 		if s.makespan > 0 {
 			r.Jobs = 5
 		}
@@ -55,6 +53,9 @@ func mkRun(model string, base results.Params, specs ...cellSpec) *results.Run {
 	run := &results.Run{SchemaVersion: results.SchemaVersion}
 	run.Scenario.Model = model
 	run.Scenario.Baseline = base
+	if model == "batch" {
+		run.Scenario.Load.Jobs = 5
+	}
 	for _, s := range specs {
 		if s.replicas == 0 {
 			s.replicas = 1

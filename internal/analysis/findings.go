@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-
-	"github.com/scalebench/scalebench/internal/results"
-	"github.com/scalebench/scalebench/internal/stats"
 )
 
 // maxPeakFindings caps the USL peak sentences, so a large matrix does not
@@ -54,7 +51,7 @@ func (a *Analysis) baselineSeries(dim string) int {
 }
 
 func (a *Analysis) bestFinding() {
-	cells := a.Run.Cells
+	cells := a.Cells
 	best := -1
 	for i, c := range cells {
 		if usable(c.Throughput) && (best < 0 || c.Throughput > cells[best].Throughput) {
@@ -133,11 +130,11 @@ func (a *Analysis) batchFinding() {
 	}
 	s := a.Series[si]
 	fp, lp := s.Points[0], s.Points[len(s.Points)-1]
-	fc, lc := &a.Run.Cells[fp.Cell], &a.Run.Cells[lp.Cell]
+	fc, lc := &a.Cells[fp.Cell], &a.Cells[lp.Cell]
 	if !usable(fc.Makespan) || !usable(lc.Makespan) {
 		return
 	}
-	jobs := batchJobs(lc)
+	jobs := a.Run.Scenario.Load.Jobs
 	what := "the batch"
 	if jobs == 1 {
 		what = "1 job"
@@ -146,25 +143,12 @@ func (a *Analysis) batchFinding() {
 	}
 	msg := fmt.Sprintf("%s in %s with %s vs %s with %s: %s", what, fmtDur(lc.Makespan, true),
 		countWord(DimWorkers, lp.Label), fmtDur(fc.Makespan, true), fp.Label, fmtTimes(fc.Makespan/lc.Makespan))
-	if fj := batchJobs(fc); fp.N == 1 && fj > 1 && lc.Makespan <= 1.5*fc.Makespan/float64(fj) {
+	if fp.N == 1 && jobs > 1 && lc.Makespan <= 1.5*fc.Makespan/float64(jobs) {
 		// One worker runs the jobs one after another: its makespan per job
 		// is the time of one job.
 		msg += ", about the time of one job"
 	}
 	a.add("%s.", msg)
-}
-
-// batchJobs is the number of jobs in one batch of c (successful or not),
-// or 0 when unknown.
-func batchJobs(c *results.Cell) int64 {
-	var per []float64
-	for _, r := range c.Repeats {
-		per = append(per, float64(r.Jobs+r.Errors))
-	}
-	if len(per) > 0 {
-		return int64(math.Round(stats.Median(per)))
-	}
-	return 0
 }
 
 // methodFindings: "fast vs naive: Performance (latency) = 11ms/3.1ms =
@@ -175,7 +159,7 @@ func (a *Analysis) methodFindings() {
 		return
 	}
 	s := a.Series[si]
-	cells := a.Run.Cells
+	cells := a.Cells
 	fp := s.Points[0]
 	fc := &cells[fp.Cell]
 	for _, pt := range s.Points[1:] {
@@ -216,7 +200,7 @@ func (a *Analysis) gomaxprocsFinding() {
 		return
 	}
 	why := ""
-	kind := boundKind(a.Run.Cells[p0.Cell].Stages)
+	kind := boundKind(a.Cells[p0.Cell].Stages)
 	switch {
 	case kind == "I/O-bound" && p1.Speedup.Value < 1.1:
 		why = ": the jobs wait on I/O, so more cores add little"
@@ -244,7 +228,7 @@ func (a *Analysis) rateFinding() {
 		// Judge against the arrivals actually scheduled in the window when
 		// known: a Poisson schedule offers more or less than the nominal rate.
 		offered := pt.N
-		if o := a.Run.Cells[pt.Cell].OfferedRate; o > 0 {
+		if o := a.Cells[pt.Cell].OfferedRate; o > 0 {
 			offered = o
 		}
 		if offered > 0 && pt.Throughput >= keepUp*offered {

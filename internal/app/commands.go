@@ -60,7 +60,10 @@ func reportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "report",
 		Usage:     "rebuild report.html, summary.md and charts from a results file",
-		ArgsUsage: "RESULTS.json",
+		ArgsUsage: "RESULTS.json|DIR",
+		Description: "Recomputes every figure from the measurements in RESULTS.json (any schema version\n" +
+			"this scalebench reads). Given a run's DIR, reads DIR/results.json, or, when the run\n" +
+			"crashed before writing it, recovers the finished measurements from DIR/" + results.JournalName + ".",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: the results file's directory)"},
 		},
@@ -69,13 +72,21 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			run, err := results.Read(path)
+			out := c.String("out")
+			var run *results.Run
+			if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+				run, err = results.ReadDir(path)
+				if out == "" {
+					out = path
+				}
+			} else {
+				run, err = results.Read(path)
+				if out == "" {
+					out = filepath.Dir(path)
+				}
+			}
 			if err != nil {
 				return usageError{err}
-			}
-			out := c.String("out")
-			if out == "" {
-				out = filepath.Dir(path)
 			}
 			files, err := report.Write(out, run)
 			if err != nil {

@@ -152,17 +152,9 @@ func execute(ctx context.Context, spec Spec, thumbs []Doer) (Report, error) {
 	rep.MaxRSS = after.maxRSS
 	snaps := make([]metrics.Snapshot, len(recs))
 	for i, r := range recs {
-		s, err := r.Snapshot()
-		if err != nil {
-			return Report{}, err
-		}
-		snaps[i] = s
+		snaps[i] = r.Snapshot()
 	}
-	merged, err := metrics.Merge(snaps...)
-	if err != nil {
-		return Report{}, err
-	}
-	rep.Snapshot = merged
+	rep.Snapshot = metrics.Merge(snaps...)
 	if ctx.Err() != nil {
 		return rep, fmt.Errorf("runner: execute: %w", ctx.Err())
 	}

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/results"
 )
 
 // The worker protocol, one line each over the child's stdin and stdout:
@@ -48,7 +50,7 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out, err := json.Marshal(rep)
+	out, err := json.Marshal(reportMessage{Report: rep, Histogram: results.HistogramOf(rep.Snapshot.Hist)})
 	if err != nil {
 		return fmt.Errorf("runner: worker: encode report: %w", err)
 	}
@@ -137,11 +139,19 @@ func (r *replica) report() (Report, error) {
 	if readErr != nil || waitErr != nil {
 		return Report{}, r.fail("read report", errors.Join(readErr, waitErr))
 	}
-	var rep Report
-	if err := json.Unmarshal(line, &rep); err != nil {
+	var msg reportMessage
+	if err := json.Unmarshal(line, &msg); err != nil {
 		return Report{}, r.fail("decode report", err)
 	}
-	return rep, nil
+	msg.Snapshot.Hist = msg.Histogram.HDR()
+	return msg.Report, nil
+}
+
+// reportMessage is a Report as a worker process sends it: the snapshot's
+// latency histogram travels encoded beside it.
+type reportMessage struct {
+	Report
+	Histogram *results.Histogram `json:"histogram"`
 }
 
 func (r *replica) kill() {

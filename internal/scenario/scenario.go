@@ -4,8 +4,9 @@
 package scenario
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 // Scenario is one decoded and validated scenario file, with defaults applied.
@@ -79,25 +80,7 @@ type Checks struct {
 }
 
 // Params identifies one cell of the matrix.
-type Params struct {
-	GOMAXPROCS int     `yaml:"gomaxprocs" json:"gomaxprocs"`
-	Workers    int     `yaml:"workers" json:"workers"`
-	Replicas   int     `yaml:"replicas" json:"replicas"`
-	Rate       float64 `yaml:"rate" json:"rate,omitempty"`
-	Method     string  `yaml:"method" json:"method,omitempty"`
-}
-
-// String renders the params compactly, e.g. "gomaxprocs=2 workers=8 replicas=1".
-func (p Params) String() string {
-	s := fmt.Sprintf("gomaxprocs=%d workers=%d replicas=%d", p.GOMAXPROCS, p.Workers, p.Replicas)
-	if p.Rate > 0 {
-		s += fmt.Sprintf(" rate=%g/s", p.Rate)
-	}
-	if p.Method != "" {
-		s += " method=" + p.Method
-	}
-	return s
-}
+type Params = param.Params
 
 // Step is one measurement in run order: a cell and which repeat of it.
 type Step struct {

@@ -1,0 +1,191 @@
+// Package param is the vocabulary of a scenario's matrix: the Params that
+// identify a cell and the Dimensions a matrix sweeps, with the words the
+// analysis and the report use for each. Adding a dimension means adding a
+// field to Params and an entry to Dimensions, here.
+package param
+
+import (
+	"cmp"
+	"strconv"
+	"strings"
+)
+
+// Params identifies a cell: the point of the matrix it measures.
+type Params struct {
+	GOMAXPROCS int     `json:"gomaxprocs"`
+	Workers    int     `json:"workers"`
+	Replicas   int     `json:"replicas"`
+	Rate       float64 `json:"rate,omitempty"`
+	Method     string  `json:"method,omitempty"`
+}
+
+// String renders the params compactly, e.g. "gomaxprocs=2 workers=8 replicas=1".
+func (p Params) String() string {
+	var parts []string
+	for _, d := range Dimensions {
+		if d.Optional && d.unset(p) {
+			continue
+		}
+		parts = append(parts, d.Name+"="+d.Label(p))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Compare orders params by each dimension in turn, as the matrix lists them.
+func Compare(x, y Params) int {
+	for _, d := range Dimensions {
+		if c := d.compare(x, y); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// Dimension is one axis of the matrix.
+type Dimension struct {
+	// Name is the dimension's key in scenario files and results: "workers".
+	Name string
+	// Word is how headings and sentences name it: "workers", "GOMAXPROCS",
+	// "offered rate".
+	Word string
+	// Noun is what varying it stands for in the lesson: "concurrency",
+	// "scale up", "scale out", "load", "performance"; Lesson adds how.
+	Noun, Lesson string
+	// Axis is a chart axis label with the unit: "workers (goroutines)".
+	Axis string
+	// Resource is true when the values count resources (workers, cores,
+	// processes): speedup, efficiency, Amdahl and the USL apply.
+	Resource bool
+	// Numeric is true when values are numbers; otherwise a cell's place
+	// along the dimension is its value's order of first use.
+	Numeric bool
+	// Optional dimensions are left out of a cell's name when unset.
+	Optional bool
+	// Tag names the dimension in a cell's label: "GOMAXPROCS=2".
+	Tag string
+	// one and many name a count: "1 worker", "8 workers"; "" when the
+	// label is used as it is, and many="=" writes "GOMAXPROCS=2".
+	one, many string
+	// Unit follows a value in labels: "/s".
+	Unit string
+
+	num  func(Params) float64
+	text func(Params) string
+	zero func(*Params)
+}
+
+// The dimensions, in the order series are built and reported.
+var (
+	Workers = &Dimension{
+		Name: "workers", Word: "workers", Noun: "concurrency", Lesson: "more goroutines in one process",
+		Axis: "workers (goroutines)", Resource: true, Numeric: true, Tag: "workers", one: " worker", many: " workers",
+		num: func(p Params) float64 { return float64(p.Workers) }, zero: func(p *Params) { p.Workers = 0 },
+	}
+	GOMAXPROCS = &Dimension{
+		Name: "gomaxprocs", Word: "GOMAXPROCS", Noun: "scale up", Lesson: "more cores for one process",
+		Axis: "GOMAXPROCS (cores)", Resource: true, Numeric: true, Tag: "GOMAXPROCS", many: "=",
+		num: func(p Params) float64 { return float64(p.GOMAXPROCS) }, zero: func(p *Params) { p.GOMAXPROCS = 0 },
+	}
+	Replicas = &Dimension{
+		Name: "replicas", Word: "replicas", Noun: "scale out", Lesson: "more worker processes",
+		Axis: "replicas (processes)", Resource: true, Numeric: true, Tag: "replicas", one: " replica", many: " replicas",
+		num: func(p Params) float64 { return float64(p.Replicas) }, zero: func(p *Params) { p.Replicas = 0 },
+	}
+	Rate = &Dimension{
+		Name: "rate", Word: "offered rate", Noun: "load", Lesson: "a higher offered arrival rate",
+		Axis: "offered rate (jobs/s)", Numeric: true, Optional: true, Tag: "rate", Unit: "/s",
+		num: func(p Params) float64 { return p.Rate }, zero: func(p *Params) { p.Rate = 0 },
+	}
+	Method = &Dimension{
+		Name: "method", Word: "method", Noun: "performance", Lesson: "a different thumbnail method",
+		Axis: "thumbnail method", Optional: true, Tag: "method",
+		text: func(p Params) string { return p.Method }, zero: func(p *Params) { p.Method = "" },
+	}
+	// Dimensions lists every dimension in the order the matrix and cell
+	// names list them.
+	Dimensions = []*Dimension{GOMAXPROCS, Workers, Replicas, Rate, Method}
+	// Series lists the dimensions in the order series are built and reported.
+	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method}
+)
+
+// Lookup returns the dimension called name, or nil.
+func Lookup(name string) *Dimension {
+	for _, d := range Series {
+		if d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
+// Value is p's value along a numeric dimension (0 for others).
+func (d *Dimension) Value(p Params) float64 {
+	if d.num == nil {
+		return 0
+	}
+	return d.num(p)
+}
+
+// Text is p's value along a non-numeric dimension ("" for numeric ones).
+func (d *Dimension) Text(p Params) string {
+	if d.text == nil {
+		return ""
+	}
+	return d.text(p)
+}
+
+// Label is p's value as a label: "8", "100/s", "fast".
+func (d *Dimension) Label(p Params) string {
+	if d.text != nil {
+		return d.text(p)
+	}
+	return strconv.FormatFloat(d.num(p), 'g', -1, 64) + d.Unit
+}
+
+// Without returns p with this dimension's value cleared: the key of the
+// series p belongs to along d.
+func (d *Dimension) Without(p Params) Params {
+	d.zero(&p)
+	return p
+}
+
+// Count names a value label as a count: "1 worker", "8 workers",
+// "GOMAXPROCS=2"; other dimensions use the label as it is.
+func (d *Dimension) Count(label string) string {
+	switch {
+	case d.many == "=":
+		return d.Tag + "=" + label
+	case d.many == "":
+		return label
+	case label == "1":
+		return label + d.one
+	}
+	return label + d.many
+}
+
+// Adding names the act of adding more along d: "adding workers",
+// "raising GOMAXPROCS".
+func (d *Dimension) Adding() string {
+	if d.many == "=" {
+		return "raising " + d.Word
+	}
+	return "adding " + d.Word
+}
+
+// Heading is the lesson's name for varying d: "concurrency: more
+// goroutines in one process".
+func (d *Dimension) Heading() string { return d.Noun + ": " + d.Lesson }
+
+func (d *Dimension) unset(p Params) bool {
+	if d.text != nil {
+		return d.text(p) == ""
+	}
+	return d.num(p) == 0
+}
+
+func (d *Dimension) compare(x, y Params) int {
+	if d.text != nil {
+		return cmp.Compare(d.text(x), d.text(y))
+	}
+	return cmp.Compare(d.num(x), d.num(y))
+}
