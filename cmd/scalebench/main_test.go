@@ -392,6 +392,62 @@ matrix: {workers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}
 	}
 }
 
+// TestCrashKeepsJournal kills a run outright (no chance to write
+// results.json): its journal still holds every finished measurement, and
+// `scalebench report DIR` reports them.
+func TestCrashKeepsJournal(t *testing.T) {
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "long.yaml", `name: long
+images: {latency: 10ms, paths: [/64x64.png]}
+load: {duration: 500ms, warmup: 0s, repeats: 1}
+matrix: {workers: [1, 2, 3, 4, 5, 6, 7, 8]}
+`)
+	out := filepath.Join(dir, "out")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", sc, "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	for n := 0; n < 2 && lines.Scan(); {
+		if strings.Contains(lines.Text(), " jobs/s, p50 ") {
+			n++
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, stderr)
+	_ = cmd.Wait()
+	if _, err := os.Stat(filepath.Join(out, "results.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a killed run left results.json (%v): the test shows nothing", err)
+	}
+	stdout, errText, code := scalebench(t, "report", out)
+	if code != 0 {
+		t.Fatalf("report of a crashed run: exit %d\n%s\n%s", code, stdout, errText)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := results.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	measured := 0
+	for _, c := range run.Cells {
+		measured += len(c.Repeats)
+	}
+	if measured < 2 || measured == 8 || !bytes.Contains(md, []byte("nterrupted")) {
+		t.Errorf("recovered %d of 8 measurements, want 2..7, and a summary that says the run was interrupted:\n%s", measured, md)
+	}
+}
+
 func TestRunPinned(t *testing.T) {
 	if runtime.NumCPU() < 2 {
 		t.Skip("pinning needs 2 CPUs")

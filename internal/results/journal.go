@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/scalebench/scalebench/internal/atomicfile"
 )
@@ -100,7 +101,7 @@ func (j *Journal) Remove() error {
 // ReadJournal recovers a run from a journal: the header and every complete
 // measurement line. A last line cut short by a crash is ignored. The run
 // is marked interrupted, since a finished run replaces its journal with
-// results.json.
+// results.json, and its Finished is the end of its last measurement.
 func ReadJournal(path string) (*Run, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -133,6 +134,10 @@ func ReadJournal(path string) (*Run, error) {
 		}
 		c := &run.Cells[e.Cell]
 		c.Repeats = append(c.Repeats, e.Result)
+		r := &e.Result
+		if end := r.Started.Add(time.Duration(r.Elapsed * float64(time.Second))); end.After(run.Finished) {
+			run.Finished = end // the last measurement's end stands in for the run's
+		}
 	}
 	if run == nil {
 		return nil, fmt.Errorf("read %s: empty journal, no header", path)
@@ -157,9 +162,6 @@ func ReadDir(dir string) (*Run, error) {
 			return nil, fmt.Errorf("%s holds neither results.json nor %s: %w", strings.TrimSuffix(dir, "/"), JournalName, err)
 		}
 		return nil, jerr
-	}
-	if jrun.Finished.IsZero() {
-		jrun.Finished = jrun.Environment.Started
 	}
 	return jrun, nil
 }
