@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -252,7 +253,7 @@ func mainSeries(a *analysis.Analysis) int {
 		return false
 	}
 	for i, s := range a.Series {
-		if a.Baseline >= 0 && through(s) && s.Dim == analysis.DimWorkers {
+		if a.Baseline >= 0 && through(s) && s.Dim == param.Workers.Name {
 			return i
 		}
 	}

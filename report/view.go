@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -17,25 +18,7 @@ import (
 func batch(a *analysis.Analysis) bool { return a.Run.Scenario.Model == "batch" }
 
 // stepLabel names a point of a series: "1 worker", "8 workers", "GOMAXPROCS=2".
-func stepLabel(dim, label string) string {
-	switch dim {
-	case analysis.DimWorkers:
-		if label == "1" {
-			return "1 worker"
-		}
-		return label + " workers"
-	case analysis.DimReplicas:
-		if label == "1" {
-			return "1 replica"
-		}
-		return label + " replicas"
-	case analysis.DimGOMAXPROCS:
-		return "GOMAXPROCS=" + label
-	case analysis.DimRate:
-		return label
-	}
-	return label
-}
+func stepLabel(dim, label string) string { return param.Lookup(dim).Count(label) }
 
 // ratioText is a ratio's lesson wording, or a dash when it has none.
 func ratioText(r analysis.Ratio) string {
@@ -228,27 +211,7 @@ func warnings(a *analysis.Analysis, problems []results.Warning) ([]results.Warni
 const kindFewRepeats = "few-repeats"
 
 // dimIntro explains what a dimension's section shows.
-func dimIntro(dim string) string {
-	switch dim {
-	case analysis.DimWorkers:
-		return "Workers are goroutines in one process: concurrency. While jobs wait on the network, more workers overlap the waiting " +
-			"even on a single core, so throughput can grow beyond the number of cores (concurrency without parallelism). " +
-			"Once the CPU is busy, more workers only queue: throughput flattens and latency rises."
-	case analysis.DimGOMAXPROCS:
-		return "GOMAXPROCS is how many cores one process may run on at once: parallelism, scaling up. " +
-			"It speeds up only the CPU-bound stages (decode, resize, encode), so an I/O-bound workload barely notices it."
-	case analysis.DimReplicas:
-		return "Replicas are separate worker processes fed from one queue, like servers behind a load balancer: scaling out. " +
-			"Each brings its own scheduler and memory, at the cost of coordination and more overhead per job."
-	case analysis.DimRate:
-		return "An open loop offers jobs at a fixed rate whether or not the system keeps up, as real users do. " +
-			"Below saturation throughput follows the offered rate; beyond it, throughput flattens and queues make latency climb."
-	case analysis.DimMethod:
-		return "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
-			"with the same resources (scalability)."
-	}
-	return ""
-}
+func dimIntro(dim string) string { return param.Lookup(dim).Intro }
 
 // sections groups the rendered charts under their headings, in page order.
 func sections(a *analysis.Analysis, charts []renderedChart) []section {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -316,7 +317,7 @@ func TestMethodFinding(t *testing.T) {
 		cellSpec{gomaxprocs: 1, workers: 1, method: "naive", tput: 90, p50: 0.011, stages: cpuStages},
 	)
 	a := Analyze(run)
-	if len(a.Series) != 1 || a.Series[0].Dim != DimMethod || a.Series[0].Points[0].Label != "naive" {
+	if len(a.Series) != 1 || a.Series[0].Dim != param.Method.Name || a.Series[0].Points[0].Label != "naive" {
 		t.Fatalf("series: %+v", a.Series)
 	}
 	if len(a.Classes) != 0 {

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"fmt"
+	"github.com/scalebench/scalebench/internal/param"
 	"math"
 	"slices"
 )
@@ -19,11 +20,11 @@ func (a *Analysis) findings() {
 	if a.batch() {
 		a.batchFinding()
 	} else {
-		a.growthFinding(DimWorkers)
+		a.growthFinding(param.Workers.Name)
 	}
 	a.methodFindings()
 	a.gomaxprocsFinding()
-	a.growthFinding(DimReplicas)
+	a.growthFinding(param.Replicas.Name)
 	a.rateFinding()
 	a.peakFindings()
 }
@@ -124,7 +125,7 @@ func (a *Analysis) growthFinding(dim string) {
 // batchFinding: "5 jobs in 310 ms with 5 workers vs 1.52 s with 1: 4.9x,
 // about the time of one job".
 func (a *Analysis) batchFinding() {
-	si := a.baselineSeries(DimWorkers)
+	si := a.baselineSeries(param.Workers.Name)
 	if si < 0 {
 		return
 	}
@@ -142,7 +143,7 @@ func (a *Analysis) batchFinding() {
 		what = fmt.Sprintf("%d jobs", jobs)
 	}
 	msg := fmt.Sprintf("%s in %s with %s vs %s with %s: %s", what, fmtDur(lc.Makespan, true),
-		countWord(DimWorkers, lp.Label), fmtDur(fc.Makespan, true), fp.Label, fmtTimes(fc.Makespan/lc.Makespan))
+		countWord(param.Workers.Name, lp.Label), fmtDur(fc.Makespan, true), fp.Label, fmtTimes(fc.Makespan/lc.Makespan))
 	if fp.N == 1 && jobs > 1 && lc.Makespan <= 1.5*fc.Makespan/float64(jobs) {
 		// One worker runs the jobs one after another: its makespan per job
 		// is the time of one job.
@@ -154,7 +155,7 @@ func (a *Analysis) batchFinding() {
 // methodFindings: "fast vs naive: Performance (latency) = 11ms/3.1ms =
 // 3.55x, throughput 3.4x".
 func (a *Analysis) methodFindings() {
-	si := a.baselineSeries(DimMethod)
+	si := a.baselineSeries(param.Method.Name)
 	if si < 0 {
 		return
 	}
@@ -178,12 +179,12 @@ func (a *Analysis) methodFindings() {
 func (a *Analysis) gomaxprocsFinding() {
 	pick := -1
 	for i, s := range a.Series {
-		if s.Dim != DimGOMAXPROCS {
+		if s.Dim != param.GOMAXPROCS.Name {
 			continue
 		}
 		if a.Baseline >= 0 {
-			b := withoutDim(withoutDim(a.Run.Scenario.Baseline, DimGOMAXPROCS), DimWorkers)
-			if withoutDim(s.Fixed, DimWorkers) != b {
+			b := withoutDim(withoutDim(a.Run.Scenario.Baseline, param.GOMAXPROCS.Name), param.Workers.Name)
+			if withoutDim(s.Fixed, param.Workers.Name) != b {
 				continue
 			}
 		}
@@ -208,7 +209,7 @@ func (a *Analysis) gomaxprocsFinding() {
 		why = ": the CPU-bound jobs run in parallel"
 	}
 	a.add("GOMAXPROCS %s→%s with %s: %s the throughput, %s%s.", p0.Label, p1.Label,
-		countWord(DimWorkers, fmt.Sprint(s.Fixed.Workers)), fmtTimes(p1.Speedup.Value),
+		countWord(param.Workers.Name, fmt.Sprint(s.Fixed.Workers)), fmtTimes(p1.Speedup.Value),
 		latencyChange(p0.Latency.P50, p1.Latency.P50), why)
 }
 
@@ -218,7 +219,7 @@ const keepUp = 0.95
 
 // rateFinding says up to which offered rate throughput keeps up.
 func (a *Analysis) rateFinding() {
-	si := a.baselineSeries(DimRate)
+	si := a.baselineSeries(param.Rate.Name)
 	if si < 0 {
 		return
 	}

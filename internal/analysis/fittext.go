@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -57,7 +58,7 @@ func WriteFitText(w io.Writer, usl, amdahl *Fit, n, x []float64) error {
 		}
 		flags := "none"
 		if len(f.Flags) > 0 {
-			flags = joinSemi(f.Flags)
+			flags = strings.Join(f.Flags, "; ")
 		}
 		fmt.Fprintf(tw, "  flags: %s\n\n", flags)
 	}

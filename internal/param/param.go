@@ -20,15 +20,19 @@ type Params struct {
 }
 
 // String renders the params compactly, e.g. "gomaxprocs=2 workers=8 replicas=1".
-func (p Params) String() string {
+func (p Params) String() string { return p.Text(" ", nil) }
+
+// Text names each dimension's value, "gomaxprocs=2", joined by sep and
+// leaving out skip (nil for none) and unset optional dimensions.
+func (p Params) Text(sep string, skip *Dimension) string {
 	var parts []string
 	for _, d := range Dimensions {
-		if d.Optional && d.unset(p) {
+		if d == skip || d.Optional && !d.Set(p) {
 			continue
 		}
 		parts = append(parts, d.Name+"="+d.Label(p))
 	}
-	return strings.Join(parts, " ")
+	return strings.Join(parts, sep)
 }
 
 // Compare orders params by each dimension in turn, as the matrix lists them.
@@ -53,6 +57,8 @@ type Dimension struct {
 	Noun, Lesson string
 	// Axis is a chart axis label with the unit: "workers (goroutines)".
 	Axis string
+	// Intro explains, in the report, what varying the dimension shows.
+	Intro string
 	// Resource is true when the values count resources (workers, cores,
 	// processes): speedup, efficiency, Amdahl and the USL apply.
 	Resource bool
@@ -78,27 +84,43 @@ type Dimension struct {
 var (
 	Workers = &Dimension{
 		Name: "workers", Word: "workers", Noun: "concurrency", Lesson: "more goroutines in one process",
-		Axis: "workers (goroutines)", Resource: true, Numeric: true, Tag: "workers", one: " worker", many: " workers",
+		Axis: "workers (goroutines)",
+		Intro: "Workers are goroutines in one process: concurrency. While jobs wait on the network, more workers overlap the waiting " +
+			"even on a single core, so throughput can grow beyond the number of cores (concurrency without parallelism). " +
+			"Once the CPU is busy, more workers only queue: throughput flattens and latency rises.",
+		Resource: true, Numeric: true, Tag: "workers", one: " worker", many: " workers",
 		num: func(p Params) float64 { return float64(p.Workers) }, zero: func(p *Params) { p.Workers = 0 },
 	}
 	GOMAXPROCS = &Dimension{
 		Name: "gomaxprocs", Word: "GOMAXPROCS", Noun: "scale up", Lesson: "more cores for one process",
-		Axis: "GOMAXPROCS (cores)", Resource: true, Numeric: true, Tag: "GOMAXPROCS", many: "=",
+		Axis: "GOMAXPROCS (cores)",
+		Intro: "GOMAXPROCS is how many cores one process may run on at once: parallelism, scaling up. " +
+			"It speeds up only the CPU-bound stages (decode, resize, encode), so an I/O-bound workload barely notices it.",
+		Resource: true, Numeric: true, Tag: "GOMAXPROCS", many: "=",
 		num: func(p Params) float64 { return float64(p.GOMAXPROCS) }, zero: func(p *Params) { p.GOMAXPROCS = 0 },
 	}
 	Replicas = &Dimension{
 		Name: "replicas", Word: "replicas", Noun: "scale out", Lesson: "more worker processes",
-		Axis: "replicas (processes)", Resource: true, Numeric: true, Tag: "replicas", one: " replica", many: " replicas",
+		Axis: "replicas (processes)",
+		Intro: "Replicas are separate worker processes fed from one queue, like servers behind a load balancer: scaling out. " +
+			"Each brings its own scheduler and memory, at the cost of coordination and more overhead per job.",
+		Resource: true, Numeric: true, Tag: "replicas", one: " replica", many: " replicas",
 		num: func(p Params) float64 { return float64(p.Replicas) }, zero: func(p *Params) { p.Replicas = 0 },
 	}
 	Rate = &Dimension{
 		Name: "rate", Word: "offered rate", Noun: "load", Lesson: "a higher offered arrival rate",
-		Axis: "offered rate (jobs/s)", Numeric: true, Optional: true, Tag: "rate", Unit: "/s",
+		Axis: "offered rate (jobs/s)",
+		Intro: "An open loop offers jobs at a fixed rate whether or not the system keeps up, as real users do. " +
+			"Below saturation throughput follows the offered rate; beyond it, throughput flattens and queues make latency climb.",
+		Numeric: true, Optional: true, Tag: "rate", Unit: "/s",
 		num: func(p Params) float64 { return p.Rate }, zero: func(p *Params) { p.Rate = 0 },
 	}
 	Method = &Dimension{
 		Name: "method", Word: "method", Noun: "performance", Lesson: "a different thumbnail method",
-		Axis: "thumbnail method", Optional: true, Tag: "method",
+		Axis: "thumbnail method",
+		Intro: "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
+			"with the same resources (scalability).",
+		Optional: true, Tag: "method",
 		text: func(p Params) string { return p.Method }, zero: func(p *Params) { p.Method = "" },
 	}
 	// Dimensions lists every dimension in the order the matrix and cell
@@ -176,11 +198,12 @@ func (d *Dimension) Adding() string {
 // goroutines in one process".
 func (d *Dimension) Heading() string { return d.Noun + ": " + d.Lesson }
 
-func (d *Dimension) unset(p Params) bool {
+// Set reports whether p has a value along d (not zero or empty).
+func (d *Dimension) Set(p Params) bool {
 	if d.text != nil {
-		return d.text(p) == ""
+		return d.text(p) != ""
 	}
-	return d.num(p) == 0
+	return d.num(p) != 0
 }
 
 func (d *Dimension) compare(x, y Params) int {
