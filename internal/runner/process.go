@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/results"
@@ -89,9 +88,7 @@ func (b *lockedBuffer) String() string {
 func startReplica(ctx context.Context, argv []string, env []string, gomaxprocs int, spec Spec) (*replica, error) {
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = append(append(os.Environ(), env...), "GOMAXPROCS="+strconv.Itoa(gomaxprocs))
-	// Own process group: a Ctrl-C at the terminal reaches the harness, which
-	// stops its children itself and keeps what was measured.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = ownProcessGroup()
 	cmd.WaitDelay = 2 * time.Second
 	r := &replica{cmd: cmd}
 	cmd.Stderr = &r.stderr
