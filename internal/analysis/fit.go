@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -464,7 +465,7 @@ func summarize(p *problem, th [3]float64, sse float64, converged, usl bool) *Fit
 		}
 	}
 	if len(super) > 0 {
-		f.Flags = append(f.Flags, "superlinear: efficiency > 1 at N="+joinComma(super))
+		f.Flags = append(f.Flags, "superlinear: efficiency > 1 at N="+strings.Join(super, ", "))
 	}
 	if f.DF <= 0 {
 		f.Flags = append(f.Flags, "no residual degrees of freedom")
@@ -497,15 +498,4 @@ func medianByN(n, x []float64) (ns, xs []float64) {
 		}
 	}
 	return ns, xs
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += v
-	}
-	return out
 }
