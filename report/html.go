@@ -26,7 +26,7 @@ var pageTemplate = template.Must(template.New("report").Parse(reportTemplate))
 // charts and the raw results, with no references outside the file.
 func HTML(w io.Writer, a *analysis.Analysis) error {
 	if a == nil || a.Run == nil {
-		return fmt.Errorf("report: html: no run to report")
+		return fmt.Errorf("html: no run to report")
 	}
 	var svgs []renderedChart
 	var problems []results.Warning
@@ -60,10 +60,10 @@ func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, probl
 	}
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, pg); err != nil {
-		return fmt.Errorf("report: html: %w", err)
+		return fmt.Errorf("html: %w", err)
 	}
 	if _, err := buf.WriteTo(w); err != nil {
-		return fmt.Errorf("report: html: write: %w", err)
+		return fmt.Errorf("html: write: %w", err)
 	}
 	return nil
 }

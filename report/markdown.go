@@ -14,7 +14,7 @@ import (
 // It has no charts.
 func Markdown(w io.Writer, a *analysis.Analysis) error {
 	if a == nil || a.Run == nil {
-		return fmt.Errorf("report: markdown: no run to report")
+		return fmt.Errorf("markdown: no run to report")
 	}
 	run := a.Run
 	b := bufio.NewWriter(w)
@@ -111,7 +111,7 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 		fmt.Fprintln(b)
 	}
 	if err := b.Flush(); err != nil {
-		return fmt.Errorf("report: markdown: write: %w", err)
+		return fmt.Errorf("markdown: write: %w", err)
 	}
 	return nil
 }

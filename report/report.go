@@ -35,12 +35,12 @@ const (
 // charts/*.svg + charts/*.png. It does not touch results.json.
 func Write(dir string, run *results.Run) (Files, error) {
 	if run == nil {
-		return Files{}, errors.New("report: write: no run")
+		return Files{}, errors.New("no run to report")
 	}
 	a := analysis.Analyze(run)
 	cdir := filepath.Join(dir, chartsDir)
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
-		return Files{}, fmt.Errorf("report: write: %w", err)
+		return Files{}, err
 	}
 	figs := buildCharts(a)
 	drawn := drawAll(figs)
@@ -124,18 +124,13 @@ func writeChart(dir, name string, svg, png []byte) ([]string, error) {
 
 // writeFile replaces path with data atomically, so a reader never sees
 // half a report.
-func writeFile(path string, data []byte) error {
-	if err := atomicfile.Write(path, data, 0o644); err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	return nil
-}
+func writeFile(path string, data []byte) error { return atomicfile.Write(path, data, 0o644) }
 
 // FitChart writes fit.svg and fit.png into dir: measured points, ideal
 // linear, USL and Amdahl curves, peak marked (for `scalebench fit --out`).
 func FitChart(dir string, n, x []float64, usl, amdahl *analysis.Fit) ([]string, error) {
 	if len(n) != len(x) {
-		return nil, fmt.Errorf("report: fit chart: %d values of N but %d of throughput", len(n), len(x))
+		return nil, fmt.Errorf("fit chart: %d values of N but %d of throughput", len(n), len(x))
 	}
 	p, k, err := scalingPlot(scaleOpts{
 		title:  "Throughput vs N: USL and Amdahl fits",
@@ -145,7 +140,7 @@ func FitChart(dir string, n, x []float64, usl, amdahl *analysis.Fit) ([]string, 
 		fits:   true,
 	}, []scaleLine{{n: n, y: x, usl: usl, amdahl: amdahl}})
 	if err != nil {
-		return nil, fmt.Errorf("report: fit chart: %w", err)
+		return nil, fmt.Errorf("fit chart: %w", err)
 	}
 	c := standard("fit", "USL and Amdahl fits", "", p, k)
 	svg, err := c.svg()
@@ -157,7 +152,7 @@ func FitChart(dir string, n, x []float64, usl, amdahl *analysis.Fit) ([]string, 
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("report: fit chart: %w", err)
+		return nil, fmt.Errorf("fit chart: %w", err)
 	}
 	return writeChart(dir, c.Name, svg, png)
 }

@@ -17,10 +17,10 @@ import (
 // Errors returned by FitUSL and FitAmdahl.
 var (
 	// ErrFewPoints reports data with fewer than three distinct N.
-	ErrFewPoints = errors.New("analysis: need at least 3 distinct N to fit")
+	ErrFewPoints = errors.New("need at least 3 distinct N to fit")
 	// ErrData reports data a fit cannot use (mismatched lengths, N <= 0,
 	// negative or non-finite values, throughput all zero).
-	ErrData = errors.New("analysis: invalid fit data")
+	ErrData = errors.New("invalid fit data")
 )
 
 // Fit is a least-squares fit of the Universal Scalability Law
@@ -126,7 +126,7 @@ func FitJSON(usl, amdahl *Fit) ([]byte, error) {
 		Amdahl *Fit `json:"amdahl"`
 	}{usl, amdahl})
 	if err != nil {
-		return nil, fmt.Errorf("analysis: encode fit: %w", err)
+		return nil, fmt.Errorf("encode fit: %w", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -144,7 +144,7 @@ func FitJSON(usl, amdahl *Fit) ([]byte, error) {
 func FitUSL(n, x []float64) (*Fit, error) {
 	f, err := fit(n, x, true)
 	if err != nil {
-		return nil, fmt.Errorf("analysis: fit usl: %w", err)
+		return nil, fmt.Errorf("fit usl: %w", err)
 	}
 	return f, nil
 }
@@ -154,7 +154,7 @@ func FitUSL(n, x []float64) (*Fit, error) {
 func FitAmdahl(n, x []float64) (*Fit, error) {
 	f, err := fit(n, x, false)
 	if err != nil {
-		return nil, fmt.Errorf("analysis: fit amdahl: %w", err)
+		return nil, fmt.Errorf("fit amdahl: %w", err)
 	}
 	return f, nil
 }

@@ -65,7 +65,7 @@ func WriteFitText(w io.Writer, usl, amdahl *Fit, n, x []float64) error {
 	model("Universal Scalability Law", "lambda*N / (1 + sigma*(N-1) + kappa*N*(N-1))", usl)
 	model("Amdahl's law", "lambda*N / (1 + sigma*(N-1))", amdahl)
 	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("analysis: write fit: %w", err)
+		return fmt.Errorf("write fit: %w", err)
 	}
 	fmt.Fprintf(tw, "N\tmeasured X\tUSL X\tAmdahl X\n")
 	pred := func(f *Fit, v float64) string {
@@ -82,7 +82,7 @@ func WriteFitText(w io.Writer, usl, amdahl *Fit, n, x []float64) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strconv.FormatFloat(n[i], 'g', -1, 64), xi, pred(usl, n[i]), pred(amdahl, n[i]))
 	}
 	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("analysis: write fit: %w", err)
+		return fmt.Errorf("write fit: %w", err)
 	}
 	return nil
 }

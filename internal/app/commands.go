@@ -120,7 +120,7 @@ func fitCommand() *cli.Command {
 			}
 			f, err := os.Open(path)
 			if err != nil {
-				return usageError{fmt.Errorf("fit: %w", err)}
+				return usageError{err}
 			}
 			defer f.Close()
 			n, x, err := analysis.ReadCSV(path, f)
@@ -129,11 +129,11 @@ func fitCommand() *cli.Command {
 			}
 			usl, err := analysis.FitUSL(n, x)
 			if err != nil {
-				return fmt.Errorf("fit: usl: %w", err)
+				return err
 			}
 			amdahl, err := analysis.FitAmdahl(n, x)
 			if err != nil {
-				return fmt.Errorf("fit: amdahl: %w", err)
+				return err
 			}
 			if format == "json" {
 				b, err := analysis.FitJSON(usl, amdahl)
@@ -147,7 +147,7 @@ func fitCommand() *cli.Command {
 			if dir := c.String("out"); dir != "" {
 				files, err := report.FitChart(dir, n, x, usl, amdahl)
 				if err != nil {
-					return fmt.Errorf("fit: chart: %w", err)
+					return err
 				}
 				fmt.Fprintf(c.App.ErrWriter, "chart: %s\n", strings.Join(files, ", "))
 			}

@@ -159,7 +159,7 @@ func ReadDir(dir string) (*Run, error) {
 	jrun, jerr := ReadJournal(filepath.Join(dir, JournalName))
 	if jerr != nil {
 		if errors.Is(jerr, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s holds neither results.json nor %s: %w", strings.TrimSuffix(dir, "/"), JournalName, err)
+			return nil, fmt.Errorf("%s holds neither results.json nor %s: %w", strings.TrimSuffix(dir, "/"), JournalName, os.ErrNotExist)
 		}
 		return nil, jerr
 	}

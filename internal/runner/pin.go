@@ -64,7 +64,7 @@ func cpuList(cpus []int) string {
 func pinnedArgv(argv []string, cpus []int) ([]string, error) {
 	taskset, err := exec.LookPath("taskset")
 	if err != nil {
-		return nil, fmt.Errorf("runner: pinning CPUs needs taskset (util-linux): %w", err)
+		return nil, fmt.Errorf("pinning CPUs needs taskset (util-linux): %w", err)
 	}
 	return append([]string{taskset, "-c", cpuList(cpus)}, argv...), nil
 }

@@ -14,11 +14,11 @@ import (
 func pinSelf(cpu int) (restore func(), err error) {
 	var old, set unix.CPUSet
 	if err := unix.SchedGetaffinity(0, &old); err != nil {
-		return nil, fmt.Errorf("runner: pin harness: %w", err)
+		return nil, fmt.Errorf("pin harness: %w", err)
 	}
 	set.Set(cpu)
 	if err := setAllThreads(&set); err != nil {
-		return nil, fmt.Errorf("runner: pin harness to CPU %d: %w", cpu, err)
+		return nil, fmt.Errorf("pin harness to CPU %d: %w", cpu, err)
 	}
 	return func() { _ = setAllThreads(&old) }, nil
 }

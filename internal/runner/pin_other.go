@@ -9,7 +9,7 @@ import (
 
 // pinSelf fails: fixing CPU placement uses Linux's CPU affinity calls.
 func pinSelf(int) (restore func(), err error) {
-	return nil, fmt.Errorf("runner: --pin needs Linux (CPU affinity), this is %s", runtime.GOOS)
+	return nil, fmt.Errorf("--pin needs Linux (CPU affinity), this is %s", runtime.GOOS)
 }
 
 // affinity is unknown outside Linux.

@@ -32,18 +32,18 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	in := bufio.NewReader(stdin)
 	line, err := in.ReadBytes('\n')
 	if err != nil {
-		return fmt.Errorf("runner: worker: read spec: %w", err)
+		return fmt.Errorf("worker: read spec: %w", err)
 	}
 	var spec Spec
 	if err := json.Unmarshal(line, &spec); err != nil {
-		return fmt.Errorf("runner: worker: decode spec: %w", err)
+		return fmt.Errorf("worker: decode spec: %w", err)
 	}
 	if _, err := fmt.Fprintln(stdout, msgReady); err != nil {
-		return fmt.Errorf("runner: worker: %w", err)
+		return fmt.Errorf("worker: %w", err)
 	}
 	goLine, err := in.ReadString('\n')
 	if err != nil || strings.TrimSpace(goLine) != msgGo {
-		return fmt.Errorf("runner: worker: expected %q, got %q: %v", msgGo, goLine, err)
+		return fmt.Errorf("worker: expected %q, got %q: %v", msgGo, goLine, err)
 	}
 	rep, err := Execute(ctx, spec)
 	if err != nil {
@@ -51,7 +51,7 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	}
 	out, err := json.Marshal(reportMessage{Report: rep, Histogram: results.HistogramOf(rep.Snapshot.Hist)})
 	if err != nil {
-		return fmt.Errorf("runner: worker: encode report: %w", err)
+		return fmt.Errorf("worker: encode report: %w", err)
 	}
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
@@ -94,20 +94,20 @@ func startReplica(ctx context.Context, argv []string, env []string, gomaxprocs i
 	cmd.Stderr = &r.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, fmt.Errorf("runner: start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("runner: start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	r.stdin, r.stdout = stdin, bufio.NewReaderSize(stdout, 1<<20)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("runner: start worker %s: %w", argv[0], err)
+		return nil, fmt.Errorf("start worker %s: %w", argv[0], err)
 	}
 	data, err := json.Marshal(spec)
 	if err != nil {
 		r.kill()
-		return nil, fmt.Errorf("runner: encode spec: %w", err)
+		return nil, fmt.Errorf("encode spec: %w", err)
 	}
 	if _, err := fmt.Fprintf(stdin, "%s\n", data); err != nil {
 		r.kill()
@@ -165,7 +165,7 @@ func (r *replica) fail(op string, err error) error {
 		msg = msg[i+1:]
 	}
 	if msg != "" {
-		return fmt.Errorf("runner: worker process: %s: %w (stderr: %s)", op, err, msg)
+		return fmt.Errorf("worker process: %s: %w (stderr: %s)", op, err, msg)
 	}
-	return fmt.Errorf("runner: worker process: %s: %w", op, err)
+	return fmt.Errorf("worker process: %s: %w", op, err)
 }
