@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
@@ -107,30 +106,6 @@ func synthCell(rng *rand.Rand, p results.Params, m jobModel, repeats int, window
 		cell.Repeats = append(cell.Repeats, rep)
 	}
 	return cell
-}
-
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// spread is the min–max interval of xs: for three repeats, a 75% interval
-// for the median.
-func spread(xs []float64) results.Interval {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s) < 2 {
-		return results.Interval{N: len(s)}
-	}
-	return results.Interval{Lo: s[0], Hi: s[len(s)-1], Confidence: 1 - 2*math.Pow(0.5, float64(len(s))), N: len(s)}
 }
 
 // checks0 are the scenario package's default thresholds.

@@ -87,14 +87,14 @@ func fmtBytes(b int64) string {
 
 // fmtInterval formats a confidence interval as "(95% CI lo–hi)", or ""
 // when there is none.
-func fmtInterval(iv results.Interval, f func(float64) string) string {
+func fmtInterval(iv analysis.Interval, f func(float64) string) string {
 	return fmtIntervalRange(iv, func(lo, hi float64) string { return f(lo) + "–" + f(hi) })
 }
 
 // fmtDurInterval is fmtInterval for durations, with one unit: "(95% CI 1.47–1.65 s)".
-func fmtDurInterval(iv results.Interval) string { return fmtIntervalRange(iv, fmtDurRange) }
+func fmtDurInterval(iv analysis.Interval) string { return fmtIntervalRange(iv, fmtDurRange) }
 
-func fmtIntervalRange(iv results.Interval, f func(lo, hi float64) string) string {
+func fmtIntervalRange(iv analysis.Interval, f func(lo, hi float64) string) string {
 	if iv.Confidence <= 0 || iv.N < 2 || !finite(iv.Lo) || !finite(iv.Hi) {
 		return ""
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/param"
-	"github.com/scalebench/scalebench/internal/results"
 )
 
 //go:embed templates/report.html.tmpl
@@ -29,7 +28,7 @@ func HTML(w io.Writer, a *analysis.Analysis) error {
 		return fmt.Errorf("html: no run to report")
 	}
 	var svgs []renderedChart
-	var problems []results.Warning
+	var problems []analysis.Warning
 	for _, f := range buildCharts(a) {
 		doc, err := f.svg()
 		if err != nil {
@@ -48,12 +47,12 @@ type renderedChart struct {
 	file string // path relative to the report, "" when not written
 }
 
-func chartWarning(f figure, err error) results.Warning {
-	return results.Warning{Kind: "chart", Message: fmt.Sprintf("chart %q could not be drawn and is left out: %v", f.Name, err)}
+func chartWarning(f figure, err error) analysis.Warning {
+	return analysis.Warning{Kind: "chart", Message: fmt.Sprintf("chart %q could not be drawn and is left out: %v", f.Name, err)}
 }
 
 // renderHTML executes the page template.
-func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, problems []results.Warning) error {
+func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, problems []analysis.Warning) error {
 	pg, err := newPage(a, charts, problems)
 	if err != nil {
 		return err
@@ -78,7 +77,7 @@ type page struct {
 	Findings     []string
 	Main         *ratioTable
 	Env          []pair
-	RunWarnings  []results.Warning
+	RunWarnings  []analysis.Warning
 	CellWarnings []warnGroup
 	Sections     []section
 	Fits         []fitRow
@@ -180,7 +179,7 @@ type cellRow struct {
 	Repeats                       int
 }
 
-func newPage(a *analysis.Analysis, charts []renderedChart, problems []results.Warning) (*page, error) {
+func newPage(a *analysis.Analysis, charts []renderedChart, problems []analysis.Warning) (*page, error) {
 	run := a.Run
 	sc := run.Scenario
 	pg := &page{
@@ -232,7 +231,7 @@ func newPage(a *analysis.Analysis, charts []renderedChart, problems []results.Wa
 		// Only a run built in memory can hold what JSON cannot (±Inf, NaN);
 		// the report is still worth having.
 		js = []byte("null")
-		pg.RunWarnings = append(pg.RunWarnings, results.Warning{Kind: "record",
+		pg.RunWarnings = append(pg.RunWarnings, analysis.Warning{Kind: "record",
 			Message: fmt.Sprintf("the results could not be embedded in this page: %v", err)})
 	}
 	pg.JSON = template.JS(js)

@@ -46,7 +46,7 @@ func Write(dir string, run *results.Run) (Files, error) {
 	drawn := drawAll(figs)
 	var files Files
 	var rendered []renderedChart
-	var problems []results.Warning
+	var problems []analysis.Warning
 	for i, f := range figs {
 		d := drawn[i]
 		err := d.err

@@ -440,8 +440,8 @@ func TestFormat(t *testing.T) {
 		{fmtDur(2), "2 s"}, {fmtDur(0.0153), "15.3 ms"}, {fmtDur(42e-6), "42 µs"}, {fmtDur(0), "0"},
 		{fmtBytes(64 << 20), "64 MiB"}, {fmtBytes(0), "—"},
 		{fmtDurRange(0.93, 1.01), "0.93–1.01 s"}, {fmtDurRange(0.0021, 0.0185), "2.1–18.5 ms"},
-		{fmtDurInterval(results.Interval{Lo: 1.47, Hi: 1.65, Confidence: 0.9375, N: 5}), "(93.8% CI 1.47–1.65 s)"},
-		{fmtDurInterval(results.Interval{Lo: 1, Hi: 2, Confidence: 0.9375, N: 1}), ""},
+		{fmtDurInterval(analysis.Interval{Lo: 1.47, Hi: 1.65, Confidence: 0.9375, N: 5}), "(93.8% CI 1.47–1.65 s)"},
+		{fmtDurInterval(analysis.Interval{Lo: 1, Hi: 2, Confidence: 0.9375, N: 1}), ""},
 		{mdCell("a|b *c* (x) **(baseline)**"), `a\|b \*c\* (x) **(baseline)**`},
 	} {
 		if tc.got != tc.want {
@@ -500,20 +500,20 @@ func TestWarningGroups(t *testing.T) {
 		c := &a.Cells[i]
 		c.Warnings = nil
 		if i < 2 {
-			c.Warnings = append(c.Warnings, results.Warning{Kind: "few-repeats", Message: "1 repeat: no confidence interval"})
+			c.Warnings = append(c.Warnings, analysis.Warning{Kind: "few-repeats", Message: "1 repeat: no confidence interval"})
 		} else {
-			c.Warnings = append(c.Warnings, results.Warning{Kind: "few-repeats", Message: "3 repeats give only a 75.0% interval"})
+			c.Warnings = append(c.Warnings, analysis.Warning{Kind: "few-repeats", Message: "3 repeats give only a 75.0% interval"})
 		}
-		c.Warnings = append(c.Warnings, results.Warning{Kind: "same-everywhere", Message: "shared by all"})
+		c.Warnings = append(c.Warnings, analysis.Warning{Kind: "same-everywhere", Message: "shared by all"})
 		if i == 3 {
-			c.Warnings = append(c.Warnings, results.Warning{Kind: "oversubscribed", Message: "8 workers share 1 core: the CPU stages queue behind each other"})
+			c.Warnings = append(c.Warnings, analysis.Warning{Kind: "oversubscribed", Message: "8 workers share 1 core: the CPU stages queue behind each other"})
 		}
 		if i >= 5 {
-			c.Warnings = append(c.Warnings, results.Warning{Kind: "late-arrivals", Message: fmt.Sprintf("%d arrivals waited", 10*i)})
+			c.Warnings = append(c.Warnings, analysis.Warning{Kind: "late-arrivals", Message: fmt.Sprintf("%d arrivals waited", 10*i)})
 		}
 	}
 	runW, groups := warnings(a, nil)
-	if !slices.ContainsFunc(runW, func(w results.Warning) bool { return w.Kind == "few-repeats" }) {
+	if !slices.ContainsFunc(runW, func(w analysis.Warning) bool { return w.Kind == "few-repeats" }) {
 		t.Fatalf("no run-level few-repeats warning in %v", runW)
 	}
 	want := []warnGroup{

@@ -149,8 +149,8 @@ func fmtTime(t time.Time) string {
 // messages that differ (late arrivals at each rate) stay apart. A cell's
 // few-repeats warning is left out when it has fewer than two repeats and
 // the run-level few-repeats warning already counts it.
-func warnings(a *analysis.Analysis, problems []results.Warning) ([]results.Warning, []warnGroup) {
-	run := append(append([]results.Warning(nil), a.Warnings...), problems...)
+func warnings(a *analysis.Analysis, problems []analysis.Warning) ([]analysis.Warning, []warnGroup) {
+	run := append(append([]analysis.Warning(nil), a.Warnings...), problems...)
 	runFew := false
 	for _, w := range a.Warnings {
 		runFew = runFew || w.Kind == kindFewRepeats

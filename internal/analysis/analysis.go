@@ -28,12 +28,12 @@ type Analysis struct {
 	// Cells are the run's cells with the figures derived from their
 	// repeats, in the order of Run.Cells.
 	Cells    []Cell
-	Baseline int               // index of the baseline cell in Cells, -1 if absent
-	Ratios   []CellRatio       // one per cell, same order as Run.Cells
-	Series   []Series          // every one-dimensional series with >= 2 points
-	Classes  []Class           // the lesson's concurrency/latency table, one per series that varies workers, gomaxprocs or replicas
-	Findings []string          // headline findings in plain words, most important first
-	Warnings []results.Warning // analysis-level caveats (no baseline, fit flags, few repeats)
+	Baseline int         // index of the baseline cell in Cells, -1 if absent
+	Ratios   []CellRatio // one per cell, same order as Run.Cells
+	Series   []Series    // every one-dimensional series with >= 2 points
+	Classes  []Class     // the lesson's concurrency/latency table, one per series that varies workers, gomaxprocs or replicas
+	Findings []string    // headline findings in plain words, most important first
+	Warnings []Warning   // analysis-level caveats (no baseline, fit flags, few repeats)
 }
 
 // CellRatio compares one cell with the baseline cell.
@@ -77,7 +77,7 @@ type Point struct {
 	Label        string  // "8", "100/s" or "fast"
 	Cell         int     // index in Run.Cells
 	Throughput   float64
-	ThroughputCI results.Interval
+	ThroughputCI Interval
 	Speedup      Ratio   // throughput / throughput of the series' first point
 	Efficiency   float64 // Speedup.Value / (N / N_first) for numeric dims; 0 for method
 	Latency      results.Latency
@@ -155,7 +155,7 @@ func Analyze(run *results.Run) *Analysis {
 }
 
 func (a *Analysis) warn(kind, msg string) {
-	a.Warnings = append(a.Warnings, results.Warning{Kind: kind, Message: msg})
+	a.Warnings = append(a.Warnings, Warning{Kind: kind, Message: msg})
 }
 
 func (a *Analysis) batch() bool { return a.Run.Scenario.Model == "batch" }

@@ -19,17 +19,17 @@ type Cell struct {
 	// Throughput is the median over repeats of successful jobs per second
 	// (batch: jobs / makespan).
 	Throughput   float64
-	ThroughputCI results.Interval
+	ThroughputCI Interval
 	// Latency holds the median over repeats of each percentile, in seconds;
 	// LatencyCI their intervals, keyed "p50", "p90", "p99", "p999", "max".
 	Latency   results.Latency
-	LatencyCI map[string]results.Interval
+	LatencyCI map[string]Interval
 	// OfferedRate is the median over repeats of the open-loop arrivals
 	// scheduled per second of the window (open model only).
 	OfferedRate float64
 	// Makespan is the median batch makespan in seconds (batch model only).
 	Makespan   float64
-	MakespanCI results.Interval
+	MakespanCI Interval
 	// Stages holds the mean duration of each stage over all jobs, in seconds.
 	Stages results.Stages
 	// Resources is the median resource use over repeats.
@@ -37,7 +37,7 @@ type Cell struct {
 	// Histogram is the latency histogram of all repeats merged.
 	Histogram *results.Histogram
 	// Warnings are the caveats about this cell's measurement.
-	Warnings []results.Warning
+	Warnings []Warning
 }
 
 // Summarize derives every cell's figures and warnings from run's repeats.
@@ -98,7 +98,7 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		Mean: stats.Median(lat["mean"]), P50: stats.Median(lat["p50"]), P90: stats.Median(lat["p90"]),
 		P99: stats.Median(lat["p99"]), P999: stats.Median(lat["p999"]), Max: stats.Median(lat["max"]),
 	}
-	c.LatencyCI = map[string]results.Interval{}
+	c.LatencyCI = map[string]Interval{}
 	for _, p := range results.Percentiles {
 		c.LatencyCI[p] = interval(lat[p])
 	}
@@ -124,18 +124,18 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	return c
 }
 
-func interval(xs []float64) results.Interval {
+func interval(xs []float64) Interval {
 	lo, hi, conf := stats.MedianCI(xs, confidence)
-	return results.Interval{Lo: lo, Hi: hi, Confidence: conf, N: len(xs)}
+	return Interval{Lo: lo, Hi: hi, Confidence: conf, N: len(xs)}
 }
 
 // check returns the caveats about a cell's measurement, judged with the
 // thresholds and the CPUs the run recorded.
-func check(c *Cell, run *results.Run) []results.Warning {
+func check(c *Cell, run *results.Run) []Warning {
 	sc := &run.Scenario
-	var ws []results.Warning
+	var ws []Warning
 	add := func(kind, format string, args ...any) {
-		ws = append(ws, results.Warning{Kind: kind, Message: fmt.Sprintf(format, args...)})
+		ws = append(ws, Warning{Kind: kind, Message: fmt.Sprintf(format, args...)})
 	}
 	n := len(c.Repeats)
 	switch {
@@ -215,4 +215,19 @@ func seconds(s float64) string {
 		return fmt.Sprintf("%.0f ms", s*1000)
 	}
 	return fmt.Sprintf("%.2f s", s)
+}
+
+// Interval is a confidence interval around a median.
+type Interval struct {
+	Lo         float64 `json:"lo"`
+	Hi         float64 `json:"hi"`
+	Confidence float64 `json:"confidence"` // achieved confidence, e.g. 0.95; 0 when no interval could be formed
+	N          int     `json:"n"`          // sample size
+}
+
+// Warning is a caveat about a measurement: it does not fail the run, but the
+// report shows it next to the figure it concerns.
+type Warning struct {
+	Kind    string `json:"kind"` // e.g. "littles-law", "error-rate", "few-repeats", "late-arrivals", "oversubscribed", "few-jobs"
+	Message string `json:"message"`
 }

@@ -223,21 +223,6 @@ type Lateness struct {
 	Dropped int64 `json:"dropped,omitempty"`
 }
 
-// Interval is a confidence interval around a median.
-type Interval struct {
-	Lo         float64 `json:"lo"`
-	Hi         float64 `json:"hi"`
-	Confidence float64 `json:"confidence"` // achieved confidence, e.g. 0.95; 0 when no interval could be formed
-	N          int     `json:"n"`          // sample size
-}
-
-// Warning is a caveat about a measurement: it does not fail the run, but the
-// report shows it next to the figure it concerns.
-type Warning struct {
-	Kind    string `json:"kind"` // e.g. "littles-law", "error-rate", "few-repeats", "late-arrivals", "oversubscribed", "few-jobs"
-	Message string `json:"message"`
-}
-
 // Baseline returns the index of the cell whose params equal the scenario's
 // baseline, or -1.
 func (r *Run) Baseline() int {
