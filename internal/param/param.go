@@ -69,11 +69,15 @@ type Dimension struct {
 	Optional bool
 	// Tag names the dimension in a cell's label: "GOMAXPROCS=2".
 	Tag string
-	// one and many name a count: "1 worker", "8 workers"; "" when the
-	// label is used as it is, and many="=" writes "GOMAXPROCS=2".
-	one, many string
 	// Unit follows a value in labels: "/s".
 	Unit string
+	// Singular and Plural name a count in sentences, "1 worker" and
+	// "8 workers"; when empty, a count is the tagged value, "GOMAXPROCS=2",
+	// for a Resource, and the label as it is otherwise ("100/s").
+	Singular, Plural string
+	// More is the verb for adding more of it: "adding" workers, "raising"
+	// GOMAXPROCS.
+	More string
 
 	num  func(Params) float64
 	text func(Params) string
@@ -88,7 +92,7 @@ var (
 		Intro: "Workers are goroutines in one process: concurrency. While jobs wait on the network, more workers overlap the waiting " +
 			"even on a single core, so throughput can grow beyond the number of cores (concurrency without parallelism). " +
 			"Once the CPU is busy, more workers only queue: throughput flattens and latency rises.",
-		Resource: true, Numeric: true, Tag: "workers", one: " worker", many: " workers",
+		Resource: true, Numeric: true, Tag: "workers", Singular: "worker", Plural: "workers", More: "adding",
 		num: func(p Params) float64 { return float64(p.Workers) }, zero: func(p *Params) { p.Workers = 0 },
 	}
 	GOMAXPROCS = &Dimension{
@@ -96,7 +100,7 @@ var (
 		Axis: "GOMAXPROCS (cores)",
 		Intro: "GOMAXPROCS is how many cores one process may run on at once: parallelism, scaling up. " +
 			"It speeds up only the CPU-bound stages (decode, resize, encode), so an I/O-bound workload barely notices it.",
-		Resource: true, Numeric: true, Tag: "GOMAXPROCS", many: "=",
+		Resource: true, Numeric: true, Tag: "GOMAXPROCS", More: "raising",
 		num: func(p Params) float64 { return float64(p.GOMAXPROCS) }, zero: func(p *Params) { p.GOMAXPROCS = 0 },
 	}
 	Replicas = &Dimension{
@@ -104,7 +108,7 @@ var (
 		Axis: "replicas (processes)",
 		Intro: "Replicas are separate worker processes fed from one queue, like servers behind a load balancer: scaling out. " +
 			"Each brings its own scheduler and memory, at the cost of coordination and more overhead per job.",
-		Resource: true, Numeric: true, Tag: "replicas", one: " replica", many: " replicas",
+		Resource: true, Numeric: true, Tag: "replicas", Singular: "replica", Plural: "replicas", More: "adding",
 		num: func(p Params) float64 { return float64(p.Replicas) }, zero: func(p *Params) { p.Replicas = 0 },
 	}
 	Rate = &Dimension{
@@ -112,7 +116,7 @@ var (
 		Axis: "offered rate (jobs/s)",
 		Intro: "An open loop offers jobs at a fixed rate whether or not the system keeps up, as real users do. " +
 			"Below saturation throughput follows the offered rate; beyond it, throughput flattens and queues make latency climb.",
-		Numeric: true, Optional: true, Tag: "rate", Unit: "/s",
+		Numeric: true, Optional: true, Tag: "rate", Unit: "/s", More: "adding",
 		num: func(p Params) float64 { return p.Rate }, zero: func(p *Params) { p.Rate = 0 },
 	}
 	Method = &Dimension{
@@ -120,7 +124,7 @@ var (
 		Axis: "thumbnail method",
 		Intro: "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
 			"with the same resources (scalability).",
-		Optional: true, Tag: "method",
+		Optional: true, Tag: "method", More: "adding",
 		text: func(p Params) string { return p.Method }, zero: func(p *Params) { p.Method = "" },
 	}
 	// Dimensions lists every dimension in the order the matrix and cell
@@ -175,24 +179,19 @@ func (d *Dimension) Without(p Params) Params {
 // "GOMAXPROCS=2"; other dimensions use the label as it is.
 func (d *Dimension) Count(label string) string {
 	switch {
-	case d.many == "=":
+	case d.Plural == "" && d.Resource:
 		return d.Tag + "=" + label
-	case d.many == "":
+	case d.Plural == "":
 		return label
 	case label == "1":
-		return label + d.one
+		return label + " " + d.Singular
 	}
-	return label + d.many
+	return label + " " + d.Plural
 }
 
 // Adding names the act of adding more along d: "adding workers",
 // "raising GOMAXPROCS".
-func (d *Dimension) Adding() string {
-	if d.many == "=" {
-		return "raising " + d.Word
-	}
-	return "adding " + d.Word
-}
+func (d *Dimension) Adding() string { return d.More + " " + d.Word }
 
 // Heading is the lesson's name for varying d: "concurrency: more
 // goroutines in one process".

@@ -65,3 +65,31 @@ func TestCompare(t *testing.T) {
 		t.Error("Compare does not order by GOMAXPROCS first")
 	}
 }
+
+// TestEveryDimensionIsComplete guards a new dimension: it needs every word
+// the analysis and the report use, and Without must clear its value only.
+func TestEveryDimensionIsComplete(t *testing.T) {
+	full := param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 3, Rate: 100, Method: "fast"}
+	if len(param.Dimensions) != len(param.Series) {
+		t.Fatalf("%d dimensions but %d in series order", len(param.Dimensions), len(param.Series))
+	}
+	for _, d := range param.Dimensions {
+		for field, v := range map[string]string{"Name": d.Name, "Word": d.Word, "Noun": d.Noun, "Lesson": d.Lesson,
+			"Axis": d.Axis, "Intro": d.Intro, "Tag": d.Tag, "More": d.More} {
+			if v == "" {
+				t.Errorf("%s: %s is empty", d.Name, field)
+			}
+		}
+		if !d.Set(full) || d.Set(d.Without(full)) {
+			t.Errorf("%s: Set/Without do not see the dimension's own value", d.Name)
+		}
+		for _, o := range param.Dimensions {
+			if o != d && o.Label(d.Without(full)) != o.Label(full) {
+				t.Errorf("%s: Without also cleared %s", d.Name, o.Name)
+			}
+		}
+		if d.Resource && !d.Numeric {
+			t.Errorf("%s counts resources but is not numeric", d.Name)
+		}
+	}
+}
