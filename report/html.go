@@ -156,27 +156,41 @@ type classRow struct {
 }
 
 type cellTable struct {
-	Rate, Method, Makespan bool
+	// Dims are the dimension columns: every dimension, optional ones only
+	// when some cell has a value.
+	Dims     []dimColumn
+	Makespan bool
 	// Late and Lag show the open loop's late arrivals and harness lag,
 	// when any cell has them.
 	Late, Lag bool
 	Rows      []cellRow
 }
 
+// dimColumn heads a dimension's column of the cell table.
+type dimColumn struct {
+	Head    string
+	Numeric bool
+}
+
+// dimCell is a cell's value along a dimension, with the measured figure
+// beside it (the offered rate under the nominal one).
+type dimCell struct {
+	Value, Detail string
+}
+
 type cellRow struct {
-	Index                         int
-	Baseline                      bool
-	GOMAXPROCS, Workers, Replicas int
-	Rate, Method                  string
-	Jobs, Errors                  string
-	Throughput, ThroughputCI      string
-	P50, P90, P99, P999, Max      string
-	Makespan, MakespanCI          string
-	Late, LateDetail, Lag         string
-	CPUUtil, JobsPerCPU, PeakRSS  string
-	HarnessCPU, Offered           string
-	Scalability, Performance      string
-	Repeats                       int
+	Index                        int
+	Baseline                     bool
+	Dims                         []dimCell // one per cellTable.Dims
+	Jobs, Errors                 string
+	Throughput, ThroughputCI     string
+	P50, P90, P99, P999, Max     string
+	Makespan, MakespanCI         string
+	Late, LateDetail, Lag        string
+	CPUUtil, JobsPerCPU, PeakRSS string
+	HarnessCPU, Offered          string
+	Scalability, Performance     string
+	Repeats                      int
 }
 
 func newPage(a *analysis.Analysis, charts []renderedChart, problems []analysis.Warning) (*page, error) {

@@ -336,12 +336,41 @@ func classRows(a *analysis.Analysis) []classRow {
 	return out
 }
 
+// dimCells are cell c's values along dims: counts exactly, other numbers
+// to three digits, names as they are.
+func dimCells(dims []*param.Dimension, c analysis.Cell) []dimCell {
+	out := make([]dimCell, len(dims))
+	for i, d := range dims {
+		switch {
+		case !d.Numeric:
+			out[i].Value = dash(d.Text(c.Params))
+		case d.Resource:
+			out[i].Value = strconv.FormatFloat(d.Value(c.Params), 'f', -1, 64)
+		default:
+			out[i].Value = fmtNum(d.Value(c.Params))
+		}
+		if d == param.Rate {
+			out[i].Detail = offered(c.OfferedRate)
+		}
+	}
+	return out
+}
+
 // cellRows is the full table of cells.
 func cellRows(a *analysis.Analysis) cellTable {
 	var t cellTable
+	var dims []*param.Dimension
+	for _, d := range param.Dimensions {
+		shown := !d.Optional
+		for _, c := range a.Cells {
+			shown = shown || d.Set(c.Params)
+		}
+		if shown {
+			dims = append(dims, d)
+			t.Dims = append(t.Dims, dimColumn{Head: d.Column, Numeric: d.Numeric})
+		}
+	}
 	for _, c := range a.Cells {
-		t.Rate = t.Rate || c.Params.Rate != 0
-		t.Method = t.Method || c.Params.Method != ""
 		t.Makespan = t.Makespan || c.Makespan > 0
 	}
 	t.Makespan = t.Makespan || batch(a)
@@ -349,8 +378,7 @@ func cellRows(a *analysis.Analysis) cellTable {
 		r := cellRatio(a, i)
 		row := cellRow{
 			Index: i, Baseline: i == a.Baseline,
-			GOMAXPROCS: c.Params.GOMAXPROCS, Workers: c.Params.Workers, Replicas: c.Params.Replicas,
-			Rate: fmtNum(c.Params.Rate), Method: dash(c.Params.Method),
+			Dims: dimCells(dims, c),
 			Jobs: strconv.FormatInt(c.Jobs, 10), Errors: strconv.FormatInt(c.Errors, 10),
 			Throughput:   fmtRate(c.Throughput),
 			ThroughputCI: fmtInterval(c.ThroughputCI, fmtNum),
@@ -361,7 +389,6 @@ func cellRows(a *analysis.Analysis) cellTable {
 			JobsPerCPU:  fmtNum(c.Resources.JobsPerCPUSecond),
 			PeakRSS:     fmtBytes(c.Resources.MaxRSS),
 			HarnessCPU:  fmtDur(c.Resources.HarnessCPU),
-			Offered:     offered(c.OfferedRate),
 			Scalability: ratioText(r.Throughput),
 			Performance: ratioText(r.Latency),
 			Repeats:     len(c.Repeats),

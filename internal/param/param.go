@@ -57,6 +57,8 @@ type Dimension struct {
 	Noun, Lesson string
 	// Axis is a chart axis label with the unit: "workers (goroutines)".
 	Axis string
+	// Column heads the dimension's column in a table of cells.
+	Column string
 	// Intro explains, in the report, what varying the dimension shows.
 	Intro string
 	// Resource is true when the values count resources (workers, cores,
@@ -88,7 +90,7 @@ type Dimension struct {
 var (
 	Workers = &Dimension{
 		Name: "workers", Word: "workers", Noun: "concurrency", Lesson: "more goroutines in one process",
-		Axis: "workers (goroutines)",
+		Column: "workers", Axis: "workers (goroutines)",
 		Intro: "Workers are goroutines in one process: concurrency. While jobs wait on the network, more workers overlap the waiting " +
 			"even on a single core, so throughput can grow beyond the number of cores (concurrency without parallelism). " +
 			"Once the CPU is busy, more workers only queue: throughput flattens and latency rises.",
@@ -97,7 +99,7 @@ var (
 	}
 	GOMAXPROCS = &Dimension{
 		Name: "gomaxprocs", Word: "GOMAXPROCS", Noun: "scale up", Lesson: "more cores for one process",
-		Axis: "GOMAXPROCS (cores)",
+		Column: "GOMAXPROCS", Axis: "GOMAXPROCS (cores)",
 		Intro: "GOMAXPROCS is how many cores one process may run on at once: parallelism, scaling up. " +
 			"It speeds up only the CPU-bound stages (decode, resize, encode), so an I/O-bound workload barely notices it.",
 		Resource: true, Numeric: true, Tag: "GOMAXPROCS", More: "raising",
@@ -105,7 +107,7 @@ var (
 	}
 	Replicas = &Dimension{
 		Name: "replicas", Word: "replicas", Noun: "scale out", Lesson: "more worker processes",
-		Axis: "replicas (processes)",
+		Column: "replicas", Axis: "replicas (processes)",
 		Intro: "Replicas are separate worker processes fed from one queue, like servers behind a load balancer: scaling out. " +
 			"Each brings its own scheduler and memory, at the cost of coordination and more overhead per job.",
 		Resource: true, Numeric: true, Tag: "replicas", Singular: "replica", Plural: "replicas", More: "adding",
@@ -113,7 +115,7 @@ var (
 	}
 	Rate = &Dimension{
 		Name: "rate", Word: "offered rate", Noun: "load", Lesson: "a higher offered arrival rate",
-		Axis: "offered rate (jobs/s)",
+		Column: "rate (/s)", Axis: "offered rate (jobs/s)",
 		Intro: "An open loop offers jobs at a fixed rate whether or not the system keeps up, as real users do. " +
 			"Below saturation throughput follows the offered rate; beyond it, throughput flattens and queues make latency climb.",
 		Numeric: true, Optional: true, Tag: "rate", Unit: "/s", More: "adding",
@@ -121,7 +123,7 @@ var (
 	}
 	Method = &Dimension{
 		Name: "method", Word: "method", Noun: "performance", Lesson: "a different thumbnail method",
-		Axis: "thumbnail method",
+		Column: "method", Axis: "thumbnail method",
 		Intro: "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
 			"with the same resources (scalability).",
 		Optional: true, Tag: "method", More: "adding",

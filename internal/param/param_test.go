@@ -75,7 +75,7 @@ func TestEveryDimensionIsComplete(t *testing.T) {
 	}
 	for _, d := range param.Dimensions {
 		for field, v := range map[string]string{"Name": d.Name, "Word": d.Word, "Noun": d.Noun, "Lesson": d.Lesson,
-			"Axis": d.Axis, "Intro": d.Intro, "Tag": d.Tag, "More": d.More} {
+			"Axis": d.Axis, "Column": d.Column, "Intro": d.Intro, "Tag": d.Tag, "More": d.More} {
 			if v == "" {
 				t.Errorf("%s: %s is empty", d.Name, field)
 			}
