@@ -12,8 +12,7 @@ import (
 // medians over repeats with their intervals, totals, and the caveats
 // about the measurement.
 type Cell struct {
-	Params  results.Params
-	Repeats []results.Repeat
+	results.Cell // the params and repeats, as recorded
 	// Jobs and Errors are totals over all repeats' measured windows.
 	Jobs, Errors int64
 	// Throughput is the median over repeats of successful jobs per second
@@ -51,7 +50,7 @@ func Summarize(run *results.Run) []Cell {
 
 // summarizeCell computes a cell's summary and warnings from its repeats.
 func summarizeCell(rc results.Cell, run *results.Run) Cell {
-	c := Cell{Params: rc.Params, Repeats: rc.Repeats}
+	c := Cell{Cell: rc}
 	n := len(c.Repeats)
 	if n == 0 {
 		return c // not measured (an interrupted run): no figures
