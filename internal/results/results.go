@@ -1,5 +1,12 @@
 // Package results is scalebench's on-disk record of a run: a versioned JSON
-// document that is the only link between measuring and reporting.
+// document that is the only link between measuring and reporting. It holds
+// what each repeat measured and the settings, thresholds and machine needed
+// to judge it, never figures derived from them (the analysis package
+// computes those). While a run is measured, a Journal keeps each finished
+// measurement on disk.
+//
+// Schema version 2 is the raw record. Version 1 files, whose cells also
+// stored summaries computed while measuring, are converted on reading.
 package results
 
 import (
