@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -52,9 +53,7 @@ func seriesOf(a *analysis.Analysis, dim string) []analysis.Series {
 
 // scalingDim reports whether a dimension is a count of resources, for
 // which speedup, efficiency and scalability models make sense.
-func scalingDim(dim string) bool {
-	return dim == analysis.DimWorkers || dim == analysis.DimGOMAXPROCS || dim == analysis.DimReplicas
-}
+func scalingDim(dim string) bool { return param.Lookup(dim).Resource }
 
 // buildCharts returns every chart the analysis has data for, in page order.
 func buildCharts(a *analysis.Analysis) []figure {
@@ -128,7 +127,7 @@ func xOf(s analysis.Series, cats []string) []float64 {
 
 // nominal returns the categories of a nominal dimension, nil for numeric ones.
 func nominal(dim string, ss []analysis.Series) []string {
-	if dim == analysis.DimMethod {
+	if !param.Lookup(dim).Numeric {
 		return categories(ss)
 	}
 	return nil
@@ -193,7 +192,7 @@ func throughputChart(dim string, ss []analysis.Series) *chart {
 				", one line per group. With this many lines the fitted curves are left out; the models table lists every fit. " +
 				"Lines that keep rising scale; lines that flatten have hit a bottleneck."
 		}
-	case dim == analysis.DimRate:
+	case dim == param.Rate.Name:
 		o.ideal = idealIdentity
 		caption += "While the system keeps up, throughput follows the offered rate (dotted line); where it bends away, the system is saturated and queues grow."
 	default:

@@ -12,7 +12,6 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/scalebench/scalebench/internal/analysis"
-	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -21,7 +20,7 @@ import (
 // cells and others spread evenly by throughput. how says which, for the
 // caption.
 func pickCells(a *analysis.Analysis, limit int) (idx []int, how string) {
-	cells := a.Run.Cells
+	cells := a.Cells
 	n := len(cells)
 	if n <= limit {
 		for i := range cells {
@@ -71,14 +70,14 @@ func pickCells(a *analysis.Analysis, limit int) (idx []int, how string) {
 // cellLabels names the chosen cells by the params that vary among all
 // cells, marking the baseline.
 func cellLabels(a *analysis.Analysis, idx []int) []string {
-	ps := make([]results.Params, len(a.Run.Cells))
-	for i, c := range a.Run.Cells {
+	ps := make([]results.Params, len(a.Cells))
+	for i, c := range a.Cells {
 		ps[i] = c.Params
 	}
 	l := newLabeller(ps)
 	out := make([]string, len(idx))
 	for i, ci := range idx {
-		out[i] = l.label(a.Run.Cells[ci].Params)
+		out[i] = l.label(a.Cells[ci].Params)
 		if ci == a.Baseline {
 			out[i] += " (baseline)"
 		}
@@ -103,7 +102,7 @@ var stages = []struct {
 // stagesChart is a stacked bar per cell of the mean time a job spends in
 // each stage.
 func stagesChart(a *analysis.Analysis) *chart {
-	cells := a.Run.Cells
+	cells := a.Cells
 	n := len(cells)
 	if n == 0 {
 		return nil
@@ -206,7 +205,7 @@ func timeseriesChart(a *analysis.Analysis) *chart {
 	ymax, xmax := 0.0, 0.0
 	for _, ci := range idx {
 		ok := false
-		for _, r := range a.Run.Cells[ci].Repeats {
+		for _, r := range a.Cells[ci].Repeats {
 			for _, pt := range repeatRates(r) {
 				ok = true
 				ymax = math.Max(ymax, pt.Y)
@@ -258,7 +257,7 @@ func timeseriesChart(a *analysis.Analysis) *chart {
 		p := newPlot(labels[i], xl, yl)
 		p.Title.TextStyle.Font.Size = vg.Points(labelSize)
 		p.Title.Padding = vg.Points(4)
-		cell := a.Run.Cells[ci]
+		cell := a.Cells[ci]
 		reps := cell.Repeats
 		for j := len(reps) - 1; j >= 0; j-- {
 			pts := repeatRates(reps[j])
@@ -335,12 +334,8 @@ func cdfChart(a *analysis.Analysis) *chart {
 	var curves []curve
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, ci := range idx {
-		hr := a.Run.Cells[ci].Histogram
-		if hr == nil || hr.Encoded == "" {
-			continue
-		}
-		h, err := metrics.DecodeHistogram(hr)
-		if err != nil || h.TotalCount() == 0 {
+		h := a.Cells[ci].Histogram.HDR()
+		if h.TotalCount() == 0 {
 			continue
 		}
 		var pts plotter.XYs

@@ -7,11 +7,9 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
 	"testing"
 	"time"
 
-	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -45,8 +43,6 @@ func synthCell(rng *rand.Rand, p results.Params, m jobModel, repeats int, window
 	xIO := w / (m.fetch + cpu)
 	xCPU := cores / m.cpu() * 0.95
 	x := math.Pow(math.Pow(xIO, -4)+math.Pow(xCPU, -4), -0.25)
-	merged := metrics.NewHistogram()
-	var tputs, p50s, makespans []float64
 	for r := 0; r < repeats; r++ {
 		noise := 1 + 0.04*(rng.Float64()-0.5)
 		xr := x * noise
@@ -69,7 +65,7 @@ func synthCell(rng *rand.Rand, p results.Params, m jobModel, repeats int, window
 		}
 		rep.Jobs = jobs
 		rep.Throughput = xr
-		h := metrics.NewHistogram()
+		h := results.NewHDR()
 		mean := w / xr
 		if batchJobs > 0 {
 			mean = m.fetch + cpu
@@ -83,13 +79,8 @@ func synthCell(rng *rand.Rand, p results.Params, m jobModel, repeats int, window
 			us := int64(v * 1e6)
 			_ = h.RecordValue(max(us, 1))
 		}
-		merged.Merge(h)
-		rep.Latency = metrics.LatencyOf(h)
-		enc, err := metrics.EncodeHistogram(h)
-		if err != nil {
-			panic(err)
-		}
-		rep.Histogram = enc
+		rep.Histogram = results.HistogramOf(h)
+		rep.Latency = rep.Histogram.Latency()
 		rep.Stages = results.Stages{Fetch: m.fetch * noise, Decode: m.decode * stretch, Resize: m.resize * stretch, Encode: m.encode * stretch, Write: m.write}
 		util := math.Min(1, xr*m.cpu()/cores)
 		cpuSec := util * rep.Elapsed * cores
@@ -113,54 +104,12 @@ func synthCell(rng *rand.Rand, p results.Params, m jobModel, repeats int, window
 			done += c
 		}
 		cell.Repeats = append(cell.Repeats, rep)
-		cell.Jobs += jobs
-		tputs = append(tputs, xr)
-		p50s = append(p50s, rep.Latency.P50)
-		makespans = append(makespans, rep.Makespan)
 	}
-	cell.Throughput = median(tputs)
-	cell.ThroughputCI = spread(tputs)
-	lat := metrics.LatencyOf(merged)
-	cell.Latency = lat
-	cell.Latency.P50 = median(p50s)
-	cell.LatencyCI = map[string]results.Interval{"p50": spread(p50s)}
-	if batchJobs > 0 {
-		cell.Makespan = median(makespans)
-		cell.MakespanCI = spread(makespans)
-	}
-	enc, err := metrics.EncodeHistogram(merged)
-	if err != nil {
-		panic(err)
-	}
-	cell.Histogram = enc
-	cell.Stages = cell.Repeats[0].Stages
-	cell.Resources = cell.Repeats[repeats/2].Resources
 	return cell
 }
 
-func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// spread is the min–max interval of xs: for three repeats, a 75% interval
-// for the median.
-func spread(xs []float64) results.Interval {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	if len(s) < 2 {
-		return results.Interval{N: len(s)}
-	}
-	return results.Interval{Lo: s[0], Hi: s[len(s)-1], Confidence: 1 - 2*math.Pow(0.5, float64(len(s))), N: len(s)}
-}
+// checks0 are the scenario package's default thresholds.
+var checks0 = results.Checks{MaxErrorRate: 0.01, LittleTolerance: 0.10, MinJobs: 100}
 
 func environment0() results.Environment {
 	return results.Environment{
@@ -205,6 +154,8 @@ func quickstartRun() *results.Run {
 			Model:        "closed",
 			Baseline:     results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1},
 			ImageLatency: 0.020,
+			Load:         results.Load{Repeats: 3, Warmup: 1, Window: 5, Timeout: 30},
+			Checks:       checks0,
 			Resolved:     json.RawMessage(`{"name":"quickstart","matrix":{"gomaxprocs":[1,2],"workers":[1,2,4,8]}}`),
 			Source: "# The lesson's thumbnail generator, after https://example.org/lesson\n" +
 				"name: quickstart\nmodel: closed\nmatrix:\n  gomaxprocs: [1, 2]\n  workers: [1, 2, 4, 8]\nrepeats: 3\n# </script> <b>not markup</b>\n",
@@ -217,7 +168,6 @@ func quickstartRun() *results.Run {
 			run.Cells = append(run.Cells, synthCell(rng, p, m, 3, 5, 0, 0))
 		}
 	}
-	run.Cells[3].Warnings = []results.Warning{{Kind: "oversubscribed", Message: "8 workers share 1 core: the CPU stages queue behind each other"}}
 	interleave(run, 3)
 	return run
 }
@@ -234,6 +184,8 @@ func batchRun() *results.Run {
 			Model:        "batch",
 			Baseline:     results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1},
 			ImageLatency: 0.340,
+			Load:         results.Load{Repeats: 3, Warmup: 1, Timeout: 30, Jobs: 5},
+			Checks:       checks0,
 		},
 		Environment: environment0(),
 	}
@@ -253,6 +205,8 @@ func manyCellsRun() *results.Run {
 		SchemaVersion: results.SchemaVersion,
 		Scenario: results.Scenario{
 			Name: "big-matrix", Model: "closed",
+			Load:     results.Load{Repeats: 1, Window: 1, Timeout: 30},
+			Checks:   checks0,
 			Baseline: results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1},
 		},
 		Environment: environment0(),

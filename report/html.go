@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
-	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 //go:embed templates/report.html.tmpl
@@ -25,10 +25,10 @@ var pageTemplate = template.Must(template.New("report").Parse(reportTemplate))
 // charts and the raw results, with no references outside the file.
 func HTML(w io.Writer, a *analysis.Analysis) error {
 	if a == nil || a.Run == nil {
-		return fmt.Errorf("report: html: no run to report")
+		return fmt.Errorf("html: no run to report")
 	}
 	var svgs []renderedChart
-	var problems []results.Warning
+	var problems []analysis.Warning
 	for _, f := range buildCharts(a) {
 		doc, err := f.svg()
 		if err != nil {
@@ -47,22 +47,22 @@ type renderedChart struct {
 	file string // path relative to the report, "" when not written
 }
 
-func chartWarning(f figure, err error) results.Warning {
-	return results.Warning{Kind: "chart", Message: fmt.Sprintf("chart %q could not be drawn and is left out: %v", f.Name, err)}
+func chartWarning(f figure, err error) analysis.Warning {
+	return analysis.Warning{Kind: "chart", Message: fmt.Sprintf("chart %q could not be drawn and is left out: %v", f.Name, err)}
 }
 
 // renderHTML executes the page template.
-func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, problems []results.Warning) error {
+func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, problems []analysis.Warning) error {
 	pg, err := newPage(a, charts, problems)
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, pg); err != nil {
-		return fmt.Errorf("report: html: %w", err)
+		return fmt.Errorf("html: %w", err)
 	}
 	if _, err := buf.WriteTo(w); err != nil {
-		return fmt.Errorf("report: html: write: %w", err)
+		return fmt.Errorf("html: write: %w", err)
 	}
 	return nil
 }
@@ -77,7 +77,7 @@ type page struct {
 	Findings     []string
 	Main         *ratioTable
 	Env          []pair
-	RunWarnings  []results.Warning
+	RunWarnings  []analysis.Warning
 	CellWarnings []warnGroup
 	Sections     []section
 	Fits         []fitRow
@@ -156,30 +156,44 @@ type classRow struct {
 }
 
 type cellTable struct {
-	Rate, Method, Makespan bool
+	// Dims are the dimension columns: every dimension, optional ones only
+	// when some cell has a value.
+	Dims     []dimColumn
+	Makespan bool
 	// Late and Lag show the open loop's late arrivals and harness lag,
 	// when any cell has them.
 	Late, Lag bool
 	Rows      []cellRow
 }
 
-type cellRow struct {
-	Index                         int
-	Baseline                      bool
-	GOMAXPROCS, Workers, Replicas int
-	Rate, Method                  string
-	Jobs, Errors                  string
-	Throughput, ThroughputCI      string
-	P50, P90, P99, P999, Max      string
-	Makespan, MakespanCI          string
-	Late, LateDetail, Lag         string
-	CPUUtil, JobsPerCPU, PeakRSS  string
-	HarnessCPU, Offered           string
-	Scalability, Performance      string
-	Repeats                       int
+// dimColumn heads a dimension's column of the cell table.
+type dimColumn struct {
+	Head    string
+	Numeric bool
 }
 
-func newPage(a *analysis.Analysis, charts []renderedChart, problems []results.Warning) (*page, error) {
+// dimCell is a cell's value along a dimension, with the measured figure
+// beside it (the offered rate under the nominal one).
+type dimCell struct {
+	Value, Detail string
+}
+
+type cellRow struct {
+	Index                        int
+	Baseline                     bool
+	Dims                         []dimCell // one per cellTable.Dims
+	Jobs, Errors                 string
+	Throughput, ThroughputCI     string
+	P50, P90, P99, P999, Max     string
+	Makespan, MakespanCI         string
+	Late, LateDetail, Lag        string
+	CPUUtil, JobsPerCPU, PeakRSS string
+	HarnessCPU, Offered          string
+	Scalability, Performance     string
+	Repeats                      int
+}
+
+func newPage(a *analysis.Analysis, charts []renderedChart, problems []analysis.Warning) (*page, error) {
 	run := a.Run
 	sc := run.Scenario
 	pg := &page{
@@ -231,7 +245,7 @@ func newPage(a *analysis.Analysis, charts []renderedChart, problems []results.Wa
 		// Only a run built in memory can hold what JSON cannot (±Inf, NaN);
 		// the report is still worth having.
 		js = []byte("null")
-		pg.RunWarnings = append(pg.RunWarnings, results.Warning{Kind: "record",
+		pg.RunWarnings = append(pg.RunWarnings, analysis.Warning{Kind: "record",
 			Message: fmt.Sprintf("the results could not be embedded in this page: %v", err)})
 	}
 	pg.JSON = template.JS(js)
@@ -252,7 +266,7 @@ func mainSeries(a *analysis.Analysis) int {
 		return false
 	}
 	for i, s := range a.Series {
-		if a.Baseline >= 0 && through(s) && s.Dim == analysis.DimWorkers {
+		if a.Baseline >= 0 && through(s) && s.Dim == param.Workers.Name {
 			return i
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // It has no charts.
 func Markdown(w io.Writer, a *analysis.Analysis) error {
 	if a == nil || a.Run == nil {
-		return fmt.Errorf("report: markdown: no run to report")
+		return fmt.Errorf("markdown: no run to report")
 	}
 	run := a.Run
 	b := bufio.NewWriter(w)
@@ -57,7 +57,7 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 		fmt.Fprintln(b)
 	}
 
-	if len(run.Cells) > 0 {
+	if len(a.Cells) > 0 {
 		mk := batch(a)
 		fmt.Fprintf(b, "## Cells\n\n")
 		if mk {
@@ -65,7 +65,7 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 		} else {
 			fmt.Fprintf(b, "| params | throughput | p50 | p99 | Scalability | Performance |\n|---|--:|--:|--:|---|---|\n")
 		}
-		for i, c := range run.Cells {
+		for i, c := range a.Cells {
 			params := paramsText(c.Params)
 			if i == a.Baseline {
 				params += " **(baseline)**"
@@ -111,7 +111,7 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 		fmt.Fprintln(b)
 	}
 	if err := b.Flush(); err != nil {
-		return fmt.Errorf("report: markdown: write: %w", err)
+		return fmt.Errorf("markdown: write: %w", err)
 	}
 	return nil
 }

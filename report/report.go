@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/atomicfile"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -34,7 +35,7 @@ const (
 // charts/*.svg + charts/*.png. It does not touch results.json.
 func Write(dir string, run *results.Run) (Files, error) {
 	if run == nil {
-		return Files{}, errors.New("report: write: no run")
+		return Files{}, errors.New("no run to report")
 	}
 	a := analysis.Analyze(run)
 	cdir := filepath.Join(dir, chartsDir)
@@ -44,13 +45,13 @@ func Write(dir string, run *results.Run) (Files, error) {
 		return Files{}, fmt.Errorf("report: write: %w", err)
 	}
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
-		return Files{}, fmt.Errorf("report: write: %w", err)
+		return Files{}, err
 	}
 	figs := buildCharts(a)
 	drawn := drawAll(figs)
 	var files Files
 	var rendered []renderedChart
-	var problems []results.Warning
+	var problems []analysis.Warning
 	for i, f := range figs {
 		d := drawn[i]
 		err := d.err
@@ -126,36 +127,15 @@ func writeChart(dir, name string, svg, png []byte) ([]string, error) {
 	return []string{sp, pp}, nil
 }
 
-// writeFile replaces path with data via a temporary file in the same
-// directory, so a reader never sees half a report.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("report: write %s: %w", path, err)
-	}
-	return nil
-}
+// writeFile replaces path with data atomically, so a reader never sees
+// half a report.
+func writeFile(path string, data []byte) error { return atomicfile.Write(path, data, 0o644) }
 
 // FitChart writes fit.svg and fit.png into dir: measured points, ideal
 // linear, USL and Amdahl curves, peak marked (for `scalebench fit --out`).
 func FitChart(dir string, n, x []float64, usl, amdahl *analysis.Fit) ([]string, error) {
 	if len(n) != len(x) {
-		return nil, fmt.Errorf("report: fit chart: %d values of N but %d of throughput", len(n), len(x))
+		return nil, fmt.Errorf("fit chart: %d values of N but %d of throughput", len(n), len(x))
 	}
 	p, k, err := scalingPlot(scaleOpts{
 		title:  "Throughput vs N: USL and Amdahl fits",
@@ -165,7 +145,7 @@ func FitChart(dir string, n, x []float64, usl, amdahl *analysis.Fit) ([]string, 
 		fits:   true,
 	}, []scaleLine{{n: n, y: x, usl: usl, amdahl: amdahl}})
 	if err != nil {
-		return nil, fmt.Errorf("report: fit chart: %w", err)
+		return nil, fmt.Errorf("fit chart: %w", err)
 	}
 	c := standard("fit", "USL and Amdahl fits", "", p, k)
 	svg, err := c.svg()
@@ -177,7 +157,7 @@ func FitChart(dir string, n, x []float64, usl, amdahl *analysis.Fit) ([]string, 
 		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("report: fit chart: %w", err)
+		return nil, fmt.Errorf("fit chart: %w", err)
 	}
 	return writeChart(dir, c.Name, svg, png)
 }

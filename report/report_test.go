@@ -126,7 +126,7 @@ func TestWriteQuickstart(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Scalability (throughput) = ", "Performance (latency) = ", "quickstart", "Findings",
-		"viewBox=", "oversubscribed", "go1.26.8", "Synthetic CPU", "abc1234", "USL",
+		"viewBox=", "few-repeats", "go1.26.8", "Synthetic CPU", "abc1234", "USL",
 		"from the request to the last byte", "injected latency (20 ms) stays the same",
 	} {
 		if !strings.Contains(page, want) {
@@ -166,7 +166,7 @@ func TestWriteBatch(t *testing.T) {
 			t.Errorf("report.html lacks %q", want)
 		}
 	}
-	for _, c := range run.Cells {
+	for _, c := range analysis.Analyze(run).Cells {
 		ci := fmtDurInterval(c.MakespanCI)
 		if ci == "" {
 			t.Fatalf("fixture cell %s has no makespan interval", paramsText(c.Params))
@@ -222,11 +222,10 @@ func TestEdgeCases(t *testing.T) {
 			change: func(r *results.Run) {
 				for i := range r.Cells {
 					c := &r.Cells[i]
-					c.Throughput, c.Jobs, c.Histogram, c.Latency, c.Stages = 0, 0, nil, results.Latency{}, results.Stages{}
-					c.ThroughputCI = results.Interval{}
 					for j := range c.Repeats {
-						c.Repeats[j].Throughput = 0
-						c.Repeats[j].Series = results.Series{}
+						rp := &c.Repeats[j]
+						rp.Throughput, rp.Jobs, rp.Histogram, rp.Latency, rp.Stages = 0, 0, nil, results.Latency{}, results.Stages{}
+						rp.Series = results.Series{}
 					}
 				}
 			},
@@ -242,7 +241,6 @@ func TestEdgeCases(t *testing.T) {
 			name: "missing histograms and series",
 			change: func(r *results.Run) {
 				for i := range r.Cells {
-					r.Cells[i].Histogram = nil
 					for j := range r.Cells[i].Repeats {
 						r.Cells[i].Repeats[j].Series = results.Series{}
 						r.Cells[i].Repeats[j].Histogram = nil
@@ -268,9 +266,11 @@ func TestEdgeCases(t *testing.T) {
 		{
 			name: "non-finite and negative values",
 			change: func(r *results.Run) {
-				r.Cells[1].Throughput = math.Inf(1)
-				r.Cells[2].Latency.P99 = math.NaN()
-				r.Cells[3].Stages.Fetch = -1
+				for j := range r.Cells[1].Repeats {
+					r.Cells[1].Repeats[j].Throughput = math.Inf(1)
+					r.Cells[2].Repeats[j].Latency.P99 = math.NaN()
+					r.Cells[3].Repeats[j].Stages.Fetch = -1
+				}
 				r.Cells[4].Repeats[0].Series.Bucket = 0
 			},
 		},
@@ -440,8 +440,8 @@ func TestFormat(t *testing.T) {
 		{fmtDur(2), "2 s"}, {fmtDur(0.0153), "15.3 ms"}, {fmtDur(42e-6), "42 µs"}, {fmtDur(0), "0"},
 		{fmtBytes(64 << 20), "64 MiB"}, {fmtBytes(0), "—"},
 		{fmtDurRange(0.93, 1.01), "0.93–1.01 s"}, {fmtDurRange(0.0021, 0.0185), "2.1–18.5 ms"},
-		{fmtDurInterval(results.Interval{Lo: 1.47, Hi: 1.65, Confidence: 0.9375, N: 5}), "(93.8% CI 1.47–1.65 s)"},
-		{fmtDurInterval(results.Interval{Lo: 1, Hi: 2, Confidence: 0.9375, N: 1}), ""},
+		{fmtDurInterval(analysis.Interval{Lo: 1.47, Hi: 1.65, Confidence: 0.9375, N: 5}), "(93.8% CI 1.47–1.65 s)"},
+		{fmtDurInterval(analysis.Interval{Lo: 1, Hi: 2, Confidence: 0.9375, N: 1}), ""},
 		{mdCell("a|b *c* (x) **(baseline)**"), `a\|b \*c\* (x) **(baseline)**`},
 	} {
 		if tc.got != tc.want {
@@ -491,23 +491,29 @@ func TestWriteTo(t *testing.T) {
 func TestWarningGroups(t *testing.T) {
 	base := loadFixture(t, quickstartFile, quickstartRun)
 	run := variant(t, base, func(r *results.Run) {
-		for i := range r.Cells {
-			c := &r.Cells[i]
-			if i < 2 {
-				c.Repeats = c.Repeats[:1]
-				c.Warnings = append(c.Warnings, results.Warning{Kind: "few-repeats", Message: "1 repeat: no confidence interval"})
-			} else {
-				c.Warnings = append(c.Warnings, results.Warning{Kind: "few-repeats", Message: "3 repeats give only a 75.0% interval"})
-			}
-			c.Warnings = append(c.Warnings, results.Warning{Kind: "same-everywhere", Message: "shared by all"})
-			if i >= 5 {
-				c.Warnings = append(c.Warnings, results.Warning{Kind: "late-arrivals", Message: fmt.Sprintf("%d arrivals waited", 10*i)})
-			}
+		for i := range r.Cells[:2] {
+			r.Cells[i].Repeats = r.Cells[i].Repeats[:1]
 		}
 	})
 	a := analysis.Analyze(run)
+	for i := range a.Cells {
+		c := &a.Cells[i]
+		c.Warnings = nil
+		if i < 2 {
+			c.Warnings = append(c.Warnings, analysis.Warning{Kind: "few-repeats", Message: "1 repeat: no confidence interval"})
+		} else {
+			c.Warnings = append(c.Warnings, analysis.Warning{Kind: "few-repeats", Message: "3 repeats give only a 75.0% interval"})
+		}
+		c.Warnings = append(c.Warnings, analysis.Warning{Kind: "same-everywhere", Message: "shared by all"})
+		if i == 3 {
+			c.Warnings = append(c.Warnings, analysis.Warning{Kind: "oversubscribed", Message: "8 workers share 1 core: the CPU stages queue behind each other"})
+		}
+		if i >= 5 {
+			c.Warnings = append(c.Warnings, analysis.Warning{Kind: "late-arrivals", Message: fmt.Sprintf("%d arrivals waited", 10*i)})
+		}
+	}
 	runW, groups := warnings(a, nil)
-	if !slices.ContainsFunc(runW, func(w results.Warning) bool { return w.Kind == "few-repeats" }) {
+	if !slices.ContainsFunc(runW, func(w analysis.Warning) bool { return w.Kind == "few-repeats" }) {
 		t.Fatalf("no run-level few-repeats warning in %v", runW)
 	}
 	want := []warnGroup{

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -17,25 +18,7 @@ import (
 func batch(a *analysis.Analysis) bool { return a.Run.Scenario.Model == "batch" }
 
 // stepLabel names a point of a series: "1 worker", "8 workers", "GOMAXPROCS=2".
-func stepLabel(dim, label string) string {
-	switch dim {
-	case analysis.DimWorkers:
-		if label == "1" {
-			return "1 worker"
-		}
-		return label + " workers"
-	case analysis.DimReplicas:
-		if label == "1" {
-			return "1 replica"
-		}
-		return label + " replicas"
-	case analysis.DimGOMAXPROCS:
-		return "GOMAXPROCS=" + label
-	case analysis.DimRate:
-		return label
-	}
-	return label
-}
+func stepLabel(dim, label string) string { return param.Lookup(dim).Count(label) }
 
 // ratioText is a ratio's lesson wording, or a dash when it has none.
 func ratioText(r analysis.Ratio) string {
@@ -55,7 +38,7 @@ func cellRatio(a *analysis.Analysis, i int) analysis.CellRatio {
 
 // cellLatency is the latency figure the ratios compare: p50, or makespan
 // for a batch run.
-func cellLatency(a *analysis.Analysis, c results.Cell) string {
+func cellLatency(a *analysis.Analysis, c analysis.Cell) string {
 	if batch(a) {
 		return fmtDur(c.Makespan)
 	}
@@ -65,7 +48,7 @@ func cellLatency(a *analysis.Analysis, c results.Cell) string {
 // mainRatios is the lesson's ratio table for the main series, or for every
 // cell when there is no series.
 func mainRatios(a *analysis.Analysis) *ratioTable {
-	cells := a.Run.Cells
+	cells := a.Cells
 	if len(cells) == 0 {
 		return nil
 	}
@@ -166,13 +149,13 @@ func fmtTime(t time.Time) string {
 // messages that differ (late arrivals at each rate) stay apart. A cell's
 // few-repeats warning is left out when it has fewer than two repeats and
 // the run-level few-repeats warning already counts it.
-func warnings(a *analysis.Analysis, problems []results.Warning) ([]results.Warning, []warnGroup) {
-	run := append(append([]results.Warning(nil), a.Warnings...), problems...)
+func warnings(a *analysis.Analysis, problems []analysis.Warning) ([]analysis.Warning, []warnGroup) {
+	run := append(append([]analysis.Warning(nil), a.Warnings...), problems...)
 	runFew := false
 	for _, w := range a.Warnings {
 		runFew = runFew || w.Kind == kindFewRepeats
 	}
-	cells := a.Run.Cells
+	cells := a.Cells
 	ps := make([]results.Params, len(cells))
 	for i, c := range cells {
 		ps[i] = c.Params
@@ -228,27 +211,7 @@ func warnings(a *analysis.Analysis, problems []results.Warning) ([]results.Warni
 const kindFewRepeats = "few-repeats"
 
 // dimIntro explains what a dimension's section shows.
-func dimIntro(dim string) string {
-	switch dim {
-	case analysis.DimWorkers:
-		return "Workers are goroutines in one process: concurrency. While jobs wait on the network, more workers overlap the waiting " +
-			"even on a single core, so throughput can grow beyond the number of cores (concurrency without parallelism). " +
-			"Once the CPU is busy, more workers only queue: throughput flattens and latency rises."
-	case analysis.DimGOMAXPROCS:
-		return "GOMAXPROCS is how many cores one process may run on at once: parallelism, scaling up. " +
-			"It speeds up only the CPU-bound stages (decode, resize, encode), so an I/O-bound workload barely notices it."
-	case analysis.DimReplicas:
-		return "Replicas are separate worker processes fed from one queue, like servers behind a load balancer: scaling out. " +
-			"Each brings its own scheduler and memory, at the cost of coordination and more overhead per job."
-	case analysis.DimRate:
-		return "An open loop offers jobs at a fixed rate whether or not the system keeps up, as real users do. " +
-			"Below saturation throughput follows the offered rate; beyond it, throughput flattens and queues make latency climb."
-	case analysis.DimMethod:
-		return "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
-			"with the same resources (scalability)."
-	}
-	return ""
-}
+func dimIntro(dim string) string { return param.Lookup(dim).Intro }
 
 // sections groups the rendered charts under their headings, in page order.
 func sections(a *analysis.Analysis, charts []renderedChart) []section {
@@ -373,21 +336,49 @@ func classRows(a *analysis.Analysis) []classRow {
 	return out
 }
 
+// dimCells are cell c's values along dims: counts exactly, other numbers
+// to three digits, names as they are.
+func dimCells(dims []*param.Dimension, c analysis.Cell) []dimCell {
+	out := make([]dimCell, len(dims))
+	for i, d := range dims {
+		switch {
+		case !d.Numeric:
+			out[i].Value = dash(d.Text(c.Params))
+		case d.Resource:
+			out[i].Value = strconv.FormatFloat(d.Value(c.Params), 'f', -1, 64)
+		default:
+			out[i].Value = fmtNum(d.Value(c.Params))
+		}
+		if d == param.Rate {
+			out[i].Detail = offered(c.OfferedRate)
+		}
+	}
+	return out
+}
+
 // cellRows is the full table of cells.
 func cellRows(a *analysis.Analysis) cellTable {
 	var t cellTable
-	for _, c := range a.Run.Cells {
-		t.Rate = t.Rate || c.Params.Rate != 0
-		t.Method = t.Method || c.Params.Method != ""
+	var dims []*param.Dimension
+	for _, d := range param.Dimensions {
+		shown := !d.Optional
+		for _, c := range a.Cells {
+			shown = shown || d.Set(c.Params)
+		}
+		if shown {
+			dims = append(dims, d)
+			t.Dims = append(t.Dims, dimColumn{Head: d.Column, Numeric: d.Numeric})
+		}
+	}
+	for _, c := range a.Cells {
 		t.Makespan = t.Makespan || c.Makespan > 0
 	}
 	t.Makespan = t.Makespan || batch(a)
-	for i, c := range a.Run.Cells {
+	for i, c := range a.Cells {
 		r := cellRatio(a, i)
 		row := cellRow{
 			Index: i, Baseline: i == a.Baseline,
-			GOMAXPROCS: c.Params.GOMAXPROCS, Workers: c.Params.Workers, Replicas: c.Params.Replicas,
-			Rate: fmtNum(c.Params.Rate), Method: dash(c.Params.Method),
+			Dims: dimCells(dims, c),
 			Jobs: strconv.FormatInt(c.Jobs, 10), Errors: strconv.FormatInt(c.Errors, 10),
 			Throughput:   fmtRate(c.Throughput),
 			ThroughputCI: fmtInterval(c.ThroughputCI, fmtNum),
@@ -398,7 +389,6 @@ func cellRows(a *analysis.Analysis) cellTable {
 			JobsPerCPU:  fmtNum(c.Resources.JobsPerCPUSecond),
 			PeakRSS:     fmtBytes(c.Resources.MaxRSS),
 			HarnessCPU:  fmtDur(c.Resources.HarnessCPU),
-			Offered:     offered(c.OfferedRate),
 			Scalability: ratioText(r.Throughput),
 			Performance: ratioText(r.Latency),
 			Repeats:     len(c.Repeats),
@@ -433,7 +423,7 @@ type late struct {
 	maxWait, lag   float64 // longest wait of a late arrival; harness lag; seconds, max
 }
 
-func lateness(c results.Cell) late {
+func lateness(c analysis.Cell) late {
 	var l late
 	for _, r := range c.Repeats {
 		if finite(r.HarnessLag) {

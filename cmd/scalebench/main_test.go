@@ -15,6 +15,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/results"
 )
 
 // bin is the scalebench binary built once for these end-to-end tests.
@@ -107,33 +110,24 @@ func TestRunWritesResultsAndReport(t *testing.T) {
 		t.Errorf("%d progress lines, want 8:\n%s", n, stderr)
 	}
 
-	var run struct {
-		SchemaVersion int `json:"schema_version"`
-		Environment   struct {
-			GoVersion   string `json:"go_version"`
-			LogicalCPUs int    `json:"logical_cpus"`
-		} `json:"environment"`
-		Order []struct{ Cell, Repeat int } `json:"order"`
-		Cells []struct {
-			Params struct {
-				GOMAXPROCS int `json:"gomaxprocs"`
-				Workers    int `json:"workers"`
-			} `json:"params"`
-			Jobs       int64   `json:"jobs"`
-			Errors     int64   `json:"errors"`
-			Throughput float64 `json:"throughput"`
-			Latency    struct{ P50, P99 float64 }
-			Stages     struct{ Fetch, Decode, Resize float64 }
-			Histogram  *struct{ Encoded string } `json:"histogram"`
-			Repeats    []json.RawMessage         `json:"repeats"`
-		} `json:"cells"`
+	run, err := results.Read(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	readResults(t, out, &run)
-	if run.SchemaVersion != 1 || run.Environment.GoVersion == "" || run.Environment.LogicalCPUs < 1 {
+	if run.SchemaVersion != results.SchemaVersion || run.Environment.GoVersion == "" || run.Environment.LogicalCPUs < 1 {
 		t.Errorf("header: schema %d, go %q, cpus %d", run.SchemaVersion, run.Environment.GoVersion, run.Environment.LogicalCPUs)
+	}
+	if want := (results.Load{Repeats: 2, Warmup: 0.1, Window: 0.5, Timeout: 30}); run.Scenario.Load != want {
+		t.Errorf("recorded load %+v, want %+v", run.Scenario.Load, want)
+	}
+	if run.Scenario.Checks.MaxErrorRate != 0.01 || run.Scenario.Checks.MinJobs != 100 {
+		t.Errorf("recorded checks %+v, want the defaults", run.Scenario.Checks)
 	}
 	if len(run.Cells) != 4 || len(run.Order) != 8 {
 		t.Fatalf("%d cells, %d steps; want 4 and 8", len(run.Cells), len(run.Order))
+	}
+	if _, err := os.Stat(filepath.Join(out, results.JournalName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the journal outlived the finished run: %v", err)
 	}
 	// Interleaved: every cell once before any cell twice.
 	for i, s := range run.Order {
@@ -141,19 +135,22 @@ func TestRunWritesResultsAndReport(t *testing.T) {
 			t.Errorf("order[%d] = %+v, want cell %d repeat %d", i, s, i%4, i/4)
 		}
 	}
-	for _, c := range run.Cells {
+	cells := analysis.Summarize(run)
+	for _, c := range cells {
 		if c.Jobs == 0 || c.Throughput <= 0 || c.Errors != 0 || len(c.Repeats) != 2 {
 			t.Errorf("cell %+v: jobs %d, throughput %.1f, errors %d, repeats %d", c.Params, c.Jobs, c.Throughput, c.Errors, len(c.Repeats))
 		}
 		if c.Latency.P50 < 0.02 || c.Stages.Fetch < 0.02 || c.Stages.Decode <= 0 || c.Stages.Resize <= 0 {
 			t.Errorf("cell %+v: p50 %.4f, stages %+v: the 20 ms latency is missing", c.Params, c.Latency.P50, c.Stages)
 		}
-		if c.Histogram == nil || c.Histogram.Encoded == "" {
-			t.Errorf("cell %+v: no histogram", c.Params)
+		for _, r := range c.Repeats {
+			if r.Histogram.HDR().TotalCount() != r.Jobs {
+				t.Errorf("cell %+v: a repeat's histogram holds %d of %d jobs", c.Params, r.Histogram.HDR().TotalCount(), r.Jobs)
+			}
 		}
 	}
 	// 4 workers overlap the 20 ms waits: clearly more throughput than 1.
-	if r := run.Cells[1].Throughput / run.Cells[0].Throughput; r < 2 {
+	if r := cells[1].Throughput / cells[0].Throughput; r < 2 {
 		t.Errorf("4 workers / 1 worker throughput = %.2f, want > 2", r)
 	}
 
@@ -180,6 +177,48 @@ func TestRunWritesResultsAndReport(t *testing.T) {
 	}
 	if bytes.Count(rebuilt, []byte("<svg")) != bytes.Count(html, []byte("<svg")) {
 		t.Error("rebuilt report has a different number of charts")
+	}
+	// Every figure is recomputed from the record: the same summary as the run's.
+	sameFile(t, filepath.Join(out, "summary.md"), filepath.Join(again, "summary.md"))
+}
+
+// sameFile fails the test unless the two files hold the same bytes.
+func sameFile(t *testing.T, want, got string) {
+	t.Helper()
+	w, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := os.ReadFile(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w, g) {
+		t.Errorf("%s differs from %s:\n--- got ---\n%s\n--- want ---\n%s", got, want, g, w)
+	}
+}
+
+// TestReportSchemaV1 rebuilds the summaries of runs recorded by scalebench
+// before results.json became the raw record (schema_version 1, whose cells
+// also stored their summaries): every figure is recomputed from the repeats
+// and comes out as the run wrote it.
+func TestReportSchemaV1(t *testing.T) {
+	for _, name := range []string{"v1-batch", "v1-closed"} {
+		t.Run(name, func(t *testing.T) {
+			fixtures := filepath.Join("..", "..", "internal", "results", "testdata")
+			out := t.TempDir()
+			stdout, stderr, code := scalebench(t, "report", filepath.Join(fixtures, name+".json"), "--out", out)
+			if code != 0 {
+				t.Fatalf("report: exit %d\n%s\n%s", code, stdout, stderr)
+			}
+			sameFile(t, filepath.Join(fixtures, name+".summary.md"), filepath.Join(out, "summary.md"))
+		})
+	}
+	dir := t.TempDir()
+	future := writeFile(t, dir, "results.json", `{"schema_version": 3}`)
+	_, stderr, code := scalebench(t, "report", future)
+	if code != 2 || !strings.Contains(stderr, "schema_version 3, this scalebench reads up to 2") {
+		t.Errorf("a newer schema: exit %d, stderr %q; want 2 and both versions named", code, stderr)
 	}
 }
 
@@ -350,6 +389,62 @@ matrix: {workers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}
 	}
 	if !strings.Contains(log.String(), "interrupted") {
 		t.Errorf("stderr does not say the run was interrupted:\n%s", log.String())
+	}
+}
+
+// TestCrashKeepsJournal kills a run outright (no chance to write
+// results.json): its journal still holds every finished measurement, and
+// `scalebench report DIR` reports them.
+func TestCrashKeepsJournal(t *testing.T) {
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "long.yaml", `name: long
+images: {latency: 10ms, paths: [/64x64.png]}
+load: {duration: 500ms, warmup: 0s, repeats: 1}
+matrix: {workers: [1, 2, 3, 4, 5, 6, 7, 8]}
+`)
+	out := filepath.Join(dir, "out")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", sc, "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	for n := 0; n < 2 && lines.Scan(); {
+		if strings.Contains(lines.Text(), " jobs/s, p50 ") {
+			n++
+		}
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, stderr)
+	_ = cmd.Wait()
+	if _, err := os.Stat(filepath.Join(out, "results.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a killed run left results.json (%v): the test shows nothing", err)
+	}
+	stdout, errText, code := scalebench(t, "report", out)
+	if code != 0 {
+		t.Fatalf("report of a crashed run: exit %d\n%s\n%s", code, stdout, errText)
+	}
+	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run, err := results.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	measured := 0
+	for _, c := range run.Cells {
+		measured += len(c.Repeats)
+	}
+	if measured < 2 || measured == 8 || !bytes.Contains(md, []byte("nterrupted")) {
+		t.Errorf("recovered %d of 8 measurements, want 2..7, and a summary that says the run was interrupted:\n%s", measured, md)
 	}
 }
 

@@ -12,35 +12,28 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/stats"
 )
-
-// The dimensions of the scenario matrix.
-const (
-	DimWorkers    = "workers"
-	DimGOMAXPROCS = "gomaxprocs"
-	DimReplicas   = "replicas"
-	DimRate       = "rate"
-	DimMethod     = "method"
-)
-
-// dims lists the dimensions in the order series are built and reported.
-var dims = []string{DimWorkers, DimGOMAXPROCS, DimReplicas, DimRate, DimMethod}
 
 // confidence is the confidence level of every interval the analysis forms.
 const confidence = 0.95
 
 // Analysis is everything derived from one run.
 type Analysis struct {
-	Run      *results.Run
-	Baseline int               // index of the baseline cell in Run.Cells, -1 if absent
-	Ratios   []CellRatio       // one per cell, same order as Run.Cells
-	Series   []Series          // every one-dimensional series with >= 2 points
-	Classes  []Class           // the lesson's concurrency/latency table, one per series that varies workers, gomaxprocs or replicas
-	Findings []string          // headline findings in plain words, most important first
-	Warnings []results.Warning // analysis-level caveats (no baseline, fit flags, few repeats)
+	Run *results.Run
+	// Cells are the run's cells with the figures derived from their
+	// repeats, in the order of Run.Cells.
+	Cells    []Cell
+	Baseline int         // index of the baseline cell in Cells, -1 if absent
+	Ratios   []CellRatio // one per cell, same order as Run.Cells
+	Series   []Series    // every one-dimensional series with >= 2 points
+	Classes  []Class     // the lesson's concurrency/latency table, one per series that varies workers, gomaxprocs or replicas
+	Findings []string    // headline findings in plain words, most important first
+	Warnings []Warning   // analysis-level caveats (no baseline, fit flags, few repeats)
 }
 
 // CellRatio compares one cell with the baseline cell.
@@ -84,7 +77,7 @@ type Point struct {
 	Label        string  // "8", "100/s" or "fast"
 	Cell         int     // index in Run.Cells
 	Throughput   float64
-	ThroughputCI results.Interval
+	ThroughputCI Interval
 	Speedup      Ratio   // throughput / throughput of the series' first point
 	Efficiency   float64 // Speedup.Value / (N / N_first) for numeric dims; 0 for method
 	Latency      results.Latency
@@ -135,6 +128,7 @@ func Analyze(run *results.Run) *Analysis {
 		a.warn("no-cells", "the run has no measured cells")
 		return a
 	}
+	a.Cells = Summarize(run)
 	if run.Interrupted {
 		a.warn("interrupted", "the run was interrupted: some cells may be missing or have fewer repeats than planned")
 	}
@@ -144,7 +138,7 @@ func Analyze(run *results.Run) *Analysis {
 			paramsLabel(run.Scenario.Baseline, "")))
 	}
 	few := 0
-	for _, c := range run.Cells {
+	for _, c := range a.Cells {
 		if len(c.Repeats) < 2 {
 			few++
 		}
@@ -161,13 +155,13 @@ func Analyze(run *results.Run) *Analysis {
 }
 
 func (a *Analysis) warn(kind, msg string) {
-	a.Warnings = append(a.Warnings, results.Warning{Kind: kind, Message: msg})
+	a.Warnings = append(a.Warnings, Warning{Kind: kind, Message: msg})
 }
 
 func (a *Analysis) batch() bool { return a.Run.Scenario.Model == "batch" }
 
 // repeatValues returns one figure from each repeat of c.
-func repeatValues(c *results.Cell, get func(*results.Repeat) float64) []float64 {
+func repeatValues(c *Cell, get func(*results.Repeat) float64) []float64 {
 	out := make([]float64, 0, len(c.Repeats))
 	for i := range c.Repeats {
 		out = append(out, get(&c.Repeats[i]))
@@ -181,14 +175,14 @@ func repMakespan(r *results.Repeat) float64   { return r.Makespan }
 
 // cellLatency is the figure the latency ratio compares: p50, or the
 // makespan for the batch model.
-func (a *Analysis) cellLatency(c *results.Cell) float64 {
+func (a *Analysis) cellLatency(c *Cell) float64 {
 	if a.batch() {
 		return c.Makespan
 	}
 	return c.Latency.P50
 }
 
-func (a *Analysis) latencyRepeats(c *results.Cell) []float64 {
+func (a *Analysis) latencyRepeats(c *Cell) []float64 {
 	if a.batch() {
 		return repeatValues(c, repMakespan)
 	}
@@ -230,7 +224,7 @@ func latencyRatio(num, den float64, numRep, denRep []float64) Ratio {
 }
 
 func (a *Analysis) ratios() {
-	cells := a.Run.Cells
+	cells := a.Cells
 	a.Ratios = make([]CellRatio, len(cells))
 	for i := range cells {
 		a.Ratios[i].Cell = i
@@ -245,101 +239,53 @@ func (a *Analysis) ratios() {
 	}
 }
 
-// numericDim reports whether dim's values are quantities of a resource
-// (the ones Amdahl and the USL model).
-func numericDim(dim string) bool {
-	return dim == DimWorkers || dim == DimGOMAXPROCS || dim == DimReplicas
-}
+// dimension returns the dimension called name (a Series.Dim).
+func dimension(name string) *param.Dimension { return param.Lookup(name) }
 
-// dimValue returns p's value along a numeric dimension.
-func dimValue(p results.Params, dim string) float64 {
-	switch dim {
-	case DimWorkers:
-		return float64(p.Workers)
-	case DimGOMAXPROCS:
-		return float64(p.GOMAXPROCS)
-	case DimReplicas:
-		return float64(p.Replicas)
-	case DimRate:
-		return p.Rate
-	}
-	return 0
-}
+// withoutDim returns p with dim's value cleared.
+func withoutDim(p results.Params, dim string) results.Params { return dimension(dim).Without(p) }
 
-// withoutDim returns p with dim's field zeroed.
-func withoutDim(p results.Params, dim string) results.Params {
-	switch dim {
-	case DimWorkers:
-		p.Workers = 0
-	case DimGOMAXPROCS:
-		p.GOMAXPROCS = 0
-	case DimReplicas:
-		p.Replicas = 0
-	case DimRate:
-		p.Rate = 0
-	case DimMethod:
-		p.Method = ""
-	}
-	return p
-}
-
-func compareParams(x, y results.Params) int {
-	return cmp.Or(
-		cmp.Compare(x.GOMAXPROCS, y.GOMAXPROCS),
-		cmp.Compare(x.Workers, y.Workers),
-		cmp.Compare(x.Replicas, y.Replicas),
-		cmp.Compare(x.Rate, y.Rate),
-		cmp.Compare(x.Method, y.Method),
-	)
-}
-
-// methodOrder numbers the methods: the baseline's first, then the others
-// in the order cells first use them.
-func (a *Analysis) methodOrder() map[string]int {
+// valueOrder numbers the values of a non-numeric dimension (methods): the
+// baseline's first, then the others in the order cells first use them.
+func (a *Analysis) valueOrder(d *param.Dimension) map[string]int {
 	order := map[string]int{}
-	add := func(m string) {
-		if _, ok := order[m]; !ok {
-			order[m] = len(order)
+	add := func(v string) {
+		if _, ok := order[v]; !ok {
+			order[v] = len(order)
 		}
 	}
 	if a.Baseline >= 0 {
-		add(a.Run.Cells[a.Baseline].Params.Method)
+		add(d.Text(a.Cells[a.Baseline].Params))
 	}
-	for _, c := range a.Run.Cells {
-		add(c.Params.Method)
+	for _, c := range a.Cells {
+		add(d.Text(c.Params))
 	}
 	return order
 }
 
 func (a *Analysis) series() {
-	cells := a.Run.Cells
-	methods := a.methodOrder()
-	for _, dim := range dims {
+	cells := a.Cells
+	for _, d := range param.Series {
+		dim := d.Name
+		order := a.valueOrder(d)
 		groups := map[results.Params][]int{}
 		var keys []results.Params
 		for i, c := range cells {
-			k := withoutDim(c.Params, dim)
+			k := d.Without(c.Params)
 			if _, ok := groups[k]; !ok {
 				keys = append(keys, k)
 			}
 			groups[k] = append(groups[k], i)
 		}
-		slices.SortFunc(keys, compareParams)
+		slices.SortFunc(keys, param.Compare)
 		for _, k := range keys {
 			s := Series{Dim: dim, Label: paramsLabel(k, dim), Fixed: k}
 			seen := map[float64]bool{}
 			for _, ci := range groups[k] {
 				p := cells[ci].Params
-				pt := Point{Cell: ci}
-				switch dim {
-				case DimMethod:
-					pt.N, pt.Label = float64(methods[p.Method]), p.Method
-				case DimRate:
-					pt.N = p.Rate
-					pt.Label = strconv.FormatFloat(p.Rate, 'g', -1, 64) + "/s"
-				default:
-					pt.N = dimValue(p, dim)
-					pt.Label = strconv.FormatFloat(pt.N, 'g', -1, 64)
+				pt := Point{Cell: ci, N: d.Value(p), Label: d.Label(p)}
+				if !d.Numeric {
+					pt.N = float64(order[d.Text(p)])
 				}
 				if seen[pt.N] {
 					continue // a duplicate cell: keep the first
@@ -352,7 +298,7 @@ func (a *Analysis) series() {
 			}
 			slices.SortFunc(s.Points, func(x, y Point) int { return cmp.Compare(x.N, y.N) })
 			a.fillPoints(&s)
-			if numericDim(dim) && len(s.Points) >= 3 {
+			if d.Resource && len(s.Points) >= 3 {
 				a.fit(&s)
 			}
 			a.Series = append(a.Series, s)
@@ -361,7 +307,7 @@ func (a *Analysis) series() {
 }
 
 func (a *Analysis) fillPoints(s *Series) {
-	cells := a.Run.Cells
+	cells := a.Cells
 	first := &cells[s.Points[0].Cell]
 	n0 := s.Points[0].N
 	for i := range s.Points {
@@ -372,7 +318,7 @@ func (a *Analysis) fillPoints(s *Series) {
 		pt.Latency = c.Latency
 		pt.Speedup = throughputRatio(c.Throughput, first.Throughput,
 			repeatValues(c, repThroughput), repeatValues(first, repThroughput))
-		if s.Dim != DimMethod && n0 > 0 {
+		if dimension(s.Dim).Numeric && n0 > 0 {
 			pt.Efficiency = pt.Speedup.Value / (pt.N / n0)
 		}
 	}
@@ -381,7 +327,7 @@ func (a *Analysis) fillPoints(s *Series) {
 // fit fits the USL and Amdahl's law to the series, warning when a fit fails
 // or is flagged.
 func (a *Analysis) fit(s *Series) {
-	cells := a.Run.Cells
+	cells := a.Cells
 	useRepeats := true
 	for _, pt := range s.Points {
 		if len(cells[pt.Cell].Repeats) < 2 {
@@ -406,7 +352,7 @@ func (a *Analysis) fit(s *Series) {
 	} else {
 		s.USL = usl
 		if len(usl.Flags) > 0 {
-			a.warn("fit", fmt.Sprintf("USL fit of %s: %s", what, joinSemi(usl.Flags)))
+			a.warn("fit", fmt.Sprintf("USL fit of %s: %s", what, strings.Join(usl.Flags, "; ")))
 		}
 	}
 	amdahl, err := FitAmdahl(n, x)
@@ -417,25 +363,6 @@ func (a *Analysis) fit(s *Series) {
 	} else {
 		s.Amdahl = amdahl
 	}
-}
-
-func joinSemi(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += "; "
-		}
-		out += v
-	}
-	return out
-}
-
-// addWord names the act of adding more of dim: "adding workers".
-func addWord(dim string) string {
-	if dim == DimGOMAXPROCS {
-		return "raising GOMAXPROCS"
-	}
-	return "adding " + dimWord(dim)
 }
 
 // stageSum is the mean time a job spends working (all stages), in seconds.
@@ -456,9 +383,9 @@ func boundKind(st results.Stages) string {
 }
 
 func (a *Analysis) classify() {
-	cells := a.Run.Cells
+	cells := a.Cells
 	for si, s := range a.Series {
-		if !numericDim(s.Dim) {
+		if !dimension(s.Dim).Resource {
 			continue
 		}
 		first, last := s.Points[0], s.Points[len(s.Points)-1]
@@ -522,7 +449,7 @@ func (a *Analysis) classify() {
 		case "poor":
 			b = append(b, "performance and scalability poor: fix latency and concurrency before adding resources."...)
 		default:
-			b = append(b, "performance good, scalability limited: "+addWord(s.Dim)+" does not add throughput."...)
+			b = append(b, "performance good, scalability limited: "+dimension(s.Dim).Adding()+" does not add throughput."...)
 		}
 		cl.Sentence = string(b)
 		a.Classes = append(a.Classes, cl)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -29,20 +30,18 @@ type cellSpec struct {
 // mkCell builds a cell whose repeats scatter ±1% around the medians.
 func mkCell(s cellSpec) results.Cell {
 	c := results.Cell{
-		Params:     results.Params{GOMAXPROCS: s.gomaxprocs, Workers: s.workers, Replicas: s.replicas, Rate: s.rate, Method: s.method},
-		Throughput: s.tput,
-		Latency:    results.Latency{Mean: s.p50 * 1.05, P50: s.p50, P90: s.p50 * 1.3, P99: s.p50 * 1.6, P999: s.p50 * 2, Max: s.p50 * 3},
-		Makespan:   s.makespan,
-		Stages:     s.stages,
+		Params: results.Params{GOMAXPROCS: s.gomaxprocs, Workers: s.workers, Replicas: s.replicas, Rate: s.rate, Method: s.method},
 	}
+	lat := results.Latency{Mean: s.p50 * 1.05, P50: s.p50, P90: s.p50 * 1.3, P99: s.p50 * 1.6, P999: s.p50 * 2, Max: s.p50 * 3}
 	n := s.repeats
 	if n == 0 {
 		n = 3
 	}
 	for i := range n {
 		d := 1 + 0.01*float64(i-n/2)
-		r := results.Repeat{Index: i, Throughput: s.tput * d, Latency: c.Latency, Makespan: s.makespan / d, Stages: s.stages}
+		r := results.Repeat{Index: i, Throughput: s.tput * d, Latency: lat, Makespan: s.makespan / d, Stages: s.stages}
 		r.Latency.P50 = s.p50 / d
+		r.Jobs = 100
 		if s.makespan > 0 {
 			r.Jobs = 5
 		}
@@ -55,6 +54,9 @@ func mkRun(model string, base results.Params, specs ...cellSpec) *results.Run {
 	run := &results.Run{SchemaVersion: results.SchemaVersion}
 	run.Scenario.Model = model
 	run.Scenario.Baseline = base
+	if model == "batch" {
+		run.Scenario.Load.Jobs = 5
+	}
 	for _, s := range specs {
 		if s.replicas == 0 {
 			s.replicas = 1
@@ -315,7 +317,7 @@ func TestMethodFinding(t *testing.T) {
 		cellSpec{gomaxprocs: 1, workers: 1, method: "naive", tput: 90, p50: 0.011, stages: cpuStages},
 	)
 	a := Analyze(run)
-	if len(a.Series) != 1 || a.Series[0].Dim != DimMethod || a.Series[0].Points[0].Label != "naive" {
+	if len(a.Series) != 1 || a.Series[0].Dim != param.Method.Name || a.Series[0].Points[0].Label != "naive" {
 		t.Fatalf("series: %+v", a.Series)
 	}
 	if len(a.Classes) != 0 {

@@ -28,16 +28,16 @@ func ReadCSV(name string, r io.Reader) (n, x []float64, err error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				return nil, nil, fmt.Errorf("analysis: read %s:%d: %w", name, pe.Line, pe.Err)
+				return nil, nil, fmt.Errorf("read %s:%d: %w", name, pe.Line, pe.Err)
 			}
-			return nil, nil, fmt.Errorf("analysis: read %s: %w", name, err)
+			return nil, nil, fmt.Errorf("read %s: %w", name, err)
 		}
 		line, _ := cr.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue
 		}
 		if len(rec) != 2 {
-			return nil, nil, fmt.Errorf("analysis: read %s:%d: want 2 columns (N, throughput), got %d", name, line, len(rec))
+			return nil, nil, fmt.Errorf("read %s:%d: want 2 columns (N, throughput), got %d", name, line, len(rec))
 		}
 		var v [2]float64
 		var bad error
@@ -61,12 +61,12 @@ func ReadCSV(name string, r io.Reader) (n, x []float64, err error) {
 			}
 		}
 		if bad != nil {
-			return nil, nil, fmt.Errorf("analysis: read %w", bad)
+			return nil, nil, fmt.Errorf("read %w", bad)
 		}
 		n, x = append(n, v[0]), append(x, v[1])
 	}
 	if len(n) == 0 {
-		return nil, nil, fmt.Errorf("analysis: read %s: no data rows", name)
+		return nil, nil, fmt.Errorf("read %s: no data rows", name)
 	}
 	return n, x, nil
 }

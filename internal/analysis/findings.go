@@ -2,11 +2,9 @@ package analysis
 
 import (
 	"fmt"
+	"github.com/scalebench/scalebench/internal/param"
 	"math"
 	"slices"
-
-	"github.com/scalebench/scalebench/internal/results"
-	"github.com/scalebench/scalebench/internal/stats"
 )
 
 // maxPeakFindings caps the USL peak sentences, so a large matrix does not
@@ -22,11 +20,11 @@ func (a *Analysis) findings() {
 	if a.batch() {
 		a.batchFinding()
 	} else {
-		a.growthFinding(DimWorkers)
+		a.growthFinding(param.Workers.Name)
 	}
 	a.methodFindings()
 	a.gomaxprocsFinding()
-	a.growthFinding(DimReplicas)
+	a.growthFinding(param.Replicas.Name)
 	a.rateFinding()
 	a.peakFindings()
 }
@@ -54,7 +52,7 @@ func (a *Analysis) baselineSeries(dim string) int {
 }
 
 func (a *Analysis) bestFinding() {
-	cells := a.Run.Cells
+	cells := a.Cells
 	best := -1
 	for i, c := range cells {
 		if usable(c.Throughput) && (best < 0 || c.Throughput > cells[best].Throughput) {
@@ -127,17 +125,17 @@ func (a *Analysis) growthFinding(dim string) {
 // batchFinding: "5 jobs in 310 ms with 5 workers vs 1.52 s with 1: 4.9x,
 // about the time of one job".
 func (a *Analysis) batchFinding() {
-	si := a.baselineSeries(DimWorkers)
+	si := a.baselineSeries(param.Workers.Name)
 	if si < 0 {
 		return
 	}
 	s := a.Series[si]
 	fp, lp := s.Points[0], s.Points[len(s.Points)-1]
-	fc, lc := &a.Run.Cells[fp.Cell], &a.Run.Cells[lp.Cell]
+	fc, lc := &a.Cells[fp.Cell], &a.Cells[lp.Cell]
 	if !usable(fc.Makespan) || !usable(lc.Makespan) {
 		return
 	}
-	jobs := batchJobs(lc)
+	jobs := a.Run.Scenario.Load.Jobs
 	what := "the batch"
 	if jobs == 1 {
 		what = "1 job"
@@ -145,8 +143,8 @@ func (a *Analysis) batchFinding() {
 		what = fmt.Sprintf("%d jobs", jobs)
 	}
 	msg := fmt.Sprintf("%s in %s with %s vs %s with %s: %s", what, fmtDur(lc.Makespan, true),
-		countWord(DimWorkers, lp.Label), fmtDur(fc.Makespan, true), fp.Label, fmtTimes(fc.Makespan/lc.Makespan))
-	if fj := batchJobs(fc); fp.N == 1 && fj > 1 && lc.Makespan <= 1.5*fc.Makespan/float64(fj) {
+		countWord(param.Workers.Name, lp.Label), fmtDur(fc.Makespan, true), fp.Label, fmtTimes(fc.Makespan/lc.Makespan))
+	if fp.N == 1 && jobs > 1 && lc.Makespan <= 1.5*fc.Makespan/float64(jobs) {
 		// One worker runs the jobs one after another: its makespan per job
 		// is the time of one job.
 		msg += ", about the time of one job"
@@ -154,28 +152,15 @@ func (a *Analysis) batchFinding() {
 	a.add("%s.", msg)
 }
 
-// batchJobs is the number of jobs in one batch of c (successful or not),
-// or 0 when unknown.
-func batchJobs(c *results.Cell) int64 {
-	var per []float64
-	for _, r := range c.Repeats {
-		per = append(per, float64(r.Jobs+r.Errors))
-	}
-	if len(per) > 0 {
-		return int64(math.Round(stats.Median(per)))
-	}
-	return 0
-}
-
 // methodFindings: "fast vs naive: Performance (latency) = 11ms/3.1ms =
 // 3.55x, throughput 3.4x".
 func (a *Analysis) methodFindings() {
-	si := a.baselineSeries(DimMethod)
+	si := a.baselineSeries(param.Method.Name)
 	if si < 0 {
 		return
 	}
 	s := a.Series[si]
-	cells := a.Run.Cells
+	cells := a.Cells
 	fp := s.Points[0]
 	fc := &cells[fp.Cell]
 	for _, pt := range s.Points[1:] {
@@ -194,12 +179,12 @@ func (a *Analysis) methodFindings() {
 func (a *Analysis) gomaxprocsFinding() {
 	pick := -1
 	for i, s := range a.Series {
-		if s.Dim != DimGOMAXPROCS {
+		if s.Dim != param.GOMAXPROCS.Name {
 			continue
 		}
 		if a.Baseline >= 0 {
-			b := withoutDim(withoutDim(a.Run.Scenario.Baseline, DimGOMAXPROCS), DimWorkers)
-			if withoutDim(s.Fixed, DimWorkers) != b {
+			b := withoutDim(withoutDim(a.Run.Scenario.Baseline, param.GOMAXPROCS.Name), param.Workers.Name)
+			if withoutDim(s.Fixed, param.Workers.Name) != b {
 				continue
 			}
 		}
@@ -216,7 +201,7 @@ func (a *Analysis) gomaxprocsFinding() {
 		return
 	}
 	why := ""
-	kind := boundKind(a.Run.Cells[p0.Cell].Stages)
+	kind := boundKind(a.Cells[p0.Cell].Stages)
 	switch {
 	case kind == "I/O-bound" && p1.Speedup.Value < 1.1:
 		why = ": the jobs wait on I/O, so more cores add little"
@@ -224,7 +209,7 @@ func (a *Analysis) gomaxprocsFinding() {
 		why = ": the CPU-bound jobs run in parallel"
 	}
 	a.add("GOMAXPROCS %s→%s with %s: %s the throughput, %s%s.", p0.Label, p1.Label,
-		countWord(DimWorkers, fmt.Sprint(s.Fixed.Workers)), fmtTimes(p1.Speedup.Value),
+		countWord(param.Workers.Name, fmt.Sprint(s.Fixed.Workers)), fmtTimes(p1.Speedup.Value),
 		latencyChange(p0.Latency.P50, p1.Latency.P50), why)
 }
 
@@ -234,7 +219,7 @@ const keepUp = 0.95
 
 // rateFinding says up to which offered rate throughput keeps up.
 func (a *Analysis) rateFinding() {
-	si := a.baselineSeries(DimRate)
+	si := a.baselineSeries(param.Rate.Name)
 	if si < 0 {
 		return
 	}
@@ -244,7 +229,7 @@ func (a *Analysis) rateFinding() {
 		// Judge against the arrivals actually scheduled in the window when
 		// known: a Poisson schedule offers more or less than the nominal rate.
 		offered := pt.N
-		if o := a.Run.Cells[pt.Cell].OfferedRate; o > 0 {
+		if o := a.Cells[pt.Cell].OfferedRate; o > 0 {
 			offered = o
 		}
 		if offered > 0 && pt.Throughput >= keepUp*offered {

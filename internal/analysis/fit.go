@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/gonum/mat"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -16,10 +17,10 @@ import (
 // Errors returned by FitUSL and FitAmdahl.
 var (
 	// ErrFewPoints reports data with fewer than three distinct N.
-	ErrFewPoints = errors.New("analysis: need at least 3 distinct N to fit")
+	ErrFewPoints = errors.New("need at least 3 distinct N to fit")
 	// ErrData reports data a fit cannot use (mismatched lengths, N <= 0,
 	// negative or non-finite values, throughput all zero).
-	ErrData = errors.New("analysis: invalid fit data")
+	ErrData = errors.New("invalid fit data")
 )
 
 // Fit is a least-squares fit of the Universal Scalability Law
@@ -125,7 +126,7 @@ func FitJSON(usl, amdahl *Fit) ([]byte, error) {
 		Amdahl *Fit `json:"amdahl"`
 	}{usl, amdahl})
 	if err != nil {
-		return nil, fmt.Errorf("analysis: encode fit: %w", err)
+		return nil, fmt.Errorf("encode fit: %w", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -143,7 +144,7 @@ func FitJSON(usl, amdahl *Fit) ([]byte, error) {
 func FitUSL(n, x []float64) (*Fit, error) {
 	f, err := fit(n, x, true)
 	if err != nil {
-		return nil, fmt.Errorf("analysis: fit usl: %w", err)
+		return nil, fmt.Errorf("fit usl: %w", err)
 	}
 	return f, nil
 }
@@ -153,7 +154,7 @@ func FitUSL(n, x []float64) (*Fit, error) {
 func FitAmdahl(n, x []float64) (*Fit, error) {
 	f, err := fit(n, x, false)
 	if err != nil {
-		return nil, fmt.Errorf("analysis: fit amdahl: %w", err)
+		return nil, fmt.Errorf("fit amdahl: %w", err)
 	}
 	return f, nil
 }
@@ -464,7 +465,7 @@ func summarize(p *problem, th [3]float64, sse float64, converged, usl bool) *Fit
 		}
 	}
 	if len(super) > 0 {
-		f.Flags = append(f.Flags, "superlinear: efficiency > 1 at N="+joinComma(super))
+		f.Flags = append(f.Flags, "superlinear: efficiency > 1 at N="+strings.Join(super, ", "))
 	}
 	if f.DF <= 0 {
 		f.Flags = append(f.Flags, "no residual degrees of freedom")
@@ -497,15 +498,4 @@ func medianByN(n, x []float64) (ns, xs []float64) {
 		}
 	}
 	return ns, xs
-}
-
-func joinComma(s []string) string {
-	out := ""
-	for i, v := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += v
-	}
-	return out
 }

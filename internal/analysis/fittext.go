@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -57,14 +58,14 @@ func WriteFitText(w io.Writer, usl, amdahl *Fit, n, x []float64) error {
 		}
 		flags := "none"
 		if len(f.Flags) > 0 {
-			flags = joinSemi(f.Flags)
+			flags = strings.Join(f.Flags, "; ")
 		}
 		fmt.Fprintf(tw, "  flags: %s\n\n", flags)
 	}
 	model("Universal Scalability Law", "lambda*N / (1 + sigma*(N-1) + kappa*N*(N-1))", usl)
 	model("Amdahl's law", "lambda*N / (1 + sigma*(N-1))", amdahl)
 	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("analysis: write fit: %w", err)
+		return fmt.Errorf("write fit: %w", err)
 	}
 	fmt.Fprintf(tw, "N\tmeasured X\tUSL X\tAmdahl X\n")
 	pred := func(f *Fit, v float64) string {
@@ -81,7 +82,7 @@ func WriteFitText(w io.Writer, usl, amdahl *Fit, n, x []float64) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strconv.FormatFloat(n[i], 'g', -1, 64), xi, pred(usl, n[i]), pred(amdahl, n[i]))
 	}
 	if err := tw.Flush(); err != nil {
-		return fmt.Errorf("analysis: write fit: %w", err)
+		return fmt.Errorf("write fit: %w", err)
 	}
 	return nil
 }

@@ -60,7 +60,10 @@ func reportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "report",
 		Usage:     "rebuild report.html, summary.md and charts from a results file",
-		ArgsUsage: "RESULTS.json",
+		ArgsUsage: "RESULTS.json|DIR",
+		Description: "Recomputes every figure from the measurements in RESULTS.json (any schema version\n" +
+			"this scalebench reads). Given a run's DIR, reads DIR/results.json, or, when the run\n" +
+			"crashed before writing it, recovers the finished measurements from DIR/" + results.JournalName + ".",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: the results file's directory)"},
 		},
@@ -69,13 +72,21 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			run, err := results.Read(path)
+			out := c.String("out")
+			var run *results.Run
+			if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
+				run, err = results.ReadDir(path)
+				if out == "" {
+					out = path
+				}
+			} else {
+				run, err = results.Read(path)
+				if out == "" {
+					out = filepath.Dir(path)
+				}
+			}
 			if err != nil {
 				return usageError{err}
-			}
-			out := c.String("out")
-			if out == "" {
-				out = filepath.Dir(path)
 			}
 			files, err := report.Write(out, run)
 			if err != nil {
@@ -109,7 +120,7 @@ func fitCommand() *cli.Command {
 			}
 			f, err := os.Open(path)
 			if err != nil {
-				return usageError{fmt.Errorf("fit: %w", err)}
+				return usageError{err}
 			}
 			defer f.Close()
 			n, x, err := analysis.ReadCSV(path, f)
@@ -118,11 +129,11 @@ func fitCommand() *cli.Command {
 			}
 			usl, err := analysis.FitUSL(n, x)
 			if err != nil {
-				return fmt.Errorf("fit: usl: %w", err)
+				return err
 			}
 			amdahl, err := analysis.FitAmdahl(n, x)
 			if err != nil {
-				return fmt.Errorf("fit: amdahl: %w", err)
+				return err
 			}
 			if format == "json" {
 				b, err := analysis.FitJSON(usl, amdahl)
@@ -136,7 +147,7 @@ func fitCommand() *cli.Command {
 			if dir := c.String("out"); dir != "" {
 				files, err := report.FitChart(dir, n, x, usl, amdahl)
 				if err != nil {
-					return fmt.Errorf("fit: chart: %w", err)
+					return err
 				}
 				fmt.Fprintf(c.App.ErrWriter, "chart: %s\n", strings.Join(files, ", "))
 			}

@@ -58,6 +58,7 @@ func runScenario(c *cli.Context, path string) error {
 		return usageError{err}
 	}
 	defer dir.Close()
+	journalPath := filepath.Join(out, results.JournalName)
 	stdout, stderr := c.App.Writer, c.App.ErrWriter
 	if !c.Bool("quiet") {
 		steps := len(sc.Plan())
@@ -66,19 +67,23 @@ func runScenario(c *cli.Context, path string) error {
 	}
 	prog := newProgress(stderr, len(sc.Plan()), c.Bool("quiet"))
 	run, runErr := runner.Run(c.Context, sc, runner.Options{
-		Version:    Version,
-		Commit:     Commit,
-		Source:     src,
-		Progress:   prog.step,
-		Checkpoint: func(r *results.Run) error { return results.Write(resultsPath, r) },
-		Pin:        c.Bool("pin"),
-		LogDir:     out,
+		Version:  Version,
+		Commit:   Commit,
+		Source:   src,
+		Progress: prog.step,
+		Journal:  journalPath,
+		Pin:      c.Bool("pin"),
+		LogDir:   out,
 	})
 	prog.finish()
 	if run == nil {
 		return runErr
 	}
 	if err := results.Write(resultsPath, run); err != nil {
+		return errors.Join(runErr, err)
+	}
+	// results.json now holds everything the journal did.
+	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errors.Join(runErr, err)
 	}
 	files, err := report.Write(out, run)
@@ -134,7 +139,7 @@ func newProgress(w io.Writer, steps int, quiet bool) *progress {
 	}
 	p.bar = progressbar.NewOptions(steps,
 		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(fmt.Sprintf("cell 1/%d", steps)),
+		progressbar.OptionSetDescription(fmt.Sprintf("measurement 1/%d", steps)),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetElapsedTime(true),
 		progressbar.OptionSetPredictTime(true),
@@ -165,7 +170,7 @@ func (p *progress) step(s runner.Progress) {
 	switch {
 	case p.quiet:
 	case p.bar != nil:
-		p.bar.Describe(fmt.Sprintf("cell %d/%d (last: %s, %.1f jobs/s)", min(s.Step+1, s.Steps), s.Steps, s.Params.String(), s.Result.Throughput))
+		p.bar.Describe(fmt.Sprintf("measurement %d/%d (last: %s, %.1f jobs/s)", min(s.Step+1, s.Steps), s.Steps, s.Params.String(), s.Result.Throughput))
 		_ = p.bar.Add(1)
 	default:
 		r := s.Result

@@ -3,13 +3,10 @@
 package metrics
 
 import (
-	"encoding/base64"
-	"fmt"
+	"slices"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/scalebench/scalebench/internal/results"
 )
 
 // Histogram bounds: latencies are recorded in microseconds from 1 µs to one
@@ -25,7 +22,8 @@ const (
 // a late start: shorter waits are scheduler wake-up noise, not queueing.
 const LateAfter = time.Millisecond
 
-// NewHistogram returns an empty latency histogram in microseconds.
+// NewHistogram returns an empty latency histogram in microseconds, with
+// the bounds results.NewHDR uses.
 func NewHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(histLowest, histHighest, histDigits)
 }
@@ -55,7 +53,8 @@ type Recorder struct {
 	hist   *hdrhistogram.Histogram
 }
 
-// Snapshot is the mergeable, serialisable state of one or more recorders.
+// Snapshot is the mergeable state of one or more recorders. Its histogram
+// is not serialised with it: a worker process sends it separately.
 type Snapshot struct {
 	Jobs   int64 `json:"jobs"`
 	Errors int64 `json:"errors"`
@@ -69,13 +68,13 @@ type Snapshot struct {
 	// Buckets counts completions per bucket of the window.
 	Buckets  []int64 `json:"buckets"`
 	BucketNs int64   `json:"bucket_ns"`
-	// Hist is the encoded latency histogram of successful jobs.
-	Hist       string   `json:"hist"`
-	ErrSamples []string `json:"err_samples,omitempty"`
-	LateCount  int64    `json:"late_count,omitempty"`
-	LateSumNs  int64    `json:"late_sum_ns,omitempty"`
-	LateMaxNs  int64    `json:"late_max_ns,omitempty"`
-	Dropped    int64    `json:"dropped,omitempty"`
+	// Hist is the latency histogram of successful jobs, in microseconds.
+	Hist       *hdrhistogram.Histogram `json:"-"`
+	ErrSamples []string                `json:"err_samples,omitempty"`
+	LateCount  int64                   `json:"late_count,omitempty"`
+	LateSumNs  int64                   `json:"late_sum_ns,omitempty"`
+	LateMaxNs  int64                   `json:"late_max_ns,omitempty"`
+	Dropped    int64                   `json:"dropped,omitempty"`
 }
 
 // NewRecorder returns a recorder for a window that starts at start and
@@ -161,23 +160,20 @@ func (r *Recorder) noteError(err error) {
 	}
 }
 
-// Snapshot returns the recorder's state with its histogram encoded.
-func (r *Recorder) Snapshot() (Snapshot, error) {
+// Snapshot returns the recorder's state. Its histogram is the recorder's
+// own: take the snapshot once the recorder is done.
+func (r *Recorder) Snapshot() Snapshot {
 	s := r.snap
-	s.Buckets = append([]int64(nil), r.snap.Buckets...)
-	s.ErrSamples = append([]string(nil), r.snap.ErrSamples...)
-	enc, err := EncodeHistogram(r.hist)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	s.Hist = enc.Encoded
-	return s, nil
+	s.Buckets = slices.Clone(r.snap.Buckets)
+	s.ErrSamples = slices.Clone(r.snap.ErrSamples)
+	s.Hist = r.hist
+	return s
 }
 
 // Merge combines snapshots of recorders that measured the same window.
-func Merge(snaps ...Snapshot) (Snapshot, error) {
+func Merge(snaps ...Snapshot) Snapshot {
 	var out Snapshot
-	h := NewHistogram()
+	out.Hist = NewHistogram()
 	for _, s := range snaps {
 		out.Jobs += s.Jobs
 		out.Errors += s.Errors
@@ -195,7 +191,7 @@ func Merge(snaps ...Snapshot) (Snapshot, error) {
 			out.Buckets[i] += v
 		}
 		for _, m := range s.ErrSamples {
-			if len(out.ErrSamples) < maxErrKinds && !contains(out.ErrSamples, m) {
+			if len(out.ErrSamples) < maxErrKinds && !slices.Contains(out.ErrSamples, m) {
 				out.ErrSamples = append(out.ErrSamples, m)
 			}
 		}
@@ -203,111 +199,9 @@ func Merge(snaps ...Snapshot) (Snapshot, error) {
 		out.LateSumNs += s.LateSumNs
 		out.LateMaxNs = max(out.LateMaxNs, s.LateMaxNs)
 		out.Dropped += s.Dropped
-		if s.Hist != "" {
-			sh, err := DecodeHistogram(&results.Histogram{Unit: "us", Encoded: s.Hist})
-			if err != nil {
-				return Snapshot{}, err
-			}
-			h.Merge(sh)
+		if s.Hist != nil {
+			out.Hist.Merge(s.Hist)
 		}
 	}
-	enc, err := EncodeHistogram(h)
-	if err != nil {
-		return Snapshot{}, err
-	}
-	out.Hist = enc.Encoded
-	return out, nil
-}
-
-func contains(xs []string, s string) bool {
-	for _, x := range xs {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// EncodeHistogram encodes h (microseconds) for a results file.
-func EncodeHistogram(h *hdrhistogram.Histogram) (*results.Histogram, error) {
-	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: encode histogram: %w", err)
-	}
-	return &results.Histogram{Unit: "us", Encoded: base64.StdEncoding.EncodeToString(b)}, nil
-}
-
-// DecodeHistogram decodes a histogram stored in a results file.
-func DecodeHistogram(r *results.Histogram) (*hdrhistogram.Histogram, error) {
-	if r == nil || r.Encoded == "" {
-		return NewHistogram(), nil
-	}
-	if r.Unit != "" && r.Unit != "us" {
-		return nil, fmt.Errorf("metrics: decode histogram: unit %q, want \"us\"", r.Unit)
-	}
-	b, err := base64.StdEncoding.DecodeString(r.Encoded)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: decode histogram: %w", err)
-	}
-	h, err := hdrhistogram.Decode(b)
-	if err != nil {
-		return nil, fmt.Errorf("metrics: decode histogram: %w", err)
-	}
-	return h, nil
-}
-
-// LatencyOf summarises a microsecond histogram in seconds.
-func LatencyOf(h *hdrhistogram.Histogram) results.Latency {
-	if h.TotalCount() == 0 {
-		return results.Latency{}
-	}
-	sec := func(us int64) float64 { return float64(us) / 1e6 }
-	return results.Latency{
-		Mean: h.Mean() / 1e6,
-		P50:  sec(h.ValueAtQuantile(50)),
-		P90:  sec(h.ValueAtQuantile(90)),
-		P99:  sec(h.ValueAtQuantile(99)),
-		P999: sec(h.ValueAtQuantile(99.9)),
-		Max:  sec(h.Max()),
-	}
-}
-
-// Stages returns the mean stage durations of the snapshot's successful jobs, in seconds.
-func (s Snapshot) Stages() results.Stages {
-	if s.Jobs == 0 {
-		return results.Stages{}
-	}
-	m := func(i int) float64 { return float64(s.StageSums[i]) / float64(s.Jobs) / 1e9 }
-	return results.Stages{Fetch: m(0), Decode: m(1), Resize: m(2), Encode: m(3), Write: m(4)}
-}
-
-// Lateness summarises how late open-loop arrivals started, or nil if none did.
-func (s Snapshot) Lateness() *results.Lateness {
-	if s.LateCount == 0 && s.Dropped == 0 {
-		return nil
-	}
-	l := &results.Lateness{Count: s.LateCount, MaxLag: float64(s.LateMaxNs) / 1e9, Dropped: s.Dropped}
-	if s.LateCount > 0 {
-		l.MeanLag = float64(s.LateSumNs) / float64(s.LateCount) / 1e9
-	}
-	return l
-}
-
-// Series returns the completions-per-bucket time series.
-func (s Snapshot) Series() results.Series {
-	return results.Series{Bucket: float64(s.BucketNs) / 1e9, Completed: append([]int64(nil), s.Buckets...)}
-}
-
-// Histogram returns the snapshot's latency histogram as stored in results.
-func (s Snapshot) Histogram() *results.Histogram {
-	return &results.Histogram{Unit: "us", Encoded: s.Hist}
-}
-
-// Latency decodes the snapshot's histogram and summarises it in seconds.
-func (s Snapshot) Latency() (results.Latency, error) {
-	h, err := DecodeHistogram(s.Histogram())
-	if err != nil {
-		return results.Latency{}, err
-	}
-	return LatencyOf(h), nil
+	return out
 }

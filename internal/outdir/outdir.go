@@ -1,5 +1,3 @@
-//go:build unix
-
 // Package outdir prepares the directory a run writes into: writable before
 // anything is measured, not holding an earlier run's results unless the user
 // says so, and locked against a second run writing into it at the same time.
@@ -13,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 )
 
 // ResultsFile is the name of the results file a run leaves in its directory.
@@ -46,7 +43,7 @@ func Prepare(path string, force bool) (*Dir, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output directory %s is not writable: %w", path, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lock(f); err != nil {
 		holder := ""
 		if b, rerr := os.ReadFile(f.Name()); rerr == nil {
 			if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil {
@@ -54,7 +51,7 @@ func Prepare(path string, force bool) (*Dir, error) {
 			}
 		}
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errBusy) {
 			return nil, fmt.Errorf("output directory %s is %w%s: wait for it or choose another --out", path, ErrLocked, holder)
 		}
 		return nil, fmt.Errorf("output directory %s: lock: %w", path, err)

@@ -1,22 +1,27 @@
 // Package results is scalebench's on-disk record of a run: a versioned JSON
-// document that is the only link between measuring and reporting.
+// document that is the only link between measuring and reporting. It holds
+// what each repeat measured and the settings, thresholds and machine needed
+// to judge it, never figures derived from them (the analysis package
+// computes those). While a run is measured, a Journal keeps each finished
+// measurement on disk.
+//
+// Schema version 2 is the raw record. Version 1 files, whose cells also
+// stored summaries computed while measuring, are converted on reading.
 package results
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 // SchemaVersion is the version of the results format this package writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrSchema reports a results file whose schema version this build cannot read.
-var ErrSchema = errors.New("results: unsupported schema version")
+var ErrSchema = errors.New("unsupported schema version")
 
 // Run is everything one `scalebench run` measured.
 type Run struct {
@@ -44,10 +49,39 @@ type Scenario struct {
 	Baseline    Params `json:"baseline"`
 	// ImageLatency is the mock server's injected latency in seconds.
 	ImageLatency float64 `json:"image_latency"`
+	// Load is how jobs were offered; Checks the thresholds warnings use.
+	Load   Load   `json:"load"`
+	Checks Checks `json:"checks"`
 	// Resolved is the scenario after defaults, as JSON.
 	Resolved json.RawMessage `json:"resolved,omitempty"`
 	// Source is the scenario file's text.
 	Source string `json:"source,omitempty"`
+}
+
+// Load is the load settings a run's measurements were taken with.
+type Load struct {
+	// Repeats is the number of measurements planned per cell.
+	Repeats int `json:"repeats"`
+	// Warmup is the unmeasured run before each window, in seconds.
+	Warmup float64 `json:"warmup"`
+	// Window is the measured window per repeat in seconds (closed and open
+	// models; a batch runs until its jobs are done).
+	Window float64 `json:"window,omitempty"`
+	// Think is a closed-loop worker's pause between jobs, in seconds.
+	Think float64 `json:"think,omitempty"`
+	// Timeout is the per-job timeout in seconds.
+	Timeout float64 `json:"timeout"`
+	// Jobs is the batch size of each measurement (batch model only).
+	Jobs int `json:"jobs,omitempty"`
+	// Arrival is the open-loop arrival pattern: poisson or uniform.
+	Arrival string `json:"arrival,omitempty"`
+}
+
+// Checks are the thresholds that turn a measurement into a warning.
+type Checks struct {
+	MaxErrorRate    float64 `json:"max_error_rate"`
+	LittleTolerance float64 `json:"little_tolerance"`
+	MinJobs         int64   `json:"min_jobs"`
 }
 
 // Environment records where and with what a run was measured.
@@ -67,26 +101,18 @@ type Environment struct {
 	Started time.Time `json:"started"`
 }
 
-// Params identifies a cell: the point of the matrix it measures.
-type Params struct {
-	GOMAXPROCS int     `json:"gomaxprocs"`
-	Workers    int     `json:"workers"`
-	Replicas   int     `json:"replicas"`
-	Rate       float64 `json:"rate,omitempty"`
-	Method     string  `json:"method,omitempty"`
+// CPUs is the number of CPUs the run could use: the cgroup quota when it is
+// below the logical CPU count, else the logical CPUs.
+func (e Environment) CPUs() float64 {
+	n := float64(e.LogicalCPUs)
+	if e.CPUQuota > 0 && (n == 0 || e.CPUQuota < n) {
+		return e.CPUQuota
+	}
+	return n
 }
 
-// String renders the params compactly, e.g. "gomaxprocs=2 workers=8 replicas=1".
-func (p Params) String() string {
-	s := fmt.Sprintf("gomaxprocs=%d workers=%d replicas=%d", p.GOMAXPROCS, p.Workers, p.Replicas)
-	if p.Rate > 0 {
-		s += fmt.Sprintf(" rate=%g/s", p.Rate)
-	}
-	if p.Method != "" {
-		s += " method=" + p.Method
-	}
-	return s
-}
+// Params identifies a cell: the point of the matrix it measures.
+type Params = param.Params
 
 // Step is one measurement in run order.
 type Step struct {
@@ -94,33 +120,12 @@ type Step struct {
 	Repeat int `json:"repeat"`
 }
 
-// Cell is one point of the matrix, summarised over its repeats.
+// Cell is one point of the matrix and what each repeat of it measured.
+// Every figure about the cell as a whole (medians, intervals, warnings) is
+// derived from the repeats by the analysis package.
 type Cell struct {
-	Params Params `json:"params"`
-	// Jobs and Errors are totals over all repeats' measured windows.
-	Jobs   int64 `json:"jobs"`
-	Errors int64 `json:"errors"`
-	// Throughput is the median over repeats of successful jobs per second
-	// (batch: jobs / makespan).
-	Throughput   float64  `json:"throughput"`
-	ThroughputCI Interval `json:"throughput_ci"`
-	// Latency holds the median over repeats of each percentile, in seconds.
-	Latency   Latency             `json:"latency"`
-	LatencyCI map[string]Interval `json:"latency_ci,omitempty"` // keyed "p50", "p90", "p99", "p999", "max"
-	// OfferedRate is the median over repeats of the open-loop arrivals
-	// scheduled per second of the window (open model only).
-	OfferedRate float64 `json:"offered_rate,omitempty"`
-	// Makespan is the median batch makespan in seconds (batch model only).
-	Makespan   float64  `json:"makespan,omitempty"`
-	MakespanCI Interval `json:"makespan_ci,omitempty"`
-	// Stages holds the mean duration of each stage over all jobs, in seconds.
-	Stages Stages `json:"stages"`
-	// Resources is the median resource use over repeats.
-	Resources Resources `json:"resources"`
-	// Histogram is the latency histogram of all repeats merged (see Histogram type).
-	Histogram *Histogram `json:"histogram,omitempty"`
-	Repeats   []Repeat   `json:"repeats"`
-	Warnings  []Warning  `json:"warnings,omitempty"`
+	Params  Params   `json:"params"`
+	Repeats []Repeat `json:"repeats"`
 }
 
 // Repeat is one measured window of a cell.
@@ -223,92 +228,6 @@ type Lateness struct {
 	MeanLag float64 `json:"mean_lag"` // seconds, over late arrivals
 	// Dropped counts arrivals not started by the end of the window.
 	Dropped int64 `json:"dropped,omitempty"`
-}
-
-// Interval is a confidence interval around a median.
-type Interval struct {
-	Lo         float64 `json:"lo"`
-	Hi         float64 `json:"hi"`
-	Confidence float64 `json:"confidence"` // achieved confidence, e.g. 0.95; 0 when no interval could be formed
-	N          int     `json:"n"`          // sample size
-}
-
-// Histogram is an HDR histogram of latencies in microseconds, encoded with
-// hdrhistogram-go's compressed V2 format (base64).
-type Histogram struct {
-	Unit    string `json:"unit"` // "us"
-	Encoded string `json:"encoded"`
-}
-
-// Warning is a caveat about a measurement: it does not fail the run, but the
-// report shows it next to the figure it concerns.
-type Warning struct {
-	Kind    string `json:"kind"` // e.g. "littles-law", "error-rate", "few-repeats", "late-arrivals", "oversubscribed", "few-jobs"
-	Message string `json:"message"`
-}
-
-// Write stores run at path atomically: a temporary file in the same
-// directory, synced, then renamed over path.
-func Write(path string, run *Run) error {
-	run.SchemaVersion = SchemaVersion
-	data, err := json.MarshalIndent(run, "", "  ")
-	if err != nil {
-		return fmt.Errorf("results: encode: %w", err)
-	}
-	data = append(data, '\n')
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("results: write %s: %w", path, err)
-	}
-	tmp, err := os.CreateTemp(dir, ".results-*.json")
-	if err != nil {
-		return fmt.Errorf("results: write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("results: write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("results: write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("results: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("results: write %s: %w", path, err)
-	}
-	return nil
-}
-
-// Read loads a results file, checking its schema version.
-func Read(path string) (*Run, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("results: read: %w", err)
-	}
-	return Decode(path, data)
-}
-
-// Decode parses results JSON; name is used in error messages.
-func Decode(name string, data []byte) (*Run, error) {
-	var head struct {
-		SchemaVersion int `json:"schema_version"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return nil, fmt.Errorf("results: read %s: not a results file: %w", name, err)
-	}
-	if head.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("%w: %s has schema_version %d, this scalebench reads %d",
-			ErrSchema, name, head.SchemaVersion, SchemaVersion)
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var run Run
-	if err := dec.Decode(&run); err != nil {
-		return nil, fmt.Errorf("results: read %s: %w", name, err)
-	}
-	return &run, nil
 }
 
 // Baseline returns the index of the cell whose params equal the scenario's

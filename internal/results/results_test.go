@@ -9,28 +9,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
 func TestWriteReadRoundTrip(t *testing.T) {
-	h := metrics.NewHistogram()
+	h := results.NewHDR()
 	for v := int64(1); v <= 10000; v++ {
 		_ = h.RecordValue(v * 100) // 0.1 ms .. 1 s
 	}
-	enc, err := metrics.EncodeHistogram(h)
-	if err != nil {
-		t.Fatal(err)
-	}
+	enc := results.HistogramOf(h)
 	run := &results.Run{
-		Scenario:    results.Scenario{Name: "rt", Model: "closed", Baseline: results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1}},
+		Scenario: results.Scenario{
+			Name: "rt", Model: "closed", Baseline: results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1},
+			Load:   results.Load{Repeats: 1, Warmup: 1, Window: 3, Timeout: 30},
+			Checks: results.Checks{MaxErrorRate: 0.01, LittleTolerance: 0.1, MinJobs: 100},
+		},
 		Environment: results.Environment{GoVersion: "go1.26", LogicalCPUs: 2, Started: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)},
 		Order:       []results.Step{{Cell: 0, Repeat: 0}},
 		Cells: []results.Cell{{
-			Params: results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1},
-			Jobs:   10000, Throughput: 120, Histogram: enc,
-			LatencyCI: map[string]results.Interval{"p50": {Lo: 0.4, Hi: 0.6, Confidence: 0.95, N: 6}},
-			Repeats:   []results.Repeat{{Jobs: 10000, Histogram: enc, Series: results.Series{Bucket: 0.25, Completed: []int64{1, 2}}}},
+			Params:  results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1},
+			Repeats: []results.Repeat{{Jobs: 10000, Histogram: enc, Series: results.Series{Bucket: 0.25, Completed: []int64{1, 2}}}},
 		}},
 		Finished: time.Date(2026, 11, 25, 0, 1, 0, 0, time.UTC),
 	}
@@ -42,14 +40,12 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	back := got.Cells[0].Repeats[0].Histogram.HDR()
+	got.Cells[0].Repeats[0].Histogram = enc // compared below
 	if !reflect.DeepEqual(got, run) {
 		t.Errorf("round trip changed the run:\n got %+v\nwant %+v", got, run)
 	}
 	// Any percentile can be recomputed from the stored histogram.
-	back, err := metrics.DecodeHistogram(got.Cells[0].Histogram)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if !back.Equals(h) {
 		t.Error("histogram changed through results.json")
 	}
@@ -68,7 +64,10 @@ func TestWriteReadRoundTrip(t *testing.T) {
 func TestReadErrors(t *testing.T) {
 	dir := t.TempDir()
 	for _, tc := range []struct{ name, text, want string }{
-		{"future.json", `{"schema_version": 99}`, "schema_version 99"},
+		{"future.json", `{"schema_version": 99}`, "schema_version 99, this scalebench reads up to 2"},
+		{"v1-without-checks.json", `{"schema_version": 1, "scenario": {"resolved": {"load": {"repeats": 3}}}}`, "has no checks"},
+		{"v1-without-resolved.json", `{"schema_version": 1, "scenario": {"name": "x"}}`, "needs scenario.resolved"},
+		{"bad-histogram.json", `{"schema_version": 2, "cells": [{"repeats": [{"histogram": {"unit": "ms", "encoded": "AAAA"}}]}]}`, `unit "ms"`},
 		{"junk.json", `not json`, "not a results file"},
 	} {
 		p := filepath.Join(dir, tc.name)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/imageserver"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/scenario"
@@ -136,7 +137,8 @@ matrix: {gomaxprocs: [1, 2], workers: [1, 2]}
 		if err != nil {
 			b.Fatal(err)
 		}
-		x11, x22 := run.Cells[0].Throughput, run.Cells[3].Throughput
+		cells := analysis.Summarize(run)
+		x11, x22 := cells[0].Throughput, cells[3].Throughput
 		b.ReportMetric(bare1, "bare-1cpu-jobs/s")
 		b.ReportMetric(x11, "scalebench-1cpu-jobs/s")
 		b.ReportMetric(bare2/bare1, "bare-speedup")
@@ -158,9 +160,29 @@ matrix: {gomaxprocs: [2], workers: [256]}
 		if err != nil {
 			b.Fatal(err)
 		}
-		x := run.Cells[0].Throughput
+		x := analysis.Summarize(run)[0].Throughput
 		b.ReportMetric(x, "jobs/s")
 		b.ReportMetric(x/2560, "fidelity")
+	}
+}
+
+// BenchmarkReplicas runs a batch of 8 jobs with 30 ms of latency on 2
+// workers in 1 and then 2 replicas: "makespan-ratio" (2 replicas / 1) should
+// be about 0.5.
+func BenchmarkReplicas(b *testing.B) {
+	sc := parseB(b, `name: replicas
+images: {latency: 30ms, paths: [/64x48/ccc/aaa.jpg]}
+thumbnail: {width: 16, height: 16}
+load: {model: batch, jobs: 8, warmup: 0s, repeats: 3}
+matrix: {workers: [2], replicas: [1, 2]}
+`)
+	for b.Loop() {
+		run, err := Run(context.Background(), sc, testOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		cells := analysis.Summarize(run)
+		b.ReportMetric(cells[1].Makespan/cells[0].Makespan, "makespan-ratio")
 	}
 }
 

@@ -134,9 +134,7 @@ func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 	if len(spec.CPUs) > 0 {
 		rep.CPUs = affinity()
 	}
-	if rep.Snapshot, err = rec.snapshot(); err != nil {
-		return Report{}, err
-	}
+	rep.Snapshot = rec.snapshot()
 	rep.Snapshot.Dropped += out.Missed
 	if ctx.Err() != nil {
 		return rep, fmt.Errorf("runner: execute: %w", ctx.Err())
@@ -233,17 +231,12 @@ func (r *recorder) usageAtOpen(now usage) usage {
 }
 
 // snapshot merges the shards after the run.
-func (r *recorder) snapshot() (metrics.Snapshot, error) {
+func (r *recorder) snapshot() metrics.Snapshot {
 	snaps := make([]metrics.Snapshot, 0, len(r.shards))
 	for i := range r.shards {
-		if r.shards[i].rec == nil {
-			continue
+		if r.shards[i].rec != nil {
+			snaps = append(snaps, r.shards[i].rec.Snapshot())
 		}
-		s, err := r.shards[i].rec.Snapshot()
-		if err != nil {
-			return metrics.Snapshot{}, err
-		}
-		snaps = append(snaps, s)
 	}
 	return metrics.Merge(snaps...)
 }

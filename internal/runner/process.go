@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/results"
 )
 
 // The worker protocol, one line each over the child's stdin and stdout:
@@ -62,7 +63,7 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out, err := json.Marshal(rep)
+	out, err := json.Marshal(reportMessage{Report: rep, Histogram: results.HistogramOf(rep.Snapshot.Hist)})
 	if err != nil {
 		return fmt.Errorf("worker: encode report: %w", err)
 	}
@@ -114,20 +115,20 @@ func startReplica(ctx context.Context, argv []string, env []string, gomaxprocs i
 	cmd.Stderr = &r.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, fmt.Errorf("runner: start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, fmt.Errorf("runner: start worker: %w", err)
+		return nil, fmt.Errorf("start worker: %w", err)
 	}
 	r.stdin, r.stdout = stdin, bufio.NewReaderSize(stdout, 1<<20)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("runner: start worker %s: %w", argv[0], err)
+		return nil, fmt.Errorf("start worker %s: %w", argv[0], err)
 	}
 	data, err := json.Marshal(spec)
 	if err != nil {
 		r.kill()
-		return nil, fmt.Errorf("runner: encode spec: %w", err)
+		return nil, fmt.Errorf("encode spec: %w", err)
 	}
 	if _, err := fmt.Fprintf(stdin, "%s\n", data); err != nil {
 		r.kill()
@@ -210,11 +211,19 @@ func (r *replica) report(deadline time.Time) (Report, error) {
 	if readErr != nil || waitErr != nil {
 		return Report{}, r.fail("read report", errors.Join(readErr, waitErr))
 	}
-	var rep Report
-	if err := json.Unmarshal(line, &rep); err != nil {
+	var msg reportMessage
+	if err := json.Unmarshal(line, &msg); err != nil {
 		return Report{}, r.fail("decode report", err)
 	}
-	return rep, nil
+	msg.Snapshot.Hist = msg.Histogram.HDR()
+	return msg.Report, nil
+}
+
+// reportMessage is a Report as a worker process sends it: the snapshot's
+// latency histogram travels encoded beside it.
+type reportMessage struct {
+	Report
+	Histogram *results.Histogram `json:"histogram"`
 }
 
 func (r *replica) kill() {

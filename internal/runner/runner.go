@@ -38,11 +38,13 @@ type Options struct {
 	Source string
 	// Progress, if set, is called after every measurement.
 	Progress func(Progress)
-	// Checkpoint, if set, is called with the results so far after every
-	// measurement, so an interrupted run keeps what it measured.
-	Checkpoint func(*results.Run) error
 	// LogDir, if set, is where a failed worker's full stderr is saved.
 	LogDir string
+	// Journal, if set, is the path of a journal (results.CreateJournal)
+	// that records the run's header and then each finished measurement, so
+	// a crash keeps what was measured. Run leaves it on disk: remove it once
+	// the run is stored.
+	Journal string
 	// Pin fixes CPU placement: the harness (and its image server) on the
 	// last CPU, each worker process on CPUs of its own when they fit.
 	Pin bool
@@ -98,6 +100,14 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		base = srv.URL
 	}
 	run := newRun(sc, opt)
+	var journal *results.Journal
+	if opt.Journal != "" {
+		var err error
+		if journal, err = results.CreateJournal(opt.Journal, run); err != nil {
+			return nil, err
+		}
+		defer journal.Close()
+	}
 	plan := sc.Plan()
 	cells := sc.Cells()
 	urls := sc.URLs(base)
@@ -125,10 +135,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		rep.Seq = i
 		cell := &run.Cells[step.Cell]
 		cell.Repeats = append(cell.Repeats, rep)
-		summarize(cell, sc)
-		if opt.Checkpoint != nil {
-			run.Finished = time.Now()
-			if err := opt.Checkpoint(run); err != nil {
+		if journal != nil {
+			if err := journal.Append(results.Entry{Step: i, Cell: step.Cell, Result: rep}); err != nil {
+				run.Interrupted = true
+				run.Finished = time.Now()
 				return run, err
 			}
 		}
@@ -155,25 +165,38 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 			Description:  sc.Description,
 			File:         sc.File,
 			Model:        string(sc.Load.Model),
-			Baseline:     params(sc.Baseline),
+			Baseline:     sc.Baseline,
 			ImageLatency: sc.Images.Latency.D().Seconds(),
-			Resolved:     resolved,
-			Source:       opt.Source,
+			Load: results.Load{
+				Repeats: sc.Load.Repeats,
+				Warmup:  sc.Load.Warmup.D().Seconds(),
+				Think:   sc.Load.Think.D().Seconds(),
+				Timeout: sc.Load.Timeout.D().Seconds(),
+				Arrival: string(sc.Load.Arrival),
+			},
+			Checks: results.Checks{
+				MaxErrorRate:    sc.Checks.MaxErrorRate,
+				LittleTolerance: sc.Checks.LittleTol,
+				MinJobs:         sc.Checks.MinJobs,
+			},
+			Resolved: resolved,
+			Source:   opt.Source,
 		},
 		Environment: Environment(opt.Version, opt.Commit),
 	}
 	run.Environment.Pinned = opt.Pin
+	if sc.Load.Model == "batch" {
+		run.Scenario.Load.Jobs = sc.Load.Jobs
+	} else {
+		run.Scenario.Load.Window = sc.Load.Duration.D().Seconds()
+	}
 	for _, s := range sc.Plan() {
 		run.Order = append(run.Order, results.Step{Cell: s.Cell, Repeat: s.Repeat})
 	}
 	for _, p := range sc.Cells() {
-		run.Cells = append(run.Cells, results.Cell{Params: params(p)})
+		run.Cells = append(run.Cells, results.Cell{Params: p})
 	}
 	return run
-}
-
-func params(p scenario.Params) results.Params {
-	return results.Params{GOMAXPROCS: p.GOMAXPROCS, Workers: p.Workers, Replicas: p.Replicas, Rate: p.Rate, Method: p.Method}
 }
 
 // measure runs one repeat of one cell across its replicas.
@@ -299,21 +322,16 @@ func combine(reports []Report, repeat, gomaxprocs int) (results.Repeat, error) {
 			return rep, fmt.Errorf("worker ran with GOMAXPROCS=%d, want %d", r.GOMAXPROCS, gomaxprocs)
 		}
 	}
-	m, err := metrics.Merge(snaps...)
-	if err != nil {
-		return rep, err
-	}
-	if rep.Latency, err = m.Latency(); err != nil {
-		return rep, err
-	}
+	m := metrics.Merge(snaps...)
+	rep.Histogram = results.HistogramOf(m.Hist)
+	rep.Latency = rep.Histogram.Latency()
 	rep.Jobs, rep.Errors = m.Jobs, m.Errors
 	if rep.Elapsed > 0 {
 		rep.Throughput = float64(m.InWindow) / rep.Elapsed
 	}
-	rep.Stages = m.Stages()
-	rep.Histogram = m.Histogram()
-	rep.Series = m.Series()
-	rep.Late = m.Lateness()
+	rep.Stages = stagesOf(m)
+	rep.Series = results.Series{Bucket: float64(m.BucketNs) / 1e9, Completed: m.Buckets}
+	rep.Late = latenessOf(m)
 	rep.HarnessLag = harnessLag
 	if offered > 0 && rep.Elapsed > 0 {
 		rep.OfferedRate = float64(offered) / rep.Elapsed
@@ -341,4 +359,25 @@ func saveStderr(dir string, seq int, err error) {
 		return
 	}
 	we.Saved = path
+}
+
+// stagesOf returns the mean stage durations of m's successful jobs, in seconds.
+func stagesOf(m metrics.Snapshot) results.Stages {
+	if m.Jobs == 0 {
+		return results.Stages{}
+	}
+	mean := func(i int) float64 { return float64(m.StageSums[i]) / float64(m.Jobs) / 1e9 }
+	return results.Stages{Fetch: mean(0), Decode: mean(1), Resize: mean(2), Encode: mean(3), Write: mean(4)}
+}
+
+// latenessOf summarises how late open-loop arrivals started, or nil if none did.
+func latenessOf(m metrics.Snapshot) *results.Lateness {
+	if m.LateCount == 0 && m.Dropped == 0 {
+		return nil
+	}
+	l := &results.Lateness{Count: m.LateCount, MaxLag: float64(m.LateMaxNs) / 1e9, Dropped: m.Dropped}
+	if m.LateCount > 0 {
+		l.MeanLag = float64(m.LateSumNs) / float64(m.LateCount) / 1e9
+	}
+	return l
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -46,16 +47,24 @@ load: {duration: 300ms, warmup: 50ms, repeats: 2}
 matrix: {gomaxprocs: [1, 2], workers: [2]}
 `)
 	var steps []Progress
-	var checkpoints int
 	opt := testOptions()
 	opt.Progress = func(p Progress) { steps = append(steps, p) }
-	opt.Checkpoint = func(r *results.Run) error { checkpoints++; return nil }
+	opt.Journal = filepath.Join(t.TempDir(), results.JournalName)
 	run, err := Run(context.Background(), sc, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(steps) != 4 || checkpoints != 4 {
-		t.Fatalf("%d progress calls, %d checkpoints; want 4 each", len(steps), checkpoints)
+	if len(steps) != 4 {
+		t.Fatalf("%d progress calls, want 4", len(steps))
+	}
+	journalled, err := results.ReadJournal(opt.Journal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range journalled.Cells {
+		if len(c.Repeats) != len(run.Cells[i].Repeats) {
+			t.Errorf("journal holds %d repeats of cell %d, the run %d", len(c.Repeats), i, len(run.Cells[i].Repeats))
+		}
 	}
 	want := []int{1, 2, 1, 2} // gomaxprocs of each step: A B A B
 	for i, s := range steps {
@@ -64,8 +73,8 @@ matrix: {gomaxprocs: [1, 2], workers: [2]}
 		}
 	}
 	for _, c := range run.Cells {
-		if len(c.Repeats) != 2 || c.Jobs == 0 {
-			t.Errorf("cell %+v: %d repeats, %d jobs", c.Params, len(c.Repeats), c.Jobs)
+		if len(c.Repeats) != 2 || c.Repeats[0].Jobs+c.Repeats[1].Jobs == 0 {
+			t.Errorf("cell %s: %d repeats, no jobs", c.Params, len(c.Repeats))
 		}
 		if c.Repeats[0].Seq >= c.Repeats[1].Seq {
 			t.Errorf("cell %+v: repeat seqs %d, %d not in run order", c.Params, c.Repeats[0].Seq, c.Repeats[1].Seq)
@@ -117,47 +126,6 @@ load: {duration: 100ms, warmup: 0s, repeats: 1}
 	}
 }
 
-func TestChecks(t *testing.T) {
-	sc := parse(t, "name: t\n")
-	cell := func(workers int, tput, mean float64, jobs, errs int64) *results.Cell {
-		return &results.Cell{
-			Params:     results.Params{GOMAXPROCS: 1, Workers: workers, Replicas: 1},
-			Throughput: tput, Latency: results.Latency{Mean: mean},
-			Jobs: jobs, Errors: errs,
-			Repeats:      []results.Repeat{{Jobs: jobs}, {Jobs: jobs}},
-			ThroughputCI: results.Interval{Confidence: 0.5},
-		}
-	}
-	for _, tc := range []struct {
-		name string
-		c    *results.Cell
-		want string // a warning kind that must appear; "" = no littles-law or error-rate warning
-	}{
-		{"little holds", cell(4, 80, 0.05, 1000, 0), ""},
-		{"little broken", cell(4, 40, 0.05, 1000, 0), "littles-law"},
-		{"errors", cell(4, 80, 0.05, 1000, 50), "error-rate"},
-		{"few jobs", cell(4, 80, 0.05, 10, 0), "few-jobs"},
-		{"few repeats", cell(4, 80, 0.05, 1000, 0), "few-repeats"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ws := check(tc.c, sc)
-			kinds := map[string]bool{}
-			for _, w := range ws {
-				kinds[w.Kind] = true
-			}
-			if tc.want == "" {
-				if kinds["littles-law"] || kinds["error-rate"] {
-					t.Errorf("unexpected warnings %+v", ws)
-				}
-				return
-			}
-			if !kinds[tc.want] {
-				t.Errorf("warnings %+v lack %q", ws, tc.want)
-			}
-		})
-	}
-}
-
 func TestRunReplicasAddUp(t *testing.T) {
 	sc := parse(t, `name: t
 images: {latency: 30ms, paths: [/64x48/ccc/aaa.jpg]}
@@ -169,13 +137,15 @@ matrix: {workers: [2], replicas: [1, 2]}
 	if err != nil {
 		t.Fatal(err)
 	}
-	one, two := run.Cells[0], run.Cells[1]
+	one, two := run.Cells[0].Repeats[0], run.Cells[1].Repeats[0]
 	if one.Jobs != 8 || two.Jobs != 8 {
 		t.Fatalf("jobs = %d and %d; the batch of 8 must be split across replicas, not repeated", one.Jobs, two.Jobs)
 	}
-	// 8 jobs on 2 workers take 4 rounds of 30 ms; on 2 replicas × 2 workers, 2 rounds.
-	if one.Makespan < 0.12 || two.Makespan < 0.06 || two.Makespan > 0.8*one.Makespan {
-		t.Errorf("makespan 1 replica %.3fs, 2 replicas %.3fs: want about 0.12s and 0.06s", one.Makespan, two.Makespan)
+	// 8 jobs on 2 workers take at least 4 rounds of 30 ms; on 2 replicas ×
+	// 2 workers at least 2. That two replicas are faster is a timing claim
+	// a busy machine can break: BenchmarkReplicas measures it.
+	if one.Makespan < 0.12 || two.Makespan < 0.06 {
+		t.Errorf("makespan 1 replica %.3fs, 2 replicas %.3fs: want at least 0.12s and 0.06s", one.Makespan, two.Makespan)
 	}
 }
 

@@ -3,22 +3,12 @@ package scenario
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 )
-
-// Load reads the scenario file at path and parses it with Parse.
-func Load(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("scenario: %w", err)
-	}
-	return Parse(path, data)
-}
 
 // Parse decodes a scenario strictly, applies defaults and validates it.
 // file names the source in error messages and is stored in Scenario.File.

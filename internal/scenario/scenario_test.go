@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -11,17 +10,20 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/goccy/go-yaml"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/invalid/*.golden")
 
 func mustParse(t *testing.T, file string) *Scenario {
 	t.Helper()
-	s, err := Load(filepath.Join("testdata", "valid", file))
+	path := filepath.Join("testdata", "valid", file)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("Load(%s): %v", file, err)
+		t.Fatal(err)
+	}
+	s, err := Parse(path, data)
+	if err != nil {
+		t.Fatalf("Parse(%s): %v", file, err)
 	}
 	return s
 }
@@ -307,13 +309,6 @@ func TestInvalid(t *testing.T) {
 	}
 }
 
-func TestLoadMissingFile(t *testing.T) {
-	_, err := Load(filepath.Join(t.TempDir(), "nope.yaml"))
-	if err == nil || errors.Is(err, ErrInvalid) || !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("err = %v", err)
-	}
-}
-
 func TestParseRate(t *testing.T) {
 	for in, want := range map[string]Rate{
 		"100": 100, "100/s": 100, " 2.5 / ms ": 2500, "6000/min": 100, "3600/h": 1, "1e3/s": 1000,
@@ -327,38 +322,6 @@ func TestParseRate(t *testing.T) {
 		if _, err := ParseRate(in); err == nil {
 			t.Errorf("ParseRate(%q) succeeded", in)
 		}
-	}
-}
-
-// TestUnmarshalers checks the text and YAML methods other packages may use
-// when decoding with goccy/go-yaml or encoding/json directly.
-func TestUnmarshalers(t *testing.T) {
-	var v struct {
-		D Duration `yaml:"d"`
-		R Rate     `yaml:"r"`
-		S Rate     `yaml:"s"`
-	}
-	if err := yaml.Unmarshal([]byte("d: 50ms\nr: \"6000/min\"\ns: 2.5\n"), &v); err != nil {
-		t.Fatal(err)
-	}
-	if v.D.D() != 50*time.Millisecond || v.R != 100 || v.S != 2.5 {
-		t.Errorf("got %+v", v)
-	}
-	if err := yaml.Unmarshal([]byte("d: 3 seconds\n"), &v); err == nil {
-		t.Error("bad duration accepted")
-	}
-
-	s := mustParse(t, "open.yaml")
-	data, err := json.Marshal(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var back Scenario
-	if err := json.Unmarshal(data, &back); err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(&back, s) {
-		t.Errorf("JSON round trip:\n got %+v\nwant %+v", back, *s)
 	}
 }
 

@@ -26,23 +26,6 @@ func clean(xs []float64) []float64 {
 	return out
 }
 
-// Mean returns the arithmetic mean of xs, or NaN when xs holds no numbers.
-func Mean(xs []float64) float64 {
-	n := 0
-	sum := 0.0
-	for _, x := range xs {
-		if math.IsNaN(x) {
-			continue
-		}
-		sum += x
-		n++
-	}
-	if n == 0 {
-		return math.NaN()
-	}
-	return sum / float64(n)
-}
-
 // Median returns the median of xs (the mean of the two middle values for an
 // even count), or NaN when xs holds no numbers. It does not modify xs.
 func Median(xs []float64) float64 {

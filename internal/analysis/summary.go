@@ -1,22 +1,60 @@
-package runner
+package analysis
 
 import (
 	"fmt"
 	"math"
 
-	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
-	"github.com/scalebench/scalebench/internal/scenario"
 	"github.com/scalebench/scalebench/internal/stats"
 )
 
-// confidence is the coverage asked of every interval.
-const confidence = 0.95
+// Cell is one cell of a run with the figures derived from its repeats:
+// medians over repeats with their intervals, totals, and the caveats
+// about the measurement.
+type Cell struct {
+	results.Cell // the params and repeats, as recorded
+	// Jobs and Errors are totals over all repeats' measured windows.
+	Jobs, Errors int64
+	// Throughput is the median over repeats of successful jobs per second
+	// (batch: jobs / makespan).
+	Throughput   float64
+	ThroughputCI Interval
+	// Latency holds the median over repeats of each percentile, in seconds;
+	// LatencyCI their intervals, keyed "p50", "p90", "p99", "p999", "max".
+	Latency   results.Latency
+	LatencyCI map[string]Interval
+	// OfferedRate is the median over repeats of the open-loop arrivals
+	// scheduled per second of the window (open model only).
+	OfferedRate float64
+	// Makespan is the median batch makespan in seconds (batch model only).
+	Makespan   float64
+	MakespanCI Interval
+	// Stages holds the mean duration of each stage over all jobs, in seconds.
+	Stages results.Stages
+	// Resources is the median resource use over repeats.
+	Resources results.Resources
+	// Histogram is the latency histogram of all repeats merged.
+	Histogram *results.Histogram
+	// Warnings are the caveats about this cell's measurement.
+	Warnings []Warning
+}
 
-// summarize recomputes a cell's summary and warnings from its repeats.
-func summarize(c *results.Cell, sc *scenario.Scenario) {
+// Summarize derives every cell's figures and warnings from run's repeats.
+func Summarize(run *results.Run) []Cell {
+	out := make([]Cell, len(run.Cells))
+	for i, c := range run.Cells {
+		out[i] = summarizeCell(c, run)
+	}
+	return out
+}
+
+// summarizeCell computes a cell's summary and warnings from its repeats.
+func summarizeCell(rc results.Cell, run *results.Run) Cell {
+	c := Cell{Cell: rc}
 	n := len(c.Repeats)
-	c.Jobs, c.Errors = 0, 0
+	if n == 0 {
+		return c // not measured (an interrupted run): no figures
+	}
 	tput := make([]float64, n)
 	span := make([]float64, n)
 	offered := make([]float64, n)
@@ -24,7 +62,7 @@ func summarize(c *results.Cell, sc *scenario.Scenario) {
 	var stageJobs float64
 	var st results.Stages
 	res := make([][]float64, 6)
-	h := metrics.NewHistogram()
+	h := results.NewHDR()
 	for i, r := range c.Repeats {
 		c.Jobs += r.Jobs
 		c.Errors += r.Errors
@@ -49,8 +87,8 @@ func summarize(c *results.Cell, sc *scenario.Scenario) {
 		res[3] = append(res[3], r.Resources.CPUUtil)
 		res[4] = append(res[4], r.Resources.JobsPerCPUSecond)
 		res[5] = append(res[5], r.Resources.HarnessCPU)
-		if rh, err := metrics.DecodeHistogram(r.Histogram); err == nil {
-			h.Merge(rh)
+		if r.Histogram != nil {
+			h.Merge(r.Histogram.HDR())
 		}
 	}
 	c.Throughput = stats.Median(tput)
@@ -59,14 +97,14 @@ func summarize(c *results.Cell, sc *scenario.Scenario) {
 		Mean: stats.Median(lat["mean"]), P50: stats.Median(lat["p50"]), P90: stats.Median(lat["p90"]),
 		P99: stats.Median(lat["p99"]), P999: stats.Median(lat["p999"]), Max: stats.Median(lat["max"]),
 	}
-	c.LatencyCI = map[string]results.Interval{}
+	c.LatencyCI = map[string]Interval{}
 	for _, p := range results.Percentiles {
 		c.LatencyCI[p] = interval(lat[p])
 	}
-	if sc.Load.Model == "open" {
+	switch run.Scenario.Model {
+	case "open":
 		c.OfferedRate = stats.Median(offered)
-	}
-	if sc.Load.Model == "batch" {
+	case "batch":
 		c.Makespan = stats.Median(span)
 		c.MakespanCI = interval(span)
 	}
@@ -80,20 +118,23 @@ func summarize(c *results.Cell, sc *scenario.Scenario) {
 		UserCPU: stats.Median(res[0]), SysCPU: stats.Median(res[1]), MaxRSS: int64(stats.Median(res[2])),
 		CPUUtil: stats.Median(res[3]), JobsPerCPUSecond: stats.Median(res[4]), HarnessCPU: stats.Median(res[5]),
 	}
-	c.Histogram, _ = metrics.EncodeHistogram(h)
-	c.Warnings = check(c, sc)
+	c.Histogram = results.HistogramOf(h)
+	c.Warnings = check(&c, run)
+	return c
 }
 
-func interval(xs []float64) results.Interval {
+func interval(xs []float64) Interval {
 	lo, hi, conf := stats.MedianCI(xs, confidence)
-	return results.Interval{Lo: lo, Hi: hi, Confidence: conf, N: len(xs)}
+	return Interval{Lo: lo, Hi: hi, Confidence: conf, N: len(xs)}
 }
 
-// check returns the caveats about a cell's measurement.
-func check(c *results.Cell, sc *scenario.Scenario) []results.Warning {
-	var ws []results.Warning
+// check returns the caveats about a cell's measurement, judged with the
+// thresholds and the CPUs the run recorded.
+func check(c *Cell, run *results.Run) []Warning {
+	sc := &run.Scenario
+	var ws []Warning
 	add := func(kind, format string, args ...any) {
-		ws = append(ws, results.Warning{Kind: kind, Message: fmt.Sprintf(format, args...)})
+		ws = append(ws, Warning{Kind: kind, Message: fmt.Sprintf(format, args...)})
 	}
 	n := len(c.Repeats)
 	switch {
@@ -115,18 +156,18 @@ func check(c *results.Cell, sc *scenario.Scenario) []results.Warning {
 			add("error-rate", "%.1f%% of jobs failed (threshold %.1f%%)%s", 100*rate, 100*sc.Checks.MaxErrorRate, msg)
 		}
 	}
-	if n > 0 && c.Jobs/int64(n) < sc.Checks.MinJobs && sc.Load.Model != "batch" {
+	if n > 0 && c.Jobs/int64(n) < sc.Checks.MinJobs && sc.Model != "batch" {
 		add("few-jobs", "%d jobs per window: percentiles beyond p%d are not resolved; lengthen load.duration", c.Jobs/int64(n), resolved(c.Jobs/int64(n)))
 	}
-	if sc.Load.Model == "closed" && c.Throughput > 0 && c.Latency.Mean > 0 {
+	if sc.Model == "closed" && c.Throughput > 0 && c.Latency.Mean > 0 {
 		// Little's law: jobs in the system = throughput × time in the system.
 		want := float64(c.Params.Workers * c.Params.Replicas)
-		got := c.Throughput * (c.Latency.Mean + sc.Load.Think.D().Seconds())
-		if math.Abs(got-want)/want > sc.Checks.LittleTol {
-			add("littles-law", "Little's law does not hold: throughput × (mean latency + think) = %.2f, but %g workers are busy (tolerance %.0f%%); time is spent outside the measured jobs", got, want, 100*sc.Checks.LittleTol)
+		got := c.Throughput * (c.Latency.Mean + sc.Load.Think)
+		if math.Abs(got-want)/want > sc.Checks.LittleTolerance {
+			add("littles-law", "Little's law does not hold: throughput × (mean latency + think) = %.2f, but %g workers are busy (tolerance %.0f%%); time is spent outside the measured jobs", got, want, 100*sc.Checks.LittleTolerance)
 		}
 	}
-	if sc.Load.Model == "open" {
+	if sc.Model == "open" {
 		var late, dropped, jobs int64
 		var maxLag, harness float64
 		for _, r := range c.Repeats {
@@ -148,7 +189,7 @@ func check(c *results.Cell, sc *scenario.Scenario) []results.Warning {
 			add("harness-behind", "the load generator fell %s behind its own schedule: the harness, not the system, may be the limit", seconds(harness))
 		}
 	}
-	if cpus := AvailableCPUs(); float64(c.Params.GOMAXPROCS*c.Params.Replicas) > cpus {
+	if cpus := run.Environment.CPUs(); cpus > 0 && float64(c.Params.GOMAXPROCS*c.Params.Replicas) > cpus {
 		add("oversubscribed", "GOMAXPROCS %d × %d replicas exceeds the %g CPUs available: parallelism is capped by the machine", c.Params.GOMAXPROCS, c.Params.Replicas, cpus)
 	}
 	return ws
@@ -173,4 +214,19 @@ func seconds(s float64) string {
 		return fmt.Sprintf("%.0f ms", s*1000)
 	}
 	return fmt.Sprintf("%.2f s", s)
+}
+
+// Interval is a confidence interval around a median.
+type Interval struct {
+	Lo         float64 `json:"lo"`
+	Hi         float64 `json:"hi"`
+	Confidence float64 `json:"confidence"` // achieved confidence, e.g. 0.95; 0 when no interval could be formed
+	N          int     `json:"n"`          // sample size
+}
+
+// Warning is a caveat about a measurement: it does not fail the run, but the
+// report shows it next to the figure it concerns.
+type Warning struct {
+	Kind    string `json:"kind"` // e.g. "littles-law", "error-rate", "few-repeats", "late-arrivals", "oversubscribed", "few-jobs"
+	Message string `json:"message"`
 }

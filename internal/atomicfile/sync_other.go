@@ -1,0 +1,5 @@
+//go:build !windows
+
+package atomicfile
+
+func syncUnsupported(error) bool { return false }

@@ -1,5 +1,0 @@
-package metrics
-
-import "github.com/scalebench/scalebench/internal/results"
-
-type resultsHistogram = results.Histogram

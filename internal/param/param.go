@@ -1,0 +1,215 @@
+// Package param is the vocabulary of a scenario's matrix: the Params that
+// identify a cell and the Dimensions a matrix sweeps, with the words the
+// analysis and the report use for each. Adding a dimension means adding a
+// field to Params and an entry to Dimensions, here.
+package param
+
+import (
+	"cmp"
+	"strconv"
+	"strings"
+)
+
+// Params identifies a cell: the point of the matrix it measures.
+type Params struct {
+	GOMAXPROCS int     `json:"gomaxprocs"`
+	Workers    int     `json:"workers"`
+	Replicas   int     `json:"replicas"`
+	Rate       float64 `json:"rate,omitempty"`
+	Method     string  `json:"method,omitempty"`
+}
+
+// String renders the params compactly, e.g. "gomaxprocs=2 workers=8 replicas=1".
+func (p Params) String() string { return p.Text(" ", nil) }
+
+// Text names each dimension's value, "gomaxprocs=2", joined by sep and
+// leaving out skip (nil for none) and unset optional dimensions.
+func (p Params) Text(sep string, skip *Dimension) string {
+	var parts []string
+	for _, d := range Dimensions {
+		if d == skip || d.Optional && !d.Set(p) {
+			continue
+		}
+		parts = append(parts, d.Name+"="+d.Label(p))
+	}
+	return strings.Join(parts, sep)
+}
+
+// Compare orders params by each dimension in turn, as the matrix lists them.
+func Compare(x, y Params) int {
+	for _, d := range Dimensions {
+		if c := d.compare(x, y); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// Dimension is one axis of the matrix.
+type Dimension struct {
+	// Name is the dimension's key in scenario files and results: "workers".
+	Name string
+	// Word is how headings and sentences name it: "workers", "GOMAXPROCS",
+	// "offered rate".
+	Word string
+	// Noun is what varying it stands for in the lesson: "concurrency",
+	// "scale up", "scale out", "load", "performance"; Lesson adds how.
+	Noun, Lesson string
+	// Axis is a chart axis label with the unit: "workers (goroutines)".
+	Axis string
+	// Column heads the dimension's column in a table of cells.
+	Column string
+	// Intro explains, in the report, what varying the dimension shows.
+	Intro string
+	// Resource is true when the values count resources (workers, cores,
+	// processes): speedup, efficiency, Amdahl and the USL apply.
+	Resource bool
+	// Numeric is true when values are numbers; otherwise a cell's place
+	// along the dimension is its value's order of first use.
+	Numeric bool
+	// Optional dimensions are left out of a cell's name when unset.
+	Optional bool
+	// Tag names the dimension in a cell's label: "GOMAXPROCS=2".
+	Tag string
+	// Unit follows a value in labels: "/s".
+	Unit string
+	// Singular and Plural name a count in sentences, "1 worker" and
+	// "8 workers"; when empty, a count is the tagged value, "GOMAXPROCS=2",
+	// for a Resource, and the label as it is otherwise ("100/s").
+	Singular, Plural string
+	// More is the verb for adding more of it: "adding" workers, "raising"
+	// GOMAXPROCS.
+	More string
+
+	num  func(Params) float64
+	text func(Params) string
+	zero func(*Params)
+}
+
+// The dimensions, in the order series are built and reported.
+var (
+	Workers = &Dimension{
+		Name: "workers", Word: "workers", Noun: "concurrency", Lesson: "more goroutines in one process",
+		Column: "workers", Axis: "workers (goroutines)",
+		Intro: "Workers are goroutines in one process: concurrency. While jobs wait on the network, more workers overlap the waiting " +
+			"even on a single core, so throughput can grow beyond the number of cores (concurrency without parallelism). " +
+			"Once the CPU is busy, more workers only queue: throughput flattens and latency rises.",
+		Resource: true, Numeric: true, Tag: "workers", Singular: "worker", Plural: "workers", More: "adding",
+		num: func(p Params) float64 { return float64(p.Workers) }, zero: func(p *Params) { p.Workers = 0 },
+	}
+	GOMAXPROCS = &Dimension{
+		Name: "gomaxprocs", Word: "GOMAXPROCS", Noun: "scale up", Lesson: "more cores for one process",
+		Column: "GOMAXPROCS", Axis: "GOMAXPROCS (cores)",
+		Intro: "GOMAXPROCS is how many cores one process may run on at once: parallelism, scaling up. " +
+			"It speeds up only the CPU-bound stages (decode, resize, encode), so an I/O-bound workload barely notices it.",
+		Resource: true, Numeric: true, Tag: "GOMAXPROCS", More: "raising",
+		num: func(p Params) float64 { return float64(p.GOMAXPROCS) }, zero: func(p *Params) { p.GOMAXPROCS = 0 },
+	}
+	Replicas = &Dimension{
+		Name: "replicas", Word: "replicas", Noun: "scale out", Lesson: "more worker processes",
+		Column: "replicas", Axis: "replicas (processes)",
+		Intro: "Replicas are separate worker processes fed from one queue, like servers behind a load balancer: scaling out. " +
+			"Each brings its own scheduler and memory, at the cost of coordination and more overhead per job.",
+		Resource: true, Numeric: true, Tag: "replicas", Singular: "replica", Plural: "replicas", More: "adding",
+		num: func(p Params) float64 { return float64(p.Replicas) }, zero: func(p *Params) { p.Replicas = 0 },
+	}
+	Rate = &Dimension{
+		Name: "rate", Word: "offered rate", Noun: "load", Lesson: "a higher offered arrival rate",
+		Column: "rate (/s)", Axis: "offered rate (jobs/s)",
+		Intro: "An open loop offers jobs at a fixed rate whether or not the system keeps up, as real users do. " +
+			"Below saturation throughput follows the offered rate; beyond it, throughput flattens and queues make latency climb.",
+		Numeric: true, Optional: true, Tag: "rate", Unit: "/s", More: "adding",
+		num: func(p Params) float64 { return p.Rate }, zero: func(p *Params) { p.Rate = 0 },
+	}
+	Method = &Dimension{
+		Name: "method", Word: "method", Noun: "performance", Lesson: "a different thumbnail method",
+		Column: "method", Axis: "thumbnail method",
+		Intro: "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
+			"with the same resources (scalability).",
+		Optional: true, Tag: "method", More: "adding",
+		text: func(p Params) string { return p.Method }, zero: func(p *Params) { p.Method = "" },
+	}
+	// Dimensions lists every dimension in the order the matrix and cell
+	// names list them.
+	Dimensions = []*Dimension{GOMAXPROCS, Workers, Replicas, Rate, Method}
+	// Series lists the dimensions in the order series are built and reported.
+	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method}
+)
+
+// Lookup returns the dimension called name, or nil.
+func Lookup(name string) *Dimension {
+	for _, d := range Series {
+		if d.Name == name {
+			return d
+		}
+	}
+	return nil
+}
+
+// Value is p's value along a numeric dimension (0 for others).
+func (d *Dimension) Value(p Params) float64 {
+	if d.num == nil {
+		return 0
+	}
+	return d.num(p)
+}
+
+// Text is p's value along a non-numeric dimension ("" for numeric ones).
+func (d *Dimension) Text(p Params) string {
+	if d.text == nil {
+		return ""
+	}
+	return d.text(p)
+}
+
+// Label is p's value as a label: "8", "100/s", "fast".
+func (d *Dimension) Label(p Params) string {
+	if d.text != nil {
+		return d.text(p)
+	}
+	return strconv.FormatFloat(d.num(p), 'g', -1, 64) + d.Unit
+}
+
+// Without returns p with this dimension's value cleared: the key of the
+// series p belongs to along d.
+func (d *Dimension) Without(p Params) Params {
+	d.zero(&p)
+	return p
+}
+
+// Count names a value label as a count: "1 worker", "8 workers",
+// "GOMAXPROCS=2"; other dimensions use the label as it is.
+func (d *Dimension) Count(label string) string {
+	switch {
+	case d.Plural == "" && d.Resource:
+		return d.Tag + "=" + label
+	case d.Plural == "":
+		return label
+	case label == "1":
+		return label + " " + d.Singular
+	}
+	return label + " " + d.Plural
+}
+
+// Adding names the act of adding more along d: "adding workers",
+// "raising GOMAXPROCS".
+func (d *Dimension) Adding() string { return d.More + " " + d.Word }
+
+// Heading is the lesson's name for varying d: "concurrency: more
+// goroutines in one process".
+func (d *Dimension) Heading() string { return d.Noun + ": " + d.Lesson }
+
+// Set reports whether p has a value along d (not zero or empty).
+func (d *Dimension) Set(p Params) bool {
+	if d.text != nil {
+		return d.text(p) != ""
+	}
+	return d.num(p) != 0
+}
+
+func (d *Dimension) compare(x, y Params) int {
+	if d.text != nil {
+		return cmp.Compare(d.text(x), d.text(y))
+	}
+	return cmp.Compare(d.num(x), d.num(y))
+}

@@ -1,0 +1,120 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/atomicfile"
+)
+
+// Write stores run at path atomically (see atomicfile.Write), stamped with
+// this build's schema version.
+func Write(path string, run *Run) error {
+	run.SchemaVersion = SchemaVersion
+	data, err := json.MarshalIndent(run, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	data = append(data, '\n')
+	return atomicfile.Write(path, data, 0o644)
+}
+
+// Read loads a results file, checking its schema version.
+func Read(path string) (*Run, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Decode(path, data)
+}
+
+// Decode parses results JSON of this schema version or of version 1,
+// which it converts; name is used in error messages.
+func Decode(name string, data []byte) (*Run, error) {
+	var head struct {
+		SchemaVersion int `json:"schema_version"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return nil, fmt.Errorf("read %s: not a results file: %w", name, err)
+	}
+	switch {
+	case head.SchemaVersion > SchemaVersion:
+		return nil, fmt.Errorf("read %s: %w: the file has schema_version %d, this scalebench reads up to %d; use a newer scalebench",
+			name, ErrSchema, head.SchemaVersion, SchemaVersion)
+	case head.SchemaVersion < 1:
+		return nil, fmt.Errorf("read %s: %w: schema_version %d (want 1 to %d)", name, ErrSchema, head.SchemaVersion, SchemaVersion)
+	}
+	var run Run
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&run); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if head.SchemaVersion == 1 {
+		if err := fromV1(name, data, &run); err != nil {
+			return nil, err
+		}
+	}
+	return &run, nil
+}
+
+// fromV1 completes a run decoded from a schema_version 1 file. Version 1
+// cells also held summaries computed while measuring, which decoding
+// drops: the analysis recomputes them from the repeats. The load settings
+// and check thresholds were only kept inside the resolved scenario.
+func fromV1(name string, data []byte, run *Run) error {
+	var v1 struct {
+		Scenario struct {
+			Resolved json.RawMessage `json:"resolved"`
+		} `json:"scenario"`
+	}
+	if err := json.Unmarshal(data, &v1); err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(v1.Scenario.Resolved) == 0 {
+		return fmt.Errorf("read %s: a schema_version 1 file needs scenario.resolved for its load settings and check thresholds, and this one has none: run the scenario again", name)
+	}
+	var sc struct {
+		Load struct {
+			Repeats  int    `json:"repeats"`
+			Warmup   v1Dur  `json:"warmup"`
+			Duration v1Dur  `json:"duration"`
+			Think    v1Dur  `json:"think"`
+			Timeout  v1Dur  `json:"timeout"`
+			Jobs     int    `json:"jobs"`
+			Arrival  string `json:"arrival"`
+		} `json:"load"`
+		Checks *Checks `json:"checks"`
+	}
+	if err := json.Unmarshal(v1.Scenario.Resolved, &sc); err != nil {
+		return fmt.Errorf("read %s: scenario.resolved: %w", name, err)
+	}
+	if sc.Checks == nil {
+		return fmt.Errorf("read %s: scenario.resolved has no checks: the warnings' thresholds are unknown", name)
+	}
+	l := sc.Load
+	run.Scenario.Load = Load{
+		Repeats: l.Repeats, Warmup: l.Warmup.s, Think: l.Think.s, Timeout: l.Timeout.s,
+		Jobs: l.Jobs, Arrival: l.Arrival,
+	}
+	if run.Scenario.Model != "batch" {
+		run.Scenario.Load.Window = l.Duration.s
+	}
+	run.Scenario.Checks = *sc.Checks
+	run.SchemaVersion = SchemaVersion
+	return nil
+}
+
+// v1Dur is a Go duration string ("1.5s") as version 1 stored durations.
+type v1Dur struct{ s float64 }
+
+func (d *v1Dur) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return err
+	}
+	d.s = v.Seconds()
+	return nil
+}
