@@ -140,10 +140,16 @@ func TestRunWritesResultsAndReport(t *testing.T) {
 		if c.Jobs == 0 || c.Throughput <= 0 || c.Errors != 0 || len(c.Repeats) != 2 {
 			t.Errorf("cell %+v: jobs %d, throughput %.1f, errors %d, repeats %d", c.Params, c.Jobs, c.Throughput, c.Errors, len(c.Repeats))
 		}
-		if c.Latency.P50 < 0.02 || c.Stages.Fetch < 0.02 || c.Stages.Decode <= 0 || c.Stages.Resize <= 0 {
-			t.Errorf("cell %+v: p50 %.4f, stages %+v: the 20 ms latency is missing", c.Params, c.Latency.P50, c.Stages)
+		if c.Stages.Fetch < 0.02 || c.Stages.Decode <= 0 || c.Stages.Resize <= 0 {
+			t.Errorf("cell %+v: stages %+v: the 20 ms latency is missing", c.Params, c.Stages)
 		}
 		for _, r := range c.Repeats {
+			// A repeat on a machine busy enough to finish no job in its
+			// window has no latency to check; every job that did finish
+			// waited for the injected 20 ms.
+			if r.Jobs > 0 && r.Latency.P50 < 0.02 {
+				t.Errorf("cell %+v repeat %d: p50 %.4f: the 20 ms latency is missing", c.Params, r.Index, r.Latency.P50)
+			}
 			if r.Histogram.HDR().TotalCount() != r.Jobs {
 				t.Errorf("cell %+v: a repeat's histogram holds %d of %d jobs", c.Params, r.Histogram.HDR().TotalCount(), r.Jobs)
 			}
