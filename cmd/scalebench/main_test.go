@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -18,12 +19,16 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/results"
+	"go.uber.org/goleak"
 )
 
 // bin is the scalebench binary built once for these end-to-end tests.
 var bin string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(measureEnv) != "" {
+		os.Exit(measure())
+	}
 	dir, err := os.MkdirTemp("", "scalebench-e2e-")
 	if err != nil {
 		panic(err)
@@ -35,6 +40,10 @@ func TestMain(m *testing.M) {
 		panic("build scalebench: " + err.Error())
 	}
 	code := m.Run()
+	if err := goleak.Find(); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, "goroutines left running:", err)
+		code = 1
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -262,10 +271,21 @@ func TestValidatePrintsMatrix(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{"run"}, {"report", "/nonexistent/results.json"}, {"fit", "--format", "xml", "x.csv"}, {"run", "--bogus", "x"}} {
-		_, stderr, code := scalebench(t, args...)
-		if code != 2 {
-			t.Errorf("%v: exit %d, want 2 (%s)", args, code, stderr)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run"}, "run: need exactly one scenario file, got 0 arguments"},
+		{[]string{"report", "/nonexistent/results.json"}, "no such file"},
+		{[]string{"fit", "--format", "xml", "x.csv"}, `--format must be text or json, got "xml"`},
+		{[]string{"run", "--bogus", "x"}, "flag provided but not defined: -bogus"},
+		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"nope"}, `unknown command "nope"`},
+		{[]string{"run", "x.yaml", "--out"}, "run: flag --out needs a value"},
+	} {
+		_, stderr, code := scalebench(t, tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
 		}
 	}
 	stdout, _, code := scalebench(t, "--version")

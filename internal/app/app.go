@@ -43,12 +43,45 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 // returns the process exit code. It never exits the process itself.
 func Main(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := New(stdin, stdout, stderr)
-	err := app.RunContext(ctx, flagsFirst(app, append([]string{"scalebench"}, args...)))
+	args = helpArgs(args)
+	err := checkCommand(app, args)
+	if err == nil {
+		var argv []string
+		if argv, err = flagsFirst(app, append([]string{"scalebench"}, args...)); err == nil {
+			err = app.RunContext(ctx, argv)
+		}
+	}
 	if err == nil {
 		return ExitOK
 	}
 	fmt.Fprintf(stderr, "scalebench: %v\n", err)
 	return ExitCode(err)
+}
+
+// checkCommand reports a first argument that is neither a flag nor a
+// command.
+func checkCommand(app *cli.App, args []string) error {
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") || app.Command(args[0]) != nil {
+		return nil
+	}
+	var names []string
+	for _, c := range app.Commands {
+		if !c.Hidden {
+			names = append(names, c.Name)
+		}
+	}
+	return usagef("unknown command %q; commands: %s (see scalebench --help)", args[0], strings.Join(names, ", "))
+}
+
+// helpArgs turns "help" into "--help" and "help CMD" into "CMD --help".
+func helpArgs(args []string) []string {
+	if len(args) == 0 || args[0] != "help" {
+		return args
+	}
+	if len(args) > 1 {
+		return []string{args[1], "--help"}
+	}
+	return []string{"--help"}
 }
 
 // ExitCode maps an error returned by a command to the process exit code.
@@ -125,14 +158,15 @@ func isTerminal(w io.Writer) bool {
 
 // flagsFirst moves a command's flags ahead of its positional arguments, so
 // that `run scenario.yaml --out DIR` works as well as `run --out DIR scenario.yaml`
-// (urfave/cli stops reading flags at the first positional argument).
-func flagsFirst(app *cli.App, args []string) []string {
+// (urfave/cli stops reading flags at the first positional argument). A flag
+// that takes a value but ends the line is a usage error.
+func flagsFirst(app *cli.App, args []string) ([]string, error) {
 	if len(args) < 3 {
-		return args
+		return args, nil
 	}
 	cmd := app.Command(args[1])
 	if cmd == nil {
-		return args
+		return args, nil
 	}
 	var flags, pos []string
 	rest := args[2:]
@@ -148,12 +182,15 @@ func flagsFirst(app *cli.App, args []string) []string {
 		}
 		flags = append(flags, a)
 		name := strings.TrimLeft(a, "-")
-		if !strings.Contains(name, "=") && takesValue(cmd, name) && i+1 < len(rest) {
+		if !strings.Contains(name, "=") && takesValue(cmd, name) {
+			if i+1 == len(rest) {
+				return nil, usagef("%s: flag %s needs a value (see scalebench %s --help)", cmd.Name, a, cmd.Name)
+			}
 			flags = append(flags, rest[i+1])
 			i++
 		}
 	}
-	return append(append(args[:2:2], flags...), pos...)
+	return append(append(args[:2:2], flags...), pos...), nil
 }
 
 // takesValue reports whether cmd's flag called name reads the next argument.

@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -31,6 +33,9 @@ func validateCommand() *cli.Command {
 			sc, _, err := loadScenario(path)
 			if err != nil {
 				return err
+			}
+			if err := c.Context.Err(); err != nil {
+				return fmt.Errorf("validate: interrupted: %w", err)
 			}
 			w := c.App.Writer
 			cells := sc.Cells()
@@ -129,11 +134,11 @@ func fitCommand() *cli.Command {
 			}
 			usl, err := analysis.FitUSL(n, x)
 			if err != nil {
-				return err
+				return fitError(path, err)
 			}
 			amdahl, err := analysis.FitAmdahl(n, x)
 			if err != nil {
-				return err
+				return fitError(path, err)
 			}
 			if format == "json" {
 				b, err := analysis.FitJSON(usl, amdahl)
@@ -151,9 +156,39 @@ func fitCommand() *cli.Command {
 				}
 				fmt.Fprintf(c.App.ErrWriter, "chart: %s\n", strings.Join(files, ", "))
 			}
-			return nil
+			return checkConverged(usl, amdahl)
 		},
 	}
+}
+
+// checkConverged returns an error naming the fits whose solver stopped
+// before it converged.
+func checkConverged(fits ...*analysis.Fit) error {
+	var failed []string
+	for _, f := range fits {
+		if f != nil && slices.Contains(f.Flags, flagNotConverged) {
+			failed = append(failed, f.Model)
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("fit: the %s fit did not converge: its coefficients are the best found, not a least-squares solution", strings.Join(failed, " and "))
+	}
+	return nil
+}
+
+// flagNotConverged is the flag a Fit carries when its solver stopped
+// before it converged.
+const flagNotConverged = "did not converge"
+
+// fitError turns data a fit cannot use into a usage error naming the file.
+func fitError(path string, err error) error {
+	if errors.Is(err, analysis.ErrFewPoints) || errors.Is(err, analysis.ErrData) {
+		if inner := errors.Unwrap(err); inner != nil {
+			err = inner // without the model's name: both fits need the same
+		}
+		return usagef("fit: %s: %w", path, err)
+	}
+	return fmt.Errorf("fit: %w", err)
 }
 
 func serveImagesCommand() *cli.Command {

@@ -48,6 +48,9 @@ func runScenario(c *cli.Context, path string) error {
 	if err != nil {
 		return err
 	}
+	if err := c.Context.Err(); err != nil {
+		return fmt.Errorf("run: interrupted before the first measurement: %w", err)
+	}
 	out := c.String("out")
 	if out == "" {
 		out = filepath.Join("results", sc.Name+"-"+time.Now().Format("20060102-150405"))
@@ -103,7 +106,10 @@ func runScenario(c *cli.Context, path string) error {
 
 // loadScenario reads and validates a scenario file, returning its text too.
 func loadScenario(path string) (*scenario.Scenario, string, error) {
-	data, err := os.ReadFile(path)
+	data, err := scenario.ReadFile(path)
+	if errors.Is(err, scenario.ErrInvalid) {
+		return nil, "", err
+	}
 	if err != nil {
 		return nil, "", usageError{fmt.Errorf("read scenario: %w", err)}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -22,11 +23,24 @@ func Write(path string, run *Run) error {
 	return atomicfile.Write(path, data, 0o644)
 }
 
-// Read loads a results file, checking its schema version.
+// MaxFileSize is the largest results file or journal Read and ReadJournal
+// accept. A measurement takes a few KiB (more with a long window of narrow
+// buckets), so this holds tens of thousands of them.
+const MaxFileSize = 256 << 20
+
+// Read loads a results file, checking its size and schema version.
 func Read(path string) (*Run, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("read %s: larger than %d MiB, the limit for a results file", path, MaxFileSize>>20)
 	}
 	return Decode(path, data)
 }

@@ -108,6 +108,9 @@ func ReadJournal(path string) (*Run, error) {
 		return nil, err
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("read %s: larger than %d MiB, the limit for a journal", path, MaxFileSize>>20)
+	}
 	r := bufio.NewReader(f)
 	var run *Run
 	for n := 1; ; n++ {

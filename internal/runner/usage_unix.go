@@ -19,4 +19,3 @@ func readUsage() usage {
 	}
 	return usage{user: tv(ru.Utime), sys: tv(ru.Stime), maxRSS: rss}
 }
-

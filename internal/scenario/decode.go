@@ -3,15 +3,21 @@ package scenario
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Parse decodes a scenario strictly, applies defaults and validates it.
 // file names the source in error messages and is stored in Scenario.File.
+// A leading UTF-8 byte order mark is ignored; data over MaxFileSize, with
+// over MaxTokens tokens or nested over MaxDepth levels is rejected before
+// it is parsed.
 // Any problem yields an *Error listing all of them; it wraps ErrInvalid.
 func Parse(file string, data []byte) (*Scenario, error) {
 	name := file
@@ -45,6 +51,7 @@ type pos struct{ key, val int }
 type decoder struct {
 	problems
 	anchors map[string]ast.Node
+	at      int             // while decoding a value reached through an alias, the alias's line
 	pos     map[string]pos  // fields present in the file, by dotted path
 	bad     map[string]bool // fields whose value was rejected
 }
@@ -62,11 +69,15 @@ func (d *decoder) keyLine(path string) int { return d.pos[path].key }
 // parse parses data as a single YAML document and returns its body
 // (nil for an empty document).
 func (d *decoder) parse(data []byte) (body ast.Node, ok bool) {
-	f, err := safeParse(data)
+	tokens, ok := d.lex(data)
+	if !ok {
+		return nil, false
+	}
+	f, err := safeParse(tokens)
 	if err != nil {
 		var ye yaml.Error
 		if errors.As(err, &ye) {
-			d.addf(tokenLine(ye.GetToken()), "", "syntax error: %s", ye.GetMessage())
+			d.addf(errLine(ye.GetToken()), "", "syntax error: %s", explain(ye.GetMessage()))
 		} else {
 			d.addf(0, "", "syntax error: %v", err)
 		}
@@ -96,13 +107,36 @@ func (d *decoder) parse(data []byte) (body ast.Node, ok bool) {
 
 // safeParse runs the YAML parser, turning a panic into an error.
 // Duplicate keys are let through so that mapping reports them by field.
-func safeParse(data []byte) (f *ast.File, err error) {
+func safeParse(tokens token.Tokens) (f *ast.File, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			f, err = nil, fmt.Errorf("cannot parse YAML: %v", r)
 		}
 	}()
-	return parser.ParseBytes(data, 0, parser.AllowDuplicateMapKey())
+	return parser.Parse(tokens, 0, parser.AllowDuplicateMapKey())
+}
+
+// explain adds to the YAML parser's commonest messages what usually
+// causes them.
+func explain(msg string) string {
+	switch {
+	case strings.Contains(msg, "mapping value is not allowed in this context"):
+		return msg + ` (is a line indented too far, or does a value with ": " in it need quotes?)`
+	case strings.Contains(msg, "'\t'"):
+		return "a tab cannot start a token here; indent with spaces"
+	}
+	return msg
+}
+
+// errLine returns the line a syntax error points at: for a plain scalar
+// that runs on over several lines (as a line indented too far does), the
+// line where it ends, which is where the parser gave up.
+func errLine(tk *token.Token) int {
+	l := tokenLine(tk)
+	if l > 0 && tk.Type == token.StringType {
+		l += strings.Count(strings.TrimRight(tk.Origin, " \t\r\n"), "\n")
+	}
+	return l
 }
 
 // field is one known key of a mapping and how to decode its value.
@@ -129,7 +163,7 @@ func (d *decoder) mapping(path string, n ast.Node, fields []field) {
 		if path == "" {
 			what = "a scenario must be a mapping"
 		}
-		d.addf(line(n), path, "%s with fields %s, got %s", what, strings.Join(names, ", "), show(n))
+		d.addf(d.lineOf(n), path, "%s with fields %s, got %s", what, strings.Join(names, ", "), show(n))
 		return
 	}
 	seen := map[string]int{}
@@ -145,6 +179,11 @@ func (d *decoder) mapping(path string, n ast.Node, fields []field) {
 		fp := join(path, name)
 		f, found := lookup(fields, name)
 		if !found {
+			if shown := clip(name); !printable(name) {
+				fp = join(path, strconv.Quote(shown))
+			} else {
+				fp = join(path, shown)
+			}
 			msg := "unknown field; valid fields here: " + strings.Join(names, ", ")
 			if c := closest(name, names); c != "" {
 				msg += fmt.Sprintf("; did you mean %q?", c)
@@ -157,13 +196,25 @@ func (d *decoder) mapping(path string, n ast.Node, fields []field) {
 			continue
 		}
 		seen[name] = kl
-		v := d.unwrap(it.Value())
-		if isNull(v) {
-			continue
-		}
-		d.pos[fp] = pos{key: kl, val: line(v)}
-		f.decode(fp, v)
+		d.use(it.Value(), func(v ast.Node) {
+			if isNull(v) {
+				return
+			}
+			d.pos[fp] = pos{key: kl, val: d.lineOf(v)}
+			f.decode(fp, v)
+		})
 	}
+}
+
+// printable reports whether s has only graphic characters, so that it can
+// be shown unquoted.
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsGraphic(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func lookup(fields []field, name string) (field, bool) {

@@ -53,14 +53,37 @@ func (e *Error) Error() string {
 // Unwrap makes errors.Is(err, ErrInvalid) hold.
 func (e *Error) Unwrap() error { return ErrInvalid }
 
+// maxProblems is the most problems reported for one file; a file with more
+// gets a last line saying how many were left out.
+const maxProblems = 100
+
 // problems collects Problems for one file.
 type problems struct {
-	file string
-	list []Problem
+	file    string
+	list    []Problem
+	times   []int           // how often each problem in list was found
+	index   map[Problem]int // position in list
+	dropped int             // distinct problems past maxProblems
 }
 
+// addf records a problem; one found again (the same value listed twice,
+// or an alias used many times) is counted, not repeated.
 func (ps *problems) addf(line int, field, format string, args ...any) {
-	ps.list = append(ps.list, Problem{File: ps.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)})
+	p := Problem{File: ps.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
+	if i, ok := ps.index[p]; ok {
+		ps.times[i]++
+		return
+	}
+	if len(ps.list) >= maxProblems {
+		ps.dropped++
+		return
+	}
+	if ps.index == nil {
+		ps.index = map[Problem]int{}
+	}
+	ps.index[p] = len(ps.list)
+	ps.list = append(ps.list, p)
+	ps.times = append(ps.times, 1)
 }
 
 // err returns the collected problems sorted by line, or nil when there are none.
@@ -69,6 +92,14 @@ func (ps *problems) err() error {
 		return nil
 	}
 	list := append([]Problem(nil), ps.list...)
+	for i, n := range ps.times {
+		if n > 1 {
+			list[i].Msg += fmt.Sprintf(" (%d times)", n)
+		}
+	}
 	sort.SliceStable(list, func(i, j int) bool { return list[i].Line < list[j].Line })
+	if ps.dropped > 0 {
+		list = append(list, Problem{File: ps.file, Msg: fmt.Sprintf("%d more problems not shown", ps.dropped)})
+	}
 	return &Error{Problems: list}
 }

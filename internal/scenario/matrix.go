@@ -72,12 +72,13 @@ func (s *Scenario) BaselineIndex() int {
 	return 0
 }
 
-// Estimate returns a rough wall-clock time for the whole plan.
+// Estimate returns a rough wall-clock time for the whole plan, saturating
+// at the largest time.Duration.
 func (s *Scenario) Estimate() time.Duration {
 	repeats := max(s.Load.Repeats, 1)
 	var total time.Duration
 	for _, c := range s.Cells() {
-		total += time.Duration(repeats) * s.stepTime(c)
+		total = addDur(total, mulDur(s.stepTime(c), float64(repeats)))
 	}
 	return total
 }
@@ -85,13 +86,13 @@ func (s *Scenario) Estimate() time.Duration {
 // stepTime estimates one measurement of cell c.
 func (s *Scenario) stepTime(c Params) time.Duration {
 	l := s.Load
-	t := l.Warmup.D() + l.Cooldown.D() + stepOverhead
+	t := addDur(addDur(max(l.Warmup.D(), 0), max(l.Cooldown.D(), 0)), stepOverhead)
 	if l.Model != load.Batch {
-		return t + l.Duration.D()
+		return addDur(t, max(l.Duration.D(), 0))
 	}
-	workers := max(c.Workers*max(c.Replicas, 1), 1)
-	rounds := math.Ceil(float64(max(l.Jobs, 0)) / float64(workers))
-	return t + time.Duration(rounds*float64(s.Images.Latency.D())) + time.Second
+	workers := float64(max(c.Workers, 1)) * float64(max(c.Replicas, 1))
+	rounds := math.Ceil(float64(max(l.Jobs, 0)) / workers)
+	return addDur(addDur(t, mulDur(max(s.Images.Latency.D(), 0), rounds)), time.Second)
 }
 
 // URLs returns base joined with each image path.

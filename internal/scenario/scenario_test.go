@@ -3,13 +3,19 @@ package scenario
 import (
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
+	"github.com/goccy/go-yaml/parser"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/invalid/*.golden")
@@ -266,7 +272,8 @@ func TestInvalid(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no invalid scenarios: %v", err)
 	}
-	lineRE := regexp.MustCompile(`^[a-z_]+\.yaml:[1-9][0-9]*: `)
+	lineRE := regexp.MustCompile(`^[a-z0-9_]+\.yaml:[1-9][0-9]*: `)
+	moreRE := regexp.MustCompile(`^[a-z0-9_]+\.yaml: [0-9]+ more problems not shown$`)
 	for _, file := range files {
 		name := filepath.Base(file)
 		t.Run(strings.TrimSuffix(name, ".yaml"), func(t *testing.T) {
@@ -286,8 +293,9 @@ func TestInvalid(t *testing.T) {
 				t.Errorf("error is not an *Error with problems: %T", err)
 			}
 			got := err.Error() + "\n"
-			for _, l := range strings.Split(strings.TrimSpace(got), "\n") {
-				if !lineRE.MatchString(l) {
+			lines := strings.Split(strings.TrimSpace(got), "\n")
+			for i, l := range lines {
+				if !lineRE.MatchString(l) && (i < len(lines)-1 || !moreRE.MatchString(l)) {
 					t.Errorf("line lacks FILE:LINE: prefix: %q", l)
 				}
 			}
@@ -337,4 +345,171 @@ func TestEditDistance(t *testing.T) {
 	if got := closest("colour", []string{"model", "duration"}); got != "" {
 		t.Errorf("closest(colour) = %q, want none", got)
 	}
+}
+
+// TestInputLimits checks inputs too big to commit as testdata: each is
+// rejected with its limit named, before the parser could build a tree
+// (a tree 100,000 levels deep would take tens of GB).
+func TestInputLimits(t *testing.T) {
+	for _, tc := range []struct {
+		name, data, want string
+	}{
+		{"nesting", "name: x\nload: " + strings.Repeat("[", 100_000) + strings.Repeat("]", 100_000) + "\n",
+			"big.yaml:2: nested more than 32 levels deep"},
+		{"nesting maps", "name: x\nload: " + strings.Repeat("{a: ", 50_000) + "1" + strings.Repeat("}", 50_000) + "\n",
+			"big.yaml:2: nested more than 32 levels deep"},
+		{"nesting unclosed", "name: x\nload: " + strings.Repeat("[", 200_000) + "\n", "big.yaml:2: nested more than 32 levels deep"},
+		{"block nesting", "name: x\nload:\n" + strings.Repeat("  - ", 60_000) + "x\n", "big.yaml:3: nested more than 32 levels deep"},
+		{"same-column nesting", strings.Repeat("-\n0:\n", 12_000) + "-\n", "big.yaml:33: nested more than 32 levels deep"},
+		{"size", "name: x\ndescription: " + strings.Repeat("x", MaxFileSize) + "\n",
+			"big.yaml: file is larger than 256 KiB, the limit for a scenario file"},
+		{"tokens", "name: x\nmatrix:\n  workers: [" + strings.Repeat("1,", MaxTokens/2) + "1]\n",
+			"big.yaml:3: more than 50000 YAML tokens"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("big.yaml", []byte(tc.data))
+			if err == nil || !errors.Is(err, ErrInvalid) || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("err = %.300v\nwant prefix %q", err, tc.want)
+			}
+		})
+	}
+	// ReadFile stops at the limit, even on a file that never ends.
+	path := filepath.Join(t.TempDir(), "big.yaml")
+	if err := os.WriteFile(path, []byte("name: x\n#"+strings.Repeat("x", MaxFileSize)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadFile(path); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "256 KiB") {
+		t.Errorf("ReadFile(big) = %v", err)
+	}
+	if _, err := os.Stat("/dev/zero"); err == nil {
+		if _, err := ReadFile("/dev/zero"); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ReadFile(/dev/zero) = %v", err)
+		}
+	}
+}
+
+// TestNestingBound checks that nesting counts at least half the levels the
+// parser builds, and not many more, for the shapes YAML can nest in.
+func TestNestingBound(t *testing.T) {
+	for _, src := range []string{
+		"a: [[1], {b: [2]}]\n",
+		"a:\n  b:\n    c:\n      - d: 1\n        e: [1]\n",
+		"a:\n- b:\n  - c:\n    - 1\n",
+		"- - - - x\n",
+		"? a\n: - b\n",
+		"0: \n- 0:",
+		"-\n0:\n-",
+		strings.Repeat("-\n0:\n", 20) + "-",
+		"workers:\n- 1\n- 2\ngomaxprocs:\n- 1\nreplicas:\n- 1\n",
+		strings.Repeat("- &a\n0:\n", 20) + "-",
+		strings.Repeat("- !t\n0:\n", 20) + "-",
+		strings.Repeat("0: &a\n-\n", 20) + "-",
+		strings.Repeat("-\n? 0\n:\n", 20) + "-",
+		strings.Repeat("- # c\n0:\n", 20) + "-",
+		"a:\n- - b:\n    - c\n",
+		"- a: b\n  c:\n  - d: e\n",
+		"a: \"multi\n  line\"\nb:\n  c: 1\n",
+		"a: |\n  [[[[\n  '\nb: [[[1]]]\n",
+	} {
+		tokens := lexer.Tokenize(src)
+		_, depth := nesting(tokens)
+		f, err := parser.Parse(tokens, 0)
+		if err != nil {
+			t.Errorf("%q: %v", src, err)
+			continue
+		}
+		if got := treeDepth(f.Docs[0].Body); got > 2*depth || depth > 2*got+1 {
+			t.Errorf("%q: parser nests %d levels, nesting says %d", src, got, depth)
+		}
+	}
+}
+
+// TestFew checks the bound on the collections messages render.
+func TestFew(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want bool
+	}{
+		{"[1, 2, 3]", true},
+		{"{a: 1, b: [2, 3]}", true},
+		{"[" + strings.Repeat("1, ", 40) + "1]", false},
+		{"[[" + strings.Repeat("1, ", 40) + "1]]", false},
+	} {
+		f, err := parser.ParseBytes([]byte(tc.src), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		budget := 16
+		if got := few(f.Docs[0].Body, &budget); got != tc.want {
+			t.Errorf("few(%.30s) = %v, want %v", tc.src, got, tc.want)
+		}
+	}
+}
+
+func TestBOM(t *testing.T) {
+	s := mustParse(t, "bom.yaml")
+	if s.Name != "bom" || !reflect.DeepEqual(s.Matrix.Workers, []int{1, 2}) {
+		t.Errorf("got %+v", s)
+	}
+}
+
+// TestEstimateSaturates checks that the estimate of the longest plan the
+// limits allow does not wrap around.
+func TestEstimateSaturates(t *testing.T) {
+	src := "name: long\nimages: {latency: 1h}\nload: {model: batch, jobs: 1000000, repeats: 1000, warmup: 1h, cooldown: 1h}\n"
+	s, err := Parse("long.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := s.Estimate(); e != time.Duration(math.MaxInt64) {
+		t.Errorf("Estimate = %v, want the largest duration", e)
+	}
+	src = "name: long\nload: {duration: 1h, warmup: 1h, cooldown: 1h, repeats: 1000}\nmatrix: {workers: [" + ints(1, 100) + "], gomaxprocs: [" + ints(1, 100) + "]}\n"
+	if s, err = Parse("long.yaml", []byte(src)); err != nil {
+		t.Fatal(err)
+	}
+	if e := s.Estimate(); e <= 0 || e != time.Duration(math.MaxInt64) {
+		t.Errorf("Estimate = %v, want the largest duration", e)
+	}
+}
+
+// ints lists lo..hi as YAML flow items.
+func ints(lo, hi int) string {
+	var b strings.Builder
+	for i := lo; i <= hi; i++ {
+		if i > lo {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Itoa(i))
+	}
+	return b.String()
+}
+
+// treeDepth counts the collections on the deepest path of n.
+func treeDepth(n ast.Node) int {
+	switch t := n.(type) {
+	case *ast.DocumentNode:
+		return treeDepth(t.Body)
+	case *ast.AnchorNode:
+		return treeDepth(t.Value)
+	case *ast.TagNode:
+		return treeDepth(t.Value)
+	case *ast.SequenceNode:
+		d := 0
+		for _, v := range t.Values {
+			d = max(d, treeDepth(v))
+		}
+		return d + 1
+	case *ast.MappingNode:
+		d := 0
+		for _, v := range t.Values {
+			d = max(d, treeDepth(v.Key), treeDepth(v.Value))
+		}
+		return d + 1
+	case *ast.MappingValueNode:
+		return max(treeDepth(t.Key), treeDepth(t.Value)) + 1
+	case *ast.MappingKeyNode:
+		return treeDepth(t.Value)
+	}
+	return 0
 }

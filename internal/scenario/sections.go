@@ -84,29 +84,25 @@ func (d *decoder) images(path string, n ast.Node, im *Images) {
 
 // paths decodes the image paths.
 func (d *decoder) paths(path string, n ast.Node) []string {
-	elems, ok := d.list(path, n, "image paths")
-	if !ok {
-		return nil
-	}
 	var out []string
-	for _, e := range elems {
+	d.each(path, n, "image paths", func(e ast.Node) {
 		x, ok := d.str(path, e)
 		if !ok {
-			continue
+			return
 		}
 		m := pathRE.FindStringSubmatch(x)
 		if m == nil {
 			d.rangeErr(path, e, "must look like /{W}x{H}[/{bg}[/{fg}]].{jpg|jpeg|png|gif} with colours of 1, 2, 3 or 6 hex digits, e.g. /640x480/ccc/aaa.jpg")
-			continue
+			return
 		}
 		w, _ := strconv.Atoi(m[1])
 		h, _ := strconv.Atoi(m[2])
 		if w < 1 || h < 1 || w > MaxImageSize || h > MaxImageSize {
 			d.rangeErr(path, e, "width and height must be 1..%d", MaxImageSize)
-			continue
+			return
 		}
 		out = append(out, x)
-	}
+	})
 	return out
 }
 
@@ -153,7 +149,7 @@ func (d *decoder) load(path string, n ast.Node, l *LoadConfig) {
 			l.Arrival = load.Arrival(a)
 		}},
 		{"jobs", func(p string, v ast.Node) {
-			x, _ := d.integer(p, v, 1, 1<<31-1)
+			x, _ := d.integer(p, v, 1, MaxBatchJobs)
 			l.Jobs = int(x)
 		}},
 		{"bucket", dur(&l.Bucket, durLimits{max: hour})},

@@ -20,6 +20,7 @@ func (d *decoder) validate(s *Scenario) {
 	}
 	d.validateModel(s)
 	d.validateMatrixSize(s)
+	d.validateMachine(s)
 	d.validateBaseline(s)
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
@@ -44,10 +45,10 @@ func show(n ast.Node) string {
 	case nil, *ast.NullNode:
 		return "null"
 	case *ast.StringNode:
-		return strconv.Quote(t.Value)
+		return strconv.Quote(clip(t.Value))
 	case *ast.LiteralNode:
 		if t.Value != nil {
-			return strconv.Quote(t.Value.Value)
+			return strconv.Quote(clip(t.Value.Value))
 		}
 		return "a block of text"
 	case *ast.SequenceNode:
@@ -60,15 +61,34 @@ func show(n ast.Node) string {
 		return "*" + tokenText(t.Value)
 	case ast.ScalarNode:
 		if s := tokenText(t); s != "" {
-			return s
+			return clip(s)
 		}
 	}
 	return "a " + strings.ToLower(n.Type().String())
 }
 
+// maxShown is the most bytes of a value or key a message quotes.
+const maxShown = 60
+
+// clip shortens s to maxShown bytes (at a rune boundary), marking the cut
+// and the full length, so that a message never repeats a huge value.
+func clip(s string) string {
+	if len(s) <= maxShown {
+		return s
+	}
+	cut := maxShown
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s... (%d bytes)", s[:cut], len(s))
+}
+
 // brief returns a flow-style collection's text when short, else what.
+// It renders only collections of a few nodes, so that a message about each
+// of many aliases of a long list costs little.
 func brief(n ast.Node, flow bool, what string) string {
-	if !flow {
+	budget := 16
+	if !flow || !few(n, &budget) {
 		return what
 	}
 	if s := n.String(); len(s) <= 40 && !strings.Contains(s, "\n") {
@@ -77,16 +97,44 @@ func brief(n ast.Node, flow bool, what string) string {
 	return what
 }
 
+// few reports whether n has at most *budget nodes, counting them off it.
+func few(n ast.Node, budget *int) bool {
+	if *budget--; *budget < 0 {
+		return false
+	}
+	switch t := n.(type) {
+	case *ast.SequenceNode:
+		for _, v := range t.Values {
+			if !few(v, budget) {
+				return false
+			}
+		}
+	case *ast.MappingNode:
+		for _, v := range t.Values {
+			if !few(v, budget) {
+				return false
+			}
+		}
+	case *ast.MappingValueNode:
+		return few(t.Key, budget) && few(t.Value, budget)
+	case *ast.AnchorNode:
+		return few(t.Value, budget)
+	case *ast.TagNode:
+		return few(t.Value, budget)
+	}
+	return true
+}
+
 // typeErr reports that the value at path has the wrong type.
 func (d *decoder) typeErr(path string, n ast.Node, want string) {
 	d.bad[path] = true
-	d.addf(line(n), path, "must be %s, got %s", want, show(n))
+	d.addf(d.lineOf(n), path, "must be %s, got %s", want, show(n))
 }
 
 // rangeErr reports that the value at path is out of range.
 func (d *decoder) rangeErr(path string, n ast.Node, format string, args ...any) {
 	d.bad[path] = true
-	d.addf(line(n), path, "%s, got %s", fmt.Sprintf(format, args...), show(n))
+	d.addf(d.lineOf(n), path, "%s, got %s", fmt.Sprintf(format, args...), show(n))
 }
 
 // str decodes a string.
@@ -227,15 +275,15 @@ func (d *decoder) duration(path string, n ast.Node, lim durLimits) (Duration, bo
 	switch {
 	case lim.inclusive && v < lim.min:
 		d.bad[path] = true
-		d.addf(line(n), path, "must be >= %s, got %s", shortDur(lim.min), got)
+		d.addf(d.lineOf(n), path, "must be >= %s, got %s", shortDur(lim.min), got)
 		return 0, false
 	case !lim.inclusive && v <= lim.min:
 		d.bad[path] = true
-		d.addf(line(n), path, "must be > %s, got %s", shortDur(lim.min), got)
+		d.addf(d.lineOf(n), path, "must be > %s, got %s", shortDur(lim.min), got)
 		return 0, false
 	case lim.max > 0 && v > lim.max:
 		d.bad[path] = true
-		d.addf(line(n), path, "must be <= %s, got %s", shortDur(lim.max), got)
+		d.addf(d.lineOf(n), path, "must be <= %s, got %s", shortDur(lim.max), got)
 		return 0, false
 	}
 	return Duration(v), true
@@ -279,37 +327,63 @@ func (d *decoder) rate(path string, n ast.Node) (float64, bool) {
 		d.rangeErr(path, n, "not a rate like 100, \"100/s\" or \"6000/min\"")
 		return 0, false
 	}
-	if v <= 0 {
+	switch {
+	case v <= 0:
 		d.rangeErr(path, n, "must be > 0")
+		return 0, false
+	case v < MinRate:
+		d.rangeErr(path, n, "must be at least 1/h (no job would arrive in an hour's window)")
+		return 0, false
+	case v > MaxRate:
+		d.rangeErr(path, n, "must be at most %g/s, the fastest the dispatcher can pace arrivals", float64(MaxRate))
 		return 0, false
 	}
 	return v, true
 }
 
-// list returns the elements of the non-empty sequence n; want describes
-// the element type for messages.
-func (d *decoder) list(path string, n ast.Node, want string) ([]ast.Node, bool) {
+// each calls f with every element of the list n at path, with problems in
+// an element reached through an alias reported on the alias's line.
+func (d *decoder) each(path string, n ast.Node, want string, f func(e ast.Node)) bool {
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
 		d.typeErr(path, n, "a list of "+want)
-		return nil, false
+		return false
 	}
 	if len(seq.Values) == 0 {
 		d.rangeErr(path, n, "must list at least one value")
-		return nil, false
+		return false
 	}
-	out := make([]ast.Node, len(seq.Values))
-	for i, v := range seq.Values {
-		out[i] = d.unwrap(v)
+	for _, v := range seq.Values {
+		d.use(v, f)
 	}
-	return out, true
+	return true
+}
+
+// use calls f with v resolved; while f runs, problems are reported on
+// v's line when v is an alias of a scalar or list (for an alias of a
+// mapping, each field's own line says more).
+func (d *decoder) use(v ast.Node, f func(ast.Node)) {
+	r := d.unwrap(v)
+	if _, isMap := r.(ast.MapNode); r != v && !isMap && d.at == 0 {
+		d.at = line(v)
+		defer func() { d.at = 0 }()
+	}
+	f(r)
+}
+
+// lineOf returns the line to report a problem with n on.
+func (d *decoder) lineOf(n ast.Node) int {
+	if d.at > 0 {
+		return d.at
+	}
+	return line(n)
 }
 
 // distinct reports a value seen before in the list at path.
 func (d *decoder) distinct(path string, n ast.Node, key string, seen map[string]bool) bool {
 	if seen[key] {
 		d.bad[path] = true
-		d.addf(line(n), path, "values must be distinct, got %s more than once", key)
+		d.addf(d.lineOf(n), path, "values must be distinct, got %s more than once", key)
 		return false
 	}
 	seen[key] = true
@@ -318,51 +392,39 @@ func (d *decoder) distinct(path string, n ast.Node, key string, seen map[string]
 
 // ints decodes a non-empty list of distinct integers in [lo, hi].
 func (d *decoder) ints(path string, n ast.Node, lo, hi int64) []int {
-	elems, ok := d.list(path, n, "integers")
-	if !ok {
-		return nil
-	}
 	var out []int
 	seen := map[string]bool{}
-	for _, e := range elems {
+	d.each(path, n, "integers", func(e ast.Node) {
 		v, ok := d.integer(path, e, lo, hi)
 		if ok && d.distinct(path, e, strconv.FormatInt(v, 10), seen) {
 			out = append(out, int(v))
 		}
-	}
+	})
 	return out
 }
 
 // rates decodes a non-empty list of distinct rates.
 func (d *decoder) rates(path string, n ast.Node) []float64 {
-	elems, ok := d.list(path, n, "rates")
-	if !ok {
-		return nil
-	}
 	var out []float64
 	seen := map[string]bool{}
-	for _, e := range elems {
+	d.each(path, n, "rates", func(e ast.Node) {
 		v, ok := d.rate(path, e)
 		if ok && d.distinct(path, e, strconv.FormatFloat(v, 'g', -1, 64), seen) {
 			out = append(out, v)
 		}
-	}
+	})
 	return out
 }
 
 // enums decodes a non-empty list of distinct strings, each one of options.
 func (d *decoder) enums(path string, n ast.Node, options ...string) []string {
-	elems, ok := d.list(path, n, "strings")
-	if !ok {
-		return nil
-	}
 	var out []string
 	seen := map[string]bool{}
-	for _, e := range elems {
+	d.each(path, n, "strings", func(e ast.Node) {
 		v, ok := d.enum(path, e, options...)
 		if ok && d.distinct(path, e, strconv.Quote(v), seen) {
 			out = append(out, v)
 		}
-	}
+	})
 	return out
 }

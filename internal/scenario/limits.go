@@ -1,0 +1,124 @@
+package scenario
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/load"
+)
+
+// Limits that keep a valid scenario within what one machine can run. They
+// are estimates of the harness and worker processes' costs; when those
+// costs change (a smaller latency histogram per worker, say), change them
+// here.
+const (
+	// MaxRate is the highest arrival rate, in jobs per second over all
+	// replicas, of the open model: the most one process's dispatcher can
+	// pace (load.MaxRate), so every replica split of it can be paced too.
+	MaxRate = load.MaxRate
+	// MinRate is the lowest arrival rate, one job per hour (the longest
+	// window): below it no job would arrive in a window.
+	MinRate = 1.0 / 3600
+
+	// MaxBatchJobs is the most jobs of one batch measurement; the batch
+	// queue holds them all from the start.
+	MaxBatchJobs = 1_000_000
+
+	// WorkerMemory estimates what each worker costs a worker process: the
+	// load loop's share (load.WorkerBytes; workers share a bounded number
+	// of latency histograms) and the thumbnail workload's own buffers, PNG
+	// encoder, HTTP connection and stack, measured at about 170 KiB per
+	// worker with 10,000 workers (BenchmarkWorkerMemory, and a real run).
+	WorkerMemory = 256 << 10
+	// MaxCellMemory is the memory all worker processes of one cell may
+	// need together by that estimate: workers × replicas × WorkerMemory.
+	MaxCellMemory = 2 << 30
+
+	// ThreadsPerProcess estimates the OS threads a worker process runs
+	// beyond GOMAXPROCS (the runtime's monitor, the network poller and
+	// threads blocked in system calls).
+	ThreadsPerProcess = 8
+	// MaxThreads is the most OS threads one cell may start by the estimate
+	// replicas × (GOMAXPROCS + ThreadsPerProcess). Linux commonly allows
+	// 32768 processes and threads in all (kernel.pid_max); a cell keeps
+	// well clear of that.
+	MaxThreads = 8192
+)
+
+// validateMachine reports cells that would need more memory or threads than
+// the limits allow, at the line of the matrix dimension that drives them.
+func (d *decoder) validateMachine(s *Scenario) {
+	for _, dim := range []string{"gomaxprocs", "workers", "replicas"} {
+		if !d.ok("matrix." + dim) {
+			return
+		}
+	}
+	m := s.Matrix
+	if len(m.Workers) == 0 || len(m.Replicas) == 0 || len(m.GOMAXPROCS) == 0 {
+		return
+	}
+	w, r, g := slices.Max(m.Workers), slices.Max(m.Replicas), slices.Max(m.GOMAXPROCS)
+	at := func(dims ...string) (string, int) {
+		for _, dim := range dims {
+			if p := "matrix." + dim; d.given(p) {
+				return p, d.keyLine(p)
+			}
+		}
+		return "matrix", d.keyLine("matrix")
+	}
+	if mem := mulSat(mulSat(int64(w), int64(r)), WorkerMemory); mem > MaxCellMemory {
+		field, line := at("workers", "replicas")
+		d.addf(line, field, "%d workers × %d replicas need about %s of worker memory (%d KiB per worker), over the %s limit per cell; use fewer workers or replicas (at most %d workers in all)",
+			w, r, bytesIEC(mem), WorkerMemory>>10, bytesIEC(MaxCellMemory), MaxCellMemory/WorkerMemory)
+	}
+	if threads := mulSat(int64(r), int64(g)+ThreadsPerProcess); threads > MaxThreads {
+		field, line := at("replicas", "gomaxprocs")
+		d.addf(line, field, "%d replicas × (gomaxprocs %d + %d) start about %d OS threads, over the limit of %d per cell; use fewer replicas or a smaller gomaxprocs",
+			r, g, ThreadsPerProcess, threads, MaxThreads)
+	}
+}
+
+// bytesIEC formats n bytes as KiB, MiB or GiB.
+func bytesIEC(n int64) string {
+	const unit = 1024
+	v, suffix := float64(n), "B"
+	for _, s := range []string{"KiB", "MiB", "GiB", "TiB"} {
+		if v < unit {
+			break
+		}
+		v, suffix = v/unit, s
+	}
+	return fmt.Sprintf("%.4g %s", v, suffix)
+}
+
+// mulSat returns a×b for a, b >= 0, saturating at math.MaxInt64.
+func mulSat(a, b int64) int64 {
+	if a == 0 || b == 0 {
+		return 0
+	}
+	if a > math.MaxInt64/b {
+		return math.MaxInt64
+	}
+	return a * b
+}
+
+// addDur returns a+b for non-negative durations, saturating at the largest
+// time.Duration.
+func addDur(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// mulDur returns d×n for non-negative d and n, saturating at the largest
+// time.Duration.
+func mulDur(d time.Duration, n float64) time.Duration {
+	v := float64(d) * n
+	if !(v < math.MaxInt64) {
+		return math.MaxInt64
+	}
+	return time.Duration(v)
+}
