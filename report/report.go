@@ -15,6 +15,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/report/chart"
 )
 
 // Files are the paths Write produced.
@@ -152,24 +153,28 @@ func FitChart(dir string, n, x []float64, usl, amdahl *analysis.Fit) ([]string, 
 	if len(n) != len(x) {
 		return nil, fmt.Errorf("report: fit chart: %d values of N but %d of throughput", len(n), len(x))
 	}
-	p, k, err := scalingPlot(scaleOpts{
-		title:  "Throughput vs N: USL and Amdahl fits",
-		xLabel: "N (workers, cores or replicas)",
-		yLabel: "throughput (jobs/s)",
-		ideal:  idealLinear,
-		fits:   true,
+	ax := chart.Axis{Label: "N (workers, cores or replicas)", Values: n}
+	if chart.Doubling(n) {
+		ax.Log = true
+		ax.Label += ", log scale"
+	}
+	c, err := scalingFigure("fit", scaleOpts{
+		title: "Throughput vs N: USL and Amdahl fits",
+		x:     ax,
+		y:     "throughput (jobs/s)",
+		ideal: idealLinear,
+		fits:  true,
 	}, []scaleLine{{n: n, y: x, usl: usl, amdahl: amdahl}})
 	if err != nil {
 		return nil, fmt.Errorf("report: fit chart: %w", err)
 	}
-	c := standard("fit", "USL and Amdahl fits", "", p, k)
-	svg, err := c.svg()
+	svg, err := c.SVG(chart.Page)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("report: fit chart: %w", err)
 	}
-	png, err := c.png()
+	png, err := c.PNG(chart.Page)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("report: fit chart: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("report: fit chart: %w", err)
