@@ -29,9 +29,6 @@ type figure struct {
 // svg renders f for the page.
 func (f figure) svg() ([]byte, error) { return f.SVG(chart.Page) }
 
-// png renders f for the page's chart files.
-func (f figure) png() ([]byte, error) { return f.PNG(chart.Page) }
-
 // maxLines is the most measured lines one panel shows; more become small
 // multiples, one panel per group.
 const maxLines = 4

@@ -43,7 +43,7 @@ func Write(dir string, run *results.Run) (Files, error) {
 		return Files{}, fmt.Errorf("report: write: %w", err)
 	}
 	figs := buildCharts(a)
-	drawn := drawAll(figs)
+	drawn := drawAll(figs, chart.Page)
 	var files Files
 	var rendered []renderedChart
 	var problems []results.Warning
@@ -88,8 +88,8 @@ type drawing struct {
 	err      error
 }
 
-// drawAll draws the charts as SVG and PNG, several at a time.
-func drawAll(figs []figure) []drawing {
+// drawAll draws the charts as SVG and PNG for medium m, several at a time.
+func drawAll(figs []figure, m chart.Medium) []drawing {
 	out := make([]drawing, len(figs))
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
@@ -100,8 +100,8 @@ func drawAll(figs []figure) []drawing {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			d := &out[i]
-			if d.svg, d.err = f.svg(); d.err == nil {
-				d.png, d.err = f.png()
+			if d.svg, d.err = f.SVG(m); d.err == nil {
+				d.png, d.err = f.PNG(m)
 			}
 		}()
 	}

@@ -1,6 +1,8 @@
 package chart
 
 import (
+	"math"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -55,17 +57,38 @@ func (g Grid) columns() int {
 
 // layout implements drawer.
 func (g Grid) layout(th theme, w vg.Length) (vg.Length, func(draw.Canvas)) {
+	cols := g.columns()
+	pt := th // the panels' theme
+	if th.medium == Slide {
+		// A slide is wide: up to four panels side by side, and smaller
+		// type in the panels when they stack, so their data keeps its room.
+		if len(g.Panels) > 4 {
+			pt.k = min(pt.k, 1.3)
+		}
+		if g.Cols == 0 {
+			cols = max(1, min(4, len(g.Panels)))
+		}
+		if len(g.Panels) > cols {
+			pt.k = min(pt.k, 1.3)
+		}
+	}
 	var panels []*plot.Plot
 	for _, spec := range g.Panels {
-		p, _, err := th.buildXY(spec, true)
+		p, _, err := pt.buildXY(spec, true)
 		if err != nil {
 			continue
 		}
-		p.Title.TextStyle.Font.Size = th.size(labelSize)
-		p.Title.Padding = th.size(4)
+		// Panel titles as large as fits the panel's width.
+		ts := pt.text(labelSize, true)
+		size := ts.Font.Size
+		if tw, room := ts.Width(spec.Title), (w/vg.Length(cols))*0.92; tw > room {
+			size = max(size*room/tw, th.size(labelSize)/th.vk())
+		}
+		p.Title.TextStyle.Font.Size = size
+		p.Title.Padding = pt.size(4)
 		panels = append(panels, p)
 	}
-	cols := min(g.columns(), max(1, len(panels)))
+	cols = min(cols, max(1, len(panels)))
 	rows := (len(panels) + cols - 1) / cols
 	panelH := 2.3 * vg.Inch
 	if th.medium == Slide {
@@ -73,7 +96,18 @@ func (g Grid) layout(th theme, w vg.Length) (vg.Length, func(draw.Canvas)) {
 	}
 	titleH := th.size(titleSize) * 2.2
 	keysH := th.keysHeight(g.Keys, w, false)
-	h := titleH + vg.Length(rows)*panelH + keysH
+	// One axis label for all panels, along the bottom and the left side: a
+	// panel's own label wider than the panel would break its layout.
+	var xLabel, yLabel string
+	if len(g.Panels) > 0 {
+		xLabel, yLabel = g.Panels[0].X.Label, g.Panels[0].Y.Label
+	}
+	for _, p := range panels {
+		p.X.Label.Text, p.Y.Label.Text = "", ""
+	}
+	ls := pt.text(labelSize, false)
+	labelH := ls.Height("M") * 1.6
+	h := titleH + vg.Length(rows)*panelH + keysH + labelH
 	return h, func(dc draw.Canvas) {
 		ts := th.text(titleSize, true)
 		ts.XAlign, ts.YAlign = draw.XCenter, draw.YTop
@@ -83,18 +117,22 @@ func (g Grid) layout(th theme, w vg.Length) (vg.Length, func(draw.Canvas)) {
 			grid[r] = make([]*plot.Plot, cols)
 		}
 		for i, p := range panels {
-			r, c := i/cols, i%cols
-			// Label only the outer axes.
-			if r != rows-1 && i+cols < len(panels) {
-				p.X.Label.Text = ""
-			}
-			if c != 0 {
-				p.Y.Label.Text = ""
-			}
-			grid[r][c] = p
+			grid[i/cols][i%cols] = p
+		}
+		if xLabel != "" {
+			xs := ls
+			xs.XAlign, xs.YAlign = draw.XCenter, draw.YBottom
+			dc.FillText(xs, vg.Point{X: dc.Center().X + labelH/2, Y: dc.Min.Y + keysH + th.size(2)}, xLabel)
+		}
+		if yLabel != "" {
+			ys := ls
+			ys.Rotation = math.Pi / 2
+			ys.XAlign, ys.YAlign = draw.XCenter, draw.YTop
+			dc.FillText(ys, vg.Point{X: dc.Min.X + th.size(2), Y: dc.Min.Y + keysH + labelH + (dc.Max.Y-dc.Min.Y-titleH-keysH-labelH)/2}, yLabel)
 		}
 		body := dc
-		body.Min.Y += keysH
+		body.Min.Y += keysH + labelH
+		body.Min.X += labelH
 		tiles := draw.Tiles{Rows: rows, Cols: cols, PadTop: titleH, PadBottom: th.size(4),
 			PadLeft: th.size(4), PadRight: th.size(8), PadX: th.size(12), PadY: th.size(8)}
 		cs := plot.Align(grid, tiles, body)

@@ -48,6 +48,9 @@ const (
 func (t theme) size(pt float64) vg.Length  { return vg.Points(pt * t.k) }
 func (t theme) width(pt float64) vg.Length { return vg.Points(pt * t.lw) }
 
+// vk is the type scale, the factor from page type to t's.
+func (t theme) vk() vg.Length { return vg.Length(t.k) }
+
 // Line weights.
 func (t theme) dataWidth() vg.Length { return t.width(2) }
 func (t theme) fitWidth() vg.Length  { return t.width(1.6) }
