@@ -38,9 +38,9 @@ func NewGrid(name string, g Grid) (*Figure, error) {
 	return &Figure{Name: name, Title: g.Title, d: g, w: w}, nil
 }
 
-// WiderThanPage reports whether f is wider than a page chart and so should span
-// the page.
-func (f *Figure) WiderThanPage() bool { return f.w > pageW }
+// WiderThanPage reports whether f is much wider than a page chart (three
+// panels or more) and so should span the page.
+func (f *Figure) WiderThanPage() bool { return f.w > pageW*1.2 }
 
 func (g Grid) columns() int {
 	if g.Cols > 0 {
