@@ -171,7 +171,7 @@ func TestWriteBatch(t *testing.T) {
 		if ci == "" {
 			t.Fatalf("fixture cell %s has no makespan interval", paramsText(c.Params))
 		}
-		if want := `<td class="num">` + fmtDur(c.Makespan) + `<br><span class="ci">` + ci + `</span></td>`; !strings.Contains(page, want) {
+		if want := `<td class="num" data-label="makespan">` + fmtDur(c.Makespan) + `<br><span class="ci">` + ci + `</span></td>`; !strings.Contains(page, want) {
 			t.Errorf("report.html lacks the makespan and its interval %q", want)
 		}
 	}
@@ -577,8 +577,8 @@ func TestCellTableOpenLoop(t *testing.T) {
 	p := page(open)
 	for _, want := range []string{
 		"late arrivals</th>", "harness lag</th>",
-		`<td class="num">12<br><span class="ci">max 30 ms, 2 dropped</span></td>`,
-		`<td class="num">3 ms</td>`,
+		`<td class="num" data-label="late arrivals">12<br><span class="ci">max 30 ms, 2 dropped</span></td>`,
+		`<td class="num" data-label="harness lag">3 ms</td>`,
 		"Late arrivals are scheduled jobs", "Harness lag is how far",
 	} {
 		if !strings.Contains(p, want) {
