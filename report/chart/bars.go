@@ -213,10 +213,12 @@ func (t theme) buildBars(b Bars, extent vg.Length) (*plot.Plot, error) {
 	if len(lbls.XYs) > 0 {
 		room = 1.2
 	}
-	ax := &p.Y
+	// Half a category of room either side of the first and last bars.
+	cat, ax := &p.X, &p.Y
 	if b.Horizontal {
-		ax = &p.X
+		cat, ax = &p.Y, &p.X
 	}
+	cat.Min, cat.Max = -0.5, float64(n)-0.5
 	ax.Min, ax.Max = 0, top*room
 	if b.Value.Max > b.Value.Min {
 		ax.Min, ax.Max = b.Value.Min, b.Value.Max

@@ -56,6 +56,18 @@ type Figure struct {
 	minH  vg.Length // height on a page, at least
 }
 
+// Kind names the kind of chart f is: "xy", "grid" (small multiples) or
+// "bars".
+func (f *Figure) Kind() string {
+	switch f.d.(type) {
+	case Grid:
+		return "grid"
+	case Bars:
+		return "bars"
+	}
+	return "xy"
+}
+
 // size returns the canvas size of f on m, and its drawing.
 func (f *Figure) size(m Medium) (vg.Length, vg.Length, func(draw.Canvas)) {
 	th := themeFor(m)
