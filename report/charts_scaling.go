@@ -22,7 +22,6 @@ type scaleLine struct {
 
 // Ideal reference kinds for a scaling chart.
 const (
-	idealNone     = ""
 	idealLinear   = "linear"   // y grows in proportion to n from the first point
 	idealIdentity = "identity" // y = x (throughput equals the offered rate)
 	idealOne      = "one"      // y = 1 (efficiency)

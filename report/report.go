@@ -1,7 +1,8 @@
 // Package report renders a run as a self-contained HTML report with inline
-// SVG charts, a Markdown summary for CI, and the same charts as SVG and PNG
-// files for slides. Everything it shows comes from the results file, via
-// the analysis package.
+// SVG charts, a Markdown summary for CI, the same charts as SVG and PNG
+// files, and on request as 16:9 slides. It decides what each chart shows;
+// the chart package draws it. Everything it shows comes from the results
+// file, via the analysis package.
 package report
 
 import (
