@@ -258,17 +258,34 @@ func TestReportInBrowser(t *testing.T) {
 	page := instrument(t, buf.String())
 	want := len(buildCharts(a))
 
-	// A laptop split screen, a laptop, a large monitor.
-	for _, width := range []int{900, 1400, 2200} {
-		t.Run(fmt.Sprintf("report at %d px", width), func(t *testing.T) {
-			res, requests, console := loadInChromium(t, browser, page, width)
-			for _, p := range pageProblems(res, requests, console, want) {
-				t.Error(p)
-			}
-			if !t.Failed() {
-				t.Logf("%d charts rendered, e.g. %q at %.0fx%.0f px", len(res.Charts), res.Charts[0].Label, res.Charts[0].Width, res.Charts[0].Height)
-			}
-		})
+	// The batch report has the makespan columns and the CPU stage panel.
+	ba := analysis.Analyze(loadFixture(t, batchFile, batchRun))
+	var bbuf bytes.Buffer
+	if err := HTML(&bbuf, ba); err != nil {
+		t.Fatal(err)
+	}
+	pages := []struct {
+		name  string
+		page  string
+		want  int
+		sizes []int
+	}{
+		// A laptop split screen, a laptop, a large monitor.
+		{"quickstart", page, want, []int{900, 1400, 2200}},
+		{"batch", instrument(t, bbuf.String()), len(buildCharts(ba)), []int{900}},
+	}
+	for _, pg := range pages {
+		for _, width := range pg.sizes {
+			t.Run(fmt.Sprintf("%s at %d px", pg.name, width), func(t *testing.T) {
+				res, requests, console := loadInChromium(t, browser, pg.page, width)
+				for _, p := range pageProblems(res, requests, console, pg.want) {
+					t.Error(p)
+				}
+				if !t.Failed() {
+					t.Logf("%d charts rendered, e.g. %q at %.0fx%.0f px", len(res.Charts), res.Charts[0].Label, res.Charts[0].Width, res.Charts[0].Height)
+				}
+			})
+		}
 	}
 
 	// The checks must catch a broken page: a hidden chart, a remote
