@@ -46,7 +46,7 @@ func NewBars(name string, b Bars) (*Figure, error) {
 
 // layout implements drawer.
 func (b Bars) layout(th theme, w vg.Length) (vg.Length, func(draw.Canvas)) {
-	h := th.pageHeight()
+	h := pageH
 	if b.Horizontal {
 		h = max(3*vg.Inch, 1.4*vg.Inch+vg.Length(len(b.Categories))*0.32*vg.Inch)
 	}

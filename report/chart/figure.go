@@ -52,8 +52,7 @@ type Figure struct {
 	Name  string // file stem, e.g. "throughput-workers"
 	Title string // what the chart shows, also its accessible name
 	d     drawer
-	w     vg.Length // width on a page
-	minH  vg.Length // height on a page, at least
+	w     vg.Length // width on a page; 0 for the standard width
 }
 
 // Kind names the kind of chart f is: "xy", "grid" (small multiples) or
@@ -80,7 +79,7 @@ func (f *Figure) size(m Medium) (vg.Length, vg.Length, func(draw.Canvas)) {
 		w = pageW
 	}
 	h, fn := f.d.layout(th, w)
-	return w, max(h, f.minH), fn
+	return w, h, fn
 }
 
 // SVG renders f as a standalone SVG document.

@@ -14,11 +14,13 @@ type Grid struct {
 	Title  string
 	Panels []XY // each panel's Title names its group
 	Keys   []Key
-	// Cols is the number of columns; 0 chooses up to three.
+	// Cols is the number of columns; 0 chooses up to three on a page and
+	// up to four on a slide.
 	Cols int
 }
 
-// NewGrid returns g as a figure named name; wide says it spans the page.
+// NewGrid returns g as a figure named name, 3.2 in wide per column on a
+// page; panels with no data are left out.
 func NewGrid(name string, g Grid) (*Figure, error) {
 	th := themeFor(Page)
 	n := 0

@@ -88,7 +88,7 @@ func NewXY(name string, xy XY) (*Figure, error) {
 // layout implements drawer.
 func (xy XY) layout(th theme, w vg.Length) (vg.Length, func(draw.Canvas)) {
 	p, keys, err := th.buildXY(xy, true)
-	h := th.pageHeight() + th.keysHeight(keys, w, true)
+	h := pageH + th.keysHeight(keys, w, true)
 	return h, func(dc draw.Canvas) {
 		if err != nil {
 			panic(err)
@@ -96,8 +96,6 @@ func (xy XY) layout(th theme, w vg.Length) (vg.Length, func(draw.Canvas)) {
 		th.drawWithKeys(dc, p, keys)
 	}
 }
-
-func (t theme) pageHeight() vg.Length { return pageH }
 
 // buildXY makes the plot of xy and its legend keys.
 func (t theme) buildXY(xy XY, titled bool) (*plot.Plot, []Key, error) {
