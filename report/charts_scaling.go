@@ -348,13 +348,31 @@ var latencyPercentiles = []percentile{
 	{"p99", func(l results.Latency) float64 { return l.P99 }, chart.Dotted, chart.Vermilion},
 }
 
+// percentilesOf returns the percentiles worth drawing for ss: all three,
+// or p50 and "p90 = p99" when those two coincide at every point (a batch
+// of five jobs has no tail between them), so no line hides under another.
+func percentilesOf(ss []analysis.Series) []percentile {
+	same := true
+	for _, s := range ss {
+		for _, p := range s.Points {
+			same = same && p.Latency.P90 == p.Latency.P99
+		}
+	}
+	if !same {
+		return latencyPercentiles
+	}
+	p99 := latencyPercentiles[2]
+	p99.name = "p90 = p99"
+	return []percentile{latencyPercentiles[0], p99}
+}
+
 // latencyPanel is p50/p90/p99 of one series against N, in ms.
-func latencyPanel(title string, x chart.Axis, s analysis.Series, logY bool) chart.XY {
+func latencyPanel(title string, x chart.Axis, s analysis.Series, pcts []percentile, logY bool) chart.XY {
 	xy := chart.XY{Title: title, X: x, Y: chart.Axis{Label: "latency (ms)", Zero: !logY, Log: logY}}
 	if logY {
 		xy.Y.Label = "latency (ms, log scale)"
 	}
-	for qi, q := range latencyPercentiles {
+	for qi, q := range pcts {
 		l := chart.Line{Name: q.name, Colour: q.c, Dash: q.dash, Glyph: qi, Connect: true}
 		for _, p := range s.Points {
 			l.X = append(l.X, p.N)
@@ -382,19 +400,20 @@ func latencyChart(dim string, ss []analysis.Series) *figure {
 		return nil
 	}
 	logY := hi/lo > 10
+	pcts := percentilesOf(ss)
 	title := "Latency vs " + dimName(dim)
 	x := xAxis(dim, ss)
 	var f *chart.Figure
 	var err error
 	if len(ss) == 1 {
-		f, err = chart.NewXY("latency-"+dim, latencyPanel(title, x, ss[0], logY))
+		f, err = chart.NewXY("latency-"+dim, latencyPanel(title, x, ss[0], pcts, logY))
 	} else {
 		labels := groupLabels(ss)
 		g := chart.Grid{Title: title}
 		for i, s := range ss {
-			g.Panels = append(g.Panels, latencyPanel(labels[i], x, s, logY))
+			g.Panels = append(g.Panels, latencyPanel(labels[i], x, s, pcts, logY))
 		}
-		for qi, q := range latencyPercentiles {
+		for qi, q := range pcts {
 			g.Keys = append(g.Keys, chart.Key{Name: q.name, Colour: q.c, Dash: q.dash, Line: true, Glyph: qi})
 		}
 		f, err = chart.NewGrid("latency-"+dim, g)
@@ -402,7 +421,11 @@ func latencyChart(dim string, ss []analysis.Series) *figure {
 	if err != nil {
 		return nil
 	}
-	caption := "Median (p50), p90 and p99 job latency, measured from each job's intended start so queueing is included. " +
+	which := "Median (p50), p90 and p99"
+	if len(pcts) == 2 {
+		which = "Median (p50) and p90 (here equal to p99)"
+	}
+	caption := which + " job latency, measured from each job's intended start so queueing is included. " +
 		"Flat lines while throughput grows mean the added " + dimName(dim) + " work in parallel; rising lines mean jobs wait for a busy resource " +
 		"(the concurrency/latency trade-off). A widening gap between p50 and p99 is queueing or contention in the tail."
 	if len(ss) > 1 {

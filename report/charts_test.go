@@ -213,3 +213,19 @@ func TestSameConf(t *testing.T) {
 }
 
 func firstPointY(l scaleLine) float64 { _, y := firstPoint(l); return y }
+
+// TestPercentilesOf: when p90 equals p99 everywhere, one line stands for
+// both instead of one hiding under the other.
+func TestPercentilesOf(t *testing.T) {
+	s := series(analysis.DimWorkers, []float64{1, 2}, []float64{1, 2})
+	if got := percentilesOf([]analysis.Series{s}); len(got) != 3 {
+		t.Errorf("distinct percentiles: %d lines, want 3", len(got))
+	}
+	for i := range s.Points {
+		s.Points[i].Latency.P90 = s.Points[i].Latency.P99
+	}
+	got := percentilesOf([]analysis.Series{s})
+	if len(got) != 2 || got[1].name != "p90 = p99" {
+		t.Errorf("p90 = p99: got %d lines, second %q", len(got), got[len(got)-1].name)
+	}
+}
