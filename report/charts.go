@@ -1,16 +1,12 @@
 package report
 
 import (
-	"math"
 	"slices"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/report/chart"
 )
 
 // Section keys group charts on the page.
@@ -22,12 +18,21 @@ const (
 	secCDF     = "cdf"
 )
 
-// figure is a chart placed in a section of the page.
+// figure is a chart with its caption, placed in a section of the page.
 type figure struct {
-	*chart
-	Section string
+	*chart.Figure
+	Caption string
+	Wide    bool   // spans the page width
+	Section string // section key
 	Dim     string // the series dimension, for per-dimension sections
 }
+
+// svg renders f for the page.
+func (f figure) svg() ([]byte, error) { return f.SVG(chart.Page) }
+
+// maxLines is the most measured lines one panel shows; more become small
+// multiples, one panel per group.
+const maxLines = 4
 
 // seriesDims lists the dimensions that have series, in analysis order.
 func seriesDims(a *analysis.Analysis) []string {
@@ -53,27 +58,51 @@ func seriesOf(a *analysis.Analysis, dim string) []analysis.Series {
 
 // scalingDim reports whether a dimension is a count of resources, for
 // which speedup, efficiency and scalability models make sense.
-func scalingDim(dim string) bool { return param.Lookup(dim).Resource }
+func scalingDim(dim string) bool {
+	return param.Lookup(dim).Resource
+}
+
+// categorical reports whether a dimension names alternatives rather than
+// amounts: its cells are compared as bars, not joined by lines.
+func categorical(dim string) bool { return !param.Lookup(dim).Numeric }
+
+// isBatch reports whether a run measured batches (makespan), where
+// throughput over time and fitted curves through a staircase mislead.
+func isBatch(a *analysis.Analysis) bool { return a.Run.Scenario.Model == "batch" }
 
 // buildCharts returns every chart the analysis has data for, in page order.
 func buildCharts(a *analysis.Analysis) []figure {
 	var out []figure
-	add := func(sec, dim string, c *chart) {
-		if c != nil {
-			out = append(out, figure{chart: c, Section: sec, Dim: dim})
+	add := func(sec, dim string, f *figure) {
+		if f != nil && f.Figure != nil {
+			f.Section, f.Dim = sec, dim
+			if f.WiderThanPage() {
+				f.Wide = true
+			}
+			out = append(out, *f)
 		}
 	}
+	batch := isBatch(a)
 	for _, dim := range seriesDims(a) {
 		ss := seriesOf(a, dim)
-		add(secScaling, dim, throughputChart(dim, ss))
+		if categorical(dim) {
+			add(secScaling, dim, categoryThroughputChart(dim, ss))
+			add(secLatency, dim, categoryLatencyChart(dim, ss, batch))
+			continue
+		}
+		add(secScaling, dim, throughputChart(dim, ss, batch))
 		if scalingDim(dim) {
 			add(secScaling, dim, speedupChart(dim, ss))
 			add(secScaling, dim, efficiencyChart(dim, ss))
 		}
 		add(secLatency, dim, latencyChart(dim, ss))
 	}
-	add(secStages, "", stagesChart(a))
-	add(secTime, "", timeseriesChart(a))
+	for _, f := range stagesCharts(a) {
+		add(secStages, "", f)
+	}
+	if !batch {
+		add(secTime, "", timeseriesChart(a))
+	}
 	add(secCDF, "", cdfChart(a))
 	return out
 }
@@ -111,277 +140,30 @@ func categories(ss []analysis.Series) []string {
 	return cats
 }
 
-// xOf returns the x positions of a series' points: N, or the category
-// index when the dimension is nominal.
-func xOf(s analysis.Series, cats []string) []float64 {
-	xs := make([]float64, len(s.Points))
-	for i, p := range s.Points {
-		if cats != nil {
-			xs[i] = float64(slices.Index(cats, p.Label))
-		} else {
-			xs[i] = p.N
-		}
-	}
-	return xs
-}
-
-// nominal returns the categories of a nominal dimension, nil for numeric ones.
-func nominal(dim string, ss []analysis.Series) []string {
-	if !param.Lookup(dim).Numeric {
-		return categories(ss)
-	}
-	return nil
-}
-
-// standard wraps a plot and its legend as a chart of the standard size,
-// taller by the legend when that has to go below the plot.
-func standard(name, title, caption string, p *plot.Plot, k *keys) *chart {
-	return &chart{
-		Name: name, Title: title, Caption: caption, w: chartW, h: chartH + k.extraHeight(chartW),
-		draw: func(dc draw.Canvas) { drawWithKeys(dc, p, k) },
-	}
-}
-
-// sameConf keeps a confidence level while every interval shares it, and
-// becomes 0 when they differ.
-func sameConf(have, next float64, first bool) float64 {
-	if first || have == next {
-		return next
-	}
-	return 0
-}
-
-// throughputChart is throughput against N, one line per fixed-params group.
-func throughputChart(dim string, ss []analysis.Series) *chart {
-	cats := nominal(dim, ss)
-	labels := groupLabels(ss)
-	lines := make([]scaleLine, len(ss))
-	for i, s := range ss {
-		l := scaleLine{label: labels[i], n: xOf(s, cats), connect: true, usl: s.USL, amdahl: s.Amdahl}
-		var anyCI bool
-		for _, p := range s.Points {
-			l.y = append(l.y, p.Throughput)
-			lo, hi := math.NaN(), math.NaN()
-			if ci := p.ThroughputCI; ci.Confidence > 0 && ci.N > 1 {
-				lo, hi = ci.Lo, ci.Hi
-				l.conf = sameConf(l.conf, ci.Confidence, !anyCI)
-				anyCI = true
-			}
-			l.lo, l.hi = append(l.lo, lo), append(l.hi, hi)
-		}
-		if !anyCI {
-			l.lo, l.hi = nil, nil
-		}
-		lines[i] = l
-	}
-	o := scaleOpts{
-		title:  "Throughput vs " + dimName(dim),
-		xLabel: dimAxis(dim),
-		yLabel: "throughput (jobs/s)",
-		cats:   cats,
-	}
-	caption := "Measured throughput (median of repeats; bars: confidence interval of the median) against " + dimName(dim) + ". "
-	switch {
-	case scalingDim(dim):
-		o.ideal, o.fits = idealLinear, true
-		caption += "The dotted line is ideal linear scaling from the first point: the closer the measured line stays to it, the better " +
-			dimName(dim) + " scale. Dashed curves are the fitted Universal Scalability Law and Amdahl's law; " +
-			"a USL peak N* marks where adding more starts to cost throughput."
-		if len(lines) > maxModelLines {
-			caption = "Measured throughput (median of repeats; bars: confidence interval of the median) against " + dimName(dim) +
-				", one line per group. With this many lines the fitted curves are left out; the models table lists every fit. " +
-				"Lines that keep rising scale; lines that flatten have hit a bottleneck."
-		}
-	case dim == param.Rate.Name:
-		o.ideal = idealIdentity
-		caption += "While the system keeps up, throughput follows the offered rate (dotted line); where it bends away, the system is saturated and queues grow."
-	default:
-		caption += "Each point is one method at otherwise equal settings: the higher, the more work per second."
-	}
-	p, k, err := scalingPlot(o, lines)
-	if err != nil {
-		return nil
-	}
-	return standard("throughput-"+dim, o.title, caption, p, k)
-}
-
-// speedupChart is the speedup over the first point of each series.
-func speedupChart(dim string, ss []analysis.Series) *chart {
-	labels := groupLabels(ss)
-	var lines []scaleLine
-	for i, s := range ss {
-		l := scaleLine{label: labels[i], n: xOf(s, nil), connect: true}
-		var anyCI bool
-		for _, p := range s.Points {
-			l.y = append(l.y, p.Speedup.Value)
-			lo, hi := math.NaN(), math.NaN()
-			if r := p.Speedup; r.Conf > 0 && r.Lo <= r.Value && r.Value <= r.Hi && r.Hi > r.Lo {
-				lo, hi = r.Lo, r.Hi
-				l.conf = sameConf(l.conf, r.Conf, !anyCI)
-				anyCI = true
-			}
-			l.lo, l.hi = append(l.lo, lo), append(l.hi, hi)
-		}
-		if !anyCI {
-			l.lo, l.hi = nil, nil
-		}
-		lines = append(lines, l)
-	}
-	o := scaleOpts{
-		title: "Speedup vs " + dimName(dim), xLabel: dimAxis(dim),
-		yLabel: "speedup (× first point)", ideal: idealLinear,
-	}
-	p, k, err := scalingPlot(o, lines)
-	if err != nil {
-		return nil
-	}
-	caption := "Throughput relative to the smallest " + dimName(dim) + " of each line. On the dotted diagonal, doubling " +
-		dimName(dim) + " doubles throughput (linear scalability); a line that flattens has hit a bottleneck, one that falls has a coherency cost."
-	return standard("speedup-"+dim, o.title, caption, p, k)
-}
-
-// efficiencyChart is speedup per unit of N: 1.0 is linear scaling.
-func efficiencyChart(dim string, ss []analysis.Series) *chart {
-	labels := groupLabels(ss)
-	var lines []scaleLine
-	for i, s := range ss {
-		l := scaleLine{label: labels[i], n: xOf(s, nil), connect: true}
-		for _, p := range s.Points {
-			l.y = append(l.y, p.Efficiency)
-		}
-		lines = append(lines, l)
-	}
-	o := scaleOpts{
-		title: "Efficiency vs " + dimName(dim), xLabel: dimAxis(dim),
-		yLabel: "efficiency (speedup / N)", ideal: idealOne,
-	}
-	p, k, err := scalingPlot(o, lines)
-	if err != nil {
-		return nil
-	}
-	caption := "How much of each added unit turns into throughput. 1.0 (dotted) is perfectly linear; " +
-		"above it is superlinear (e.g. caches), and a falling line shows how much each added " + dimName(dim) + " is wasted on waiting or contention."
-	return standard("efficiency-"+dim, o.title, caption, p, k)
-}
-
-// latencyChart is p50/p90/p99 latency against N.
-func latencyChart(dim string, ss []analysis.Series) *chart {
-	cats := nominal(dim, ss)
-	labels := groupLabels(ss)
-	pcts := []struct {
-		name string
-		get  func(results.Latency) float64
-	}{
-		{"p50", func(l results.Latency) float64 { return l.P50 }},
-		{"p90", func(l results.Latency) float64 { return l.P90 }},
-		{"p99", func(l results.Latency) float64 { return l.P99 }},
-	}
-	dashes := [][]float64{nil, {6, 3}, {1.5, 2.5}}
-	if len(ss) > 2 {
-		// p50 and p99 only: three line styles per group would be a tangle.
-		pcts = []struct {
-			name string
-			get  func(results.Latency) float64
-		}{pcts[0], pcts[2]}
-		dashes = [][]float64{nil, {1.5, 2.5}}
-	}
-	lo, hi := math.Inf(1), math.Inf(-1)
+// xValues returns the measured values of a numeric dimension across ss,
+// sorted and without repeats.
+func xValues(ss []analysis.Series) []float64 {
+	var ns []float64
 	for _, s := range ss {
 		for _, p := range s.Points {
-			for _, q := range pcts {
-				if v := q.get(p.Latency) * 1e3; v > 0 && finite(v) {
-					lo, hi = math.Min(lo, v), math.Max(hi, v)
-				}
+			if finite(p.N) {
+				ns = append(ns, p.N)
 			}
 		}
 	}
-	if !(hi > 0) {
-		return nil
+	slices.Sort(ns)
+	return slices.Compact(ns)
+}
+
+// xAxis is the axis of a numeric dimension: logarithmic, ticked at the
+// measured values, when they double (1, 2, 4, 8), so each step is the same
+// distance; linear otherwise.
+func xAxis(dim string, ss []analysis.Series) chart.Axis {
+	ns := xValues(ss)
+	ax := chart.Axis{Label: dimAxis(dim), Values: ns}
+	if chart.Doubling(ns) {
+		ax.Log = true
+		ax.Label += ", log scale"
 	}
-	logY := hi/lo > 10
-	title := "Latency vs " + dimName(dim)
-	p := newPlot(title, dimAxis(dim), "latency (ms)")
-	var ns []float64
-	k := newKeys()
-	single := len(ss) == 1
-	pctColours := []int{0, 1, 3} // blue, orange, vermilion
-	glyphsFor := []int{0, 2, 1}
-	for i, s := range ss {
-		xs := xOf(s, cats)
-		for qi, q := range pcts {
-			var pts plotter.XYs
-			for j, pt := range s.Points {
-				v := q.get(pt.Latency) * 1e3
-				if !finite(v) || !finite(xs[j]) || (logY && v <= 0) {
-					continue
-				}
-				pts = append(pts, plotter.XY{X: xs[j], Y: v})
-				ns = append(ns, xs[j])
-			}
-			if len(pts) == 0 {
-				continue
-			}
-			ci := i
-			gi := i
-			if single {
-				ci, gi = pctColours[qi], glyphsFor[qi]
-			}
-			sty := lineStyle(colour(ci), dataWidth, points(dashes[qi]))
-			ms := markerStyle(gi)
-			ms.Color = colour(ci)
-			if len(pts) > 1 {
-				if ln, err := plotter.NewLine(pts); err == nil {
-					ln.LineStyle = sty
-					p.Add(ln)
-				}
-			}
-			if sc, err := plotter.NewScatter(pts); err == nil {
-				sc.GlyphStyle = ms
-				p.Add(sc)
-			}
-			if single {
-				k.add(q.name, legendLine{line: sty, glyph: &ms})
-			}
-		}
-		if !single {
-			ms := markerStyle(i)
-			k.add(labels[i], legendLine{line: lineStyle(colour(i), dataWidth, nil), glyph: &ms})
-		}
-	}
-	if len(ns) == 0 {
-		return nil
-	}
-	if !single {
-		for qi, q := range pcts {
-			k.add(q.name, legendLine{line: lineStyle(refGrey, dataWidth, points(dashes[qi]))})
-		}
-	}
-	if cats != nil {
-		p.X.Tick.Marker = nominalTicks(cats)
-		p.X.Min, p.X.Max = -0.3, float64(len(cats))-0.7
-	} else {
-		slices.Sort(ns)
-		p.X.Tick.Marker = valueTicks(slices.Compact(ns))
-		pad := (p.X.Max - p.X.Min) * 0.03
-		p.X.Min -= pad
-		p.X.Max += pad
-	}
-	if logY {
-		setLogAxis(&p.Y, lo, hi)
-		p.Y.Label.Text = "latency (ms, log scale)"
-	} else {
-		p.Y.Min = 0
-		p.Y.Max *= 1.08
-	}
-	which := "Median (p50), p90 and p99"
-	if len(pcts) == 2 {
-		which = "Median (p50) and p99"
-	}
-	caption := which + " job latency, measured from each job's intended start so queueing is included. " +
-		"Flat lines while throughput grows mean the added " + dimName(dim) + " run in parallel; rising lines mean jobs wait for a busy resource " +
-		"(the concurrency/latency trade-off). A widening gap between p50 and p99 is queueing or contention in the tail."
-	if logY {
-		caption += " The y axis is logarithmic because latency spans more than a factor of ten."
-	}
-	return standard("latency-"+dim, title, caption, p, k)
+	return ax
 }

@@ -6,13 +6,9 @@ import (
 	"math"
 	"slices"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/report/chart"
 )
 
 // pickCells chooses at most limit cells to draw individually: all of them
@@ -92,97 +88,112 @@ var stages = []struct {
 	colour     color.RGBA
 	get        func(results.Stages) float64
 }{
-	{"fetch", "network I/O", okSky, func(s results.Stages) float64 { return s.Fetch }},
-	{"decode", "CPU", okOrange, func(s results.Stages) float64 { return s.Decode }},
-	{"resize", "CPU", okVermilion, func(s results.Stages) float64 { return s.Resize }},
-	{"encode", "CPU", okPurple, func(s results.Stages) float64 { return s.Encode }},
-	{"write", "I/O", okBlue, func(s results.Stages) float64 { return s.Write }},
+	{"fetch", "network I/O", chart.Sky, func(s results.Stages) float64 { return s.Fetch }},
+	{"decode", "CPU", chart.Orange, func(s results.Stages) float64 { return s.Decode }},
+	{"resize", "CPU", chart.Vermilion, func(s results.Stages) float64 { return s.Resize }},
+	{"encode", "CPU", chart.Purple, func(s results.Stages) float64 { return s.Encode }},
+	{"write", "I/O", chart.Blue, func(s results.Stages) float64 { return s.Write }},
 }
 
-// stagesChart is a stacked bar per cell of the mean time a job spends in
-// each stage.
-func stagesChart(a *analysis.Analysis) *chart {
+// cpuShare is below this fraction of a job's time in some cell, the CPU
+// stages get a panel of their own, where they are not dwarfed by fetch.
+const cpuShareAlone = 0.25
+
+// stagesCharts are stacked bars per cell of the mean time a job spends in
+// each stage, and the CPU stages alone when I/O dwarfs them.
+func stagesCharts(a *analysis.Analysis) []*figure {
 	cells := a.Cells
 	n := len(cells)
 	if n == 0 {
 		return nil
 	}
-	var used []int
-	for si, st := range stages {
-		for _, c := range cells {
-			if v := st.get(c.Stages); v > 0 && finite(v) {
-				used = append(used, si)
-				break
-			}
-		}
-	}
-	if len(used) == 0 {
-		return nil
-	}
 	idx := make([]int, n)
 	for i := range idx {
-		idx[i] = n - 1 - i // first cell at the top
+		idx[i] = i
 	}
 	labels := cellLabels(a, idx)
-	h := math.Max(float64(3*vg.Inch), float64(1.4*vg.Inch+vg.Length(n)*0.32*vg.Inch))
-	p := newPlot("Where a job's time goes", "mean time per job (ms)", "")
-	p.NominalY(labels...)
-	p.Y.Tick.Label.Font.Size = tickSize
-	barW := (vg.Length(h) - 1.2*vg.Inch) / vg.Length(n) * 0.72
-	k := newKeys()
-	var prev *plotter.BarChart
-	for _, si := range used {
-		st := stages[si]
-		vals := make(plotter.Values, n)
-		for i, ci := range idx {
-			v := st.get(cells[ci].Stages) * 1e3
-			if !finite(v) || v < 0 {
-				v = 0
+	series := func(cpuOnly bool) []chart.BarSeries {
+		var out []chart.BarSeries
+		for _, st := range stages {
+			if cpuOnly && st.kind != "CPU" {
+				continue
 			}
-			vals[i] = v
+			b := chart.BarSeries{Name: st.name + " (" + st.kind + ")", Colour: st.colour, Values: make([]float64, n)}
+			used := false
+			for i, c := range cells {
+				if v := st.get(c.Stages) * 1e3; v > 0 && finite(v) {
+					b.Values[i] = v
+					used = true
+				}
+			}
+			if used {
+				out = append(out, b)
+			}
 		}
-		b, err := plotter.NewBarChart(vals, barW)
-		if err != nil {
-			return nil
-		}
-		b.Horizontal = true
-		b.Color = st.colour
-		b.LineStyle = lineStyle(hex(0xFFFFFF), vg.Points(0.5), nil)
-		if prev != nil {
-			b.StackOn(prev)
-		}
-		p.Add(b)
-		prev = b
-		k.add(st.name+" ("+st.kind+")", legendLine{fill: st.colour})
+		return out
 	}
-	p.X.Min = 0
-	p.X.Max *= 1.05
-	p.Y.Min, p.Y.Max = -0.6, float64(n)-0.4
+	all := series(false)
+	if len(all) == 0 {
+		return nil
+	}
+	var out []*figure
+	f, err := chart.NewBars("stages", chart.Bars{Title: "Where a job's time goes", Categories: labels, Series: all,
+		Value: chart.Axis{Label: "mean time per job (ms)"}, Horizontal: true, Stacked: true})
+	if err != nil {
+		return nil
+	}
 	server := "the server's injected latency"
 	if l := a.Run.Scenario.ImageLatency; l > 0 && finite(l) {
 		server += " (" + fmtDur(l) + ")"
 	}
 	caption := "Mean time one job spends in each stage, per cell. Fetch is timed from the request to the last byte: " +
-		"mostly waiting on the (simulated) network, which more workers overlap even on one core. " +
+		"mostly waiting on the network, which more workers overlap even on one core. " +
 		"Once the CPU is saturated, fetch also includes the time the goroutine waited for a core after the data arrived, " +
-		"so it grows with many workers on few cores while " + server + " stays the same. " +
-		"Decode, resize and encode use the CPU: only more cores (GOMAXPROCS) or processes (replicas) speed them up. " +
-		"Queueing before a job starts is not a stage; it shows in latency."
-	return &chart{
-		Name: "stages", Title: "Where a job's time goes", Caption: caption,
-		w: 7 * vg.Inch, h: vg.Length(h),
-		draw: func(dc draw.Canvas) { drawWithKeys(dc, p, k) },
+		"so it grows with many workers on few cores"
+	if a.Run.Scenario.ImageLatency > 0 {
+		caption += " while " + server + " stays the same"
 	}
+	caption += ". Decode, resize and encode use the CPU: only more cores (GOMAXPROCS) or processes (replicas) speed them up. " +
+		"Queueing before a job starts is not a stage; it shows in latency."
+	out = append(out, &figure{Figure: f, Caption: caption})
+
+	// The CPU stages on their own scale when I/O takes most of the time.
+	minShare := 1.0
+	for _, c := range cells {
+		var cpu, total float64
+		for _, st := range stages {
+			v := st.get(c.Stages)
+			if !finite(v) || v < 0 {
+				continue
+			}
+			total += v
+			if st.kind == "CPU" {
+				cpu += v
+			}
+		}
+		if total > 0 {
+			minShare = math.Min(minShare, cpu/total)
+		}
+	}
+	if cpu := series(true); len(cpu) > 0 && minShare < cpuShareAlone {
+		f, err := chart.NewBars("stages-cpu", chart.Bars{Title: "CPU stages alone", Categories: labels, Series: cpu,
+			Value: chart.Axis{Label: "mean CPU time per job (ms)"}, Horizontal: true, Stacked: true})
+		if err == nil {
+			out = append(out, &figure{Figure: f, Caption: "The CPU stages of the chart above on their own scale: in some cells they are under " +
+				fmtPct(cpuShareAlone) + " of a job's time and would not show next to the I/O. " +
+				"These are the stages more cores or processes speed up, and the ones a faster method shortens."})
+		}
+	}
+	return out
 }
 
 // repeatRates converts a repeat's completions per bucket into jobs/s at
 // bucket midpoints; a short final bucket uses its real width.
-func repeatRates(r results.Repeat) plotter.XYs {
+func repeatRates(r results.Repeat) (xs, ys []float64) {
 	s := r.Series
 	if !(s.Bucket > 0) || len(s.Completed) == 0 {
-		return nil
+		return nil, nil
 	}
-	var pts plotter.XYs
 	for i, c := range s.Completed {
 		start := float64(i) * s.Bucket
 		w := s.Bucket
@@ -192,119 +203,68 @@ func repeatRates(r results.Repeat) plotter.XYs {
 		if w < 0.2*s.Bucket {
 			continue // a sliver of a bucket is noise, not a rate
 		}
-		pts = append(pts, plotter.XY{X: start + w/2, Y: float64(c) / w})
+		xs, ys = append(xs, start+w/2), append(ys, float64(c)/w)
 	}
-	return pts
+	return xs, ys
 }
 
 // timeseriesChart draws throughput over each measured window as small
 // multiples, one panel per cell, all repeats in each.
-func timeseriesChart(a *analysis.Analysis) *chart {
+func timeseriesChart(a *analysis.Analysis) *figure {
 	idx, how := pickCells(a, 12)
 	var keep []int
-	ymax, xmax := 0.0, 0.0
+	xmax := 0.0
 	for _, ci := range idx {
 		ok := false
 		for _, r := range a.Cells[ci].Repeats {
-			for _, pt := range repeatRates(r) {
+			xs, _ := repeatRates(r)
+			for _, x := range xs {
 				ok = true
-				ymax = math.Max(ymax, pt.Y)
-				xmax = math.Max(xmax, pt.X+r.Series.Bucket/2)
+				xmax = math.Max(xmax, x+r.Series.Bucket/2)
 			}
 		}
 		if ok {
 			keep = append(keep, ci)
 		}
 	}
-	if len(keep) == 0 || !(ymax > 0) {
+	if len(keep) == 0 {
 		return nil
 	}
 	if len(keep) < len(idx) {
 		how += fmt.Sprintf(" (%d without a time series are left out)", len(idx)-len(keep))
 	}
 	labels := cellLabels(a, keep)
-	n := len(keep)
-	cols := 3
-	switch {
-	case n == 1:
-		cols = 1
-	case n <= 4:
-		cols = 2
-	}
-	rows := (n + cols - 1) / cols
-	panelW, panelH := 3*vg.Inch, 2.1*vg.Inch
-	w, h := vg.Length(cols)*panelW, vg.Length(rows)*panelH+0.4*vg.Inch
-	if n == 1 {
-		w, h = chartW, chartH
-	}
-	if cols == 2 {
-		panelW = 3.4 * vg.Inch
-		w = 2 * panelW
-	}
-	plots := make([][]*plot.Plot, rows)
-	for r := range plots {
-		plots[r] = make([]*plot.Plot, cols)
-	}
+	g := chart.Grid{Title: "Throughput over time"}
 	for i, ci := range keep {
-		r, c := i/cols, i%cols
-		xl, yl := "", ""
-		if r == rows-1 || i+cols >= n {
-			xl = "time in window (s)"
-		}
-		if c == 0 {
-			yl = "throughput (jobs/s)"
-		}
-		p := newPlot(labels[i], xl, yl)
-		p.Title.TextStyle.Font.Size = vg.Points(labelSize)
-		p.Title.Padding = vg.Points(4)
 		cell := a.Cells[ci]
-		reps := cell.Repeats
-		for j := len(reps) - 1; j >= 0; j-- {
-			pts := repeatRates(reps[j])
-			if len(pts) == 0 {
-				continue
-			}
-			ln, err := plotter.NewLine(pts)
-			if err != nil {
-				continue
-			}
+		xy := chart.XY{Title: labels[i], X: chart.Axis{Label: "time in window (s)", Min: 0, Max: xmax},
+			Y: chart.Axis{Label: "throughput (jobs/s)", Zero: true}}
+		for j := len(cell.Repeats) - 1; j >= 0; j-- {
+			xs, ys := repeatRates(cell.Repeats[j])
+			l := chart.Line{X: xs, Y: ys, Colour: chart.Fade(chart.Sky, 0.8), Glyph: -1, Connect: true, Weight: 1}
 			if j == 0 {
-				ln.LineStyle = lineStyle(okBlue, vg.Points(1.8), nil)
-			} else {
-				ln.LineStyle = lineStyle(fade(okSky, 0.8), vg.Points(1), nil)
+				l.Colour, l.Weight = chart.Blue, 1.8
 			}
-			p.Add(ln)
+			xy.Lines = append(xy.Lines, l)
 		}
-		if cell.Throughput > 0 && finite(cell.Throughput) {
-			addCurve(p, func(float64) float64 { return cell.Throughput }, 0, xmax, lineStyle(okBlack, refWidth, dashFit))
+		if t := cell.Throughput; t > 0 && finite(t) {
+			xy.Curves = append(xy.Curves, chart.Curve{F: func(float64) float64 { return t }, From: 0, To: xmax, Colour: chart.Black, Dash: chart.Dashed})
 		}
-		p.X.Min, p.X.Max = 0, xmax
-		p.Y.Min, p.Y.Max = 0, ymax*1.1
-		plots[r][c] = p
+		g.Panels = append(g.Panels, xy)
 	}
-	title := "Throughput over time"
+	g.Keys = []chart.Key{
+		{Name: "first repeat", Colour: chart.Blue, Line: true, Glyph: -1},
+		{Name: "other repeats", Colour: chart.Fade(chart.Sky, 0.8), Line: true, Glyph: -1},
+		{Name: "median throughput", Colour: chart.Black, Dash: chart.Dashed, Line: true, Glyph: -1},
+	}
+	f, err := chart.NewGrid("timeseries", g)
+	if err != nil {
+		return nil
+	}
 	caption := "Completed jobs per second through each measured window, for " + how + ". " +
-		"Dark line: the first repeat; light lines: the other repeats; dashed: the cell's median throughput. " +
 		"A ramp at the start is warm-up; a steady band means the window measured a stable state, and repeats that " +
-		"disagree mean noise the confidence intervals have to absorb. All panels share their axes."
-	return &chart{
-		Name: "timeseries", Title: title, Caption: caption, w: w, h: h, Wide: cols > 2,
-		draw: func(dc draw.Canvas) {
-			ts := textStyle(titleSize, true)
-			ts.XAlign, ts.YAlign = draw.XCenter, draw.YTop
-			dc.FillText(ts, vg.Point{X: dc.Center().X, Y: dc.Max.Y - vg.Points(4)}, title)
-			tiles := draw.Tiles{Rows: rows, Cols: cols, PadTop: vg.Points(26), PadBottom: vg.Points(4),
-				PadLeft: vg.Points(4), PadRight: vg.Points(8), PadX: vg.Points(10), PadY: vg.Points(8)}
-			cs := plot.Align(plots, tiles, dc)
-			for r := range plots {
-				for c, p := range plots[r] {
-					if p != nil {
-						p.Draw(cs[r][c])
-					}
-				}
-			}
-		},
-	}
+		"disagree mean noise the confidence intervals have to absorb. Panels share the time axis; each has its own throughput scale."
+	return &figure{Figure: f, Caption: caption}
 }
 
 // cdfQuantiles are the quantiles the CDF is drawn through: dense in the
@@ -323,22 +283,25 @@ var cdfQuantiles = func() []float64 {
 	return append(qs, 1)
 }()
 
+// maxCDFCurves is the most latency distributions one chart tells apart.
+const maxCDFCurves = 4
+
 // cdfChart is the latency distribution of chosen cells from their merged
 // histograms.
-func cdfChart(a *analysis.Analysis) *chart {
-	idx, how := pickCells(a, 8)
+func cdfChart(a *analysis.Analysis) *figure {
+	idx, how := pickCells(a, maxCDFCurves)
 	type curve struct {
-		cell int
-		pts  plotter.XYs
+		cell   int
+		xs, ys []float64
 	}
 	var curves []curve
-	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, ci := range idx {
 		h := a.Cells[ci].Histogram.HDR()
 		if h.TotalCount() == 0 {
 			continue
 		}
-		var pts plotter.XYs
+		var c curve
+		c.cell = ci
 		for _, q := range cdfQuantiles {
 			v := float64(h.ValueAtQuantile(q*100)) / 1e3
 			if q == 1 {
@@ -347,11 +310,10 @@ func cdfChart(a *analysis.Analysis) *chart {
 			if !(v > 0) || !finite(v) {
 				continue
 			}
-			lo, hi = math.Min(lo, v), math.Max(hi, v)
-			pts = append(pts, plotter.XY{X: v, Y: q * 100})
+			c.xs, c.ys = append(c.xs, v), append(c.ys, q*100)
 		}
-		if len(pts) > 1 {
-			curves = append(curves, curve{ci, pts})
+		if len(c.xs) > 1 {
+			curves = append(curves, c)
 		}
 	}
 	if len(curves) == 0 {
@@ -360,33 +322,28 @@ func cdfChart(a *analysis.Analysis) *chart {
 	if len(curves) < len(idx) {
 		how += fmt.Sprintf(" (%d without a latency histogram are left out)", len(idx)-len(curves))
 	}
-	if !(hi > lo) {
-		lo, hi = lo*0.9, hi*1.1
-	}
 	keep := make([]int, len(curves))
 	for i, c := range curves {
 		keep[i] = c.cell
 	}
 	labels := cellLabels(a, keep)
-	p := newPlot("Latency distribution (CDF)", "latency (ms, log scale)", "jobs completed within (%)")
-	setLogAxis(&p.X, lo, hi)
-	p.Y.Min, p.Y.Max = 0, 100
-	p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 25, Label: "25"}, {Value: 50, Label: "50"}, {Value: 75, Label: "75"}, {Value: 90, Label: "90"}, {Value: 99, Label: "99"}, {Value: 100}}
-	k := newKeys()
+	xy := chart.XY{
+		Title: "Latency distribution (CDF)",
+		X:     chart.Axis{Label: "latency (ms, log scale)", Log: true},
+		Y: chart.Axis{Label: "percentile: jobs done within the latency (%)", Min: 0, Max: 100, Ticks: []chart.Tick{
+			{Value: 0, Label: "0"}, {Value: 25, Label: "p25"}, {Value: 50, Label: "p50"}, {Value: 75, Label: "p75"},
+			{Value: 90, Label: "p90"}, {Value: 99, Label: "p99"}}},
+	}
 	for i, c := range curves {
-		ln, err := plotter.NewLine(c.pts)
-		if err != nil {
-			continue
-		}
-		ln.LineStyle = lineStyle(colour(i), dataWidth, nil)
-		if i >= len(palette) {
-			ln.LineStyle.Dashes = dashFit
-		}
-		p.Add(ln)
-		k.add(labels[i], legendLine{line: ln.LineStyle})
+		xy.Lines = append(xy.Lines, chart.Line{Name: labels[i], X: c.xs, Y: c.ys, Colour: chart.Colour(i), Glyph: -1, Connect: true})
+	}
+	f, err := chart.NewXY("cdf", xy)
+	if err != nil {
+		return nil
 	}
 	caption := "Share of jobs that finished within a given latency, for " + how + ", from all repeats merged. " +
-		"Read across at 50% for the median and at 99% for the tail. A curve further left is faster; a steep curve is predictable, " +
+		"Read across at p50 for the median and at p99 for the tail; the latency axis is logarithmic, so equal steps are equal factors. " +
+		"A curve further left is faster; a steep curve is predictable, " +
 		"a long flat tail to the right means a few jobs waited much longer than most (queueing, GC pauses, contention)."
-	return standard("cdf", "Latency distribution", caption, p, k)
+	return &figure{Figure: f, Caption: caption}
 }

@@ -1,21 +1,16 @@
 package report
 
 import (
-	"errors"
 	"image/color"
 	"math"
 	"slices"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
+	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/param"
+	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/report/chart"
 )
-
-// errNoData reports a chart with nothing to draw; such a chart is omitted.
-var errNoData = errors.New("report: no data to chart")
 
 // scaleLine is one measured curve of a scaling chart.
 type scaleLine struct {
@@ -24,12 +19,10 @@ type scaleLine struct {
 	lo, hi      []float64 // interval per point, NaN where none; nil for none at all
 	conf        float64   // the intervals' confidence level, 0 when unknown or mixed
 	usl, amdahl *analysis.Fit
-	connect     bool // join the points with a line (false for raw repeated samples)
 }
 
 // Ideal reference kinds for a scaling chart.
 const (
-	idealNone     = ""
 	idealLinear   = "linear"   // y grows in proportion to n from the first point
 	idealIdentity = "identity" // y = x (throughput equals the offered rate)
 	idealOne      = "one"      // y = 1 (efficiency)
@@ -37,369 +30,481 @@ const (
 
 // scaleOpts describes a scaling chart.
 type scaleOpts struct {
-	title, xLabel, yLabel string
-	ideal                 string
-	fits                  bool     // draw USL and Amdahl curves and the USL peak
-	cats                  []string // category names when x is nominal (method)
+	title string
+	x     chart.Axis
+	y     string // y axis label
+	ideal string
+	fits  bool // draw USL and Amdahl curves and the USL peak
 }
 
-// peakShown reports whether f's USL peak is finite and close enough to the
-// measured range (within twice the largest n) to be worth marking.
-func peakShown(f *analysis.Fit, xmax float64) bool {
-	return f != nil && finite(f.PeakN) && finite(f.PeakX) && f.PeakN > 0 && f.PeakX > 0 && f.PeakN <= 2*xmax
-}
+// maxFitLines is the most lines one panel draws model curves for; beyond
+// it they would hide the measurements.
+const maxFitLines = 2
 
-// maxModelLines is the most lines a chart draws model curves and
-// per-line ideals for; beyond it they would hide the measurements.
-const maxModelLines = 3
+// idealHeadroom is how far above the highest measurement an ideal line is
+// drawn: far enough to show the gap, not so far it squashes the data.
+const idealHeadroom = 1.25
 
-// scalingPlot draws measured lines with their reference and model curves.
-func scalingPlot(o scaleOpts, lines []scaleLine) (*plot.Plot, *keys, error) {
-	crowded := len(lines) > maxModelLines
-	if crowded {
-		o.fits = false
+// usableFit reports whether f is worth drawing: fitted, and with no
+// parameter stuck at a bound (then the curve is an artefact of the bound).
+func usableFit(f *analysis.Fit) bool {
+	if f == nil || !finite(f.Lambda) {
+		return false
 	}
-	xmin, xmax := math.Inf(1), math.Inf(-1)
-	var ns []float64
+	return !slices.ContainsFunc(f.Flags, func(s string) bool { return strings.Contains(s, "at bound") })
+}
+
+// sameConf keeps a confidence level while every interval shares it, and
+// becomes 0 when they differ.
+func sameConf(have, next float64, first bool) float64 {
+	if first || have == next {
+		return next
+	}
+	return 0
+}
+
+// scalingFigure draws lines in one panel, or as small multiples (one
+// panel per line) when there are more than maxLines.
+func scalingFigure(name string, o scaleOpts, lines []scaleLine) (*chart.Figure, error) {
+	if len(lines) <= maxLines {
+		return chart.NewXY(name, scalingPanel(o, lines, o.title, len(lines) > maxFitLines))
+	}
+	g := chart.Grid{Title: o.title}
+	for _, l := range lines {
+		l := l
+		g.Panels = append(g.Panels, scalingPanel(o, []scaleLine{l}, l.label, false))
+	}
+	// One legend for all panels, from the first that draws.
+	for _, p := range g.Panels {
+		if xy, err := chart.NewXY("", p); err == nil && xy != nil {
+			g.Keys = panelKeys(p)
+			break
+		}
+	}
+	return chart.NewGrid(name, g)
+}
+
+// panelKeys lists the legend of a single-line panel for a grid's shared
+// legend.
+func panelKeys(p chart.XY) []chart.Key {
+	var keys []chart.Key
+	seen := map[string]bool{}
+	add := func(k chart.Key) {
+		if k.Name != "" && !seen[k.Name] {
+			seen[k.Name] = true
+			keys = append(keys, k)
+		}
+	}
+	for _, l := range p.Lines {
+		add(chart.Key{Name: l.Name, Colour: l.Colour, Dash: l.Dash, Line: l.Connect, Glyph: l.Glyph})
+	}
+	for _, c := range p.Curves {
+		add(chart.Key{Name: c.Name, Colour: c.Colour, Dash: c.Dash, Line: true, Glyph: -1})
+	}
+	for _, k := range p.Keys {
+		add(k)
+	}
+	return keys
+}
+
+// scalingPanel is the chart of lines with their ideal reference and, when
+// there are few enough lines, their fitted models. noFits leaves the
+// models out.
+func scalingPanel(o scaleOpts, lines []scaleLine, title string, noFits bool) chart.XY {
+	xy := chart.XY{Title: title, X: o.x, Y: chart.Axis{Label: o.y, Zero: true}}
+	single := len(lines) == 1
+	xmin, xmax, ymax := math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for _, l := range lines {
 		for j, n := range l.n {
-			if finite(n) && finite(l.y[j]) {
-				xmin, xmax = math.Min(xmin, n), math.Max(xmax, n)
-				ns = append(ns, n)
+			if j < len(l.y) && finite(n) && finite(l.y[j]) {
+				xmin, xmax, ymax = math.Min(xmin, n), math.Max(xmax, n), math.Max(ymax, l.y[j])
 			}
 		}
 	}
-	if len(ns) == 0 {
-		return nil, nil, errNoData
+	if !(xmax >= xmin) {
+		return xy
 	}
-	xEnd := xmax
-	if o.fits {
-		for _, l := range lines {
-			if peakShown(l.usl, xmax) {
-				xEnd = math.Max(xEnd, l.usl.PeakN*1.04)
-			}
-		}
-	}
-	single := len(lines) == 1
-	p := newPlot(o.title, o.xLabel, o.yLabel)
-	if o.cats != nil {
-		p.X.Tick.Marker = nominalTicks(o.cats)
-		p.X.Min, p.X.Max = -0.3, float64(len(o.cats))-0.7
-	} else {
-		slices.Sort(ns)
-		ticks := valueTicks(slices.Compact(ns))
-		if xEnd > xmax*1.1 {
-			for _, t := range (niceTicks{}).Ticks(xmin, xEnd) {
-				if t.Value > xmax*1.1 && t.Value <= xEnd {
-					ticks = append(ticks, t.Value)
-				}
-			}
-		}
-		p.X.Tick.Marker = ticks
-	}
-	k := newKeys()
-	var (
-		idealDrawn = map[[2]float64]bool{}
-		hasIdeal   bool
-		hasUSL     bool
-		hasAmdahl  bool
-		hasPeak    bool
-		hasCI      bool
-		confs      []float64
-	)
-	uslColour := func(i int) color.Color {
-		if single {
-			return okVermilion
-		}
-		return colour(i)
-	}
-	amdahlColour := func(i int) color.Color {
-		if single {
-			return okGreen
-		}
-		return colour(i)
-	}
+	yClip := ymax * idealHeadroom
+	var confs []float64
+	hasCI := false
+	idealDrawn := map[[2]float64]bool{}
 	for i, l := range lines {
-		pts := finiteXYs(l.n, l.y)
-		if len(pts) == 0 {
-			continue
+		c := chart.Colour(i)
+		name := l.label
+		if single || name == "" {
+			name = "measured"
 		}
-		n1, y1 := pts[0].X, meanAt(pts, pts[0].X)
-		switch {
-		case o.cats != nil:
-		case o.ideal == idealLinear && n1 > 0 && y1 > 0:
-			key := [2]float64{n1, y1}
-			if crowded && !sharedIdeal(lines) {
-				break
-			}
-			if !idealDrawn[key] {
-				idealDrawn[key] = true
-				c := color.Color(refGrey)
-				if !single && len(lines) > 1 && !sharedIdeal(lines) {
-					c = colour(i)
-				}
-				addCurve(p, func(x float64) float64 { return y1 * x / n1 }, n1, xEnd, lineStyle(c, refWidth, dashIdeal))
-				hasIdeal = true
-			}
-		case o.ideal == idealIdentity && i == 0:
-			addCurve(p, func(x float64) float64 { return x }, xmin, xEnd, lineStyle(refGrey, refWidth, dashIdeal))
-			hasIdeal = true
-		case o.ideal == idealOne && i == 0:
-			addCurve(p, func(float64) float64 { return 1 }, xmin, xEnd, lineStyle(refGrey, refWidth, dashIdeal))
-			hasIdeal = true
-		}
-		if o.fits && o.cats == nil {
-			lo := math.Min(n1, 1)
-			if l.amdahl != nil && finite(l.amdahl.Lambda) {
-				addCurve(p, l.amdahl.Predict, lo, xEnd, lineStyle(amdahlColour(i), fitWidth, dashAmdahl))
-				hasAmdahl = true
-			}
-			if l.usl != nil && finite(l.usl.Lambda) {
-				addCurve(p, l.usl.Predict, lo, xEnd, lineStyle(uslColour(i), fitWidth, dashFit))
-				hasUSL = true
-			}
-			if peakShown(l.usl, xmax) {
-				addPeak(p, l.usl, uslColour(i), xEnd)
-				hasPeak = true
-			}
-		}
-		if bars := errorBars(l, colour(i)); bars != nil {
-			p.Add(bars)
+		xy.Lines = append(xy.Lines, chart.Line{Name: name, X: l.n, Y: l.y, Lo: l.lo, Hi: l.hi, Colour: c, Glyph: i, Connect: true})
+		if l.lo != nil {
 			hasCI = true
 			confs = append(confs, l.conf)
 		}
-		ms := markerStyle(i)
-		if l.connect && len(pts) > 1 {
-			if ln, err := plotter.NewLine(pts); err == nil {
-				ln.LineStyle = lineStyle(colour(i), dataWidth, nil)
-				p.Add(ln)
+		n1, y1 := firstPoint(l)
+		switch o.ideal {
+		case idealLinear:
+			key := [2]float64{n1, y1}
+			if !(n1 > 0 && y1 > 0) || idealDrawn[key] {
+				break
+			}
+			idealDrawn[key] = true
+			// Ideal linear scaling, clipped where it leaves the data behind.
+			to := math.Min(xmax, yClip*n1/y1)
+			xy.Curves = append(xy.Curves, chart.Curve{Name: "ideal linear", F: func(x float64) float64 { return y1 * x / n1 },
+				From: n1, To: to, Colour: chart.Grey, Dash: chart.Dotted})
+		case idealIdentity:
+			if i == 0 {
+				xy.Curves = append(xy.Curves, chart.Curve{Name: "ideal: X = rate", F: func(x float64) float64 { return x },
+					From: xmin, To: math.Min(xmax, yClip), Colour: chart.Grey, Dash: chart.Dotted})
+			}
+		case idealOne:
+			if i == 0 {
+				xy.Curves = append(xy.Curves, chart.Curve{Name: "ideal = 1.0", F: func(float64) float64 { return 1 },
+					From: xmin, To: xmax, Colour: chart.Grey, Dash: chart.Dotted})
 			}
 		}
-		if sc, err := plotter.NewScatter(pts); err == nil {
-			sc.GlyphStyle = ms
-			p.Add(sc)
+		if !o.fits || noFits {
+			continue
 		}
-		name := l.label
-		if name == "" || single {
-			name = "measured"
+		// Models only over the measured range: a fit says nothing beyond it.
+		uslC, amdC := color.Color(chart.Vermilion), color.Color(chart.Green)
+		if !single {
+			uslC, amdC = c, c
 		}
-		thumb := legendLine{glyph: &ms}
-		if l.connect {
-			thumb.line = lineStyle(colour(i), dataWidth, nil)
+		if usableFit(l.amdahl) {
+			xy.Curves = append(xy.Curves, chart.Curve{Name: "Amdahl fit", F: l.amdahl.Predict, From: xmin, To: xmax,
+				Colour: amdC, Dash: chart.DashDot, Model: true})
 		}
-		k.add(name, thumb)
-	}
-	keyColour := func(c color.Color) color.Color {
-		if single {
-			return c
+		if usableFit(l.usl) {
+			xy.Curves = append(xy.Curves, chart.Curve{Name: "USL fit", F: l.usl.Predict, From: xmin, To: xmax,
+				Colour: uslC, Dash: chart.Dashed, Model: true})
+			if f := l.usl; finite(f.PeakN) && finite(f.PeakX) && f.PeakN >= xmin && f.PeakN <= xmax {
+				xy.Marks = append(xy.Marks, chart.Mark{X: f.PeakN, Y: f.PeakX, Colour: uslC, Drop: true,
+					Label: "N* ≈ " + fmtNum(f.PeakN) + ", " + fmtNum(f.PeakX) + " jobs/s"})
+			}
 		}
-		return refGrey
 	}
 	if hasCI {
 		name := "CI"
 		if c := confs[0]; c > 0 && !slices.ContainsFunc(confs, func(v float64) bool { return v != c }) {
 			name = fmtNum(c*100) + "% CI"
 		}
-		k.add(name, errorThumb{})
+		xy.Keys = append(xy.Keys, chart.Key{Name: name, Bar: true, Glyph: -1})
 	}
-	if hasIdeal {
-		name := "ideal linear"
-		switch o.ideal {
-		case idealIdentity:
-			name = "ideal: X = rate"
-		case idealOne:
-			name = "ideal = 1.0"
+	if !single {
+		// Model keys in grey: each line's models take its colour.
+		for i, c := range xy.Curves {
+			if c.Model {
+				xy.Curves[i].Name = ""
+				xy.Keys = appendKey(xy.Keys, chart.Key{Name: map[chart.Dash]string{chart.Dashed: "USL fit", chart.DashDot: "Amdahl fit"}[c.Dash],
+					Colour: chart.Grey, Dash: c.Dash, Line: true, Glyph: -1})
+			}
 		}
-		k.add(name, legendLine{line: lineStyle(refGrey, refWidth, dashIdeal)})
 	}
-	if hasUSL {
-		k.add("USL fit", legendLine{line: lineStyle(keyColour(okVermilion), fitWidth, dashFit)})
-	}
-	if hasAmdahl {
-		k.add("Amdahl fit", legendLine{line: lineStyle(keyColour(okGreen), fitWidth, dashAmdahl)})
-	}
-	if hasPeak {
-		k.add("USL peak N*", legendLine{line: lineStyle(keyColour(okVermilion), refWidth, dashIdeal)})
-	}
-	p.Y.Min = math.Min(0, p.Y.Min)
-	if p.Y.Max <= p.Y.Min {
-		p.Y.Max = p.Y.Min + 1
-	}
-	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.08
-	if o.cats == nil {
-		p.X.Min = math.Min(p.X.Min, xmin)
-		pad := (xEnd - xmin) * 0.03
-		p.X.Min -= pad
-		p.X.Max = xEnd + pad
-	}
-	return p, k, nil
+	return xy
 }
 
-// sharedIdeal reports whether every line starts at the same point, so one
-// ideal line serves all.
-func sharedIdeal(lines []scaleLine) bool {
-	var first [2]float64
-	for i, l := range lines {
-		pts := finiteXYs(l.n, l.y)
-		if len(pts) == 0 {
-			continue
-		}
-		k := [2]float64{pts[0].X, meanAt(pts, pts[0].X)}
-		if i == 0 {
-			first = k
-		} else if k != first {
-			return false
-		}
+// appendKey appends k unless a key of its name is there.
+func appendKey(keys []chart.Key, k chart.Key) []chart.Key {
+	if slices.ContainsFunc(keys, func(e chart.Key) bool { return e.Name == k.Name }) {
+		return keys
 	}
-	return true
+	return append(keys, k)
 }
 
-// finiteXYs pairs x and y, dropping non-finite points, sorted by x.
-func finiteXYs(x, y []float64) plotter.XYs {
-	var pts plotter.XYs
-	for i := range x {
-		if i < len(y) && finite(x[i]) && finite(y[i]) {
-			pts = append(pts, plotter.XY{X: x[i], Y: y[i]})
+// firstPoint is the point of l at its smallest n.
+func firstPoint(l scaleLine) (float64, float64) {
+	n1, y1 := math.Inf(1), math.NaN()
+	for j, n := range l.n {
+		if j < len(l.y) && finite(n) && finite(l.y[j]) && n < n1 {
+			n1, y1 = n, l.y[j]
 		}
 	}
-	slices.SortStableFunc(pts, func(a, b plotter.XY) int {
-		switch {
-		case a.X < b.X:
-			return -1
-		case a.X > b.X:
-			return 1
+	return n1, y1
+}
+
+// throughputLines are the series' throughput medians with their intervals.
+func throughputLines(ss []analysis.Series) []scaleLine {
+	labels := groupLabels(ss)
+	lines := make([]scaleLine, len(ss))
+	for i, s := range ss {
+		l := scaleLine{label: labels[i], usl: s.USL, amdahl: s.Amdahl}
+		var anyCI bool
+		for _, p := range s.Points {
+			l.n = append(l.n, p.N)
+			l.y = append(l.y, p.Throughput)
+			lo, hi := math.NaN(), math.NaN()
+			if ci := p.ThroughputCI; ci.Confidence > 0 && ci.N > 1 {
+				lo, hi = ci.Lo, ci.Hi
+				l.conf = sameConf(l.conf, ci.Confidence, !anyCI)
+				anyCI = true
+			}
+			l.lo, l.hi = append(l.lo, lo), append(l.hi, hi)
 		}
-		return 0
+		if !anyCI {
+			l.lo, l.hi = nil, nil
+		}
+		lines[i] = l
+	}
+	return lines
+}
+
+// throughputChart is throughput against N, one line per fixed-params group.
+func throughputChart(dim string, ss []analysis.Series, batch bool) *figure {
+	lines := throughputLines(ss)
+	o := scaleOpts{title: "Throughput vs " + dimName(dim), x: xAxis(dim, ss), y: "throughput (jobs/s)"}
+	caption := "Measured throughput (median of repeats; bars: confidence interval of the median) against " + dimName(dim) + ". "
+	switch {
+	case scalingDim(dim):
+		o.ideal = idealLinear
+		o.fits = !batch
+		caption += "The dotted line is ideal linear scaling from the first point: the closer the measured line stays to it, the better " +
+			dimName(dim) + " scale."
+		if o.fits && len(lines) <= maxFitLines {
+			caption += " Dashed curves are the fitted Universal Scalability Law and Amdahl's law, drawn over the measured range only " +
+				"and left out where a fit is pinned at a bound; a USL peak N* inside that range marks where adding more starts to cost throughput."
+		}
+		if len(lines) > maxLines {
+			caption += " One panel per group, each with its own scale."
+		}
+	case dim == param.Rate.Name:
+		o.ideal = idealIdentity
+		caption += "While the system keeps up, throughput follows the offered rate (dotted line); where it bends away, the system is saturated and queues grow."
+	}
+	if o.x.Log {
+		caption += " The x axis is logarithmic, so each doubling is the same step."
+	}
+	f, err := scalingFigure("throughput-"+dim, o, lines)
+	if err != nil {
+		return nil
+	}
+	return &figure{Figure: f, Caption: caption}
+}
+
+// speedupChart is the speedup over the first point of each series.
+func speedupChart(dim string, ss []analysis.Series) *figure {
+	labels := groupLabels(ss)
+	var lines []scaleLine
+	for i, s := range ss {
+		l := scaleLine{label: labels[i]}
+		var anyCI bool
+		for _, p := range s.Points {
+			l.n = append(l.n, p.N)
+			l.y = append(l.y, p.Speedup.Value)
+			lo, hi := math.NaN(), math.NaN()
+			if r := p.Speedup; r.Conf > 0 && r.Lo <= r.Value && r.Value <= r.Hi && r.Hi > r.Lo {
+				lo, hi = r.Lo, r.Hi
+				l.conf = sameConf(l.conf, r.Conf, !anyCI)
+				anyCI = true
+			}
+			l.lo, l.hi = append(l.lo, lo), append(l.hi, hi)
+		}
+		if !anyCI {
+			l.lo, l.hi = nil, nil
+		}
+		lines = append(lines, l)
+	}
+	o := scaleOpts{title: "Speedup vs " + dimName(dim), x: xAxis(dim, ss), y: "speedup (× first point)", ideal: idealLinear}
+	f, err := scalingFigure("speedup-"+dim, o, lines)
+	if err != nil {
+		return nil
+	}
+	caption := "Throughput relative to the smallest " + dimName(dim) + " of each line. On the dotted diagonal, doubling " +
+		dimName(dim) + " doubles throughput (linear scalability); a line that flattens has hit a bottleneck, one that falls has a coherency cost."
+	return &figure{Figure: f, Caption: caption}
+}
+
+// efficiencyChart is speedup per unit of N: 1.0 is linear scaling.
+func efficiencyChart(dim string, ss []analysis.Series) *figure {
+	labels := groupLabels(ss)
+	var lines []scaleLine
+	for i, s := range ss {
+		l := scaleLine{label: labels[i]}
+		for _, p := range s.Points {
+			l.n = append(l.n, p.N)
+			l.y = append(l.y, p.Efficiency)
+		}
+		lines = append(lines, l)
+	}
+	o := scaleOpts{title: "Efficiency vs " + dimName(dim), x: xAxis(dim, ss), y: "efficiency (speedup / N)", ideal: idealOne}
+	f, err := scalingFigure("efficiency-"+dim, o, lines)
+	if err != nil {
+		return nil
+	}
+	caption := "How much of each added unit turns into throughput. 1.0 (dotted) is perfectly linear; " +
+		"above it is superlinear (e.g. caches), and a falling line shows how much each added " + dimName(dim) + " is wasted on waiting or contention."
+	return &figure{Figure: f, Caption: caption}
+}
+
+// percentile picks one latency percentile.
+type percentile struct {
+	name string
+	get  func(results.Latency) float64
+	dash chart.Dash
+	c    color.Color
+}
+
+var latencyPercentiles = []percentile{
+	{"p50", func(l results.Latency) float64 { return l.P50 }, chart.Solid, chart.Blue},
+	{"p90", func(l results.Latency) float64 { return l.P90 }, chart.Dashed, chart.Orange},
+	{"p99", func(l results.Latency) float64 { return l.P99 }, chart.Dotted, chart.Vermilion},
+}
+
+// percentilesOf returns the percentiles worth drawing for ss: all three,
+// or p50 and "p90 = p99" when those two coincide at every point (a batch
+// of five jobs has no tail between them), so no line hides under another.
+func percentilesOf(ss []analysis.Series) []percentile {
+	same := true
+	for _, s := range ss {
+		for _, p := range s.Points {
+			same = same && p.Latency.P90 == p.Latency.P99
+		}
+	}
+	if !same {
+		return latencyPercentiles
+	}
+	p99 := latencyPercentiles[2]
+	p99.name = "p90 = p99"
+	return []percentile{latencyPercentiles[0], p99}
+}
+
+// latencyPanel is p50/p90/p99 of one series against N, in ms.
+func latencyPanel(title string, x chart.Axis, s analysis.Series, pcts []percentile, logY bool) chart.XY {
+	xy := chart.XY{Title: title, X: x, Y: chart.Axis{Label: "latency (ms)", Zero: !logY, Log: logY}}
+	if logY {
+		xy.Y.Label = "latency (ms, log scale)"
+	}
+	for qi, q := range pcts {
+		l := chart.Line{Name: q.name, Colour: q.c, Dash: q.dash, Glyph: qi, Connect: true}
+		for _, p := range s.Points {
+			l.X = append(l.X, p.N)
+			l.Y = append(l.Y, q.get(p.Latency)*1e3)
+		}
+		xy.Lines = append(xy.Lines, l)
+	}
+	return xy
+}
+
+// latencyChart is p50/p90/p99 latency against N: one panel for one
+// series, small multiples (one per group) for more.
+func latencyChart(dim string, ss []analysis.Series) *figure {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range ss {
+		for _, p := range s.Points {
+			for _, q := range latencyPercentiles {
+				if v := q.get(p.Latency); v > 0 && finite(v) {
+					lo, hi = math.Min(lo, v), math.Max(hi, v)
+				}
+			}
+		}
+	}
+	if !(hi > 0) {
+		return nil
+	}
+	logY := hi/lo > 10
+	pcts := percentilesOf(ss)
+	title := "Latency vs " + dimName(dim)
+	x := xAxis(dim, ss)
+	var f *chart.Figure
+	var err error
+	if len(ss) == 1 {
+		f, err = chart.NewXY("latency-"+dim, latencyPanel(title, x, ss[0], pcts, logY))
+	} else {
+		labels := groupLabels(ss)
+		g := chart.Grid{Title: title}
+		for i, s := range ss {
+			g.Panels = append(g.Panels, latencyPanel(labels[i], x, s, pcts, logY))
+		}
+		for qi, q := range pcts {
+			g.Keys = append(g.Keys, chart.Key{Name: q.name, Colour: q.c, Dash: q.dash, Line: true, Glyph: qi})
+		}
+		f, err = chart.NewGrid("latency-"+dim, g)
+	}
+	if err != nil {
+		return nil
+	}
+	which := "Median (p50), p90 and p99"
+	if len(pcts) == 2 {
+		which = "Median (p50) and p90 (here equal to p99)"
+	}
+	caption := which + " job latency, measured from each job's intended start so queueing is included. " +
+		"Flat lines while throughput grows mean the added " + dimName(dim) + " work in parallel; rising lines mean jobs wait for a busy resource " +
+		"(the concurrency/latency trade-off). A widening gap between p50 and p99 is queueing or contention in the tail."
+	if len(ss) > 1 {
+		caption += " One panel per group."
+	}
+	if logY {
+		caption += " The y axis is logarithmic because latency spans more than a factor of ten."
+	}
+	return &figure{Figure: f, Caption: caption}
+}
+
+// categoryBars lays the series' values out as bars by category: one bar
+// series per group.
+func categoryBars(ss []analysis.Series, value func(analysis.Point) (v, lo, hi float64), label func(float64) string) ([]string, []chart.BarSeries) {
+	cats := categories(ss)
+	labels := groupLabels(ss)
+	var out []chart.BarSeries
+	for i, s := range ss {
+		b := chart.BarSeries{Name: labels[i], Values: make([]float64, len(cats)), Lo: make([]float64, len(cats)),
+			Hi: make([]float64, len(cats)), Labels: make([]string, len(cats)), Colour: chart.Colour(i)}
+		for j := range cats {
+			b.Values[j], b.Lo[j], b.Hi[j] = math.NaN(), math.NaN(), math.NaN()
+		}
+		for _, p := range s.Points {
+			j := slices.Index(cats, p.Label)
+			v, lo, hi := value(p)
+			b.Values[j], b.Lo[j], b.Hi[j] = v, lo, hi
+			if finite(v) {
+				b.Labels[j] = label(v)
+			}
+		}
+		out = append(out, b)
+	}
+	if len(ss) == 1 {
+		out[0].Name = ""
+	}
+	return cats, out
+}
+
+// categoryThroughputChart compares throughput across the alternatives of a
+// categorical dimension (methods) as bars.
+func categoryThroughputChart(dim string, ss []analysis.Series) *figure {
+	cats, bars := categoryBars(ss, func(p analysis.Point) (float64, float64, float64) {
+		lo, hi := math.NaN(), math.NaN()
+		if ci := p.ThroughputCI; ci.Confidence > 0 && ci.N > 1 {
+			lo, hi = ci.Lo, ci.Hi
+		}
+		return p.Throughput, lo, hi
+	}, fmtNum)
+	f, err := chart.NewBars("throughput-"+dim, chart.Bars{
+		Title: "Throughput by " + dimName(dim), Categories: cats, Series: bars,
+		Value: chart.Axis{Label: "throughput (jobs/s)"},
 	})
-	return pts
-}
-
-// meanAt is the mean y of the points at x.
-func meanAt(pts plotter.XYs, x float64) float64 {
-	var s float64
-	var c int
-	for _, p := range pts {
-		if p.X == x {
-			s += p.Y
-			c++
-		}
-	}
-	if c == 0 {
-		return math.NaN()
-	}
-	return s / float64(c)
-}
-
-// addCurve samples f over [lo, hi] and adds it as a line, skipping
-// non-finite values.
-func addCurve(p *plot.Plot, f func(float64) float64, lo, hi float64, sty draw.LineStyle) {
-	if !(hi > lo) {
-		return
-	}
-	const samples = 120
-	var pts plotter.XYs
-	for i := 0; i <= samples; i++ {
-		x := lo + (hi-lo)*float64(i)/samples
-		if y := f(x); finite(y) {
-			pts = append(pts, plotter.XY{X: x, Y: y})
-		}
-	}
-	if len(pts) < 2 {
-		return
-	}
-	ln, err := plotter.NewLine(pts)
 	if err != nil {
-		return
+		return nil
 	}
-	ln.LineStyle = sty
-	p.Add(ln)
+	caption := "Throughput of each " + dimName(dim) + " at otherwise equal settings (median of repeats; whiskers: confidence interval of the median). " +
+		"The alternatives are not a scale, so they are bars, not a line: the taller, the more work per second on the same resources (performance)."
+	return &figure{Figure: f, Caption: caption}
 }
 
-// addPeak marks the USL peak with a dotted drop line and a label.
-func addPeak(p *plot.Plot, f *analysis.Fit, c color.Color, xEnd float64) {
-	drop, err := plotter.NewLine(plotter.XYs{{X: f.PeakN, Y: 0}, {X: f.PeakN, Y: f.PeakX}})
-	if err != nil {
-		return
+// categoryLatencyChart compares the latency (makespan for batches) of the
+// alternatives of a categorical dimension as bars.
+func categoryLatencyChart(dim string, ss []analysis.Series, batch bool) *figure {
+	what, get := "p50 latency", func(p analysis.Point) float64 { return p.Latency.P50 }
+	if batch {
+		what = "p50 job latency"
 	}
-	drop.LineStyle = lineStyle(c, refWidth, dashIdeal)
-	p.Add(drop)
-	lb, err := plotter.NewLabels(plotter.XYLabels{
-		XYs:    plotter.XYs{{X: f.PeakN, Y: f.PeakX}},
-		Labels: []string{"N* ≈ " + fmtNum(f.PeakN) + ", " + fmtNum(f.PeakX) + " jobs/s"},
+	cats, bars := categoryBars(ss, func(p analysis.Point) (float64, float64, float64) {
+		return get(p) * 1e3, math.NaN(), math.NaN()
+	}, func(ms float64) string { return fmtDur(ms / 1e3) })
+	f, err := chart.NewBars("latency-"+dim, chart.Bars{
+		Title: "Latency by " + dimName(dim), Categories: cats, Series: bars,
+		Value: chart.Axis{Label: what + " (ms)"},
 	})
 	if err != nil {
-		return
-	}
-	sty := textStyle(noteSize, true)
-	sty.Color = c
-	sty.XAlign = draw.XCenter
-	if f.PeakN > 0.85*xEnd {
-		sty.XAlign = draw.XRight
-	}
-	lb.TextStyle = []draw.TextStyle{sty}
-	lb.Offset = vg.Point{Y: vg.Points(5)}
-	p.Add(lb)
-}
-
-// errorBars draws l's intervals, or returns nil when it has none.
-func errorBars(l scaleLine, c color.Color) *plotter.YErrorBars {
-	if l.lo == nil || l.hi == nil {
 		return nil
 	}
-	var e errPoints
-	for i := range l.n {
-		if i >= len(l.lo) || i >= len(l.hi) || i >= len(l.y) {
-			break
-		}
-		n, y, lo, hi := l.n[i], l.y[i], l.lo[i], l.hi[i]
-		if !finite(n) || !finite(y) || !finite(lo) || !finite(hi) || hi <= lo {
-			continue
-		}
-		e.xys = append(e.xys, plotter.XY{X: n, Y: y})
-		e.errs = append(e.errs, [2]float64{math.Max(0, y-lo), math.Max(0, hi-y)})
-	}
-	if len(e.xys) == 0 {
-		return nil
-	}
-	bars, err := plotter.NewYErrorBars(e)
-	if err != nil {
-		return nil
-	}
-	bars.LineStyle = lineStyle(c, thinWidth, nil)
-	bars.CapWidth = vg.Points(6)
-	return bars
-}
-
-// errPoints adapts points with asymmetric errors to plotter.YErrorer.
-type errPoints struct {
-	xys  plotter.XYs
-	errs [][2]float64
-}
-
-func (e errPoints) Len() int                        { return len(e.xys) }
-func (e errPoints) XY(i int) (float64, float64)     { return e.xys[i].X, e.xys[i].Y }
-func (e errPoints) YError(i int) (float64, float64) { return e.errs[i][0], e.errs[i][1] }
-
-// errorThumb is the legend key for error bars.
-type errorThumb struct{}
-
-// Thumbnail implements plot.Thumbnailer.
-func (errorThumb) Thumbnail(c *draw.Canvas) {
-	sty := lineStyle(refGrey, thinWidth, nil)
-	x := c.Center().X
-	h := (c.Max.Y - c.Min.Y) * 0.45
-	y := c.Center().Y
-	w := vg.Points(3)
-	c.StrokeLine2(sty, x, y-h, x, y+h)
-	c.StrokeLine2(sty, x-w, y-h, x+w, y-h)
-	c.StrokeLine2(sty, x-w, y+h, x+w, y+h)
-}
-
-// nominalTicks labels integer positions with names.
-func nominalTicks(names []string) plot.ConstantTicks {
-	ts := make(plot.ConstantTicks, len(names))
-	for i, n := range names {
-		ts[i] = plot.Tick{Value: float64(i), Label: n}
-	}
-	return ts
+	caption := "Median job latency of each " + dimName(dim) + " at otherwise equal settings: the shorter, the faster each job is done."
+	return &figure{Figure: f, Caption: caption}
 }

@@ -2,88 +2,25 @@ package report
 
 import (
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/param"
+
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
-// finite reports whether v is neither NaN nor infinite.
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-// fmtNum formats v with three significant digits and no exponent:
-// 2412.3 → "2410", 180 → "180", 1.5 → "1.5", 0.01234 → "0.0123".
-func fmtNum(v float64) string {
-	switch {
-	case math.IsNaN(v):
-		return "—"
-	case math.IsInf(v, 1):
-		return "∞"
-	case math.IsInf(v, -1):
-		return "−∞"
-	case v == 0:
-		return "0"
-	}
-	return analysis.FormatNumber(v)
-}
-
-// fmtDur formats seconds in the unit that suits them: "1.23 s", "850 ms", "42 µs".
-func fmtDur(sec float64) string {
-	switch {
-	case !finite(sec):
-		return "—"
-	case sec == 0:
-		return "0"
-	}
-	scale, unit := durUnit(sec)
-	return fmtNum(sec*scale) + " " + unit
-}
-
-// durUnit is the unit fmtDur shows sec in, and the factor to it.
-func durUnit(sec float64) (float64, string) {
-	switch {
-	case math.Abs(sec) >= 1:
-		return 1, "s"
-	case math.Abs(sec) >= 1e-3:
-		return 1e3, "ms"
-	}
-	return 1e6, "µs"
-}
-
-// fmtDurRange formats two durations in the unit of the larger: "930 ms–1.01 s"
-// becomes "0.93–1.01 s".
-func fmtDurRange(lo, hi float64) string {
-	scale, unit := durUnit(max(math.Abs(lo), math.Abs(hi)))
-	return fmtNum(lo*scale) + "–" + fmtNum(hi*scale) + " " + unit
-}
-
-// fmtRate formats a throughput in jobs per second.
-func fmtRate(x float64) string { return fmtNum(x) + " jobs/s" }
-
-// fmtPct formats a fraction as a percentage.
-func fmtPct(f float64) string {
-	if !finite(f) {
-		return "—"
-	}
-	return fmtNum(f*100) + "%"
-}
-
-// fmtBytes formats a byte count in binary units.
-func fmtBytes(b int64) string {
-	if b <= 0 {
-		return "—"
-	}
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	v := float64(b)
-	i := 0
-	for v >= 1024 && i < len(units)-1 {
-		v /= 1024
-		i++
-	}
-	return fmtNum(v) + " " + units[i]
-}
+// Number, duration and ratio formatting is the shared format package's.
+var (
+	finite      = format.Finite
+	fmtNum      = format.Number
+	fmtDur      = format.Duration
+	fmtDurRange = format.DurationRange
+	fmtRate     = format.Rate
+	fmtPct      = format.Percent
+	fmtBytes    = format.Bytes
+)
 
 // fmtInterval formats a confidence interval as "(95% CI lo–hi)", or ""
 // when there is none.

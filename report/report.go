@@ -1,7 +1,8 @@
 // Package report renders a run as a self-contained HTML report with inline
-// SVG charts, a Markdown summary for CI, and the same charts as SVG and PNG
-// files for slides. Everything it shows comes from the results file, via
-// the analysis package.
+// SVG charts, a Markdown summary for CI, the same charts as SVG and PNG
+// files, and on request as 16:9 slides. It decides what each chart shows;
+// the chart package draws it. Everything it shows comes from the results
+// file, via the analysis package.
 package report
 
 import (
@@ -16,6 +17,7 @@ import (
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/atomicfile"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/report/chart"
 )
 
 // Files are the paths Write produced.
@@ -48,7 +50,7 @@ func Write(dir string, run *results.Run) (Files, error) {
 		return Files{}, err
 	}
 	figs := buildCharts(a)
-	drawn := drawAll(figs)
+	drawn := drawAll(figs, chart.Page)
 	var files Files
 	var rendered []renderedChart
 	var problems []analysis.Warning
@@ -93,8 +95,8 @@ type drawing struct {
 	err      error
 }
 
-// drawAll draws the charts as SVG and PNG, several at a time.
-func drawAll(figs []figure) []drawing {
+// drawAll draws the charts as SVG and PNG for medium m, several at a time.
+func drawAll(figs []figure, m chart.Medium) []drawing {
 	out := make([]drawing, len(figs))
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
@@ -105,8 +107,8 @@ func drawAll(figs []figure) []drawing {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			d := &out[i]
-			if d.svg, d.err = f.svg(); d.err == nil {
-				d.png, d.err = f.png()
+			if d.svg, d.err = f.SVG(m); d.err == nil {
+				d.png, d.err = f.PNG(m)
 			}
 		}()
 	}
@@ -137,24 +139,28 @@ func FitChart(dir string, n, x []float64, usl, amdahl *analysis.Fit) ([]string, 
 	if len(n) != len(x) {
 		return nil, fmt.Errorf("fit chart: %d values of N but %d of throughput", len(n), len(x))
 	}
-	p, k, err := scalingPlot(scaleOpts{
-		title:  "Throughput vs N: USL and Amdahl fits",
-		xLabel: "N (workers, cores or replicas)",
-		yLabel: "throughput (jobs/s)",
-		ideal:  idealLinear,
-		fits:   true,
+	ax := chart.Axis{Label: "N (workers, cores or replicas)", Values: n}
+	if chart.Doubling(n) {
+		ax.Log = true
+		ax.Label += ", log scale"
+	}
+	c, err := scalingFigure("fit", scaleOpts{
+		title: "Throughput vs N: USL and Amdahl fits",
+		x:     ax,
+		y:     "throughput (jobs/s)",
+		ideal: idealLinear,
+		fits:  true,
 	}, []scaleLine{{n: n, y: x, usl: usl, amdahl: amdahl}})
 	if err != nil {
 		return nil, fmt.Errorf("fit chart: %w", err)
 	}
-	c := standard("fit", "USL and Amdahl fits", "", p, k)
-	svg, err := c.svg()
+	svg, err := c.SVG(chart.Page)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("report: fit chart: %w", err)
 	}
-	png, err := c.png()
+	png, err := c.PNG(chart.Page)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("report: fit chart: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("fit chart: %w", err)

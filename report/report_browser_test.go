@@ -73,12 +73,28 @@ document.addEventListener("securitypolicyviolation", function (e) { window.__sb.
     try { name = JSON.parse(document.getElementById("results").textContent).scenario.name; }
     catch (e) { window.__sb.errors.push("results JSON: " + e); }
     var resources = performance.getEntriesByType("resource").map(function (e) { return e.name; });
+    // Horizontal overflow: the page scrolling sideways, or any element
+    // whose content is wider than its box (spilling out, clipped, or behind
+    // a scrollbar).
+    var overflows = [];
+    var root = document.documentElement;
+    if (root.scrollWidth > root.clientWidth + 1) {
+      overflows.push("the page is " + root.scrollWidth + " px wide in a " + root.clientWidth + " px window");
+    }
+    Array.prototype.forEach.call(document.body.querySelectorAll("*"), function (el) {
+      if (!(el instanceof HTMLElement) || el.id === "sb-probe" || el.clientWidth === 0) { return; }
+      if (el.scrollWidth > el.clientWidth + 1) {
+        var name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (el.className ? "." + String(el.className).split(" ").join(".") : "");
+        var sec = el.closest("section[id]");
+        overflows.push(name + (sec ? " in #" + sec.id : "") + ": content " + el.scrollWidth + " px wide in a " + el.clientWidth + " px box");
+      }
+    });
     var old = document.getElementById("sb-probe");
     if (old) { old.remove(); }
     var out = document.createElement("pre");
     out.id = "sb-probe";
     out.textContent = JSON.stringify({charts: charts, errors: window.__sb.errors, violations: window.__sb.violations,
-      resources: resources, scenario: name, width: document.documentElement.scrollWidth});
+      resources: resources, scenario: name, overflows: overflows});
     document.body.appendChild(out);
   }
   window.addEventListener("load", function () { setTimeout(probe, 300); });
@@ -97,6 +113,7 @@ type probeResult struct {
 	}
 	Errors     []string
 	Violations []string
+	Overflows  []string
 	Resources  []string
 	Scenario   *string
 }
@@ -122,7 +139,7 @@ var (
 // loadInChromium serves page on loopback, loads it in headless Chromium
 // and returns the probe's findings, the paths the server was asked for and
 // the browser's console lines.
-func loadInChromium(t *testing.T, browser, page string) (probeResult, []string, []string) {
+func loadInChromium(t *testing.T, browser, page string, width int) (probeResult, []string, []string) {
 	t.Helper()
 	var mu sync.Mutex
 	var requests []string
@@ -148,7 +165,7 @@ func loadInChromium(t *testing.T, browser, page string) (probeResult, []string, 
 		"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 		"--user-data-dir="+t.TempDir(),
 		"--enable-logging=stderr", "--v=0",
-		"--window-size=1280,2000",
+		fmt.Sprintf("--window-size=%d,2000", width),
 		"--virtual-time-budget=5000",
 		"--dump-dom", srv.URL+"/",
 	)
@@ -199,6 +216,9 @@ func pageProblems(res probeResult, requests, console []string, wantCharts int) [
 	for _, v := range res.Violations {
 		out = append(out, "content security policy violation: "+v)
 	}
+	for _, o := range res.Overflows {
+		out = append(out, "horizontal overflow: "+o)
+	}
 	for _, r := range res.Resources {
 		out = append(out, "resource fetched: "+r)
 	}
@@ -238,26 +258,47 @@ func TestReportInBrowser(t *testing.T) {
 	page := instrument(t, buf.String())
 	want := len(buildCharts(a))
 
-	t.Run("report", func(t *testing.T) {
-		res, requests, console := loadInChromium(t, browser, page)
-		for _, p := range pageProblems(res, requests, console, want) {
-			t.Error(p)
+	// The batch report has the makespan columns and the CPU stage panel.
+	ba := analysis.Analyze(loadFixture(t, batchFile, batchRun))
+	var bbuf bytes.Buffer
+	if err := HTML(&bbuf, ba); err != nil {
+		t.Fatal(err)
+	}
+	pages := []struct {
+		name  string
+		page  string
+		want  int
+		sizes []int
+	}{
+		// A laptop split screen, a laptop, a large monitor.
+		{"quickstart", page, want, []int{900, 1400, 2200}},
+		{"batch", instrument(t, bbuf.String()), len(buildCharts(ba)), []int{900}},
+	}
+	for _, pg := range pages {
+		for _, width := range pg.sizes {
+			t.Run(fmt.Sprintf("%s at %d px", pg.name, width), func(t *testing.T) {
+				res, requests, console := loadInChromium(t, browser, pg.page, width)
+				for _, p := range pageProblems(res, requests, console, pg.want) {
+					t.Error(p)
+				}
+				if !t.Failed() {
+					t.Logf("%d charts rendered, e.g. %q at %.0fx%.0f px", len(res.Charts), res.Charts[0].Label, res.Charts[0].Width, res.Charts[0].Height)
+				}
+			})
 		}
-		if !t.Failed() {
-			t.Logf("%d charts rendered, e.g. %q at %.0fx%.0f px", len(res.Charts), res.Charts[0].Label, res.Charts[0].Width, res.Charts[0].Height)
-		}
-	})
+	}
 
 	// The checks must catch a broken page: a hidden chart, a remote
-	// image and a script error.
+	// image, a script error and a table too wide for its box.
 	t.Run("detects broken page", func(t *testing.T) {
 		broken := strings.Replace(page, "<svg ", `<svg style="display:none" `, 1)
 		broken = strings.Replace(broken, "</main>",
-			`<img src="http://example.com/x.png" alt=""><script nonce="`+probeNonce+`">undefinedFunction();</script></main>`, 1)
-		res, requests, console := loadInChromium(t, browser, broken)
+			`<img src="http://example.com/x.png" alt=""><script nonce="`+probeNonce+`">undefinedFunction();</script>`+
+				`<div id="too-narrow" style="width:100px"><table><tr><td style="white-space:nowrap">a row far wider than one hundred pixels</td></tr></table></div></main>`, 1)
+		res, requests, console := loadInChromium(t, browser, broken, 1400)
 		got := strings.Join(pageProblems(res, requests, console, want), "\n")
 		t.Logf("problems found:\n%s", got)
-		for _, w := range []string{"renders at 0x0", "example.com", "undefinedFunction"} {
+		for _, w := range []string{"renders at 0x0", "example.com", "undefinedFunction", "div#too-narrow"} {
 			if !strings.Contains(got, w) {
 				t.Errorf("problems do not mention %q:\n%s", w, got)
 			}

@@ -1,6 +1,6 @@
 // Package analysis turns a results.Run into the lesson's figures: ratios
 // against the baseline cell ("Scalability (throughput) = 180/120 = 1.50x",
-// "Performance (latency) = 2.0s/1.0s = 2.00x") with confidence intervals,
+// "Performance (latency) = 2s/1s = 2.00x") with confidence intervals,
 // one-dimensional series with speedup and efficiency, fits of Amdahl's law
 // and the Universal Scalability Law, the lesson's concurrency/latency
 // classification, and plain-words findings.
@@ -11,9 +11,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/stats"
@@ -192,14 +192,15 @@ func (a *Analysis) latencyRepeats(c *Cell) []float64 {
 func usable(v float64) bool { return v > 0 && !math.IsInf(v, 0) }
 
 // makeRatio forms num/den with an interval from the repeat samples; text
-// formats the two figures and the ratio into the lesson's wording.
-func makeRatio(num, den float64, numRep, denRep []float64, text func(num, den string) string, format func(float64) string) Ratio {
+// puts the quotient ("a/b = cx", operands written as kind) into the
+// lesson's wording.
+func makeRatio(num, den float64, numRep, denRep []float64, text func(quotient string) string, kind format.Kind) Ratio {
 	r := Ratio{Num: num, Den: den}
 	if math.IsNaN(num) || math.IsNaN(den) {
 		return r
 	}
 	if !usable(den) || !(num >= 0) || math.IsInf(num, 0) {
-		r.Text = text(format(num), format(den)) + " (undefined)"
+		r.Text = text(format.Operands(num, den, kind)) + " (undefined)"
 		return r
 	}
 	r.Value = num / den
@@ -207,20 +208,20 @@ func makeRatio(num, den float64, numRep, denRep []float64, text func(num, den st
 	if _, lo, hi, conf := stats.RatioCI(numRep, denRep, confidence); conf > 0 && !math.IsNaN(lo) && !math.IsNaN(hi) {
 		r.Lo, r.Hi, r.Conf = lo, hi, conf
 	}
-	r.Text = text(format(num), format(den)) + " = " + strconv.FormatFloat(r.Value, 'f', 2, 64) + "x"
+	r.Text = text(format.Quotient(num, den, kind))
 	return r
 }
 
 func throughputRatio(num, den float64, numRep, denRep []float64) Ratio {
-	return makeRatio(num, den, numRep, denRep, func(n, d string) string {
-		return "Scalability (throughput) = " + n + "/" + d
-	}, fmtNum)
+	return makeRatio(num, den, numRep, denRep, func(q string) string {
+		return "Scalability (throughput) = " + q
+	}, format.Plain)
 }
 
 func latencyRatio(num, den float64, numRep, denRep []float64) Ratio {
-	return makeRatio(num, den, numRep, denRep, func(n, d string) string {
-		return "Performance (latency) = " + n + "/" + d
-	}, func(v float64) string { return fmtDur(v, false) })
+	return makeRatio(num, den, numRep, denRep, func(q string) string {
+		return "Performance (latency) = " + q
+	}, format.Seconds)
 }
 
 func (a *Analysis) ratios() {

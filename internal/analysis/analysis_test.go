@@ -100,9 +100,10 @@ func TestRatiosLessonWording(t *testing.T) {
 		thrText, latTxt string
 		thr, lat        float64
 	}{
-		{0, "Scalability (throughput) = 120/120 = 1.00x", "Performance (latency) = 2.0s/2.0s = 1.00x", 1, 1},
-		{1, "Scalability (throughput) = 180/120 = 1.50x", "Performance (latency) = 2.0s/1.0s = 2.00x", 1.5, 2},
-		{2, "Scalability (throughput) = 2410/120 = 20.10x", "Performance (latency) = 2.0s/51ms = 39.53x", 2412.3 / 120, 2 / 0.0506},
+		{0, "Scalability (throughput) = 120/120 = 1.00x", "Performance (latency) = 2s/2s = 1.00x", 1, 1},
+		{1, "Scalability (throughput) = 180/120 = 1.50x", "Performance (latency) = 2s/1s = 2.00x", 1.5, 2},
+		// Operands carry the digits the ratio needs: 2410/120 would be 20.08, 2.0s/51ms 39.2.
+		{2, "Scalability (throughput) = 2412/120 = 20.1x", "Performance (latency) = 2s/50.6ms = 39.5x", 2412.3 / 120, 2 / 0.0506},
 	}
 	for _, tt := range tests {
 		r := a.Ratios[tt.cell]
@@ -305,7 +306,7 @@ func TestBatchFinding(t *testing.T) {
 	if !hasFinding(a, want) {
 		t.Errorf("missing %q in\n%s", want, strings.Join(a.Findings, "\n"))
 	}
-	if got := a.Ratios[1].Latency.Text; got != "Performance (latency) = 1.5s/310ms = 4.90x" {
+	if got := a.Ratios[1].Latency.Text; got != "Performance (latency) = 1.52s/310ms = 4.90x" {
 		t.Errorf("batch latency ratio = %q", got)
 	}
 }

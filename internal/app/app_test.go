@@ -211,3 +211,25 @@ func TestFitNotConverged(t *testing.T) {
 	}
 	t.Logf("fit of data that does not converge: exit %d, %s", code, strings.TrimSpace(errOut.String()))
 }
+func TestMainReportSlides(t *testing.T) {
+	results := filepath.Join("..", "..", "report", "testdata", "batch.json")
+	for _, slides := range []bool{false, true} {
+		dir := t.TempDir()
+		args := []string{"report", "-o", dir, results}
+		if slides {
+			args = append(args, "--slides")
+		}
+		var out, errOut bytes.Buffer
+		if code := Main(context.Background(), args, nil, &out, &errOut); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errOut.String())
+		}
+		page := filepath.Join(dir, "slides", "index.html")
+		_, err := os.Stat(page)
+		if got := err == nil; got != slides {
+			t.Errorf("%q: slides page written %v, want %v", args, got, slides)
+		}
+		if got := strings.Contains(out.String(), "slides:  "+page); got != slides {
+			t.Errorf("%q: output names the slides %v, want %v:\n%s", args, got, slides, out.String())
+		}
+	}
+}

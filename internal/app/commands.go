@@ -71,6 +71,7 @@ func reportCommand() *cli.Command {
 			"crashed before writing it, recovers the finished measurements from DIR/" + results.JournalName + ".",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: the results file's directory)"},
+			slidesFlag,
 		},
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "results file")
@@ -98,9 +99,25 @@ func reportCommand() *cli.Command {
 				return fmt.Errorf("write report: %w", err)
 			}
 			fmt.Fprintf(c.App.Writer, "summary: %s\nreport:  %s\n", files.Markdown, files.HTML)
-			return nil
+			return writeSlides(c, out, run)
 		},
 	}
+}
+
+// slidesFlag asks run and report for the charts as slides too.
+var slidesFlag = &cli.BoolFlag{Name: "slides", Usage: "also write the charts as 16:9 large-type slides (SVG, PNG and a printable page) into DIR/slides"}
+
+// writeSlides writes the slides when --slides is set.
+func writeSlides(c *cli.Context, dir string, run *results.Run) error {
+	if !c.Bool("slides") {
+		return nil
+	}
+	s, err := report.WriteSlides(dir, run)
+	if err != nil {
+		return fmt.Errorf("write slides: %w", err)
+	}
+	fmt.Fprintf(c.App.Writer, "slides:  %s\n", s.HTML)
+	return nil
 }
 
 func fitCommand() *cli.Command {

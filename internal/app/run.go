@@ -31,6 +31,7 @@ func runCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: results/<scenario name>-<timestamp>)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the report's path"},
 			&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
+			slidesFlag,
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -98,6 +99,9 @@ func runScenario(c *cli.Context, path string) error {
 		fmt.Fprintf(stdout, "summary: %s\n", files.Markdown)
 	}
 	fmt.Fprintf(stdout, "report:  %s\n", files.HTML)
+	if err := writeSlides(c, out, run); err != nil {
+		return errors.Join(runErr, err)
+	}
 	if runErr != nil && errors.Is(runErr, runner.ErrInterrupted) {
 		fmt.Fprintf(stderr, "scalebench: interrupted: the results and report hold the %d measurements that finished\n", measured(run))
 	}

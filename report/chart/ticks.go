@@ -1,10 +1,17 @@
-package report
+package chart
 
 import (
 	"math"
 	"slices"
 
 	"gonum.org/v1/plot"
+
+	"github.com/scalebench/scalebench/internal/format"
+)
+
+var (
+	finite = format.Finite
+	fmtNum = format.Number
 )
 
 // niceTicks are gonum's default major tick positions with short labels.
@@ -52,42 +59,47 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ts
 }
 
-// valueTicks marks exactly the measured values of a dimension (1, 2, 4, 8),
-// falling back to nice ticks when there are too many to label.
-type valueTicks []float64
+// valueTicks marks exactly the given values (the measured 1, 2, 4, 8),
+// falling back to nice ticks when there are too many to label. log says
+// the axis is logarithmic, where labels collide by ratio, not distance.
+type valueTicks struct {
+	vs  []float64
+	log bool
+}
 
 // Ticks implements plot.Ticker.
-func (vs valueTicks) Ticks(lo, hi float64) []plot.Tick {
-	if len(vs) == 0 || len(vs) > 12 {
+func (vt valueTicks) Ticks(lo, hi float64) []plot.Tick {
+	if len(vt.vs) == 0 || len(vt.vs) > 12 {
+		if vt.log {
+			return logTicks{}.Ticks(lo, hi)
+		}
 		return niceTicks{}.Ticks(lo, hi)
 	}
-	ts := make([]plot.Tick, 0, len(vs))
-	for _, v := range vs {
-		ts = append(ts, plot.Tick{Value: v, Label: fmtNum(v)})
+	pos := func(v float64) float64 {
+		if vt.log {
+			return math.Log(v)
+		}
+		return v
 	}
-	// Labels closer than 4% of the axis collide; keep the first of such.
-	span := hi - lo
-	out := ts[:0]
+	span := pos(hi) - pos(lo)
+	var out []plot.Tick
 	last := math.Inf(-1)
-	for _, t := range ts {
-		if span > 0 && (t.Value-last)/span < 0.04 {
+	for _, v := range vt.vs {
+		if v < lo || v > hi {
 			continue
 		}
-		out = append(out, t)
-		last = t.Value
+		// Labels closer than 4% of the axis collide; keep the first.
+		if span > 0 && (pos(v)-last)/span < 0.04 {
+			continue
+		}
+		out = append(out, plot.Tick{Value: v, Label: fmtNum(v)})
+		last = pos(v)
 	}
 	return out
 }
 
-// setLogAxis switches ax to a log scale over [lo, hi] (lo > 0).
-func setLogAxis(ax *plot.Axis, lo, hi float64) {
-	ax.Scale = plot.LogScale{}
-	ax.Tick.Marker = logTicks{}
-	// Round out to 1-2-5 steps so the ends carry labels.
-	ax.Min = roundDown125(lo)
-	ax.Max = roundUp125(hi)
-}
-
+// roundDown125 and roundUp125 round v out to a 1-2-5 step so the ends of a
+// log axis carry labels.
 func roundDown125(v float64) float64 {
 	base := math.Pow(10, math.Floor(math.Log10(v)))
 	for _, m := range []float64{5, 2, 1} {
@@ -106,4 +118,24 @@ func roundUp125(v float64) float64 {
 		}
 	}
 	return 10 * base
+}
+
+// Doubling reports whether the sorted positive values grow by a constant
+// factor of at least 1.5 (1, 2, 4, 8 or 1, 4, 16): such a series is read
+// on a log axis, where each step is the same distance.
+func Doubling(vs []float64) bool {
+	vs = slices.Compact(slices.Sorted(slices.Values(vs)))
+	if len(vs) < 3 || !(vs[0] > 0) {
+		return false
+	}
+	f := vs[1] / vs[0]
+	if f < 1.5 {
+		return false
+	}
+	for i := 2; i < len(vs); i++ {
+		if r := vs[i] / vs[i-1]; math.Abs(r-f) > 0.1*f {
+			return false
+		}
+	}
+	return true
 }
