@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
+	stdjpeg "image/jpeg"
 	"image/png"
 	"time"
 
 	"github.com/disintegration/imaging"
+	"github.com/scalebench/scalebench/internal/thumbnail/jpeg"
+	"github.com/scalebench/scalebench/internal/thumbnail/resample"
 )
 
 // pngLevel is the compression level of the fast method's PNG encoder.
@@ -42,7 +44,7 @@ func (t *Thumbnailer) fitFast(data []byte, name string, tm *Timings) (*image.NRG
 // full size of the source and the scale denominator it was decoded at.
 func (t *Thumbnailer) decodeFast(data []byte) (img image.Image, srcW, srcH, scale int, err error) {
 	if isJPEG(data) {
-		img, srcW, srcH, err = t.jd.decode(data, func(w, h int) (int, error) {
+		img, srcW, srcH, err = t.jd.Decode(data, func(w, h int) (int, error) {
 			if err := checkDims(w, h); err != nil {
 				return 0, err
 			}
@@ -50,11 +52,11 @@ func (t *Thumbnailer) decodeFast(data []byte) (img image.Image, srcW, srcH, scal
 			scale = jpegScale(w, h, tw, th)
 			return scale, nil
 		})
-		if !errors.Is(err, errJPEGFallback) {
+		if !errors.Is(err, jpeg.ErrFallback) {
 			return img, srcW, srcH, scale, err
 		}
 		// CMYK and YCCK: full-scale decode by image/jpeg.
-		img, err = jpeg.Decode(bytes.NewReader(data))
+		img, err = stdjpeg.Decode(bytes.NewReader(data))
 	} else {
 		var cfg image.Config
 		if isPNG(data) {
@@ -87,12 +89,12 @@ func isPNG(data []byte) bool { return bytes.HasPrefix(data, []byte("\x89PNG\r\n\
 
 // jpegScale returns the DCT scale denominator (1, 2, 4 or 8) for decoding a
 // srcW x srcH JPEG whose thumbnail is dstW x dstH: the largest that keeps
-// both sides at least reducingGap times the thumbnail. (Pillow's draft
+// both sides at least resample.ReducingGap times the thumbnail. (Pillow's draft
 // measures against the requested box rather than the thumbnail, and so
 // sometimes decodes one scale larger, e.g. 1/2 instead of 1/4 for 640x480
 // into 64x64; the box reduction that follows brings both to 160x120.)
 func jpegScale(srcW, srcH, dstW, dstH int) int {
-	k := min(srcW/(dstW*reducingGap), srcH/(dstH*reducingGap))
+	k := min(srcW/(dstW*resample.ReducingGap), srcH/(dstH*resample.ReducingGap))
 	for _, s := range []int{8, 4, 2} {
 		if k >= s {
 			return s
@@ -107,16 +109,18 @@ func jpegScale(srcW, srcH, dstW, dstH int) int {
 // nearest filter skips the reduction, as in Pillow.
 func (t *Thumbnailer) shrink(img image.Image, w, h int, ex, ey float64) *image.NRGBA {
 	if t.filter.Support > 0 {
-		kx := max(int(ex/float64(w*reducingGap)), 1)
-		ky := max(int(ey/float64(h*reducingGap)), 1)
+		kx := max(int(ex/float64(w*resample.ReducingGap)), 1)
+		ky := max(int(ey/float64(h*resample.ReducingGap)), 1)
 		if kx > 1 || ky > 1 {
-			r, ok := t.red.reduce(img, kx, ky)
+			r, ok := t.red.Reduce(img, kx, ky)
 			if !ok {
-				r, _ = t.red.reduce(imaging.Clone(img), kx, ky)
+				r, ok = t.red.Reduce(imaging.Clone(img), kx, ky)
 			}
-			img = r
-			ex, ey = ex/float64(kx), ey/float64(ky)
+			if ok {
+				img = r
+				ex, ey = ex/float64(kx), ey/float64(ky)
+			}
 		}
 	}
-	return t.rs.resize(img, w, h, ex, ey, &t.filter)
+	return t.rs.Resize(img, w, h, ex, ey, &t.filter)
 }

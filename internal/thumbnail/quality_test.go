@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/scalebench/scalebench/internal/thumbnail/internal/testimg"
 )
 
 // thumb runs one method on data and returns the decoded PNG output.
@@ -51,7 +53,7 @@ func TestFastMatchesNaive(t *testing.T) {
 				if (testing.Short() || raceEnabled) && sz.w*sz.h > 3e6 {
 					t.Skip("huge image skipped in -short mode and under the race detector")
 				}
-				data := testImage(t, sz.w, sz.h, format)
+				data := testimg.Image(t, sz.w, sz.h, format)
 				naive := thumb(t, MethodNaive, data)
 				fast := thumb(t, MethodFast, data)
 				w, h := FitSize(sz.w, sz.h, 64, 64)
@@ -61,7 +63,7 @@ func TestFastMatchesNaive(t *testing.T) {
 				if got := fast.Bounds().Size(); got != image.Pt(w, h) {
 					t.Fatalf("fast size %v, want %dx%d", got, w, h)
 				}
-				p := psnr(fast, naive)
+				p := testimg.PSNR(fast, naive)
 				t.Logf("PSNR %.1f dB", p)
 				if p < 35 {
 					t.Errorf("PSNR fast vs naive %.1f dB, want >= 35", p)
@@ -78,7 +80,7 @@ func readFile(dir, name string) ([]byte, error) {
 // TestStdlibJPEGs runs both methods on image/jpeg's test files (progressive,
 // restart intervals, all subsampling ratios, grayscale, RGB and CMYK).
 func TestStdlibJPEGs(t *testing.T) {
-	for name, data := range stdTestJPEGs(t) {
+	for name, data := range testimg.StdJPEGs(t) {
 		t.Run(name, func(t *testing.T) {
 			if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
 				t.Skipf("image/jpeg cannot decode it either: %v", err)
@@ -88,7 +90,7 @@ func TestStdlibJPEGs(t *testing.T) {
 			if naive.Bounds() != fast.Bounds() {
 				t.Fatalf("fast %v, naive %v", fast.Bounds(), naive.Bounds())
 			}
-			if p := psnr(fast, naive); p < 35 {
+			if p := testimg.PSNR(fast, naive); p < 35 {
 				t.Errorf("PSNR %.1f dB, want >= 35", p)
 			}
 		})

@@ -23,7 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
+	stdjpeg "image/jpeg"
 	"image/png"
 	"io"
 	"math"
@@ -39,6 +39,8 @@ import (
 	"time"
 
 	"github.com/disintegration/imaging"
+	"github.com/scalebench/scalebench/internal/thumbnail/jpeg"
+	"github.com/scalebench/scalebench/internal/thumbnail/resample"
 )
 
 // Method names accepted by Options.Method.
@@ -162,9 +164,9 @@ type Thumbnailer struct {
 	out  bytes.Buffer // encoded thumbnail (fast)
 	enc  png.Encoder
 	pool singleBufferPool
-	jd   jpegDecoder // scaled JPEG decoder with reusable planes
-	red  reducer     // reusable box-reduction buffers
-	rs   resampler   // reusable filter buffers and weights
+	jd   jpeg.Decoder       // scaled JPEG decoder with reusable planes
+	red  resample.Reducer   // reusable box-reduction buffers
+	rs   resample.Resampler // reusable filter buffers and weights
 }
 
 // New returns a Thumbnailer for opts. A nil client means a shared keep-alive
@@ -339,7 +341,7 @@ func checkDims(w, h int) error {
 
 func (t *Thumbnailer) encode(w io.Writer, img *image.NRGBA) error {
 	if t.opts.Format == FormatJPEG {
-		return jpeg.Encode(w, img, &jpeg.Options{Quality: jpegQuality})
+		return stdjpeg.Encode(w, img, &stdjpeg.Options{Quality: jpegQuality})
 	}
 	if t.fast {
 		return t.enc.Encode(w, img)

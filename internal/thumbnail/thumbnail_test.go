@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/scalebench/scalebench/internal/thumbnail/internal/testimg"
 	"time"
 )
 
@@ -185,8 +187,8 @@ func TestTimingsTotal(t *testing.T) {
 // a PNG at .png, and 404 elsewhere.
 func imageServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	jpg := testImage(t, 640, 480, "jpg")
-	pngData := testImage(t, 320, 240, "png")
+	jpg := testimg.Image(t, 640, 480, "jpg")
+	pngData := testimg.Image(t, 320, 240, "png")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, ".jpg"):
@@ -337,8 +339,8 @@ func TestDoErrors(t *testing.T) {
 }
 
 func TestProcessBadInput(t *testing.T) {
-	jpg := testImage(t, 640, 480, "jpg")
-	pngData := testImage(t, 320, 240, "png")
+	jpg := testimg.Image(t, 640, 480, "jpg")
+	pngData := testimg.Image(t, 320, 240, "png")
 	bigHeader := bytes.Clone(jpg)
 	// SOF0 height/width bytes of Go's encoder output: make it 65535x65535.
 	if i := bytes.Index(bigHeader, []byte{0xff, 0xc0}); i >= 0 {
@@ -378,11 +380,11 @@ func TestProcessBadInput(t *testing.T) {
 // jobs: alternating images gives the same output as fresh Thumbnailers.
 func TestReuse(t *testing.T) {
 	inputs := [][]byte{
-		testImage(t, 640, 480, "jpg"),
-		testImage(t, 320, 240, "png"),
-		testImage(t, 1920, 1080, "jpg"),
-		encodeJPEG(t, photo(333, 111, 4), 70),
-		testImage(t, 640, 480, "jpg"),
+		testimg.Image(t, 640, 480, "jpg"),
+		testimg.Image(t, 320, 240, "png"),
+		testimg.Image(t, 1920, 1080, "jpg"),
+		testimg.EncodeJPEG(t, testimg.Photo(333, 111, 4), 70),
+		testimg.Image(t, 640, 480, "jpg"),
 	}
 	for _, m := range Methods() {
 		t.Run(m, func(t *testing.T) {
@@ -420,7 +422,7 @@ func TestJPEGOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := th.Process(testImage(t, 640, 480, "jpg"), "http://h/640x480/ccc/aaa.jpg"); err != nil {
+	if _, err := th.Process(testimg.Image(t, 640, 480, "jpg"), "http://h/640x480/ccc/aaa.jpg"); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "ccc_aaa_thumb.jpg"))
@@ -437,7 +439,7 @@ func TestJPEGOutput(t *testing.T) {
 }
 
 func TestFilters(t *testing.T) {
-	data := testImage(t, 640, 480, "jpg")
+	data := testimg.Image(t, 640, 480, "jpg")
 	for _, f := range Filters() {
 		for _, m := range Methods() {
 			t.Run(f+"/"+m, func(t *testing.T) {
