@@ -1,14 +1,18 @@
 package scenario
 
-import "time"
+import (
+	"time"
+
+	"github.com/scalebench/scalebench/internal/thumbnail"
+)
 
 // Default values for fields a scenario leaves out.
 const (
 	DefaultImagePath = "/640x480/ccc/aaa.jpg"
 	DefaultThumbSize = 64
-	DefaultFilter    = "lanczos"
-	DefaultFormat    = "png"
-	DefaultMethod    = "fast"
+	DefaultFilter    = thumbnail.DefaultFilter
+	DefaultFormat    = thumbnail.DefaultFormat
+	DefaultMethod    = thumbnail.DefaultMethod
 	DefaultModel     = "closed"
 	DefaultDuration  = 3 * time.Second
 	DefaultWarmup    = time.Second

@@ -7,14 +7,15 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
 // Allowed values of the enumerated fields.
 var (
 	Models   = []string{"closed", "open", "batch"}
-	Filters  = []string{"lanczos", "catmullrom", "linear", "box", "nearest"}
-	Formats  = []string{"png", "jpeg"}
-	Methods  = []string{"naive", "fast"}
+	Filters  = thumbnail.Filters()
+	Formats  = thumbnail.Formats()
+	Methods  = thumbnail.Methods()
 	Arrivals = []string{"poisson", "uniform"}
 )
 
@@ -25,7 +26,7 @@ const (
 	MaxWorkers    = 100000
 	MaxReplicas   = 1024
 	MaxImageSize  = 8000
-	MaxThumbSize  = 4096
+	MaxThumbSize  = thumbnail.MaxSize
 )
 
 var (

@@ -8,9 +8,8 @@ import (
 	"io"
 	"testing"
 
-	"github.com/scalebench/scalebench/internal/thumbnail/internal/testimg"
-
 	"github.com/disintegration/imaging"
+	"github.com/scalebench/scalebench/internal/thumbnail/internal/testimg"
 )
 
 // benchImages are the sources of the benchmarks: name (as in the benchmark

@@ -44,12 +44,14 @@ func (t *Thumbnailer) fitFast(data []byte, name string, tm *Timings) (*image.NRG
 // full size of the source and the scale denominator it was decoded at.
 func (t *Thumbnailer) decodeFast(data []byte) (img image.Image, srcW, srcH, scale int, err error) {
 	if isJPEG(data) {
-		img, srcW, srcH, err = t.jd.Decode(data, func(w, h int) (int, error) {
-			if err := checkDims(w, h); err != nil {
+		img, srcW, srcH, err = t.jd.Decode(data, func(f jpeg.Frame) (int, error) {
+			// The budget of a full-scale decode, as for the naive
+			// method, so that both accept the same images.
+			if err := checkCost(f.Width, f.Height, "jpeg", jpegBytesPerPixel(f)); err != nil {
 				return 0, err
 			}
-			tw, th := FitSize(w, h, t.opts.Width, t.opts.Height)
-			scale = jpegScale(w, h, tw, th)
+			tw, th := FitSize(f.Width, f.Height, t.opts.Width, t.opts.Height)
+			scale = jpegScale(f.Width, f.Height, tw, th)
 			return scale, nil
 		})
 		if !errors.Is(err, jpeg.ErrFallback) {
@@ -57,24 +59,8 @@ func (t *Thumbnailer) decodeFast(data []byte) (img image.Image, srcW, srcH, scal
 		}
 		// CMYK and YCCK: full-scale decode by image/jpeg.
 		img, err = stdjpeg.Decode(bytes.NewReader(data))
-	} else {
-		var cfg image.Config
-		if isPNG(data) {
-			cfg, err = png.DecodeConfig(bytes.NewReader(data))
-		} else {
-			cfg, _, err = image.DecodeConfig(bytes.NewReader(data))
-		}
-		if err != nil {
-			return nil, 0, 0, 0, err
-		}
-		if err := checkDims(cfg.Width, cfg.Height); err != nil {
-			return nil, 0, 0, 0, err
-		}
-		if isPNG(data) {
-			img, err = png.Decode(bytes.NewReader(data))
-		} else {
-			img, _, err = image.Decode(bytes.NewReader(data))
-		}
+	} else if _, err = checkBudget(data); err == nil {
+		img, _, err = image.Decode(bytes.NewReader(data))
 	}
 	if err != nil {
 		return nil, 0, 0, 0, err
@@ -84,8 +70,6 @@ func (t *Thumbnailer) decodeFast(data []byte) (img image.Image, srcW, srcH, scal
 }
 
 func isJPEG(data []byte) bool { return len(data) >= 2 && data[0] == 0xff && data[1] == 0xd8 }
-
-func isPNG(data []byte) bool { return bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")) }
 
 // jpegScale returns the DCT scale denominator (1, 2, 4 or 8) for decoding a
 // srcW x srcH JPEG whose thumbnail is dstW x dstH: the largest that keeps

@@ -3,6 +3,7 @@ package thumbnail
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -14,9 +15,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/scalebench/scalebench/internal/thumbnail/internal/testimg"
-	"time"
 )
 
 func TestFitSize(t *testing.T) {
@@ -127,6 +128,9 @@ func TestValidate(t *testing.T) {
 		{"zero width", func(o *Options) { o.Width = 0 }, []string{"Options.Width", "0"}},
 		{"negative height", func(o *Options) { o.Height = -1 }, []string{"Options.Height", "-1"}},
 		{"huge width", func(o *Options) { o.Width = 1 << 20 }, []string{"Options.Width"}},
+		{"largest size", func(o *Options) { o.Width, o.Height = MaxSize, MaxSize }, nil},
+		{"width over the limit", func(o *Options) { o.Width = MaxSize + 1 }, []string{"Options.Width", fmt.Sprintf("1..%d", MaxSize)}},
+		{"height over the limit", func(o *Options) { o.Height = MaxSize + 1 }, []string{"Options.Height", fmt.Sprintf("1..%d", MaxSize)}},
 		{"unknown filter", func(o *Options) { o.Filter = "bicubic" },
 			[]string{"Options.Filter", `"bicubic"`, "lanczos, catmullrom, linear, box, nearest"}},
 		{"filter is case-sensitive", func(o *Options) { o.Filter = "Lanczos" }, []string{"Options.Filter"}},
@@ -166,6 +170,9 @@ func TestMethodsAndFilters(t *testing.T) {
 	}
 	if got := Filters(); !slices.Equal(got, []string{"lanczos", "catmullrom", "linear", "box", "nearest"}) {
 		t.Errorf("Filters() = %v", got)
+	}
+	if got := Formats(); !slices.Equal(got, []string{"png", "jpeg"}) {
+		t.Errorf("Formats() = %v", got)
 	}
 	th, err := New(Options{Width: 8, Height: 8}, nil)
 	if err != nil {
@@ -379,10 +386,14 @@ func TestProcessBadInput(t *testing.T) {
 // TestReuse checks that a Thumbnailer's reused buffers do not leak between
 // jobs: alternating images gives the same output as fresh Thumbnailers.
 func TestReuse(t *testing.T) {
+	large := testimg.Image(t, 960, 540, "jpg") // still a 1/4-scale decode
+	if testimg.SizeOK(1920, 1080) {
+		large = testimg.Image(t, 1920, 1080, "jpg")
+	}
 	inputs := [][]byte{
 		testimg.Image(t, 640, 480, "jpg"),
 		testimg.Image(t, 320, 240, "png"),
-		testimg.Image(t, 1920, 1080, "jpg"),
+		large,
 		testimg.EncodeJPEG(t, testimg.Photo(333, 111, 4), 70),
 		testimg.Image(t, 640, 480, "jpg"),
 	}

@@ -123,12 +123,21 @@ func (d *Decoder) reset(data []byte) {
 	*d = Decoder{data: data, planes: planes, progBuf: progBuf}
 }
 
-// decode decodes data. scaleFor is called with the full image size as soon
-// as the frame header is read and returns the DCT scale denominator to use
-// (1, 2, 4 or 8) or an error that aborts decoding. decode returns the image
-// and the full size. Four-component images yield ErrFallback once
-// scaleFor has accepted their size.
-func (d *Decoder) Decode(data []byte, scaleFor func(w, h int) (int, error)) (img image.Image, w, h int, err error) {
+// Frame describes an image as its frame header declares it, before any
+// pixel memory is allocated.
+type Frame struct {
+	Width, Height int
+	Components    int  // 1 (gray), 3 (YCbCr or RGB) or 4 (CMYK or YCCK)
+	RGB           bool // three components stored as RGB, converted to RGBA
+	Progressive   bool // every DCT coefficient is kept until the last scan
+}
+
+// Decode decodes data. scaleFor is called with the frame as soon as its
+// header is read and returns the DCT scale denominator to use (1, 2, 4 or
+// 8) or an error that aborts decoding. Decode returns the image and the
+// full size. Four-component images yield ErrFallback once scaleFor has
+// accepted their frame.
+func (d *Decoder) Decode(data []byte, scaleFor func(Frame) (int, error)) (img image.Image, w, h int, err error) {
 	d.reset(data)
 	defer func() {
 		// Safety net: a bug here must not take down a benchmark worker.
@@ -141,7 +150,7 @@ func (d *Decoder) Decode(data []byte, scaleFor func(w, h int) (int, error)) (img
 	return img, d.width, d.height, err
 }
 
-func (d *Decoder) decodeImage(scaleFor func(w, h int) (int, error)) (image.Image, error) {
+func (d *Decoder) decodeImage(scaleFor func(Frame) (int, error)) (image.Image, error) {
 	data := d.data
 	if len(data) < 2 || data[0] != 0xff || data[1] != 0xd8 {
 		return nil, jpegFormatError("missing SOI marker")
@@ -201,15 +210,17 @@ func (d *Decoder) decodeImage(scaleFor func(w, h int) (int, error)) (image.Image
 			if err = d.processSOF(seg); err != nil {
 				break
 			}
+			var s int
+			f := Frame{Width: d.width, Height: d.height, Components: d.nComp, Progressive: d.progressive}
+			f.RGB = d.nComp == 3 && d.isRGB()
+			if s, err = scaleFor(f); err != nil {
+				return nil, err
+			}
 			// Every luma block takes at least one bit (its DC code) in the
 			// first scan: reject headers that promise more blocks than the
 			// data can hold before allocating for them.
 			if blocks := int64(ceilDiv(d.width, 8)) * int64(ceilDiv(d.height, 8)); blocks > 8*int64(len(data)-d.pos) {
 				return nil, jpegFormatError("image data too short for its size")
-			}
-			var s int
-			if s, err = scaleFor(d.width, d.height); err != nil {
-				return nil, err
 			}
 			if d.nComp == 4 {
 				return nil, ErrFallback

@@ -188,3 +188,11 @@ func StdJPEGsOptional() map[string][]byte {
 	}
 	return files
 }
+
+// Quick reports whether tests should keep to small images: under -short
+// or the race detector.
+func Quick() bool { return testing.Short() || RaceEnabled }
+
+// SizeOK reports whether tests may use a w x h image now: any size in a
+// full run, at most a million pixels when Quick.
+func SizeOK(w, h int) bool { return w*h <= 1_000_000 || !Quick() }

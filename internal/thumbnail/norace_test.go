@@ -1,5 +1,0 @@
-//go:build !race
-
-package thumbnail
-
-const raceEnabled = false
