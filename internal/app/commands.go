@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,8 +171,7 @@ func serveImagesCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			fmt.Fprintf(c.App.Writer, "serving on %s\n", srv.URL)
-			fmt.Fprintf(c.App.Writer, "try: curl -o a.jpg %s/640x480/ccc/aaa.jpg\n", srv.URL)
+			printServing(c.App.Writer, c.App.ErrWriter, srv)
 			ctx := c.Context
 			if d := c.Duration("for"); d > 0 {
 				var cancel func()
@@ -182,6 +182,16 @@ func serveImagesCommand() *cli.Command {
 			return srv.Close()
 		},
 	}
+}
+
+// printServing prints the address srv is bound to, and a warning on errw
+// when other machines can reach it.
+func printServing(w, errw io.Writer, srv *imageserver.Server) {
+	fmt.Fprintf(w, "serving on http://%s\n", srv.Addr)
+	if !srv.Loopback() {
+		fmt.Fprintf(errw, "warning: listening on %s, which other machines can reach; use --addr 127.0.0.1:0 to stay on this one\n", srv.Addr)
+	}
+	fmt.Fprintf(w, "try: curl -o a.jpg %s/640x480/ccc/aaa.jpg\n", srv.URL)
 }
 
 func workerCommand() *cli.Command {
