@@ -56,24 +56,24 @@ func hostileJPEG() []byte { return craftJPEG(0xc2, 8192, 8192, 3, 3800) }
 const limitedEnv = "THUMBNAIL_TEST_UNDER_LIMIT"
 
 // TestHostileJPEGUnderLimit runs TestHostileJPEG in a child process whose
-// address space is limited to 1 GiB: enough for the test binary, not for
-// decoding the claimed 8192x8192 image (about 1 GB more), so a regression
-// fails the test (the child dies out of memory) instead of taking the
-// machine's memory.
+// data segment (RLIMIT_DATA: the memory it maps writable, the Go heap
+// included) is limited to 512 MiB: plenty for the test, not for decoding
+// the claimed 8192x8192 image (about 1 GB), so a regression fails the test
+// (the child dies out of memory) instead of taking the machine's memory.
 func TestHostileJPEGUnderLimit(t *testing.T) {
 	if testimg.RaceEnabled {
-		t.Skip("the race detector's shadow memory does not fit an address-space limit")
+		t.Skip("the race detector's shadow memory does not fit a memory limit")
 	}
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		t.Skip("prlimit not found")
 	}
-	cmd := exec.Command(prlimit, fmt.Sprintf("--as=%d", 1<<30), "--",
+	cmd := exec.Command(prlimit, fmt.Sprintf("--data=%d", 512<<20), "--",
 		os.Args[0], "-test.run=^TestHostileJPEG$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), limitedEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestHostileJPEG ")) {
-		t.Fatalf("TestHostileJPEG under a 1 GiB limit: %v\n%s", err, out)
+		t.Fatalf("TestHostileJPEG under a 512 MiB limit: %v\n%s", err, out)
 	}
 }
 
