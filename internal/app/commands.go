@@ -153,7 +153,7 @@ func serveImagesCommand() *cli.Command {
 		Description: "Serves dummyimage-style URLs such as /640x480/ccc/aaa.jpg with injected latency,\n" +
 			"until interrupted (or for --for). The first line printed is the server's URL.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:0", Usage: "listen `ADDRESS` (port 0: chosen by the OS)"},
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:0", Usage: "listen `ADDRESS` (port 0: chosen by the OS; other than loopback, other machines can reach it)"},
 			&cli.DurationFlag{Name: "latency", Usage: "added to every image response"},
 			&cli.DurationFlag{Name: "jitter", Usage: "random extra latency, uniform in ±jitter"},
 			&cli.Int64Flag{Name: "bandwidth", Usage: "bytes per second per response (0: unlimited)"},

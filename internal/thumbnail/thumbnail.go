@@ -15,6 +15,13 @@
 // The two methods' thumbnails agree to better than 35 dB PSNR on photo-like
 // images (TestFastMatchesNaive); the fast one is several times faster per
 // core on JPEG sources (BenchmarkProcess).
+//
+// Both read the image header first and refuse, before allocating for its
+// pixels, an image over the decode budget (MaxPixels, MaxDecodeBytes), so
+// that a small file claiming a huge size cannot take a worker's memory.
+//
+// The JPEG decoder with scaled IDCTs, derived from the standard library's,
+// is package jpeg; the box reduction and the filter are package resample.
 package thumbnail
 
 import (
