@@ -121,7 +121,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sp, pathErr := parsePath(r.URL.Path, h.cfg.MaxSize)
 	if pathErr == nil {
 		if err := h.images.checkBudget(sp); err != nil {
-			pathErr = badPath("bad size %dx%d: %v", sp.w, sp.h, err)
+			pathErr = badPath("%v", err)
 		}
 	}
 	fail, delay := h.draw(pathErr == nil)
