@@ -13,6 +13,8 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -257,8 +259,8 @@ func TestWriteDeadline(t *testing.T) {
 	}
 }
 
-// Worst case under a memory limit: the server runs in a child process (this
-// test binary again) whose data segment (RLIMIT_DATA: the memory it maps
+// Worst case under a memory limit: the server runs in a child process (see
+// childBinary) whose data segment (RLIMIT_DATA: the memory it maps
 // writable, the Go heap included, but not the address space the runtime
 // only reserves) is limited, and eight clients ask at once for eight
 // different 8000x8000 JPEGs, which would need about 5 GB rendered together.
@@ -276,37 +278,57 @@ func TestWorstCaseUnderMemoryLimit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("renders several 8000x8000 images")
 	}
-	if raceEnabled {
-		t.Skip("the race detector's shadow memory does not fit a memory limit")
-	}
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		t.Skip("prlimit not found")
 	}
+	child := childBinary(t)
 	t.Run("safe", func(t *testing.T) {
-		served, alive, peak := worstCase(t, prlimit, "safe")
+		served, alive, peak := worstCase(t, prlimit, child, "safe")
 		t.Logf("child peak RSS %s", peak)
 		if served < 2 || !alive {
 			t.Errorf("%d of 8 images served, server alive %v; want at least 2 served and the server alive", served, alive)
 		}
 	})
 	t.Run("unbounded", func(t *testing.T) {
-		served, alive, _ := worstCase(t, prlimit, "unbounded")
+		served, alive, _ := worstCase(t, prlimit, child, "unbounded")
 		if alive {
 			t.Errorf("a server without the render budget survived (%d served): the limit does not test anything", served)
 		}
 	})
 }
 
+// childBinary returns a test binary of this package to run as a memory-
+// limited child process: this one, or, under the race detector (whose
+// shadow memory and slowness distort any memory limit), one built without
+// it for the purpose.
+func childBinary(t *testing.T) string {
+	t.Helper()
+	if !raceEnabled {
+		return os.Args[0]
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(t.TempDir(), "child.test")
+	cmd := exec.Command(goTool, "test", "-c", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the child test binary without the race detector: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // worstCase starts a child server of the given kind under childLimit,
 // asks it for eight 8000x8000 JPEGs at once, and returns how many were
 // served before two were (or the child died), whether the child still
 // answers, and its peak RSS.
-func worstCase(t *testing.T, prlimit, kind string) (served int, alive bool, peak string) {
+func worstCase(t *testing.T, prlimit, child, kind string) (served int, alive bool, peak string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, prlimit, fmt.Sprintf("--data=%d", childLimit), "--",
-		os.Args[0], "-test.run=^TestChildServer$", "-test.count=1")
+		child, "-test.run=^TestChildServer$", "-test.count=1")
 	cmd.Env = append(os.Environ(), childEnv+"="+kind)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -55,26 +56,46 @@ func hostileJPEG() []byte { return craftJPEG(0xc2, 8192, 8192, 3, 3800) }
 // limitedEnv marks a child test process run under an address-space limit.
 const limitedEnv = "THUMBNAIL_TEST_UNDER_LIMIT"
 
-// TestHostileJPEGUnderLimit runs TestHostileJPEG in a child process whose
-// data segment (RLIMIT_DATA: the memory it maps writable, the Go heap
-// included) is limited to 512 MiB: plenty for the test, not for decoding
-// the claimed 8192x8192 image (about 1 GB), so a regression fails the test
-// (the child dies out of memory) instead of taking the machine's memory.
+// TestHostileJPEGUnderLimit runs TestHostileJPEG in a child process (see
+// childBinary) whose data segment (RLIMIT_DATA: the memory it maps
+// writable, the Go heap included) is limited to 512 MiB: plenty for the
+// test, not for decoding the claimed 8192x8192 image (about 1 GB), so a
+// regression fails the test (the child dies out of memory) instead of
+// taking the machine's memory.
 func TestHostileJPEGUnderLimit(t *testing.T) {
-	if testimg.RaceEnabled {
-		t.Skip("the race detector's shadow memory does not fit a memory limit")
-	}
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		t.Skip("prlimit not found")
 	}
 	cmd := exec.Command(prlimit, fmt.Sprintf("--data=%d", 512<<20), "--",
-		os.Args[0], "-test.run=^TestHostileJPEG$", "-test.count=1", "-test.v")
+		childBinary(t), "-test.run=^TestHostileJPEG$", "-test.count=1", "-test.v")
 	cmd.Env = append(os.Environ(), limitedEnv+"=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestHostileJPEG ")) {
 		t.Fatalf("TestHostileJPEG under a 512 MiB limit: %v\n%s", err, out)
 	}
+}
+
+// childBinary returns a test binary of this package to run as a memory-
+// limited child process: this one, or, under the race detector (whose
+// shadow memory and slowness distort any memory limit), one built without
+// it for the purpose.
+func childBinary(t *testing.T) string {
+	t.Helper()
+	if !testimg.RaceEnabled {
+		return os.Args[0]
+	}
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(t.TempDir(), "child.test")
+	cmd := exec.Command(goTool, "test", "-c", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build the child test binary without the race detector: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // TestHostileJPEG checks that both methods refuse the hostile JPEG from its
