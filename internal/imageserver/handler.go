@@ -128,6 +128,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.wait(r.Context(), delay) {
 		return // the client has gone
 	}
+	h.setWriteDeadline(w, 0)
 	if !allowMethod(w, r) {
 		return
 	}
@@ -137,11 +138,9 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(pathErr, ErrNotFound) {
 			status = http.StatusNotFound
 		}
-		h.setWriteDeadline(w, 0)
 		http.Error(w, pathErr.Error(), status)
 		return
 	case fail:
-		h.setWriteDeadline(w, 0)
 		http.Error(w, "simulated failure", http.StatusServiceUnavailable)
 		return
 	}
