@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -215,7 +216,7 @@ func serveImagesCommand() *cli.Command {
 		Description: "Serves dummyimage-style URLs such as /640x480/ccc/aaa.jpg with injected latency,\n" +
 			"until interrupted (or for --for). The first line printed is the server's URL.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:0", Usage: "listen `ADDRESS` (port 0: chosen by the OS)"},
+			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:0", Usage: "listen `ADDRESS` (port 0: chosen by the OS; other than loopback, other machines can reach it)"},
 			&cli.DurationFlag{Name: "latency", Usage: "added to every image response"},
 			&cli.DurationFlag{Name: "jitter", Usage: "random extra latency, uniform in ±jitter"},
 			&cli.Int64Flag{Name: "bandwidth", Usage: "bytes per second per response (0: unlimited)"},
@@ -233,8 +234,7 @@ func serveImagesCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			fmt.Fprintf(c.App.Writer, "serving on %s\n", srv.URL)
-			fmt.Fprintf(c.App.Writer, "try: curl -o a.jpg %s/640x480/ccc/aaa.jpg\n", srv.URL)
+			printServing(c.App.Writer, c.App.ErrWriter, srv)
 			ctx := c.Context
 			if d := c.Duration("for"); d > 0 {
 				var cancel func()
@@ -245,6 +245,16 @@ func serveImagesCommand() *cli.Command {
 			return srv.Close()
 		},
 	}
+}
+
+// printServing prints the address srv is bound to, and a warning on errw
+// when other machines can reach it.
+func printServing(w, errw io.Writer, srv *imageserver.Server) {
+	fmt.Fprintf(w, "serving on http://%s\n", srv.Addr)
+	if !srv.Loopback() {
+		fmt.Fprintf(errw, "warning: listening on %s, which other machines can reach; use --addr 127.0.0.1:0 to stay on this one\n", srv.Addr)
+	}
+	fmt.Fprintf(w, "try: curl -o a.jpg %s/640x480/ccc/aaa.jpg\n", srv.URL)
 }
 
 func workerCommand() *cli.Command {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -32,8 +33,41 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: ErrorRate %v is outside [0,1]", ErrInvalidConfig, c.ErrorRate)
 	case c.MaxSize < 0 || c.MaxSize > maxMaxSize:
 		return fmt.Errorf("%w: MaxSize %d is outside 0..%d", ErrInvalidConfig, c.MaxSize, maxMaxSize)
+	case c.RenderPixels < 0:
+		return fmt.Errorf("%w: RenderPixels %d is negative", ErrInvalidConfig, c.RenderPixels)
+	case c.MaxRenders < 0:
+		return fmt.Errorf("%w: MaxRenders %d is negative", ErrInvalidConfig, c.MaxRenders)
+	case c.CacheBytes < 0:
+		return fmt.Errorf("%w: CacheBytes %d is negative", ErrInvalidConfig, c.CacheBytes)
+	case c.IdleTimeout < 0:
+		return fmt.Errorf("%w: IdleTimeout %v is negative", ErrInvalidConfig, c.IdleTimeout)
+	case c.WriteTimeout < 0:
+		return fmt.Errorf("%w: WriteTimeout %v is negative", ErrInvalidConfig, c.WriteTimeout)
 	}
 	return nil
+}
+
+// withDefaults returns c with zero limits replaced by their defaults.
+func (c Config) withDefaults() Config {
+	if c.MaxSize == 0 {
+		c.MaxSize = defaultMaxSize
+	}
+	if c.RenderPixels == 0 {
+		c.RenderPixels = DefaultRenderPixels
+	}
+	if c.MaxRenders == 0 {
+		c.MaxRenders = runtime.GOMAXPROCS(0)
+	}
+	if c.CacheBytes == 0 {
+		c.CacheBytes = DefaultCacheBytes
+	}
+	if c.IdleTimeout == 0 {
+		c.IdleTimeout = DefaultIdleTimeout
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = DefaultWriteTimeout
+	}
+	return c
 }
 
 // Handler returns the handler a Server runs, for use without a listener
@@ -49,8 +83,8 @@ func Handler(cfg Config) (http.Handler, error) {
 }
 
 type handler struct {
-	cfg     Config
-	maxSize int
+	cfg    Config // defaults filled in
+	images *images
 
 	requests atomic.Int64
 
@@ -63,14 +97,11 @@ func newHandler(cfg Config) (*handler, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	maxSize := cfg.MaxSize
-	if maxSize == 0 {
-		maxSize = defaultMaxSize
-	}
+	cfg = cfg.withDefaults()
 	return &handler{
-		cfg:     cfg,
-		maxSize: maxSize,
-		rng:     rand.New(rand.NewPCG(uint64(cfg.Seed), 0x696d616765)),
+		cfg:    cfg,
+		images: newImages(cfg.RenderPixels, cfg.MaxRenders, cfg.CacheBytes),
+		rng:    rand.New(rand.NewPCG(uint64(cfg.Seed), 0x696d616765)),
 	}, nil
 }
 
@@ -85,40 +116,62 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.requests.Add(1)
 
-	sp, pathErr := parsePath(r.URL.Path, h.maxSize)
-	fail, delay := h.draw(pathErr == nil)
-	var (
-		data  []byte
-		ctype string
-		err   error
-	)
-	if pathErr == nil && !fail {
-		data, ctype, err = cache.get(sp)
+	// Nothing is rendered before the latency and any stall have passed,
+	// nor for a client that has gone meanwhile.
+	sp, pathErr := parsePath(r.URL.Path, h.cfg.MaxSize)
+	if pathErr == nil {
+		if err := h.images.checkBudget(sp); err != nil {
+			pathErr = badPath("%v", err)
+		}
 	}
+	fail, delay := h.draw(pathErr == nil)
 	if !h.wait(r.Context(), delay) {
 		return // the client has gone
 	}
-
+	h.setWriteDeadline(w, 0)
+	if !allowMethod(w, r) {
+		return
+	}
 	switch {
-	case !allowMethod(w, r):
 	case pathErr != nil:
 		status := http.StatusBadRequest
 		if errors.Is(pathErr, ErrNotFound) {
 			status = http.StatusNotFound
 		}
 		http.Error(w, pathErr.Error(), status)
+		return
 	case fail:
 		http.Error(w, "simulated failure", http.StatusServiceUnavailable)
-	case err != nil:
-		http.Error(w, "encode failed", http.StatusInternalServerError)
-	default:
-		w.Header().Set("Content-Type", ctype)
-		w.Header().Set("Content-Length", strconv.Itoa(len(data)))
-		w.WriteHeader(http.StatusOK)
-		if r.Method != http.MethodHead {
-			h.writeBody(r.Context(), w, data)
-		}
+		return
 	}
+	data, ctype, err := h.images.get(r.Context(), sp)
+	if err != nil {
+		if r.Context().Err() != nil {
+			return // the client has gone: the render was abandoned
+		}
+		h.setWriteDeadline(w, 0)
+		http.Error(w, "encode failed", http.StatusInternalServerError)
+		return
+	}
+	h.setWriteDeadline(w, len(data))
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		h.writeBody(r.Context(), w, data)
+	}
+}
+
+// setWriteDeadline gives the response, n bytes of body, WriteTimeout plus
+// its transfer time at the configured bandwidth to be written from now: a
+// client that stops reading cannot hold the handler longer.
+func (h *handler) setWriteDeadline(w http.ResponseWriter, n int) {
+	d := h.cfg.WriteTimeout
+	if bw := h.cfg.Bandwidth; bw > 0 {
+		d += time.Duration(float64(n) / float64(bw) * float64(time.Second))
+	}
+	// Without a connection (a handler under test) there is no deadline.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d))
 }
 
 // allowMethod reports whether r is a GET or HEAD, answering 405 if not.

@@ -2,6 +2,7 @@ package imageserver
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -9,15 +10,10 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
-	"sync"
 )
 
 // jpegQuality is the quality every JPEG is encoded at.
 const jpegQuality = 85
-
-// maxCacheBytes bounds the encoded bytes kept by the package-wide cache;
-// images encoded after it is full are still served but not kept.
-const maxCacheBytes = 256 << 20
 
 // grain is the largest per-pixel noise, in 8-bit levels, added to each
 // channel of an Image (film-grain-like luminance noise).
@@ -31,14 +27,23 @@ const grain = 12
 // last bit of some pixels). A nil colour means
 // the default (bg ccc, fg 000); a size below 1 gives an empty image.
 func Image(w, h int, bg, fg color.Color) *image.NRGBA {
+	img, _ := render(context.Background(), w, h, bg, fg)
+	return img
+}
+
+// render is Image, abandoned with ctx's error when ctx ends first.
+func render(ctx context.Context, w, h int, bg, fg color.Color) (*image.NRGBA, error) {
 	w, h = max(w, 0), max(h, 0)
-	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	if w == 0 || h == 0 {
-		return img
+		return image.NewNRGBA(image.Rect(0, 0, w, h)), nil
 	}
 	b, f := toNRGBA(bg, defaultBG), toNRGBA(fg, defaultFG)
 	seed := imageSeed(w, h, b, f)
-	t := tone(w, h, seed)
+	t, err := tone(ctx, w, h, seed)
+	if err != nil {
+		return nil, err
+	}
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 
 	// lut[c][v] is channel c of the colour v/255 of the way from bg to fg.
 	var lut [4][256]uint8
@@ -48,6 +53,9 @@ func Image(w, h int, bg, fg color.Color) *image.NRGBA {
 		}
 	}
 	for y := range h {
+		if y%rowsPerCheck == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
 		for x := range w {
 			v := t[y*w+x]
@@ -59,13 +67,17 @@ func Image(w, h int, bg, fg color.Color) *image.NRGBA {
 			p[3] = lut[3][v]
 		}
 	}
-	return img
+	return img, nil
 }
+
+// rowsPerCheck is how many rows render and tone compute between two looks
+// at their context.
+const rowsPerCheck = 256
 
 // Encode returns the bytes and Content-Type a Server sends for the URL path
 // (for example "/640x480/ccc/aaa.jpg"; see the package documentation),
-// with the default MaxSize of 8000. Results are cached for the life of the
-// process, up to 256 MiB. Malformed paths give an error matching
+// with the default MaxSize of 8000 and the default render budget and cache
+// (see Config), shared by every call. Malformed paths give an error matching
 // ErrBadPath; paths that are not image paths at all give one matching
 // ErrNotFound. JPEGs are quality 85.
 //
@@ -76,19 +88,23 @@ func Encode(path string) (data []byte, contentType string, err error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("imageserver: encode %q: %w", path, err)
 	}
-	data, contentType, err = cache.get(sp)
+	data, contentType, err = defaultImages().get(context.Background(), sp)
 	if err != nil {
 		return nil, "", fmt.Errorf("imageserver: encode %q: %w", path, err)
 	}
 	return data, contentType, nil
 }
 
-// encodeSpec renders and encodes the image described by sp.
-func encodeSpec(sp spec) ([]byte, string, error) {
-	var buf bytes.Buffer
+// encodeSpec renders and encodes the image described by sp, giving up
+// with ctx's error when ctx ends first.
+func encodeSpec(ctx context.Context, sp spec) ([]byte, string, error) {
+	buf := ctxWriter{ctx: ctx}
 	switch sp.format {
 	case "jpeg":
-		img := Image(sp.w, sp.h, sp.bg, sp.fg)
+		img, err := render(ctx, sp.w, sp.h, sp.bg, sp.fg)
+		if err != nil {
+			return nil, "", err
+		}
 		// Path colours are opaque, so the NRGBA pixels are also valid RGBA
 		// pixels; *image.RGBA takes the JPEG encoder's fast path.
 		rgba := &image.RGBA{Pix: img.Pix, Stride: img.Stride, Rect: img.Rect}
@@ -97,12 +113,20 @@ func encodeSpec(sp spec) ([]byte, string, error) {
 		}
 		return buf.Bytes(), "image/jpeg", nil
 	case "png":
-		if err := png.Encode(&buf, Image(sp.w, sp.h, sp.bg, sp.fg)); err != nil {
+		img, err := render(ctx, sp.w, sp.h, sp.bg, sp.fg)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := png.Encode(&buf, img); err != nil {
 			return nil, "", fmt.Errorf("png encode: %w", err)
 		}
 		return buf.Bytes(), "image/png", nil
 	case "gif":
-		if err := gif.Encode(&buf, paletted(sp.w, sp.h, sp.bg, sp.fg), nil); err != nil {
+		img, err := paletted(ctx, sp.w, sp.h, sp.bg, sp.fg)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := gif.Encode(&buf, img, nil); err != nil {
 			return nil, "", fmt.Errorf("gif encode: %w", err)
 		}
 		return buf.Bytes(), "image/gif", nil
@@ -110,21 +134,38 @@ func encodeSpec(sp spec) ([]byte, string, error) {
 	return nil, "", fmt.Errorf("unsupported format %q", sp.format)
 }
 
+// ctxWriter is a bytes.Buffer whose writes fail once its context has
+// ended, so that an encoder stops writing for a client that has gone.
+type ctxWriter struct {
+	ctx context.Context
+	bytes.Buffer
+}
+
+func (w *ctxWriter) Write(p []byte) (int, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return w.Buffer.Write(p)
+}
+
 // paletted is Image without the grain, as a 256-colour paletted image.
-func paletted(w, h int, bg, fg color.NRGBA) *image.Paletted {
+func paletted(ctx context.Context, w, h int, bg, fg color.NRGBA) (*image.Paletted, error) {
 	pal := make(color.Palette, 256)
 	for v := range pal {
 		mix := func(a, b uint8) uint8 { return uint8((int(a)*(255-v) + int(b)*v + 127) / 255) }
 		pal[v] = color.NRGBA{mix(bg.R, fg.R), mix(bg.G, fg.G), mix(bg.B, fg.B), mix(bg.A, fg.A)}
 	}
-	img := image.NewPaletted(image.Rect(0, 0, w, h), pal)
-	copy(img.Pix, tone(w, h, imageSeed(w, h, bg, fg)))
-	return img
+	t, err := tone(ctx, w, h, imageSeed(w, h, bg, fg))
+	if err != nil {
+		return nil, err
+	}
+	return &image.Paletted{Pix: t, Stride: w, Rect: image.Rect(0, 0, w, h), Palette: pal}, nil
 }
 
 // tone returns, for each pixel in row-major order, how far (0..255) its
-// colour lies from bg towards fg.
-func tone(w, h int, seed uint64) []uint8 {
+// colour lies from bg towards fg. It gives up with ctx's error between its
+// stages when ctx ends first.
+func tone(ctx context.Context, w, h int, seed uint64) ([]uint8, error) {
 	rng := splitmix{seed}
 	v := make([]float32, w*h)
 	size := float64(min(w, h))
@@ -138,6 +179,10 @@ func tone(w, h int, seed uint64) []uint8 {
 		for x := range row {
 			row[x] = float32(x)/float32(w)*dx + fy
 		}
+	}
+
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 
 	// Gentle waves: a product of one sine per axis.
@@ -159,6 +204,9 @@ func tone(w, h int, seed uint64) []uint8 {
 
 	// Soft blobs and hard-edged ellipses.
 	for i := range 9 {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		cx, cy := rng.float()*float64(w), rng.float()*float64(h)
 		amp := float32(0.8 * (rng.float() - 0.5))
 		if i < 6 {
@@ -172,7 +220,13 @@ func tone(w, h int, seed uint64) []uint8 {
 
 	// Texture at two scales.
 	addValueNoise(v, w, h, max(size/8, 4), 0.25, rng.next())
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	addValueNoise(v, w, h, 3, 0.12, rng.next())
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 
 	// Stretch to the full 0..255 range.
 	lo, hi := v[0], v[0]
@@ -187,7 +241,7 @@ func tone(w, h int, seed uint64) []uint8 {
 	for i, x := range v {
 		t[i] = uint8((x-lo)*scale + 0.5)
 	}
-	return t
+	return t, nil
 }
 
 // addEllipse adds amp inside the axis-aligned ellipse centred on (cx, cy),
@@ -288,46 +342,4 @@ func mix64(z uint64) uint64 {
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return z ^ z>>31
-}
-
-// imageCache holds encoded images by spec, generating each at most once
-// even when many requests ask for it at the same time.
-type imageCache struct {
-	mu      sync.Mutex
-	entries map[spec]*cacheEntry
-	bytes   int
-}
-
-type cacheEntry struct {
-	ready chan struct{} // closed once the fields below are set
-	data  []byte
-	ctype string
-	err   error
-}
-
-var cache = imageCache{entries: make(map[spec]*cacheEntry)}
-
-func (c *imageCache) get(sp spec) ([]byte, string, error) {
-	c.mu.Lock()
-	e, ok := c.entries[sp]
-	if ok {
-		c.mu.Unlock()
-		<-e.ready
-		return e.data, e.ctype, e.err
-	}
-	e = &cacheEntry{ready: make(chan struct{})}
-	c.entries[sp] = e
-	c.mu.Unlock()
-
-	e.data, e.ctype, e.err = encodeSpec(sp)
-	close(e.ready)
-
-	c.mu.Lock()
-	if e.err != nil || c.bytes+len(e.data) > maxCacheBytes {
-		delete(c.entries, sp)
-	} else {
-		c.bytes += len(e.data)
-	}
-	c.mu.Unlock()
-	return e.data, e.ctype, e.err
 }

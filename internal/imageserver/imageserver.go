@@ -33,7 +33,13 @@ import (
 const closeTimeout = 10 * time.Second
 
 // Config configures a Server. Zero values mean: bind 127.0.0.1:0, no
-// latency, no errors.
+// latency, no errors, and the default limits.
+//
+// Images are rendered on demand, after the latency wait and only for a
+// client still waiting, within a budget: at most RenderPixels pixels and
+// MaxRenders images at once (rendering and encoding take about 10 bytes a
+// pixel); further requests queue. Encoded images are cached by path, the
+// least recently used dropped beyond CacheBytes.
 type Config struct {
 	Addr      string        // listen address; "" means "127.0.0.1:0" (OS-chosen port). Must be loopback unless the caller names another.
 	Latency   time.Duration // added before the first byte of every image response (simulated network RTT)
@@ -42,11 +48,27 @@ type Config struct {
 	ErrorRate float64       // fraction in [0,1] of image requests answered 503 (deterministic pseudo-random, seeded)
 	MaxSize   int           // largest allowed width or height; 0 means 8000
 	Seed      int64         // seeds jitter/error randomness
+
+	RenderPixels int64         // pixels rendered at once, and so the largest image; 0 means DefaultRenderPixels
+	MaxRenders   int           // images rendered at once; 0 means GOMAXPROCS
+	CacheBytes   int64         // encoded bytes cached; 0 means DefaultCacheBytes
+	IdleTimeout  time.Duration // an idle keep-alive connection is closed after this; 0 means DefaultIdleTimeout
+	WriteTimeout time.Duration // time to write a response, on top of its transfer time at Bandwidth; 0 means DefaultWriteTimeout
 }
+
+// Default timeouts (see Config).
+const (
+	DefaultIdleTimeout  = 30 * time.Second
+	DefaultWriteTimeout = 30 * time.Second
+)
+
+// readHeaderTimeout bounds the time to read a request's headers.
+const readHeaderTimeout = 10 * time.Second
 
 // Server is a running mock image server.
 type Server struct {
-	URL string // e.g. "http://127.0.0.1:43123", no trailing slash
+	URL  string   // for clients on this machine, e.g. "http://127.0.0.1:43123", no trailing slash
+	Addr net.Addr // the address actually bound, e.g. 127.0.0.1:43123 or [::]:43123
 
 	h         *handler
 	srv       *http.Server
@@ -71,9 +93,17 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("imageserver: listen on %q: %w", addr, err)
 	}
 	s := &Server{
-		URL:    "http://" + dialAddr(ln.Addr()),
-		h:      h,
-		srv:    &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
+		URL:  "http://" + dialAddr(ln.Addr()),
+		Addr: ln.Addr(),
+		h:    h,
+		srv: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: readHeaderTimeout,
+			IdleTimeout:       h.cfg.IdleTimeout,
+			// The handler extends it once the latency and the render
+			// are over, by the response's transfer time.
+			WriteTimeout: h.cfg.WriteTimeout,
+		},
 		served: make(chan struct{}),
 	}
 	go func() {
@@ -117,6 +147,13 @@ func (s *Server) Close() error {
 // end. A d of 0 or less does nothing.
 func (s *Server) Stall(d time.Duration) {
 	s.h.stall(d)
+}
+
+// Loopback reports whether the server accepts connections from this
+// machine only.
+func (s *Server) Loopback() bool {
+	tcp, ok := s.Addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // Requests reports how many image requests (every request except /healthz,

@@ -4,15 +4,16 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
 // Default values for fields a scenario leaves out.
 const (
 	DefaultImagePath = "/640x480/ccc/aaa.jpg"
 	DefaultThumbSize = 64
-	DefaultFilter    = "lanczos"
-	DefaultFormat    = "png"
-	DefaultMethod    = "fast"
+	DefaultFilter    = thumbnail.DefaultFilter
+	DefaultFormat    = thumbnail.DefaultFormat
+	DefaultMethod    = thumbnail.DefaultMethod
 	DefaultModel     = load.Closed
 	DefaultDuration  = 3 * time.Second
 	DefaultWarmup    = time.Second

@@ -9,13 +9,14 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
 // Allowed values of the enumerated fields.
 var (
-	Filters = []string{"lanczos", "catmullrom", "linear", "box", "nearest"}
-	Formats = []string{"png", "jpeg"}
-	Methods = []string{"naive", "fast"}
+	Filters = thumbnail.Filters()
+	Formats = thumbnail.Formats()
+	Methods = thumbnail.Methods()
 )
 
 // Limits on matrix dimensions and image sizes.
@@ -25,7 +26,7 @@ const (
 	MaxWorkers    = 100000
 	MaxReplicas   = 1024
 	MaxImageSize  = 8000
-	MaxThumbSize  = 4096
+	MaxThumbSize  = thumbnail.MaxSize
 )
 
 var (

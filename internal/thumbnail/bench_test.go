@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/disintegration/imaging"
+	"github.com/scalebench/scalebench/internal/thumbnail/internal/testimg"
 )
 
 // benchImages are the sources of the benchmarks: name (as in the benchmark
@@ -38,7 +39,7 @@ func BenchmarkProcess(b *testing.B) {
 	for _, m := range Methods() {
 		for _, im := range benchImages {
 			b.Run(fmt.Sprintf("method=%s/img=%s", m, im.name), func(b *testing.B) {
-				data := testImage(b, im.w, im.h, im.format)
+				data := testimg.Image(b, im.w, im.h, im.format)
 				th := benchThumbnailer(b, m)
 				name := "http://h/bench/" + im.name
 				b.SetBytes(int64(len(data)))
@@ -61,7 +62,7 @@ func BenchmarkProcessParallel(b *testing.B) {
 	for _, m := range Methods() {
 		for _, im := range benchImages {
 			b.Run(fmt.Sprintf("method=%s/img=%s", m, im.name), func(b *testing.B) {
-				data := testImage(b, im.w, im.h, im.format)
+				data := testimg.Image(b, im.w, im.h, im.format)
 				name := "http://h/bench/" + im.name
 				b.SetBytes(int64(len(data)))
 				b.ReportAllocs()
@@ -89,7 +90,7 @@ func BenchmarkDecode(b *testing.B) {
 	for _, m := range Methods() {
 		for _, im := range benchImages {
 			b.Run(fmt.Sprintf("method=%s/img=%s", m, im.name), func(b *testing.B) {
-				data := testImage(b, im.w, im.h, im.format)
+				data := testimg.Image(b, im.w, im.h, im.format)
 				th := benchThumbnailer(b, m)
 				b.SetBytes(int64(len(data)))
 				b.ReportAllocs()
@@ -115,7 +116,7 @@ func BenchmarkResize(b *testing.B) {
 	for _, m := range Methods() {
 		for _, im := range benchImages {
 			b.Run(fmt.Sprintf("method=%s/img=%s", m, im.name), func(b *testing.B) {
-				data := testImage(b, im.w, im.h, im.format)
+				data := testimg.Image(b, im.w, im.h, im.format)
 				th := benchThumbnailer(b, m)
 				w, h := FitSize(im.w, im.h, 64, 64)
 				var img image.Image
@@ -146,7 +147,7 @@ func BenchmarkResize(b *testing.B) {
 // BenchmarkEncode measures PNG encoding of a 64x48 thumbnail: png.Encode as
 // naive does, and a reused encoder at two compression levels.
 func BenchmarkEncode(b *testing.B) {
-	data := testImage(b, 640, 480, "jpg")
+	data := testimg.Image(b, 640, 480, "jpg")
 	th := benchThumbnailer(b, MethodNaive)
 	thumb, err := th.fitNaive(data, "bench", &Timings{})
 	if err != nil {

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
+	stdjpeg "image/jpeg"
 	"image/png"
 	"time"
 
 	"github.com/disintegration/imaging"
+	"github.com/scalebench/scalebench/internal/thumbnail/jpeg"
+	"github.com/scalebench/scalebench/internal/thumbnail/resample"
 )
 
 // pngLevel is the compression level of the fast method's PNG encoder.
@@ -42,37 +44,23 @@ func (t *Thumbnailer) fitFast(data []byte, name string, tm *Timings) (*image.NRG
 // full size of the source and the scale denominator it was decoded at.
 func (t *Thumbnailer) decodeFast(data []byte) (img image.Image, srcW, srcH, scale int, err error) {
 	if isJPEG(data) {
-		img, srcW, srcH, err = t.jd.decode(data, func(w, h int) (int, error) {
-			if err := checkDims(w, h); err != nil {
+		img, srcW, srcH, err = t.jd.Decode(data, func(f jpeg.Frame) (int, error) {
+			// The budget of a full-scale decode, as for the naive
+			// method, so that both accept the same images.
+			if err := checkCost(f.Width, f.Height, "jpeg", jpegBytesPerPixel(f)); err != nil {
 				return 0, err
 			}
-			tw, th := FitSize(w, h, t.opts.Width, t.opts.Height)
-			scale = jpegScale(w, h, tw, th)
+			tw, th := FitSize(f.Width, f.Height, t.opts.Width, t.opts.Height)
+			scale = jpegScale(f.Width, f.Height, tw, th)
 			return scale, nil
 		})
-		if !errors.Is(err, errJPEGFallback) {
+		if !errors.Is(err, jpeg.ErrFallback) {
 			return img, srcW, srcH, scale, err
 		}
 		// CMYK and YCCK: full-scale decode by image/jpeg.
-		img, err = jpeg.Decode(bytes.NewReader(data))
-	} else {
-		var cfg image.Config
-		if isPNG(data) {
-			cfg, err = png.DecodeConfig(bytes.NewReader(data))
-		} else {
-			cfg, _, err = image.DecodeConfig(bytes.NewReader(data))
-		}
-		if err != nil {
-			return nil, 0, 0, 0, err
-		}
-		if err := checkDims(cfg.Width, cfg.Height); err != nil {
-			return nil, 0, 0, 0, err
-		}
-		if isPNG(data) {
-			img, err = png.Decode(bytes.NewReader(data))
-		} else {
-			img, _, err = image.Decode(bytes.NewReader(data))
-		}
+		img, err = stdjpeg.Decode(bytes.NewReader(data))
+	} else if _, err = checkBudget(data); err == nil {
+		img, _, err = image.Decode(bytes.NewReader(data))
 	}
 	if err != nil {
 		return nil, 0, 0, 0, err
@@ -83,16 +71,14 @@ func (t *Thumbnailer) decodeFast(data []byte) (img image.Image, srcW, srcH, scal
 
 func isJPEG(data []byte) bool { return len(data) >= 2 && data[0] == 0xff && data[1] == 0xd8 }
 
-func isPNG(data []byte) bool { return bytes.HasPrefix(data, []byte("\x89PNG\r\n\x1a\n")) }
-
 // jpegScale returns the DCT scale denominator (1, 2, 4 or 8) for decoding a
 // srcW x srcH JPEG whose thumbnail is dstW x dstH: the largest that keeps
-// both sides at least reducingGap times the thumbnail. (Pillow's draft
+// both sides at least resample.ReducingGap times the thumbnail. (Pillow's draft
 // measures against the requested box rather than the thumbnail, and so
 // sometimes decodes one scale larger, e.g. 1/2 instead of 1/4 for 640x480
 // into 64x64; the box reduction that follows brings both to 160x120.)
 func jpegScale(srcW, srcH, dstW, dstH int) int {
-	k := min(srcW/(dstW*reducingGap), srcH/(dstH*reducingGap))
+	k := min(srcW/(dstW*resample.ReducingGap), srcH/(dstH*resample.ReducingGap))
 	for _, s := range []int{8, 4, 2} {
 		if k >= s {
 			return s
@@ -107,16 +93,18 @@ func jpegScale(srcW, srcH, dstW, dstH int) int {
 // nearest filter skips the reduction, as in Pillow.
 func (t *Thumbnailer) shrink(img image.Image, w, h int, ex, ey float64) *image.NRGBA {
 	if t.filter.Support > 0 {
-		kx := max(int(ex/float64(w*reducingGap)), 1)
-		ky := max(int(ey/float64(h*reducingGap)), 1)
+		kx := max(int(ex/float64(w*resample.ReducingGap)), 1)
+		ky := max(int(ey/float64(h*resample.ReducingGap)), 1)
 		if kx > 1 || ky > 1 {
-			r, ok := t.red.reduce(img, kx, ky)
+			r, ok := t.red.Reduce(img, kx, ky)
 			if !ok {
-				r, _ = t.red.reduce(imaging.Clone(img), kx, ky)
+				r, ok = t.red.Reduce(imaging.Clone(img), kx, ky)
 			}
-			img = r
-			ex, ey = ex/float64(kx), ey/float64(ky)
+			if ok {
+				img = r
+				ex, ey = ex/float64(kx), ey/float64(ky)
+			}
 		}
 	}
-	return t.rs.resize(img, w, h, ex, ey, &t.filter)
+	return t.rs.Resize(img, w, h, ex, ey, &t.filter)
 }

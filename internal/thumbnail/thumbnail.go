@@ -15,6 +15,13 @@
 // The two methods' thumbnails agree to better than 35 dB PSNR on photo-like
 // images (TestFastMatchesNaive); the fast one is several times faster per
 // core on JPEG sources (BenchmarkProcess).
+//
+// Both read the image header first and refuse, before allocating for its
+// pixels, an image over the decode budget (MaxPixels, MaxDecodeBytes), so
+// that a small file claiming a huge size cannot take a worker's memory.
+//
+// The JPEG decoder with scaled IDCTs, derived from the standard library's,
+// is package jpeg; the box reduction and the filter are package resample.
 package thumbnail
 
 import (
@@ -23,7 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
+	stdjpeg "image/jpeg"
 	"image/png"
 	"io"
 	"math"
@@ -39,6 +46,8 @@ import (
 	"time"
 
 	"github.com/disintegration/imaging"
+	"github.com/scalebench/scalebench/internal/thumbnail/jpeg"
+	"github.com/scalebench/scalebench/internal/thumbnail/resample"
 )
 
 // Method names accepted by Options.Method.
@@ -53,12 +62,15 @@ const (
 	FormatJPEG = "jpeg"
 )
 
-// DefaultFilter is the resampling filter used when Options.Filter is empty.
-const DefaultFilter = "lanczos"
+// Defaults of the Options fields left empty.
+const (
+	DefaultFilter = "lanczos"
+	DefaultFormat = FormatPNG
+	DefaultMethod = MethodFast
+)
 
-// MaxPixels is the largest source image (width*height) a job accepts; larger
-// images are rejected before any pixel memory is allocated.
-const MaxPixels = 1 << 26
+// MaxSize is the largest thumbnail width or height Options accepts.
+const MaxSize = 4096
 
 // jpegQuality is the quality of JPEG output (Pillow's default).
 const jpegQuality = 75
@@ -77,10 +89,10 @@ var filters = []struct {
 
 // Options configures a Thumbnailer.
 type Options struct {
-	Width, Height int    // bounding box, e.g. 64x64
+	Width, Height int    // bounding box, e.g. 64x64; each 1..MaxSize
 	Filter        string // one of Filters(); "" means DefaultFilter
-	Format        string // "png" or "jpeg"; "" means "png"
-	Method        string // one of Methods(); "" means "fast"
+	Format        string // one of Formats(); "" means DefaultFormat
+	Method        string // one of Methods(); "" means DefaultMethod
 	OutDir        string // "" discards output; else files named by OutputName are written here
 }
 
@@ -103,11 +115,11 @@ func Formats() []string { return []string{FormatPNG, FormatJPEG} }
 // values.
 func (o Options) Validate() error {
 	var errs []error
-	if o.Width <= 0 || o.Width > 1<<15 {
-		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Width %d: want 1..%d", o.Width, 1<<15))
+	if o.Width <= 0 || o.Width > MaxSize {
+		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Width %d: want 1..%d", o.Width, MaxSize))
 	}
-	if o.Height <= 0 || o.Height > 1<<15 {
-		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Height %d: want 1..%d", o.Height, 1<<15))
+	if o.Height <= 0 || o.Height > MaxSize {
+		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Height %d: want 1..%d", o.Height, MaxSize))
 	}
 	if o.Filter != "" && !slices.Contains(Filters(), o.Filter) {
 		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Filter %q: want one of %s", o.Filter, strings.Join(Filters(), ", ")))
@@ -127,10 +139,10 @@ func (o Options) withDefaults() Options {
 		o.Filter = DefaultFilter
 	}
 	if o.Format == "" {
-		o.Format = FormatPNG
+		o.Format = DefaultFormat
 	}
 	if o.Method == "" {
-		o.Method = MethodFast
+		o.Method = DefaultMethod
 	}
 	return o
 }
@@ -162,9 +174,9 @@ type Thumbnailer struct {
 	out  bytes.Buffer // encoded thumbnail (fast)
 	enc  png.Encoder
 	pool singleBufferPool
-	jd   jpegDecoder // scaled JPEG decoder with reusable planes
-	red  reducer     // reusable box-reduction buffers
-	rs   resampler   // reusable filter buffers and weights
+	jd   jpeg.Decoder       // scaled JPEG decoder with reusable planes
+	red  resample.Reducer   // reusable box-reduction buffers
+	rs   resample.Resampler // reusable filter buffers and weights
 }
 
 // New returns a Thumbnailer for opts. A nil client means a shared keep-alive
@@ -297,10 +309,11 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 	return err
 }
 
-// fitNaive is the lesson's baseline: full decode, full-resolution resample.
+// fitNaive is the lesson's baseline: full decode, full-resolution resample,
+// after checking the header against the decode budget.
 func (t *Thumbnailer) fitNaive(data []byte, name string, tm *Timings) (*image.NRGBA, error) {
 	start := time.Now()
-	if err := checkConfig(data); err != nil {
+	if _, err := checkBudget(data); err != nil {
 		return nil, fmt.Errorf("thumbnail: decode %s: %w", name, err)
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
@@ -317,29 +330,9 @@ func (t *Thumbnailer) fitNaive(data []byte, name string, tm *Timings) (*image.NR
 	return thumb, nil
 }
 
-// checkConfig rejects data whose header is unreadable or announces an image
-// too large to decode safely.
-func checkConfig(data []byte) error {
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	return checkDims(cfg.Width, cfg.Height)
-}
-
-func checkDims(w, h int) error {
-	if w <= 0 || h <= 0 {
-		return fmt.Errorf("empty image %dx%d", w, h)
-	}
-	if int64(w)*int64(h) > MaxPixels {
-		return fmt.Errorf("image %dx%d exceeds %d pixels", w, h, MaxPixels)
-	}
-	return nil
-}
-
 func (t *Thumbnailer) encode(w io.Writer, img *image.NRGBA) error {
 	if t.opts.Format == FormatJPEG {
-		return jpeg.Encode(w, img, &jpeg.Options{Quality: jpegQuality})
+		return stdjpeg.Encode(w, img, &stdjpeg.Options{Quality: jpegQuality})
 	}
 	if t.fast {
 		return t.enc.Encode(w, img)

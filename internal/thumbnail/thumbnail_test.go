@@ -3,6 +3,7 @@ package thumbnail
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -15,6 +16,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/thumbnail/internal/testimg"
 )
 
 func TestFitSize(t *testing.T) {
@@ -125,6 +128,9 @@ func TestValidate(t *testing.T) {
 		{"zero width", func(o *Options) { o.Width = 0 }, []string{"Options.Width", "0"}},
 		{"negative height", func(o *Options) { o.Height = -1 }, []string{"Options.Height", "-1"}},
 		{"huge width", func(o *Options) { o.Width = 1 << 20 }, []string{"Options.Width"}},
+		{"largest size", func(o *Options) { o.Width, o.Height = MaxSize, MaxSize }, nil},
+		{"width over the limit", func(o *Options) { o.Width = MaxSize + 1 }, []string{"Options.Width", fmt.Sprintf("1..%d", MaxSize)}},
+		{"height over the limit", func(o *Options) { o.Height = MaxSize + 1 }, []string{"Options.Height", fmt.Sprintf("1..%d", MaxSize)}},
 		{"unknown filter", func(o *Options) { o.Filter = "bicubic" },
 			[]string{"Options.Filter", `"bicubic"`, "lanczos, catmullrom, linear, box, nearest"}},
 		{"filter is case-sensitive", func(o *Options) { o.Filter = "Lanczos" }, []string{"Options.Filter"}},
@@ -165,6 +171,9 @@ func TestMethodsAndFilters(t *testing.T) {
 	if got := Filters(); !slices.Equal(got, []string{"lanczos", "catmullrom", "linear", "box", "nearest"}) {
 		t.Errorf("Filters() = %v", got)
 	}
+	if got := Formats(); !slices.Equal(got, []string{"png", "jpeg"}) {
+		t.Errorf("Formats() = %v", got)
+	}
 	th, err := New(Options{Width: 8, Height: 8}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -185,8 +194,8 @@ func TestTimingsTotal(t *testing.T) {
 // a PNG at .png, and 404 elsewhere.
 func imageServer(t *testing.T) *httptest.Server {
 	t.Helper()
-	jpg := testImage(t, 640, 480, "jpg")
-	pngData := testImage(t, 320, 240, "png")
+	jpg := testimg.Image(t, 640, 480, "jpg")
+	pngData := testimg.Image(t, 320, 240, "png")
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, ".jpg"):
@@ -337,8 +346,8 @@ func TestDoErrors(t *testing.T) {
 }
 
 func TestProcessBadInput(t *testing.T) {
-	jpg := testImage(t, 640, 480, "jpg")
-	pngData := testImage(t, 320, 240, "png")
+	jpg := testimg.Image(t, 640, 480, "jpg")
+	pngData := testimg.Image(t, 320, 240, "png")
 	bigHeader := bytes.Clone(jpg)
 	// SOF0 height/width bytes of Go's encoder output: make it 65535x65535.
 	if i := bytes.Index(bigHeader, []byte{0xff, 0xc0}); i >= 0 {
@@ -377,12 +386,16 @@ func TestProcessBadInput(t *testing.T) {
 // TestReuse checks that a Thumbnailer's reused buffers do not leak between
 // jobs: alternating images gives the same output as fresh Thumbnailers.
 func TestReuse(t *testing.T) {
+	large := testimg.Image(t, 960, 540, "jpg") // still a 1/4-scale decode
+	if testimg.SizeOK(1920, 1080) {
+		large = testimg.Image(t, 1920, 1080, "jpg")
+	}
 	inputs := [][]byte{
-		testImage(t, 640, 480, "jpg"),
-		testImage(t, 320, 240, "png"),
-		testImage(t, 1920, 1080, "jpg"),
-		encodeJPEG(t, photo(333, 111, 4), 70),
-		testImage(t, 640, 480, "jpg"),
+		testimg.Image(t, 640, 480, "jpg"),
+		testimg.Image(t, 320, 240, "png"),
+		large,
+		testimg.EncodeJPEG(t, testimg.Photo(333, 111, 4), 70),
+		testimg.Image(t, 640, 480, "jpg"),
 	}
 	for _, m := range Methods() {
 		t.Run(m, func(t *testing.T) {
@@ -420,7 +433,7 @@ func TestJPEGOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := th.Process(testImage(t, 640, 480, "jpg"), "http://h/640x480/ccc/aaa.jpg"); err != nil {
+	if _, err := th.Process(testimg.Image(t, 640, 480, "jpg"), "http://h/640x480/ccc/aaa.jpg"); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(dir, "ccc_aaa_thumb.jpg"))
@@ -437,7 +450,7 @@ func TestJPEGOutput(t *testing.T) {
 }
 
 func TestFilters(t *testing.T) {
-	data := testImage(t, 640, 480, "jpg")
+	data := testimg.Image(t, 640, 480, "jpg")
 	for _, f := range Filters() {
 		for _, m := range Methods() {
 			t.Run(f+"/"+m, func(t *testing.T) {

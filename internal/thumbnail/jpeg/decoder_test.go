@@ -1,4 +1,4 @@
-package thumbnail
+package jpeg
 
 import (
 	"bytes"
@@ -8,43 +8,30 @@ import (
 	"image/jpeg"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/disintegration/imaging"
+	"github.com/scalebench/scalebench/internal/thumbnail/internal/testimg"
+	"github.com/scalebench/scalebench/internal/thumbnail/resample"
 )
 
-// stdTestJPEGs returns image/jpeg's own test files (progressive, restart
-// intervals, every subsampling ratio, grayscale, RGB, CMYK), skipping the
-// test when GOROOT's sources are not available.
-func stdTestJPEGs(t *testing.T) map[string][]byte {
-	t.Helper()
-	files := stdTestJPEGsOptional()
-	if len(files) == 0 {
-		t.Skip("no JPEG test files in GOROOT/src/image/testdata")
-	}
-	return files
-}
-
-func fixedScale(s int) func(w, h int) (int, error) {
-	return func(int, int) (int, error) { return s, nil }
+func fixedScale(s int) func(Frame) (int, error) {
+	return func(Frame) (int, error) { return s, nil }
 }
 
 // TestJPEGScale1MatchesStdlib checks that, at scale 1, the decoder's output
 // is identical to image/jpeg's, pixel for pixel.
 func TestJPEGScale1MatchesStdlib(t *testing.T) {
-	files := stdTestJPEGs(t)
-	files["generated-640x480.jpg"] = testImage(t, 640, 480, "jpg")
-	files["generated-gray.jpg"] = encodeJPEG(t, imaging.Grayscale(photo(101, 67, 3)), 90)
-	var d jpegDecoder
+	files := testimg.StdJPEGs(t)
+	files["generated-640x480.jpg"] = testimg.Image(t, 640, 480, "jpg")
+	files["generated-gray.jpg"] = testimg.EncodeJPEG(t, imaging.Grayscale(testimg.Photo(101, 67, 3)), 90)
+	var d Decoder
 	for name, data := range files {
 		t.Run(name, func(t *testing.T) {
 			want, werr := jpeg.Decode(bytes.NewReader(data))
-			got, w, h, gerr := d.decode(data, fixedScale(1))
-			if errors.Is(gerr, errJPEGFallback) {
+			got, w, h, gerr := d.Decode(data, fixedScale(1))
+			if errors.Is(gerr, ErrFallback) {
 				if _, ok := want.(*image.CMYK); !ok {
 					t.Fatalf("fallback for a %T image", want)
 				}
@@ -117,11 +104,13 @@ func samePixels(a, b image.Image) bool {
 // the mean of each cell. Blocks cut by the image edge hold encoder padding
 // that the scaled DCT averages in, so only whole cells are compared.
 func TestJPEGScaledDecode(t *testing.T) {
-	files := stdTestJPEGs(t)
-	files["generated-1920x1080.jpg"] = testImage(t, 1920, 1080, "jpg")
-	files["generated-odd-333x111.jpg"] = encodeJPEG(t, photo(333, 111, 9), 85)
-	var d jpegDecoder
-	var red reducer
+	files := testimg.StdJPEGs(t)
+	if testimg.SizeOK(1920, 1080) {
+		files["generated-1920x1080.jpg"] = testimg.Image(t, 1920, 1080, "jpg")
+	}
+	files["generated-odd-333x111.jpg"] = testimg.EncodeJPEG(t, testimg.Photo(333, 111, 9), 85)
+	var d Decoder
+	var red resample.Reducer
 	for name, data := range files {
 		full, err := jpeg.Decode(bytes.NewReader(data))
 		if err != nil {
@@ -129,8 +118,8 @@ func TestJPEGScaledDecode(t *testing.T) {
 		}
 		for _, s := range []int{2, 4, 8} {
 			t.Run(fmt.Sprintf("%s/scale=%d", name, s), func(t *testing.T) {
-				got, _, _, err := d.decode(data, fixedScale(s))
-				if errors.Is(err, errJPEGFallback) {
+				got, _, _, err := d.Decode(data, fixedScale(s))
+				if errors.Is(err, ErrFallback) {
 					t.Skip("CMYK: decoded by image/jpeg")
 				}
 				if err != nil {
@@ -151,12 +140,12 @@ func TestJPEGScaledDecode(t *testing.T) {
 				switch g := got.(type) {
 				case *image.Gray:
 					f := full.(*image.Gray)
-					ref, _ := red.reduce(f, s, s)
+					ref, _ := red.Reduce(f, s, s)
 					r := ref.(*image.Gray)
 					planes = append(planes, plane{"gray", g.Pix, r.Pix, g.Stride, r.Stride, fb.Dx(), fb.Dy()})
 				case *image.YCbCr:
 					f := full.(*image.YCbCr)
-					ref, _ := red.reduce(f, s, s)
+					ref, _ := red.Reduce(f, s, s)
 					r := ref.(*image.YCbCr)
 					cw, ch, _ := chromaSize(f.SubsampleRatio, fb.Dx(), fb.Dy())
 					planes = append(planes,
@@ -198,28 +187,28 @@ func planePSNR(a []uint8, sa int, b []uint8, sb int, w, h int) float64 {
 // fire either).
 func TestJPEGCorrupt(t *testing.T) {
 	seeds := [][]byte{
-		testImage(t, 640, 480, "jpg"),
-		encodeJPEG(t, imaging.Grayscale(photo(50, 30, 1)), 50),
+		testimg.Image(t, 640, 480, "jpg"),
+		testimg.EncodeJPEG(t, imaging.Grayscale(testimg.Photo(50, 30, 1)), 50),
 	}
-	for name, data := range stdTestJPEGsOptional() {
+	for name, data := range testimg.StdJPEGsOptional() {
 		if strings.Contains(name, "progressive") || strings.Contains(name, "restart") {
 			seeds = append(seeds, data)
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	var d jpegDecoder
+	var d Decoder
 	check := func(data []byte) {
 		t.Helper()
 		for _, s := range []int{1, 2, 8} {
-			_, _, _, err := d.decode(data, fixedScale(s))
+			_, _, _, err := d.Decode(data, fixedScale(s))
 			if err != nil && strings.Contains(err.Error(), "internal decoder error") {
 				t.Fatalf("decoder panicked: %v", err)
 			}
 		}
 	}
 	n := 40
-	if testing.Short() {
-		n = 10
+	if testing.Short() || testimg.RaceEnabled {
+		n = 8
 	}
 	for _, seed := range seeds {
 		for _, cut := range []int{0, 1, 2, 3, 20, 200, len(seed) / 3, len(seed) / 2, len(seed) - 2} {
@@ -235,29 +224,16 @@ func TestJPEGCorrupt(t *testing.T) {
 	}
 }
 
-// stdTestJPEGsOptional returns image/jpeg's test files, if any.
-func stdTestJPEGsOptional() map[string][]byte {
-	dir := filepath.Join(runtime.GOROOT(), "src", "image", "testdata")
-	matches, _ := filepath.Glob(filepath.Join(dir, "*.jpeg"))
-	files := map[string][]byte{}
-	for _, m := range matches {
-		if data, err := os.ReadFile(m); err == nil {
-			files[filepath.Base(m)] = data
-		}
-	}
-	return files
-}
-
 // FuzzJPEGDecode checks that arbitrary input never panics the decoder.
 func FuzzJPEGDecode(f *testing.F) {
-	f.Add(encodeJPEG(f, photo(40, 24, 5), 75))
+	f.Add(testimg.EncodeJPEG(f, testimg.Photo(40, 24, 5), 75))
 	f.Add([]byte("\xff\xd8\xff\xd9"))
-	var d jpegDecoder
+	var d Decoder
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, s := range []int{1, 4} {
-			_, _, _, err := d.decode(data, func(w, h int) (int, error) {
-				if err := checkDims(w, h); err != nil {
-					return 0, err
+			_, _, _, err := d.Decode(data, func(f Frame) (int, error) {
+				if int64(f.Width)*int64(f.Height) > 1<<24 {
+					return 0, errors.New("too large")
 				}
 				return s, nil
 			})
@@ -266,4 +242,23 @@ func FuzzJPEGDecode(f *testing.F) {
 			}
 		}
 	})
+}
+
+// chromaSize returns the size of the chroma planes of a w x h image.
+func chromaSize(ratio image.YCbCrSubsampleRatio, w, h int) (cw, ch int, ok bool) {
+	switch ratio {
+	case image.YCbCrSubsampleRatio444:
+		return w, h, true
+	case image.YCbCrSubsampleRatio422:
+		return ceilDiv(w, 2), h, true
+	case image.YCbCrSubsampleRatio420:
+		return ceilDiv(w, 2), ceilDiv(h, 2), true
+	case image.YCbCrSubsampleRatio440:
+		return w, ceilDiv(h, 2), true
+	case image.YCbCrSubsampleRatio411:
+		return ceilDiv(w, 4), h, true
+	case image.YCbCrSubsampleRatio410:
+		return ceilDiv(w, 4), ceilDiv(h, 2), true
+	}
+	return 0, 0, false
 }

@@ -2,11 +2,11 @@
 // Copyright 2012 The Go Authors, used under the BSD-style license in
 // GO_LICENSE.
 
-package thumbnail
+package jpeg
 
 // processSOS decodes a scan, as specified in section B.2.3. hdr is the scan
 // header; the entropy-coded data starts at d.pos.
-func (d *jpegDecoder) processSOS(hdr []byte) error {
+func (d *Decoder) processSOS(hdr []byte) error {
 	if d.nComp == 0 {
 		return jpegFormatError("missing SOF marker")
 	}
@@ -183,7 +183,7 @@ func (d *jpegDecoder) processSOS(hdr []byte) error {
 // decodeSequential decodes one block of a sequential scan into b (which
 // the caller has zeroed if storeAC), updating the DC predictor. It is the
 // hot loop of the decoder and keeps the bit reader in locals.
-func (d *jpegDecoder) decodeSequential(b *jblock, dc *int32, hd, ha *huffTable, storeAC bool) error {
+func (d *Decoder) decodeSequential(b *jblock, dc *int32, hd, ha *huffTable, storeAC bool) error {
 	acc, nbits := d.acc, d.nbits
 	if nbits < 32 {
 		acc, nbits = d.refill(acc, nbits)
@@ -257,7 +257,7 @@ func (d *jpegDecoder) decodeSequential(b *jblock, dc *int32, hd, ha *huffTable, 
 
 // decodeProgressive decodes the first pass of a progressive band
 // (sections G.1.2.1 and G.1.2.2) into b.
-func (d *jpegDecoder) decodeProgressive(b *jblock, dc *int32, hd, ha *huffTable, zigStart, zigEnd int32, al uint32) error {
+func (d *Decoder) decodeProgressive(b *jblock, dc *int32, hd, ha *huffTable, zigStart, zigEnd int32, al uint32) error {
 	zig := zigStart
 	if zig == 0 {
 		zig++
@@ -304,7 +304,7 @@ func (d *jpegDecoder) decodeProgressive(b *jblock, dc *int32, hd, ha *huffTable,
 
 // refine decodes a successive approximation refinement pass, as specified
 // in section G.1.2.
-func (d *jpegDecoder) refine(b *jblock, h *huffTable, zigStart, zigEnd, delta int32) error {
+func (d *Decoder) refine(b *jblock, h *huffTable, zigStart, zigEnd, delta int32) error {
 	if zigStart == 0 {
 		// Refining a DC component is trivial (zigEnd is 0: checked by
 		// processSOS).
@@ -355,7 +355,7 @@ func (d *jpegDecoder) refine(b *jblock, h *huffTable, zigStart, zigEnd, delta in
 
 // refineNonZeroes refines the non-zero entries of b in zig-zag order. If
 // nz >= 0, the first nz zero entries are skipped over.
-func (d *jpegDecoder) refineNonZeroes(b *jblock, zig, zigEnd, nz, delta int32) int32 {
+func (d *Decoder) refineNonZeroes(b *jblock, zig, zigEnd, nz, delta int32) int32 {
 	for ; zig <= zigEnd; zig++ {
 		u := jpegUnzig[zig]
 		if b[u] == 0 {
@@ -377,7 +377,7 @@ func (d *jpegDecoder) refineNonZeroes(b *jblock, zig, zigEnd, nz, delta int32) i
 	return zig
 }
 
-func (d *jpegDecoder) reconstructProgressiveImage() {
+func (d *Decoder) reconstructProgressiveImage() {
 	h0 := d.comp[0].h
 	mxx := (d.width + 8*h0 - 1) / (8 * h0)
 	for i := range d.nComp {
@@ -397,7 +397,7 @@ func (d *jpegDecoder) reconstructProgressiveImage() {
 
 // findRST advances past the restart marker expected at d.pos, skipping
 // garbage as image/jpeg does; any other marker is an error.
-func (d *jpegDecoder) findRST(expected uint8) error {
+func (d *Decoder) findRST(expected uint8) error {
 	data := d.data
 	for {
 		if d.pos+2 > len(data) {
@@ -422,7 +422,7 @@ func (d *jpegDecoder) findRST(expected uint8) error {
 
 // reconstructBlock dequantizes the block, applies the inverse DCT at the
 // decoder's scale and stores the result in the component's plane.
-func (d *jpegDecoder) reconstructBlock(b *jblock, bx, by, ci int) {
+func (d *Decoder) reconstructBlock(b *jblock, bx, by, ci int) {
 	q := &d.quant[d.comp[ci].tq]
 	var dst []uint8
 	var stride int

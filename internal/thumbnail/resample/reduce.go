@@ -1,20 +1,24 @@
-package thumbnail
+// Package resample shrinks decoded images the way Pillow's Image.thumbnail
+// does: a box reduction by integer factors while the image stays at least
+// ReducingGap times the target, then a resampling filter with imaging's
+// weights over a possibly fractional source extent. Both keep their buffers
+// from call to call, so each value serves one goroutine.
+package resample
 
 import (
 	"image"
 )
 
-// reducingGap is Pillow's reducing_gap: the box reduction stops while the
+// ReducingGap is Pillow's reducing_gap: the box reduction stops while the
 // image is still at least this many times the target size.
-const reducingGap = 2
+const ReducingGap = 2
 
-// reducer box-reduces images by integer factors, reusing its buffers from
+// Reducer box-reduces images by integer factors, reusing its buffers from
 // call to call. The returned images alias those buffers and are valid until
 // the next call.
-type reducer struct {
-	// Cell sums. A cell holds at most MaxPixels/4 samples (the target is at
-	// least 1x1 and the gap 2), so 8-bit sums fit 32 bits; alpha-weighted
-	// NRGBA sums need 64.
+type Reducer struct {
+	// Cell sums. A cell holds at most MaxCell samples, so 8-bit sums fit 32
+	// bits; alpha-weighted NRGBA sums need 64.
 	acc   []uint32
 	acc64 []uint64
 	pix   [3][]uint8
@@ -33,19 +37,23 @@ func grow(buf []uint8, n int) []uint8 {
 	return buf[:n]
 }
 
-func (r *reducer) accumulator(n int) []uint32 {
+func (r *Reducer) accumulator(n int) []uint32 {
 	if cap(r.acc) < n {
 		r.acc = make([]uint32, n)
 	}
 	return r.acc[:n]
 }
 
-// reduce returns img box-reduced by kx x ky: every output pixel is the mean
+// MaxCell is the largest kx*ky Reduce accepts: 8-bit sums of that many
+// samples, rounded, fit 32 bits.
+const MaxCell = 1 << 24
+
+// Reduce returns img box-reduced by kx x ky: every output pixel is the mean
 // of a kx x ky block; blocks cut by the right and bottom edges average the
 // pixels they have (as Pillow's Image.reduce). ok is false when img's type
-// has no direct reduction.
-func (r *reducer) reduce(img image.Image, kx, ky int) (out image.Image, ok bool) {
-	if img.Bounds().Min != (image.Point{}) {
+// has no direct reduction, or kx*ky exceeds MaxCell.
+func (r *Reducer) Reduce(img image.Image, kx, ky int) (out image.Image, ok bool) {
+	if img.Bounds().Min != (image.Point{}) || kx < 1 || ky < 1 || int64(kx)*int64(ky) > MaxCell {
 		return nil, false
 	}
 	switch m := img.(type) {
@@ -101,7 +109,7 @@ func chromaSize(ratio image.YCbCrSubsampleRatio, w, h int) (cw, ch int, ok bool)
 // reduceYCbCr reduces the three planes separately, keeping the subsampling
 // ratio: since ceil(ceil(w/s)/k) == ceil(ceil(w/k)/s), the reduced chroma
 // planes have exactly the size the reduced luma plane calls for.
-func (r *reducer) reduceYCbCr(m *image.YCbCr, kx, ky int) (image.Image, bool) {
+func (r *Reducer) reduceYCbCr(m *image.YCbCr, kx, ky int) (image.Image, bool) {
 	w, h := m.Rect.Dx(), m.Rect.Dy()
 	cw, ch, ok := chromaSize(m.SubsampleRatio, w, h)
 	if !ok {
@@ -126,7 +134,7 @@ func (r *reducer) reduceYCbCr(m *image.YCbCr, kx, ky int) (image.Image, bool) {
 
 // reducePlane box-reduces the w x h single-channel plane src into dst, which
 // has room for ceil(h/ky) rows of dstStride bytes.
-func (r *reducer) reducePlane(dst []uint8, dstStride int, src []uint8, srcStride, w, h, kx, ky int) {
+func (r *Reducer) reducePlane(dst []uint8, dstStride int, src []uint8, srcStride, w, h, kx, ky int) {
 	dw := ceilDiv(w, kx)
 	fullW := w / kx
 	acc := r.accumulator(dw)
@@ -179,7 +187,7 @@ func (r *reducer) reducePlane(dst []uint8, dstStride int, src []uint8, srcStride
 
 // reducePlane4 is reducePlane for four interleaved channels (w pixels per
 // row, 4*w bytes).
-func (r *reducer) reducePlane4(dst []uint8, dstStride int, src []uint8, srcStride, w, h, kx, ky int) {
+func (r *Reducer) reducePlane4(dst []uint8, dstStride int, src []uint8, srcStride, w, h, kx, ky int) {
 	dw := ceilDiv(w, kx)
 	acc := r.accumulator(4 * dw)
 	for y0, dy := 0, 0; y0 < h; y0, dy = y0+ky, dy+1 {
@@ -217,7 +225,7 @@ func (r *reducer) reducePlane4(dst []uint8, dstStride int, src []uint8, srcStrid
 
 // reduceNRGBA reduces non-premultiplied pixels, weighting colours by alpha
 // so that transparent pixels do not bleed their colour.
-func (r *reducer) reduceNRGBA(dst []uint8, dstStride int, src []uint8, srcStride, w, h, kx, ky int) {
+func (r *Reducer) reduceNRGBA(dst []uint8, dstStride int, src []uint8, srcStride, w, h, kx, ky int) {
 	dw := ceilDiv(w, kx)
 	if cap(r.acc64) < 4*dw {
 		r.acc64 = make([]uint64, 4*dw)

@@ -1,4 +1,4 @@
-package thumbnail
+package resample
 
 import (
 	"image"
@@ -7,7 +7,7 @@ import (
 	"github.com/disintegration/imaging"
 )
 
-// resampler resizes small images with an imaging filter and imaging's
+// Resampler resizes small images with an imaging filter and imaging's
 // weights, with three differences from imaging.Resize:
 //
 //   - the source may cover a fractional extent, as Pillow's resize box (the
@@ -16,7 +16,7 @@ import (
 //     which is within one level of imaging's float64 arithmetic; images with
 //     transparency use imaging's alpha-weighted float64 code, byte for byte;
 //   - buffers and weights are reused from call to call on one goroutine.
-type resampler struct {
+type Resampler struct {
 	src    image.NRGBA // input converted to NRGBA
 	tmp    image.NRGBA // after the horizontal pass
 	dst    image.NRGBA
@@ -78,9 +78,9 @@ func (w *weights) compute(dstSize, srcSize int, extent float64, f *imaging.Resam
 	}
 }
 
-// resize returns img (whose pixels cover ex x ey source pixels) resampled
+// Resize returns img (whose pixels cover ex x ey source pixels) resampled
 // to w x h with filter f. The result is valid until the next call.
-func (r *resampler) resize(img image.Image, w, h int, ex, ey float64, f *imaging.ResampleFilter) *image.NRGBA {
+func (r *Resampler) Resize(img image.Image, w, h int, ex, ey float64, f *imaging.ResampleFilter) *image.NRGBA {
 	src := r.toNRGBA(img)
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
 	if f.Support <= 0 {
@@ -150,7 +150,7 @@ func resizeHorizontalFixed(dst, src *image.NRGBA, ws *weights) {
 
 // resizeVerticalFixed is the vertical pass for opaque images, in fixed
 // point, accumulating whole rows for memory locality.
-func (r *resampler) resizeVerticalFixed(dst, src *image.NRGBA, ws *weights) {
+func (r *Resampler) resizeVerticalFixed(dst, src *image.NRGBA, ws *weights) {
 	n := 4 * src.Rect.Dx()
 	if cap(r.acc) < n {
 		r.acc = make([]int32, n)
@@ -261,7 +261,7 @@ func resizeVertical(dst, src *image.NRGBA, ws *weights) {
 }
 
 // nearest samples the source pixel under each output pixel's centre.
-func (r *resampler) nearest(src *image.NRGBA, w, h int, ex, ey float64) *image.NRGBA {
+func (r *Resampler) nearest(src *image.NRGBA, w, h int, ex, ey float64) *image.NRGBA {
 	dst := setSize(&r.dst, w, h)
 	dx, dy := ex/float64(w), ey/float64(h)
 	sw, sh := src.Rect.Dx(), src.Rect.Dy()
@@ -290,7 +290,7 @@ func clampRound(x float64) uint8 {
 // toNRGBA converts img to non-premultiplied RGBA with imaging's conversion
 // formulas, into a reused buffer (or img itself when it is NRGBA at the
 // origin).
-func (r *resampler) toNRGBA(img image.Image) *image.NRGBA {
+func (r *Resampler) toNRGBA(img image.Image) *image.NRGBA {
 	b := img.Bounds()
 	if m, ok := img.(*image.NRGBA); ok && b.Min == (image.Point{}) {
 		return m

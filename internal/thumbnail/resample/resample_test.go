@@ -1,4 +1,4 @@
-package thumbnail
+package resample
 
 import (
 	"fmt"
@@ -8,6 +8,18 @@ import (
 
 	"github.com/disintegration/imaging"
 )
+
+// filters are the imaging filters the thumbnail package offers.
+var filters = []struct {
+	name   string
+	filter imaging.ResampleFilter
+}{
+	{"lanczos", imaging.Lanczos},
+	{"catmullrom", imaging.CatmullRom},
+	{"linear", imaging.Linear},
+	{"box", imaging.Box},
+	{"nearest", imaging.NearestNeighbor},
+}
 
 func randomNRGBA(rng *rand.Rand, w, h int, opaque bool) *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
@@ -21,11 +33,11 @@ func randomNRGBA(rng *rand.Rand, w, h int, opaque bool) *image.NRGBA {
 }
 
 // TestResamplerMatchesImaging checks that with whole-pixel extents the
-// resampler is imaging.Resize for every filter: byte for byte with
+// Resampler is imaging.Resize for every filter: byte for byte with
 // transparency, within one level in the fixed-point opaque path.
 func TestResamplerMatchesImaging(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	var rs resampler
+	var rs Resampler
 	sizes := []struct{ sw, sh, dw, dh int }{
 		{128, 96, 64, 48}, {130, 97, 64, 48}, {240, 135, 64, 36}, {5, 7, 3, 2},
 		{100, 10, 64, 1}, {64, 100, 64, 41}, {10, 5, 10, 5}, {50, 50, 50, 20}, {50, 50, 20, 50},
@@ -37,7 +49,7 @@ func TestResamplerMatchesImaging(t *testing.T) {
 				t.Run(fmt.Sprintf("%s/%dx%d-%dx%d/opaque=%v", f.name, sz.sw, sz.sh, sz.dw, sz.dh, opaque), func(t *testing.T) {
 					src := randomNRGBA(rng, sz.sw, sz.sh, opaque)
 					want := imaging.Resize(src, sz.dw, sz.dh, f.filter)
-					got := rs.resize(src, sz.dw, sz.dh, float64(sz.sw), float64(sz.sh), &f.filter)
+					got := rs.Resize(src, sz.dw, sz.dh, float64(sz.sw), float64(sz.sh), &f.filter)
 					if got.Rect != want.Rect {
 						t.Fatalf("rect %v, want %v", got.Rect, want.Rect)
 					}
@@ -99,7 +111,7 @@ func TestResamplerConverts(t *testing.T) {
 	sub := ycc.SubImage(image.Rect(3, 1, 30, 20)) // off the origin: generic chroma offsets
 	for _, img := range []image.Image{src, ycc, sub, rgba, g, cmyk} {
 		t.Run(fmt.Sprintf("%T%v", img, img.Bounds()), func(t *testing.T) {
-			var rs resampler
+			var rs Resampler
 			got := rs.toNRGBA(img)
 			want := imaging.Clone(img)
 			if string(got.Pix) != string(want.Pix) {
@@ -119,9 +131,9 @@ func TestResamplerExtent(t *testing.T) {
 	for x := range 129 {
 		src.Pix[4*x], src.Pix[4*x+1], src.Pix[4*x+2], src.Pix[4*x+3] = uint8(x), uint8(x), uint8(x), 255
 	}
-	var rs resampler
+	var rs Resampler
 	f := imaging.Linear
-	got := rs.resize(src, 64, 1, 128.5, 1, &f)
+	got := rs.Resize(src, 64, 1, 128.5, 1, &f)
 	// Output pixel i covers source [i*128.5/64, (i+1)*128.5/64): centre.
 	for i := range 63 {
 		want := (float64(i) + 0.5) * 128.5 / 64
@@ -139,7 +151,7 @@ func TestReducePlane(t *testing.T) {
 		50, 60, 70, 80, 90,
 		100, 110, 120, 130, 140,
 	}
-	var r reducer
+	var r Reducer
 	dst := make([]uint8, 3*2)
 	r.reducePlane(dst, 3, src, 5, 5, 3, 2, 2)
 	want := []uint8{
@@ -173,7 +185,7 @@ func TestReducePlane(t *testing.T) {
 // TestReduceTypes checks every reducible image type: sizes, the subsample
 // ratio, and alpha weighting of non-premultiplied pixels.
 func TestReduceTypes(t *testing.T) {
-	var r reducer
+	var r Reducer
 	for _, ratio := range []image.YCbCrSubsampleRatio{
 		image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422, image.YCbCrSubsampleRatio420,
 		image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410,
@@ -186,7 +198,7 @@ func TestReduceTypes(t *testing.T) {
 			for i := range src.Cb {
 				src.Cb[i], src.Cr[i] = 77, 200
 			}
-			out, ok := r.reduce(src, 4, 3)
+			out, ok := r.Reduce(src, 4, 3)
 			if !ok {
 				t.Fatal("not reduced")
 			}
@@ -207,7 +219,7 @@ func TestReduceTypes(t *testing.T) {
 	t.Run("NRGBA alpha weighting", func(t *testing.T) {
 		src := image.NewNRGBA(image.Rect(0, 0, 2, 1))
 		copy(src.Pix, []uint8{255, 0, 0, 255, 0, 255, 0, 0}) // opaque red, transparent green
-		out, _ := r.reduce(src, 2, 1)
+		out, _ := r.Reduce(src, 2, 1)
 		if got := out.(*image.NRGBA).Pix; string(got) != string([]uint8{255, 0, 0, 128}) {
 			t.Errorf("got %v, want half-transparent pure red", got)
 		}
@@ -215,7 +227,7 @@ func TestReduceTypes(t *testing.T) {
 	t.Run("RGBA premultiplied", func(t *testing.T) {
 		src := image.NewRGBA(image.Rect(0, 0, 2, 1))
 		copy(src.Pix, []uint8{255, 0, 0, 255, 0, 0, 0, 0})
-		out, _ := r.reduce(src, 2, 1)
+		out, _ := r.Reduce(src, 2, 1)
 		if got := out.(*image.RGBA).Pix; string(got) != string([]uint8{128, 0, 0, 128}) {
 			t.Errorf("got %v", got)
 		}
@@ -225,16 +237,16 @@ func TestReduceTypes(t *testing.T) {
 		for i := range src.Pix {
 			src.Pix[i] = uint8(10 * i)
 		}
-		out, _ := r.reduce(src, 3, 3)
+		out, _ := r.Reduce(src, 3, 3)
 		if got := out.(*image.Gray).Pix; len(got) != 1 || got[0] != 40 {
 			t.Errorf("got %v, want [40]", got)
 		}
 	})
 	t.Run("unsupported", func(t *testing.T) {
-		if _, ok := r.reduce(image.NewCMYK(image.Rect(0, 0, 4, 4)), 2, 2); ok {
+		if _, ok := r.Reduce(image.NewCMYK(image.Rect(0, 0, 4, 4)), 2, 2); ok {
 			t.Error("CMYK reduced directly")
 		}
-		if _, ok := r.reduce(image.NewGray(image.Rect(1, 1, 4, 4)), 2, 2); ok {
+		if _, ok := r.Reduce(image.NewGray(image.Rect(1, 1, 4, 4)), 2, 2); ok {
 			t.Error("image off the origin reduced directly")
 		}
 	})

@@ -2,7 +2,12 @@
 // Copyright 2009 The Go Authors, used under the BSD-style license in
 // GO_LICENSE.
 
-package thumbnail
+// Package jpeg is Go's image/jpeg decoder, copied and changed to decode at
+// a DCT scale of 1, 1/2, 1/4 or 1/8 (as libjpeg and Pillow's draft mode do),
+// straight from memory, reusing its buffers from image to image. Everything
+// in this package derives from the standard library (see GO_LICENSE); the
+// policy of which scale to use belongs to the caller.
+package jpeg
 
 import (
 	"errors"
@@ -11,13 +16,13 @@ import (
 	"io"
 )
 
-// jpegDecoder decodes baseline, extended-sequential and progressive JPEGs
+// Decoder decodes baseline, extended-sequential and progressive JPEGs
 // with one or three components straight from memory, at a DCT scale of 1,
 // 1/2, 1/4 or 1/8 as libjpeg (and so Pillow's draft mode) does. At scale 1
 // its output is identical to image/jpeg's. It keeps its pixel planes and
 // coefficient buffers from one image to the next: the image it returns is
 // valid until the next call to decode.
-type jpegDecoder struct {
+type Decoder struct {
 	data []byte
 	pos  int // next unread byte of data
 
@@ -94,9 +99,9 @@ type jpegUnsupportedError string
 
 func (e jpegUnsupportedError) Error() string { return "unsupported JPEG feature: " + string(e) }
 
-// errJPEGFallback means the image is valid but should be decoded by
+// ErrFallback means the image is valid but should be decoded by
 // image/jpeg (four-component CMYK/YCCK images).
-var errJPEGFallback = errors.New("jpeg: use image/jpeg")
+var ErrFallback = errors.New("jpeg: use image/jpeg")
 
 var errShortHuffman = jpegFormatError("short Huffman data")
 
@@ -113,17 +118,26 @@ var jpegUnzig = [64]uint8{
 }
 
 // reset prepares d for a new image, keeping its buffers.
-func (d *jpegDecoder) reset(data []byte) {
+func (d *Decoder) reset(data []byte) {
 	planes, progBuf := d.planes, d.progBuf
-	*d = jpegDecoder{data: data, planes: planes, progBuf: progBuf}
+	*d = Decoder{data: data, planes: planes, progBuf: progBuf}
 }
 
-// decode decodes data. scaleFor is called with the full image size as soon
-// as the frame header is read and returns the DCT scale denominator to use
-// (1, 2, 4 or 8) or an error that aborts decoding. decode returns the image
-// and the full size. Four-component images yield errJPEGFallback once
-// scaleFor has accepted their size.
-func (d *jpegDecoder) decode(data []byte, scaleFor func(w, h int) (int, error)) (img image.Image, w, h int, err error) {
+// Frame describes an image as its frame header declares it, before any
+// pixel memory is allocated.
+type Frame struct {
+	Width, Height int
+	Components    int  // 1 (gray), 3 (YCbCr or RGB) or 4 (CMYK or YCCK)
+	RGB           bool // three components stored as RGB, converted to RGBA
+	Progressive   bool // every DCT coefficient is kept until the last scan
+}
+
+// Decode decodes data. scaleFor is called with the frame as soon as its
+// header is read and returns the DCT scale denominator to use (1, 2, 4 or
+// 8) or an error that aborts decoding. Decode returns the image and the
+// full size. Four-component images yield ErrFallback once scaleFor has
+// accepted their frame.
+func (d *Decoder) Decode(data []byte, scaleFor func(Frame) (int, error)) (img image.Image, w, h int, err error) {
 	d.reset(data)
 	defer func() {
 		// Safety net: a bug here must not take down a benchmark worker.
@@ -136,7 +150,7 @@ func (d *jpegDecoder) decode(data []byte, scaleFor func(w, h int) (int, error)) 
 	return img, d.width, d.height, err
 }
 
-func (d *jpegDecoder) decodeImage(scaleFor func(w, h int) (int, error)) (image.Image, error) {
+func (d *Decoder) decodeImage(scaleFor func(Frame) (int, error)) (image.Image, error) {
 	data := d.data
 	if len(data) < 2 || data[0] != 0xff || data[1] != 0xd8 {
 		return nil, jpegFormatError("missing SOI marker")
@@ -196,18 +210,20 @@ func (d *jpegDecoder) decodeImage(scaleFor func(w, h int) (int, error)) (image.I
 			if err = d.processSOF(seg); err != nil {
 				break
 			}
+			var s int
+			f := Frame{Width: d.width, Height: d.height, Components: d.nComp, Progressive: d.progressive}
+			f.RGB = d.nComp == 3 && d.isRGB()
+			if s, err = scaleFor(f); err != nil {
+				return nil, err
+			}
 			// Every luma block takes at least one bit (its DC code) in the
 			// first scan: reject headers that promise more blocks than the
 			// data can hold before allocating for them.
 			if blocks := int64(ceilDiv(d.width, 8)) * int64(ceilDiv(d.height, 8)); blocks > 8*int64(len(data)-d.pos) {
 				return nil, jpegFormatError("image data too short for its size")
 			}
-			var s int
-			if s, err = scaleFor(d.width, d.height); err != nil {
-				return nil, err
-			}
 			if d.nComp == 4 {
-				return nil, errJPEGFallback
+				return nil, ErrFallback
 			}
 			switch s {
 			case 1, 2, 4, 8:
@@ -263,7 +279,7 @@ func (d *jpegDecoder) decodeImage(scaleFor func(w, h int) (int, error)) (image.I
 }
 
 // processSOF reads a frame header, as specified in section B.2.2.
-func (d *jpegDecoder) processSOF(seg []byte) error {
+func (d *Decoder) processSOF(seg []byte) error {
 	if d.nComp != 0 {
 		return jpegFormatError("multiple SOF markers")
 	}
@@ -332,7 +348,7 @@ func (d *jpegDecoder) processSOF(seg []byte) error {
 }
 
 // processDQT reads quantization tables, as specified in section B.2.4.1.
-func (d *jpegDecoder) processDQT(seg []byte) error {
+func (d *Decoder) processDQT(seg []byte) error {
 	for len(seg) > 0 {
 		x := seg[0]
 		seg = seg[1:]
@@ -365,7 +381,7 @@ func (d *jpegDecoder) processDQT(seg []byte) error {
 	return nil
 }
 
-func (d *jpegDecoder) isRGB() bool {
+func (d *Decoder) isRGB() bool {
 	if d.jfif {
 		return false
 	}
@@ -376,7 +392,7 @@ func (d *jpegDecoder) isRGB() bool {
 }
 
 // convertToRGB interleaves the three decoded planes of an RGB JPEG.
-func (d *jpegDecoder) convertToRGB() image.Image {
+func (d *Decoder) convertToRGB() image.Image {
 	cScale := d.comp[0].h / d.comp[1].h
 	src := &d.ycc
 	b := src.Rect
@@ -397,7 +413,7 @@ func (d *jpegDecoder) convertToRGB() image.Image {
 }
 
 // makeImg sizes the output planes for mxx x myy MCUs at the current scale.
-func (d *jpegDecoder) makeImg(mxx, myy int) {
+func (d *Decoder) makeImg(mxx, myy int) {
 	d.haveImg = true
 	bs := d.bs
 	w, h := ceilDiv(d.width, d.scale), ceilDiv(d.height, d.scale)
@@ -434,4 +450,15 @@ func (d *jpegDecoder) makeImg(mxx, myy int) {
 		SubsampleRatio: ratio,
 		Rect:           image.Rect(0, 0, w, h),
 	}
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// grow returns buf resized to n bytes, reallocating only when it is too
+// small.
+func grow(buf []uint8, n int) []uint8 {
+	if cap(buf) < n {
+		return make([]uint8, n)
+	}
+	return buf[:n]
 }

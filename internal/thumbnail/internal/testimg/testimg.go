@@ -1,4 +1,6 @@
-package thumbnail
+// Package testimg makes the deterministic photo-like test images shared by
+// the thumbnail packages' tests and benchmarks.
+package testimg
 
 import (
 	"bytes"
@@ -9,14 +11,17 @@ import (
 	"image/png"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 )
 
-// photo returns a deterministic photo-like w x h image: smooth gradients,
+// Photo returns a deterministic photo-like w x h image: smooth gradients,
 // a low-frequency texture, overlapping filled shapes with hard edges and
 // per-pixel noise.
-func photo(w, h int, seed uint64) *image.NRGBA {
+func Photo(w, h int, seed uint64) *image.NRGBA {
 	rng := rand.New(rand.NewPCG(seed, 0x5ca1eb))
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	fw, fh := float64(w), float64(h)
@@ -83,7 +88,8 @@ func fillRect(img *image.NRGBA, x0, y0, x1, y1 float64, c color.NRGBA) {
 	}
 }
 
-func encodeJPEG(tb testing.TB, img image.Image, quality int) []byte {
+// EncodeJPEG encodes img as a JPEG of the given quality.
+func EncodeJPEG(tb testing.TB, img image.Image, quality int) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
@@ -92,7 +98,8 @@ func encodeJPEG(tb testing.TB, img image.Image, quality int) []byte {
 	return buf.Bytes()
 }
 
-func encodePNG(tb testing.TB, img image.Image) []byte {
+// EncodePNG encodes img as a PNG.
+func EncodePNG(tb testing.TB, img image.Image) []byte {
 	tb.Helper()
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
@@ -101,9 +108,9 @@ func encodePNG(tb testing.TB, img image.Image) []byte {
 	return buf.Bytes()
 }
 
-// testImage returns the encoded photo-like image of the given size and
+// Image returns the encoded photo-like image of the given size and
 // format ("jpg" at quality 85, or "png"), cached across tests.
-func testImage(tb testing.TB, w, h int, format string) []byte {
+func Image(tb testing.TB, w, h int, format string) []byte {
 	tb.Helper()
 	key := fmt.Sprintf("%dx%d.%s", w, h, format)
 	imageCache.Lock()
@@ -111,13 +118,13 @@ func testImage(tb testing.TB, w, h int, format string) []byte {
 	if data, ok := imageCache.m[key]; ok {
 		return data
 	}
-	img := photo(w, h, uint64(w)*7919+uint64(h))
+	img := Photo(w, h, uint64(w)*7919+uint64(h))
 	var data []byte
 	switch format {
 	case "jpg":
-		data = encodeJPEG(tb, img, 85)
+		data = EncodeJPEG(tb, img, 85)
 	case "png":
-		data = encodePNG(tb, img)
+		data = EncodePNG(tb, img)
 	default:
 		tb.Fatalf("unknown test image format %q", format)
 	}
@@ -130,9 +137,9 @@ var imageCache = struct {
 	m map[string][]byte
 }{m: map[string][]byte{}}
 
-// psnr returns the peak signal-to-noise ratio in dB between the RGB
+// PSNR returns the peak signal-to-noise ratio in dB between the RGB
 // channels of two images of the same size.
-func psnr(a, b image.Image) float64 {
+func PSNR(a, b image.Image) float64 {
 	ba, bb := a.Bounds(), b.Bounds()
 	var sum float64
 	n := 0
@@ -156,3 +163,36 @@ func psnr(a, b image.Image) float64 {
 	mse := sum / float64(n)
 	return 10 * math.Log10(255*255/mse)
 }
+
+// StdJPEGs returns image/jpeg's own test files (progressive, restart
+// intervals, every subsampling ratio, grayscale, RGB, CMYK), skipping the
+// test when GOROOT's sources are not available.
+func StdJPEGs(t testing.TB) map[string][]byte {
+	t.Helper()
+	files := StdJPEGsOptional()
+	if len(files) == 0 {
+		t.Skip("no JPEG test files in GOROOT/src/image/testdata")
+	}
+	return files
+}
+
+// StdJPEGsOptional returns image/jpeg's test files, if any.
+func StdJPEGsOptional() map[string][]byte {
+	dir := filepath.Join(runtime.GOROOT(), "src", "image", "testdata")
+	matches, _ := filepath.Glob(filepath.Join(dir, "*.jpeg"))
+	files := map[string][]byte{}
+	for _, m := range matches {
+		if data, err := os.ReadFile(m); err == nil {
+			files[filepath.Base(m)] = data
+		}
+	}
+	return files
+}
+
+// Quick reports whether tests should keep to small images: under -short
+// or the race detector.
+func Quick() bool { return testing.Short() || RaceEnabled }
+
+// SizeOK reports whether tests may use a w x h image now: any size in a
+// full run, at most a million pixels when Quick.
+func SizeOK(w, h int) bool { return w*h <= 1_000_000 || !Quick() }

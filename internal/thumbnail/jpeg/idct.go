@@ -3,7 +3,7 @@
 // GO_LICENSE: the 8x8 inverse DCT below is image/jpeg's, so that scale 1
 // decodes exactly as image/jpeg does.
 
-package thumbnail
+package jpeg
 
 import "math"
 

@@ -1,5 +1,5 @@
 //go:build !race
 
-package thumbnail
+package imageserver
 
 const raceEnabled = false

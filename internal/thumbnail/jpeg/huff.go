@@ -2,7 +2,7 @@
 // Copyright 2009 The Go Authors, used under the BSD-style license in
 // GO_LICENSE.
 
-package thumbnail
+package jpeg
 
 import "encoding/binary"
 
@@ -25,7 +25,7 @@ type huffTable struct {
 }
 
 // processDHT reads Huffman tables, as specified in section B.2.4.2.
-func (d *jpegDecoder) processDHT(seg []byte) error {
+func (d *Decoder) processDHT(seg []byte) error {
 	for len(seg) > 0 {
 		if len(seg) < 17 {
 			return jpegFormatError("DHT has wrong length")
@@ -130,12 +130,12 @@ func (h *huffTable) decode(acc uint64) (uint8, uint32) {
 
 // resetBits empties the bit reader, at the start of a scan or restart
 // interval.
-func (d *jpegDecoder) resetBits() { d.acc, d.nbits, d.pad = 0, 0, 0 }
+func (d *Decoder) resetBits() { d.acc, d.nbits, d.pad = 0, 0, 0 }
 
 // refill tops acc up to more than 56 bits from the entropy-coded segment,
 // undoing byte stuffing. At a marker or the end of data it appends zero bytes
 // (counted in d.pad) without advancing.
-func (d *jpegDecoder) refill(acc uint64, nbits uint32) (uint64, uint32) {
+func (d *Decoder) refill(acc uint64, nbits uint32) (uint64, uint32) {
 	data, pos := d.data, d.pos
 	if pos+8 <= len(data) {
 		// Fast path: whole bytes from the next eight when none is 0xff.
@@ -171,16 +171,16 @@ func (d *jpegDecoder) refill(acc uint64, nbits uint32) (uint64, uint32) {
 
 // overrun reports whether the bits consumed so far went past the end of the
 // segment.
-func (d *jpegDecoder) overrun() bool { return d.nbits < d.pad }
+func (d *Decoder) overrun() bool { return d.nbits < d.pad }
 
-func (d *jpegDecoder) ensureBits() {
+func (d *Decoder) ensureBits() {
 	if d.nbits < 32 {
 		d.acc, d.nbits = d.refill(d.acc, d.nbits)
 	}
 }
 
 // decodeHuffman returns the next Huffman-coded value.
-func (d *jpegDecoder) decodeHuffman(h *huffTable) (uint8, error) {
+func (d *Decoder) decodeHuffman(h *huffTable) (uint8, error) {
 	if h.nCodes == 0 {
 		return 0, jpegFormatError("uninitialized Huffman table")
 	}
@@ -196,7 +196,7 @@ func (d *jpegDecoder) decodeHuffman(h *huffTable) (uint8, error) {
 
 // receiveExtend reads t bits (t <= 16) and sign-extends them, as RECEIVE and
 // EXTEND in section F.2.2.1.
-func (d *jpegDecoder) receiveExtend(t uint8) int32 {
+func (d *Decoder) receiveExtend(t uint8) int32 {
 	if t == 0 {
 		return 0
 	}
@@ -216,7 +216,7 @@ func extend(acc uint64, s uint32) int32 {
 	return x
 }
 
-func (d *jpegDecoder) decodeBit() bool {
+func (d *Decoder) decodeBit() bool {
 	d.ensureBits()
 	bit := d.acc>>63 != 0
 	d.acc <<= 1
@@ -224,7 +224,7 @@ func (d *jpegDecoder) decodeBit() bool {
 	return bit
 }
 
-func (d *jpegDecoder) decodeBits(n uint32) uint32 {
+func (d *Decoder) decodeBits(n uint32) uint32 {
 	if n == 0 {
 		return 0
 	}

@@ -1,0 +1,5 @@
+//go:build race
+
+package imageserver
+
+const raceEnabled = true
