@@ -5,6 +5,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null)
 LDFLAGS := -X $(PKG)/internal/app.Version=$(VERSION) -X $(PKG)/internal/app.Commit=$(COMMIT)
 BIN     := bin/scalebench
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO ?= scenarios/quickstart.yaml
 
 .PHONY: build run test bench lint clean
@@ -26,10 +27,12 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -cpu 1,2 -timeout 30m ./...
 
-## lint: formatting and vet
+## lint: formatting, vet (Linux and macOS) and staticcheck
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	GOOS=darwin $(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 clean:
 	rm -rf bin

@@ -87,7 +87,7 @@ func childBinary(t *testing.T) string {
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		t.Fatalf("building the child test binary needs the go tool on PATH: %v", err)
 	}
 	bin := filepath.Join(t.TempDir(), "child.test")
 	cmd := exec.Command(goTool, "test", "-c", "-o", bin, ".")

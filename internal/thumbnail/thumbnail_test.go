@@ -493,7 +493,7 @@ func TestNewClient(t *testing.T) {
 	if NewClient(0).Transport.(*http.Transport).MaxIdleConnsPerHost < 1 {
 		t.Error("NewClient(0) keeps no connection alive")
 	}
-	if sharedClient() != sharedClient() {
+	if a, b := sharedClient(), sharedClient(); a != b {
 		t.Error("shared client not shared")
 	}
 }

@@ -12,8 +12,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -178,7 +179,7 @@ func StdJPEGs(t testing.TB) map[string][]byte {
 
 // StdJPEGsOptional returns image/jpeg's test files, if any.
 func StdJPEGsOptional() map[string][]byte {
-	dir := filepath.Join(runtime.GOROOT(), "src", "image", "testdata")
+	dir := filepath.Join(goroot(), "src", "image", "testdata")
 	matches, _ := filepath.Glob(filepath.Join(dir, "*.jpeg"))
 	files := map[string][]byte{}
 	for _, m := range matches {
@@ -196,3 +197,13 @@ func Quick() bool { return testing.Short() || RaceEnabled }
 // SizeOK reports whether tests may use a w x h image now: any size in a
 // full run, at most a million pixels when Quick.
 func SizeOK(w, h int) bool { return w*h <= 1_000_000 || !Quick() }
+
+// goroot is the Go installation's root as the go tool reports it, or "" if
+// the tool cannot be run.
+func goroot() string {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
