@@ -17,6 +17,9 @@ type Params struct {
 	Replicas   int     `json:"replicas"`
 	Rate       float64 `json:"rate,omitempty"`
 	Method     string  `json:"method,omitempty"`
+	// Build names the scalebench executable whose worker processes
+	// measured the cell, in an A/B run ("base", "head"); empty otherwise.
+	Build string `json:"build,omitempty"`
 }
 
 // String renders the params compactly, e.g. "gomaxprocs=2 workers=8 replicas=1".
@@ -129,11 +132,19 @@ var (
 		Optional: true, Tag: "method", More: "adding",
 		text: func(p Params) string { return p.Method }, zero: func(p *Params) { p.Method = "" },
 	}
+	Build = &Dimension{
+		Name: "build", Word: "build", Noun: "performance", Lesson: "a different build of the same code base",
+		Column: "build", Axis: "build",
+		Intro: "The same resources, different code: each build's worker processes measure the same cell, " +
+			"interleaved repeat by repeat, so drift of the machine hits every build alike and the difference is the code's.",
+		Optional: true, Tag: "build", More: "adding",
+		text: func(p Params) string { return p.Build }, zero: func(p *Params) { p.Build = "" },
+	}
 	// Dimensions lists every dimension in the order the matrix and cell
 	// names list them.
-	Dimensions = []*Dimension{GOMAXPROCS, Workers, Replicas, Rate, Method}
+	Dimensions = []*Dimension{GOMAXPROCS, Workers, Replicas, Rate, Method, Build}
 	// Series lists the dimensions in the order series are built and reported.
-	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method}
+	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method, Build}
 )
 
 // Lookup returns the dimension called name, or nil.

@@ -69,7 +69,7 @@ func TestCompare(t *testing.T) {
 // TestEveryDimensionIsComplete guards a new dimension: it needs every word
 // the analysis and the report use, and Without must clear its value only.
 func TestEveryDimensionIsComplete(t *testing.T) {
-	full := param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 3, Rate: 100, Method: "fast"}
+	full := param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 3, Rate: 100, Method: "fast", Build: "head"}
 	if len(param.Dimensions) != len(param.Series) {
 		t.Fatalf("%d dimensions but %d in series order", len(param.Dimensions), len(param.Series))
 	}
