@@ -48,6 +48,15 @@ type Options struct {
 	// Pin fixes CPU placement: the harness (and its image server) on the
 	// last CPU, each worker process on CPUs of its own when they fit.
 	Pin bool
+	// Builds, when set, makes an A/B run: every cell is measured by each
+	// build's worker processes in turn (see ResolveBuild), and the build
+	// is a dimension of the cells.
+	Builds []BuildWorker
+	// More, if set, is asked for further steps once the plan is done (and
+	// again after those): Interleave's extra repeats of cells whose
+	// comparison is not resolved yet, or a confirmation round. None ends
+	// the run.
+	More func(run *results.Run) []results.Step
 }
 
 // Progress describes one finished measurement.
@@ -99,7 +108,8 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		defer srv.Close()
 		base = srv.URL
 	}
-	run := newRun(sc, opt)
+	cells, plan := expand(sc, opt.Builds)
+	run := newRun(sc, opt, cells, plan)
 	var journal *results.Journal
 	if opt.Journal != "" {
 		var err error
@@ -108,12 +118,19 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		}
 		defer journal.Close()
 	}
-	plan := sc.Plan()
-	cells := sc.Cells()
 	urls := sc.URLs(base)
 	started := time.Now()
 	var runErr error
-	for i, step := range plan {
+	for i := 0; ; i++ {
+		if i == len(plan) && opt.More != nil && ctx.Err() == nil {
+			more := opt.More(run)
+			plan = append(plan, more...)
+			run.Order = append(run.Order, more...)
+		}
+		if i == len(plan) {
+			break
+		}
+		step := plan[i]
 		if ctx.Err() != nil {
 			runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
 			break
@@ -122,7 +139,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			sleep(ctx, sc.Load.Cooldown.D())
 		}
 		p := cells[step.Cell]
-		rep, err := measure(ctx, opt, place, sc, p, urls, step)
+		rep, err := measure(ctx, opt, place, sc, p, urls, scenario.Step{Cell: step.Cell, Repeat: step.Repeat})
 		if err != nil {
 			if ctx.Err() != nil {
 				runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
@@ -133,6 +150,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			break
 		}
 		rep.Seq = i
+		rep.Round = step.Round
 		cell := &run.Cells[step.Cell]
 		cell.Repeats = append(cell.Repeats, rep)
 		if journal != nil {
@@ -157,7 +175,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 }
 
 // newRun prepares the results record: scenario, environment, plan and cells.
-func newRun(sc *scenario.Scenario, opt Options) *results.Run {
+func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []results.Step) *results.Run {
 	resolved, _ := json.Marshal(sc) // plain data: cannot fail
 	run := &results.Run{
 		Scenario: results.Scenario{
@@ -183,6 +201,7 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 			Source:   opt.Source,
 		},
 		Environment: Environment(opt.Version, opt.Commit),
+		Builds:      opt.builds(),
 	}
 	run.Environment.Pinned = opt.Pin
 	if sc.Load.Model == "batch" {
@@ -190,10 +209,8 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 	} else {
 		run.Scenario.Load.Window = sc.Load.Duration.D().Seconds()
 	}
-	for _, s := range sc.Plan() {
-		run.Order = append(run.Order, results.Step{Cell: s.Cell, Repeat: s.Repeat})
-	}
-	for _, p := range sc.Cells() {
+	run.Order = append(run.Order, plan...)
+	for _, p := range cells {
 		run.Cells = append(run.Cells, results.Cell{Params: p})
 	}
 	return run
@@ -209,7 +226,7 @@ func measure(ctx context.Context, opt Options, place *Placement, sc *scenario.Sc
 	}()
 	for i := range p.Replicas {
 		spec := specFor(sc, p, urls, step, i)
-		argv := opt.Worker
+		argv := opt.workerArgv(p)
 		if place != nil {
 			spec.CPUs = place.Worker(i, p.GOMAXPROCS, p.Replicas)
 			var err error
@@ -295,7 +312,7 @@ func specFor(sc *scenario.Scenario, p scenario.Params, urls []string, step scena
 
 func seed(p scenario.Params, step scenario.Step, replica int) uint64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%d|%d", p, step.Repeat, replica)
+	fmt.Fprintf(h, "%s|%d|%d", seedParams(p), step.Repeat, replica)
 	return h.Sum64()
 }
 
