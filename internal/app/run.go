@@ -20,7 +20,7 @@ import (
 )
 
 func runCommand() *cli.Command {
-	return &cli.Command{
+	return withABFlags(&cli.Command{
 		Name:      "run",
 		Usage:     "run a scenario and write results.json and report.html",
 		ArgsUsage: "SCENARIO.yaml",
@@ -41,7 +41,7 @@ func runCommand() *cli.Command {
 			}
 			return runScenario(c, path)
 		},
-	}
+	})
 }
 
 func runScenario(c *cli.Context, path string) error {
@@ -69,7 +69,11 @@ func runScenario(c *cli.Context, path string) error {
 		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %d repeats = %d measurements, about %s\n",
 			Version, sc.Name, len(sc.Cells()), sc.Load.Repeats, steps, sc.Estimate().Round(time.Second))
 	}
-	prog := newProgress(stderr, len(sc.Plan()), c.Bool("quiet"))
+	ab, err := abSetup(c, sc.Load.Repeats, sc.Estimate()/time.Duration(max(len(sc.Plan()), 1)))
+	if err != nil {
+		return err
+	}
+	prog := newProgress(stderr, len(sc.Plan())*max(len(ab.builds), 1), c.Bool("quiet"))
 	run, runErr := runner.Run(c.Context, sc, runner.Options{
 		Version:  Version,
 		Commit:   Commit,
@@ -78,6 +82,8 @@ func runScenario(c *cli.Context, path string) error {
 		Journal:  journalPath,
 		Pin:      c.Bool("pin"),
 		LogDir:   out,
+		Builds:   ab.builds,
+		More:     ab.more(),
 	})
 	prog.finish()
 	if run == nil {
@@ -101,6 +107,11 @@ func runScenario(c *cli.Context, path string) error {
 	fmt.Fprintf(stdout, "report:  %s\n", files.HTML)
 	if err := writeSlides(c, out, run); err != nil {
 		return errors.Join(runErr, err)
+	}
+	if runErr == nil {
+		if err := ab.finish(stdout, run, files.Markdown); err != nil {
+			return err
+		}
 	}
 	if runErr != nil && errors.Is(runErr, runner.ErrInterrupted) {
 		fmt.Fprintf(stderr, "scalebench: interrupted: the results and report hold the %d measurements that finished\n", measured(run))

@@ -302,6 +302,7 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 	if err != nil {
 		return fmt.Errorf("thumbnail: encode %s: %w", name, err)
 	}
+	addExtraWork(tm)
 
 	start = time.Now()
 	err = t.write(out, name)
