@@ -191,12 +191,31 @@ func cellKey(p results.Params) compare.Key {
 // compareBuilds compares head with base over the repeats of round round
 // (all when negative).
 func compareBuilds(run *results.Run, round int, gate compare.Gate) (*compare.Result, error) {
+	return compareRows(run, round, gate, nil)
+}
+
+// compareRows is compareBuilds restricted to the rows keep names (by
+// rowID; all when nil), so they form the whole Holm family.
+func compareRows(run *results.Run, round int, gate compare.Gate, keep map[string]bool) (*compare.Result, error) {
 	base, head, err := SplitBuilds(run)
 	if err != nil {
 		return nil, err
 	}
-	return compare.Compare(compare.PairCells(roundSamples(base, round), roundSamples(head, round)), compare.Options{Gate: gate})
+	in := compare.PairCells(roundSamples(base, round), roundSamples(head, round))
+	if keep != nil {
+		var pairs []compare.Pair
+		for _, p := range in.Pairs {
+			if keep[rowID(p.Key, p.Metric)] {
+				pairs = append(pairs, p)
+			}
+		}
+		in = compare.Input{Pairs: pairs}
+	}
+	return compare.Compare(in, compare.Options{Gate: gate})
 }
+
+// rowID identifies one metric of one pair.
+func rowID(k compare.Key, m compare.Metric) string { return k.Label + "\x00" + string(m) }
 
 // abGate decides, between the measurements of an A/B run, which pairs
 // need more repeats: inconclusive ones while the time budget lasts
@@ -322,19 +341,30 @@ func judge(run *results.Run, gate compare.Gate) (abVerdict, error) {
 	if !hasConfirm {
 		return v, nil
 	}
-	if v.Confirm, err = compareBuilds(run, results.RoundConfirm, gate); err != nil {
+	// The confirmation tests only the rows found worse: they alone form
+	// its Holm family.
+	worse := map[string]bool{}
+	for _, r := range main.Rows {
+		if r.Gated && r.Verdict == compare.Worse {
+			worse[rowID(r.Key, r.Metric)] = true
+		}
+	}
+	if len(worse) == 0 {
+		return v, nil
+	}
+	if v.Confirm, err = compareRows(run, results.RoundConfirm, gate, worse); err != nil {
 		return v, err
 	}
 	conf := map[string]compare.Row{}
 	for _, r := range v.Confirm.Rows {
-		conf[r.Key.Label+"\x00"+string(r.Metric)] = r
+		conf[rowID(r.Key, r.Metric)] = r
 	}
 	for i := range main.Rows {
 		r := &main.Rows[i]
 		if !r.Gated || r.Verdict != compare.Worse {
 			continue
 		}
-		c, ok := conf[r.Key.Label+"\x00"+string(r.Metric)]
+		c, ok := conf[rowID(r.Key, r.Metric)]
 		switch {
 		case !ok:
 			r.Warnings = append(r.Warnings, "worse, and not confirmed: the confirmation round did not measure it")
