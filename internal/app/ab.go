@@ -37,6 +37,7 @@ func abFlags() []cli.Flag {
 			"builds base and head are compared and gated"},
 		&cli.StringFlag{Name: "fail-on", Usage: "gate tolerances, e.g. `'throughput:-5%,p99:+10%'` (other point metrics gate at their defaults)"},
 		&cli.BoolFlag{Name: "fail-on-inconclusive", Usage: "also fail (exit 3) when a gated comparison is inconclusive"},
+		&cli.BoolFlag{Name: "gate-only", Usage: "gate only the metrics --fail-on names; the others are shown, not gated"},
 		&cli.DurationFlag{Name: "until-resolved", Usage: "with --build: keep adding interleaved repeats to inconclusive pairs until every gated pair is resolved or the run has taken `MAXTIME`"},
 		&cli.IntFlag{Name: "confirm", Value: -1, Usage: "with --build: measure a pair found worse again, `N` repeats (default: the scenario's repeats; 0: no confirmation), and fail only if that round alone says worse too"},
 	}
@@ -445,13 +446,10 @@ func abSetup(c *cli.Context, repeats int, step time.Duration) (abRun, error) {
 		}
 		return abRun{}, nil
 	}
-	gate := compare.Gate{}
-	if s := c.String("fail-on"); s != "" {
-		if gate, err = compare.ParseFailOn(s); err != nil {
-			return abRun{}, usageError{err}
-		}
+	gate, err := gateOf(c)
+	if err != nil {
+		return abRun{}, err
 	}
-	gate.FailOnInconclusive = c.Bool("fail-on-inconclusive")
 	confirm := c.Int("confirm")
 	switch {
 	case !c.IsSet("confirm"):
@@ -466,6 +464,28 @@ func abSetup(c *cli.Context, repeats int, step time.Duration) (abRun, error) {
 	return abRun{builds: builds, gate: &abGate{
 		gate: gate, until: until, confirm: confirm, started: time.Now(), step: step, log: c.App.ErrWriter,
 	}}, nil
+}
+
+// gateOf reads the gate flags: --fail-on, --fail-on-inconclusive and
+// --gate-only.
+func gateOf(c *cli.Context) (compare.Gate, error) {
+	gate := compare.Gate{}
+	if s := c.String("fail-on"); s != "" {
+		var err error
+		if gate, err = compare.ParseFailOn(s); err != nil {
+			return gate, usageError{err}
+		}
+	}
+	if c.Bool("gate-only") {
+		if len(gate.Tolerances) == 0 {
+			return gate, usagef("--gate-only: name the metrics to gate with --fail-on, e.g. --fail-on 'throughput:-5%%,cpu_per_job:+5%%'")
+		}
+		for m := range gate.Tolerances {
+			gate.Only = append(gate.Only, m)
+		}
+	}
+	gate.FailOnInconclusive = c.Bool("fail-on-inconclusive")
+	return gate, nil
 }
 
 // more is the runner's More for an A/B run, nil otherwise.
@@ -510,13 +530,10 @@ func compareOneFile(c *cli.Context, path string) error {
 	if err != nil {
 		return usageError{fmt.Errorf("compare: %w", err)}
 	}
-	gate := compare.Gate{}
-	if s := c.String("fail-on"); s != "" {
-		if gate, err = compare.ParseFailOn(s); err != nil {
-			return usageError{err}
-		}
+	gate, err := gateOf(c)
+	if err != nil {
+		return err
 	}
-	gate.FailOnInconclusive = c.Bool("fail-on-inconclusive")
 	format := compare.FormatText
 	if s := c.String("format"); s != "" {
 		if format, err = compare.ParseFormat(s); err != nil {
@@ -543,6 +560,7 @@ func compareABCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "fail-on", Usage: "gate tolerances, e.g. `'throughput:-5%,p99:+10%'`"},
 			&cli.BoolFlag{Name: "fail-on-inconclusive", Usage: "also fail (exit 3) when a gated comparison is inconclusive"},
+			&cli.BoolFlag{Name: "gate-only", Usage: "gate only the metrics --fail-on names"},
 			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text, markdown, json or csv"},
 		},
 		Action: func(c *cli.Context) error {
