@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -72,7 +73,7 @@ func resolveBuilds(c *cli.Context) ([]runner.BuildWorker, error) {
 				return nil, usagef("--build: build %q given twice", name)
 			}
 		}
-		b, err := runner.ResolveBuild(c.Context, name, path, Version, Commit)
+		b, err := runner.ResolveBuild(c.Context, name, path, Version, commit())
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--build: %w", err)}
 		}
@@ -381,7 +382,8 @@ func judge(run *results.Run, gate compare.Gate) (abVerdict, error) {
 
 // gateOutcome prints an A/B run's comparison and returns the gate's error
 // (nil when it passes). reportOnly prints without failing.
-func gateOutcome(w io.Writer, v abVerdict, format compare.Format) error {
+// stepSummary also appends the comparison to GitHub's job summary.
+func gateOutcome(w io.Writer, v abVerdict, format compare.Format, stepSummary bool) error {
 	if err := compare.Write(w, v.Final, format); err != nil {
 		return err
 	}
@@ -395,8 +397,10 @@ func gateOutcome(w io.Writer, v abVerdict, format compare.Format) error {
 		if err := compare.WriteGitHubAnnotations(w, v.Final); err != nil {
 			return err
 		}
-		if _, err := compare.AppendGitHubStepSummary(v.Final); err != nil {
-			return err
+		if stepSummary {
+			if _, err := compare.AppendGitHubStepSummary(v.Final); err != nil {
+				return err
+			}
 		}
 	}
 	o := v.Final.Outcome()
@@ -510,7 +514,8 @@ func (a abRun) finish(w io.Writer, run *results.Run, summary string) error {
 	if err := appendABSummary(summary, v); err != nil {
 		return err
 	}
-	return gateOutcome(w, v, compare.FormatText)
+	// summary.md, which holds the comparison, is what CI puts in the job summary.
+	return gateOutcome(w, v, compare.FormatText, false)
 }
 
 // asUsage marks the compare package's unusable-input errors as usage
@@ -544,7 +549,7 @@ func compareOneFile(c *cli.Context, path string) error {
 	if err != nil {
 		return asUsage(fmt.Errorf("compare %s: %w", path, err))
 	}
-	return gateOutcome(c.App.Writer, v, format)
+	return gateOutcome(c.App.Writer, v, format, true)
 }
 
 // compareABCommand is `scalebench compare RESULTS.json`, for builds that
@@ -581,4 +586,29 @@ func withCommand(cmds []*cli.Command, cmd *cli.Command) []*cli.Command {
 		}
 	}
 	return append(cmds, cmd)
+}
+
+// commit is Commit, or when the build did not set it, the revision the Go
+// toolchain stamped into the binary (with "-dirty" for uncommitted changes).
+func commit() string {
+	if Commit != "" {
+		return Commit
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 12:
+			rev = s.Value[:12]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if rev == "" {
+		return ""
+	}
+	return rev + dirty
 }

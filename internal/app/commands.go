@@ -267,7 +267,7 @@ func workerCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.Bool("describe") {
-				return runner.WriteDescription(c.App.Writer, Version, Commit)
+				return runner.WriteDescription(c.App.Writer, Version, commit())
 			}
 			return runner.WorkerMain(c.Context, c.App.Reader, c.App.Writer)
 		},
