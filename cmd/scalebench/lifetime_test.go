@@ -129,7 +129,7 @@ func TestStoppedWorkerIsCaughtByDeadline(t *testing.T) {
 	dir := t.TempDir()
 	sc := writeFile(t, dir, "short.yaml", `name: short
 images: {latency: 5ms, paths: [/64x64.png]}
-load: {duration: 500ms, warmup: 0s, repeats: 1, timeout: 500ms}
+load: {duration: 3s, warmup: 0s, repeats: 1, timeout: 500ms}
 matrix: {workers: [1]}
 `)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -149,6 +149,9 @@ matrix: {workers: [1]}
 	if worker == 0 {
 		t.Fatalf("no worker started; stderr:\n%s", stderr.String())
 	}
+	// Stop it mid-window, after its handshake (a worker stopped before it
+	// is ready is caught by the start-up timeout instead, after 30 s).
+	time.Sleep(500 * time.Millisecond)
 	if err := syscall.Kill(worker, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -161,8 +164,8 @@ matrix: {workers: [1]}
 	if !strings.Contains(stderr.String(), "deadline") {
 		t.Errorf("stderr does not name the deadline:\n%s", stderr.String())
 	}
-	// The deadline is 0.5 s window + 0.5 s timeout + 5 s grace + 0.5 s open
-	// grace at most; the test's own 2-minute limit is what "forever" hits.
+	// The deadline is the 3 s window + 0.5 s timeout + 5 s grace; the
+	// test's own 2-minute limit is what "forever" hits.
 	if waited := time.Since(started); waited > time.Minute {
 		t.Errorf("the run took %v to notice the stopped worker", waited)
 	}
