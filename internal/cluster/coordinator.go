@@ -564,8 +564,8 @@ func (c *Coordinator) begin(as []Assignment) (*round, error) {
 		return nil, errors.New("cluster: measure: no assignments")
 	}
 	id := as[0].Measurement
-	if err := checkToken("measurement id", id); err != nil {
-		return nil, fmt.Errorf("cluster: measure: %w", err)
+	if err := ValidID(id); err != nil {
+		return nil, fmt.Errorf("cluster: measure: measurement id %w", err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

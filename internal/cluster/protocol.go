@@ -66,15 +66,25 @@ func (s subjects) hello() string              { return s.prefix + ".hello" }
 func (s subjects) assign(agent string) string { return s.prefix + ".agent." + agent + ".assign" }
 func (s subjects) clock(agent string) string  { return s.prefix + ".agent." + agent + ".clock" }
 
-// checkToken reports whether s can be one token of a subject.
-func checkToken(what, s string) error {
+// ValidID checks that s can name a run, an agent or a measurement: it
+// becomes one token of a NATS subject, so it is non-empty and holds no '.',
+// '*', '>', space or control character.
+func ValidID(s string) error {
 	if s == "" {
-		return fmt.Errorf("cluster: %s is empty", what)
+		return errors.New("empty; use letters, digits, '-' and '_'")
 	}
 	if i := strings.IndexFunc(s, func(r rune) bool {
 		return r == '.' || r == '*' || r == '>' || r <= ' ' || r == 0x7f
 	}); i >= 0 {
-		return fmt.Errorf("cluster: %s %q: character %q at %d is not allowed (use letters, digits, '-' and '_')", what, s, s[i], i)
+		return fmt.Errorf("%q: character %q at %d is not allowed (use letters, digits, '-' and '_')", s, s[i], i)
+	}
+	return nil
+}
+
+// checkToken is ValidID with the package's prefix and what s names.
+func checkToken(what, s string) error {
+	if err := ValidID(s); err != nil {
+		return fmt.Errorf("cluster: %s %w", what, err)
 	}
 	return nil
 }
