@@ -602,3 +602,101 @@ func TestManyAgents(t *testing.T) {
 		t.Errorf("200 agents took %s, want seconds", elapsed)
 	}
 }
+
+func TestReportSurvivesReconnect(t *testing.T) {
+	srv := startServer(t)
+	c := startCoordinator(t, srv, Config{Heartbeat: time.Second})
+	var a *testAgent
+	var dropped atomic.Bool
+	a = newTestAgent(t, srv, AgentConfig{ID: "a", AckTimeout: 300 * time.Millisecond, Work: func(_ context.Context, spec json.RawMessage, ready func() error) (json.RawMessage, error) {
+		if err := ready(); err != nil {
+			return nil, err
+		}
+		if dropped.Swap(true) {
+			return spec, nil
+		}
+		// The first time, the connection drops just as the report is due.
+		cid, err := a.nc.GetClientID()
+		if err != nil {
+			return nil, err
+		}
+		if err := srv.srv.DisconnectClientByID(cid); err != nil {
+			return nil, err
+		}
+		return spec, nil
+	}})
+	before := waitAgents(t, c, 1)[0]
+	out, err := c.Measure(context.Background(), assignments("m1", "a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out.Results[0].Report) != `{"replica":0}` {
+		t.Errorf("report %s", out.Results[0].Report)
+	}
+	if n := a.nc.Stats().Reconnects; n < 1 {
+		t.Errorf("%d reconnects, want the test to have caused one", n)
+	}
+	// The agent is the same process after its reconnect: it keeps its place.
+	after := waitAgents(t, c, 1)[0]
+	if after.Incarnation != before.Incarnation {
+		t.Errorf("incarnation changed from %s to %s on a reconnect", before.Incarnation, after.Incarnation)
+	}
+	if _, err := c.Measure(context.Background(), assignments("m2", "a")); err != nil {
+		t.Errorf("m2 after the reconnect: %v", err)
+	}
+}
+
+func TestAgentsFollowNewHarness(t *testing.T) {
+	srv := startServer(t)
+	// Agents started before any harness wait for one...
+	newTestAgent(t, srv, AgentConfig{ID: "early"})
+	first, err := NewCoordinator(connect(t, srv, "harness-1"), Config{Run: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitAgents(t, first, 1)
+	if _, err := first.Measure(context.Background(), assignments("m1", "early")); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// ...and register again with the harness that replaces it.
+	second := startCoordinator(t, srv, Config{})
+	start := time.Now()
+	waitAgents(t, second, 1)
+	t.Logf("registered with the new harness in %s", time.Since(start))
+	if _, err := second.Measure(context.Background(), assignments("m1", "early")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkMeasure times one measurement round (assign, ready, go, reports)
+// over n agents that do no work, and reports the go skew across them.
+func BenchmarkMeasure(b *testing.B) {
+	for _, n := range []int{3, 200} {
+		b.Run(fmt.Sprintf("agents=%d", n), func(b *testing.B) {
+			srv := startServer(b)
+			c := startCoordinator(b, srv, Config{Heartbeat: 2 * time.Second})
+			ids := make([]string, n)
+			for i := range ids {
+				ids[i] = fmt.Sprintf("agent-%03d", i)
+				newTestAgent(b, srv, AgentConfig{ID: ids[i]})
+			}
+			waitAgents(b, c, n)
+			var skew, toReady time.Duration
+			i := 0
+			for b.Loop() {
+				out, err := c.Measure(context.Background(), assignments(fmt.Sprintf("m%d", i), ids...))
+				if err != nil {
+					b.Fatal(err)
+				}
+				skew += out.Skew
+				toReady += out.SpecToReady
+				i++
+			}
+			b.ReportMetric(float64(skew.Microseconds())/float64(i), "skew-µs/op")
+			b.ReportMetric(float64(toReady.Microseconds())/float64(i), "spec-ready-µs/op")
+		})
+	}
+}

@@ -156,6 +156,7 @@ type Coordinator struct {
 	wg      sync.WaitGroup
 
 	mu      sync.Mutex
+	closed  bool
 	changed chan struct{} // closed and replaced on every change
 	agents  map[string]*agentState
 	refused map[string]string // agent id → why its registration was refused
@@ -239,6 +240,9 @@ func NewCoordinator(nc *nats.Conn, cfg Config) (*Coordinator, error) {
 // Close stops serving and waits for clock estimations under way.
 func (c *Coordinator) Close() error {
 	c.cancel()
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
 	var errs []error
 	if c.hbSub != nil {
 		errs = append(errs, c.hbSub.Unsubscribe())
@@ -353,14 +357,26 @@ func (c *Coordinator) onRegister(req micro.Request) {
 		return
 	}
 	c.mu.Lock()
-	if prev, ok := c.agents[m.ID]; ok && prev.info.Incarnation != m.Incarnation {
-		c.failAgent(m.ID, prev.info.Incarnation, fmt.Errorf("%w: it registered again as a new process", ErrRestarted))
+	if c.closed {
+		c.mu.Unlock()
+		_ = req.Respond(ackData(c.session, errors.New("the harness is shutting down")))
+		return
+	}
+	prev, ok := c.agents[m.ID]
+	switch {
+	case ok && prev.info.Incarnation == m.Incarnation:
+		// The same process after a reconnect: it keeps its place and its
+		// clock estimate until the new one is in.
+	default:
+		if ok {
+			c.failAgent(m.ID, prev.info.Incarnation, fmt.Errorf("%w: it registered again as a new process", ErrRestarted))
+		}
+		c.agents[m.ID] = &agentState{info: AgentInfo{
+			ID: m.ID, Host: m.Host, CPUs: m.CPUs, Version: m.Version, Protocol: m.Proto,
+			Incarnation: m.Incarnation, Registered: c.cfg.Clock(),
+		}}
 	}
 	delete(c.refused, m.ID)
-	c.agents[m.ID] = &agentState{info: AgentInfo{
-		ID: m.ID, Host: m.Host, CPUs: m.CPUs, Version: m.Version, Protocol: m.Proto,
-		Incarnation: m.Incarnation, Registered: c.cfg.Clock(),
-	}}
 	c.notify()
 	c.wg.Add(1)
 	c.mu.Unlock()
@@ -408,8 +424,8 @@ func (c *Coordinator) estimateClock(agent, incarnation string) {
 		return // registered again meanwhile; that estimate counts
 	}
 	if off, rtt, ok := bestOffset(samples); ok {
-		a.info.Offset, a.info.RTT = off, rtt
-	} else {
+		a.info.Offset, a.info.RTT, a.info.ClockErr = off, rtt, ""
+	} else if !a.clockDone {
 		a.info.ClockErr = fmt.Sprintf("no clock sample answered: %v", lastErr)
 	}
 	a.clockDone = true
