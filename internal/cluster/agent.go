@@ -45,6 +45,10 @@ type AgentConfig struct {
 	AckTimeout time.Duration
 	// ReportPatience is how long a report is resent before it is given up (5m).
 	ReportPatience time.Duration
+	// Once makes a one-shot agent, such as a worker process the harness
+	// started for one replica: it takes one assignment, and Run returns once
+	// that assignment is over.
+	Once bool
 	// Logf, if set, receives progress and trouble messages.
 	Logf func(format string, args ...any)
 }
@@ -65,6 +69,8 @@ type Agent struct {
 	stopping bool
 	wg       sync.WaitGroup
 	fatal    chan error
+	taken    bool          // Once: the one assignment was accepted
+	over     chan struct{} // Once: closed when that assignment is over
 
 	// Test hooks: extra copies of each report (as resends after lost
 	// acknowledgements would be), and a call after each report was delivered.
@@ -124,7 +130,7 @@ func NewAgent(nc *nats.Conn, cfg AgentConfig) (*Agent, error) {
 	}
 	return &Agent{
 		nc: nc, cfg: cfg, subj: subj, incarnation: inc[:16],
-		tasks: map[taskKey]*task{}, fatal: make(chan error, 1),
+		tasks: map[taskKey]*task{}, fatal: make(chan error, 1), over: make(chan struct{}),
 	}, nil
 }
 
@@ -222,6 +228,8 @@ func (a *Agent) Run(ctx context.Context) error {
 			return nil
 		case err := <-a.fatal:
 			return err
+		case <-a.over:
+			return nil
 		case <-retry:
 			retry = nil
 		case <-status:
@@ -298,6 +306,12 @@ func (a *Agent) onAssign(ctx context.Context, msg *nats.Msg) {
 		_ = msg.Respond(ackData("", fmt.Errorf("agent %s is stopping", a.cfg.ID)))
 		return
 	}
+	if a.cfg.Once && a.taken {
+		a.mu.Unlock()
+		_ = msg.Respond(ackData("", fmt.Errorf("agent %s takes one assignment and already has it", a.cfg.ID)))
+		return
+	}
+	a.taken = true
 	t := &task{goCh: make(chan struct{})}
 	t.ctx, t.cancel = context.WithCancel(ctx)
 	a.tasks[k] = t
@@ -349,6 +363,9 @@ func (a *Agent) runTask(runCtx context.Context, k taskKey, t *task, m assignMsg,
 		a.mu.Lock()
 		delete(a.tasks, k)
 		a.mu.Unlock()
+		if a.cfg.Once {
+			close(a.over)
+		}
 	}()
 	id := replicaMsg{header: hdr(), Agent: a.cfg.ID, Incarnation: a.incarnation, Measurement: m.Measurement, Replica: m.Replica}
 	stopBeats := a.heartbeat(id, cmp.Or(m.Heartbeat, 500*time.Millisecond))

@@ -633,8 +633,11 @@ func TestReportSurvivesReconnect(t *testing.T) {
 	if string(out.Results[0].Report) != `{"replica":0}` {
 		t.Errorf("report %s", out.Results[0].Report)
 	}
-	if n := a.nc.Stats().Reconnects; n < 1 {
-		t.Errorf("%d reconnects, want the test to have caused one", n)
+	for deadline := time.Now().Add(30 * time.Second); a.nc.Stats().Reconnects < 1 || !a.nc.IsConnected(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d reconnects, want the test to have caused one", a.nc.Stats().Reconnects)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	// The agent is the same process after its reconnect: it keeps its place.
 	after := waitAgents(t, c, 1)[0]
@@ -698,5 +701,47 @@ func BenchmarkMeasure(b *testing.B) {
 			b.ReportMetric(float64(skew.Microseconds())/float64(i), "skew-µs/op")
 			b.ReportMetric(float64(toReady.Microseconds())/float64(i), "spec-ready-µs/op")
 		})
+	}
+}
+
+// TestOneShotAgents runs a measurement the way a harness runs it on its own
+// machine: one one-shot agent per replica, as a worker process would be.
+func TestOneShotAgents(t *testing.T) {
+	srv := startServer(t)
+	c := startCoordinator(t, srv, Config{})
+	ids := []string{"m1-r0", "m1-r1"}
+	runs := make(chan error, len(ids))
+	for _, id := range ids {
+		nc := connect(t, srv, id)
+		a, err := NewAgent(nc, AgentConfig{ID: id, Run: "test", Work: echoWork, Once: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		go func() { runs <- a.Run(ctx) }()
+	}
+	got, err := c.WaitFor(context.Background(), []string{ids[1], ids[0]}, 60*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].ID != ids[1] || got[1].ID != ids[0] {
+		t.Errorf("WaitFor returned %s, %s; want the order asked for", got[0].ID, got[1].ID)
+	}
+	if _, err := c.Measure(context.Background(), assignments("m1", ids...)); err != nil {
+		t.Fatal(err)
+	}
+	for range ids {
+		if err := <-runs; err != nil {
+			t.Errorf("one-shot agent: %v", err)
+		}
+	}
+	c.Forget(ids...)
+	if a := c.Agents(); len(a) != 0 {
+		t.Errorf("roster after Forget: %+v", a)
+	}
+	_, err = c.WaitFor(context.Background(), []string{"m2-r0"}, 100*time.Millisecond)
+	if !errors.Is(err, ErrTooFewAgents) || !strings.Contains(err.Error(), "missing m2-r0 of 1 agents") {
+		t.Errorf("WaitFor error = %v, want it to name m2-r0", err)
 	}
 }

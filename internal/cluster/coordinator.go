@@ -279,6 +279,49 @@ func (c *Coordinator) arrived() []AgentInfo {
 // estimated, or timeout passed. It returns the agents that arrived; with
 // fewer than n the error (ErrTooFewAgents) names them and any refused.
 func (c *Coordinator) WaitAgents(ctx context.Context, n int, timeout time.Duration) ([]AgentInfo, error) {
+	return c.wait(ctx, timeout, fmt.Sprintf("%d agents", n), func(got []AgentInfo) (bool, string) {
+		return len(got) >= n, fmt.Sprintf("%d of %d agents arrived", len(got), n)
+	})
+}
+
+// WaitFor waits until the agents named ids registered and had their clocks
+// estimated, or timeout passed; it returns them in the order of ids. With
+// some missing, the error (ErrTooFewAgents) names who is missing and who
+// arrived.
+func (c *Coordinator) WaitFor(ctx context.Context, ids []string, timeout time.Duration) ([]AgentInfo, error) {
+	got, err := c.wait(ctx, timeout, strings.Join(ids, ", "), func(got []AgentInfo) (bool, string) {
+		var missing []string
+		for _, id := range ids {
+			if !slices.ContainsFunc(got, func(a AgentInfo) bool { return a.ID == id }) {
+				missing = append(missing, id)
+			}
+		}
+		return len(missing) == 0, fmt.Sprintf("missing %s of %d agents", strings.Join(missing, ", "), len(ids))
+	})
+	if err != nil {
+		return got, err
+	}
+	out := make([]AgentInfo, len(ids))
+	for i, id := range ids {
+		j := slices.IndexFunc(got, func(a AgentInfo) bool { return a.ID == id })
+		out[i] = got[j]
+	}
+	return out, nil
+}
+
+// Forget drops agents from the roster, such as one-shot agents that have
+// exited; an agent that registers again is back.
+func (c *Coordinator) Forget(ids ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, id := range ids {
+		delete(c.agents, id)
+	}
+}
+
+// wait waits until enough says the arrived agents suffice; its text
+// describes the shortfall for the error.
+func (c *Coordinator) wait(ctx context.Context, timeout time.Duration, what string, enough func([]AgentInfo) (bool, string)) ([]AgentInfo, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	for {
@@ -289,7 +332,8 @@ func (c *Coordinator) WaitAgents(ctx context.Context, n int, timeout time.Durati
 			refused = append(refused, fmt.Sprintf("%s (%s)", id, why))
 		}
 		c.mu.Unlock()
-		if len(got) >= n {
+		ok, shortfall := enough(got)
+		if ok {
 			return got, nil
 		}
 		select {
@@ -305,7 +349,7 @@ func (c *Coordinator) WaitAgents(ctx context.Context, n int, timeout time.Durati
 		if len(names) > 0 {
 			who = strings.Join(names, ", ")
 		}
-		msg := fmt.Sprintf("%d of %d agents arrived within %s on run %s: %s", len(got), n, timeout, c.cfg.Run, who)
+		msg := fmt.Sprintf("%s within %s on run %s; arrived: %s", shortfall, timeout, c.cfg.Run, who)
 		if len(refused) > 0 {
 			slices.Sort(refused)
 			msg += "; refused: " + strings.Join(refused, ", ")
@@ -313,7 +357,7 @@ func (c *Coordinator) WaitAgents(ctx context.Context, n int, timeout time.Durati
 		if ctx.Err() == context.DeadlineExceeded {
 			return got, fmt.Errorf("cluster: %w: %s", ErrTooFewAgents, msg)
 		}
-		return got, fmt.Errorf("cluster: wait for agents: %w (%s)", context.Cause(ctx), msg)
+		return got, fmt.Errorf("cluster: wait for %s: %w (%s)", what, context.Cause(ctx), msg)
 	}
 }
 
@@ -625,6 +669,11 @@ func (c *Coordinator) assign(ctx context.Context, r *round, a Assignment) {
 	}
 	var reply ack
 	err := call(ctx, c.nc, c.subj.assign(a.Agent), m, &reply, "agent "+a.Agent)
+	// An agent in the middle of a reconnect has no subscription for a
+	// moment: try again until the acknowledgement's time is up.
+	for errors.Is(err, nats.ErrNoResponders) && sleep(ctx, 20*time.Millisecond) {
+		err = call(ctx, c.nc, c.subj.assign(a.Agent), m, &reply, "agent "+a.Agent)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	rs := r.reps[a.Replica]
@@ -724,4 +773,16 @@ func (c *Coordinator) collect(out *Outcome, r *round, as []Assignment) {
 		out.Results = append(out.Results, res)
 	}
 	out.Skew = last.Sub(first)
+}
+
+// sleep waits for d or until ctx is done, and reports whether it slept.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
