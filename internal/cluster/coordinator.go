@@ -571,6 +571,8 @@ func (c *Coordinator) onHeartbeat(msg *nats.Msg) {
 // that fails, is not ready within GoTimeout, or whose agent falls silent for
 // two heartbeats fails the measurement with a *MeasureError naming it; the
 // agents are then told to abort. The Outcome holds what was collected.
+// After go, only ctx and the heartbeats bound the wait for reports: give ctx
+// a deadline somewhat beyond the measured window.
 func (c *Coordinator) Measure(ctx context.Context, as []Assignment) (Outcome, error) {
 	r, err := c.begin(as)
 	if err != nil {

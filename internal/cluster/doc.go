@@ -50,6 +50,12 @@
 // the first per measurement and replica, so a reconnect neither loses nor
 // double-counts one.
 //
+// On one machine the harness can start one worker process per replica, each
+// a one-shot agent (AgentConfig.Once) named after its measurement and
+// replica, wait for exactly those (Coordinator.WaitFor), run the measurement
+// and Forget them; agents on other machines are long-lived and serve one
+// measurement after another.
+//
 // # Failures
 //
 // From its assignment to its acknowledged report, every replica's agent sends
