@@ -3,11 +3,14 @@ package cluster
 import (
 	"cmp"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -165,6 +168,10 @@ func Connect(o ConnectOptions) (*nats.Conn, error) {
 		return nc, nil
 	case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked):
 		return nil, fmt.Errorf("cluster: connect to %s: the server refused our credentials (check %s, the credentials file, the nkey or the client certificate): %w", shown, EnvToken, err)
+	case errors.As(err, new(x509.UnknownAuthorityError)), errors.As(err, new(*tls.CertificateVerificationError)):
+		return nil, fmt.Errorf("cluster: connect to %s: the server's TLS certificate is not signed by a CA we trust (give its CA with --nats-ca): %w", shown, err)
+	case strings.Contains(err.Error(), "certificate required"):
+		return nil, fmt.Errorf("cluster: connect to %s: the server requires a TLS client certificate (--nats-cert and --nats-key): %w", shown, err)
 	case errors.Is(err, nats.ErrNoServers):
 		return nil, fmt.Errorf("cluster: connect to %s: no NATS server answered there: %w", shown, err)
 	}
