@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
 	"go.uber.org/goleak"
 )
 
@@ -743,5 +745,27 @@ func TestOneShotAgents(t *testing.T) {
 	_, err = c.WaitFor(context.Background(), []string{"m2-r0"}, 100*time.Millisecond)
 	if !errors.Is(err, ErrTooFewAgents) || !strings.Contains(err.Error(), "missing m2-r0 of 1 agents") {
 		t.Errorf("WaitFor error = %v, want it to name m2-r0", err)
+	}
+}
+
+func TestHarnessIsMicroService(t *testing.T) {
+	srv := startServer(t)
+	startCoordinator(t, srv, Config{Run: "r7"})
+	msg, err := connect(t, srv, "tool").Request("$SRV.INFO.scalebench-harness", nil, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info micro.Info
+	if err := json.Unmarshal(msg.Data, &info); err != nil {
+		t.Fatal(err)
+	}
+	var subjects []string
+	for _, e := range info.Endpoints {
+		subjects = append(subjects, e.Subject)
+	}
+	want := []string{"sb.r7.ready", "sb.r7.register", "sb.r7.report"}
+	slices.Sort(subjects)
+	if !slices.Equal(subjects, want) || info.Metadata["run"] != "r7" || info.Metadata["protocol"] != fmt.Sprint(Protocol) {
+		t.Errorf("service info: endpoints %v, metadata %v; want %v, run r7, protocol %d", subjects, info.Metadata, want, Protocol)
 	}
 }
