@@ -234,6 +234,11 @@ func NewCoordinator(nc *nats.Conn, cfg Config) (*Coordinator, error) {
 		c.Close()
 		return nil, err
 	}
+	// Once the server has our subscriptions, agents can register.
+	if err := nc.Flush(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("cluster: start harness: %w", err)
+	}
 	return c, nil
 }
 

@@ -172,6 +172,10 @@ func Connect(o ConnectOptions) (*nats.Conn, error) {
 		return nil, fmt.Errorf("cluster: connect to %s: the server's TLS certificate is not signed by a CA we trust (give its CA with --nats-ca): %w", shown, err)
 	case strings.Contains(err.Error(), "certificate required"):
 		return nil, fmt.Errorf("cluster: connect to %s: the server requires a TLS client certificate (--nats-cert and --nats-key): %w", shown, err)
+	case errors.Is(err, nats.ErrTLS) && o.CertFile == "" && strings.Contains(err.Error(), "closed by remote"):
+		// With TLS 1.3 a server that wants a client certificate may just
+		// close the connection after the handshake.
+		return nil, fmt.Errorf("cluster: connect to %s: the server closed the connection after the TLS handshake; it probably requires a TLS client certificate (--nats-cert and --nats-key): %w", shown, err)
 	case errors.Is(err, nats.ErrNoServers):
 		return nil, fmt.Errorf("cluster: connect to %s: no NATS server answered there: %w", shown, err)
 	}

@@ -97,7 +97,7 @@ func TestConnectTLS(t *testing.T) {
 		want string // "" means it connects
 	}{
 		{"CA and client certificate", ConnectOptions{URL: url, CAFile: ca, CertFile: cliCert, KeyFile: cliKey}, ""},
-		{"no client certificate", ConnectOptions{URL: url, CAFile: ca}, "requires a TLS client certificate"},
+		{"no client certificate", ConnectOptions{URL: url, CAFile: ca}, "requires a TLS client certificate (--nats-cert and --nats-key)"},
 		{"server not trusted", ConnectOptions{URL: url, CertFile: cliCert, KeyFile: cliKey}, "not signed by a CA we trust"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
