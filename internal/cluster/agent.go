@@ -156,8 +156,8 @@ func (a *Agent) ID() string { return a.cfg.ID }
 func (a *Agent) Incarnation() string { return a.incarnation }
 
 // Run registers and serves until ctx is done (then it returns nil after its
-// tasks stopped) or the harness speaks another protocol version (then it
-// returns a *ProtocolError at once). It registers again whenever the
+// tasks stopped), the harness speaks another protocol version (then it
+// returns a *ProtocolError at once), or the connection is closed for good. It registers again whenever the
 // connection comes back or a new harness announces itself.
 func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -198,7 +198,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.nc.Flush(); err != nil {
 		return fmt.Errorf("cluster: agent %s: %w", a.cfg.ID, err)
 	}
-	status := a.nc.StatusChanged(nats.CONNECTED)
+	status := a.nc.StatusChanged(nats.CONNECTED, nats.CLOSED)
 	defer a.nc.RemoveStatusListener(status)
 
 	needReg, waiting := true, false
@@ -212,6 +212,8 @@ func (a *Agent) Run(ctx context.Context) error {
 				return err
 			case ctx.Err() != nil:
 				return nil
+			case errors.Is(err, nats.ErrConnectionClosed) || a.nc.IsClosed():
+				return fmt.Errorf("cluster: agent %s: %w", a.cfg.ID, nats.ErrConnectionClosed)
 			case err != nil:
 				if !waiting {
 					a.cfg.Logf("agent %s: waiting for the harness of run %s: %v", a.cfg.ID, a.cfg.Run, err)
@@ -232,7 +234,10 @@ func (a *Agent) Run(ctx context.Context) error {
 			return nil
 		case <-retry:
 			retry = nil
-		case <-status:
+		case st := <-status:
+			if st == nats.CLOSED || a.nc.IsClosed() {
+				return fmt.Errorf("cluster: agent %s: %w", a.cfg.ID, nats.ErrConnectionClosed)
+			}
 			needReg, retry = true, nil
 		case s := <-hello:
 			a.mu.Lock()

@@ -72,7 +72,7 @@ func (a *testAgent) stop(t testing.TB) {
 	t.Helper()
 	a.once.Do(func() {
 		a.cancel()
-		if err := <-a.done; err != nil {
+		if err := <-a.done; err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
 			t.Errorf("agent %s: %v", a.ID(), err)
 		}
 		a.nc.Close()
@@ -767,5 +767,23 @@ func TestHarnessIsMicroService(t *testing.T) {
 	slices.Sort(subjects)
 	if !slices.Equal(subjects, want) || info.Metadata["run"] != "r7" || info.Metadata["protocol"] != fmt.Sprint(Protocol) {
 		t.Errorf("service info: endpoints %v, metadata %v; want %v, run r7, protocol %d", subjects, info.Metadata, want, Protocol)
+	}
+}
+
+func TestAgentStopsWhenConnectionCloses(t *testing.T) {
+	srv := startServer(t)
+	startCoordinator(t, srv, Config{})
+	nc := connect(t, srv, "agent")
+	a, err := NewAgent(nc, AgentConfig{ID: "a", Run: "test", Work: echoWork})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	nc.Close()
+	if err := <-done; !errors.Is(err, nats.ErrConnectionClosed) || ctx.Err() != nil {
+		t.Errorf("Run = %v, want it to stop at once on a closed connection", err)
 	}
 }
