@@ -433,14 +433,19 @@ func TestRestartedAgentServesNextMeasurement(t *testing.T) {
 	waitAgents(t, c, 2)
 
 	errc := make(chan error, 1)
+	var partial Outcome
 	go func() {
-		_, err := c.Measure(context.Background(), assignments("m1", "a", "b"))
+		var err error
+		partial, err = c.Measure(context.Background(), assignments("m1", "a", "b"))
 		errc <- err
 	}()
 	<-gotGo
 	old.stop(t) // b dies mid-measurement and comes back as a new process
 	restarted := newTestAgent(t, srv, AgentConfig{ID: "b"})
 	err := <-errc
+	if len(partial.Results) > 1 || (len(partial.Results) == 1 && partial.Results[0].Agent != "a") {
+		t.Errorf("partial results %+v, want at most a's", partial.Results)
+	}
 	var re *ReplicaError
 	if !errors.As(err, &re) || re.Agent != "b" || !(errors.Is(err, ErrRestarted) || errors.Is(err, ErrSilent)) {
 		t.Fatalf("m1 error = %v, want agent b restarted or silent", err)

@@ -575,7 +575,8 @@ func (c *Coordinator) onHeartbeat(msg *nats.Msg) {
 // replica is ready, broadcasts go once, and collects every report. A replica
 // that fails, is not ready within GoTimeout, or whose agent falls silent for
 // two heartbeats fails the measurement with a *MeasureError naming it; the
-// agents are then told to abort. The Outcome holds what was collected.
+// agents are then told to abort, and the Outcome holds the reports that
+// had come in.
 // After go, only ctx and the heartbeats bound the wait for reports: give ctx
 // a deadline somewhat beyond the measured window.
 func (c *Coordinator) Measure(ctx context.Context, as []Assignment) (Outcome, error) {
@@ -603,7 +604,7 @@ func (c *Coordinator) Measure(ctx context.Context, as []Assignment) (Outcome, er
 	readyBy := time.Now().Add(c.cfg.GoTimeout)
 	err = c.await(ctx, r, readyBy, func(rs *replicaState) bool { return !rs.readyAt.IsZero() })
 	if err != nil {
-		return c.fail(out, r, err)
+		return c.fail(out, r, as, err)
 	}
 	var lastReady time.Time
 	c.mu.Lock()
@@ -616,10 +617,10 @@ func (c *Coordinator) Measure(ctx context.Context, as []Assignment) (Outcome, er
 	out.GoSent = c.cfg.Clock()
 	out.SpecToReady, out.ReadyToGo = lastReady.Sub(start), out.GoSent.Sub(lastReady)
 	if err := c.publish(c.subj.start(), goMsg{header: hdr(), Measurement: r.id}); err != nil {
-		return c.fail(out, r, err)
+		return c.fail(out, r, as, err)
 	}
 	if err := c.await(ctx, r, time.Time{}, func(rs *replicaState) bool { return rs.report != nil }); err != nil {
-		return c.fail(out, r, err)
+		return c.fail(out, r, as, err)
 	}
 	c.collect(&out, r, as)
 	return out, nil
@@ -745,17 +746,15 @@ func (r *round) failures() []*ReplicaError {
 	return out
 }
 
-// fail tells the agents to abort the measurement and returns err with what
-// had been collected.
-func (c *Coordinator) fail(out Outcome, r *round, err error) (Outcome, error) {
+// fail tells the agents to abort the measurement and returns err with the
+// reports that had come in.
+func (c *Coordinator) fail(out Outcome, r *round, as []Assignment, err error) (Outcome, error) {
 	_ = c.publish(c.subj.abort(), goMsg{header: hdr(), Measurement: r.id, Reason: err.Error()})
-	c.mu.Lock()
-	out.Duplicates = r.dups
-	c.mu.Unlock()
+	c.collect(&out, r, as)
 	return out, err
 }
 
-// collect fills out's results from the round's reports.
+// collect fills out's results from the round's successful reports.
 func (c *Coordinator) collect(out *Outcome, r *round, as []Assignment) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -763,6 +762,9 @@ func (c *Coordinator) collect(out *Outcome, r *round, as []Assignment) {
 	var first, last time.Time
 	for _, a := range as {
 		rs := r.reps[a.Replica]
+		if rs.report == nil || rs.failure != nil {
+			continue
+		}
 		res := Result{Replica: a.Replica, Agent: a.Agent, Report: rs.report.Result}
 		if rs.report.GoAt != 0 {
 			var offset time.Duration

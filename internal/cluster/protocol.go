@@ -54,12 +54,10 @@ func newSubjects(run string) (subjects, error) {
 	return subjects{prefix: "sb." + run}, nil
 }
 
-func (s subjects) register() string { return s.prefix + ".register" }
-func (s subjects) ready() string    { return s.prefix + ".ready" }
-func (s subjects) report() string   { return s.prefix + ".report" }
-func (s subjects) heartbeat() string {
-	return s.prefix + ".hb"
-}
+func (s subjects) register() string           { return s.prefix + ".register" }
+func (s subjects) ready() string              { return s.prefix + ".ready" }
+func (s subjects) report() string             { return s.prefix + ".report" }
+func (s subjects) heartbeat() string          { return s.prefix + ".hb" }
 func (s subjects) start() string              { return s.prefix + ".go" }
 func (s subjects) abort() string              { return s.prefix + ".abort" }
 func (s subjects) hello() string              { return s.prefix + ".hello" }
