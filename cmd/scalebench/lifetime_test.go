@@ -206,3 +206,49 @@ func TestWorkerExitsWhenStdinCloses(t *testing.T) {
 		t.Fatal("worker still measuring 10 s after its stdin closed (its window is 60 s)")
 	}
 }
+
+// A closed terminal or ssh session (SIGHUP) ends a run as Ctrl-C does: the
+// measurements taken so far are kept, with a report.
+func TestHangupKeepsMeasurements(t *testing.T) {
+	dir := t.TempDir()
+	sc := writeFile(t, dir, "long.yaml", `name: long
+images: {latency: 10ms, paths: [/64x64.png]}
+load: {duration: 300ms, warmup: 0s, repeats: 1}
+matrix: {workers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}
+`)
+	out := filepath.Join(dir, "out")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "run", sc, "--out", out)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stderr)
+	var log strings.Builder
+	for n := 0; n < 2 && lines.Scan(); {
+		log.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), " jobs/s, p50 ") {
+			n++
+		}
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for lines.Scan() {
+		log.WriteString(lines.Text() + "\n")
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Fatalf("exit: %v, want code 130\n%s", err, log.String())
+	}
+	for _, f := range []string{"results.json", "report.html"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("no %s after SIGHUP: %v", f, err)
+		}
+	}
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
+	"go.uber.org/goleak"
 )
 
 // TestMain lets this test binary act as a worker process: Run starts it
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // crashIf returns the worker's stdin; when the spec asks for the number of
