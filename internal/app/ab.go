@@ -142,14 +142,15 @@ func onlyBuild(run *results.Run, name string) *results.Run {
 }
 
 // roundSamples is the per-repeat samples of every cell of run, counting
-// only the repeats of round round (all repeats when round < 0): one
+// only the repeats of round round (all repeats when round < 0) that did
+// not fail: one
 // compare.CellSamples per cell with at least one such repeat.
 func roundSamples(run *results.Run, round int) []compare.CellSamples {
 	var out []compare.CellSamples
 	for _, c := range run.Cells {
 		s := compare.CellSamples{Key: cellKey(c.Params), Samples: map[compare.Metric][]float64{}}
 		for _, r := range c.Repeats {
-			if round >= 0 && r.Round != round {
+			if round >= 0 && r.Round != round || r.Failure != "" {
 				continue
 			}
 			s.Repeats++

@@ -127,6 +127,7 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			fitCommand(),
 			serveImagesCommand(),
 			workerCommand(),
+			agentCommand(),
 		},
 	}
 	app.Commands = withCommand(app.Commands, compareABCommand())
