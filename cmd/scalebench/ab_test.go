@@ -208,3 +208,26 @@ func TestABUntilResolved(t *testing.T) {
 		}
 	}
 }
+
+// TestScenarioBuilds: builds: in a scenario makes the same A/B run as
+// --build, paths relative to the scenario file.
+func TestScenarioBuilds(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Link(bin, filepath.Join(dir, "sb-base")); err != nil {
+		t.Skip("cannot link the binary:", err)
+	}
+	text := strings.Replace(abScenario, "repeats: 8", "repeats: 2", 1) + "builds:\n  - {name: base, path: ./sb-base}\n  - {name: head, path: self}\n"
+	sc := writeFile(t, dir, "ab.yaml", text)
+	out := filepath.Join(dir, "out")
+	stdout, stderr, code := scalebench(t, "run", sc, "--out", out, "--quiet", "--confirm", "0")
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	run, err := results.Read(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Builds) != 2 || run.Builds[0].Path != filepath.Join(dir, "sb-base") || len(run.Cells) != 2 || len(run.Order) != 4 {
+		t.Errorf("builds %+v, %d cells, %d steps; want the scenario's 2 builds, 2 cells, 4 steps", run.Builds, len(run.Cells), len(run.Order))
+	}
+}

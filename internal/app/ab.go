@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
+	"github.com/scalebench/scalebench/internal/scenario"
 )
 
 // gateError is a gate that failed: exit code 1 (worse) or 3
@@ -60,20 +62,38 @@ func withABFlags(cmd *cli.Command) *cli.Command {
 	return cmd
 }
 
-// resolveBuilds turns the --build flags into the builds of an A/B run.
-func resolveBuilds(c *cli.Context) ([]runner.BuildWorker, error) {
-	var builds []runner.BuildWorker
+// buildSpec is a build as given: a name and a path.
+type buildSpec struct{ name, path string }
+
+// resolveBuilds turns the --build flags, or else the scenario's builds:,
+// into the builds of an A/B run. A scenario's relative paths are relative
+// to its file.
+func resolveBuilds(c *cli.Context, sc *scenario.Scenario) ([]runner.BuildWorker, error) {
+	var specs []buildSpec
 	for _, v := range c.StringSlice("build") {
 		name, path, ok := strings.Cut(v, "=")
 		if !ok || path == "" {
 			return nil, usagef("--build %q: want NAME=PATH, e.g. base=./scalebench-base or head=self", v)
 		}
+		specs = append(specs, buildSpec{name, path})
+	}
+	if len(specs) == 0 {
+		for _, b := range sc.Builds {
+			path := b.Path
+			if path != runner.SelfBuild && !filepath.IsAbs(path) && sc.File != "" {
+				path = filepath.Join(filepath.Dir(sc.File), path)
+			}
+			specs = append(specs, buildSpec{b.Name, path})
+		}
+	}
+	var builds []runner.BuildWorker
+	for _, s := range specs {
 		for _, b := range builds {
-			if b.Name == name {
-				return nil, usagef("--build: build %q given twice", name)
+			if b.Name == s.name {
+				return nil, usagef("--build: build %q given twice", s.name)
 			}
 		}
-		b, err := runner.ResolveBuild(c.Context, name, path, Version, commit())
+		b, err := runner.ResolveBuild(c.Context, s.name, s.path, Version, commit())
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--build: %w", err)}
 		}
@@ -438,15 +458,17 @@ type abRun struct {
 
 // abSetup reads the A/B flags; without --build it returns a zero abRun
 // and rejects the flags that need builds.
-func abSetup(c *cli.Context, repeats int, step time.Duration) (abRun, error) {
-	builds, err := resolveBuilds(c)
+func abSetup(c *cli.Context, sc *scenario.Scenario) (abRun, error) {
+	repeats := sc.Load.Repeats
+	step := sc.Estimate() / time.Duration(max(len(sc.Plan()), 1))
+	builds, err := resolveBuilds(c, sc)
 	if err != nil {
 		return abRun{}, err
 	}
 	if len(builds) == 0 {
 		for _, f := range []string{"until-resolved", "confirm"} {
 			if c.IsSet(f) {
-				return abRun{}, usagef("--%s needs an A/B run: --build base=PATH --build head=PATH", f)
+				return abRun{}, usagef("--%s needs an A/B run: --build base=PATH --build head=PATH, or builds: in the scenario", f)
 			}
 		}
 		return abRun{}, nil

@@ -69,7 +69,7 @@ func runScenario(c *cli.Context, path string) error {
 		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %d repeats = %d measurements, about %s\n",
 			Version, sc.Name, len(sc.Cells()), sc.Load.Repeats, steps, sc.Estimate().Round(time.Second))
 	}
-	ab, err := abSetup(c, sc.Load.Repeats, sc.Estimate()/time.Duration(max(len(sc.Plan()), 1)))
+	ab, err := abSetup(c, sc)
 	if err != nil {
 		return err
 	}

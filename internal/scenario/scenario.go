@@ -20,6 +20,9 @@ type Scenario struct {
 	Matrix      Matrix     `json:"matrix"`
 	Baseline    Params     `json:"baseline"`
 	Checks      Checks     `json:"checks"`
+	// Builds, when listed, are the executables every cell is measured
+	// with, in turn (see Build).
+	Builds []Build `json:"builds,omitempty"`
 
 	// File is the path the scenario was read from ("" when parsed from bytes).
 	File string `json:"file,omitempty"`
