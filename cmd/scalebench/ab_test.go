@@ -62,9 +62,9 @@ type comparison struct {
 	} `json:"rows"`
 }
 
-func verdicts(t *testing.T, dir string) (comparison, map[string]string) {
+func verdicts(t *testing.T, dir string, gate ...string) (comparison, map[string]string) {
 	t.Helper()
-	stdout, stderr, _ := scalebench(t, "compare", filepath.Join(dir, "results.json"), "--format", "json")
+	stdout, stderr, _ := scalebench(t, append([]string{"compare", filepath.Join(dir, "results.json"), "--format", "json"}, gate...)...)
 	var c comparison
 	if err := json.Unmarshal([]byte(stdout[:strings.LastIndex(stdout, "}")+1]), &c); err != nil {
 		t.Fatalf("compare --format json: %v\nstdout:\n%s\nstderr:\n%s", err, stdout, stderr)
@@ -112,6 +112,7 @@ func TestABSameBuildNeverWorse(t *testing.T) {
 
 // TestABHeavierHeadIsWorse: a head doing ~20% more CPU work per job is
 // found worse, confirmed, and fails the gate with exit code 1.
+// (TestABSameBuildNeverWorse is its counterpart with the default gate.)
 func TestABHeavierHeadIsWorse(t *testing.T) {
 	if testing.Short() {
 		t.Skip("an A/B run takes a minute")
@@ -120,14 +121,17 @@ func TestABHeavierHeadIsWorse(t *testing.T) {
 	sc := writeFile(t, dir, "ab.yaml", abScenario)
 	out := filepath.Join(dir, "out")
 	stdout, stderr, code := scalebench(t, "run", sc, "--out", out, "--quiet",
-		"--build", "base="+bin, "--build", "head="+heavy(t))
+		"--build", "base="+bin, "--build", "head="+heavy(t),
+		// The extra work is CPU time per job; other metrics are shown. A busy
+		// machine may need more than the planned repeats to tell.
+		"--fail-on", "cpu_per_job:+5%", "--gate-only", "--until-resolved", "90s")
 	if code != 1 {
 		t.Fatalf("A/B run: exit %d, want 1 (worse)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 	if !strings.Contains(stdout, "confirmation round") {
 		t.Errorf("the console shows no confirmation round:\n%s", stdout)
 	}
-	c, v := verdicts(t, out)
+	c, v := verdicts(t, out, "--fail-on", "cpu_per_job:+5%", "--gate-only")
 	if v["cpu_per_job"] != "worse" || c.ExitCode != 1 {
 		t.Errorf("compare: cpu_per_job %s, exit code %d; want worse and 1", v["cpu_per_job"], c.ExitCode)
 	}
@@ -141,8 +145,8 @@ func TestABHeavierHeadIsWorse(t *testing.T) {
 			rounds[r.Round]++
 		}
 	}
-	if rounds[results.RoundMain] != 16 || rounds[results.RoundConfirm] != 16 {
-		t.Errorf("repeats per round %v, want 16 in the main round and 16 in the confirmation", rounds)
+	if rounds[results.RoundMain] < 16 || rounds[results.RoundConfirm] != 16 {
+		t.Errorf("repeats per round %v, want at least 16 in the main round and 16 in the confirmation", rounds)
 	}
 	summary, err := os.ReadFile(filepath.Join(out, "summary.md"))
 	if err != nil || !strings.Contains(string(summary), "Confirmation round") {
