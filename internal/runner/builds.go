@@ -151,3 +151,13 @@ func (opt Options) builds() []results.Build {
 // seedParams is the part of p a worker's random seed depends on: every
 // build sees the same arrivals and image order for the same cell.
 func seedParams(p scenario.Params) scenario.Params { return param.Build.Without(p) }
+
+// baselineOf is the run's baseline cell: the scenario's, measured by the
+// first build in an A/B run.
+func baselineOf(sc *scenario.Scenario, builds []BuildWorker) scenario.Params {
+	b := sc.Baseline
+	if len(builds) > 0 {
+		b.Build = builds[0].Name
+	}
+	return b
+}

@@ -213,7 +213,7 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 			Description:  sc.Description,
 			File:         sc.File,
 			Model:        string(sc.Load.Model),
-			Baseline:     sc.Baseline,
+			Baseline:     baselineOf(sc, opt.Builds),
 			ImageLatency: sc.Images.Latency.D().Seconds(),
 			Load: results.Load{
 				Repeats: sc.Load.Repeats,
