@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -115,5 +116,30 @@ matrix: {gomaxprocs: [1], workers: [1, 2]}
 		if last := c.Repeats[len(c.Repeats)-1]; i >= 2 && last.Round != results.RoundConfirm {
 			t.Errorf("cell %s: last repeat in round %d, want the confirmation", c.Params, last.Round)
 		}
+	}
+}
+
+// TestResolveBuildChecksProtocol: a build that speaks another worker
+// protocol, or too old to tell, is refused before anything is measured.
+func TestResolveBuildChecksProtocol(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, script, want string
+	}{
+		{"future", `echo '{"version":"v9","protocol":` + fmt.Sprint(ProtocolVersion+1) + `}'`,
+			fmt.Sprintf("speaks worker protocol %d, this harness speaks %d", ProtocolVersion+1, ProtocolVersion)},
+		{"old", `[ "$1" = --version ] && echo 'scalebench version v0.1' && exit 0; echo 'unknown flag' >&2; exit 2`,
+			"scalebench version v0.1 does not tell its worker protocol, so it predates versioned worker protocols"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, tc.name)
+			if err := os.WriteFile(path, []byte("#!/bin/sh\n"+tc.script+"\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			_, err := ResolveBuild(context.Background(), "base", path, "v", "c")
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "scalebench compare") {
+				t.Errorf("err = %v, want it to say %q and what to do", err, tc.want)
+			}
+		})
 	}
 }
