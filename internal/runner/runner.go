@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
@@ -212,7 +213,7 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 			Name:         sc.Name,
 			Description:  sc.Description,
 			File:         sc.File,
-			Model:        string(sc.Load.Model),
+			Model:        sc.Load.Model,
 			Baseline:     baselineOf(sc, opt.Builds),
 			ImageLatency: sc.Images.Latency.D().Seconds(),
 			Load: results.Load{
@@ -234,7 +235,7 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 		Builds:      opt.builds(),
 	}
 	run.Environment.Pinned = opt.Pin
-	if sc.Load.Model == "batch" {
+	if sc.Load.Model == load.Batch {
 		run.Scenario.Load.Jobs = sc.Load.Jobs
 	} else {
 		run.Scenario.Load.Window = sc.Load.Duration.D().Seconds()
@@ -328,7 +329,7 @@ func specFor(sc *scenario.Scenario, p scenario.Params, urls []string, step scena
 		// Independent Poisson streams at rate/n add up to one at rate.
 		spec.Rate = p.Rate / float64(n)
 	}
-	if sc.Load.Model == "batch" {
+	if sc.Load.Model == load.Batch {
 		spec.Jobs = sc.Load.Jobs / n
 		if i < sc.Load.Jobs%n {
 			spec.Jobs++
