@@ -302,7 +302,8 @@ func openCells(run *results.Run, res *compare.Result) []int {
 	return cellsWith(run, res, compare.Inconclusive)
 }
 
-// cellsWith returns the head cell of each pair with a gated row of verdict v.
+// cellsWith returns one cell (of either build) of each pair with a gated
+// row of verdict v.
 func cellsWith(run *results.Run, res *compare.Result, v compare.Verdict) []int {
 	want := map[string]bool{}
 	for _, r := range res.Rows {
