@@ -129,9 +129,9 @@ const (
 
 // Thresholds of judgeScaling, as shares of the ideal step k.
 const (
-	linearShare      = 0.8      // speedup >= 0.8k is near-linear
-	superShare       = 1.1      // speedup > 1.1k is superlinear
-	littleGainShare  = 1.0 / 3  // gain (s-1) below a third of (k-1) is little
+	linearShare      = 0.8     // speedup >= 0.8k is near-linear
+	superShare       = 1.1     // speedup > 1.1k is superlinear
+	littleGainShare  = 1.0 / 3 // gain (s-1) below a third of (k-1) is little
 	concurrencyShare = littleGainShare
 )
 
