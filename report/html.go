@@ -75,6 +75,9 @@ type page struct {
 	Interrupted  bool
 	Progress     string
 	Findings     []string
+	// Lesson is the section of lesson cards, shown before the findings;
+	// nil when the run has no comparison to tell.
+	Lesson *section
 	Main         *ratioTable
 	Env          []pair
 	RunWarnings  []analysis.Warning
@@ -149,6 +152,9 @@ type ratioRow struct {
 
 type fitRow struct {
 	Series, Model, Sigma, Kappa, Lambda, RSE, DF, R2, PeakN, PeakX, Limit, Flags string
+	// PeakNote marks a peak beyond the measured range as the model's
+	// extrapolation.
+	PeakNote string
 }
 
 type classRow struct {
@@ -234,7 +240,13 @@ func newPage(a *analysis.Analysis, charts []renderedChart, problems []analysis.W
 	pg.Main = mainRatios(a)
 	pg.Env = environment(run)
 	pg.RunWarnings, pg.CellWarnings = warnings(a, problems)
-	pg.Sections = sections(a, charts)
+	for _, s := range sections(a, charts) {
+		if s.ID == secLesson {
+			pg.Lesson = &s
+			continue
+		}
+		pg.Sections = append(pg.Sections, s)
+	}
 	pg.Fits = fitRows(a)
 	pg.Classes = classRows(a)
 	pg.Cells = cellRows(a)

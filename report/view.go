@@ -241,6 +241,10 @@ func sections(a *analysis.Analysis, charts []renderedChart) []section {
 			title = "Stability over time"
 		case secCDF:
 			title = "Latency distribution"
+		case secLesson:
+			title = "The lesson"
+			intro = "The comparisons this scenario was made for, each as two bars with the ratio written on it: " +
+				"scalability when resources are added, performance when the same resources do the work better."
 		}
 		s := find(id)
 		if s == nil {
@@ -306,6 +310,10 @@ func fitRows(a *analysis.Analysis) []fitRow {
 			}
 			if f.Model == "amdahl" {
 				r.Kappa = "0 (fixed)"
+			}
+			if maxN := s.Points[len(s.Points)-1].N; finite(f.PeakN) && f.PeakN > maxN {
+				// A peak past the data is the model's guess, not a measurement.
+				r.PeakNote = "extrapolated"
 			}
 			out = append(out, r)
 		}
