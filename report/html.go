@@ -69,15 +69,15 @@ func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, probl
 
 // page is the template's view of a report.
 type page struct {
-	Title        string
-	Description  string
-	Meta         []string
-	Interrupted  bool
-	Progress     string
-	Findings     []string
+	Title       string
+	Description string
+	Meta        []string
+	Interrupted bool
+	Progress    string
+	Findings    []string
 	// Lesson is the section of lesson cards, shown before the findings;
 	// nil when the run has no comparison to tell.
-	Lesson *section
+	Lesson       *section
 	Main         *ratioTable
 	Env          []pair
 	RunWarnings  []analysis.Warning
