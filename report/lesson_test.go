@@ -74,3 +74,23 @@ func TestLessonCards(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryText checks the console summary: lessons, findings and the
+// ratio table, each quotient dividing out.
+func TestSummaryText(t *testing.T) {
+	run := loadFixture(t, quickstartFile, quickstartRun)
+	var b bytes.Buffer
+	if err := Summary(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, want := range []string{"The lesson\n", "Findings\n  - ", "(baseline)", "scalability", "performance"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	checkQuotients(t, "summary", s)
+	if err := Summary(&b, nil); err == nil {
+		t.Errorf("no error for no run")
+	}
+}

@@ -95,6 +95,9 @@ func runScenario(c *cli.Context, path string) error {
 		return errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	}
 	if !c.Bool("quiet") {
+		if err := report.Summary(stdout, run); err != nil {
+			return errors.Join(runErr, err)
+		}
 		fmt.Fprintf(stdout, "results: %s\n", resultsPath)
 		fmt.Fprintf(stdout, "summary: %s\n", files.Markdown)
 	}
