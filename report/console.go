@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -55,10 +56,14 @@ func summaryText(w io.Writer, a *analysis.Analysis) error {
 	if run, cells := warnings(a, nil); len(run)+len(cells) > 0 {
 		var kinds []string
 		for _, w := range run {
-			kinds = append(kinds, w.Kind)
+			if !slices.Contains(kinds, w.Kind) {
+				kinds = append(kinds, w.Kind)
+			}
 		}
 		for _, g := range cells {
-			kinds = append(kinds, g.Kind)
+			if !slices.Contains(kinds, g.Kind) {
+				kinds = append(kinds, g.Kind)
+			}
 		}
 		fmt.Fprintf(b, "Warnings (see the report): %s\n\n", strings.Join(kinds, ", "))
 	}

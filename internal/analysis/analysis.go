@@ -435,8 +435,11 @@ func (a *Analysis) classify() {
 		if kind := boundKind(fc.Stages); kind != "" {
 			b = append(b, kind+": "...)
 		}
-		growth := fmt.Sprintf("%s at %s vs %s, %s", fmtTimes(last.Speedup.Value),
-			countWord(s.Dim, last.Label), countWord(s.Dim, first.Label), scalingWords(verdict, k, d))
+		growth := fmt.Sprintf("%s at %s vs %s", fmtTimes(last.Speedup.Value),
+			countWord(s.Dim, last.Label), countWord(s.Dim, first.Label))
+		if verdict > ScalingLittle {
+			growth += ", " + scalingWords(verdict, k, d)
+		}
 		switch verdict {
 		case ScalingNone:
 			b = fmt.Appendf(b, "throughput shows no clear change with %s (%s)", d.Word, growth)

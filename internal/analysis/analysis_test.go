@@ -161,8 +161,8 @@ func TestSeriesAndClasses(t *testing.T) {
 			),
 			series:    []string{"workers|gomaxprocs=1, replicas=1|4"},
 			classes:   []string{"low/high -> poor/poor"},
-			sentences: []string{"CPU-bound: throughput shows no clear change with workers (0.99x at 8 workers vs 1 worker, no clear change for 8x the workers) and latency up 8.0x (p50 10 ms → 80 ms)"},
-			findings:  []string{"Scalability (concurrency), workers 1 → 8: Scalability (throughput) = 99/100 = 0.99x, no clear change for 8x the workers; latency up 8.0x (p50 10 ms → 80 ms)."},
+			sentences: []string{"CPU-bound: throughput shows no clear change with workers (0.99x at 8 workers vs 1 worker) and latency rises 8.0x (p50 10 ms → 80 ms)"},
+			findings:  []string{"Scalability (concurrency), workers 1 → 8: Scalability (throughput) = 99/100 = 0.99x, no clear change for 8x the workers; latency rises 8.0x (p50 10 ms → 80 ms)."},
 			fitted:    []bool{true},
 		},
 		{
@@ -175,7 +175,7 @@ func TestSeriesAndClasses(t *testing.T) {
 			series:    []string{"gomaxprocs|workers=4, replicas=1|3"},
 			classes:   []string{"high/low -> high/high"},
 			sentences: []string{"CPU-bound: throughput grows with GOMAXPROCS (2.5x at GOMAXPROCS=4 vs GOMAXPROCS=1, below linear for 4x the GOMAXPROCS)"},
-			findings:  []string{"Scalability (scale up), GOMAXPROCS 1 → 4 with 4 workers: Scalability (throughput) = 250/100 = 2.50x, below linear for 4x the GOMAXPROCS; latency down 2.5x (p50 40 ms → 16 ms)."},
+			findings:  []string{"Scalability (scale up), GOMAXPROCS 1 → 4 with 4 workers: Scalability (throughput) = 250/100 = 2.50x, below linear for 4x the GOMAXPROCS; latency falls 2.5x (p50 40 ms → 16 ms)."},
 			fitted:    []bool{true},
 		},
 		{
@@ -197,7 +197,7 @@ func TestSeriesAndClasses(t *testing.T) {
 			),
 			series:    []string{"gomaxprocs|workers=1, replicas=1|2"},
 			classes:   []string{"low/low -> good/limited"},
-			sentences: []string{"CPU-bound: throughput shows no clear change with GOMAXPROCS (1.01x at GOMAXPROCS=2 vs GOMAXPROCS=1, no clear change for 2x the GOMAXPROCS) and latency shows no clear change (p50 10 ms vs 10 ms) — low concurrency, low latency: performance good, scalability limited: raising GOMAXPROCS adds no clear throughput."},
+			sentences: []string{"CPU-bound: throughput shows no clear change with GOMAXPROCS (1.01x at GOMAXPROCS=2 vs GOMAXPROCS=1) and latency shows no clear change (p50 10 ms vs 10 ms) — low concurrency, low latency: performance good, scalability limited: raising GOMAXPROCS adds no clear throughput."},
 			fitted:    []bool{false},
 		},
 		{
@@ -226,7 +226,7 @@ func TestSeriesAndClasses(t *testing.T) {
 				// latency is more than twice the work, so latency is high.
 				"low/low -> good/limited", "high/low -> high/high", "high/high -> variable/variable", "high/high -> variable/variable",
 			},
-			findings: []string{"Scalability (scale up), GOMAXPROCS 1 → 2 with 8 workers: Scalability (throughput) = 360/180 = 2.00x, near-linear for 2x the GOMAXPROCS; latency down 2.0x (p50 80 ms → 40 ms): the CPU-bound jobs run in parallel."},
+			findings: []string{"Scalability (scale up), GOMAXPROCS 1 → 2 with 8 workers: Scalability (throughput) = 360/180 = 2.00x, near-linear for 2x the GOMAXPROCS; latency falls 2.0x (p50 80 ms → 40 ms): the CPU-bound jobs run in parallel."},
 			fitted:   []bool{true, true, false, false, false, false},
 		},
 	}

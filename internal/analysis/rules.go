@@ -185,7 +185,7 @@ func fmtStep(k float64) string {
 }
 
 // latencyWords describes how a latency figure (p50, makespan) moved from
-// first to last: "latency down 2.9x (p50 910 ms → 316 ms)", "latency
+// first to last: "latency falls 2.9x (p50 910 ms → 316 ms)", "latency
 // shows no clear change (p50 50 ms vs 51 ms)". r is last/first with its
 // interval.
 func latencyWords(what string, r Ratio, first, last float64) string {
@@ -202,9 +202,9 @@ func latencyWords(what string, r Ratio, first, last float64) string {
 	}
 	switch direction(r) {
 	case Up:
-		return what + " up " + change(r.Value) + " " + pair(" → ")
+		return what + " rises " + change(r.Value) + " " + pair(" → ")
 	case Down:
-		return what + " down " + change(1/r.Value) + " " + pair(" → ")
+		return what + " falls " + change(1/r.Value) + " " + pair(" → ")
 	}
 	return what + " shows no clear change " + pair(" vs ")
 }

@@ -122,7 +122,7 @@ func TestIssueDefects(t *testing.T) {
 		}
 		a := Analyze(mkRun("batch", base111, specs...))
 		cl := a.Classes[0].Sentence
-		if strings.Contains(cl, "flat") || !strings.Contains(cl, "latency down 2.9x (p50 910 ms → 316 ms)") {
+		if strings.Contains(cl, "flat") || !strings.Contains(cl, "latency falls 2.9x (p50 910 ms → 316 ms)") {
 			t.Errorf("class sentence: %q", cl)
 		}
 		if a.Series[0].USL != nil || a.Series[0].Amdahl != nil {
