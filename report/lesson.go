@@ -45,15 +45,18 @@ func lessonTitle(l analysis.Lesson) string {
 }
 
 func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
-	axis, label := "throughput (jobs/s)", fmtNum
+	axis, label, scale := "throughput (jobs/s)", fmtNum, 1.0
 	if l.Seconds {
 		axis, label = l.Measure+" (s)", fmtDur
+		if max(l.FromValue, l.ToValue) < 1 {
+			axis, scale = l.Measure+" (ms)", 1e3
+		}
 	}
 	f, err := chart.NewBars("lesson-"+strconv.Itoa(i+1), chart.Bars{
 		Title:      lessonTitle(l),
 		Categories: []string{cardLabel(l, l.FromLabel, true), cardLabel(l, l.ToLabel, false)},
 		Series: []chart.BarSeries{{
-			Values: []float64{l.FromValue, l.ToValue},
+			Values: []float64{l.FromValue * scale, l.ToValue * scale},
 			Labels: []string{label(l.FromValue), label(l.ToValue)},
 			Colour: chart.Colour(i),
 		}},
@@ -68,7 +71,7 @@ func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
 
 // lessonCaption says what a card compares and what its ratio means.
 func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
-	what := "Median " + l.Measure
+	what := capitalize(l.Measure) + " (median of repeats)"
 	if l.Measure == "makespan" {
 		what = "Median time to finish the whole batch"
 	}
