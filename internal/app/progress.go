@@ -90,6 +90,12 @@ func (p *progress) step(s runner.Progress) {
 		return
 	}
 	r := s.Result
+	if r.Failure != "" {
+		fmt.Fprintf(p.w, "measurement %*d/%d: %s repeat %d: FAILED: %s (elapsed %s, about %s left)\n",
+			len(fmt.Sprint(s.Steps)), s.Step, s.Steps, s.Params.String(), s.Repeat+1, r.Failure,
+			clock(s.Elapsed), clock(left))
+		return
+	}
 	fmt.Fprintf(p.w, "measurement %*d/%d: %s repeat %d: %.1f jobs/s, p50 %s, p99 %s, %d errors (elapsed %s, about %s left)\n",
 		len(fmt.Sprint(s.Steps)), s.Step, s.Steps, s.Params.String(), s.Repeat+1, r.Throughput,
 		ms(r.Latency.P50), ms(r.Latency.P99), r.Errors,

@@ -75,6 +75,7 @@ func runScenario(c *cli.Context, path string) error {
 		Journal:  journalPath,
 		Pin:      c.Bool("pin"),
 		LogDir:   out,
+		Warn:     func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) },
 	})
 	prog.finish()
 	if run == nil {
@@ -104,6 +105,9 @@ func runScenario(c *cli.Context, path string) error {
 	}
 	if runErr != nil && errors.Is(runErr, runner.ErrInterrupted) {
 		fmt.Fprintf(stderr, "scalebench: interrupted: the results and report hold the %d measurements that finished\n", measured(run))
+	}
+	if runErr == nil {
+		runErr = failedChecks(run)
 	}
 	return runErr
 }
