@@ -63,7 +63,7 @@ func TestLessonCards(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := md.String()
-			if strings.Index(m, "## The lesson") < 0 || strings.Index(m, "## The lesson") > strings.Index(m, "## Findings") {
+			if l := strings.Index(m, "## The lesson"); l < 0 || l > strings.Index(m, "## Findings") {
 				t.Errorf("summary.md does not lead with the lesson:\n%s", m)
 			}
 			for _, l := range a.Lessons {
