@@ -296,3 +296,63 @@ func TestFindingsQuotientsCheck(t *testing.T) {
 		t.Errorf("only %d quotients found in\n%s", n, text)
 	}
 }
+
+// TestLessons checks which comparisons become lessons, and their kinds.
+func TestLessons(t *testing.T) {
+	tests := []struct {
+		name string
+		run  *results.Run
+		want []string // "kind|title|quotient"
+	}{
+		{
+			name: "replicas 1 vs 2",
+			run: mkRun("closed", base111,
+				cellSpec{gomaxprocs: 1, workers: 1, replicas: 1, tput: 100, p50: 0.01, stages: cpuStages},
+				cellSpec{gomaxprocs: 1, workers: 1, replicas: 2, tput: 190, p50: 0.0105, stages: cpuStages},
+			),
+			want: []string{"scalability|replicas 1 → 2 with 1 worker|190/100 = 1.90x"},
+		},
+		{
+			name: "baseline vs best cell across two dimensions",
+			run: mkRun("closed", base111,
+				cellSpec{gomaxprocs: 1, workers: 1, tput: 20, p50: 0.05, stages: ioStages},
+				cellSpec{gomaxprocs: 2, workers: 8, tput: 150, p50: 0.053, stages: ioStages},
+			),
+			want: []string{"scalability|baseline → best cell|150/20 = 7.50x"},
+		},
+		{
+			name: "method and workers: both lessons, best cell covered",
+			run: mkRun("closed", results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1, Method: "naive"},
+				cellSpec{gomaxprocs: 1, workers: 1, method: "naive", tput: 10, p50: 0.1, stages: cpuStages},
+				cellSpec{gomaxprocs: 1, workers: 4, method: "naive", tput: 11, p50: 0.36, stages: cpuStages},
+				cellSpec{gomaxprocs: 1, workers: 1, method: "fast", tput: 40, p50: 0.025, stages: cpuStages},
+				cellSpec{gomaxprocs: 1, workers: 4, method: "fast", tput: 41, p50: 0.097, stages: cpuStages},
+			),
+			want: []string{
+				"scalability|workers 1 → 4|11/10 = 1.10x",
+				"performance|naive → fast|100ms/25ms = 4.00x",
+				"mixed|baseline → best cell|41/10 = 4.10x",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := Analyze(tt.run)
+			var got []string
+			for _, l := range a.Lessons {
+				got = append(got, string(l.Kind)+"|"+l.Title+"|"+l.Quotient)
+			}
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("lessons\n got %q\nwant %q", got, tt.want)
+			}
+			if len(a.Findings) < len(a.Lessons) {
+				t.Fatalf("findings %q", a.Findings)
+			}
+			for i, l := range a.Lessons {
+				if a.Findings[i] != l.Sentence {
+					t.Errorf("finding %d is not lesson %d's sentence: %q", i, i, a.Findings[i])
+				}
+			}
+		})
+	}
+}
