@@ -40,7 +40,7 @@ func summaryText(w io.Writer, a *analysis.Analysis) error {
 	}
 	if t := mainRatios(a); t != nil && len(t.Rows) > 0 {
 		tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', 0)
-		fmt.Fprintf(tw, "  %s\tthroughput\t%s\tscalability\tperformance\n", t.StepHeader, t.LatencyLabel)
+		fmt.Fprintf(tw, "  %s\tthroughput\t%s\t%s\t%s\n", t.StepHeader, t.LatencyLabel, t.ThroughputHeader, t.LatencyHeader)
 		for _, r := range t.Rows {
 			step := r.Step
 			if r.Baseline {

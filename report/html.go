@@ -142,7 +142,11 @@ type ratioTable struct {
 	Caption      string
 	StepHeader   string
 	LatencyLabel string
-	Rows         []ratioRow
+	// ThroughputHeader and LatencyHeader head the ratio columns in the
+	// lesson's words for the series: "scalability (throughput ratio)" for
+	// added resources, "throughput ratio" along an offered rate.
+	ThroughputHeader, LatencyHeader string
+	Rows                            []ratioRow
 }
 
 type ratioRow struct {
