@@ -255,7 +255,8 @@ func (b Bars) drawFormula(th theme, keys []Key) func(draw.Canvas) {
 		body.Title = ""
 		pc := dc
 		pc.Max.Y = y
-		p, err := th.buildBars(body, pc.Max.X-pc.Min.X-th.size(90))
+		// Leave room for the value axis and its labels, larger on a slide.
+		p, err := th.buildBars(body, (pc.Max.X-pc.Min.X-th.size(90))*0.8)
 		if err != nil {
 			panic(err)
 		}
