@@ -87,18 +87,20 @@ type Point struct {
 // Class places a series in the lesson's table relating concurrency and
 // latency to performance and scalability.
 //
-// Concurrency is "high" when throughput keeps growing along the series: at
-// its largest N the speedup over the first point is at least 1.5 and the
-// efficiency at least 0.5. Latency is "high" when p50 at the largest N is
-// more than 1.5 times p50 at the first point, or when latency there is
-// dominated by waiting (mean latency more than twice the sum of the mean
-// stage times, i.e. jobs queue longer than they work).
+// Concurrency is "high" when throughput keeps growing along the series
+// for the resources added: from the first point to the last, a clear gain
+// (judgeScaling: the interval of the speedup excludes 1 and it lies outside
+// the noise band) of at least a third of the ideal gain for the step in N
+// (k = N_last/N_first, ideal speedup k). Latency is "high" when p50 at the
+// last point is clearly more than 1.5 times p50 at the first, or, outside a
+// batch, when latency there is dominated by waiting (mean latency more than
+// twice the sum of the mean stage times: jobs queue longer than they work).
 //
 // The lesson's table gives high/low → performance high, scalability high;
 // high/high → variable, variable (sensitive to outside factors such as the
 // network); low/high → poor, poor. It has no row for low/low; here it is
 // performance "good" (jobs are fast) and scalability "limited" (adding this
-// resource does not add throughput).
+// resource adds little or no clear throughput).
 //
 // The Sentence also says whether the work is I/O-bound (fetching takes more
 // than half of the stage time at the series' first point) or CPU-bound.
