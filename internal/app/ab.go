@@ -516,6 +516,18 @@ func gateOf(c *cli.Context) (compare.Gate, error) {
 	return gate, nil
 }
 
+// buildsText is " × 2 builds (base, head)" for an A/B run, "" otherwise.
+func (a abRun) buildsText() string {
+	if len(a.builds) == 0 {
+		return ""
+	}
+	names := make([]string, len(a.builds))
+	for i, b := range a.builds {
+		names[i] = b.Name
+	}
+	return fmt.Sprintf(" × %d builds (%s)", len(a.builds), strings.Join(names, ", "))
+}
+
 // more is the runner's More for an A/B run, nil otherwise.
 func (a abRun) more() func(*results.Run) []results.Step {
 	if a.gate == nil {

@@ -61,16 +61,16 @@ func runScenario(c *cli.Context, path string) error {
 	defer dir.Close()
 	journalPath := filepath.Join(out, results.JournalName)
 	stdout, stderr := c.App.Writer, c.App.ErrWriter
-	if !c.Bool("quiet") {
-		steps := len(sc.Plan())
-		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %d repeats = %d measurements, about %s\n",
-			Version, sc.Name, len(sc.Cells()), sc.Load.Repeats, steps, sc.Estimate().Round(time.Second))
-	}
 	ab, err := abSetup(c, sc)
 	if err != nil {
 		return err
 	}
 	perCell := max(len(ab.builds), 1) // an A/B run measures each cell with each build
+	if !c.Bool("quiet") {
+		steps := len(sc.Plan()) * perCell
+		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %d repeats%s = %d measurements, about %s\n",
+			Version, sc.Name, len(sc.Cells()), sc.Load.Repeats, ab.buildsText(), steps, (sc.Estimate() * time.Duration(perCell)).Round(time.Second))
+	}
 	prog := newProgress(stderr, len(sc.Plan())*perCell, sc.Estimate()*time.Duration(perCell), c.Bool("quiet"))
 	run, runErr := runner.Run(c.Context, sc, runner.Options{
 		Version:  Version,
