@@ -224,7 +224,7 @@ func check(c *Cell, run *results.Run) []Warning {
 	if cpus := run.Environment.CPUs(); cpus > 0 && float64(c.Params.GOMAXPROCS*c.Params.Replicas) > cpus {
 		add("oversubscribed", "GOMAXPROCS %d × %d replicas exceeds the %g CPUs available: parallelism is capped by the machine", c.Params.GOMAXPROCS, c.Params.Replicas, cpus)
 	}
-	return ws
+	return append(ws, startChecks(c)...)
 }
 
 // resolved is the highest percentile that n samples can resolve (1/(1-q) <= n).

@@ -163,6 +163,37 @@ type Repeat struct {
 	// Failure, when set, says why this measurement failed as a whole (a
 	// worker crashed, missed its deadline, ...): it measured nothing.
 	Failure string `json:"failure,omitempty"`
+	// Placement lists, per replica, the agent and host it ran on.
+	Placement []Placement `json:"placement,omitempty"`
+	// Start says how the replicas were started together.
+	Start *Start `json:"start,omitempty"`
+	// Retries lists the failed attempts before this one, oldest first.
+	Retries []Retry `json:"retries,omitempty"`
+}
+
+// Placement is where one replica of a measurement ran.
+type Placement struct {
+	Replica int    `json:"replica"`
+	Agent   string `json:"agent"`
+	Host    string `json:"host"`
+}
+
+// Start times the start of a measurement, in seconds: from handing out the
+// specs until every replica was ready, from then to the go broadcast, and
+// the spread of the go signal's arrival across replicas (clock offsets
+// corrected).
+type Start struct {
+	SpecToReady float64 `json:"spec_to_ready"`
+	ReadyToGo   float64 `json:"ready_to_go"`
+	Skew        float64 `json:"skew"`
+}
+
+// Retry is a failed attempt at a measurement that was then tried again.
+type Retry struct {
+	// Reason is why the attempt failed.
+	Reason string `json:"reason"`
+	// Excluded names the agents left out of the next attempt.
+	Excluded []string `json:"excluded,omitempty"`
 }
 
 // Latency percentiles of job latency, in seconds.
