@@ -1,0 +1,147 @@
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/cluster"
+)
+
+// testAgents starts n agents in this process, on srv, serving run; each
+// runs its replicas in worker processes of this test binary. stop(i) stops
+// agent i as a dying machine would: no report, no heartbeat.
+func testAgents(t *testing.T, srv *cluster.Server, run string, n int) (stop func(i int)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	cancels := make([]context.CancelFunc, n)
+	for i := range n {
+		nc, err := srv.Connect(fmt.Sprintf("agent-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := NewAgentWorker([]string{os.Args[0]}, []string{"SCALEBENCH_TEST_WORKER=1"})
+		a, err := cluster.NewAgent(nc, cluster.AgentConfig{ID: fmt.Sprintf("box-%d", i), Host: fmt.Sprintf("host-%d", i), Run: run, Work: w.Work})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancels[i] = cancel
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer nc.Close()
+			defer w.Close()
+			_ = a.Run(ctx)
+		}()
+	}
+	t.Cleanup(func() {
+		for _, c := range cancels {
+			c()
+		}
+		wg.Wait()
+	})
+	return func(i int) { cancels[i]() }
+}
+
+// Replicas spread over agents, each serving the images itself; results
+// merge as on one machine, and no secret reaches the record.
+func TestRunOnAgents(t *testing.T) {
+	srv, err := cluster.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	testAgents(t, srv, "t1", 2)
+	sc := parse(t, `name: t
+images: {latency: 5ms, paths: [/64x48/ccc/aaa.jpg]}
+thumbnail: {width: 16, height: 16}
+load: {model: batch, jobs: 8, warmup: 0s, repeats: 1}
+matrix: {workers: [2], replicas: [1, 2]}
+`)
+	opt := testOptions()
+	opt.Cluster = &Cluster{Connect: cluster.ConnectOptions{URL: srv.URL, Token: srv.Token}, Agents: 2, Run: "t1", Wait: time.Minute}
+	run, err := Run(context.Background(), sc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range run.Cells {
+		r := c.Repeats[0]
+		if r.Failure != "" || r.Jobs != 8 {
+			t.Fatalf("cell %s: failure %q, %d jobs; want the batch of 8 done once across the replicas", c.Params, r.Failure, r.Jobs)
+		}
+		if r.Histogram == nil || r.Histogram.HDR().TotalCount() != r.Jobs {
+			t.Errorf("cell %s: merged histogram holds %v jobs, want %d", c.Params, r.Histogram, r.Jobs)
+		}
+		hosts := map[string]bool{}
+		for _, p := range r.Placement {
+			hosts[p.Host] = true
+		}
+		if len(r.Placement) != c.Params.Replicas || len(hosts) != c.Params.Replicas {
+			t.Errorf("cell %s: placement %+v, want each replica on a host of its own", c.Params, r.Placement)
+		}
+		if r.Start == nil {
+			t.Errorf("cell %s: no start timing", c.Params)
+		}
+	}
+	data, err := json.Marshal(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), srv.Token) {
+		t.Error("results hold the NATS token")
+	}
+}
+
+// An agent that dies mid-measurement is noticed by its silence; the
+// measurement is tried again on the agents left and the retry recorded.
+func TestRunOnAgentsRetriesWhenOneDies(t *testing.T) {
+	srv, err := cluster.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	stop := testAgents(t, srv, "t2", 2)
+	sc := parse(t, `name: t
+images: {paths: [/64x48/ccc/aaa.jpg]}
+thumbnail: {width: 16, height: 16}
+load: {duration: 1500ms, warmup: 0s, repeats: 1}
+matrix: {replicas: [2]}
+`)
+	opt := testOptions()
+	opt.Cluster = &Cluster{Connect: cluster.ConnectOptions{URL: srv.URL, Token: srv.Token}, Agents: 2, Run: "t2", Wait: time.Minute}
+	var once sync.Once
+	opt.Warn = func(error) {}
+	go func() {
+		// Stop box-1 once the measurement is under way.
+		time.Sleep(700 * time.Millisecond)
+		once.Do(func() { stop(1) })
+	}()
+	run, err := Run(context.Background(), sc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run.Cells[0].Repeats
+	if len(r) != 1 {
+		t.Fatalf("%d repeats recorded, want 1", len(r))
+	}
+	if r[0].Failure != "" {
+		t.Fatalf("the retry failed: %s", r[0].Failure)
+	}
+	if len(r[0].Retries) != 1 || !strings.Contains(r[0].Retries[0].Reason, "box-1") {
+		t.Fatalf("retries %+v, want one naming box-1", r[0].Retries)
+	}
+	for _, p := range r[0].Placement {
+		if p.Agent != "box-0" {
+			t.Errorf("placement %+v: the retry ran on the agent that died", r[0].Placement)
+		}
+	}
+	if len(r[0].Placement) != 2 || r[0].Jobs == 0 {
+		t.Errorf("placement %+v, %d jobs: want both replicas on box-0", r[0].Placement, r[0].Jobs)
+	}
+}
