@@ -39,7 +39,7 @@ type Cluster struct {
 // silent one has failed after two intervals), and how long the replicas
 // may take to be ready.
 const (
-	heartbeat = 500 * time.Millisecond
+	heartbeat = time.Second
 	goTimeout = 60 * time.Second
 )
 
