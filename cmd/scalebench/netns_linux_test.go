@@ -210,8 +210,10 @@ func TestScaleOutAcrossNamespaces(t *testing.T) {
 		}
 		var r results.Run
 		readResults(t, out, &r)
-		if data, _ := os.ReadFile(filepath.Join(out, "results.json")); bytes.Contains(data, []byte(token)) {
-			t.Error("results.json holds the NATS token")
+		for _, f := range []string{"results.json", "report.html", "summary.md"} {
+			if data, _ := os.ReadFile(filepath.Join(out, f)); bytes.Contains(data, []byte(token)) {
+				t.Errorf("%s holds the NATS token", f)
+			}
 		}
 		if strings.Contains(stderr.String(), token) {
 			t.Error("the run's output shows the NATS token")
