@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/stats"
 )
@@ -128,9 +129,9 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		c.LatencyCI[p] = interval(lat[p])
 	}
 	switch run.Scenario.Model {
-	case "open":
+	case load.Open:
 		c.OfferedRate = stats.Median(offered)
-	case "batch":
+	case load.Batch:
 		c.Makespan = stats.Median(span)
 		c.MakespanCI = interval(span)
 	}
@@ -188,10 +189,10 @@ func check(c *Cell, run *results.Run) []Warning {
 			add("error-rate", "%.1f%% of jobs failed (threshold %.1f%%)%s%s", 100*rate, 100*sc.Checks.MaxErrorRate, kindsText(c.ErrorKinds), msg)
 		}
 	}
-	if n > 0 && c.Jobs/int64(n) < sc.Checks.MinJobs && sc.Model != "batch" {
+	if n > 0 && c.Jobs/int64(n) < sc.Checks.MinJobs && sc.Model != load.Batch {
 		add("few-jobs", "%d jobs per window: percentiles beyond p%d are not resolved; lengthen load.duration", c.Jobs/int64(n), resolved(c.Jobs/int64(n)))
 	}
-	if sc.Model == "closed" && c.Throughput > 0 && c.Latency.Mean > 0 {
+	if sc.Model == load.Closed && c.Throughput > 0 && c.Latency.Mean > 0 {
 		// Little's law: jobs in the system = throughput × time in the system.
 		want := float64(c.Params.Workers * c.Params.Replicas)
 		got := c.Throughput * (c.Latency.Mean + sc.Load.Think)
@@ -199,7 +200,7 @@ func check(c *Cell, run *results.Run) []Warning {
 			add("littles-law", "Little's law does not hold: throughput × (mean latency + think) = %.2f, but %g workers are busy (tolerance %.0f%%); time is spent outside the measured jobs", got, want, 100*sc.Checks.LittleTolerance)
 		}
 	}
-	if sc.Model == "open" {
+	if sc.Model == load.Open {
 		var late, dropped, jobs int64
 		var maxLag, harness float64
 		for _, r := range c.Repeats {
