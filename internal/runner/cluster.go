@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -153,10 +154,16 @@ func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placeme
 		saveStderr(opt.LogDir, seq+1, err)
 		retry := results.Retry{Reason: err.Error()}
 		for _, a := range failed {
-			if len(exclude)+1 < len(f.usable(nil)) && !exclude[a] {
-				exclude[a] = true
-				retry.Excluded = append(retry.Excluded, a)
+			if exclude[a] {
+				continue
 			}
+			// Leave out an agent that failed, unless it is the last one.
+			exclude[a] = true
+			if len(f.usable(exclude)) == 0 {
+				delete(exclude, a)
+				continue
+			}
+			retry.Excluded = append(retry.Excluded, a)
 		}
 		tried = append(tried, retry)
 		if opt.Warn != nil {
@@ -207,7 +214,7 @@ func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, sc *
 func (f *fleet) measureRemote(ctx context.Context, sc *scenario.Scenario, p scenario.Params, specs []Spec, budget time.Duration, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
 	agents := f.usable(exclude)
 	if len(agents) == 0 {
-		return results.Repeat{}, nil, fmt.Errorf("no agent left to run on: %d of %d failed (%v)", len(f.agents), len(f.agents), f.agents)
+		return results.Repeat{}, nil, fmt.Errorf("no agent left to run on: every one of %s failed and has not registered again", strings.Join(f.agents, ", "))
 	}
 	var images *Images
 	if sc.Images.URL == "" {
