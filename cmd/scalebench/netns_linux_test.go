@@ -290,4 +290,39 @@ matrix: {workers: [1], replicas: [2]}
 			t.Errorf("workers %v outlived the run", w)
 		}
 	}
+
+	// A harness killed outright sends no abort: the agents notice it is
+	// gone and stop their workers long before the 60 s window ends.
+	sc := writeFile(t, dir, "long.yaml", `name: long
+images: {paths: [/64x48/ccc/aaa.jpg]}
+thumbnail: {width: 16, height: 16}
+load: {duration: 60s, warmup: 0s, repeats: 1, timeout: 1s}
+matrix: {workers: [1], replicas: [2]}
+`)
+	h := harness.command(env, bin, "run", sc, "--nats", url, "--agents", "2", "--run-id", "ns", "--out", filepath.Join(dir, "long"))
+	if err := h.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var workers []int
+	for deadline := time.Now().Add(time.Minute); len(workers) < 2 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		workers = append(workersOf(agentCmds[0].Process.Pid), workersOf(agentCmds[1].Process.Pid)...)
+	}
+	if len(workers) < 2 {
+		_ = h.Process.Kill()
+		_ = h.Wait()
+		t.Fatalf("the agents started %d workers, want 2\n%s", len(workers), logs())
+	}
+	time.Sleep(500 * time.Millisecond)
+	_ = h.Process.Kill()
+	_ = h.Wait()
+	killedAt := time.Now()
+	for _, w := range workers {
+		for alive(w) {
+			if time.Since(killedAt) > 30*time.Second {
+				t.Fatalf("worker %d still runs 30 s after its harness was killed\n%s", w, logs())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	t.Logf("the agents' workers stopped %s after the harness was killed", time.Since(killedAt).Round(time.Millisecond))
 }
