@@ -3,6 +3,8 @@ package analysis
 import (
 	"fmt"
 	"slices"
+
+	"github.com/scalebench/scalebench/internal/results"
 )
 
 // maxSkew is the largest start skew, as a fraction of the measured window,
@@ -42,4 +44,23 @@ func startChecks(c *Cell) []Warning {
 			"%d measurement(s) failed and were retried; the first because: %s", retried, reason)})
 	}
 	return ws
+}
+
+// agentLoad warns when the replicas an agent runs need more CPUs than it
+// has: replicas go round robin over the agents, so the busiest runs
+// ceil(replicas / agents) of them.
+func agentLoad(c *Cell, agents []results.Agent) []Warning {
+	per := (c.Params.Replicas + len(agents) - 1) / len(agents)
+	cpus := agents[0]
+	for _, a := range agents[1:] {
+		if a.CPUs < cpus.CPUs {
+			cpus = a
+		}
+	}
+	if cpus.CPUs <= 0 || c.Params.GOMAXPROCS*per <= cpus.CPUs {
+		return nil
+	}
+	return []Warning{{Kind: "oversubscribed", Message: fmt.Sprintf(
+		"GOMAXPROCS %d × %d replicas per agent exceeds the %d CPUs of agent %s: parallelism is capped by the machine",
+		c.Params.GOMAXPROCS, per, cpus.CPUs, cpus.ID)}}
 }

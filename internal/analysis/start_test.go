@@ -44,3 +44,26 @@ func TestStartWarnings(t *testing.T) {
 		})
 	}
 }
+
+func TestAgentLoad(t *testing.T) {
+	agents := []results.Agent{{ID: "a", CPUs: 4}, {ID: "b", CPUs: 2}}
+	for _, tc := range []struct {
+		gomaxprocs, replicas int
+		want                 string
+	}{
+		{1, 4, ""}, // 2 replicas per agent, 1 CPU each: fits on b's 2
+		{2, 2, ""}, // 1 replica per agent at 2 CPUs: fits
+		{2, 3, "GOMAXPROCS 2 × 2 replicas per agent exceeds the 2 CPUs of agent b"},
+		{4, 1, "GOMAXPROCS 4 × 1 replicas per agent exceeds the 2 CPUs of agent b"},
+	} {
+		c := &Cell{}
+		c.Params.GOMAXPROCS, c.Params.Replicas = tc.gomaxprocs, tc.replicas
+		ws := agentLoad(c, agents)
+		switch {
+		case tc.want == "" && len(ws) != 0:
+			t.Errorf("%d × %d: warnings %+v, want none", tc.gomaxprocs, tc.replicas, ws)
+		case tc.want != "" && (len(ws) != 1 || !strings.Contains(ws[0].Message, tc.want)):
+			t.Errorf("%d × %d: warnings %+v, want %q", tc.gomaxprocs, tc.replicas, ws, tc.want)
+		}
+	}
+}

@@ -100,6 +100,20 @@ type Environment struct {
 	// CPUs (scalebench run --pin); each repeat then lists its workers' CPUs.
 	Pinned  bool      `json:"pinned,omitempty"`
 	Started time.Time `json:"started"`
+	// Agents lists the agents the replicas ran on, when they ran on other
+	// machines (scalebench run --nats); each repeat's placement names them.
+	Agents []Agent `json:"agents,omitempty"`
+}
+
+// Agent is a machine that ran replicas, as it described itself, with its
+// clock's offset from the harness's (seconds; RTT bounds the error).
+type Agent struct {
+	ID          string  `json:"id"`
+	Host        string  `json:"host"`
+	CPUs        int     `json:"cpus"`
+	Version     string  `json:"version"`
+	ClockOffset float64 `json:"clock_offset"`
+	ClockRTT    float64 `json:"clock_rtt"`
 }
 
 // CPUs is the number of CPUs the run could use: the cgroup quota when it is
@@ -184,6 +198,9 @@ type Placement struct {
 // the spread of the go signal's arrival across replicas (clock offsets
 // corrected).
 type Start struct {
+	// Launch, for worker processes started for this measurement, runs from
+	// their start until all registered with the harness.
+	Launch      float64 `json:"launch,omitempty"`
 	SpecToReady float64 `json:"spec_to_ready"`
 	ReadyToGo   float64 `json:"ready_to_go"`
 	Skew        float64 `json:"skew"`

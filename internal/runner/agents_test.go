@@ -89,6 +89,9 @@ matrix: {workers: [2], replicas: [1, 2]}
 			t.Errorf("cell %s: no start timing", c.Params)
 		}
 	}
+	if a := run.Environment.Agents; len(a) != 2 || a[0].ID != "box-0" || a[1].Host != "host-1" || a[0].CPUs == 0 {
+		t.Errorf("agents recorded: %+v", a)
+	}
 	data, err := json.Marshal(run)
 	if err != nil {
 		t.Fatal(err)

@@ -128,6 +128,20 @@ func (f *fleet) close() {
 	}
 }
 
+// records describes the agents replicas run on (nil: this machine).
+func (f *fleet) records() []results.Agent {
+	var out []results.Agent
+	for _, a := range f.coord.Agents() {
+		if slices.Contains(f.agents, a.ID) {
+			out = append(out, results.Agent{
+				ID: a.ID, Host: a.Host, CPUs: a.CPUs, Version: a.Version,
+				ClockOffset: a.Offset.Seconds(), ClockRTT: a.RTT.Seconds(),
+			})
+		}
+	}
+	return out
+}
+
 // remote reports whether replicas run on agents.
 func (f *fleet) remote() bool { return f.agents != nil }
 
@@ -270,6 +284,7 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params
 		f.coord.Forget(ids...)
 	}()
 	var measuring atomic.Bool
+	launched := time.Now()
 	for i, spec := range specs {
 		ids[i] = fmt.Sprintf("%s-r%d", id, i)
 		argv := opt.Worker
@@ -314,6 +329,7 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params
 	if _, err := f.coord.WaitFor(ctx, ids, startupTimeout); err != nil {
 		return results.Repeat{}, explain(err)
 	}
+	launch := time.Since(launched)
 	as := make([]cluster.Assignment, len(specs))
 	for i, spec := range specs {
 		data, err := json.Marshal(Task{GOMAXPROCS: p.GOMAXPROCS, Spec: spec})
@@ -340,6 +356,7 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params
 	if err != nil {
 		return rep, err
 	}
+	rep.Start.Launch = launch.Seconds()
 	for i, spec := range specs {
 		if spec.CPUs == nil {
 			break

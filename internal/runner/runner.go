@@ -123,6 +123,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		base = srv.URL
 	}
 	run := newRun(sc, opt)
+	run.Environment.Agents = fl.records()
 	var journal *results.Journal
 	if opt.Journal != "" {
 		var err error
