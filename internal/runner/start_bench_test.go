@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/analysis"
 )
 
 // BenchmarkStart runs measurements of 2 replicas over the embedded NATS
@@ -82,4 +84,23 @@ func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// BenchmarkScaleOut runs scenarios/scale-out.yaml, one replica vs two at
+// GOMAXPROCS 1 on CPU-bound work, and reports the ratio of their median
+// throughputs ("scale-out-ratio"): near 2 on a machine with two idle cores.
+func BenchmarkScaleOut(b *testing.B) {
+	data, err := os.ReadFile("../../scenarios/scale-out.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc := parseB(b, string(data))
+	for b.Loop() {
+		run, err := Run(context.Background(), sc, testOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		cells := analysis.Summarize(run)
+		b.ReportMetric(cells[1].Throughput/cells[0].Throughput, "scale-out-ratio")
+	}
 }
