@@ -61,6 +61,9 @@ func clusterOptions(c *cli.Context, sc *scenario.Scenario) (*runner.Cluster, int
 	if agents < 1 {
 		return nil, 0, usagef("run: --nats needs the number of agents to wait for: --agents N or cluster.agents")
 	}
+	if c.Bool("pin") {
+		return nil, 0, usagef("run: --pin places worker processes on this machine's CPUs; with --nats the replicas run on the agents")
+	}
 	if (c.String("nats-cert") == "") != (c.String("nats-key") == "") {
 		return nil, 0, usagef("run: --nats-cert and --nats-key go together")
 	}

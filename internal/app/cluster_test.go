@@ -38,6 +38,7 @@ func TestRunClusterFlags(t *testing.T) {
 		{"credentials without a server", []string{"--nats-creds", "a.creds"}, "", ExitUsage, "--nats-creds applies only with --nats URL"},
 		{"cert without key", []string{"--nats", srv.URL, "--agents", "1", "--nats-cert", "c.pem"}, "", ExitUsage, "--nats-cert and --nats-key go together"},
 		{"bad run id", []string{"--nats", srv.URL, "--agents", "1", "--run-id", "a.b"}, "", ExitUsage, `--run-id: "a.b"`},
+		{"pin with agents", []string{"--nats", srv.URL, "--agents", "1", "--pin"}, "", ExitUsage, "with --nats the replicas run on the agents"},
 		{"no server", []string{"--nats", "nats://127.0.0.1:1", "--agents", "1"}, "", ExitFailure, "no NATS server answered"},
 		{"wrong token", []string{"--nats", srv.URL, "--agents", "1"}, "not-the-token", ExitFailure, "the server refused our credentials"},
 		{"no agents come", []string{"--nats", srv.URL, "--agents", "2", "--agents-wait", "300ms"}, srv.Token, ExitFailure, "0 of 2 agents arrived"},
