@@ -1,6 +1,12 @@
 // Package runner measures a scenario: it starts the image server, runs each
 // cell of the matrix in worker processes at the cell's GOMAXPROCS, in
 // interleaved order, and collects what they measured into a results.Run.
+//
+// The harness speaks to its replicas over NATS (package cluster): on one
+// machine each replica is a worker process started for the measurement, a
+// one-shot agent of an embedded server; with Options.Cluster the replicas
+// run on agents on other machines (AgentWorker), which start the worker
+// processes there and talk to them over their pipes.
 package runner
 
 import (
