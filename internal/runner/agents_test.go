@@ -13,40 +13,68 @@ import (
 	"github.com/scalebench/scalebench/internal/cluster"
 )
 
-// testAgents starts n agents in this process, on srv, serving run; each
-// runs its replicas in worker processes of this test binary. stop(i) stops
-// agent i as a dying machine would: no report, no heartbeat.
-func testAgents(t *testing.T, srv *cluster.Server, run string, n int) (stop func(i int)) {
+// agentSet is agents running in this process, on one server, for one run;
+// each runs its replicas in worker processes of this test binary.
+type agentSet struct {
+	t       *testing.T
+	srv     *cluster.Server
+	run     string
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	cancels map[int]context.CancelFunc
+}
+
+// testAgents starts n agents, box-0 … box-<n-1>, stopped when the test ends.
+func testAgents(t *testing.T, srv *cluster.Server, run string, n int) *agentSet {
 	t.Helper()
-	var wg sync.WaitGroup
-	cancels := make([]context.CancelFunc, n)
-	for i := range n {
-		nc, err := srv.Connect(fmt.Sprintf("agent-%d", i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		w := NewAgentWorker([]string{os.Args[0]}, []string{"SCALEBENCH_TEST_WORKER=1"})
-		a, err := cluster.NewAgent(nc, cluster.AgentConfig{ID: fmt.Sprintf("box-%d", i), Host: fmt.Sprintf("host-%d", i), Run: run, Work: w.Work})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		cancels[i] = cancel
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer nc.Close()
-			defer w.Close()
-			_ = a.Run(ctx)
-		}()
-	}
+	s := &agentSet{t: t, srv: srv, run: run, cancels: map[int]context.CancelFunc{}}
 	t.Cleanup(func() {
-		for _, c := range cancels {
+		s.mu.Lock()
+		for _, c := range s.cancels {
 			c()
 		}
-		wg.Wait()
+		s.mu.Unlock()
+		s.wg.Wait()
 	})
-	return func(i int) { cancels[i]() }
+	for i := range n {
+		s.start(i)
+	}
+	return s
+}
+
+// start starts agent i, anew if it ran before: a new process, as far as
+// the harness can tell.
+func (s *agentSet) start(i int) {
+	nc, err := s.srv.Connect(fmt.Sprintf("agent-%d", i))
+	if err != nil {
+		s.t.Error(err)
+		return
+	}
+	w := NewAgentWorker([]string{os.Args[0]}, []string{"SCALEBENCH_TEST_WORKER=1"})
+	a, err := cluster.NewAgent(nc, cluster.AgentConfig{ID: fmt.Sprintf("box-%d", i), Host: fmt.Sprintf("host-%d", i), Run: s.run, Work: w.Work})
+	if err != nil {
+		nc.Close()
+		s.t.Error(err)
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.mu.Lock()
+	s.cancels[i] = cancel
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer nc.Close()
+		defer w.Close()
+		_ = a.Run(ctx)
+	}()
+}
+
+// stop stops agent i as a dying machine would: no report, no heartbeat.
+func (s *agentSet) stop(i int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cancels[i]()
 }
 
 // Replicas spread over agents, each serving the images itself; results
@@ -103,35 +131,40 @@ matrix: {workers: [2], replicas: [1, 2]}
 
 // An agent that dies mid-measurement is noticed by its silence; the
 // measurement is tried again on the agents left and the retry recorded.
+// Restarted, the agent serves the next measurement.
 func TestRunOnAgentsRetriesWhenOneDies(t *testing.T) {
 	srv, err := cluster.StartServer()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	stop := testAgents(t, srv, "t2", 2)
+	agents := testAgents(t, srv, "t2", 2)
 	sc := parse(t, `name: t
 images: {paths: [/64x48/ccc/aaa.jpg]}
 thumbnail: {width: 16, height: 16}
-load: {duration: 1500ms, warmup: 0s, repeats: 1}
+load: {duration: 1500ms, warmup: 0s, repeats: 2}
 matrix: {replicas: [2]}
 `)
 	opt := testOptions()
 	opt.Cluster = &Cluster{Connect: cluster.ConnectOptions{URL: srv.URL, Token: srv.Token}, Agents: 2, Run: "t2", Wait: time.Minute}
+	retried := make(chan struct{})
 	var once sync.Once
-	opt.Warn = func(error) {}
+	opt.Warn = func(error) { once.Do(func() { close(retried) }) }
 	go func() {
-		// Stop box-1 once the measurement is under way.
+		// Stop box-1 once the first measurement is under way; start it
+		// again, a new process, once the retry began.
 		time.Sleep(700 * time.Millisecond)
-		once.Do(func() { stop(1) })
+		agents.stop(1)
+		<-retried
+		agents.start(1)
 	}()
 	run, err := Run(context.Background(), sc, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := run.Cells[0].Repeats
-	if len(r) != 1 {
-		t.Fatalf("%d repeats recorded, want 1", len(r))
+	if len(r) != 2 {
+		t.Fatalf("%d repeats recorded, want 2", len(r))
 	}
 	if r[0].Failure != "" {
 		t.Fatalf("the retry failed: %s", r[0].Failure)
@@ -146,5 +179,8 @@ matrix: {replicas: [2]}
 	}
 	if len(r[0].Placement) != 2 || r[0].Jobs == 0 {
 		t.Errorf("placement %+v, %d jobs: want both replicas on box-0", r[0].Placement, r[0].Jobs)
+	}
+	if r[1].Failure != "" || len(r[1].Retries) != 0 || len(r[1].Placement) != 2 || r[1].Placement[1].Agent != "box-1" {
+		t.Errorf("second measurement: failure %q, retries %+v, placement %+v; want box-1 back", r[1].Failure, r[1].Retries, r[1].Placement)
 	}
 }
