@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -121,12 +122,30 @@ func threeHosts(t *testing.T) (harness netns, agents []netns) {
 	return names[0], names[1:]
 }
 
+// lockedOutput collects a child's output while the test reads it.
+type lockedOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *lockedOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *lockedOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
 // background starts cmd and stops it (SIGTERM, then SIGKILL) when the test
 // ends; its output is kept for failure messages.
-func background(t *testing.T, cmd *exec.Cmd) *bytes.Buffer {
+func background(t *testing.T, cmd *exec.Cmd) *lockedOutput {
 	t.Helper()
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	out := &lockedOutput{}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +160,7 @@ func background(t *testing.T, cmd *exec.Cmd) *bytes.Buffer {
 			<-done
 		}
 	})
-	return &out
+	return out
 }
 
 // Three "machines" on one host: the harness and a NATS server in one
@@ -165,7 +184,7 @@ func TestScaleOutAcrossNamespaces(t *testing.T) {
 		}
 	}
 	var agentCmds []*exec.Cmd
-	var agentOut []*bytes.Buffer
+	var agentOut []*lockedOutput
 	for i, a := range agents {
 		cmd := a.command(env, bin, "agent", "--nats", url, "--run", "ns", "--id", fmt.Sprintf("agent-%d", i+1))
 		agentOut = append(agentOut, background(t, cmd))
@@ -193,19 +212,30 @@ func TestScaleOutAcrossNamespaces(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		if onWorker != nil {
-			go func() {
-				// The agent's worker: the ip command execs the agent, whose
-				// child is the worker process.
-				for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-					if w := workersOf(agentCmds[1].Process.Pid); len(w) > 0 {
-						onWorker(w[0])
-						return
-					}
+		ended, watched := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(watched)
+			if onWorker == nil {
+				return
+			}
+			// The agent's worker: the ip command execs the agent, whose
+			// child is the worker process.
+			for {
+				if w := workersOf(agentCmds[1].Process.Pid); len(w) > 0 {
+					onWorker(w[0])
+					return
 				}
-			}()
-		}
-		if err := cmd.Wait(); err != nil {
+				select {
+				case <-ended:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
+		}()
+		err := cmd.Wait()
+		close(ended)
+		<-watched
+		if err != nil {
 			t.Fatalf("run %s: %v\n%s\n%s", name, err, stderr.String(), logs())
 		}
 		var r results.Run
