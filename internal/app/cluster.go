@@ -19,11 +19,11 @@ func init() {
 // takes a secret: the token comes from the environment, keys from files.
 var clusterFlags = []cli.Flag{
 	&cli.StringFlag{Name: "nats", Usage: "run the replicas on agents over the NATS server at `URL` (default: worker processes on this machine; scenario: cluster.nats_url)"},
-	&cli.IntFlag{Name: "agents", Usage: "wait for `N` agents and spread each cell's replicas over them (scenario: cluster.agents)"},
-	&cli.StringFlag{Name: "run-id", Usage: "run `ID` the agents serve, their --run (default \"default\"; scenario: cluster.run)"},
-	&cli.DurationFlag{Name: "agents-wait", Usage: "how long to wait for the agents (default 2m; scenario: cluster.wait)"},
+	&cli.IntFlag{Name: "agents", DefaultText: "none", Usage: "wait for `N` agents and spread each cell's replicas over them (scenario: cluster.agents)"},
+	&cli.StringFlag{Name: "run-id", DefaultText: "default", Usage: "run `ID` the agents serve, their --run (scenario: cluster.run)"},
+	&cli.DurationFlag{Name: "agents-wait", DefaultText: "2m", Usage: "how long to wait for the agents, `D` (scenario: cluster.wait)"},
 	&cli.IntFlag{Name: "retries", Value: -1, DefaultText: "1", Usage: "try a failed measurement again up to `N` times (scenario: cluster.retries)"},
-	&cli.StringFlag{Name: "nats-creds", Usage: "NATS user credentials `FILE`"},
+	&cli.StringFlag{Name: "nats-creds", Usage: "NATS user credentials `FILE` (a token, if the server wants one, comes from " + cluster.EnvToken + ")"},
 	&cli.StringFlag{Name: "nats-nkey", Usage: "NATS NKey seed `FILE`"},
 	&cli.StringFlag{Name: "nats-ca", Usage: "`FILE` with the CA certificates to trust (TLS)"},
 	&cli.StringFlag{Name: "nats-cert", Usage: "client certificate `FILE` (TLS, with --nats-key)"},
