@@ -26,6 +26,12 @@ func TestRunClusterFlags(t *testing.T) {
 	if err := os.WriteFile(sc, []byte("name: s\nimages: {paths: [/64x48/ccc/aaa.jpg]}\nload: {duration: 100ms, warmup: 0s, repeats: 1}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The same from the scenario's cluster section.
+	fromFile := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(fromFile, []byte("name: c\nimages: {paths: [/64x48/ccc/aaa.jpg]}\nload: {duration: 100ms, warmup: 0s, repeats: 1}\n"+
+		"cluster: {nats_url: '"+srv.URL+"', agents: 3, run: r9, wait: 300ms}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		name  string
 		args  []string
@@ -42,6 +48,8 @@ func TestRunClusterFlags(t *testing.T) {
 		{"no server", []string{"--nats", "nats://127.0.0.1:1", "--agents", "1"}, "", ExitFailure, "no NATS server answered"},
 		{"wrong token", []string{"--nats", srv.URL, "--agents", "1"}, "not-the-token", ExitFailure, "the server refused our credentials"},
 		{"no agents come", []string{"--nats", srv.URL, "--agents", "2", "--agents-wait", "300ms"}, srv.Token, ExitFailure, "0 of 2 agents arrived"},
+		{"scenario's cluster section", []string{fromFile}, srv.Token, ExitFailure, "0 of 3 agents arrived within 300ms on run r9"},
+		{"flags override the scenario", []string{"--agents", "1", fromFile}, srv.Token, ExitFailure, "0 of 1 agents arrived"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(cluster.EnvToken, tc.token)
@@ -49,7 +57,10 @@ func TestRunClusterFlags(t *testing.T) {
 			defer cancel()
 			args := append([]string{"run", "--out", filepath.Join(t.TempDir(), "out")}, tc.args...)
 			var out, errOut bytes.Buffer
-			code := Main(ctx, append(args, sc), nil, &out, &errOut)
+			if !strings.HasSuffix(args[len(args)-1], ".yaml") {
+				args = append(args, sc)
+			}
+			code := Main(ctx, args, nil, &out, &errOut)
 			if code != tc.code || !strings.Contains(errOut.String(), tc.want) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut.String(), tc.code, tc.want)
 			}

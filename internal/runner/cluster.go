@@ -103,7 +103,7 @@ func openFleet(ctx context.Context, cl *Cluster, warn func(error)) (*fleet, erro
 		got, err := f.coord.WaitAgents(ctx, cl.Agents, cmp.Or(cl.Wait, 2*time.Minute))
 		if err != nil {
 			f.close()
-			return nil, fmt.Errorf("runner: run %s: %w", f.run, err)
+			return nil, fmt.Errorf("runner: %w", err)
 		}
 		for _, a := range got {
 			f.agents = append(f.agents, a.ID)
