@@ -184,3 +184,83 @@ matrix: {replicas: [2]}
 		t.Errorf("second measurement: failure %q, retries %+v, placement %+v; want box-1 back", r[1].Failure, r[1].Retries, r[1].Placement)
 	}
 }
+
+// Two hundred agents, each running one replica in process: registration,
+// go and merge finish in seconds, and the merged record is exactly the sum
+// of the replicas' reports.
+func TestRunOnManyAgents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("200 agents: skipped in -short mode")
+	}
+	const n = 200
+	srv, err := cluster.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var (
+		mu         sync.Mutex
+		jobs, hist int64
+	)
+	work := func(ctx context.Context, raw json.RawMessage, ready func() error) (json.RawMessage, error) {
+		var task Task
+		if err := json.Unmarshal(raw, &task); err != nil {
+			return nil, err
+		}
+		if err := ready(); err != nil {
+			return nil, err
+		}
+		rep, err := execute(ctx, task.Spec, []Doer{sleeper{5 * time.Millisecond}})
+		if err != nil {
+			return nil, err
+		}
+		rep.GOMAXPROCS = task.GOMAXPROCS
+		mu.Lock()
+		jobs += rep.Snapshot.Jobs
+		hist += rep.Snapshot.Hist.TotalCount()
+		mu.Unlock()
+		return encodeReport(rep)
+	}
+	var wg sync.WaitGroup
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); wg.Wait() }()
+	for i := range n {
+		nc, err := srv.Connect(fmt.Sprintf("agent-%d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := cluster.NewAgent(nc, cluster.AgentConfig{ID: fmt.Sprintf("a%03d", i), Run: "many", Work: work})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer nc.Close()
+			_ = a.Run(ctx)
+		}()
+	}
+	sc := parse(t, fmt.Sprintf(`name: t
+images: {url: "http://127.0.0.1:1", paths: [/64x48/ccc/aaa.jpg]}
+load: {duration: 200ms, warmup: 0s, repeats: 1}
+matrix: {gomaxprocs: [1], replicas: [%d]}
+`, n))
+	opt := testOptions()
+	opt.Cluster = &Cluster{Connect: cluster.ConnectOptions{URL: srv.URL, Token: srv.Token}, Agents: n, Run: "many", Wait: time.Minute}
+	start := time.Now()
+	run, err := Run(context.Background(), sc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run.Cells[0].Repeats[0]
+	if r.Failure != "" {
+		t.Fatal(r.Failure)
+	}
+	t.Logf("%d agents: run in %s; spec to ready %.0f ms, go skew %.1f ms", n, time.Since(start).Round(time.Millisecond), r.Start.SpecToReady*1e3, r.Start.Skew*1e3)
+	if len(r.Placement) != n || len(run.Environment.Agents) != n {
+		t.Errorf("placement of %d replicas over %d agents, want %d", len(r.Placement), len(run.Environment.Agents), n)
+	}
+	if r.Jobs == 0 || r.Jobs != jobs || r.Histogram.HDR().TotalCount() != hist {
+		t.Errorf("merged %d jobs, histogram of %d; the replicas reported %d and %d", r.Jobs, r.Histogram.HDR().TotalCount(), jobs, hist)
+	}
+}
