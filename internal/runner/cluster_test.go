@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,7 @@ matrix: {workers: [2], replicas: [2]}
 			opt := testOptions()
 			opt.Env = append(opt.Env, "SCALEBENCH_TEST_CRASH_WORKERS=2")
 			opt.Retries = tc.retries
+			opt.LogDir = t.TempDir()
 			var warned []string
 			opt.Warn = func(err error) { warned = append(warned, err.Error()) }
 			run, err := Run(context.Background(), sc, opt)
@@ -73,9 +75,12 @@ matrix: {workers: [2], replicas: [2]}
 			if len(r.Retries) != tc.want || len(warned) != tc.want {
 				t.Fatalf("retries %+v, warnings %q; want %d of each", r.Retries, warned, tc.want)
 			}
-			for _, rt := range r.Retries {
+			for i, rt := range r.Retries {
 				if !strings.Contains(rt.Reason, "panic: test worker crash") {
 					t.Errorf("retry reason %q does not say why", rt.Reason)
+				}
+				if want := fmt.Sprintf("worker-stderr-1-attempt-%d.txt", i+1); !strings.Contains(rt.Reason, want) {
+					t.Errorf("retry reason %q does not name %s", rt.Reason, want)
 				}
 			}
 		})
