@@ -52,6 +52,23 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 		fmt.Fprintf(b, "%s\n\n", mdText(strings.Join(env, " · ")))
 	}
 
+	if lines := lessonText(a); len(lines) > 0 || len(a.Classes) > 0 {
+		fmt.Fprintf(b, "## The lesson\n\n")
+		for _, l := range lines {
+			fmt.Fprintf(b, "- %s\n", mdText(l))
+		}
+		if len(lines) > 0 {
+			fmt.Fprintln(b)
+		}
+		if rows := classRows(a); len(rows) > 0 {
+			fmt.Fprintf(b, "| series | concurrency | latency | performance | scalability |\n|---|---|---|---|---|\n")
+			for _, r := range rows {
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", mdCell(r.Series), r.Concurrency, r.Latency, r.Performance, r.Scalability)
+			}
+			fmt.Fprintln(b)
+		}
+	}
+
 	if len(a.Findings) > 0 {
 		fmt.Fprintf(b, "## Findings\n\n")
 		for _, f := range a.Findings {

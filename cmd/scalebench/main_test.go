@@ -230,6 +230,11 @@ func sameText(t *testing.T, want, got string, ignore *regexp.Regexp) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if ignore == ratioOperands {
+		// The figures, not the sentences: findings are judged by today's
+		// rules, which the v1 summaries predate.
+		w, g = cellsSection(w), cellsSection(g)
+	}
 	nw := ignore.ReplaceAll(w, []byte("= a/b = "))
 	ng := ignore.ReplaceAll(g, []byte("= a/b = "))
 	if !bytes.Equal(nw, ng) {
@@ -237,10 +242,24 @@ func sameText(t *testing.T, want, got string, ignore *regexp.Regexp) {
 	}
 }
 
+// cellsSection is the "## Cells" section of a summary.md: every cell's
+// figures.
+func cellsSection(md []byte) []byte {
+	_, after, ok := bytes.Cut(md, []byte("## Cells\n"))
+	if !ok {
+		return md
+	}
+	if i := bytes.Index(after, []byte("\n## ")); i >= 0 {
+		after = after[:i]
+	}
+	return after
+}
+
 // TestReportSchemaV1 rebuilds the summaries of runs recorded by scalebench
 // before results.json became the raw record (schema_version 1, whose cells
 // also stored their summaries): every figure is recomputed from the repeats
-// and comes out as the run wrote it. Only the operands of the lesson's
+// and comes out as the run wrote it (the findings, judged by newer rules,
+// are not compared). Only the operands of the lesson's
 // ratios are compared loosely: they are now printed with the digits the
 // ratio was computed from ("84.9ms/43.2ms" where v1 wrote "85ms/43ms").
 func TestReportSchemaV1(t *testing.T) {

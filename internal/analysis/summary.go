@@ -212,8 +212,12 @@ func check(c *Cell, run *results.Run) []Warning {
 				maxLag = max(maxLag, r.Late.MaxLag)
 			}
 		}
-		if jobs > 0 && float64(late) > 0.01*float64(jobs) {
-			add("late-arrivals", "the system could not keep up with %g/s: %d of %d arrivals waited for a free worker, up to %s", c.Params.Rate, late, jobs, seconds(maxLag))
+		// Random arrivals bunch: a few wait a little even far from
+		// capacity. Only a cell that falls behind the offered rate or
+		// queues its jobs could not keep up.
+		if sat := saturationOf(c); jobs > 0 && late > 0 && sat.saturated {
+			add("late-arrivals", "the system could not keep up with %g/s: it delivered %s of %s offered, and %d of %d arrivals waited for a free worker, up to %s",
+				c.Params.Rate, fmtThroughput(c.Throughput), fmtNum(sat.offered)+"/s", late, jobs, seconds(maxLag))
 		}
 		if dropped > 0 {
 			add("dropped", "%d scheduled arrivals had not finished when the window closed", dropped)
