@@ -37,12 +37,12 @@ type Cluster struct {
 	Wait time.Duration
 }
 
-// Timing of the protocol: how often a busy replica says it is alive (a
-// silent one has failed after two intervals), and how long the replicas
-// may take to be ready.
+// Timing of the protocol: how often a busy replica says it is alive by
+// default (a silent one has failed after two intervals), and how long the
+// replicas may take to be ready.
 const (
-	heartbeat = time.Second
-	goTimeout = 60 * time.Second
+	defaultHeartbeat = time.Second
+	goTimeout        = 60 * time.Second
 )
 
 // fleet is where a run's replicas run: one-shot worker processes on this
@@ -61,7 +61,7 @@ type fleet struct {
 
 // openFleet starts the embedded NATS server and the coordinator, or
 // connects to the external server and waits for the agents.
-func openFleet(ctx context.Context, cl *Cluster, warn func(error)) (*fleet, error) {
+func openFleet(ctx context.Context, cl *Cluster, heartbeat time.Duration, warn func(error)) (*fleet, error) {
 	f := &fleet{down: map[string]string{}}
 	if cl == nil {
 		srv, err := cluster.StartServer()
@@ -95,7 +95,7 @@ func openFleet(ctx context.Context, cl *Cluster, warn func(error)) (*fleet, erro
 		}
 	}
 	var err error
-	f.coord, err = cluster.NewCoordinator(f.nc, cluster.Config{Run: f.run, Heartbeat: heartbeat, GoTimeout: goTimeout})
+	f.coord, err = cluster.NewCoordinator(f.nc, cluster.Config{Run: f.run, Heartbeat: cmp.Or(heartbeat, defaultHeartbeat), GoTimeout: goTimeout})
 	if err != nil {
 		f.close()
 		return nil, fmt.Errorf("runner: %w", err)

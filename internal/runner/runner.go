@@ -72,6 +72,9 @@ type Options struct {
 	// Retries is how many times a failed measurement is tried again: 0
 	// means once, a negative number never.
 	Retries int
+	// Heartbeat is how often a busy replica says it is alive (1s); one
+	// silent for two intervals has failed.
+	Heartbeat time.Duration
 }
 
 // Progress describes one finished measurement.
@@ -109,7 +112,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		defer restore()
 		place = &p
 	}
-	fl, err := openFleet(ctx, opt.Cluster, opt.Warn)
+	fl, err := openFleet(ctx, opt.Cluster, opt.Heartbeat, opt.Warn)
 	if err != nil {
 		return nil, err
 	}
