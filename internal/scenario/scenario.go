@@ -20,6 +20,7 @@ type Scenario struct {
 	Matrix      Matrix     `json:"matrix"`
 	Baseline    Params     `json:"baseline"`
 	Checks      Checks     `json:"checks"`
+	Cluster     Cluster    `json:"cluster"`
 
 	// File is the path the scenario was read from ("" when parsed from bytes).
 	File string `json:"file,omitempty"`
