@@ -24,13 +24,13 @@ func runCommand() *cli.Command {
 		Description: "Runs every cell of the scenario's matrix (warm-up, then the measured window, repeated\n" +
 			"in interleaved order) in worker processes at the cell's GOMAXPROCS, then writes\n" +
 			"DIR/results.json and DIR/report.html. Ctrl-C stops the run and keeps what was measured.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: results/<scenario name>-<timestamp>)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the report's path"},
 			&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
 			slidesFlag,
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
-		},
+		}, clusterFlags...),
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "scenario file")
 			if err != nil {
@@ -48,6 +48,10 @@ func runScenario(c *cli.Context, path string) error {
 	}
 	if err := c.Context.Err(); err != nil {
 		return fmt.Errorf("run: interrupted before the first measurement: %w", err)
+	}
+	cl, retries, err := clusterOptions(c, sc)
+	if err != nil {
+		return err
 	}
 	out := c.String("out")
 	if out == "" {
@@ -79,6 +83,8 @@ func runScenario(c *cli.Context, path string) error {
 		Progress: prog.step,
 		Journal:  journalPath,
 		Pin:      c.Bool("pin"),
+		Cluster:  cl,
+		Retries:  retries,
 		LogDir:   out,
 		Warn:     func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) },
 		Builds:   ab.builds,

@@ -20,6 +20,7 @@ type Scenario struct {
 	Matrix      Matrix     `json:"matrix"`
 	Baseline    Params     `json:"baseline"`
 	Checks      Checks     `json:"checks"`
+	Cluster     Cluster    `json:"cluster"`
 	// Builds, when listed, are the executables every cell is measured
 	// with, in turn (see Build).
 	Builds []Build `json:"builds,omitempty"`
