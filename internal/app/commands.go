@@ -95,12 +95,12 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			files, err := report.Write(out, run)
+			files, gateErr, err := reportRun(c, nil, nil, out, run)
 			if err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
 			fmt.Fprintf(c.App.Writer, "summary: %s\nreport:  %s\n", files.Markdown, files.HTML)
-			return writeSlides(c, out, run)
+			return errors.Join(writeSlides(c, out, run), gateErr)
 		},
 	}
 }

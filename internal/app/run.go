@@ -16,7 +16,6 @@ import (
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/internal/scenario"
-	"github.com/scalebench/scalebench/report"
 )
 
 func runCommand() *cli.Command {
@@ -27,13 +26,13 @@ func runCommand() *cli.Command {
 		Description: "Runs every cell of the scenario's matrix (warm-up, then the measured window, repeated\n" +
 			"in interleaved order) in worker processes at the cell's GOMAXPROCS, then writes\n" +
 			"DIR/results.json and DIR/report.html. Ctrl-C stops the run and keeps what was measured.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: results/<scenario name>-<timestamp>)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the report's path"},
 			&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
 			slidesFlag,
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
-		},
+		}, runGateFlags()...),
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "scenario file")
 			if err != nil {
@@ -46,6 +45,10 @@ func runCommand() *cli.Command {
 
 func runScenario(c *cli.Context, path string) error {
 	sc, src, err := loadScenario(path)
+	if err != nil {
+		return err
+	}
+	gate, err := prepareBaseline(c, sc.Name)
 	if err != nil {
 		return err
 	}
@@ -90,7 +93,7 @@ func runScenario(c *cli.Context, path string) error {
 	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errors.Join(runErr, err)
 	}
-	files, err := report.Write(out, run)
+	files, gateErr, err := reportRun(c, gate, runErr, out, run)
 	if err != nil {
 		return errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	}
@@ -105,7 +108,7 @@ func runScenario(c *cli.Context, path string) error {
 	if runErr != nil && errors.Is(runErr, runner.ErrInterrupted) {
 		fmt.Fprintf(stderr, "scalebench: interrupted: the results and report hold the %d measurements that finished\n", measured(run))
 	}
-	return runErr
+	return errors.Join(runErr, gateErr)
 }
 
 // loadScenario reads and validates a scenario file, returning its text too.
