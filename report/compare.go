@@ -193,11 +193,15 @@ func gateFigures(r *compare.Result, baseName string) []figure {
 			s.Values = append(s.Values, side.Median*scale)
 			s.Lo, s.Hi = append(s.Lo, lo), append(s.Hi, hi)
 		}
+		var rows []compare.Row
 		for _, row := range r.Rows {
-			if row.Metric != m || row.Base.N == 0 || row.Head.N == 0 {
-				continue
+			if row.Metric == m && row.Base.N > 0 && row.Head.N > 0 {
+				rows = append(rows, row)
 			}
-			cats = append(cats, fmt.Sprintf("%s (%s)", row.Key.Label, row.Verdict))
+		}
+		names := shortLabels(rows)
+		for i, row := range rows {
+			cats = append(cats, names[i]+"\n"+string(row.Verdict))
 			add(&base, row.Base)
 			add(&head, row.Head)
 		}
@@ -210,15 +214,44 @@ func gateFigures(r *compare.Result, baseName string) []figure {
 			Categories: cats,
 			Series:     []chart.BarSeries{base, head},
 			Value:      chart.Axis{Label: fmt.Sprintf("%s (%s), median [%.0f%% interval]", m, unit, 100*r.Confidence), Zero: true},
-			Horizontal: true,
 		})
 		if err != nil {
 			continue
 		}
-		figs = append(figs, figure{Figure: f, Wide: true, Section: secGate,
+		figs = append(figs, figure{Figure: f, Section: secGate,
 			Caption: fmt.Sprintf("Median %s of each cell over its repeats in %s (base) and in this run (head), with the medians' intervals; the verdict follows each cell's name.", m, baseName)})
 	}
 	return figs
+}
+
+// shortLabels names each row's cell by the params that differ between
+// the rows ("workers=4"), or by its whole label when none do.
+func shortLabels(rows []compare.Row) []string {
+	varies := map[string]bool{}
+	first := map[string]string{}
+	for _, row := range rows {
+		for _, p := range row.Key.Params {
+			if v, ok := first[p.Key]; !ok {
+				first[p.Key] = p.Value
+			} else if v != p.Value {
+				varies[p.Key] = true
+			}
+		}
+	}
+	out := make([]string, len(rows))
+	for i, row := range rows {
+		var parts []string
+		for _, p := range row.Key.Params {
+			if varies[p.Key] {
+				parts = append(parts, p.Key+"="+p.Value)
+			}
+		}
+		out[i] = strings.Join(parts, " ")
+		if out[i] == "" {
+			out[i] = row.Key.Label
+		}
+	}
+	return out
 }
 
 // gateHTML renders the gate's section of the page with the gate's drawn
