@@ -37,4 +37,19 @@ matrix: {workers: [1]}
 	if _, err := os.Stat(filepath.Join(out, ".scalebench.lock")); !os.IsNotExist(err) {
 		t.Errorf("lock file left after the run: %v", err)
 	}
+	// One file mode for every output: results.json embeds nothing that
+	// report.html, readable by all, does not.
+	err := filepath.WalkDir(out, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil && fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s has mode %v, want 0644 like every output", path, fi.Mode().Perm())
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -157,6 +157,12 @@ type Repeat struct {
 	CPUs []string `json:"cpus,omitempty"`
 	// ErrorSamples holds up to a few distinct error messages.
 	ErrorSamples []string `json:"error_samples,omitempty"`
+	// ErrorKinds counts the errors by kind: "unreachable", "timeout",
+	// "http-5xx", "decode", ... (see thumbnail.Kind).
+	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+	// Failure, when set, says why this measurement failed as a whole (a
+	// worker crashed, missed its deadline, ...): it measured nothing.
+	Failure string `json:"failure,omitempty"`
 }
 
 // Latency percentiles of job latency, in seconds.
