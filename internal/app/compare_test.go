@@ -14,15 +14,16 @@ import (
 )
 
 // gateScenario is a one-cell scenario whose latency is set by the mock
-// image server's injected latency: at 4 workers on one core the jobs wait
-// on the network, so 25% more latency makes p50 25% slower and throughput
-// 20% lower, far beyond the noise of a busy machine. 12 repeats let the
-// Holm-corrected Mann–Whitney test find it across the 6 gated metrics.
+// image server's injected latency: 8 workers on one core spend about 0.5 ms
+// of CPU per job and 100 ms waiting on the network, so a busy machine moves
+// p50 by a few percent at most, while 25% more latency makes p50 25% slower
+// and throughput 20% lower. 12 repeats let the Holm-corrected Mann–Whitney
+// test find that across the 6 gated metrics.
 const gateScenario = `name: gate
 images: {latency: LATENCY, paths: [/64x48/ccc/aaa.jpg]}
 thumbnail: {width: 16, height: 16}
-load: {duration: 300ms, warmup: 50ms, repeats: 12}
-matrix: {gomaxprocs: [1], workers: [4]}
+load: {duration: 400ms, warmup: 50ms, repeats: 12}
+matrix: {gomaxprocs: [1], workers: [8]}
 `
 
 // sb runs the command line and returns its exit code, stdout and stderr.
@@ -71,8 +72,8 @@ func TestGateRealRuns(t *testing.T) {
 	t.Setenv("SCALEBENCH_TEST_WORKER", "1")
 	t.Setenv("GITHUB_ACTIONS", "")
 	dir := t.TempDir()
-	fast := writeFile(t, filepath.Join(dir, "fast.yaml"), strings.Replace(gateScenario, "LATENCY", "40ms", 1))
-	slow := writeFile(t, filepath.Join(dir, "slow.yaml"), strings.Replace(gateScenario, "LATENCY", "50ms", 1))
+	fast := writeFile(t, filepath.Join(dir, "fast.yaml"), strings.Replace(gateScenario, "LATENCY", "100ms", 1))
+	slow := writeFile(t, filepath.Join(dir, "slow.yaml"), strings.Replace(gateScenario, "LATENCY", "125ms", 1))
 	base, twin, slower := filepath.Join(dir, "base"), filepath.Join(dir, "twin"), filepath.Join(dir, "slower")
 	baseJSON := filepath.Join(base, "results.json")
 
@@ -173,7 +174,7 @@ func TestGateRealRuns(t *testing.T) {
 
 	t.Run("export", func(t *testing.T) {
 		code, out, stderr := sb(t, "export", baseJSON)
-		if code != 0 || !strings.Contains(out, "BenchmarkThumbnail/gomaxprocs=1/workers=4/replicas=1/method=fast ") || !strings.Contains(out, "goos: ") {
+		if code != 0 || !strings.Contains(out, "BenchmarkThumbnail/gomaxprocs=1/workers=8/replicas=1/method=fast ") || !strings.Contains(out, "goos: ") {
 			t.Errorf("export: exit %d, stderr %s\n%s", code, stderr, out)
 		}
 		if n := strings.Count(out, "\nBenchmarkThumbnail/"); n != 12 {
