@@ -6,7 +6,10 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
+	"sync"
+	"time"
 
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/param"
@@ -180,43 +183,73 @@ func nanSlice(n int) []float64 {
 
 // curveSamples bootstraps the USL fit of every series the analysis fits:
 // each replicate resamples, with replacement, the repeats of every point
-// and refits.
+// and refits. Replicate j of a series draws from its own generator, seeded
+// by the run's start time, the series and j, so the replicates are the same
+// however many run at once.
 func curveSamples(run *results.Run) []compare.CellSamples {
 	a := Analyze(run)
-	var out []compare.CellSamples
+	type curve struct {
+		key    compare.Key
+		ns     []float64
+		pts    [][]float64
+		seed   uint64
+		minRep int
+		fits   [4][]float64 // σ, κ, N*, efficiency at the largest N, per replicate
+	}
+	var curves []*curve
 	for _, s := range a.Series {
 		if s.USL == nil {
 			continue
 		}
-		pts := make([][]float64, len(s.Points))
-		ns := make([]float64, len(s.Points))
-		minRep := math.MaxInt
+		c := &curve{key: SeriesKey(s), ns: make([]float64, len(s.Points)), pts: make([][]float64, len(s.Points)), minRep: math.MaxInt}
 		for i, pt := range s.Points {
-			c := &a.Cells[pt.Cell]
-			ns[i] = pt.N
-			for _, r := range c.Repeats {
-				pts[i] = append(pts[i], r.Throughput)
+			c.ns[i] = pt.N
+			for _, r := range a.Cells[pt.Cell].Repeats {
+				c.pts[i] = append(c.pts[i], r.Throughput)
 			}
-			minRep = min(minRep, len(pts[i]))
+			c.minRep = min(c.minRep, len(c.pts[i]))
 		}
-		if minRep < 2 {
+		if c.minRep < 2 {
 			continue // nothing to resample
 		}
-		key := SeriesKey(s)
 		h := fnv.New64a()
-		fmt.Fprintf(h, "%s\x00%s", run.Environment.Started.Format("2006-01-02T15:04:05.999999999Z07:00"), key.Label)
-		rng := rand.New(rand.NewPCG(h.Sum64(), 0x5eed))
-		cs := compare.CellSamples{Key: key, Samples: map[compare.Metric][]float64{}, Repeats: minRep}
-		for range BootstrapReplicates {
-			sigma, kappa, peak, eff := bootstrapFit(rng, ns, pts)
-			cs.Samples[compare.Sigma] = append(cs.Samples[compare.Sigma], sigma)
-			cs.Samples[compare.Kappa] = append(cs.Samples[compare.Kappa], kappa)
-			cs.Samples[compare.PeakN] = append(cs.Samples[compare.PeakN], peak)
-			cs.Samples[compare.EfficiencyMax] = append(cs.Samples[compare.EfficiencyMax], eff)
+		fmt.Fprintf(h, "%s\x00%s", run.Environment.Started.Format(time.RFC3339Nano), c.key.Label)
+		c.seed = h.Sum64()
+		for m := range c.fits {
+			c.fits[m] = make([]float64, BootstrapReplicates)
 		}
+		curves = append(curves, c)
+	}
+	// Fit the replicates of every series on all cores.
+	jobs := make(chan [2]int)
+	var wg sync.WaitGroup
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				c := curves[j[0]]
+				rng := rand.New(rand.NewPCG(c.seed, uint64(j[1])))
+				f := &c.fits
+				f[0][j[1]], f[1][j[1]], f[2][j[1]], f[3][j[1]] = bootstrapFit(rng, c.ns, c.pts)
+			}
+		}()
+	}
+	for ci := range curves {
+		for r := range BootstrapReplicates {
+			jobs <- [2]int{ci, r}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	out := make([]compare.CellSamples, 0, len(curves))
+	for _, c := range curves {
+		cs := compare.CellSamples{Key: c.key, Repeats: c.minRep, Samples: map[compare.Metric][]float64{
+			compare.Sigma: c.fits[0], compare.Kappa: c.fits[1], compare.PeakN: c.fits[2], compare.EfficiencyMax: c.fits[3],
+		}}
 		// A peak beyond any N (κ = 0) in most replicates is no figure to
 		// compare.
-		if finite(cs.Samples[compare.PeakN]) < BootstrapReplicates/2 {
+		if finite(c.fits[2]) < BootstrapReplicates/2 {
 			delete(cs.Samples, compare.PeakN)
 		}
 		out = append(out, cs)

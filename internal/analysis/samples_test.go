@@ -137,3 +137,12 @@ func TestExportAndThresholds(t *testing.T) {
 		t.Errorf("no resolved scenario: %v, %v", ts, err)
 	}
 }
+
+// BenchmarkSamples measures deriving the comparison's samples of a run,
+// the bootstrap of the USL fit included.
+func BenchmarkSamples(b *testing.B) {
+	run := samplesRun()
+	for b.Loop() {
+		Samples(run)
+	}
+}

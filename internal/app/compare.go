@@ -107,7 +107,7 @@ func compareCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := compareRuns(c.Args().Get(0), base, c.Args().Get(1), head, opts)
+			res, err := compareRuns(c.Args().Get(0), base, c.Args().Get(1), head, nil, opts)
 			if err != nil {
 				return err
 			}
@@ -132,8 +132,9 @@ func readResults(path string) (*results.Run, error) {
 }
 
 // compareRuns compares head against base. Runs of different scenarios are
-// unusable input: their cells measure different things.
-func compareRuns(basePath string, base *results.Run, headPath string, head *results.Run, opts compare.Options) (*compare.Result, error) {
+// unusable input: their cells measure different things. headSamples, when
+// not nil, are head's samples already derived.
+func compareRuns(basePath string, base *results.Run, headPath string, head *results.Run, headSamples []compare.CellSamples, opts compare.Options) (*compare.Result, error) {
 	if base.Scenario.Name != head.Scenario.Name {
 		return nil, &compare.UnusableError{Err: fmt.Errorf("compare: %s is a run of scenario %q and %s of scenario %q: compare runs of the same scenario",
 			basePath, base.Scenario.Name, headPath, head.Scenario.Name)}
@@ -142,12 +143,10 @@ func compareRuns(basePath string, base *results.Run, headPath string, head *resu
 		return nil, &compare.UnusableError{Err: fmt.Errorf("compare: %s used load model %s and %s model %s: their figures are not comparable",
 			basePath, base.Scenario.Model, headPath, head.Scenario.Model)}
 	}
-	in := compare.PairCells(analysis.Samples(base), analysis.Samples(head))
-	res, err := compare.Compare(in, opts)
-	if err != nil {
-		return nil, err
+	if headSamples == nil {
+		headSamples = analysis.Samples(head)
 	}
-	return res, nil
+	return compare.Compare(compare.PairCells(analysis.Samples(base), headSamples), opts)
 }
 
 // finishGate writes the CI outputs of a comparison (JUnit, GitHub Actions)
@@ -192,19 +191,15 @@ func writeJUnit(path string, res *compare.Result) error {
 	return nil
 }
 
-// checkThresholds evaluates the thresholds of the scenario run was measured
-// with, writes the failed limits to w, and returns the thresholds' results
+// checkThresholds evaluates thresholds ts on the run whose samples are
+// given, writes the failed limits to w, and returns the thresholds' results
 // and the gate's error: ExitWorse when a limit failed, ExitUsage when a
 // threshold names a metric or selects a cell the run does not have.
-func checkThresholds(w io.Writer, run *results.Run) ([]compare.ThresholdResult, error) {
-	ts, err := analysis.Thresholds(run)
-	if err != nil {
-		return nil, usageError{err}
-	}
+func checkThresholds(w io.Writer, ts compare.Thresholds, samples []compare.CellSamples) ([]compare.ThresholdResult, error) {
 	if len(ts) == 0 {
 		return nil, nil
 	}
-	res, err := ts.Evaluate(analysis.Summaries(analysis.Samples(run)))
+	res, err := ts.Evaluate(analysis.Summaries(samples))
 	if err != nil {
 		return res, fmt.Errorf("thresholds: %w", err)
 	}
@@ -283,11 +278,22 @@ func reportRun(c *cli.Context, g *baselineGate, runErr error, out string, run *r
 		return files, nil, err
 	}
 	stdout := c.App.Writer
-	thresholds, terr := checkThresholds(stdout, run)
+	ts, terr := analysis.Thresholds(run)
+	if terr != nil {
+		terr = usageError{terr}
+	}
+	var samples []compare.CellSamples
+	if len(ts) > 0 || g != nil {
+		samples = analysis.Samples(run)
+	}
+	thresholds, err := checkThresholds(stdout, ts, samples)
+	if terr == nil {
+		terr = err
+	}
 	rep := &report.Gate{Thresholds: thresholds}
 	var cerr error
 	if g != nil {
-		res, err := compareRuns(g.path, g.base, filepath.Join(out, "results.json"), run, g.opts)
+		res, err := compareRuns(g.path, g.base, filepath.Join(out, "results.json"), run, samples, g.opts)
 		if err != nil {
 			cerr = err
 		} else {
