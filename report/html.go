@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 )
 
@@ -70,12 +71,15 @@ func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, probl
 
 // page is the template's view of a report.
 type page struct {
-	Title        string
-	Description  string
-	Meta         []string
-	Interrupted  bool
-	Progress     string
-	Findings     []string
+	Title       string
+	Description string
+	Meta        []string
+	Interrupted bool
+	Progress    string
+	Findings    []string
+	// Lesson is the section of lesson cards, shown before the findings;
+	// nil when the run has no comparison to tell.
+	Lesson       *section
 	Main         *ratioTable
 	Env          []pair
 	RunWarnings  []analysis.Warning
@@ -141,7 +145,11 @@ type ratioTable struct {
 	Caption      string
 	StepHeader   string
 	LatencyLabel string
-	Rows         []ratioRow
+	// ThroughputHeader and LatencyHeader head the ratio columns in the
+	// lesson's words for the series: "scalability (throughput ratio)" for
+	// added resources, "throughput ratio" along an offered rate.
+	ThroughputHeader, LatencyHeader string
+	Rows                            []ratioRow
 }
 
 type ratioRow struct {
@@ -151,6 +159,9 @@ type ratioRow struct {
 
 type fitRow struct {
 	Series, Model, Sigma, Kappa, Lambda, RSE, DF, R2, PeakN, PeakX, Limit, Flags string
+	// PeakNote marks a peak beyond the measured range as the model's
+	// extrapolation.
+	PeakNote string
 }
 
 type classRow struct {
@@ -210,11 +221,12 @@ func newPage(a *analysis.Analysis, charts []renderedChart, problems []analysis.W
 	if pg.Title == "" {
 		pg.Title = "scalebench run"
 	}
-	if m := sc.Model; m != "" {
-		pg.Meta = append(pg.Meta, m+" loop")
-		if m == "batch" {
-			pg.Meta[len(pg.Meta)-1] = "batch (makespan)"
-		}
+	switch m := sc.Model; m {
+	case "":
+	case load.Batch:
+		pg.Meta = append(pg.Meta, "batch (makespan)")
+	default:
+		pg.Meta = append(pg.Meta, string(m)+" loop")
 	}
 	if sc.ImageLatency > 0 {
 		pg.Meta = append(pg.Meta, "image server latency "+fmtDur(sc.ImageLatency))
@@ -236,7 +248,13 @@ func newPage(a *analysis.Analysis, charts []renderedChart, problems []analysis.W
 	pg.Main = mainRatios(a)
 	pg.Env = environment(run)
 	pg.RunWarnings, pg.CellWarnings = warnings(a, problems)
-	pg.Sections = sections(a, charts)
+	for _, s := range sections(a, charts) {
+		if s.ID == secLesson {
+			pg.Lesson = &s
+			continue
+		}
+		pg.Sections = append(pg.Sections, s)
+	}
 	pg.Fits = fitRows(a)
 	pg.Classes = classRows(a)
 	pg.Cells = cellRows(a)

@@ -31,7 +31,7 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 	}
 	e := run.Environment
 	var env []string
-	for _, s := range []string{run.Scenario.Model, e.GoVersion, strings.Trim(e.OS+"/"+e.Arch, "/"), e.CPUModel} {
+	for _, s := range []string{string(run.Scenario.Model), e.GoVersion, strings.Trim(e.OS+"/"+e.Arch, "/"), e.CPUModel} {
 		if s != "" {
 			env = append(env, s)
 		}
@@ -47,6 +47,23 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 	}
 	if len(env) > 0 {
 		fmt.Fprintf(b, "%s\n\n", mdText(strings.Join(env, " · ")))
+	}
+
+	if lines := lessonText(a); len(lines) > 0 || len(a.Classes) > 0 {
+		fmt.Fprintf(b, "## The lesson\n\n")
+		for _, l := range lines {
+			fmt.Fprintf(b, "- %s\n", mdText(l))
+		}
+		if len(lines) > 0 {
+			fmt.Fprintln(b)
+		}
+		if rows := classRows(a); len(rows) > 0 {
+			fmt.Fprintf(b, "| series | concurrency | latency | performance | scalability |\n|---|---|---|---|---|\n")
+			for _, r := range rows {
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", mdCell(r.Series), r.Concurrency, r.Latency, r.Performance, r.Scalability)
+			}
+			fmt.Fprintln(b)
+		}
 	}
 
 	if len(a.Findings) > 0 {

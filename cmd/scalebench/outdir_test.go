@@ -13,7 +13,7 @@ func TestRunRefusesEarlierResultsUnlessForced(t *testing.T) {
 	dir := t.TempDir()
 	sc := writeFile(t, dir, "one.yaml", `name: one
 images: {latency: 5ms, paths: [/64x64.png]}
-load: {duration: 200ms, warmup: 0s, repeats: 1}
+load: {duration: 500ms, warmup: 200ms, repeats: 1}
 matrix: {workers: [1]}
 `)
 	out := filepath.Join(dir, "out")

@@ -350,7 +350,7 @@ func Export(run *results.Run) compare.ExportRun {
 	add("cpu", env.CPUModel)
 	add("pkg", "github.com/scalebench/scalebench")
 	add("scenario", run.Scenario.Name)
-	add("model", run.Scenario.Model)
+	add("model", string(run.Scenario.Model))
 	add("scalebench", env.ScalebenchVersion)
 	add("go", env.GoVersion)
 	add("commit", env.Commit)

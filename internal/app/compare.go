@@ -99,11 +99,11 @@ func compareCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			base, err := readResults(c.Args().Get(0))
+			base, err := readRunFile(c.Args().Get(0))
 			if err != nil {
 				return err
 			}
-			head, err := readResults(c.Args().Get(1))
+			head, err := readRunFile(c.Args().Get(1))
 			if err != nil {
 				return err
 			}
@@ -119,12 +119,13 @@ func compareCommand() *cli.Command {
 	}
 }
 
-// readResults reads a results file (or a run's directory) for compare.
-func readResults(path string) (*results.Run, error) {
+// readRunFile reads a results file, a run's directory or a report page
+// for compare, export and run --baseline.
+func readRunFile(path string) (*results.Run, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		path = filepath.Join(path, "results.json")
 	}
-	run, err := results.Read(path)
+	run, err := readResults(path)
 	if err != nil {
 		return nil, usageError{err}
 	}
@@ -247,7 +248,7 @@ func prepareBaseline(c *cli.Context, scenarioName string) (*baselineGate, error)
 	if err != nil {
 		return nil, err
 	}
-	base, err := readResults(path)
+	base, err := readRunFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func exportCommand() *cli.Command {
 			default:
 				return usagef("export: --format must be benchfmt or csv, got %q", f)
 			}
-			run, err := readResults(path)
+			run, err := readRunFile(path)
 			if err != nil {
 				return err
 			}

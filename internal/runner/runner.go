@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
@@ -194,7 +195,7 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 			Name:         sc.Name,
 			Description:  sc.Description,
 			File:         sc.File,
-			Model:        string(sc.Load.Model),
+			Model:        sc.Load.Model,
 			Baseline:     sc.Baseline,
 			ImageLatency: sc.Images.Latency.D().Seconds(),
 			Load: results.Load{
@@ -215,7 +216,7 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 		Environment: Environment(opt.Version, opt.Commit),
 	}
 	run.Environment.Pinned = opt.Pin
-	if sc.Load.Model == "batch" {
+	if sc.Load.Model == load.Batch {
 		run.Scenario.Load.Jobs = sc.Load.Jobs
 	} else {
 		run.Scenario.Load.Window = sc.Load.Duration.D().Seconds()
@@ -311,7 +312,7 @@ func specFor(sc *scenario.Scenario, p scenario.Params, urls []string, step scena
 		// Independent Poisson streams at rate/n add up to one at rate.
 		spec.Rate = p.Rate / float64(n)
 	}
-	if sc.Load.Model == "batch" {
+	if sc.Load.Model == load.Batch {
 		spec.Jobs = sc.Load.Jobs / n
 		if i < sc.Load.Jobs%n {
 			spec.Jobs++
