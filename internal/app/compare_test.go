@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -87,11 +88,20 @@ func TestGateRealRuns(t *testing.T) {
 	}
 	code, out, stderr = sb(t, "run", "-q", "--out", slower, slow, "--baseline", baseJSON)
 	t.Logf("25%% slower vs base:\n%s", out)
-	if code != ExitWorse || !strings.Contains(out, "gate: FAIL (worse)") {
-		t.Errorf("slower run with --baseline: exit %d, want %d and a failed gate; stderr %s", code, ExitWorse, stderr)
-	}
-	if !lineHas(out, "p50 ", " worse") && !lineHas(out, "throughput ", " worse") {
-		t.Errorf("slower run: neither p50 nor throughput is worse:\n%s", out)
+	switch {
+	case code == ExitWorse && (lineHas(out, "p50 ", " worse") || lineHas(out, "throughput ", " worse")):
+	case code == ExitOK && noisy(t, baseJSON):
+		// On a machine so busy that the base's own p50 varies by more
+		// than the change, 12 repeats cannot show it: inconclusive is the
+		// honest answer, same or better would not be.
+		for _, m := range []string{"throughput ", "p50 "} {
+			if lineHas(out, m, " same") || lineHas(out, m, " better") {
+				t.Errorf("slower run on a busy machine: %s is not inconclusive:\n%s", m, out)
+			}
+		}
+		t.Logf("the machine was too busy to show a 25%% change with 12 repeats; the gate found it inconclusive")
+	default:
+		t.Errorf("slower run with --baseline: exit %d, want %d with p50 or throughput worse; stderr %s", code, ExitWorse, stderr)
 	}
 	// The report and summary show the comparison.
 	for _, f := range []string{"report.html", "summary.md"} {
@@ -107,7 +117,22 @@ func TestGateRealRuns(t *testing.T) {
 		t.Errorf("no chart of head vs base: %v", err)
 	}
 
-	twinJSON, slowJSON := filepath.Join(twin, "results.json"), filepath.Join(slower, "results.json")
+	// The exit codes of compare are checked against a copy of the base run
+	// with half its throughput and twice its latency, which no amount of
+	// noise on the machine hides.
+	twinJSON := filepath.Join(twin, "results.json")
+	slowJSON := editResults(t, baseJSON, filepath.Join(dir, "half.json"), func(d map[string]any) {
+		for _, c := range d["cells"].([]any) {
+			for _, r := range c.(map[string]any)["repeats"].([]any) {
+				rep := r.(map[string]any)
+				rep["throughput"] = rep["throughput"].(float64) / 2
+				lat := rep["latency"].(map[string]any)
+				for k, v := range lat {
+					lat[k] = v.(float64) * 2
+				}
+			}
+		}
+	})
 	other := editResults(t, baseJSON, filepath.Join(dir, "other.json"), func(d map[string]any) {
 		d["scenario"].(map[string]any)["name"] = "other"
 	})
@@ -130,7 +155,7 @@ func TestGateRealRuns(t *testing.T) {
 	}{
 		{"twin", []string{baseJSON, twinJSON}, ExitOK, "0 worse"},
 		{"slower", []string{baseJSON, slowJSON}, ExitWorse, "gate failed"},
-		{"slower within wide tolerances", []string{baseJSON, slowJSON, "--fail-on", "throughput:-60%,p50:+60%,p90:+60%,p99:+60%,cpu_per_job:+200%,rss:+200%"}, ExitOK, "gate: pass"},
+		{"slower within wide tolerances", []string{baseJSON, slowJSON, "--fail-on", "throughput:-60%,p50:+150%,p90:+150%,p99:+150%"}, ExitOK, "gate: pass"},
 		{"slower gated on p50 at +10%", []string{baseJSON, slowJSON, "--fail-on=p50:+10%"}, ExitWorse, "worse"},
 		{"same file", []string{baseJSON, baseJSON}, ExitOK, "0 worse, 0 better"},
 		{"few repeats pass", []string{baseJSON, few}, ExitOK, ""},
@@ -237,6 +262,23 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// noisy reports whether the p50 of the run in path varies so much between
+// repeats that its median's interval reaches beyond ±10%.
+func noisy(t *testing.T, path string) bool {
+	t.Helper()
+	run, err := results.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range analysis.Summarize(run) {
+		iv := c.LatencyCI["p50"]
+		if iv.Hi > 1.1*c.Latency.P50 || iv.Lo < 0.9*c.Latency.P50 {
+			return true
+		}
+	}
+	return false
 }
 
 // worseRow matches a row of compare's text table with the verdict worse.
