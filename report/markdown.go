@@ -45,6 +45,9 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 	if e.Commit != "" {
 		env = append(env, "commit "+e.Commit)
 	}
+	if len(e.Agents) > 0 {
+		env = append(env, "replicas on agents "+agentsText(e.Agents))
+	}
 	if len(env) > 0 {
 		fmt.Fprintf(b, "%s\n\n", mdText(strings.Join(env, " · ")))
 	}

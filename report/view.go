@@ -135,7 +135,21 @@ func environment(run *results.Run) []pair {
 		pair{"scalebench version", dash(e.ScalebenchVersion)},
 		pair{"commit", dash(e.Commit)},
 	)
+	if len(e.Agents) > 0 {
+		out = append(out, pair{"agents (replicas ran there)", agentsText(e.Agents)})
+	}
 	return out
+}
+
+// agentsText describes the agents of a distributed run, one after another:
+// "a (host-a, 4 CPUs, clock offset 0.12 ms ± 0.05 ms)".
+func agentsText(agents []results.Agent) string {
+	parts := make([]string, len(agents))
+	for i, a := range agents {
+		parts[i] = fmt.Sprintf("%s (%s, %d CPUs, clock offset %.2f ms ± %.2f ms)",
+			a.ID, dash(a.Host), a.CPUs, a.ClockOffset*1e3, a.ClockRTT*1e3/2)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func dash(s string) string {

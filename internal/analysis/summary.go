@@ -226,10 +226,12 @@ func check(c *Cell, run *results.Run) []Warning {
 			add("harness-behind", "the load generator fell %s behind its own schedule: the harness, not the system, may be the limit", seconds(harness))
 		}
 	}
-	if cpus := run.Environment.CPUs(); cpus > 0 && float64(c.Params.GOMAXPROCS*c.Params.Replicas) > cpus {
+	if len(run.Environment.Agents) > 0 {
+		ws = append(ws, agentLoad(c, run.Environment.Agents)...)
+	} else if cpus := run.Environment.CPUs(); cpus > 0 && float64(c.Params.GOMAXPROCS*c.Params.Replicas) > cpus {
 		add("oversubscribed", "GOMAXPROCS %d × %d replicas exceeds the %g CPUs available: parallelism is capped by the machine", c.Params.GOMAXPROCS, c.Params.Replicas, cpus)
 	}
-	return ws
+	return append(ws, startChecks(c)...)
 }
 
 // resolved is the highest percentile that n samples can resolve (1/(1-q) <= n).

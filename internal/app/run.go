@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -30,7 +31,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
 			slidesFlag,
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
-		}, runGateFlags()...),
+		}, append(slices.Clone(clusterFlags), runGateFlags()...)...),
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "scenario file")
 			if err != nil {
@@ -52,6 +53,10 @@ func runScenario(c *cli.Context, path string) error {
 	}
 	if err := c.Context.Err(); err != nil {
 		return fmt.Errorf("run: interrupted before the first measurement: %w", err)
+	}
+	cl, retries, err := clusterOptions(c, sc)
+	if err != nil {
+		return err
 	}
 	out := c.String("out")
 	if out == "" {
@@ -78,6 +83,8 @@ func runScenario(c *cli.Context, path string) error {
 		Progress: prog.step,
 		Journal:  journalPath,
 		Pin:      c.Bool("pin"),
+		Cluster:  cl,
+		Retries:  retries,
 		LogDir:   out,
 		Warn:     func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) },
 	})

@@ -12,12 +12,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 
+	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
 )
@@ -26,7 +28,23 @@ import (
 // again with SCALEBENCH_TEST_WORKER=1, as `scalebench worker` would be.
 func TestMain(m *testing.M) {
 	if os.Getenv("SCALEBENCH_TEST_WORKER") == "1" {
-		if err := WorkerMain(context.Background(), crashIf(os.Getenv("SCALEBENCH_TEST_CRASH_WORKERS")), os.Stdout); err != nil {
+		crash := os.Getenv("SCALEBENCH_TEST_CRASH_WORKERS")
+		var in io.Reader
+		if os.Getenv(cluster.EnvURL) != "" {
+			// Over NATS: crash after the go signal, as over the pipes.
+			in = os.Stdin
+			workerHook = func(s Spec) {
+				if crash != "" && strconv.Itoa(s.Workers) == crash {
+					panic("test worker crash")
+				}
+				if os.Getenv("SCALEBENCH_TEST_STOP_WORKER") == "1" {
+					_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP) // hangs, heartbeats and all
+				}
+			}
+		} else {
+			in = crashIf(crash)
+		}
+		if err := WorkerMain(context.Background(), in, os.Stdout); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(1)
 		}

@@ -21,6 +21,7 @@ type Scenario struct {
 	Matrix      Matrix     `json:"matrix"`
 	Baseline    Params     `json:"baseline"`
 	Checks      Checks     `json:"checks"`
+	Cluster     Cluster    `json:"cluster"`
 	// Thresholds are absolute limits that run and report check.
 	Thresholds compare.Thresholds `json:"thresholds,omitempty"`
 
