@@ -96,7 +96,11 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			files, gateErr, err := reportRun(c, nil, nil, out, run)
+			gate, err := storedBaseline(run)
+			if err != nil {
+				return usageError{err}
+			}
+			files, gateErr, err := reportRun(c, gate, nil, out, run)
 			if err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}

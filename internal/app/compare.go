@@ -230,6 +230,36 @@ type baselineGate struct {
 	path string
 	base *results.Run
 	opts compare.Options
+	// failOn is the --fail-on spec as given, kept in the results.
+	failOn string
+}
+
+// record is the comparison as results.json keeps it.
+func (g *baselineGate) record() *results.Comparison {
+	base := *g.base
+	base.Comparison = nil // one level: the baseline's own baseline is not needed
+	return &results.Comparison{
+		BasePath: g.path, FailOn: g.failOn, FailOnInconclusive: g.opts.Gate.FailOnInconclusive, Base: &base,
+	}
+}
+
+// storedBaseline is the gate of a run made with --baseline, rebuilt from
+// its results so that report gives the comparison the run gave; nil when
+// the run was not compared.
+func storedBaseline(run *results.Run) (*baselineGate, error) {
+	cmp := run.Comparison
+	if cmp == nil || cmp.Base == nil {
+		return nil, nil
+	}
+	var g compare.Gate
+	if cmp.FailOn != "" {
+		var err error
+		if g, err = compare.ParseFailOn(cmp.FailOn); err != nil {
+			return nil, err
+		}
+	}
+	g.FailOnInconclusive = cmp.FailOnInconclusive
+	return &baselineGate{path: cmp.BasePath, base: cmp.Base, opts: compare.Options{Gate: g}, failOn: cmp.FailOn}, nil
 }
 
 // prepareBaseline reads --baseline and the gate flags of run; nil when
@@ -255,7 +285,7 @@ func prepareBaseline(c *cli.Context, scenarioName string) (*baselineGate, error)
 	if base.Scenario.Name != scenarioName {
 		return nil, &compare.UnusableError{Err: fmt.Errorf("run: --baseline %s is a run of scenario %q, not %q", path, base.Scenario.Name, scenarioName)}
 	}
-	return &baselineGate{path: path, base: base, opts: opts}, nil
+	return &baselineGate{path: path, base: base, opts: opts, failOn: c.String("fail-on")}, nil
 }
 
 // runGateFlags are run's flags for gating the run in the same step.

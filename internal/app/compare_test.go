@@ -116,6 +116,19 @@ func TestGateRealRuns(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(slower, "charts", "compare-p50.svg")); err != nil {
 		t.Errorf("no chart of head vs base: %v", err)
 	}
+	// results.json keeps the baseline and the gate's settings: report
+	// rebuilds the same comparison, and gives the run's exit code.
+	again := filepath.Join(dir, "again")
+	if got, _, stderr := sb(t, "report", "--out", again, filepath.Join(slower, "results.json")); got != code {
+		t.Errorf("report of the slower run: exit %d, want the run's %d; stderr %s", got, code, stderr)
+	}
+	want, err := os.ReadFile(filepath.Join(slower, "summary.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(filepath.Join(again, "summary.md")); err != nil || string(got) != string(want) {
+		t.Errorf("the rebuilt summary differs from the run's (%v):\n%s\n--- want ---\n%s", err, got, want)
+	}
 
 	// The exit codes of compare are checked against a copy of the base run
 	// with half its throughput and twice its latency, which no amount of

@@ -92,6 +92,9 @@ func runScenario(c *cli.Context, path string) error {
 	if run == nil {
 		return runErr
 	}
+	if gate != nil && runErr == nil {
+		run.Comparison = gate.record()
+	}
 	if err := results.Write(resultsPath, run); err != nil {
 		return errors.Join(runErr, err)
 	}
