@@ -38,7 +38,7 @@ func HTML(w io.Writer, a *analysis.Analysis) error {
 		}
 		svgs = append(svgs, renderedChart{figure: f, svg: doc})
 	}
-	return renderHTML(w, a, svgs, problems)
+	return renderHTML(w, a, svgs, problems, "")
 }
 
 // renderedChart is a figure with its SVG document.
@@ -53,11 +53,12 @@ func chartWarning(f figure, err error) analysis.Warning {
 }
 
 // renderHTML executes the page template.
-func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, problems []analysis.Warning) error {
+func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, problems []analysis.Warning, gate template.HTML) error {
 	pg, err := newPage(a, charts, problems)
 	if err != nil {
 		return err
 	}
+	pg.Gate = gate
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, pg); err != nil {
 		return fmt.Errorf("html: %w", err)
@@ -91,6 +92,7 @@ type page struct {
 	Version      string
 	CSS          template.CSS
 	JSON         template.JS
+	Gate         template.HTML // the regression gate's section, if any
 }
 
 type pair struct{ Key, Value string }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -13,24 +12,13 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/internal/scenario"
 )
-
-// gateError is a gate that failed: exit code 1 (worse) or 3
-// (inconclusive with --fail-on-inconclusive).
-type gateError struct {
-	code compare.ExitCode
-	msg  string
-}
-
-func (e gateError) Error() string { return e.msg }
-
-// ExitCode is the gate's exit code.
-func (e gateError) ExitCode() int { return int(e.code) }
 
 // abFlags are the flags of an A/B run. withABFlags adds those the command
 // does not define already.
@@ -137,6 +125,7 @@ func SplitBuilds(run *results.Run) (base, head *results.Run, err error) {
 func onlyBuild(run *results.Run, name string) *results.Run {
 	out := *run
 	out.Cells, out.Order, out.Builds = nil, nil, nil
+	out.Scenario.Baseline = param.Build.Without(run.Scenario.Baseline)
 	index := map[int]int{}
 	for i, c := range run.Cells {
 		if c.Params.Build != name {
@@ -161,41 +150,25 @@ func onlyBuild(run *results.Run, name string) *results.Run {
 	return &out
 }
 
-// roundSamples is the per-repeat samples of every cell of run, counting
-// only the repeats of round round (all repeats when round < 0) that did
-// not fail: one
-// compare.CellSamples per cell with at least one such repeat.
+// roundSamples is analysis.Samples of run counting only the repeats of
+// round round (all repeats when round < 0) that did not fail; cells with
+// no such repeat are left out.
 func roundSamples(run *results.Run, round int) []compare.CellSamples {
-	var out []compare.CellSamples
+	r := *run
+	r.Cells = nil
 	for _, c := range run.Cells {
-		s := compare.CellSamples{Key: cellKey(c.Params), Samples: map[compare.Metric][]float64{}}
-		for _, r := range c.Repeats {
-			if round >= 0 && r.Round != round || r.Failure != "" {
-				continue
-			}
-			s.Repeats++
-			add := func(m compare.Metric, v float64) { s.Samples[m] = append(s.Samples[m], v) }
-			add(compare.Throughput, r.Throughput)
-			add(compare.P50, r.Latency.P50)
-			add(compare.P90, r.Latency.P90)
-			add(compare.P99, r.Latency.P99)
-			if run.Scenario.Model == "batch" {
-				add(compare.Makespan, r.Makespan)
-			}
-			cpu := math.NaN()
-			if r.Jobs > 0 {
-				cpu = (r.Resources.UserCPU + r.Resources.SysCPU) / float64(r.Jobs)
-			}
-			add(compare.CPUPerJob, cpu)
-			if r.Resources.MaxRSS > 0 {
-				add(compare.RSS, float64(r.Resources.MaxRSS))
+		var reps []results.Repeat
+		for _, x := range c.Repeats {
+			if (round < 0 || x.Round == round) && x.Failure == "" {
+				reps = append(reps, x)
 			}
 		}
-		if s.Repeats > 0 {
-			out = append(out, s)
+		if len(reps) > 0 {
+			c.Repeats = reps
+			r.Cells = append(r.Cells, c)
 		}
 	}
-	return out
+	return analysis.Samples(&r)
 }
 
 // cellKey is a cell's comparison key: its params without the build.
@@ -402,10 +375,10 @@ func judge(run *results.Run, gate compare.Gate) (abVerdict, error) {
 	return v, nil
 }
 
-// gateOutcome prints an A/B run's comparison and returns the gate's error
-// (nil when it passes). reportOnly prints without failing.
-// stepSummary also appends the comparison to GitHub's job summary.
-func gateOutcome(w io.Writer, v abVerdict, format compare.Format, stepSummary bool) error {
+// abOutcome prints an A/B run's comparison (and its confirmation round)
+// and returns the gate's error (nil when it passes). stepSummary also
+// appends the comparison to GitHub's job summary.
+func abOutcome(w io.Writer, v abVerdict, format compare.Format, stepSummary bool) error {
 	if err := compare.Write(w, v.Final, format); err != nil {
 		return err
 	}
@@ -425,14 +398,7 @@ func gateOutcome(w io.Writer, v abVerdict, format compare.Format, stepSummary bo
 			}
 		}
 	}
-	o := v.Final.Outcome()
-	switch o.Code {
-	case compare.ExitWorse:
-		return gateError{o.Code, fmt.Sprintf("gate: %d gated comparison(s) worse", len(o.Worse))}
-	case compare.ExitInconclusive:
-		return gateError{o.Code, fmt.Sprintf("gate: %d gated comparison(s) inconclusive (--fail-on-inconclusive)", len(o.Inconclusive))}
-	}
-	return nil
+	return gateOutcome(v.Final)
 }
 
 // appendABSummary adds the A/B comparison, both rounds, to summary.md.
@@ -494,26 +460,13 @@ func abSetup(c *cli.Context, sc *scenario.Scenario) (abRun, error) {
 	}}, nil
 }
 
-// gateOf reads the gate flags: --fail-on, --fail-on-inconclusive and
-// --gate-only.
+// gateOf reads the gate flags (gateOptions) as the A/B gate.
 func gateOf(c *cli.Context) (compare.Gate, error) {
-	gate := compare.Gate{}
-	if s := c.String("fail-on"); s != "" {
-		var err error
-		if gate, err = compare.ParseFailOn(s); err != nil {
-			return gate, usageError{err}
-		}
+	opts, err := gateOptions(c)
+	if err != nil {
+		return compare.Gate{}, usageError{err}
 	}
-	if c.Bool("gate-only") {
-		if len(gate.Tolerances) == 0 {
-			return gate, usagef("--gate-only: name the metrics to gate with --fail-on, e.g. --fail-on 'throughput:-5%%,cpu_per_job:+5%%'")
-		}
-		for m := range gate.Tolerances {
-			gate.Only = append(gate.Only, m)
-		}
-	}
-	gate.FailOnInconclusive = c.Bool("fail-on-inconclusive")
-	return gate, nil
+	return opts.Gate, nil
 }
 
 // buildsText is " × 2 builds (base, head)" for an A/B run, "" otherwise.
@@ -551,7 +504,7 @@ func (a abRun) finish(w io.Writer, run *results.Run, summary string) error {
 		return err
 	}
 	// summary.md, which holds the comparison, is what CI puts in the job summary.
-	return gateOutcome(w, v, compare.FormatText, false)
+	return abOutcome(w, v, compare.FormatText, false)
 }
 
 // asUsage marks the compare package's unusable-input errors as usage
@@ -585,43 +538,7 @@ func compareOneFile(c *cli.Context, path string) error {
 	if err != nil {
 		return asUsage(fmt.Errorf("compare %s: %w", path, err))
 	}
-	return gateOutcome(c.App.Writer, v, format, true)
-}
-
-// compareABCommand is `scalebench compare RESULTS.json`, for builds that
-// have no compare command of their own.
-func compareABCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "compare",
-		Usage:     "compare the builds of an A/B run (head vs base) and gate on the result",
-		ArgsUsage: "RESULTS.json",
-		Description: "RESULTS.json is the record of `scalebench run --build base=PATH --build head=PATH`:\n" +
-			"each cell of build head is compared with the same cell of build base. Exit codes: 0 pass,\n" +
-			"1 a gated comparison is worse, 2 unusable input, 3 inconclusive with --fail-on-inconclusive.",
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "fail-on", Usage: "gate tolerances, e.g. `'throughput:-5%,p99:+10%'`"},
-			&cli.BoolFlag{Name: "fail-on-inconclusive", Usage: "also fail (exit 3) when a gated comparison is inconclusive"},
-			&cli.BoolFlag{Name: "gate-only", Usage: "gate only the metrics --fail-on names"},
-			&cli.StringFlag{Name: "format", Value: "text", Usage: "output `FORMAT`: text, markdown, json or csv"},
-		},
-		Action: func(c *cli.Context) error {
-			path, err := oneArg(c, "results file")
-			if err != nil {
-				return err
-			}
-			return compareOneFile(c, path)
-		},
-	}
-}
-
-// withCommand appends cmd to cmds unless a command of its name is there.
-func withCommand(cmds []*cli.Command, cmd *cli.Command) []*cli.Command {
-	for _, c := range cmds {
-		if c.Name == cmd.Name {
-			return cmds
-		}
-	}
-	return append(cmds, cmd)
+	return abOutcome(c.App.Writer, v, format, true)
 }
 
 // commit is Commit, or when the build did not set it, the revision the Go

@@ -87,12 +87,12 @@ func helpArgs(args []string) []string {
 // ExitCode maps an error returned by a command to the process exit code.
 func ExitCode(err error) int {
 	var ue usageError
-	var ce interface{ ExitCode() int }
+	if code, ok := gateExitCode(err); ok {
+		return code
+	}
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &ce):
-		return ce.ExitCode()
 	case errors.Is(err, runner.ErrInterrupted), errors.Is(err, context.Canceled):
 		return ExitInterrupted
 	case errors.As(err, &ue), errors.Is(err, scenario.ErrInvalid):
@@ -124,13 +124,14 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			runCommand(),
 			validateCommand(),
 			reportCommand(),
+			compareCommand(),
+			exportCommand(),
 			fitCommand(),
 			serveImagesCommand(),
 			workerCommand(),
 			agentCommand(),
 		},
 	}
-	app.Commands = withCommand(app.Commands, compareABCommand())
 	for _, c := range app.Commands {
 		c.OnUsageError = app.OnUsageError
 	}

@@ -96,7 +96,11 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			files, err := report.Write(out, run)
+			gate, err := storedBaseline(run)
+			if err != nil {
+				return usageError{err}
+			}
+			files, gateErr, err := reportRun(c, gate, nil, out, run)
 			if err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
@@ -104,7 +108,7 @@ func reportCommand() *cli.Command {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "summary: %s\nreport:  %s\n", files.Markdown, files.HTML)
-			return writeSlides(c, out, run)
+			return errors.Join(writeSlides(c, out, run), gateErr)
 		},
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -30,7 +31,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
 			slidesFlag,
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
-		}, clusterFlags...),
+		}, append(slices.Clone(clusterFlags), runGateFlags()...)...),
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "scenario file")
 			if err != nil {
@@ -43,6 +44,10 @@ func runCommand() *cli.Command {
 
 func runScenario(c *cli.Context, path string) error {
 	sc, src, err := loadScenario(path)
+	if err != nil {
+		return err
+	}
+	gate, err := prepareBaseline(c, sc.Name)
 	if err != nil {
 		return err
 	}
@@ -94,6 +99,9 @@ func runScenario(c *cli.Context, path string) error {
 	if run == nil {
 		return runErr
 	}
+	if gate != nil && runErr == nil {
+		run.Comparison = gate.record()
+	}
 	if err := results.Write(resultsPath, run); err != nil {
 		return errors.Join(runErr, err)
 	}
@@ -101,7 +109,7 @@ func runScenario(c *cli.Context, path string) error {
 	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errors.Join(runErr, err)
 	}
-	files, err := report.Write(out, run)
+	files, gateErr, err := reportRun(c, gate, runErr, out, run)
 	if err != nil {
 		return errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	}
@@ -127,7 +135,7 @@ func runScenario(c *cli.Context, path string) error {
 	if runErr == nil {
 		runErr = failedChecks(run)
 	}
-	return runErr
+	return errors.Join(runErr, gateErr)
 }
 
 // loadScenario reads and validates a scenario file, returning its text too.

@@ -33,6 +33,10 @@ type Run struct {
 	// and the repeat of it, interleaved across cells (A B C A B C ...).
 	Order []Step `json:"order"`
 	Cells []Cell `json:"cells"`
+	// Comparison, when the run was compared with an earlier one (run
+	// --baseline), holds that run's record and the gate's settings, so the
+	// report can be rebuilt with its comparison.
+	Comparison *Comparison `json:"comparison,omitempty"`
 	// Builds lists the executables of an A/B run, in the order each
 	// repeat visits them; empty when one build measured every cell.
 	Builds []Build `json:"builds,omitempty"`
@@ -301,4 +305,15 @@ func (r *Run) Baseline() int {
 		}
 	}
 	return -1
+}
+
+// Comparison is the earlier run a run was compared with, and how.
+type Comparison struct {
+	// BasePath is where the baseline was read from, for the report's words.
+	BasePath string `json:"base_path"`
+	// FailOn and FailOnInconclusive are the gate's settings as given.
+	FailOn             string `json:"fail_on,omitempty"`
+	FailOnInconclusive bool   `json:"fail_on_inconclusive,omitempty"`
+	// Base is the baseline run's record, without a comparison of its own.
+	Base *Run `json:"base"`
 }

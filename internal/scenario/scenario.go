@@ -6,6 +6,7 @@ package scenario
 import (
 	"time"
 
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 )
@@ -21,6 +22,8 @@ type Scenario struct {
 	Baseline    Params     `json:"baseline"`
 	Checks      Checks     `json:"checks"`
 	Cluster     Cluster    `json:"cluster"`
+	// Thresholds are absolute limits that run and report check.
+	Thresholds compare.Thresholds `json:"thresholds,omitempty"`
 	// Builds, when listed, are the executables every cell is measured
 	// with, in turn (see Build).
 	Builds []Build `json:"builds,omitempty"`

@@ -56,6 +56,7 @@ func (d *decoder) scenario(n ast.Node, s *Scenario) {
 		{"baseline", func(p string, v ast.Node) { d.baseline(p, v, &s.Baseline) }},
 		{"checks", func(p string, v ast.Node) { d.checks(p, v, &s.Checks) }},
 		{"cluster", func(p string, v ast.Node) { d.cluster(p, v, &s.Cluster) }},
+		{"thresholds", func(p string, v ast.Node) { d.thresholds(p, v, &s.Thresholds) }},
 		{"builds", func(p string, v ast.Node) { s.Builds = d.builds(p, v) }},
 	})
 }
