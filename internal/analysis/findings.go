@@ -55,6 +55,9 @@ func (a *Analysis) bestFinding() {
 	cells := a.Cells
 	best := -1
 	for i, c := range cells {
+		if a.Baseline >= 0 && c.Params.Block != cells[a.Baseline].Params.Block {
+			continue // other blocks ran with other settings
+		}
 		if usable(c.Throughput) && (best < 0 || c.Throughput > cells[best].Throughput) {
 			best = i
 		}
@@ -135,7 +138,7 @@ func (a *Analysis) batchFinding() {
 	if !usable(fc.Makespan) || !usable(lc.Makespan) {
 		return
 	}
-	jobs := a.Run.Scenario.Load.Jobs
+	jobs := a.Run.Scenario.Settings(fc.Params).Load.Jobs
 	what := "the batch"
 	if jobs == 1 {
 		what = "1 job"
@@ -183,8 +186,9 @@ func (a *Analysis) gomaxprocsFinding() {
 			continue
 		}
 		if a.Baseline >= 0 {
-			b := withoutDim(withoutDim(a.Run.Scenario.Baseline, param.GOMAXPROCS.Name), param.Workers.Name)
-			if withoutDim(s.Fixed, param.Workers.Name) != b {
+			// In any block: a block of its own may be made for this series.
+			b := param.Block.Without(withoutDim(withoutDim(a.Run.Scenario.Baseline, param.GOMAXPROCS.Name), param.Workers.Name))
+			if param.Block.Without(withoutDim(s.Fixed, param.Workers.Name)) != b {
 				continue
 			}
 		}

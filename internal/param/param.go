@@ -12,6 +12,10 @@ import (
 
 // Params identifies a cell: the point of the matrix it measures.
 type Params struct {
+	// Block names the scenario block the cell belongs to ("" when the
+	// scenario has a single matrix): cells of different blocks ran with
+	// different settings and never share a series.
+	Block      string  `json:"block,omitempty"`
 	GOMAXPROCS int     `json:"gomaxprocs"`
 	Workers    int     `json:"workers"`
 	Replicas   int     `json:"replicas"`
@@ -129,16 +133,26 @@ var (
 		Optional: true, Tag: "method", More: "adding",
 		text: func(p Params) string { return p.Method }, zero: func(p *Params) { p.Method = "" },
 	}
+	// Block is the scenario block a cell belongs to. It is not swept: a
+	// scenario lists blocks, each with its own matrix and settings, so no
+	// series varies it.
+	Block = &Dimension{
+		Name: "block", Word: "block", Noun: "setting", Lesson: "a different block of the scenario",
+		Column: "block", Axis: "block",
+		Intro:    "Blocks are separate matrices of one scenario, each with its own images, thumbnail and load settings.",
+		Optional: true, Tag: "block", More: "adding",
+		text: func(p Params) string { return p.Block }, zero: func(p *Params) { p.Block = "" },
+	}
 	// Dimensions lists every dimension in the order the matrix and cell
 	// names list them.
-	Dimensions = []*Dimension{GOMAXPROCS, Workers, Replicas, Rate, Method}
+	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Rate, Method}
 	// Series lists the dimensions in the order series are built and reported.
 	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method}
 )
 
 // Lookup returns the dimension called name, or nil.
 func Lookup(name string) *Dimension {
-	for _, d := range Series {
+	for _, d := range Dimensions {
 		if d.Name == name {
 			return d
 		}

@@ -1,6 +1,7 @@
 package param_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/param"
@@ -13,6 +14,7 @@ func TestParamsString(t *testing.T) {
 	}{
 		{param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 1}, "gomaxprocs=2 workers=8 replicas=1"},
 		{param.Params{GOMAXPROCS: 1, Workers: 16, Replicas: 2, Rate: 12.5, Method: "fast"}, "gomaxprocs=1 workers=16 replicas=2 rate=12.5/s method=fast"},
+		{param.Params{Block: "cpu", GOMAXPROCS: 1, Workers: 2, Replicas: 1}, "block=cpu gomaxprocs=1 workers=2 replicas=1"},
 	} {
 		if got := tc.p.String(); got != tc.want {
 			t.Errorf("%#v.String() = %q, want %q", tc.p, got, tc.want)
@@ -69,8 +71,9 @@ func TestCompare(t *testing.T) {
 // TestEveryDimensionIsComplete guards a new dimension: it needs every word
 // the analysis and the report use, and Without must clear its value only.
 func TestEveryDimensionIsComplete(t *testing.T) {
-	full := param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 3, Rate: 100, Method: "fast"}
-	if len(param.Dimensions) != len(param.Series) {
+	full := param.Params{Block: "b", GOMAXPROCS: 2, Workers: 8, Replicas: 3, Rate: 100, Method: "fast"}
+	// Every dimension but the block, which no series varies, is in series order.
+	if len(param.Dimensions) != len(param.Series)+1 || slices.Contains(param.Series, param.Block) {
 		t.Fatalf("%d dimensions but %d in series order", len(param.Dimensions), len(param.Series))
 	}
 	for _, d := range param.Dimensions {

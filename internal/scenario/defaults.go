@@ -66,19 +66,39 @@ func (d *decoder) defaults(s *Scenario) {
 		set("matrix.rate", func() { m.Rate = []float64{float64(l.Rate)} })
 	}
 
-	b := &s.Baseline
-	set("baseline.gomaxprocs", func() { b.GOMAXPROCS = first(m.GOMAXPROCS) })
-	set("baseline.workers", func() { b.Workers = first(m.Workers) })
-	set("baseline.replicas", func() { b.Replicas = first(m.Replicas) })
-	set("baseline.method", func() { b.Method = first(m.Method) })
-	if l.Model == load.Open {
-		set("baseline.rate", func() { b.Rate = first(m.Rate) })
-	}
-
 	c := &s.Checks
 	set("checks.max_error_rate", func() { c.MaxErrorRate = 0.01 })
 	set("checks.little_tolerance", func() { c.LittleTol = 0.10 })
 	set("checks.min_jobs", func() { c.MinJobs = 100 })
+}
+
+// baselineDefaults fills in the baseline's unset fields from its block's
+// matrix: the block the baseline names, or the first.
+func (d *decoder) baselineDefaults(s *Scenario) {
+	b := &s.Baseline
+	blk := s.Block(b.Block)
+	if blk == nil || !d.given("baseline.block") {
+		if len(s.Blocks) == 0 {
+			return
+		}
+		blk = &s.Blocks[0]
+	}
+	if !d.given("baseline.block") {
+		b.Block = blk.Name
+	}
+	m := &blk.Matrix
+	set := func(path string, apply func()) {
+		if !d.given(path) {
+			apply()
+		}
+	}
+	set("baseline.gomaxprocs", func() { b.GOMAXPROCS = first(m.GOMAXPROCS) })
+	set("baseline.workers", func() { b.Workers = first(m.Workers) })
+	set("baseline.replicas", func() { b.Replicas = first(m.Replicas) })
+	set("baseline.method", func() { b.Method = first(m.Method) })
+	if s.Load.Model == load.Open {
+		set("baseline.rate", func() { b.Rate = first(m.Rate) })
+	}
 }
 
 // first returns the first element of xs, or the zero value.

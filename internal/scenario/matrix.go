@@ -12,25 +12,35 @@ import (
 // one step.
 const stepOverhead = 300 * time.Millisecond
 
-// Cells returns every combination of the matrix in a fixed order:
-// gomaxprocs outermost, then replicas, method, rate, and workers innermost.
-// Rate is 0 unless the load model is open; Method is always set.
+// Cells returns every combination of every block's matrix in a fixed
+// order: block by block, and within a block gomaxprocs outermost, then
+// replicas, method, rate, and workers innermost. Rate is 0 unless the load
+// model is open; Method is always set; Block is the block's name.
 func (s *Scenario) Cells() []Params {
-	rates := []float64{0}
-	if s.Load.Model == load.Open && len(s.Matrix.Rate) > 0 {
-		rates = s.Matrix.Rate
+	var cells []Params
+	for i := range s.Blocks {
+		cells = append(cells, s.Blocks[i].cells()...)
 	}
-	methods := s.Matrix.Method
+	return cells
+}
+
+// cells returns the combinations of the block's matrix.
+func (b *Block) cells() []Params {
+	rates := []float64{0}
+	if b.Load.Model == load.Open && len(b.Matrix.Rate) > 0 {
+		rates = b.Matrix.Rate
+	}
+	methods := b.Matrix.Method
 	if len(methods) == 0 {
-		methods = []string{s.method()}
+		methods = []string{b.method()}
 	}
 	var cells []Params
-	for _, g := range s.Matrix.GOMAXPROCS {
-		for _, r := range s.Matrix.Replicas {
+	for _, g := range b.Matrix.GOMAXPROCS {
+		for _, r := range b.Matrix.Replicas {
 			for _, m := range methods {
 				for _, rate := range rates {
-					for _, w := range s.Matrix.Workers {
-						cells = append(cells, Params{GOMAXPROCS: g, Workers: w, Replicas: r, Rate: rate, Method: m})
+					for _, w := range b.Matrix.Workers {
+						cells = append(cells, Params{Block: b.Name, GOMAXPROCS: g, Workers: w, Replicas: r, Rate: rate, Method: m})
 					}
 				}
 			}
@@ -40,11 +50,21 @@ func (s *Scenario) Cells() []Params {
 }
 
 // method returns the thumbnail method, or the default when unset.
-func (s *Scenario) method() string {
-	if s.Thumbnail.Method != "" {
-		return s.Thumbnail.Method
+func (b *Block) method() string {
+	if b.Thumbnail.Method != "" {
+		return b.Thumbnail.Method
 	}
 	return DefaultMethod
+}
+
+// Block returns the block called name, or nil.
+func (s *Scenario) Block(name string) *Block {
+	for i := range s.Blocks {
+		if s.Blocks[i].Name == name {
+			return &s.Blocks[i]
+		}
+	}
+	return nil
 }
 
 // Plan returns the measurements in run order: each repeat visits every
@@ -77,29 +97,32 @@ func (s *Scenario) BaselineIndex() int {
 func (s *Scenario) Estimate() time.Duration {
 	repeats := max(s.Load.Repeats, 1)
 	var total time.Duration
-	for _, c := range s.Cells() {
-		total = addDur(total, mulDur(s.stepTime(c), float64(repeats)))
+	for i := range s.Blocks {
+		b := &s.Blocks[i]
+		for _, c := range b.cells() {
+			total = addDur(total, mulDur(b.stepTime(c, s.Load.Cooldown.D()), float64(repeats)))
+		}
 	}
 	return total
 }
 
-// stepTime estimates one measurement of cell c.
-func (s *Scenario) stepTime(c Params) time.Duration {
-	l := s.Load
-	t := addDur(addDur(max(l.Warmup.D(), 0), max(l.Cooldown.D(), 0)), stepOverhead)
+// stepTime estimates one measurement of cell c, with its cooldown.
+func (b *Block) stepTime(c Params, cooldown time.Duration) time.Duration {
+	l := b.Load
+	t := addDur(addDur(max(l.Warmup.D(), 0), max(cooldown, 0)), stepOverhead)
 	if l.Model != load.Batch {
 		return addDur(t, max(l.Duration.D(), 0))
 	}
 	workers := float64(max(c.Workers, 1)) * float64(max(c.Replicas, 1))
 	rounds := math.Ceil(float64(max(l.Jobs, 0)) / workers)
-	return addDur(addDur(t, mulDur(max(s.Images.Latency.D(), 0), rounds)), time.Second)
+	return addDur(addDur(t, mulDur(max(b.Images.Latency.D(), 0), rounds)), time.Second)
 }
 
-// URLs returns base joined with each image path.
-func (s *Scenario) URLs(base string) []string {
+// URLs returns base joined with each of the block's image paths.
+func (b *Block) URLs(base string) []string {
 	base = strings.TrimRight(base, "/")
-	urls := make([]string, len(s.Images.Paths))
-	for i, p := range s.Images.Paths {
+	urls := make([]string, len(b.Images.Paths))
+	for i, p := range b.Images.Paths {
 		urls[i] = base + p
 	}
 	return urls

@@ -20,6 +20,11 @@ type Scenario struct {
 	Matrix      Matrix     `json:"matrix"`
 	Baseline    Params     `json:"baseline"`
 	Checks      Checks     `json:"checks"`
+	// Blocks are the scenario's matrices, each with the settings its cells
+	// run with. A file without a blocks list has one unnamed block holding
+	// the top-level sections; with one, the top-level images, thumbnail,
+	// load and matrix are the defaults each block overrides.
+	Blocks []Block `json:"blocks"`
 
 	// File is the path the scenario was read from ("" when parsed from bytes).
 	File string `json:"file,omitempty"`
@@ -61,6 +66,17 @@ type LoadConfig struct {
 	Timeout  Duration     `json:"timeout"`            // per-job timeout
 	MaxJobs  int64        `json:"max_jobs,omitempty"` // hard cap on jobs per window, 0 = none
 	Cooldown Duration     `json:"cooldown,omitempty"` // pause between measurements
+}
+
+// Block is one matrix of a scenario and the settings of its cells.
+type Block struct {
+	// Name identifies the block in cells and reports; "" for the single
+	// block of a file without a blocks list.
+	Name      string     `json:"name,omitempty"`
+	Images    Images     `json:"images"`
+	Thumbnail Thumbnail  `json:"thumbnail"`
+	Load      LoadConfig `json:"load"`
+	Matrix    Matrix     `json:"matrix"`
 }
 
 // Matrix lists the values each dimension sweeps; every combination is a cell.

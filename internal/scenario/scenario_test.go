@@ -63,6 +63,7 @@ func TestQuickstart(t *testing.T) {
 		Checks:   Checks{MaxErrorRate: 0.01, LittleTol: 0.10, MinJobs: 100},
 		File:     filepath.Join("testdata", "valid", "quickstart.yaml"),
 	}
+	want.Blocks = []Block{{Images: want.Images, Thumbnail: want.Thumbnail, Load: want.Load, Matrix: want.Matrix}}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
 	}
@@ -95,7 +96,7 @@ func TestQuickstart(t *testing.T) {
 	if e := s.Estimate(); e != 8*4300*time.Millisecond {
 		t.Errorf("Estimate = %v, want 34.4s", e)
 	}
-	urls := s.URLs("http://127.0.0.1:8080/")
+	urls := s.Blocks[0].URLs("http://127.0.0.1:8080/")
 	wantURLs := []string{"http://127.0.0.1:8080/640x480/ccc/aaa.jpg", "http://127.0.0.1:8080/320x240/fff/000.jpg"}
 	if !reflect.DeepEqual(urls, wantURLs) {
 		t.Errorf("URLs = %v, want %v", urls, wantURLs)

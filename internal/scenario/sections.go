@@ -36,8 +36,10 @@ var (
 	pathRE = regexp.MustCompile(`^/([0-9]{1,9})[xX]([0-9]{1,9})(?:/([0-9a-fA-F]{1,3}|[0-9a-fA-F]{6})(?:/([0-9a-fA-F]{1,3}|[0-9a-fA-F]{6}))?)?\.(?i:jpg|jpeg|png|gif)$`)
 )
 
-// scenario decodes the top-level mapping.
-func (d *decoder) scenario(n ast.Node, s *Scenario) {
+// scenario decodes the top-level mapping. The blocks list is only
+// located here: blocks are decoded once the top-level sections, their
+// defaults, are complete.
+func (d *decoder) scenario(n ast.Node, s *Scenario) (blocks ast.Node) {
 	d.mapping("", n, []field{
 		{"name", func(p string, v ast.Node) {
 			if x, ok := d.str(p, v); ok {
@@ -51,11 +53,13 @@ func (d *decoder) scenario(n ast.Node, s *Scenario) {
 		{"description", func(p string, v ast.Node) { s.Description, _ = d.str(p, v) }},
 		{"images", func(p string, v ast.Node) { d.images(p, v, &s.Images) }},
 		{"thumbnail", func(p string, v ast.Node) { d.thumbnail(p, v, &s.Thumbnail) }},
-		{"load", func(p string, v ast.Node) { d.load(p, v, &s.Load) }},
+		{"load", func(p string, v ast.Node) { d.load(p, v, &s.Load, false) }},
 		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, &s.Matrix) }},
 		{"baseline", func(p string, v ast.Node) { d.baseline(p, v, &s.Baseline) }},
 		{"checks", func(p string, v ast.Node) { d.checks(p, v, &s.Checks) }},
+		{"blocks", func(p string, v ast.Node) { blocks = v }},
 	})
+	return blocks
 }
 
 func (d *decoder) images(path string, n ast.Node, im *Images) {
@@ -124,22 +128,33 @@ func (d *decoder) thumbnail(path string, n ast.Node, t *Thumbnail) {
 	})
 }
 
-func (d *decoder) load(path string, n ast.Node, l *LoadConfig) {
+// load decodes a load section; in a block (inBlock), the fields that
+// apply to the whole run (model, repeats, cooldown) are refused.
+func (d *decoder) load(path string, n ast.Node, l *LoadConfig, inBlock bool) {
 	dur := func(dst *Duration, lim durLimits) func(string, ast.Node) {
 		return func(p string, v ast.Node) { *dst, _ = d.duration(p, v, lim) }
 	}
+	whole := func(decode func(string, ast.Node)) func(string, ast.Node) {
+		if !inBlock {
+			return decode
+		}
+		return func(p string, v ast.Node) {
+			d.bad[p] = true
+			d.addf(d.keyLine(p), p, "applies to the whole run, not to one block; set it in the top-level load section")
+		}
+	}
 	hour := time.Hour
 	d.mapping(path, n, []field{
-		{"model", func(p string, v ast.Node) {
+		{"model", whole(func(p string, v ast.Node) {
 			m, _ := d.enum(p, v, load.ModelNames()...)
 			l.Model = load.Model(m)
-		}},
+		})},
 		{"duration", dur(&l.Duration, durLimits{max: hour})},
 		{"warmup", dur(&l.Warmup, durLimits{inclusive: true, max: hour})},
-		{"repeats", func(p string, v ast.Node) {
+		{"repeats", whole(func(p string, v ast.Node) {
 			x, _ := d.integer(p, v, 1, 1000)
 			l.Repeats = int(x)
-		}},
+		})},
 		{"think", dur(&l.Think, durLimits{inclusive: true, max: hour})},
 		{"rate", func(p string, v ast.Node) {
 			x, _ := d.rate(p, v)
@@ -156,7 +171,7 @@ func (d *decoder) load(path string, n ast.Node, l *LoadConfig) {
 		{"bucket", dur(&l.Bucket, durLimits{max: hour})},
 		{"timeout", dur(&l.Timeout, durLimits{max: hour})},
 		{"max_jobs", func(p string, v ast.Node) { l.MaxJobs, _ = d.integer(p, v, 0, 1<<62) }},
-		{"cooldown", dur(&l.Cooldown, durLimits{inclusive: true, max: hour})},
+		{"cooldown", whole(dur(&l.Cooldown, durLimits{inclusive: true, max: hour}))},
 	})
 }
 
@@ -178,6 +193,11 @@ func (d *decoder) baseline(path string, n ast.Node, b *Params) {
 		}
 	}
 	d.mapping(path, n, []field{
+		{"block", func(p string, v ast.Node) {
+			if x, ok := d.str(p, v); ok {
+				b.Block = x
+			}
+		}},
 		{"gomaxprocs", in(&b.GOMAXPROCS, MaxGOMAXPROCS)},
 		{"workers", in(&b.Workers, MaxWorkers)},
 		{"replicas", in(&b.Replicas, MaxReplicas)},

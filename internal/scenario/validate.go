@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/load"
@@ -25,37 +26,83 @@ func (d *decoder) validate(s *Scenario) {
 }
 
 // validateModel reports fields that do not apply to the load model, and
-// a missing rate for the open model.
+// a missing rate for the open model, at the top level and in each block.
 func (d *decoder) validateModel(s *Scenario) {
 	if !d.ok("load.model") {
 		return
 	}
 	model := s.Load.Model
-	onlyFor := func(path, name string, want load.Model) {
-		if d.given(path) && model != want {
-			d.addf(d.keyLine(path), path, "%s applies only to model %s, got model %s", name, want, model)
-		}
+	prefixes := d.blockPaths(s)
+	if d.given("blocks") {
+		prefixes = append([]string{""}, prefixes...) // the top level, then each block
 	}
-	onlyFor("load.rate", "rate", load.Open)
-	onlyFor("load.arrival", "arrival", load.Open)
-	onlyFor("matrix.rate", "rate", load.Open)
-	onlyFor("baseline.rate", "rate", load.Open)
-	onlyFor("load.jobs", "jobs", load.Batch)
-	onlyFor("load.think", "think", load.Closed)
-
-	if model == load.Open && !d.given("load.rate") && !d.given("matrix.rate") {
-		d.addf(d.keyLine("load.model"), "load.rate", `required for model open (or list rates in matrix.rate), e.g. 100 or "100/s"`)
+	for _, pre := range prefixes {
+		onlyFor := func(path, name string, want load.Model) {
+			if path = pre + path; d.given(path) && model != want {
+				d.addf(d.keyLine(path), path, "%s applies only to model %s, got model %s", name, want, model)
+			}
+		}
+		onlyFor("load.rate", "rate", load.Open)
+		onlyFor("load.arrival", "arrival", load.Open)
+		onlyFor("matrix.rate", "rate", load.Open)
+		onlyFor("load.jobs", "jobs", load.Batch)
+		onlyFor("load.think", "think", load.Closed)
+	}
+	if d.given("baseline.rate") && model != load.Open {
+		d.addf(d.keyLine("baseline.rate"), "baseline.rate", "rate applies only to model %s, got model %s", load.Open, model)
+	}
+	if model != load.Open {
+		return
+	}
+	rated := func(pre string) bool { return d.given(pre+"load.rate") || d.given(pre+"matrix.rate") }
+	if rated("") {
+		return
+	}
+	for _, pre := range d.blockPaths(s) {
+		if pre != "" && rated(pre) {
+			continue
+		}
+		at := d.keyLine("load.model")
+		if pre != "" && d.keyLine(pre+"name") > 0 {
+			at = d.keyLine(pre + "name")
+		}
+		d.addf(at, pre+"load.rate", `required for model open (or list rates in matrix.rate), e.g. 100 or "100/s"`)
 	}
 }
 
-// validateMatrixSize limits the number of cells.
+// validateMatrixSize limits the number of cells of all blocks together.
 func (d *decoder) validateMatrixSize(s *Scenario) {
-	for _, dim := range []string{"gomaxprocs", "workers", "replicas", "rate", "method"} {
-		if !d.ok("matrix." + dim) {
-			return
+	pres := d.blockPaths(s)
+	for _, pre := range pres {
+		for _, dim := range []string{"gomaxprocs", "workers", "replicas", "rate", "method"} {
+			if !d.blockOK(pre, "matrix."+dim) {
+				return
+			}
 		}
 	}
-	m := s.Matrix
+	total := 0.0
+	var parts []string
+	for i := range s.Blocks {
+		n, text := matrixSize(s.Blocks[i].Matrix)
+		total += n
+		if s.Blocks[i].Name != "" {
+			text = s.Blocks[i].Name + ": " + text
+		}
+		parts = append(parts, text)
+	}
+	if total <= MaxCells {
+		return
+	}
+	if !d.given("blocks") {
+		d.addf(d.keyLine("matrix"), "matrix", "must expand to at most %d cells, got %.0f (%s)", MaxCells, total, parts[0])
+		return
+	}
+	d.addf(d.keyLine("blocks"), "blocks", "must expand to at most %d cells in all, got %.0f (%s)", MaxCells, total, strings.Join(parts, "; "))
+}
+
+// matrixSize returns how many cells m expands to, and the product that
+// gives it in words.
+func matrixSize(m Matrix) (float64, string) {
 	dims := []struct {
 		name string
 		n    int
@@ -75,34 +122,61 @@ func (d *decoder) validateMatrixSize(s *Scenario) {
 		total *= float64(dim.n)
 		parts = append(parts, fmt.Sprintf("%s %d", dim.name, dim.n))
 	}
-	if total > MaxCells {
-		d.addf(d.keyLine("matrix"), "matrix", "must expand to at most %d cells, got %.0f (%s)", MaxCells, total, strings.Join(parts, " × "))
-	}
+	return total, strings.Join(parts, " × ")
 }
 
-// validateBaseline checks that every baseline value the file sets is in
-// the matrix.
+// validateBaseline checks that the baseline's block exists and that every
+// baseline value the file sets is in that block's matrix.
 func (d *decoder) validateBaseline(s *Scenario) {
-	b, m := s.Baseline, s.Matrix
-	checkIn(d, "gomaxprocs", b.GOMAXPROCS, m.GOMAXPROCS)
-	checkIn(d, "workers", b.Workers, m.Workers)
-	checkIn(d, "replicas", b.Replicas, m.Replicas)
-	if s.Load.Model == load.Open {
-		checkIn(d, "rate", b.Rate, m.Rate)
+	b := s.Baseline
+	if d.given("baseline.block") && d.ok("baseline.block") && s.Block(b.Block) == nil {
+		var names []string
+		for _, blk := range s.Blocks {
+			if q := strconv.Quote(blk.Name); blk.Name != "" && !slices.Contains(names, q) {
+				names = append(names, q)
+			}
+		}
+		if len(names) == 0 {
+			d.addf(d.pos["baseline.block"].val, "baseline.block", "the scenario has no blocks list; leave baseline.block out")
+		} else {
+			d.addf(d.pos["baseline.block"].val, "baseline.block", "%q is not a block; blocks: %s", b.Block, strings.Join(names, ", "))
+		}
+		return
 	}
-	checkIn(d, "method", b.Method, m.Method)
+	blk := s.Block(b.Block)
+	if blk == nil {
+		return
+	}
+	pre := ""
+	for i, pres := range d.blockPaths(s) {
+		if &s.Blocks[i] == blk {
+			pre = pres
+		}
+	}
+	m := blk.Matrix
+	checkIn(d, pre, "gomaxprocs", b.GOMAXPROCS, m.GOMAXPROCS)
+	checkIn(d, pre, "workers", b.Workers, m.Workers)
+	checkIn(d, pre, "replicas", b.Replicas, m.Replicas)
+	if s.Load.Model == load.Open {
+		checkIn(d, pre, "rate", b.Rate, m.Rate)
+	}
+	checkIn(d, pre, "method", b.Method, m.Method)
 }
 
 // checkIn reports baseline.dim when it is set, valid, and missing from a
-// valid, non-empty matrix.dim.
-func checkIn[T comparable](d *decoder, dim string, v T, list []T) {
+// valid, non-empty matrix.dim of the baseline's block (whose fields' paths
+// start with pre).
+func checkIn[T comparable](d *decoder, pre, dim string, v T, list []T) {
 	bp, mp := "baseline."+dim, "matrix."+dim
-	if !d.given(bp) || !d.ok(bp) || !d.ok(mp) || len(list) == 0 || slices.Contains(list, v) {
+	if !d.given(bp) || !d.ok(bp) || !d.blockOK(pre, mp) || len(list) == 0 || slices.Contains(list, v) {
 		return
 	}
 	shown := fmt.Sprint(v)
 	if s, ok := any(v).(string); ok {
 		shown = fmt.Sprintf("%q", s)
+	}
+	if d.given(pre + mp) {
+		mp = pre + mp
 	}
 	d.addf(d.pos[bp].val, bp, "%s is not in %s %v", shown, mp, list)
 }
