@@ -514,3 +514,110 @@ func treeDepth(n ast.Node) int {
 	}
 	return 0
 }
+
+func TestBlocks(t *testing.T) {
+	s := mustParse(t, "blocks.yaml")
+	if len(s.Blocks) != 2 {
+		t.Fatalf("%d blocks, want 2", len(s.Blocks))
+	}
+	io, cpu := s.Blocks[0], s.Blocks[1]
+	// Each block starts from the top-level sections and overrides what it sets.
+	for _, tc := range []struct {
+		what      string
+		got, want any
+	}{
+		{"io name", io.Name, "io-bound"},
+		{"io latency", io.Images.Latency, Duration(50 * time.Millisecond)},
+		{"io jitter (top level)", io.Images.Jitter, Duration(5 * time.Millisecond)},
+		{"io paths (top level)", io.Images.Paths, []string{"/320x240/fff/000.jpg"}},
+		{"io method (top level)", io.Matrix.Method, []string{"fast"}},
+		{"io gomaxprocs (top level)", io.Matrix.GOMAXPROCS, []int{1}},
+		{"io workers", io.Matrix.Workers, []int{1, 4}},
+		{"io duration (top level)", io.Load.Duration, Duration(time.Second)},
+		{"cpu latency", cpu.Images.Latency, Duration(0)},
+		{"cpu paths", cpu.Images.Paths, []string{"/1920x1080/ccc/aaa.jpg"}},
+		{"cpu thumbnail", cpu.Thumbnail, Thumbnail{Width: 32, Height: 32, Filter: "lanczos", Format: "png", Method: "naive"}},
+		{"cpu method (from its thumbnail)", cpu.Matrix.Method, []string{"naive"}},
+		{"cpu duration", cpu.Load.Duration, Duration(2 * time.Second)},
+		{"cpu repeats (whole run)", cpu.Load.Repeats, 2},
+		{"top level unchanged", s.Images.Latency, Duration(20 * time.Millisecond)},
+	} {
+		if !reflect.DeepEqual(tc.got, tc.want) {
+			t.Errorf("%s = %v, want %v", tc.what, tc.got, tc.want)
+		}
+	}
+
+	var got []string
+	for _, c := range s.Cells() {
+		got = append(got, c.String())
+	}
+	want := []string{
+		"block=io-bound gomaxprocs=1 workers=1 replicas=1 method=fast",
+		"block=io-bound gomaxprocs=1 workers=4 replicas=1 method=fast",
+		"block=cpu-bound gomaxprocs=1 workers=2 replicas=1 method=naive",
+		"block=cpu-bound gomaxprocs=2 workers=2 replicas=1 method=naive",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cells:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The baseline names its block; its other fields default to that block's
+	// matrix.
+	if want := (Params{Block: "cpu-bound", GOMAXPROCS: 1, Workers: 2, Replicas: 1, Method: "naive"}); s.Baseline != want || s.BaselineIndex() != 2 {
+		t.Errorf("baseline = %+v at %d, want %+v at 2", s.Baseline, s.BaselineIndex(), want)
+	}
+	// The plan interleaves all cells of all blocks: A B C D A B C D.
+	plan := s.Plan()
+	if len(plan) != 8 {
+		t.Fatalf("len(Plan) = %d, want 8", len(plan))
+	}
+	for i, st := range plan {
+		if want := (Step{Cell: i % 4, Repeat: i / 4}); st != want {
+			t.Errorf("Plan[%d] = %+v, want %+v", i, st, want)
+		}
+	}
+	// Each block's cells are estimated with its own window.
+	io1, cpu2 := 1300*time.Millisecond, 2300*time.Millisecond
+	if got, want := s.Estimate(), 2*(2*io1+2*cpu2); got != want {
+		t.Errorf("Estimate = %v, want %v", got, want)
+	}
+	if s.Block("cpu-bound") != &s.Blocks[1] || s.Block("nope") != nil {
+		t.Error("Block does not find blocks by name")
+	}
+	if u := cpu.URLs("http://h/"); !reflect.DeepEqual(u, []string{"http://h/1920x1080/ccc/aaa.jpg"}) {
+		t.Errorf("URLs = %v", u)
+	}
+}
+
+// TestBlockSettingsBecomeItsMatrix checks that a method or rate a block sets
+// in its own sections wins over the top-level matrix, unless the block's
+// matrix lists values itself.
+func TestBlockSettingsBecomeItsMatrix(t *testing.T) {
+	s, err := Parse("x.yaml", []byte(`name: x
+load: {model: open, rate: 10}
+matrix: {rate: [5, 10], method: [naive, fast]}
+blocks:
+  - name: a
+  - name: b
+    load: {rate: 20}
+    thumbnail: {method: fast}
+  - name: c
+    load: {rate: 20}
+    thumbnail: {method: fast}
+    matrix: {rate: [30], method: [naive]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []Matrix{
+		{GOMAXPROCS: []int{1}, Workers: []int{1}, Replicas: []int{1}, Rate: []float64{5, 10}, Method: []string{"naive", "fast"}},
+		{GOMAXPROCS: []int{1}, Workers: []int{1}, Replicas: []int{1}, Rate: []float64{20}, Method: []string{"fast"}},
+		{GOMAXPROCS: []int{1}, Workers: []int{1}, Replicas: []int{1}, Rate: []float64{30}, Method: []string{"naive"}},
+	} {
+		if got := s.Blocks[i].Matrix; !reflect.DeepEqual(got, want) {
+			t.Errorf("block %d matrix = %+v, want %+v", i, got, want)
+		}
+	}
+	if want := (Params{Block: "a", GOMAXPROCS: 1, Workers: 1, Replicas: 1, Rate: 5, Method: "naive"}); s.Baseline != want {
+		t.Errorf("baseline = %+v, want the first block's first cell %+v", s.Baseline, want)
+	}
+}
