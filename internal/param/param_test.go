@@ -1,6 +1,7 @@
 package param_test
 
 import (
+	"encoding/json"
 	"slices"
 	"testing"
 
@@ -93,6 +94,53 @@ func TestEveryDimensionIsComplete(t *testing.T) {
 		}
 		if d.Resource && !d.Numeric {
 			t.Errorf("%s counts resources but is not numeric", d.Name)
+		}
+		if got := d.Get(d.With(param.Params{}, d.Get(full))); got != d.Get(full) {
+			t.Errorf("%s: With then Get gives %v, want %v", d.Name, got, d.Get(full))
+		}
+		switch d.Kind {
+		case param.Unlisted:
+			if d != param.Block {
+				t.Errorf("%s: a scenario cannot list it (Kind Unlisted)", d.Name)
+			}
+		case param.Count:
+			if d.Min < 1 || d.Max < d.Min || !d.Numeric {
+				t.Errorf("%s: a Count needs 1 <= Min <= Max and Numeric, got %d..%d", d.Name, d.Min, d.Max)
+			}
+		case param.PerSecond:
+			if !d.Numeric {
+				t.Errorf("%s: a rate must be Numeric", d.Name)
+			}
+		case param.Choice:
+			if len(d.Choices) < 2 || d.Numeric {
+				t.Errorf("%s: a Choice needs choices and is not Numeric, got %v", d.Name, d.Choices)
+			}
+		}
+	}
+	// The matrix expands every dimension a scenario can list, once.
+	listed := param.Listed()
+	if len(param.Expansion) != len(listed) {
+		t.Errorf("Expansion has %d dimensions, %d can be listed", len(param.Expansion), len(listed))
+	}
+	for _, d := range listed {
+		if !slices.Contains(param.Expansion, d) {
+			t.Errorf("%s is not in Expansion", d.Name)
+		}
+	}
+}
+
+func TestValueText(t *testing.T) {
+	for _, tc := range []struct {
+		v          param.Value
+		text, json string
+	}{
+		{param.Value{Num: 4}, "4", "4"},
+		{param.Value{Num: 12.5}, "12.5", "12.5"},
+		{param.Value{Text: "fast"}, "fast", `"fast"`},
+	} {
+		b, err := json.Marshal(tc.v)
+		if err != nil || string(b) != tc.json || tc.v.String() != tc.text {
+			t.Errorf("%#v: String %q, JSON %s (%v); want %q, %s", tc.v, tc.v.String(), b, err, tc.text, tc.json)
 		}
 	}
 }

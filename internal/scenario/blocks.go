@@ -2,10 +2,12 @@ package scenario
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 // blockFields names the fields of a block, for messages.
@@ -40,6 +42,7 @@ func (d *decoder) blocks(s *Scenario, n ast.Node) {
 				return
 			}
 			b := top
+			b.Matrix = maps.Clone(top.Matrix)
 			d.block(path, e, &b)
 			if b.Name != "" {
 				if first, dup := named[b.Name]; dup {
@@ -72,17 +75,17 @@ func (d *decoder) block(path string, n ast.Node, b *Block) {
 		{"images", func(p string, v ast.Node) { d.images(p, v, &b.Images) }},
 		{"thumbnail", func(p string, v ast.Node) { d.thumbnail(p, v, &b.Thumbnail) }},
 		{"load", func(p string, v ast.Node) { d.load(p, v, &b.Load, true) }},
-		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, &b.Matrix) }},
+		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, b.Matrix) }},
 	})
 	if !d.given(path+".name") && d.ok(path+".name") {
 		d.bad[path+".name"] = true
 		d.addf(line(n), path+".name", "is required; use letters, digits, - and _ (it names the block in cells and reports)")
 	}
 	if d.given(path+".thumbnail.method") && !d.given(path+".matrix.method") && b.Thumbnail.Method != "" {
-		b.Matrix.Method = []string{b.Thumbnail.Method}
+		b.Matrix[param.Method.Name] = []param.Value{{Text: b.Thumbnail.Method}}
 	}
 	if d.given(path+".load.rate") && !d.given(path+".matrix.rate") && b.Load.Model == load.Open && b.Load.Rate > 0 {
-		b.Matrix.Rate = []float64{float64(b.Load.Rate)}
+		b.Matrix[param.Rate.Name] = []param.Value{{Num: float64(b.Load.Rate)}}
 	}
 }
 

@@ -33,7 +33,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	if !ok {
 		return nil, d.err()
 	}
-	s := &Scenario{File: file}
+	s := &Scenario{File: file, Matrix: Matrix{}}
 	blocks := d.scenario(body, s)
 	d.defaults(s)
 	d.blocks(s, blocks)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 // Limits that keep a valid scenario within what one machine can run. They
@@ -66,10 +67,11 @@ func (d *decoder) validateBlockMachine(pre string, b Block) {
 			return
 		}
 	}
-	if len(m.Workers) == 0 || len(m.Replicas) == 0 || len(m.GOMAXPROCS) == 0 {
+	ws, rs, gs := m.Ints(param.Workers), m.Ints(param.Replicas), m.Ints(param.GOMAXPROCS)
+	if len(ws) == 0 || len(rs) == 0 || len(gs) == 0 {
 		return
 	}
-	w, r, g := slices.Max(m.Workers), slices.Max(m.Replicas), slices.Max(m.GOMAXPROCS)
+	w, r, g := slices.Max(ws), slices.Max(rs), slices.Max(gs)
 	in := ""
 	at := func(dims ...string) (string, int) {
 		field, line := d.blockField(pre, "matrix")

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 // stepOverhead is the rough cost of starting the measured processes for
@@ -13,9 +14,10 @@ import (
 const stepOverhead = 300 * time.Millisecond
 
 // Cells returns every combination of every block's matrix in a fixed
-// order: block by block, and within a block gomaxprocs outermost, then
-// replicas, method, rate, and workers innermost. Rate is 0 unless the load
-// model is open; Method is always set; Block is the block's name.
+// order: block by block, and within a block in the order of
+// param.Expansion (gomaxprocs outermost, workers innermost). Dimensions a
+// matrix does not list stay unset (the rate unless the load model is open);
+// Block is the block's name.
 func (s *Scenario) Cells() []Params {
 	var cells []Params
 	for i := range s.Blocks {
@@ -26,35 +28,21 @@ func (s *Scenario) Cells() []Params {
 
 // cells returns the combinations of the block's matrix.
 func (b *Block) cells() []Params {
-	rates := []float64{0}
-	if b.Load.Model == load.Open && len(b.Matrix.Rate) > 0 {
-		rates = b.Matrix.Rate
-	}
-	methods := b.Matrix.Method
-	if len(methods) == 0 {
-		methods = []string{b.method()}
-	}
-	var cells []Params
-	for _, g := range b.Matrix.GOMAXPROCS {
-		for _, r := range b.Matrix.Replicas {
-			for _, m := range methods {
-				for _, rate := range rates {
-					for _, w := range b.Matrix.Workers {
-						cells = append(cells, Params{Block: b.Name, GOMAXPROCS: g, Workers: w, Replicas: r, Rate: rate, Method: m})
-					}
-				}
+	cells := []Params{{Block: b.Name}}
+	for _, d := range param.Expansion {
+		vals := b.Matrix[d.Name]
+		if len(vals) == 0 {
+			continue
+		}
+		next := make([]Params, 0, len(cells)*len(vals))
+		for _, c := range cells {
+			for _, v := range vals {
+				next = append(next, d.With(c, v))
 			}
 		}
+		cells = next
 	}
 	return cells
-}
-
-// method returns the thumbnail method, or the default when unset.
-func (b *Block) method() string {
-	if b.Thumbnail.Method != "" {
-		return b.Thumbnail.Method
-	}
-	return DefaultMethod
 }
 
 // Block returns the block called name, or nil.

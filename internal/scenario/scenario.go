@@ -79,13 +79,35 @@ type Block struct {
 	Matrix    Matrix     `json:"matrix"`
 }
 
-// Matrix lists the values each dimension sweeps; every combination is a cell.
-type Matrix struct {
-	GOMAXPROCS []int     `json:"gomaxprocs"`
-	Workers    []int     `json:"workers"`
-	Replicas   []int     `json:"replicas"`
-	Rate       []float64 `json:"rate,omitempty"`   // open model only
-	Method     []string  `json:"method,omitempty"` // thumbnail methods
+// Matrix lists the values each dimension sweeps, by the dimension's name
+// (param.Dimension.Name); every combination is a cell.
+type Matrix map[string][]param.Value
+
+// Ints returns the values listed for a Count dimension.
+func (m Matrix) Ints(d *param.Dimension) []int {
+	var out []int
+	for _, v := range m[d.Name] {
+		out = append(out, int(v.Num))
+	}
+	return out
+}
+
+// Floats returns the values listed for a numeric dimension.
+func (m Matrix) Floats(d *param.Dimension) []float64 {
+	var out []float64
+	for _, v := range m[d.Name] {
+		out = append(out, v.Num)
+	}
+	return out
+}
+
+// Texts returns the values listed for a Choice dimension.
+func (m Matrix) Texts(d *param.Dimension) []string {
+	var out []string
+	for _, v := range m[d.Name] {
+		out = append(out, v.Text)
+	}
+	return out
 }
 
 // Checks holds the thresholds that turn a measurement into a warning.

@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/invalid/*.golden")
@@ -54,10 +57,10 @@ func TestQuickstart(t *testing.T) {
 			Timeout:  Duration(30 * time.Second),
 		},
 		Matrix: Matrix{
-			GOMAXPROCS: []int{1, 2},
-			Workers:    []int{1, 2, 4, 8},
-			Replicas:   []int{1},
-			Method:     []string{"fast"},
+			"gomaxprocs": nums(1, 2),
+			"workers":    nums(1, 2, 4, 8),
+			"replicas":   nums(1),
+			"method":     texts("fast"),
 		},
 		Baseline: Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1, Method: "fast"},
 		Checks:   Checks{MaxErrorRate: 0.01, LittleTol: 0.10, MinJobs: 100},
@@ -118,7 +121,7 @@ func TestMinimal(t *testing.T) {
 	if s.Thumbnail != (Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "fast"}) {
 		t.Errorf("thumbnail defaults wrong: %+v", s.Thumbnail)
 	}
-	if !reflect.DeepEqual(s.Matrix.Replicas, []int{1}) || s.Matrix.Rate != nil {
+	if !reflect.DeepEqual(s.Matrix.Ints(param.Replicas), []int{1}) || s.Matrix.Floats(param.Rate) != nil {
 		t.Errorf("matrix defaults wrong: %+v", s.Matrix)
 	}
 	cells := s.Cells()
@@ -145,8 +148,8 @@ func TestMinimal(t *testing.T) {
 
 func TestOpen(t *testing.T) {
 	s := mustParse(t, "open.yaml")
-	if !reflect.DeepEqual(s.Matrix.Rate, []float64{50, 100, 200}) {
-		t.Errorf("matrix.rate = %v", s.Matrix.Rate)
+	if !reflect.DeepEqual(s.Matrix.Floats(param.Rate), []float64{50, 100, 200}) {
+		t.Errorf("matrix.rate = %v", s.Matrix.Floats(param.Rate))
 	}
 	if s.Load.Arrival != "uniform" || s.Images.ErrorRate != 0.001 || s.Checks.MaxErrorRate != 0.05 ||
 		s.Checks.MinJobs != 50 || s.Checks.LittleTol != 0.10 {
@@ -186,7 +189,7 @@ func TestOpenRateDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Load.Rate != 100 || !reflect.DeepEqual(s.Matrix.Rate, []float64{100}) || s.Load.Arrival != "poisson" {
+	if s.Load.Rate != 100 || !reflect.DeepEqual(s.Matrix.Floats(param.Rate), []float64{100}) || s.Load.Arrival != "poisson" {
 		t.Errorf("load = %+v, matrix = %+v", s.Load, s.Matrix)
 	}
 	if c := s.Cells(); len(c) != 1 || c[0].Rate != 100 || s.Baseline.Rate != 100 {
@@ -449,7 +452,7 @@ func TestFew(t *testing.T) {
 
 func TestBOM(t *testing.T) {
 	s := mustParse(t, "bom.yaml")
-	if s.Name != "bom" || !reflect.DeepEqual(s.Matrix.Workers, []int{1, 2}) {
+	if s.Name != "bom" || !reflect.DeepEqual(s.Matrix.Ints(param.Workers), []int{1, 2}) {
 		t.Errorf("got %+v", s)
 	}
 }
@@ -530,14 +533,14 @@ func TestBlocks(t *testing.T) {
 		{"io latency", io.Images.Latency, Duration(50 * time.Millisecond)},
 		{"io jitter (top level)", io.Images.Jitter, Duration(5 * time.Millisecond)},
 		{"io paths (top level)", io.Images.Paths, []string{"/320x240/fff/000.jpg"}},
-		{"io method (top level)", io.Matrix.Method, []string{"fast"}},
-		{"io gomaxprocs (top level)", io.Matrix.GOMAXPROCS, []int{1}},
-		{"io workers", io.Matrix.Workers, []int{1, 4}},
+		{"io method (top level)", io.Matrix.Texts(param.Method), []string{"fast"}},
+		{"io gomaxprocs (top level)", io.Matrix.Ints(param.GOMAXPROCS), []int{1}},
+		{"io workers", io.Matrix.Ints(param.Workers), []int{1, 4}},
 		{"io duration (top level)", io.Load.Duration, Duration(time.Second)},
 		{"cpu latency", cpu.Images.Latency, Duration(0)},
 		{"cpu paths", cpu.Images.Paths, []string{"/1920x1080/ccc/aaa.jpg"}},
 		{"cpu thumbnail", cpu.Thumbnail, Thumbnail{Width: 32, Height: 32, Filter: "lanczos", Format: "png", Method: "naive"}},
-		{"cpu method (from its thumbnail)", cpu.Matrix.Method, []string{"naive"}},
+		{"cpu method (from its thumbnail)", cpu.Matrix.Texts(param.Method), []string{"naive"}},
 		{"cpu duration", cpu.Load.Duration, Duration(2 * time.Second)},
 		{"cpu repeats (whole run)", cpu.Load.Repeats, 2},
 		{"top level unchanged", s.Images.Latency, Duration(20 * time.Millisecond)},
@@ -609,9 +612,9 @@ blocks:
 		t.Fatal(err)
 	}
 	for i, want := range []Matrix{
-		{GOMAXPROCS: []int{1}, Workers: []int{1}, Replicas: []int{1}, Rate: []float64{5, 10}, Method: []string{"naive", "fast"}},
-		{GOMAXPROCS: []int{1}, Workers: []int{1}, Replicas: []int{1}, Rate: []float64{20}, Method: []string{"fast"}},
-		{GOMAXPROCS: []int{1}, Workers: []int{1}, Replicas: []int{1}, Rate: []float64{30}, Method: []string{"naive"}},
+		{"gomaxprocs": nums(1), "workers": nums(1), "replicas": nums(1), "rate": nums(5, 10), "method": texts("naive", "fast")},
+		{"gomaxprocs": nums(1), "workers": nums(1), "replicas": nums(1), "rate": nums(20), "method": texts("fast")},
+		{"gomaxprocs": nums(1), "workers": nums(1), "replicas": nums(1), "rate": nums(30), "method": texts("naive")},
 	} {
 		if got := s.Blocks[i].Matrix; !reflect.DeepEqual(got, want) {
 			t.Errorf("block %d matrix = %+v, want %+v", i, got, want)
@@ -619,5 +622,65 @@ blocks:
 	}
 	if want := (Params{Block: "a", GOMAXPROCS: 1, Workers: 1, Replicas: 1, Rate: 5, Method: "naive"}); s.Baseline != want {
 		t.Errorf("baseline = %+v, want the first block's first cell %+v", s.Baseline, want)
+	}
+}
+
+// nums lists numeric values of a dimension.
+func nums(xs ...float64) []param.Value {
+	out := make([]param.Value, len(xs))
+	for i, x := range xs {
+		out[i] = param.Value{Num: x}
+	}
+	return out
+}
+
+// texts lists named values of a dimension.
+func texts(xs ...string) []param.Value {
+	out := make([]param.Value, len(xs))
+	for i, x := range xs {
+		out[i] = param.Value{Text: x}
+	}
+	return out
+}
+
+// TestEveryListedDimensionDecodes lists two values of each dimension a
+// matrix may list, as its kind writes them, and expects two cells that
+// differ along it: the decoder and the expansion follow param.Dimensions,
+// so a new dimension needs no change here.
+func TestEveryListedDimensionDecodes(t *testing.T) {
+	for _, dim := range param.Listed() {
+		var a, b param.Value
+		var written string
+		switch dim.Kind {
+		case param.Count:
+			a, b = param.Value{Num: float64(dim.Min)}, param.Value{Num: float64(dim.Min + 1)}
+			written = fmt.Sprintf("[%d, %d]", dim.Min, dim.Min+1)
+		case param.PerSecond:
+			a, b = param.Value{Num: 5}, param.Value{Num: 0.5}
+			written = `[5, "30/min"]`
+		case param.Choice:
+			a, b = param.Value{Text: dim.Choices[0]}, param.Value{Text: dim.Choices[1]}
+			written = fmt.Sprintf("[%s, %s]", dim.Choices[0], dim.Choices[1])
+		default:
+			t.Fatalf("%s: unknown kind %d", dim.Name, dim.Kind)
+		}
+		src := fmt.Sprintf("name: x\nload: {model: open, rate: 1}\nmatrix: {%s: %s}\nbaseline: {%s: %s}\n",
+			dim.Name, written, dim.Name, b)
+		s, err := Parse("x.yaml", []byte(src))
+		if err != nil {
+			t.Errorf("%s: %v", dim.Name, err)
+			continue
+		}
+		cells := s.Cells()
+		if len(cells) != 2 || dim.Get(cells[0]) != a || dim.Get(cells[1]) != b || dim.Without(cells[0]) != dim.Without(cells[1]) {
+			t.Errorf("%s: cells %v, want two differing only in %v, %v", dim.Name, cells, a, b)
+		}
+		if dim.Get(s.Baseline) != b || s.BaselineIndex() != 1 {
+			t.Errorf("%s: baseline %v at %d, want the second cell", dim.Name, s.Baseline, s.BaselineIndex())
+		}
+		bad := fmt.Sprintf("name: x\nload: {model: open, rate: 1}\nmatrix: {%s: [%s, %s]}\n", dim.Name, written[1:len(written)-1], written[1:len(written)-1])
+		if _, err := Parse("x.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "x.yaml:3: matrix."+dim.Name+": values must be distinct") {
+			t.Errorf("%s: repeated values give %v", dim.Name, err)
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
@@ -22,9 +23,9 @@ var (
 // Limits on matrix dimensions and image sizes.
 const (
 	MaxCells      = 10000
-	MaxGOMAXPROCS = 1024
-	MaxWorkers    = 100000
-	MaxReplicas   = 1024
+	MaxGOMAXPROCS = param.MaxGOMAXPROCS
+	MaxWorkers    = param.MaxWorkers
+	MaxReplicas   = param.MaxReplicas
 	MaxImageSize  = 8000
 	MaxThumbSize  = thumbnail.MaxSize
 )
@@ -54,7 +55,7 @@ func (d *decoder) scenario(n ast.Node, s *Scenario) (blocks ast.Node) {
 		{"images", func(p string, v ast.Node) { d.images(p, v, &s.Images) }},
 		{"thumbnail", func(p string, v ast.Node) { d.thumbnail(p, v, &s.Thumbnail) }},
 		{"load", func(p string, v ast.Node) { d.load(p, v, &s.Load, false) }},
-		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, &s.Matrix) }},
+		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, s.Matrix) }},
 		{"baseline", func(p string, v ast.Node) { d.baseline(p, v, &s.Baseline) }},
 		{"checks", func(p string, v ast.Node) { d.checks(p, v, &s.Checks) }},
 		{"blocks", func(p string, v ast.Node) { blocks = v }},
@@ -175,35 +176,36 @@ func (d *decoder) load(path string, n ast.Node, l *LoadConfig, inBlock bool) {
 	})
 }
 
-func (d *decoder) matrix(path string, n ast.Node, m *Matrix) {
-	d.mapping(path, n, []field{
-		{"gomaxprocs", func(p string, v ast.Node) { m.GOMAXPROCS = d.ints(p, v, 1, MaxGOMAXPROCS) }},
-		{"workers", func(p string, v ast.Node) { m.Workers = d.ints(p, v, 1, MaxWorkers) }},
-		{"replicas", func(p string, v ast.Node) { m.Replicas = d.ints(p, v, 1, MaxReplicas) }},
-		{"rate", func(p string, v ast.Node) { m.Rate = d.rates(p, v) }},
-		{"method", func(p string, v ast.Node) { m.Method = d.enums(p, v, Methods...) }},
-	})
+// matrix decodes a matrix onto m: a list of values for each dimension a
+// matrix may list.
+func (d *decoder) matrix(path string, n ast.Node, m Matrix) {
+	var fields []field
+	for _, dim := range param.Listed() {
+		fields = append(fields, field{dim.Name, func(p string, v ast.Node) {
+			if vals := d.values(p, v, dim); vals != nil {
+				m[dim.Name] = vals
+			}
+		}})
+	}
+	d.mapping(path, n, fields)
 }
 
+// baseline decodes the baseline cell: its block and a value for each
+// dimension a matrix may list.
 func (d *decoder) baseline(path string, n ast.Node, b *Params) {
-	in := func(dst *int, hi int64) func(string, ast.Node) {
-		return func(p string, v ast.Node) {
-			x, _ := d.integer(p, v, 1, hi)
-			*dst = int(x)
+	fields := []field{{"block", func(p string, v ast.Node) {
+		if x, ok := d.str(p, v); ok {
+			b.Block = x
 		}
-	}
-	d.mapping(path, n, []field{
-		{"block", func(p string, v ast.Node) {
-			if x, ok := d.str(p, v); ok {
-				b.Block = x
+	}}}
+	for _, dim := range param.Listed() {
+		fields = append(fields, field{dim.Name, func(p string, v ast.Node) {
+			if x, ok := d.value(p, v, dim); ok {
+				*b = dim.With(*b, x)
 			}
-		}},
-		{"gomaxprocs", in(&b.GOMAXPROCS, MaxGOMAXPROCS)},
-		{"workers", in(&b.Workers, MaxWorkers)},
-		{"replicas", in(&b.Replicas, MaxReplicas)},
-		{"rate", func(p string, v ast.Node) { b.Rate, _ = d.rate(p, v) }},
-		{"method", func(p string, v ast.Node) { b.Method, _ = d.enum(p, v, Methods...) }},
-	})
+		}})
+	}
+	d.mapping(path, n, fields)
 }
 
 func (d *decoder) checks(path string, n ast.Node, c *Checks) {

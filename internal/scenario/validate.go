@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 // validate checks what depends on more than one field: required fields,
@@ -74,8 +75,8 @@ func (d *decoder) validateModel(s *Scenario) {
 func (d *decoder) validateMatrixSize(s *Scenario) {
 	pres := d.blockPaths(s)
 	for _, pre := range pres {
-		for _, dim := range []string{"gomaxprocs", "workers", "replicas", "rate", "method"} {
-			if !d.blockOK(pre, "matrix."+dim) {
+		for _, dim := range param.Listed() {
+			if !d.blockOK(pre, "matrix."+dim.Name) {
 				return
 			}
 		}
@@ -101,26 +102,17 @@ func (d *decoder) validateMatrixSize(s *Scenario) {
 }
 
 // matrixSize returns how many cells m expands to, and the product that
-// gives it in words.
+// gives it in words, in the order of param.Expansion.
 func matrixSize(m Matrix) (float64, string) {
-	dims := []struct {
-		name string
-		n    int
-	}{
-		{"gomaxprocs", len(m.GOMAXPROCS)},
-		{"replicas", len(m.Replicas)},
-		{"method", len(m.Method)},
-		{"rate", len(m.Rate)},
-		{"workers", len(m.Workers)},
-	}
 	total := 1.0
 	var parts []string
-	for _, dim := range dims {
-		if dim.name == "rate" && dim.n == 0 {
+	for _, dim := range param.Expansion {
+		n := len(m[dim.Name])
+		if n == 0 {
 			continue
 		}
-		total *= float64(dim.n)
-		parts = append(parts, fmt.Sprintf("%s %d", dim.name, dim.n))
+		total *= float64(n)
+		parts = append(parts, fmt.Sprintf("%s %d", dim.Name, n))
 	}
 	return total, strings.Join(parts, " × ")
 }
@@ -153,30 +145,29 @@ func (d *decoder) validateBaseline(s *Scenario) {
 			pre = pres
 		}
 	}
-	m := blk.Matrix
-	checkIn(d, pre, "gomaxprocs", b.GOMAXPROCS, m.GOMAXPROCS)
-	checkIn(d, pre, "workers", b.Workers, m.Workers)
-	checkIn(d, pre, "replicas", b.Replicas, m.Replicas)
-	if s.Load.Model == load.Open {
-		checkIn(d, pre, "rate", b.Rate, m.Rate)
+	for _, dim := range param.Listed() {
+		checkIn(d, pre, dim, b, blk.Matrix[dim.Name])
 	}
-	checkIn(d, pre, "method", b.Method, m.Method)
 }
 
 // checkIn reports baseline.dim when it is set, valid, and missing from a
 // valid, non-empty matrix.dim of the baseline's block (whose fields' paths
 // start with pre).
-func checkIn[T comparable](d *decoder, pre, dim string, v T, list []T) {
-	bp, mp := "baseline."+dim, "matrix."+dim
+func checkIn(d *decoder, pre string, dim *param.Dimension, b Params, list []param.Value) {
+	bp, mp := "baseline."+dim.Name, "matrix."+dim.Name
+	v := dim.Get(b)
 	if !d.given(bp) || !d.ok(bp) || !d.blockOK(pre, mp) || len(list) == 0 || slices.Contains(list, v) {
 		return
 	}
-	shown := fmt.Sprint(v)
-	if s, ok := any(v).(string); ok {
-		shown = fmt.Sprintf("%q", s)
+	shown, listed := v.String(), make([]string, len(list))
+	for i, x := range list {
+		listed[i] = x.String()
+	}
+	if dim.Kind == param.Choice {
+		shown = strconv.Quote(shown)
 	}
 	if d.given(pre + mp) {
 		mp = pre + mp
 	}
-	d.addf(d.pos[bp].val, bp, "%s is not in %s %v", shown, mp, list)
+	d.addf(d.pos[bp].val, bp, "%s is not in %s [%s]", shown, mp, strings.Join(listed, " "))
 }
