@@ -95,4 +95,3 @@ func (d *decoder) baselineDefaults(s *Scenario) {
 		}
 	}
 }
-
