@@ -443,9 +443,9 @@ func TestSeriesStayWithinBlocks(t *testing.T) {
 	run := mkRun("batch", base,
 		cellSpec{block: "threads", gomaxprocs: 1, workers: 1, tput: 5 / 1.5, p50: 0.9, makespan: 1.5, stages: ioStages},
 		cellSpec{block: "threads", gomaxprocs: 1, workers: 5, tput: 5 / 0.31, p50: 0.3, makespan: 0.31, stages: ioStages},
-		cellSpec{block: "cpu", gomaxprocs: 1, workers: 1, tput: 40, p50: 0.025, makespan: 2, stages: cpuStages},
-		cellSpec{block: "cpu", gomaxprocs: 1, workers: 5, tput: 41, p50: 0.12, makespan: 1.95, stages: cpuStages},
-		cellSpec{block: "cpu", gomaxprocs: 2, workers: 5, tput: 78, p50: 0.06, makespan: 1.02, stages: cpuStages},
+		cellSpec{block: "cpu", gomaxprocs: 1, workers: 1, method: "naive", tput: 40, p50: 0.025, makespan: 2, stages: cpuStages},
+		cellSpec{block: "cpu", gomaxprocs: 1, workers: 5, method: "naive", tput: 41, p50: 0.12, makespan: 1.95, stages: cpuStages},
+		cellSpec{block: "cpu", gomaxprocs: 2, workers: 5, method: "naive", tput: 78, p50: 0.06, makespan: 1.02, stages: cpuStages},
 	)
 	// The top-level batch size differs from the blocks': findings must use
 	// the block's.

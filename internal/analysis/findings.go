@@ -185,10 +185,12 @@ func (a *Analysis) gomaxprocsFinding() {
 		if s.Dim != param.GOMAXPROCS.Name {
 			continue
 		}
-		if a.Baseline >= 0 {
-			// In any block: a block of its own may be made for this series.
-			b := param.Block.Without(withoutDim(withoutDim(a.Run.Scenario.Baseline, param.GOMAXPROCS.Name), param.Workers.Name))
-			if param.Block.Without(withoutDim(s.Fixed, param.Workers.Name)) != b {
+		// In the baseline's block, the series must match the baseline's
+		// other dimensions; another block, made with settings of its own,
+		// may hold the series the scenario was made for.
+		if base := a.Run.Scenario.Baseline; a.Baseline >= 0 && s.Fixed.Block == base.Block {
+			b := withoutDim(withoutDim(base, param.GOMAXPROCS.Name), param.Workers.Name)
+			if withoutDim(s.Fixed, param.Workers.Name) != b {
 				continue
 			}
 		}
