@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
@@ -68,7 +69,7 @@ func categorical(dim string) bool { return !param.Lookup(dim).Numeric }
 
 // isBatch reports whether a run measured batches (makespan), where
 // throughput over time and fitted curves through a staircase mislead.
-func isBatch(a *analysis.Analysis) bool { return a.Run.Scenario.Model == "batch" }
+func isBatch(a *analysis.Analysis) bool { return a.Run.Scenario.Model == load.Batch }
 
 // buildCharts returns every chart the analysis has data for, in page order.
 func buildCharts(a *analysis.Analysis) []figure {

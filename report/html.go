@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 )
 
@@ -208,11 +209,12 @@ func newPage(a *analysis.Analysis, charts []renderedChart, problems []analysis.W
 	if pg.Title == "" {
 		pg.Title = "scalebench run"
 	}
-	if m := sc.Model; m != "" {
-		pg.Meta = append(pg.Meta, m+" loop")
-		if m == "batch" {
-			pg.Meta[len(pg.Meta)-1] = "batch (makespan)"
-		}
+	switch m := sc.Model; m {
+	case "":
+	case load.Batch:
+		pg.Meta = append(pg.Meta, "batch (makespan)")
+	default:
+		pg.Meta = append(pg.Meta, string(m)+" loop")
 	}
 	if sc.ImageLatency > 0 {
 		pg.Meta = append(pg.Meta, "image server latency "+fmtDur(sc.ImageLatency))

@@ -31,7 +31,7 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 	}
 	e := run.Environment
 	var env []string
-	for _, s := range []string{run.Scenario.Model, e.GoVersion, strings.Trim(e.OS+"/"+e.Arch, "/"), e.CPUModel} {
+	for _, s := range []string{string(run.Scenario.Model), e.GoVersion, strings.Trim(e.OS+"/"+e.Arch, "/"), e.CPUModel} {
 		if s != "" {
 			env = append(env, s)
 		}

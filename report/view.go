@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
 // batch reports whether the run used the batch model, where latency means
 // the makespan.
-func batch(a *analysis.Analysis) bool { return a.Run.Scenario.Model == "batch" }
+func batch(a *analysis.Analysis) bool { return a.Run.Scenario.Model == load.Batch }
 
 // stepLabel names a point of a series: "1 worker", "8 workers", "GOMAXPROCS=2".
 func stepLabel(dim, label string) string { return param.Lookup(dim).Count(label) }

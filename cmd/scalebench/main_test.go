@@ -509,7 +509,7 @@ func TestRunPinned(t *testing.T) {
 	dir := t.TempDir()
 	sc := writeFile(t, dir, "pin.yaml", `name: pin
 images: {paths: [/64x64.png]}
-load: {duration: 300ms, warmup: 0s, repeats: 1}
+load: {duration: 500ms, warmup: 200ms, repeats: 1}
 matrix: {gomaxprocs: [1, 2], workers: [2]}
 `)
 	out := filepath.Join(dir, "out")

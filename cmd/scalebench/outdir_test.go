@@ -13,7 +13,7 @@ func TestRunRefusesEarlierResultsUnlessForced(t *testing.T) {
 	dir := t.TempDir()
 	sc := writeFile(t, dir, "one.yaml", `name: one
 images: {latency: 5ms, paths: [/64x64.png]}
-load: {duration: 200ms, warmup: 0s, repeats: 1}
+load: {duration: 500ms, warmup: 200ms, repeats: 1}
 matrix: {workers: [1]}
 `)
 	out := filepath.Join(dir, "out")
@@ -36,5 +36,20 @@ matrix: {workers: [1]}
 	}
 	if _, err := os.Stat(filepath.Join(out, ".scalebench.lock")); !os.IsNotExist(err) {
 		t.Errorf("lock file left after the run: %v", err)
+	}
+	// One file mode for every output: results.json embeds nothing that
+	// report.html, readable by all, does not.
+	err := filepath.WalkDir(out, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil && fi.Mode().Perm() != 0o644 {
+			t.Errorf("%s has mode %v, want 0644 like every output", path, fi.Mode().Perm())
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

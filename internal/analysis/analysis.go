@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/format"
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/stats"
@@ -158,7 +159,7 @@ func (a *Analysis) warn(kind, msg string) {
 	a.Warnings = append(a.Warnings, Warning{Kind: kind, Message: msg})
 }
 
-func (a *Analysis) batch() bool { return a.Run.Scenario.Model == "batch" }
+func (a *Analysis) batch() bool { return a.Run.Scenario.Model == load.Batch }
 
 // repeatValues returns one figure from each repeat of c.
 func repeatValues(c *Cell, get func(*results.Repeat) float64) []float64 {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
@@ -53,7 +54,7 @@ func mkCell(s cellSpec) results.Cell {
 
 func mkRun(model string, base results.Params, specs ...cellSpec) *results.Run {
 	run := &results.Run{SchemaVersion: results.SchemaVersion}
-	run.Scenario.Model = model
+	run.Scenario.Model = load.Model(model)
 	run.Scenario.Baseline = base
 	if model == "batch" {
 		run.Scenario.Load.Jobs = 5

@@ -1,9 +1,14 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/stats"
 )
@@ -35,6 +40,11 @@ type Cell struct {
 	Resources results.Resources
 	// Histogram is the latency histogram of all repeats merged.
 	Histogram *results.Histogram
+	// Failed holds the repeats that failed as a whole (see
+	// results.Repeat.Failure); the figures above leave them out.
+	Failed []results.Repeat
+	// ErrorKinds counts the errors of all repeats by kind.
+	ErrorKinds map[string]int64
 	// Warnings are the caveats about this cell's measurement.
 	Warnings []Warning
 }
@@ -51,9 +61,20 @@ func Summarize(run *results.Run) []Cell {
 // summarizeCell computes a cell's summary and warnings from its repeats.
 func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	c := Cell{Cell: rc}
+	// A failed measurement measured nothing: the figures come from the
+	// others, and a warning says what failed.
+	c.Repeats = nil
+	for _, r := range rc.Repeats {
+		if r.Failure != "" {
+			c.Failed = append(c.Failed, r)
+		} else {
+			c.Repeats = append(c.Repeats, r)
+		}
+	}
 	n := len(c.Repeats)
 	if n == 0 {
-		return c // not measured (an interrupted run): no figures
+		c.Warnings = check(&c, run)
+		return c // not measured (an interrupted run), or every repeat failed
 	}
 	tput := make([]float64, n)
 	span := make([]float64, n)
@@ -66,6 +87,12 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	for i, r := range c.Repeats {
 		c.Jobs += r.Jobs
 		c.Errors += r.Errors
+		for k, v := range r.ErrorKinds {
+			if c.ErrorKinds == nil {
+				c.ErrorKinds = map[string]int64{}
+			}
+			c.ErrorKinds[k] += v
+		}
 		tput[i] = r.Throughput
 		span[i] = r.Makespan
 		offered[i] = r.OfferedRate
@@ -102,9 +129,9 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		c.LatencyCI[p] = interval(lat[p])
 	}
 	switch run.Scenario.Model {
-	case "open":
+	case load.Open:
 		c.OfferedRate = stats.Median(offered)
-	case "batch":
+	case load.Batch:
 		c.Makespan = stats.Median(span)
 		c.MakespanCI = interval(span)
 	}
@@ -137,6 +164,12 @@ func check(c *Cell, run *results.Run) []Warning {
 		ws = append(ws, Warning{Kind: kind, Message: fmt.Sprintf(format, args...)})
 	}
 	n := len(c.Repeats)
+	if f := len(c.Failed); f > 0 {
+		add("failed", "%d of %d measurements failed: %s", f, f+n, c.Failed[0].Failure)
+	}
+	if n > 0 && c.Jobs == 0 {
+		add("no-jobs", "no job succeeded in %d measurements", n)
+	}
 	switch {
 	case n == 1 && sc.Load.Repeats == 1:
 		add("few-repeats", "1 repeat: no confidence interval; use repeats: 6 or more for a 95%% interval")
@@ -153,13 +186,13 @@ func check(c *Cell, run *results.Run) []Warning {
 					break
 				}
 			}
-			add("error-rate", "%.1f%% of jobs failed (threshold %.1f%%)%s", 100*rate, 100*sc.Checks.MaxErrorRate, msg)
+			add("error-rate", "%.1f%% of jobs failed (threshold %.1f%%)%s%s", 100*rate, 100*sc.Checks.MaxErrorRate, kindsText(c.ErrorKinds), msg)
 		}
 	}
-	if n > 0 && c.Jobs/int64(n) < sc.Checks.MinJobs && sc.Model != "batch" {
+	if n > 0 && c.Jobs/int64(n) < sc.Checks.MinJobs && sc.Model != load.Batch {
 		add("few-jobs", "%d jobs per window: percentiles beyond p%d are not resolved; lengthen load.duration", c.Jobs/int64(n), resolved(c.Jobs/int64(n)))
 	}
-	if sc.Model == "closed" && c.Throughput > 0 && c.Latency.Mean > 0 {
+	if sc.Model == load.Closed && c.Throughput > 0 && c.Latency.Mean > 0 {
 		// Little's law: jobs in the system = throughput × time in the system.
 		want := float64(c.Params.Workers * c.Params.Replicas)
 		got := c.Throughput * (c.Latency.Mean + sc.Settings(c.Params).Load.Think)
@@ -167,7 +200,7 @@ func check(c *Cell, run *results.Run) []Warning {
 			add("littles-law", "Little's law does not hold: throughput × (mean latency + think) = %.2f, but %g workers are busy (tolerance %.0f%%); time is spent outside the measured jobs", got, want, 100*sc.Checks.LittleTolerance)
 		}
 	}
-	if sc.Model == "open" {
+	if sc.Model == load.Open {
 		var late, dropped, jobs int64
 		var maxLag, harness float64
 		for _, r := range c.Repeats {
@@ -229,4 +262,21 @@ type Interval struct {
 type Warning struct {
 	Kind    string `json:"kind"` // e.g. "littles-law", "error-rate", "few-repeats", "late-arrivals", "oversubscribed", "few-jobs"
 	Message string `json:"message"`
+}
+
+// kindsText lists error counts by kind, most frequent first: " (12
+// unreachable, 3 timeout)", or "" when the kinds were not recorded.
+func kindsText(kinds map[string]int64) string {
+	if len(kinds) == 0 {
+		return ""
+	}
+	names := slices.Collect(maps.Keys(kinds))
+	slices.SortFunc(names, func(a, b string) int {
+		return cmp.Or(cmp.Compare(kinds[b], kinds[a]), cmp.Compare(a, b))
+	})
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = fmt.Sprintf("%d %s", kinds[k], k)
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }

@@ -124,6 +124,7 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			fitCommand(),
 			serveImagesCommand(),
 			workerCommand(),
+			agentCommand(),
 		},
 	}
 	for _, c := range app.Commands {

@@ -78,6 +78,7 @@ func runScenario(c *cli.Context, path string) error {
 		Journal:  journalPath,
 		Pin:      c.Bool("pin"),
 		LogDir:   out,
+		Warn:     func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) },
 	})
 	prog.finish()
 	if run == nil {
@@ -104,6 +105,9 @@ func runScenario(c *cli.Context, path string) error {
 	}
 	if runErr != nil && errors.Is(runErr, runner.ErrInterrupted) {
 		fmt.Fprintf(stderr, "scalebench: interrupted: the results and report hold the %d measurements that finished\n", measured(run))
+	}
+	if runErr == nil {
+		runErr = failedChecks(run)
 	}
 	return runErr
 }
@@ -182,6 +186,10 @@ func (p *progress) step(s runner.Progress) {
 	case p.bar != nil:
 		p.bar.Describe(fmt.Sprintf("measurement %d/%d (last: %s, %.1f jobs/s)", min(s.Step+1, s.Steps), s.Steps, s.Params.String(), s.Result.Throughput))
 		_ = p.bar.Add(1)
+	case s.Result.Failure != "":
+		fmt.Fprintf(p.w, "[%*d/%d] %s repeat %d: FAILED: %s (elapsed %s, about %s left)\n",
+			len(fmt.Sprint(s.Steps)), s.Step, s.Steps, s.Params.String(), s.Repeat+1, s.Result.Failure,
+			s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
 	default:
 		r := s.Result
 		fmt.Fprintf(p.w, "[%*d/%d] %s repeat %d: %.1f jobs/s, p50 %s, p99 %s, %d errors (elapsed %s, about %s left)\n",

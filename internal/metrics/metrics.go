@@ -3,6 +3,7 @@
 package metrics
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -41,6 +42,9 @@ type Sample struct {
 	// Stage durations.
 	Fetch, Decode, Resize, Encode, Write time.Duration
 	Err                                  error
+	// Kind names what kind of error Err is ("timeout", "unreachable", ...),
+	// for counting errors by kind.
+	Kind string
 }
 
 // Recorder accumulates the samples of one worker. It is not safe for
@@ -71,10 +75,12 @@ type Snapshot struct {
 	// Hist is the latency histogram of successful jobs, in microseconds.
 	Hist       *hdrhistogram.Histogram `json:"-"`
 	ErrSamples []string                `json:"err_samples,omitempty"`
-	LateCount  int64                   `json:"late_count,omitempty"`
-	LateSumNs  int64                   `json:"late_sum_ns,omitempty"`
-	LateMaxNs  int64                   `json:"late_max_ns,omitempty"`
-	Dropped    int64                   `json:"dropped,omitempty"`
+	// ErrKinds counts errors by Sample.Kind ("" counts as "other").
+	ErrKinds  map[string]int64 `json:"err_kinds,omitempty"`
+	LateCount int64            `json:"late_count,omitempty"`
+	LateSumNs int64            `json:"late_sum_ns,omitempty"`
+	LateMaxNs int64            `json:"late_max_ns,omitempty"`
+	Dropped   int64            `json:"dropped,omitempty"`
 }
 
 // NewRecorder returns a recorder for a window that starts at start and
@@ -108,6 +114,14 @@ func (r *Recorder) Record(s Sample) {
 	}
 	if s.Err != nil {
 		r.snap.Errors++
+		kind := s.Kind
+		if kind == "" {
+			kind = "other"
+		}
+		if r.snap.ErrKinds == nil {
+			r.snap.ErrKinds = map[string]int64{}
+		}
+		r.snap.ErrKinds[kind]++
 		r.noteError(s.Err)
 		return
 	}
@@ -166,6 +180,7 @@ func (r *Recorder) Snapshot() Snapshot {
 	s := r.snap
 	s.Buckets = slices.Clone(r.snap.Buckets)
 	s.ErrSamples = slices.Clone(r.snap.ErrSamples)
+	s.ErrKinds = maps.Clone(r.snap.ErrKinds)
 	s.Hist = r.hist
 	return s
 }
@@ -194,6 +209,12 @@ func Merge(snaps ...Snapshot) Snapshot {
 			if len(out.ErrSamples) < maxErrKinds && !slices.Contains(out.ErrSamples, m) {
 				out.ErrSamples = append(out.ErrSamples, m)
 			}
+		}
+		for k, n := range s.ErrKinds {
+			if out.ErrKinds == nil {
+				out.ErrKinds = map[string]int64{}
+			}
+			out.ErrKinds[k] += n
 		}
 		out.LateCount += s.LateCount
 		out.LateSumNs += s.LateSumNs

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/atomicfile"
+	"github.com/scalebench/scalebench/internal/load"
 )
 
 // Write stores run at path atomically (see atomicfile.Write), stamped with
@@ -113,7 +114,7 @@ func fromV1(name string, data []byte, run *Run) error {
 		Repeats: l.Repeats, Warmup: l.Warmup.s, Think: l.Think.s, Timeout: l.Timeout.s,
 		Jobs: l.Jobs, Arrival: l.Arrival,
 	}
-	if run.Scenario.Model != "batch" {
+	if run.Scenario.Model != load.Batch {
 		run.Scenario.Load.Window = l.Duration.s
 	}
 	run.Scenario.Checks = *sc.Checks

@@ -25,7 +25,7 @@ func TestReadV1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if run.SchemaVersion != results.SchemaVersion || run.Scenario.Model != tc.model {
+			if run.SchemaVersion != results.SchemaVersion || string(run.Scenario.Model) != tc.model {
 				t.Errorf("schema %d, model %q", run.SchemaVersion, run.Scenario.Model)
 			}
 			if run.Scenario.Load != tc.load {

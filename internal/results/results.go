@@ -14,6 +14,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 )
 
@@ -42,11 +43,11 @@ type Run struct {
 // Scenario is the scenario as run: the facts the analysis and report need,
 // plus the full resolved scenario and its source text for the record.
 type Scenario struct {
-	Name        string `json:"name"`
-	Description string `json:"description,omitempty"`
-	File        string `json:"file,omitempty"`
-	Model       string `json:"model"` // closed, open or batch
-	Baseline    Params `json:"baseline"`
+	Name        string     `json:"name"`
+	Description string     `json:"description,omitempty"`
+	File        string     `json:"file,omitempty"`
+	Model       load.Model `json:"model"`
+	Baseline    Params     `json:"baseline"`
 	// ImageLatency is the mock server's injected latency in seconds.
 	ImageLatency float64 `json:"image_latency"`
 	// Load is how jobs were offered; Checks the thresholds warnings use.
@@ -192,6 +193,12 @@ type Repeat struct {
 	CPUs []string `json:"cpus,omitempty"`
 	// ErrorSamples holds up to a few distinct error messages.
 	ErrorSamples []string `json:"error_samples,omitempty"`
+	// ErrorKinds counts the errors by kind: "unreachable", "timeout",
+	// "http-5xx", "decode", ... (see thumbnail.Kind).
+	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+	// Failure, when set, says why this measurement failed as a whole (a
+	// worker crashed, missed its deadline, ...): it measured nothing.
+	Failure string `json:"failure,omitempty"`
 }
 
 // Latency percentiles of job latency, in seconds.

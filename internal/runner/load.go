@@ -198,7 +198,7 @@ func (r *recorder) Record(w int, s load.Sample) {
 		Latency: s.Latency, End: s.End, Lag: s.Lag,
 		Fetch: s.Stages.Fetch, Decode: s.Stages.Decode, Resize: s.Stages.Resize,
 		Encode: s.Stages.Encode, Write: s.Stages.Write,
-		Err: s.Err,
+		Err: s.Err, Kind: thumbnail.Kind(s.Err),
 	}
 	sh := &r.shards[w%len(r.shards)]
 	sh.mu.Lock()

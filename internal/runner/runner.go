@@ -22,6 +22,14 @@ import (
 	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
+// ErrGaveUp is returned, wrapped, when measurements kept failing and the run
+// stopped early; the returned Run holds every measurement, failed or not.
+var ErrGaveUp = errors.New("gave up")
+
+// maxFailedInARow is how many measurements may fail one after another
+// before the run stops: a worker binary that cannot start fails them all.
+const maxFailedInARow = 3
+
 // ErrInterrupted is returned, wrapped, when the context ends a run early;
 // the returned Run still holds every measurement that finished.
 var ErrInterrupted = errors.New("runner: interrupted")
@@ -39,6 +47,8 @@ type Options struct {
 	Source string
 	// Progress, if set, is called after every measurement.
 	Progress func(Progress)
+	// Warn, if set, is told of problems that do not stop the run.
+	Warn func(error)
 	// LogDir, if set, is where a failed worker's full stderr is saved.
 	LogDir string
 	// Journal, if set, is the path of a journal (results.CreateJournal)
@@ -103,7 +113,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 	plan := sc.Plan()
 	cells := sc.Cells()
 	started := time.Now()
-	var runErr error
+	var (
+		runErr  error
+		pending []results.Entry // measurements not yet in the journal
+		failed  int             // measurements failed in a row
+	)
 	for i, step := range plan {
 		if ctx.Err() != nil {
 			runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
@@ -113,25 +127,36 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			sleep(ctx, sc.Load.Cooldown.D())
 		}
 		p := cells[step.Cell]
-		blk := sc.Block(p.Block)
-		rep, err := measure(ctx, opt, place, blk, p, urls[p.Block], step)
-		if err != nil {
-			if ctx.Err() != nil {
-				runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
-			} else {
-				saveStderr(opt.LogDir, i+1, err)
-				runErr = fmt.Errorf("measure %s repeat %d: %w", p, step.Repeat+1, err)
-			}
+		rep, err := measure(ctx, opt, place, sc.Block(p.Block), p, urls[p.Block], step)
+		if err != nil && ctx.Err() != nil {
+			runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
 			break
+		}
+		if err != nil {
+			// The measurement failed as a whole (a worker crashed or missed
+			// its deadline): record why, and go on with the next one.
+			saveStderr(opt.LogDir, i+1, err)
+			rep = results.Repeat{Index: step.Repeat, Started: time.Now(), Failure: err.Error()}
+			failed++
+		} else {
+			failed = 0
 		}
 		rep.Seq = i
 		cell := &run.Cells[step.Cell]
 		cell.Repeats = append(cell.Repeats, rep)
 		if journal != nil {
-			if err := journal.Append(results.Entry{Step: i, Cell: step.Cell, Result: rep}); err != nil {
-				run.Interrupted = true
-				run.Finished = time.Now()
-				return run, err
+			// A failed append (a full disk, a directory made read-only) loses
+			// nothing: the measurement stays in memory, in results.json at
+			// the end, and the append is tried again after the next one.
+			pending = append(pending, results.Entry{Step: i, Cell: step.Cell, Result: rep})
+			for len(pending) > 0 {
+				if err := journal.Append(pending[0]); err != nil {
+					if opt.Warn != nil && len(pending) == 1 {
+						opt.Warn(fmt.Errorf("checkpoint: %w (kept in memory; retried after the next measurement)", err))
+					}
+					break
+				}
+				pending = pending[1:]
 			}
 		}
 		if opt.Progress != nil {
@@ -141,6 +166,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 				Result: rep, Elapsed: elapsed,
 				Remaining: time.Duration(float64(elapsed) / float64(i+1) * float64(len(plan)-i-1)),
 			})
+		}
+		if failed == maxFailedInARow {
+			runErr = fmt.Errorf("%w: the last %d measurements failed; the last: %s", ErrGaveUp, failed, rep.Failure)
+			break
 		}
 	}
 	run.Interrupted = runErr != nil
@@ -199,7 +228,7 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 			Name:         sc.Name,
 			Description:  sc.Description,
 			File:         sc.File,
-			Model:        string(sc.Load.Model),
+			Model:        sc.Load.Model,
 			Baseline:     sc.Baseline,
 			ImageLatency: sc.Images.Latency.D().Seconds(),
 			Checks: results.Checks{
@@ -394,6 +423,7 @@ func combine(reports []Report, repeat, gomaxprocs int) (results.Repeat, error) {
 		rep.OfferedRate = float64(offered) / rep.Elapsed
 	}
 	rep.ErrorSamples = m.ErrSamples
+	rep.ErrorKinds = m.ErrKinds
 	cpu := rep.Resources.UserCPU + rep.Resources.SysCPU
 	if rep.Elapsed > 0 {
 		rep.Resources.CPUUtil = cpu / (rep.Elapsed * AvailableCPUs())

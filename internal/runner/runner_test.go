@@ -1,31 +1,59 @@
 package runner
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
+	"go.uber.org/goleak"
 )
 
 // TestMain lets this test binary act as a worker process: Run starts it
 // again with SCALEBENCH_TEST_WORKER=1, as `scalebench worker` would be.
 func TestMain(m *testing.M) {
 	if os.Getenv("SCALEBENCH_TEST_WORKER") == "1" {
-		if err := WorkerMain(context.Background(), os.Stdin, os.Stdout); err != nil {
+		if err := WorkerMain(context.Background(), crashIf(os.Getenv("SCALEBENCH_TEST_CRASH_WORKERS")), os.Stdout); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(1)
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
+}
+
+// crashIf returns the worker's stdin; when the spec asks for the number of
+// workers named by crash, the worker instead says ready, waits for go and
+// panics, as a worker with a bug would mid-measurement.
+func crashIf(crash string) io.Reader {
+	in := bufio.NewReader(os.Stdin)
+	if crash == "" {
+		return in
+	}
+	line, err := in.ReadBytes('\n')
+	if err != nil {
+		return bytes.NewReader(line)
+	}
+	var spec Spec
+	if json.Unmarshal(line, &spec) == nil && strconv.Itoa(spec.Workers) == crash {
+		fmt.Println(msgReady)
+		_, _ = in.ReadString('\n')
+		panic("test worker crash")
+	}
+	return io.MultiReader(bytes.NewReader(line), in)
 }
 
 func testOptions() Options {
@@ -122,9 +150,59 @@ load: {duration: 100ms, warmup: 0s, repeats: 1}
 	opt := testOptions()
 	opt.Env = nil // the test binary then runs tests instead of a worker: the handshake fails
 	opt.Worker = []string{os.Args[0], "-test.run=^$"}
-	_, err := Run(context.Background(), sc, opt)
-	if err == nil || !strings.Contains(err.Error(), "worker process") {
-		t.Fatalf("err = %v, want a worker process error", err)
+	run, err := Run(context.Background(), sc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := run.Cells[0].Repeats; len(r) != 1 || !strings.Contains(r[0].Failure, "worker process") {
+		t.Fatalf("repeats %+v, want one failed with a worker process error", r)
+	}
+}
+
+// A worker that crashes fails its measurement, which is recorded with the
+// panic line; the run goes on with the other cells.
+func TestRunRecordsFailedMeasurement(t *testing.T) {
+	sc := parse(t, `name: t
+images: {paths: [/64x48/ccc/aaa.jpg]}
+load: {duration: 100ms, warmup: 0s, repeats: 2}
+matrix: {workers: [1, 2]}
+`)
+	opt := testOptions()
+	opt.Env = append(opt.Env, "SCALEBENCH_TEST_CRASH_WORKERS=2")
+	opt.LogDir = t.TempDir()
+	run, err := Run(context.Background(), sc, opt)
+	if err != nil {
+		t.Fatalf("Run: %v (a failed measurement should not stop the run)", err)
+	}
+	ok, crashed := run.Cells[0], run.Cells[1]
+	if len(ok.Repeats) != 2 || ok.Repeats[0].Failure != "" || ok.Repeats[0].Jobs == 0 {
+		t.Errorf("the healthy cell: %+v", ok.Repeats)
+	}
+	if len(crashed.Repeats) != 2 {
+		t.Fatalf("the crashing cell has %d repeats, want 2 recorded failures", len(crashed.Repeats))
+	}
+	for _, r := range crashed.Repeats {
+		if !strings.Contains(r.Failure, "panic: test worker crash") || !strings.Contains(r.Failure, "full stderr in") {
+			t.Errorf("failure %q should quote the panic and name the saved stderr", r.Failure)
+		}
+	}
+}
+
+// Measurements that keep failing stop the run after a few, not after all.
+func TestRunGivesUpOnRepeatedFailures(t *testing.T) {
+	sc := parse(t, `name: t
+images: {paths: [/64x48/ccc/aaa.jpg]}
+load: {duration: 100ms, warmup: 0s, repeats: 3}
+matrix: {workers: [3]}
+`)
+	opt := testOptions()
+	opt.Env = append(opt.Env, "SCALEBENCH_TEST_CRASH_WORKERS=3")
+	run, err := Run(context.Background(), sc, opt)
+	if !errors.Is(err, ErrGaveUp) {
+		t.Fatalf("err = %v, want ErrGaveUp", err)
+	}
+	if n := len(run.Cells[0].Repeats); n != maxFailedInARow {
+		t.Errorf("%d measurements recorded, want the %d that failed", n, maxFailedInARow)
 	}
 }
 

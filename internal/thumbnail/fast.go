@@ -3,7 +3,6 @@ package thumbnail
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"image"
 	stdjpeg "image/jpeg"
 	"image/png"
@@ -28,7 +27,7 @@ func (t *Thumbnailer) fitFast(data []byte, name string, tm *Timings) (*image.NRG
 	img, srcW, srcH, scale, err := t.decodeFast(data)
 	tm.Decode = time.Since(start)
 	if err != nil {
-		return nil, fmt.Errorf("thumbnail: decode %s: %w", name, err)
+		return nil, &StageError{Stage: StageDecode, Subject: name, Err: err}
 	}
 
 	start = time.Now()

@@ -240,17 +240,17 @@ const maxBodyBytes = 256 << 20
 func (t *Thumbnailer) fetch(ctx context.Context, url string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
-		return nil, fmt.Errorf("thumbnail: fetch %s: %w", url, err)
+		return nil, &StageError{Stage: StageFetch, Subject: url, Err: err}
 	}
 	resp, err := t.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("thumbnail: fetch %s: %w", url, err)
+		return nil, &StageError{Stage: StageFetch, Subject: url, Err: err}
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		// Drain a little so the connection can be reused.
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-		return nil, fmt.Errorf("thumbnail: fetch %s: unexpected status %s", url, resp.Status)
+		return nil, &StageError{Stage: StageFetch, Subject: url, Err: &StatusError{Code: resp.StatusCode, Status: resp.Status}}
 	}
 	body := io.LimitReader(resp.Body, maxBodyBytes+1)
 	var data []byte
@@ -265,10 +265,10 @@ func (t *Thumbnailer) fetch(ctx context.Context, url string) ([]byte, error) {
 		data, err = io.ReadAll(body)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("thumbnail: fetch %s: read body: %w", url, err)
+		return nil, &StageError{Stage: StageFetch, Subject: url, Err: fmt.Errorf("read body: %w", err)}
 	}
 	if len(data) > maxBodyBytes {
-		return nil, fmt.Errorf("thumbnail: fetch %s: body larger than %d bytes", url, maxBodyBytes)
+		return nil, &StageError{Stage: StageFetch, Subject: url, Err: fmt.Errorf("%w: body larger than %d bytes", ErrTooLarge, maxBodyBytes)}
 	}
 	return data, nil
 }
@@ -300,7 +300,7 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 	}
 	tm.Encode = time.Since(start)
 	if err != nil {
-		return fmt.Errorf("thumbnail: encode %s: %w", name, err)
+		return &StageError{Stage: StageEncode, Subject: name, Err: err}
 	}
 
 	start = time.Now()
@@ -314,12 +314,12 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 func (t *Thumbnailer) fitNaive(data []byte, name string, tm *Timings) (*image.NRGBA, error) {
 	start := time.Now()
 	if _, err := checkBudget(data); err != nil {
-		return nil, fmt.Errorf("thumbnail: decode %s: %w", name, err)
+		return nil, &StageError{Stage: StageDecode, Subject: name, Err: err}
 	}
 	img, _, err := image.Decode(bytes.NewReader(data))
 	tm.Decode = time.Since(start)
 	if err != nil {
-		return nil, fmt.Errorf("thumbnail: decode %s: %w", name, err)
+		return nil, &StageError{Stage: StageDecode, Subject: name, Err: err}
 	}
 
 	start = time.Now()
@@ -350,7 +350,7 @@ func (t *Thumbnailer) write(out []byte, name string) error {
 		file = strings.TrimSuffix(file, ".png") + ".jpg"
 	}
 	if err := os.WriteFile(filepath.Join(t.opts.OutDir, file), out, 0o644); err != nil {
-		return fmt.Errorf("thumbnail: write %s: %w", name, err)
+		return &StageError{Stage: StageWrite, Subject: name, Err: err}
 	}
 	return nil
 }

@@ -1,0 +1,118 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/scalebench/scalebench/internal/cluster"
+)
+
+// withAgentWork plugs work in as the agent's worker for one test.
+func withAgentWork(t *testing.T, work cluster.Work) {
+	old := agentWork
+	agentWork = work
+	t.Cleanup(func() { agentWork = old })
+}
+
+func echoWork(_ context.Context, spec json.RawMessage, ready func() error) (json.RawMessage, error) {
+	if err := ready(); err != nil {
+		return nil, err
+	}
+	return spec, nil
+}
+
+func TestAgentCommandFailsFast(t *testing.T) {
+	srv, err := cluster.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		token string
+		work  cluster.Work
+		code  int
+		want  string
+	}{
+		{"wrong token", []string{"agent", "--nats", srv.URL}, "not-the-token", echoWork, ExitFailure, "the server refused our credentials"},
+		{"no token", []string{"agent", "--nats", srv.URL}, "", echoWork, ExitFailure, "the server refused our credentials"},
+		{"no server", []string{"agent", "--nats", "nats://127.0.0.1:1"}, "", echoWork, ExitFailure, "no NATS server answered"},
+		{"missing creds file", []string{"agent", "--nats", srv.URL, "--nats-creds", "/nonexistent/agent.creds"}, "", echoWork, ExitFailure, "credentials file"},
+		{"no URL", []string{"agent"}, "", echoWork, ExitUsage, "--nats URL is required"},
+		{"cert without key", []string{"agent", "--nats", srv.URL, "--nats-cert", "c.pem"}, "", echoWork, ExitUsage, "--nats-cert and --nats-key go together"},
+		{"bad id", []string{"agent", "--nats", srv.URL, "--id", "a.b"}, srv.Token, echoWork, ExitUsage, `--id: "a.b": character '.'`},
+		{"no worker wired", []string{"agent", "--nats", srv.URL}, srv.Token, nil, ExitFailure, "cannot run replicas on an agent yet"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv(cluster.EnvToken, tc.token)
+			withAgentWork(t, tc.work)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			var out, errOut bytes.Buffer
+			code := Main(ctx, tc.args, nil, &out, &errOut)
+			if ctx.Err() != nil {
+				t.Fatalf("the command waited for its context instead of failing fast: %s", errOut.String())
+			}
+			if code != tc.code || !strings.Contains(errOut.String(), tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut.String(), tc.code, tc.want)
+			}
+			if tc.token != "" && strings.Contains(errOut.String(), tc.token) {
+				t.Errorf("stderr shows the token: %s", errOut.String())
+			}
+		})
+	}
+}
+
+func TestAgentCommandServesHarness(t *testing.T) {
+	srv, err := cluster.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	nc, err := srv.Connect("harness")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	coord, err := cluster.NewCoordinator(nc, cluster.Config{Run: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coord.Close()
+
+	t.Setenv(cluster.EnvToken, srv.Token)
+	withAgentWork(t, echoWork)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut bytes.Buffer
+	exit := make(chan int, 1)
+	go func() {
+		exit <- Main(ctx, []string{"agent", "--nats", srv.URL, "--run", "r1", "--id", "box-1"}, nil, &out, &errOut)
+	}()
+	agents, err := coord.WaitAgents(context.Background(), 1, 60*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if agents[0].ID != "box-1" || agents[0].Version != Version {
+		t.Errorf("registered %+v", agents[0])
+	}
+	res, err := coord.Measure(context.Background(), []cluster.Assignment{{Measurement: "m1", Agent: "box-1", Spec: json.RawMessage(`{"workers":2}`)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(res.Results[0].Report); got != `{"workers":2}` {
+		t.Errorf("report %s", got)
+	}
+	cancel()
+	if code := <-exit; code != ExitOK {
+		t.Errorf("stopped agent: exit %d: %s", code, errOut.String())
+	}
+	if strings.Contains(errOut.String(), srv.Token) {
+		t.Errorf("stderr shows the token: %s", errOut.String())
+	}
+}
