@@ -89,11 +89,6 @@ func (d *decoder) block(path string, n ast.Node, b *Block) {
 	}
 }
 
-// blockPaths returns, for each of s.Blocks, the prefix of its fields'
-// paths: "" for the single block of a file without a blocks list, else
-// "blocks[i].".
-func (d *decoder) blockPaths(s *Scenario) []string { return d.blockPre }
-
 // blockGiven reports whether the block at prefix or the top level sets
 // the field at path (a path below the top level, like "load.rate").
 func (d *decoder) blockGiven(prefix, path string) bool {

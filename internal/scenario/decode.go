@@ -56,8 +56,9 @@ type decoder struct {
 	at      int             // while decoding a value reached through an alias, the alias's line
 	pos     map[string]pos  // fields present in the file, by dotted path
 	bad     map[string]bool // fields whose value was rejected
-	// blockPre holds, for each decoded block, the prefix of its fields'
-	// paths ("blocks[2].", or "" for a file without a blocks list).
+	// blockPre holds, for each of the scenario's Blocks, the prefix of its
+	// fields' paths: "blocks[2].", or "" for the single block of a file
+	// without a blocks list.
 	blockPre []string
 }
 

@@ -53,7 +53,7 @@ const (
 // the limits allow, at the line of the matrix dimension that drives them,
 // for each block.
 func (d *decoder) validateMachine(s *Scenario) {
-	for i, pre := range d.blockPaths(s) {
+	for i, pre := range d.blockPre {
 		d.validateBlockMachine(pre, s.Blocks[i])
 	}
 }

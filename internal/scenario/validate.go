@@ -33,7 +33,7 @@ func (d *decoder) validateModel(s *Scenario) {
 		return
 	}
 	model := s.Load.Model
-	prefixes := d.blockPaths(s)
+	prefixes := d.blockPre
 	if d.given("blocks") {
 		prefixes = append([]string{""}, prefixes...) // the top level, then each block
 	}
@@ -59,7 +59,7 @@ func (d *decoder) validateModel(s *Scenario) {
 	if rated("") {
 		return
 	}
-	for _, pre := range d.blockPaths(s) {
+	for _, pre := range d.blockPre {
 		if pre != "" && rated(pre) {
 			continue
 		}
@@ -73,7 +73,7 @@ func (d *decoder) validateModel(s *Scenario) {
 
 // validateMatrixSize limits the number of cells of all blocks together.
 func (d *decoder) validateMatrixSize(s *Scenario) {
-	pres := d.blockPaths(s)
+	pres := d.blockPre
 	for _, pre := range pres {
 		for _, dim := range param.Listed() {
 			if !d.blockOK(pre, "matrix."+dim.Name) {
@@ -140,7 +140,7 @@ func (d *decoder) validateBaseline(s *Scenario) {
 		return
 	}
 	pre := ""
-	for i, pres := range d.blockPaths(s) {
+	for i, pres := range d.blockPre {
 		if &s.Blocks[i] == blk {
 			pre = pres
 		}
