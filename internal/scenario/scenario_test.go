@@ -684,3 +684,55 @@ func TestEveryListedDimensionDecodes(t *testing.T) {
 		}
 	}
 }
+
+// TestShippedScenarios parses every scenario under scenarios/ and checks
+// that the quickstart and the lesson hold the blocks the README describes,
+// within their run-time budgets by the estimate.
+func TestShippedScenarios(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "scenarios", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	parsed := map[string]*Scenario{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Parse(f, data)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		parsed[s.Name] = s
+	}
+	q, l := parsed["quickstart"], parsed["lesson"]
+	if q == nil || l == nil {
+		t.Fatal("quickstart or lesson missing")
+	}
+	if est := q.Estimate(); est > 60*time.Second {
+		t.Errorf("quickstart estimated at %v, over a minute", est)
+	}
+	if est := l.Estimate(); est > 90*time.Second {
+		t.Errorf("lesson estimated at %v, over 90 s", est)
+	}
+	io, cpu := q.Block("io-bound"), q.Block("cpu-bound")
+	if io == nil || cpu == nil || io.Images.Latency == 0 || len(io.Matrix[param.Workers.Name]) < 3 ||
+		cpu.Images.Latency != 0 || !reflect.DeepEqual(cpu.Matrix.Ints(param.GOMAXPROCS), []int{1, 2}) {
+		t.Errorf("quickstart blocks: io-bound %+v, cpu-bound %+v", io, cpu)
+	}
+	threads, out, perf := l.Block("threads"), l.Block("scale-out"), l.Block("performance")
+	switch {
+	case threads == nil || out == nil || perf == nil:
+		t.Fatalf("lesson blocks: %+v", l.Blocks)
+	case len(threads.Images.Paths) != 5 || threads.Load.Jobs != 5 || threads.Images.Latency < Duration(250*time.Millisecond) ||
+		!reflect.DeepEqual(threads.Matrix.Ints(param.Workers), []int{1, 5}):
+		t.Errorf("threads block: %+v", threads)
+	case out.Images.Latency != 0 || !reflect.DeepEqual(out.Matrix.Ints(param.Replicas), []int{1, 2}) ||
+		!reflect.DeepEqual(out.Matrix.Ints(param.GOMAXPROCS), []int{1}):
+		t.Errorf("scale-out block: %+v", out)
+	case !reflect.DeepEqual(perf.Matrix.Texts(param.Method), []string{"naive", "fast"}) ||
+		len(perf.cells()) != 2:
+		t.Errorf("performance block: %+v", perf)
+	}
+}
