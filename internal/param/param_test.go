@@ -99,10 +99,6 @@ func TestEveryDimensionIsComplete(t *testing.T) {
 			t.Errorf("%s: With then Get gives %v, want %v", d.Name, got, d.Get(full))
 		}
 		switch d.Kind {
-		case param.Unlisted:
-			if d != param.Block {
-				t.Errorf("%s: a scenario cannot list it (Kind Unlisted)", d.Name)
-			}
 		case param.Count:
 			if d.Min < 1 || d.Max < d.Min || !d.Numeric {
 				t.Errorf("%s: a Count needs 1 <= Min <= Max and Numeric, got %d..%d", d.Name, d.Min, d.Max)
