@@ -83,6 +83,9 @@ func buildCharts(a *analysis.Analysis) []figure {
 			out = append(out, *f)
 		}
 	}
+	for _, f := range lessonCharts(a) {
+		add(secLesson, "", f)
+	}
 	batch := isBatch(a)
 	for _, dim := range seriesDims(a) {
 		ss := seriesOf(a, dim)

@@ -426,9 +426,14 @@ func latencyChart(dim string, ss []analysis.Series) *figure {
 	if len(pcts) == 2 {
 		which = "Median (p50) and p90 (here equal to p99)"
 	}
+	reading := "Flat lines while throughput grows mean the added " + dimName(dim) + " work in parallel; rising lines mean jobs wait for a busy resource " +
+		"(the concurrency/latency trade-off)."
+	if !scalingDim(dim) {
+		// Not a resource: an offered rate is load.
+		reading = "Flat lines mean the system keeps up with the " + dimName(dim) + "; a sharp rise marks saturation, where jobs queue for a busy resource."
+	}
 	caption := which + " job latency, measured from each job's intended start so queueing is included. " +
-		"Flat lines while throughput grows mean the added " + dimName(dim) + " work in parallel; rising lines mean jobs wait for a busy resource " +
-		"(the concurrency/latency trade-off). A widening gap between p50 and p99 is queueing or contention in the tail."
+		reading + " A widening gap between p50 and p99 is queueing or contention in the tail."
 	if len(ss) > 1 {
 		caption += " One panel per group."
 	}

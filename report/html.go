@@ -38,7 +38,7 @@ func HTML(w io.Writer, a *analysis.Analysis) error {
 		}
 		svgs = append(svgs, renderedChart{figure: f, svg: doc})
 	}
-	return renderHTML(w, a, svgs, problems)
+	return renderHTML(w, a, svgs, problems, "")
 }
 
 // renderedChart is a figure with its SVG document.
@@ -53,11 +53,12 @@ func chartWarning(f figure, err error) analysis.Warning {
 }
 
 // renderHTML executes the page template.
-func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, problems []analysis.Warning) error {
+func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, problems []analysis.Warning, gate template.HTML) error {
 	pg, err := newPage(a, charts, problems)
 	if err != nil {
 		return err
 	}
+	pg.Gate = gate
 	var buf bytes.Buffer
 	if err := pageTemplate.Execute(&buf, pg); err != nil {
 		return fmt.Errorf("html: %w", err)
@@ -70,12 +71,15 @@ func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, probl
 
 // page is the template's view of a report.
 type page struct {
-	Title        string
-	Description  string
-	Meta         []string
-	Interrupted  bool
-	Progress     string
-	Findings     []string
+	Title       string
+	Description string
+	Meta        []string
+	Interrupted bool
+	Progress    string
+	Findings    []string
+	// Lesson is the section of lesson cards, shown before the findings;
+	// nil when the run has no comparison to tell.
+	Lesson       *section
 	Main         *ratioTable
 	Env          []pair
 	RunWarnings  []analysis.Warning
@@ -88,6 +92,7 @@ type page struct {
 	Version      string
 	CSS          template.CSS
 	JSON         template.JS
+	Gate         template.HTML // the regression gate's section, if any
 }
 
 type pair struct{ Key, Value string }
@@ -140,7 +145,11 @@ type ratioTable struct {
 	Caption      string
 	StepHeader   string
 	LatencyLabel string
-	Rows         []ratioRow
+	// ThroughputHeader and LatencyHeader head the ratio columns in the
+	// lesson's words for the series: "scalability (throughput ratio)" for
+	// added resources, "throughput ratio" along an offered rate.
+	ThroughputHeader, LatencyHeader string
+	Rows                            []ratioRow
 }
 
 type ratioRow struct {
@@ -150,6 +159,9 @@ type ratioRow struct {
 
 type fitRow struct {
 	Series, Model, Sigma, Kappa, Lambda, RSE, DF, R2, PeakN, PeakX, Limit, Flags string
+	// PeakNote marks a peak beyond the measured range as the model's
+	// extrapolation.
+	PeakNote string
 }
 
 type classRow struct {
@@ -236,7 +248,13 @@ func newPage(a *analysis.Analysis, charts []renderedChart, problems []analysis.W
 	pg.Main = mainRatios(a)
 	pg.Env = environment(run)
 	pg.RunWarnings, pg.CellWarnings = warnings(a, problems)
-	pg.Sections = sections(a, charts)
+	for _, s := range sections(a, charts) {
+		if s.ID == secLesson {
+			pg.Lesson = &s
+			continue
+		}
+		pg.Sections = append(pg.Sections, s)
+	}
 	pg.Fits = fitRows(a)
 	pg.Classes = classRows(a)
 	pg.Cells = cellRows(a)

@@ -45,8 +45,28 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 	if e.Commit != "" {
 		env = append(env, "commit "+e.Commit)
 	}
+	if len(e.Agents) > 0 {
+		env = append(env, "replicas on agents "+agentsText(e.Agents))
+	}
 	if len(env) > 0 {
 		fmt.Fprintf(b, "%s\n\n", mdText(strings.Join(env, " · ")))
+	}
+
+	if lines := lessonText(a); len(lines) > 0 || len(a.Classes) > 0 {
+		fmt.Fprintf(b, "## The lesson\n\n")
+		for _, l := range lines {
+			fmt.Fprintf(b, "- %s\n", mdText(l))
+		}
+		if len(lines) > 0 {
+			fmt.Fprintln(b)
+		}
+		if rows := classRows(a); len(rows) > 0 {
+			fmt.Fprintf(b, "| series | concurrency | latency | performance | scalability |\n|---|---|---|---|---|\n")
+			for _, r := range rows {
+				fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", mdCell(r.Series), r.Concurrency, r.Latency, r.Performance, r.Scalability)
+			}
+			fmt.Fprintln(b)
+		}
 	}
 
 	if len(a.Findings) > 0 {

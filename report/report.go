@@ -33,9 +33,8 @@ const (
 	chartsDir    = "charts"
 )
 
-// Write renders run into dir: report.html (self-contained), summary.md, and
-// charts/*.svg + charts/*.png. It does not touch results.json.
-func Write(dir string, run *results.Run) (Files, error) {
+// write renders run into dir, with the gate's section when g is set.
+func write(dir string, run *results.Run, g *Gate) (Files, error) {
 	if run == nil {
 		return Files{}, errors.New("no run to report")
 	}
@@ -50,6 +49,9 @@ func Write(dir string, run *results.Run) (Files, error) {
 		return Files{}, err
 	}
 	figs := buildCharts(a)
+	if g != nil {
+		figs = append(figs, gateFigures(g.Comparison, g.BaseName)...)
+	}
 	drawn := drawAll(figs, chart.Page)
 	var files Files
 	var rendered []renderedChart
@@ -70,7 +72,11 @@ func Write(dir string, run *results.Run) (Files, error) {
 	}
 
 	var page bytes.Buffer
-	if err := renderHTML(&page, a, rendered, problems); err != nil {
+	gate, rendered, err := gateHTML(g, rendered)
+	if err != nil {
+		return files, err
+	}
+	if err := renderHTML(&page, a, rendered, problems, gate); err != nil {
 		return files, err
 	}
 	files.HTML = filepath.Join(dir, htmlName)
@@ -80,6 +86,9 @@ func Write(dir string, run *results.Run) (Files, error) {
 
 	var md bytes.Buffer
 	if err := Markdown(&md, a); err != nil {
+		return files, err
+	}
+	if err := gateMarkdown(&md, g); err != nil {
 		return files, err
 	}
 	files.Markdown = filepath.Join(dir, markdownName)

@@ -53,7 +53,9 @@ func mainRatios(a *analysis.Analysis) *ratioTable {
 	if len(cells) == 0 {
 		return nil
 	}
-	t := &ratioTable{LatencyLabel: "p50 latency"}
+	t := &ratioTable{LatencyLabel: "p50 latency",
+		ThroughputHeader: "scalability (throughput ratio)", LatencyHeader: "performance (latency ratio)"}
+	words := "scalability as a throughput ratio, performance as a latency ratio"
 	if batch(a) {
 		t.LatencyLabel = "makespan"
 	}
@@ -72,6 +74,12 @@ func mainRatios(a *analysis.Analysis) *ratioTable {
 	if si := mainSeries(a); si >= 0 {
 		s := a.Series[si]
 		t.StepHeader = dimName(s.Dim)
+		if d := param.Lookup(s.Dim); !d.Resource && d.Noun != param.Method.Noun {
+			// An offered rate is load, not a resource or a better way of
+			// working: its ratios are plain ratios.
+			t.ThroughputHeader, t.LatencyHeader = "throughput ratio", "latency ratio"
+			words = "throughput and latency as ratios"
+		}
 		t.Caption = fmt.Sprintf("Along %s with %s fixed (%s).", dimName(s.Dim), s.Label, lesson(s.Dim))
 		for _, p := range s.Points {
 			if p.Cell >= 0 && p.Cell < len(cells) {
@@ -92,7 +100,7 @@ func mainRatios(a *analysis.Analysis) *ratioTable {
 	}
 	if a.Baseline >= 0 {
 		t.Caption += " Ratios compare each step with the baseline cell (" + paramsText(cells[a.Baseline].Params) +
-			"): scalability as a throughput ratio, performance as a latency ratio (baseline ÷ this, so above 1 is faster)."
+			"): " + words + " (latency: baseline ÷ this, so above 1 is faster)."
 	} else {
 		t.Caption += " The scenario's baseline cell was not measured, so there are no ratios."
 	}
@@ -127,7 +135,21 @@ func environment(run *results.Run) []pair {
 		pair{"scalebench version", dash(e.ScalebenchVersion)},
 		pair{"commit", dash(e.Commit)},
 	)
+	if len(e.Agents) > 0 {
+		out = append(out, pair{"agents (replicas ran there)", agentsText(e.Agents)})
+	}
 	return out
+}
+
+// agentsText describes the agents of a distributed run, one after another:
+// "a (host-a, 4 CPUs, clock offset 0.12 ms ± 0.05 ms)".
+func agentsText(agents []results.Agent) string {
+	parts := make([]string, len(agents))
+	for i, a := range agents {
+		parts[i] = fmt.Sprintf("%s (%s, %d CPUs, clock offset %.2f ms ± %.2f ms)",
+			a.ID, dash(a.Host), a.CPUs, a.ClockOffset*1e3, a.ClockRTT*1e3/2)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func dash(s string) string {
@@ -243,6 +265,10 @@ func sections(a *analysis.Analysis, charts []renderedChart) []section {
 			title = "Stability over time"
 		case secCDF:
 			title = "Latency distribution"
+		case secLesson:
+			title = "The lesson"
+			intro = "The comparisons this scenario was made for, each as two bars with the ratio written on it: " +
+				"scalability when resources are added, performance when the same resources do the work better."
 		}
 		s := find(id)
 		if s == nil {
@@ -326,6 +352,10 @@ func fitRows(a *analysis.Analysis) []fitRow {
 			}
 			if f.Model == "amdahl" {
 				r.Kappa = "0 (fixed)"
+			}
+			if maxN := s.Points[len(s.Points)-1].N; finite(f.PeakN) && f.PeakN > maxN {
+				// A peak past the data is the model's guess, not a measurement.
+				r.PeakNote = "extrapolated"
 			}
 			out = append(out, r)
 		}

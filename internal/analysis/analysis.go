@@ -33,6 +33,7 @@ type Analysis struct {
 	Ratios   []CellRatio // one per cell, same order as Run.Cells
 	Series   []Series    // every one-dimensional series with >= 2 points
 	Classes  []Class     // the lesson's concurrency/latency table, one per series that varies workers, gomaxprocs or replicas
+	Lessons  []Lesson    // the comparisons the scenario was made for, as the lesson tells them
 	Findings []string    // headline findings in plain words, most important first
 	Warnings []Warning   // analysis-level caveats (no baseline, fit flags, few repeats)
 }
@@ -87,18 +88,20 @@ type Point struct {
 // Class places a series in the lesson's table relating concurrency and
 // latency to performance and scalability.
 //
-// Concurrency is "high" when throughput keeps growing along the series: at
-// its largest N the speedup over the first point is at least 1.5 and the
-// efficiency at least 0.5. Latency is "high" when p50 at the largest N is
-// more than 1.5 times p50 at the first point, or when latency there is
-// dominated by waiting (mean latency more than twice the sum of the mean
-// stage times, i.e. jobs queue longer than they work).
+// Concurrency is "high" when throughput keeps growing along the series
+// for the resources added: from the first point to the last, a clear gain
+// (judgeScaling: the interval of the speedup excludes 1 and it lies outside
+// the noise band) of at least a third of the ideal gain for the step in N
+// (k = N_last/N_first, ideal speedup k). Latency is "high" when p50 at the
+// last point is clearly more than 1.5 times p50 at the first, or, outside a
+// batch, when latency there is dominated by waiting (mean latency more than
+// twice the sum of the mean stage times: jobs queue longer than they work).
 //
 // The lesson's table gives high/low → performance high, scalability high;
 // high/high → variable, variable (sensitive to outside factors such as the
 // network); low/high → poor, poor. It has no row for low/low; here it is
 // performance "good" (jobs are fast) and scalability "limited" (adding this
-// resource does not add throughput).
+// resource adds little or no clear throughput).
 //
 // The Sentence also says whether the work is I/O-bound (fetching takes more
 // than half of the stage time at the series' first point) or CPU-bound.
@@ -148,9 +151,10 @@ func Analyze(run *results.Run) *Analysis {
 		a.warn("few-repeats", fmt.Sprintf("%d of %d cells have fewer than 2 repeats: their ratios have no confidence interval; repeats: 6 or more give 95%% intervals",
 			few, len(run.Cells)))
 	}
-	a.ratios()
 	a.series()
+	a.ratios()
 	a.classify()
+	a.lessons()
 	a.findings()
 	return a
 }
@@ -213,16 +217,23 @@ func makeRatio(num, den float64, numRep, denRep []float64, text func(quotient st
 	return r
 }
 
-func throughputRatio(num, den float64, numRep, denRep []float64) Ratio {
-	return makeRatio(num, den, numRep, denRep, func(q string) string {
-		return "Scalability (throughput) = " + q
-	}, format.Plain)
+// throughputRatio is num/den of throughputs, named as comparisons of
+// kind k are.
+func throughputRatio(k Kind, num, den float64, numRep, denRep []float64) Ratio {
+	label := ratioLabel(k, "throughput")
+	return makeRatio(num, den, numRep, denRep, func(q string) string { return label + " = " + q }, format.Plain)
 }
 
-func latencyRatio(num, den float64, numRep, denRep []float64) Ratio {
-	return makeRatio(num, den, numRep, denRep, func(q string) string {
-		return "Performance (latency) = " + q
-	}, format.Seconds)
+// latencyRatio is num/den of latencies (baseline over cell), named as
+// comparisons of kind k are.
+func latencyRatio(k Kind, num, den float64, numRep, denRep []float64) Ratio {
+	label := ratioLabel(k, "latency")
+	if k == Scalability {
+		// More resources that lower latency raise performance: the
+		// lesson's step 3 wording.
+		label = "Performance (latency)"
+	}
+	return makeRatio(num, den, numRep, denRep, func(q string) string { return label + " = " + q }, format.Seconds)
 }
 
 func (a *Analysis) ratios() {
@@ -234,9 +245,10 @@ func (a *Analysis) ratios() {
 			continue
 		}
 		c, b := &cells[i], &cells[a.baselineOf(i)]
-		a.Ratios[i].Throughput = throughputRatio(c.Throughput, b.Throughput,
+		k := a.ratioKind(i)
+		a.Ratios[i].Throughput = throughputRatio(k, c.Throughput, b.Throughput,
 			repeatValues(c, repThroughput), repeatValues(b, repThroughput))
-		a.Ratios[i].Latency = latencyRatio(a.cellLatency(b), a.cellLatency(c),
+		a.Ratios[i].Latency = latencyRatio(k, a.cellLatency(b), a.cellLatency(c),
 			a.latencyRepeats(b), a.latencyRepeats(c))
 	}
 }
@@ -317,7 +329,9 @@ func (a *Analysis) series() {
 			}
 			slices.SortFunc(s.Points, func(x, y Point) int { return cmp.Compare(x.N, y.N) })
 			a.fillPoints(&s)
-			if d.Resource && len(s.Points) >= 3 {
+			// A batch's makespan moves in whole rounds of jobs: a staircase
+			// the models would draw as a smooth curve.
+			if d.Resource && len(s.Points) >= 3 && !a.batch() {
 				a.fit(&s)
 			}
 			a.Series = append(a.Series, s)
@@ -335,7 +349,7 @@ func (a *Analysis) fillPoints(s *Series) {
 		pt.Throughput = c.Throughput
 		pt.ThroughputCI = c.ThroughputCI
 		pt.Latency = c.Latency
-		pt.Speedup = throughputRatio(c.Throughput, first.Throughput,
+		pt.Speedup = throughputRatio(dimKind(dimension(s.Dim)), c.Throughput, first.Throughput,
 			repeatValues(c, repThroughput), repeatValues(first, repThroughput))
 		if dimension(s.Dim).Numeric && n0 > 0 {
 			pt.Efficiency = pt.Speedup.Value / (pt.N / n0)
@@ -404,19 +418,25 @@ func boundKind(st results.Stages) string {
 func (a *Analysis) classify() {
 	cells := a.Cells
 	for si, s := range a.Series {
-		if !dimension(s.Dim).Resource {
+		d := dimension(s.Dim)
+		if !d.Resource {
 			continue
 		}
 		first, last := s.Points[0], s.Points[len(s.Points)-1]
 		fc, lc := &cells[first.Cell], &cells[last.Cell]
+		k := last.N / first.N
+		verdict := judgeScaling(last.Speedup, k)
 		cl := Class{Series: si, Concurrency: "low", Latency: "low"}
-		if last.Speedup.Value >= 1.5 && last.Efficiency >= 0.5 {
+		if verdict >= ScalingSublinear {
 			cl.Concurrency = "high"
 		}
 		p0, p1 := fc.Latency.P50, lc.Latency.P50
-		grew := usable(p0) && p1 > 1.5*p0
+		move := a.latencyMove(fc, lc, false)
+		grew := direction(move) == Up && move.Value > latencyGrowth
 		work := stageSum(lc.Stages)
-		waiting := usable(work) && lc.Latency.Mean > 2*work
+		// In a batch every job waits for its turn by design; elsewhere,
+		// waiting longer than working is queueing.
+		waiting := !a.batch() && usable(work) && lc.Latency.Mean > queueFactor*work
 		if grew || waiting {
 			cl.Latency = "high"
 		}
@@ -432,15 +452,23 @@ func (a *Analysis) classify() {
 		}
 
 		var b []byte
-		if k := boundKind(fc.Stages); k != "" {
-			b = append(b, k+": "...)
+		if kind := boundKind(fc.Stages); kind != "" {
+			b = append(b, kind+": "...)
 		}
-		growth := fmt.Sprintf("(%s at %s vs %s)", fmtTimes(last.Speedup.Value),
+		growth := fmt.Sprintf("%s at %s vs %s", fmtTimes(last.Speedup.Value),
 			countWord(s.Dim, last.Label), countWord(s.Dim, first.Label))
-		if cl.Concurrency == "high" {
-			b = append(b, "throughput grows with "+dimWord(s.Dim)+" "+growth...)
-		} else {
-			b = append(b, "throughput does not keep growing with "+dimWord(s.Dim)+" "+growth...)
+		if verdict > ScalingLittle {
+			growth += ", " + scalingWords(verdict, k, d)
+		}
+		switch verdict {
+		case ScalingNone:
+			b = fmt.Appendf(b, "throughput shows no clear change with %s (%s)", d.Word, growth)
+		case ScalingLoss:
+			b = fmt.Appendf(b, "throughput falls with %s (%s)", d.Word, growth)
+		case ScalingLittle:
+			b = fmt.Appendf(b, "throughput grows little with %s (%s)", d.Word, growth)
+		default:
+			b = fmt.Appendf(b, "throughput grows with %s (%s)", d.Word, growth)
 		}
 		switch {
 		case cl.Concurrency == "high" && cl.Latency == "low":
@@ -452,14 +480,14 @@ func (a *Analysis) classify() {
 		}
 		switch {
 		case grew:
-			b = append(b, fmt.Sprintf("latency grows (p50 %s → %s)", fmtDur(p0, true), fmtDur(p1, true))...)
+			b = append(b, latencyWords("latency", move, p0, p1)...)
 		case waiting:
-			b = append(b, fmt.Sprintf("latency is mostly waiting (mean %s against %s of work)",
-				fmtDur(lc.Latency.Mean, true), fmtDur(work, true))...)
+			b = fmt.Appendf(b, "latency is mostly waiting (mean %s against %s of work)",
+				fmtDur(lc.Latency.Mean, true), fmtDur(work, true))
 		default:
-			b = append(b, fmt.Sprintf("latency stays flat (p50 %s vs %s)", fmtDur(p1, true), fmtDur(p0, true))...)
+			b = append(b, latencyWords("latency", move, p0, p1)...)
 		}
-		b = append(b, fmt.Sprintf(" — %s concurrency, %s latency: ", cl.Concurrency, cl.Latency)...)
+		b = fmt.Appendf(b, " — %s concurrency, %s latency: ", cl.Concurrency, cl.Latency)
 		switch cl.Performance {
 		case "high":
 			b = append(b, "performance and scalability high."...)
@@ -468,9 +496,24 @@ func (a *Analysis) classify() {
 		case "poor":
 			b = append(b, "performance and scalability poor: fix latency and concurrency before adding resources."...)
 		default:
-			b = append(b, "performance good, scalability limited: "+dimension(s.Dim).Adding()+" does not add throughput."...)
+			b = append(b, "performance good, scalability limited: "+d.Adding()+" "+addsWords(verdict)+"."...)
 		}
 		cl.Sentence = string(b)
 		a.Classes = append(a.Classes, cl)
 	}
+}
+
+// latencyGrowth is how many times the first point's p50 the last must
+// clearly exceed for latency to count as high.
+const latencyGrowth = 1.5
+
+// addsWords says what adding a resource did to throughput.
+func addsWords(v Scaling) string {
+	switch v {
+	case ScalingLoss:
+		return "costs throughput"
+	case ScalingLittle:
+		return "adds little throughput"
+	}
+	return "adds no clear throughput"
 }

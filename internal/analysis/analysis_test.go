@@ -147,10 +147,9 @@ func TestSeriesAndClasses(t *testing.T) {
 			),
 			series:    []string{"workers|gomaxprocs=1, replicas=1|4"},
 			classes:   []string{"high/low -> high/high"},
-			sentences: []string{"I/O-bound: throughput grows with workers (7.6x at 8 workers vs 1 worker) while latency stays flat (p50 51 ms vs 50 ms) — high concurrency, low latency: performance and scalability high."},
+			sentences: []string{"I/O-bound: throughput grows with workers (7.6x at 8 workers vs 1 worker, near-linear for 8x the workers) while latency shows no clear change (p50 50 ms vs 51 ms) — high concurrency, low latency: performance and scalability high."},
 			findings: []string{
-				"Highest throughput: 152 jobs/s at gomaxprocs=1, workers=8, replicas=1; Scalability (throughput) = 152/20 = 7.60x against the baseline (gomaxprocs=1, workers=1, replicas=1).",
-				"8 workers: 7.6x the throughput of 1, latency unchanged (p50 51 ms vs 50 ms).",
+				"Scalability (concurrency), workers 1 → 8: Scalability (throughput) = 152/20 = 7.60x, near-linear for 8x the workers; latency shows no clear change (p50 50 ms vs 51 ms).",
 			},
 			fitted: []bool{true},
 		},
@@ -164,8 +163,8 @@ func TestSeriesAndClasses(t *testing.T) {
 			),
 			series:    []string{"workers|gomaxprocs=1, replicas=1|4"},
 			classes:   []string{"low/high -> poor/poor"},
-			sentences: []string{"CPU-bound: throughput does not keep growing with workers (0.99x at 8 workers vs 1 worker) and latency grows (p50 10 ms → 80 ms)"},
-			findings:  []string{"8 workers: 0.99x the throughput of 1, latency 8.0x higher (p50 80 ms vs 10 ms)."},
+			sentences: []string{"CPU-bound: throughput shows no clear change with workers (0.99x at 8 workers vs 1 worker) and latency rises 8.0x (p50 10 ms → 80 ms)"},
+			findings:  []string{"Scalability (concurrency), workers 1 → 8: Scalability (throughput) = 99/100 = 0.99x, no clear change for 8x the workers; latency rises 8.0x (p50 10 ms → 80 ms)."},
 			fitted:    []bool{true},
 		},
 		{
@@ -177,8 +176,8 @@ func TestSeriesAndClasses(t *testing.T) {
 			),
 			series:    []string{"gomaxprocs|workers=4, replicas=1|3"},
 			classes:   []string{"high/low -> high/high"},
-			sentences: []string{"CPU-bound: throughput grows with GOMAXPROCS (2.5x at GOMAXPROCS=4 vs GOMAXPROCS=1)"},
-			findings:  []string{"GOMAXPROCS 1→2 with 4 workers: 1.90x the throughput, latency down to 0.53x (p50 21 ms vs 40 ms): the CPU-bound jobs run in parallel."},
+			sentences: []string{"CPU-bound: throughput grows with GOMAXPROCS (2.5x at GOMAXPROCS=4 vs GOMAXPROCS=1, below linear for 4x the GOMAXPROCS)"},
+			findings:  []string{"Scalability (scale up), GOMAXPROCS 1 → 4 with 4 workers: Scalability (throughput) = 250/100 = 2.50x, below linear for 4x the GOMAXPROCS; latency falls 2.5x (p50 40 ms → 16 ms)."},
 			fitted:    []bool{true},
 		},
 		{
@@ -189,7 +188,7 @@ func TestSeriesAndClasses(t *testing.T) {
 			),
 			series:   []string{"gomaxprocs|workers=8, replicas=1|2"},
 			classes:  []string{"low/low -> good/limited"},
-			findings: []string{"GOMAXPROCS 1→2 with 8 workers: 1.01x the throughput, latency unchanged (p50 52 ms vs 52 ms): the jobs wait on I/O, so more cores add little."},
+			findings: []string{"Scalability (scale up), GOMAXPROCS 1 → 2 with 8 workers: Scalability (throughput) = 151/150 = 1.01x, no clear change for 2x the GOMAXPROCS; latency shows no clear change (p50 52 ms vs 52 ms): the jobs wait on I/O, so more cores add little."},
 			fitted:   []bool{false},
 		},
 		{
@@ -200,7 +199,7 @@ func TestSeriesAndClasses(t *testing.T) {
 			),
 			series:    []string{"gomaxprocs|workers=1, replicas=1|2"},
 			classes:   []string{"low/low -> good/limited"},
-			sentences: []string{"CPU-bound: throughput does not keep growing with GOMAXPROCS (1.01x at GOMAXPROCS=2 vs GOMAXPROCS=1) and latency stays flat (p50 10 ms vs 10 ms) — low concurrency, low latency: performance good, scalability limited: raising GOMAXPROCS does not add throughput."},
+			sentences: []string{"CPU-bound: throughput shows no clear change with GOMAXPROCS (1.01x at GOMAXPROCS=2 vs GOMAXPROCS=1) and latency shows no clear change (p50 10 ms vs 10 ms) — low concurrency, low latency: performance good, scalability limited: raising GOMAXPROCS adds no clear throughput."},
 			fitted:    []bool{false},
 		},
 		{
@@ -229,7 +228,7 @@ func TestSeriesAndClasses(t *testing.T) {
 				// latency is more than twice the work, so latency is high.
 				"low/low -> good/limited", "high/low -> high/high", "high/high -> variable/variable", "high/high -> variable/variable",
 			},
-			findings: []string{"GOMAXPROCS 1→2 with 8 workers: 2.0x the throughput, latency down to 0.50x (p50 40 ms vs 80 ms): the CPU-bound jobs run in parallel."},
+			findings: []string{"Scalability (scale up), GOMAXPROCS 1 → 2 with 8 workers: Scalability (throughput) = 360/180 = 2.00x, near-linear for 2x the GOMAXPROCS; latency falls 2.0x (p50 80 ms → 40 ms): the CPU-bound jobs run in parallel."},
 			fitted:   []bool{true, true, false, false, false, false},
 		},
 	}
@@ -304,7 +303,7 @@ func TestBatchFinding(t *testing.T) {
 		cellSpec{gomaxprocs: 1, workers: 5, tput: 5 / 0.31, p50: 0.30, makespan: 0.31, stages: ioStages},
 	)
 	a := Analyze(run)
-	want := "5 jobs in 310 ms with 5 workers vs 1.52 s with 1: 4.9x, about the time of one job."
+	want := "Scalability (concurrency), workers 1 → 5: 5 jobs in 310 ms with 5 workers vs 1.52 s with 1 worker: Scalability (makespan) = 1.52s/310ms = 4.90x, near-linear for 5x the workers; the batch takes about the time of one job."
 	if !hasFinding(a, want) {
 		t.Errorf("missing %q in\n%s", want, strings.Join(a.Findings, "\n"))
 	}
@@ -326,7 +325,7 @@ func TestMethodFinding(t *testing.T) {
 	if len(a.Classes) != 0 {
 		t.Errorf("method series should not be classified")
 	}
-	want := "fast vs naive: Performance (latency) = 11ms/3.1ms = 3.55x, throughput 3.4x."
+	want := "Performance (method), naive → fast: Performance (latency) = 11ms/3.1ms = 3.55x, faster with the same resources; throughput 3.4x."
 	if !hasFinding(a, want) {
 		t.Errorf("missing %q in\n%s", want, strings.Join(a.Findings, "\n"))
 	}
@@ -342,7 +341,7 @@ func TestRateFinding(t *testing.T) {
 		cellSpec{gomaxprocs: 1, workers: 8, rate: 200, tput: 152, p50: 1.2, stages: ioStages},
 	)
 	a := Analyze(run)
-	want := "Open loop: throughput keeps up with the offered rate up to 100/s (p50 51 ms); at 200/s it delivers 152 jobs/s and p50 is 1.20 s."
+	want := "Load curve: throughput follows the offered rate up to 100/s (p50 51 ms); past it the system saturates: at 200/s it delivers 152 jobs/s of 200/s offered (76%) and p50 is 1.20 s: jobs queue (mean latency 1.26 s against 50 ms of work)."
 	if !hasFinding(a, want) {
 		t.Errorf("missing %q in\n%s", want, strings.Join(a.Findings, "\n"))
 	}
@@ -355,7 +354,7 @@ func TestUSLPeakFinding(t *testing.T) {
 		specs = append(specs, cellSpec{gomaxprocs: 4, workers: w, tput: f.Predict(float64(w)), p50: 0.02, stages: cpuStages})
 	}
 	a := Analyze(mkRun("closed", results.Params{GOMAXPROCS: 4, Workers: 1, Replicas: 1}, specs...))
-	want := "USL, workers (gomaxprocs=4, replicas=1): throughput peaks near 10 workers at about 213 jobs/s, within the measured range (16 workers); contention σ = 0.05, coherency κ = 0.01."
+	want := "USL fit, workers (gomaxprocs=4, replicas=1): throughput peaks near 10 workers at about 213 jobs/s, within the measured range (1 to 16 workers); contention σ = 0.05, coherency κ = 0.01."
 	if !hasFinding(a, want) {
 		t.Errorf("missing %q in\n%s", want, strings.Join(a.Findings, "\n"))
 	}
@@ -373,7 +372,7 @@ func TestMissingBaselineAndOddInput(t *testing.T) {
 	if len(a.Ratios) != 2 || a.Ratios[1].Throughput.Text != "" || a.Ratios[1].Throughput.Value != 0 {
 		t.Errorf("ratios without baseline: %+v", a.Ratios)
 	}
-	if !hasFinding(a, "2 workers: 2.0x the throughput of 1 (gomaxprocs=1, replicas=1), latency unchanged (p50 100 ms vs 100 ms).") {
+	if !hasFinding(a, "Scalability (concurrency), workers 1 → 2 (gomaxprocs=1, replicas=1): Scalability (throughput) = 20/10 = 2.00x, near-linear for 2x the workers; latency shows no clear change (p50 100 ms vs 100 ms).") {
 		t.Errorf("findings: %q", a.Findings)
 	}
 
@@ -483,7 +482,7 @@ func TestSeriesStayWithinBlocks(t *testing.T) {
 			t.Errorf("cell %d: throughput ratio %v (%s), want %v", i, r.Value, r.Text, want)
 		}
 	}
-	if want := "5 jobs in 310 ms with 5 workers vs 1.50 s with 1: 4.8x, about the time of one job."; !hasFinding(a, want) {
+	if want := "Scalability (concurrency), workers 1 → 5: 5 jobs in 310 ms with 5 workers vs 1.50 s with 1 worker"; !hasFindingPrefix(a, want) {
 		t.Errorf("missing %q in\n%s", want, strings.Join(a.Findings, "\n"))
 	}
 	for _, f := range a.Findings {
@@ -491,7 +490,8 @@ func TestSeriesStayWithinBlocks(t *testing.T) {
 			t.Errorf("the best-cell finding compares across blocks: %s", f)
 		}
 	}
-	if !hasFindingPrefix(a, "GOMAXPROCS 1→2 with 5 workers: 1.90x the throughput") {
+	// The GOMAXPROCS lesson comes from the cpu block, with its batch size.
+	if !hasFindingPrefix(a, "Scalability (scale up), GOMAXPROCS 1 → 2 with 5 workers: 80 jobs in 1.02 s") {
 		t.Errorf("no GOMAXPROCS finding for the cpu block in\n%s", strings.Join(a.Findings, "\n"))
 	}
 }

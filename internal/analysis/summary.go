@@ -212,8 +212,12 @@ func check(c *Cell, run *results.Run) []Warning {
 				maxLag = max(maxLag, r.Late.MaxLag)
 			}
 		}
-		if jobs > 0 && float64(late) > 0.01*float64(jobs) {
-			add("late-arrivals", "the system could not keep up with %g/s: %d of %d arrivals waited for a free worker, up to %s", c.Params.Rate, late, jobs, seconds(maxLag))
+		// Random arrivals bunch: a few wait a little even far from
+		// capacity. Only a cell that falls behind the offered rate or
+		// queues its jobs could not keep up.
+		if sat := saturationOf(c); jobs > 0 && late > 0 && sat.saturated {
+			add("late-arrivals", "the system could not keep up with %g/s: it delivered %s of %s offered, and %d of %d arrivals waited for a free worker, up to %s",
+				c.Params.Rate, fmtThroughput(c.Throughput), fmtNum(sat.offered)+"/s", late, jobs, seconds(maxLag))
 		}
 		if dropped > 0 {
 			add("dropped", "%d scheduled arrivals had not finished when the window closed", dropped)
@@ -222,10 +226,12 @@ func check(c *Cell, run *results.Run) []Warning {
 			add("harness-behind", "the load generator fell %s behind its own schedule: the harness, not the system, may be the limit", seconds(harness))
 		}
 	}
-	if cpus := run.Environment.CPUs(); cpus > 0 && float64(c.Params.GOMAXPROCS*c.Params.Replicas) > cpus {
+	if len(run.Environment.Agents) > 0 {
+		ws = append(ws, agentLoad(c, run.Environment.Agents)...)
+	} else if cpus := run.Environment.CPUs(); cpus > 0 && float64(c.Params.GOMAXPROCS*c.Params.Replicas) > cpus {
 		add("oversubscribed", "GOMAXPROCS %d × %d replicas exceeds the %g CPUs available: parallelism is capped by the machine", c.Params.GOMAXPROCS, c.Params.Replicas, cpus)
 	}
-	return ws
+	return append(ws, startChecks(c)...)
 }
 
 // resolved is the highest percentile that n samples can resolve (1/(1-q) <= n).

@@ -87,6 +87,9 @@ func helpArgs(args []string) []string {
 // ExitCode maps an error returned by a command to the process exit code.
 func ExitCode(err error) int {
 	var ue usageError
+	if code, ok := gateExitCode(err); ok {
+		return code
+	}
 	switch {
 	case err == nil:
 		return ExitOK
@@ -121,6 +124,8 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			runCommand(),
 			validateCommand(),
 			reportCommand(),
+			compareCommand(),
+			exportCommand(),
 			fitCommand(),
 			serveImagesCommand(),
 			workerCommand(),

@@ -78,10 +78,11 @@ func reportCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "report",
 		Usage:     "rebuild report.html, summary.md and charts from a results file",
-		ArgsUsage: "RESULTS.json|DIR",
+		ArgsUsage: "RESULTS.json|REPORT.html|DIR",
 		Description: "Recomputes every figure from the measurements in RESULTS.json (any schema version\n" +
-			"this scalebench reads). Given a run's DIR, reads DIR/results.json, or, when the run\n" +
-			"crashed before writing it, recovers the finished measurements from DIR/" + results.JournalName + ".",
+			"this scalebench reads), or from the results a REPORT.html embeds. Given a run's DIR,\n" +
+			"reads DIR/results.json, or, when the run crashed before writing it, recovers the\n" +
+			"finished measurements from DIR/" + results.JournalName + ".",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: the results file's directory)"},
 			slidesFlag,
@@ -99,7 +100,7 @@ func reportCommand() *cli.Command {
 					out = path
 				}
 			} else {
-				run, err = results.Read(path)
+				run, err = readResults(path)
 				if out == "" {
 					out = filepath.Dir(path)
 				}
@@ -107,12 +108,15 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			files, err := report.Write(out, run)
+			files, gateErr, err := reportRun(c, nil, nil, out, run)
 			if err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
+			if err := report.Summary(c.App.Writer, run); err != nil {
+				return err
+			}
 			fmt.Fprintf(c.App.Writer, "summary: %s\nreport:  %s\n", files.Markdown, files.HTML)
-			return writeSlides(c, out, run)
+			return errors.Join(writeSlides(c, out, run), gateErr)
 		},
 	}
 }
@@ -278,4 +282,19 @@ func workerCommand() *cli.Command {
 			return runner.WorkerMain(c.Context, c.App.Reader, c.App.Writer)
 		},
 	}
+}
+
+// readResults reads a results file, or the results a report page embeds.
+func readResults(path string) (*results.Run, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	if report.IsHTML(head[:n]) {
+		return report.ReadHTML(path)
+	}
+	return results.Read(path)
 }

@@ -3,13 +3,11 @@ package app
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"sync"
+	"slices"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/urfave/cli/v2"
 
 	"github.com/scalebench/scalebench/internal/outdir"
@@ -27,13 +25,13 @@ func runCommand() *cli.Command {
 		Description: "Runs every cell of the scenario's matrix (warm-up, then the measured window, repeated\n" +
 			"in interleaved order) in worker processes at the cell's GOMAXPROCS, then writes\n" +
 			"DIR/results.json and DIR/report.html. Ctrl-C stops the run and keeps what was measured.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: results/<scenario name>-<timestamp>)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the report's path"},
 			&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
 			slidesFlag,
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
-		},
+		}, append(slices.Clone(clusterFlags), runGateFlags()...)...),
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "scenario file")
 			if err != nil {
@@ -49,8 +47,16 @@ func runScenario(c *cli.Context, path string) error {
 	if err != nil {
 		return err
 	}
+	gate, err := prepareBaseline(c, sc.Name)
+	if err != nil {
+		return err
+	}
 	if err := c.Context.Err(); err != nil {
 		return fmt.Errorf("run: interrupted before the first measurement: %w", err)
+	}
+	cl, retries, err := clusterOptions(c, sc)
+	if err != nil {
+		return err
 	}
 	out := c.String("out")
 	if out == "" {
@@ -69,7 +75,7 @@ func runScenario(c *cli.Context, path string) error {
 		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %d repeats = %d measurements, about %s\n",
 			Version, sc.Name, len(sc.Cells()), sc.Load.Repeats, steps, sc.Estimate().Round(time.Second))
 	}
-	prog := newProgress(stderr, len(sc.Plan()), c.Bool("quiet"))
+	prog := newProgress(stderr, len(sc.Plan()), sc.Estimate(), c.Bool("quiet"))
 	run, runErr := runner.Run(c.Context, sc, runner.Options{
 		Version:  Version,
 		Commit:   Commit,
@@ -77,6 +83,8 @@ func runScenario(c *cli.Context, path string) error {
 		Progress: prog.step,
 		Journal:  journalPath,
 		Pin:      c.Bool("pin"),
+		Cluster:  cl,
+		Retries:  retries,
 		LogDir:   out,
 		Warn:     func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) },
 	})
@@ -91,11 +99,14 @@ func runScenario(c *cli.Context, path string) error {
 	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errors.Join(runErr, err)
 	}
-	files, err := report.Write(out, run)
+	files, gateErr, err := reportRun(c, gate, runErr, out, run)
 	if err != nil {
 		return errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	}
 	if !c.Bool("quiet") {
+		if err := report.Summary(stdout, run); err != nil {
+			return errors.Join(runErr, err)
+		}
 		fmt.Fprintf(stdout, "results: %s\n", resultsPath)
 		fmt.Fprintf(stdout, "summary: %s\n", files.Markdown)
 	}
@@ -109,7 +120,7 @@ func runScenario(c *cli.Context, path string) error {
 	if runErr == nil {
 		runErr = failedChecks(run)
 	}
-	return runErr
+	return errors.Join(runErr, gateErr)
 }
 
 // loadScenario reads and validates a scenario file, returning its text too.
@@ -134,79 +145,6 @@ func measured(run *results.Run) int {
 		n += len(c.Repeats)
 	}
 	return n
-}
-
-// progress shows the run's progress: a bar on a terminal, otherwise one
-// plain line per finished measurement.
-type progress struct {
-	w     io.Writer
-	quiet bool
-	bar   *progressbar.ProgressBar
-	stop  chan struct{}
-	wg    sync.WaitGroup
-}
-
-func newProgress(w io.Writer, steps int, quiet bool) *progress {
-	p := &progress{w: w, quiet: quiet}
-	if quiet || !isTerminal(w) {
-		return p
-	}
-	p.bar = progressbar.NewOptions(steps,
-		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(fmt.Sprintf("measurement 1/%d", steps)),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetElapsedTime(true),
-		progressbar.OptionSetPredictTime(true),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionSetRenderBlankState(true),
-		progressbar.OptionThrottle(200*time.Millisecond),
-	)
-	// Redraw twice a second so elapsed time moves during a long measurement.
-	p.stop = make(chan struct{})
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-p.stop:
-				return
-			case <-t.C:
-				_ = p.bar.Add(0)
-			}
-		}
-	}()
-	return p
-}
-
-func (p *progress) step(s runner.Progress) {
-	switch {
-	case p.quiet:
-	case p.bar != nil:
-		p.bar.Describe(fmt.Sprintf("measurement %d/%d (last: %s, %.1f jobs/s)", min(s.Step+1, s.Steps), s.Steps, s.Params.String(), s.Result.Throughput))
-		_ = p.bar.Add(1)
-	case s.Result.Failure != "":
-		fmt.Fprintf(p.w, "[%*d/%d] %s repeat %d: FAILED: %s (elapsed %s, about %s left)\n",
-			len(fmt.Sprint(s.Steps)), s.Step, s.Steps, s.Params.String(), s.Repeat+1, s.Result.Failure,
-			s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
-	default:
-		r := s.Result
-		fmt.Fprintf(p.w, "[%*d/%d] %s repeat %d: %.1f jobs/s, p50 %s, p99 %s, %d errors (elapsed %s, about %s left)\n",
-			len(fmt.Sprint(s.Steps)), s.Step, s.Steps, s.Params.String(), s.Repeat+1, r.Throughput,
-			ms(r.Latency.P50), ms(r.Latency.P99), r.Errors,
-			s.Elapsed.Round(time.Second), s.Remaining.Round(time.Second))
-	}
-}
-
-func (p *progress) finish() {
-	if p.bar == nil {
-		return
-	}
-	close(p.stop)
-	p.wg.Wait()
-	_ = p.bar.Finish()
-	fmt.Fprintln(p.w)
 }
 
 func ms(sec float64) string {

@@ -375,6 +375,8 @@ func (a *Agent) runTask(runCtx context.Context, k taskKey, t *task, m assignMsg,
 	id := replicaMsg{header: hdr(), Agent: a.cfg.ID, Incarnation: a.incarnation, Measurement: m.Measurement, Replica: m.Replica}
 	stopBeats := a.heartbeat(id, cmp.Or(m.Heartbeat, 500*time.Millisecond))
 	defer stopBeats()
+	stopWatch := a.watchHarness(t, cmp.Or(m.Heartbeat, 500*time.Millisecond))
+	defer stopWatch()
 
 	readyCalled := false
 	ready := func() error {
@@ -423,6 +425,52 @@ func (a *Agent) heartbeat(id replicaMsg, every time.Duration) (stop func()) {
 			case <-done:
 				return
 			case <-tick.C:
+			}
+		}
+	}()
+	return func() { close(done); <-stopped }
+}
+
+// harnessMisses is how many checks in a row must find no harness of the
+// run before a task is given up.
+const harnessMisses = 3
+
+// watchHarness asks every interval whether a harness of the run is still
+// there and cancels t when none has answered harnessMisses times in a row
+// while the server was up (a harness killed outright sends no abort): the
+// replica's work stops instead of running out its window for nobody. A
+// server that cannot be reached proves nothing, and is not counted.
+func (a *Agent) watchHarness(t *task, every time.Duration) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		misses := 0
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.ctx.Done():
+				return
+			case <-tick.C:
+			}
+			_, err := a.nc.Request(a.subj.alive(), nil, a.cfg.AckTimeout)
+			switch {
+			case err == nil:
+				misses = 0
+			case errors.Is(err, nats.ErrNoResponders):
+				misses++
+			}
+			if misses == harnessMisses {
+				a.cfg.Logf("agent %s: no harness of run %s answered %d times in a row; stopping its replica", a.cfg.ID, a.cfg.Run, misses)
+				a.mu.Lock()
+				if t.aborted == "" {
+					t.aborted = ErrHarnessGone.Error()
+				}
+				a.mu.Unlock()
+				t.cancel()
+				return
 			}
 		}
 	}()

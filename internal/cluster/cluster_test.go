@@ -768,7 +768,7 @@ func TestHarnessIsMicroService(t *testing.T) {
 	for _, e := range info.Endpoints {
 		subjects = append(subjects, e.Subject)
 	}
-	want := []string{"sb.r7.ready", "sb.r7.register", "sb.r7.report"}
+	want := []string{"sb.r7.alive", "sb.r7.ready", "sb.r7.register", "sb.r7.report"}
 	slices.Sort(subjects)
 	if !slices.Equal(subjects, want) || info.Metadata["run"] != "r7" || info.Metadata["protocol"] != fmt.Sprint(Protocol) {
 		t.Errorf("service info: endpoints %v, metadata %v; want %v, run r7, protocol %d", subjects, info.Metadata, want, Protocol)

@@ -220,6 +220,7 @@ func NewCoordinator(nc *nats.Conn, cfg Config) (*Coordinator, error) {
 		{"register", subj.register(), c.onRegister},
 		{"ready", subj.ready(), c.onReady},
 		{"report", subj.report(), c.onReport},
+		{"alive", subj.alive(), func(req micro.Request) { _ = req.Respond(ackData(c.session, nil)) }},
 	} {
 		if err := c.svc.AddEndpoint(ep.name, micro.HandlerFunc(ep.h), micro.WithEndpointSubject(ep.subject)); err != nil {
 			c.Close()

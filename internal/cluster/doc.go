@@ -24,6 +24,7 @@
 //	sb.<run>.ready              agent → harness, request (micro endpoint)
 //	sb.<run>.go                 harness → all, the one go broadcast
 //	sb.<run>.hb                 agent → harness, heartbeat of a busy replica
+//	sb.<run>.alive              agent → harness, request: is a harness there?
 //	sb.<run>.report             agent → harness, request (micro endpoint)
 //	sb.<run>.abort              harness → all, a measurement was abandoned
 //	sb.<run>.hello              harness → all, a new harness is listening
@@ -67,6 +68,9 @@
 // deadline, so a restarted or partitioned agent is never stuck waiting for a
 // go that has passed; it registers again whenever its connection comes back
 // or a new harness says hello, and is then ready for the next measurement.
+// A busy agent also asks every heartbeat interval whether a harness of its
+// run is still there; when, with the server up, none answers three times in
+// a row (a harness killed outright), it stops the replica's work.
 // Retrying a failed measurement (under a new measurement id) is the caller's
 // decision.
 package cluster

@@ -42,6 +42,8 @@ var (
 	ErrTooFewAgents = errors.New("too few agents")
 	// ErrNoGo: the go signal did not arrive before the assignment's deadline.
 	ErrNoGo = errors.New("no go signal before the deadline")
+	// ErrHarnessGone: no harness of the run answered on a server that is up.
+	ErrHarnessGone = errors.New("the harness is gone")
 )
 
 // subjects are the run-scoped subject names, all under "sb.<run>.".
@@ -58,6 +60,7 @@ func (s subjects) register() string           { return s.prefix + ".register" }
 func (s subjects) ready() string              { return s.prefix + ".ready" }
 func (s subjects) report() string             { return s.prefix + ".report" }
 func (s subjects) heartbeat() string          { return s.prefix + ".hb" }
+func (s subjects) alive() string              { return s.prefix + ".alive" }
 func (s subjects) start() string              { return s.prefix + ".go" }
 func (s subjects) abort() string              { return s.prefix + ".abort" }
 func (s subjects) hello() string              { return s.prefix + ".hello" }

@@ -13,11 +13,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/testbin"
 )
 
 // TestNoRenderForAGoneClient checks that a request whose client goes away
@@ -298,26 +299,8 @@ func TestWorstCaseUnderMemoryLimit(t *testing.T) {
 }
 
 // childBinary returns a test binary of this package to run as a memory-
-// limited child process: this one, or, under the race detector (whose
-// shadow memory and slowness distort any memory limit), one built without
-// it for the purpose.
-func childBinary(t *testing.T) string {
-	t.Helper()
-	if !raceEnabled {
-		return os.Args[0]
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("building the child test binary needs the go tool on PATH: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "child.test")
-	cmd := exec.Command(goTool, "test", "-c", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "GOFLAGS=")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the child test binary without the race detector: %v\n%s", err, out)
-	}
-	return bin
-}
+// limited child process (see testbin.WithoutRace).
+func childBinary(t *testing.T) string { return testbin.WithoutRace(t, raceEnabled) }
 
 // worstCase starts a child server of the given kind under childLimit,
 // asks it for eight 8000x8000 JPEGs at once, and returns how many were

@@ -135,6 +135,20 @@ type Environment struct {
 	// CPUs (scalebench run --pin); each repeat then lists its workers' CPUs.
 	Pinned  bool      `json:"pinned,omitempty"`
 	Started time.Time `json:"started"`
+	// Agents lists the agents the replicas ran on, when they ran on other
+	// machines (scalebench run --nats); each repeat's placement names them.
+	Agents []Agent `json:"agents,omitempty"`
+}
+
+// Agent is a machine that ran replicas, as it described itself, with its
+// clock's offset from the harness's (seconds; RTT bounds the error).
+type Agent struct {
+	ID          string  `json:"id"`
+	Host        string  `json:"host"`
+	CPUs        int     `json:"cpus"`
+	Version     string  `json:"version"`
+	ClockOffset float64 `json:"clock_offset"`
+	ClockRTT    float64 `json:"clock_rtt"`
 }
 
 // CPUs is the number of CPUs the run could use: the cgroup quota when it is
@@ -199,6 +213,40 @@ type Repeat struct {
 	// Failure, when set, says why this measurement failed as a whole (a
 	// worker crashed, missed its deadline, ...): it measured nothing.
 	Failure string `json:"failure,omitempty"`
+	// Placement lists, per replica, the agent and host it ran on.
+	Placement []Placement `json:"placement,omitempty"`
+	// Start says how the replicas were started together.
+	Start *Start `json:"start,omitempty"`
+	// Retries lists the failed attempts before this one, oldest first.
+	Retries []Retry `json:"retries,omitempty"`
+}
+
+// Placement is where one replica of a measurement ran.
+type Placement struct {
+	Replica int    `json:"replica"`
+	Agent   string `json:"agent"`
+	Host    string `json:"host"`
+}
+
+// Start times the start of a measurement, in seconds: from handing out the
+// specs until every replica was ready, from then to the go broadcast, and
+// the spread of the go signal's arrival across replicas (clock offsets
+// corrected).
+type Start struct {
+	// Launch, for worker processes started for this measurement, runs from
+	// their start until all registered with the harness.
+	Launch      float64 `json:"launch,omitempty"`
+	SpecToReady float64 `json:"spec_to_ready"`
+	ReadyToGo   float64 `json:"ready_to_go"`
+	Skew        float64 `json:"skew"`
+}
+
+// Retry is a failed attempt at a measurement that was then tried again.
+type Retry struct {
+	// Reason is why the attempt failed.
+	Reason string `json:"reason"`
+	// Excluded names the agents left out of the next attempt.
+	Excluded []string `json:"excluded,omitempty"`
 }
 
 // Latency percentiles of job latency, in seconds.

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/results"
 )
@@ -32,7 +33,13 @@ const (
 // WorkerMain is the body of the hidden `scalebench worker` command: it reads a
 // Spec, waits for the go signal, runs it and writes its Report. It stops
 // measuring as soon as its stdin closes: the harness that started it is gone.
+//
+// Given a harness's NATS server in its environment (cluster.EnvURL), it
+// speaks the same protocol over NATS as a one-shot agent instead.
 func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	if os.Getenv(cluster.EnvURL) != "" {
+		return workerOverNATS(ctx, stdin)
+	}
 	in := bufio.NewReader(stdin)
 	line, err := in.ReadBytes('\n')
 	if err != nil {

@@ -1,6 +1,12 @@
 // Package runner measures a scenario: it starts the image server, runs each
 // cell of the matrix in worker processes at the cell's GOMAXPROCS, in
 // interleaved order, and collects what they measured into a results.Run.
+//
+// The harness speaks to its replicas over NATS (package cluster): on one
+// machine each replica is a worker process started for the measurement, a
+// one-shot agent of an embedded server; with Options.Cluster the replicas
+// run on agents on other machines (AgentWorker), which start the worker
+// processes there and talk to them over their pipes.
 package runner
 
 import (
@@ -59,6 +65,16 @@ type Options struct {
 	// Pin fixes CPU placement: the harness (and its image server) on the
 	// last CPU, each worker process on CPUs of its own when they fit.
 	Pin bool
+	// Cluster, if set, runs the replicas on agents over an existing NATS
+	// server; otherwise on worker processes on this machine, over an
+	// embedded one.
+	Cluster *Cluster
+	// Retries is how many times a failed measurement is tried again: 0
+	// means once, a negative number never.
+	Retries int
+	// Heartbeat is how often a busy replica says it is alive (1s); one
+	// silent for two intervals has failed.
+	Heartbeat time.Duration
 }
 
 // Progress describes one finished measurement.
@@ -96,12 +112,18 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		defer restore()
 		place = &p
 	}
-	urls, closeServers, err := serveImages(sc)
+	fl, err := openFleet(ctx, opt.Cluster, opt.Heartbeat, opt.Warn)
+	if err != nil {
+		return nil, err
+	}
+	defer fl.close()
+	urls, closeServers, err := serveImages(sc, fl.remote())
 	if err != nil {
 		return nil, err
 	}
 	defer closeServers()
 	run := newRun(sc, opt)
+	run.Environment.Agents = fl.records()
 	var journal *results.Journal
 	if opt.Journal != "" {
 		var err error
@@ -127,7 +149,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			sleep(ctx, sc.Load.Cooldown.D())
 		}
 		p := cells[step.Cell]
-		rep, err := measure(ctx, opt, place, sc.Block(p.Block), p, urls[p.Block], step)
+		rep, err := fl.measureRetrying(ctx, opt, place, sc.Block(p.Block), p, urls[p.Block], step, i)
 		if err != nil && ctx.Err() != nil {
 			runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
 			break
@@ -136,7 +158,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			// The measurement failed as a whole (a worker crashed or missed
 			// its deadline): record why, and go on with the next one.
 			saveStderr(opt.LogDir, i+1, err)
-			rep = results.Repeat{Index: step.Repeat, Started: time.Now(), Failure: err.Error()}
+			rep = results.Repeat{Index: step.Repeat, Started: time.Now(), Failure: err.Error(), Retries: rep.Retries}
 			failed++
 		} else {
 			failed = 0
@@ -185,10 +207,10 @@ type imageConfig struct {
 }
 
 // serveImages starts one embedded image server per distinct image setting
-// of sc's blocks (none for a block that names its own server) and returns
-// each block's image URLs by block name, and a function that stops the
-// servers.
-func serveImages(sc *scenario.Scenario) (map[string][]string, func(), error) {
+// of sc's blocks (none for a block that names its own server, nor when
+// remote agents serve the images themselves) and returns each block's
+// image URLs by block name, and a function that stops the servers.
+func serveImages(sc *scenario.Scenario, remote bool) (map[string][]string, func(), error) {
 	servers := map[imageConfig]*imageserver.Server{}
 	closeAll := func() {
 		for _, srv := range servers {
@@ -199,7 +221,7 @@ func serveImages(sc *scenario.Scenario) (map[string][]string, func(), error) {
 	for i := range sc.Blocks {
 		b := &sc.Blocks[i]
 		base := b.Images.URL
-		if base == "" {
+		if base == "" && !remote {
 			cfg := imageConfig{b.Images.Latency.D(), b.Images.Jitter.D(), b.Images.Bandwidth, b.Images.ErrorRate}
 			srv, ok := servers[cfg]
 			if !ok {
@@ -218,6 +240,23 @@ func serveImages(sc *scenario.Scenario) (map[string][]string, func(), error) {
 		urls[b.Name] = b.URLs(base)
 	}
 	return urls, closeAll, nil
+}
+
+// loadOf records load settings.
+func loadOf(l scenario.LoadConfig) results.Load {
+	r := results.Load{
+		Repeats: l.Repeats,
+		Warmup:  l.Warmup.D().Seconds(),
+		Think:   l.Think.D().Seconds(),
+		Timeout: l.Timeout.D().Seconds(),
+		Arrival: string(l.Arrival),
+	}
+	if l.Model == load.Batch {
+		r.Jobs = l.Jobs
+	} else {
+		r.Window = l.Duration.D().Seconds()
+	}
+	return r
 }
 
 // newRun prepares the results record: scenario, environment, plan and cells.
@@ -265,80 +304,6 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 		run.Cells = append(run.Cells, results.Cell{Params: p})
 	}
 	return run
-}
-
-// loadOf records load settings.
-func loadOf(l scenario.LoadConfig) results.Load {
-	r := results.Load{
-		Repeats: l.Repeats,
-		Warmup:  l.Warmup.D().Seconds(),
-		Think:   l.Think.D().Seconds(),
-		Timeout: l.Timeout.D().Seconds(),
-		Arrival: string(l.Arrival),
-	}
-	if l.Model == load.Batch {
-		r.Jobs = l.Jobs
-	} else {
-		r.Window = l.Duration.D().Seconds()
-	}
-	return r
-}
-
-// measure runs one repeat of one cell across its replicas.
-func measure(ctx context.Context, opt Options, place *Placement, blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step) (results.Repeat, error) {
-	reps := make([]*replica, 0, p.Replicas)
-	defer func() {
-		for _, r := range reps {
-			r.kill()
-		}
-	}()
-	for i := range p.Replicas {
-		spec := specFor(blk, p, urls, step, i)
-		argv := opt.Worker
-		if place != nil {
-			spec.CPUs = place.Worker(i, p.GOMAXPROCS, p.Replicas)
-			var err error
-			if argv, err = pinnedArgv(argv, spec.CPUs); err != nil {
-				return results.Repeat{}, err
-			}
-		}
-		r, err := startReplica(ctx, argv, opt.Env, p.GOMAXPROCS, spec)
-		if err != nil {
-			return results.Repeat{}, err
-		}
-		r.budget = Deadline(spec)
-		reps = append(reps, r)
-	}
-	harness := readUsage()
-	for _, r := range reps {
-		if err := r.start(); err != nil {
-			return results.Repeat{}, err
-		}
-	}
-	reports := make([]Report, len(reps))
-	started := time.Now()
-	for i, r := range reps {
-		rep, err := r.report(started.Add(r.budget))
-		if err != nil {
-			return results.Repeat{}, err
-		}
-		reports[i] = rep
-	}
-	reps = nil // all exited
-	after := readUsage()
-	rep, err := combine(reports, step.Repeat, p.GOMAXPROCS)
-	for i, r := range reports {
-		if place == nil {
-			break
-		}
-		want := place.Worker(i, p.GOMAXPROCS, p.Replicas)
-		if cpuList(r.CPUs) != cpuList(want) {
-			return rep, fmt.Errorf("worker %d ran on CPUs %q, want %q", i, cpuList(r.CPUs), cpuList(want))
-		}
-		rep.CPUs = append(rep.CPUs, cpuList(r.CPUs))
-	}
-	rep.Resources.HarnessCPU = after.user + after.sys - harness.user - harness.sys
-	return rep, err
 }
 
 // specFor is replica i's share of one measurement of cell p of block blk.

@@ -14,19 +14,39 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+	"golang.org/x/sys/unix"
+
+	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
-	"go.uber.org/goleak"
 )
 
 // TestMain lets this test binary act as a worker process: Run starts it
 // again with SCALEBENCH_TEST_WORKER=1, as `scalebench worker` would be.
 func TestMain(m *testing.M) {
 	if os.Getenv("SCALEBENCH_TEST_WORKER") == "1" {
-		if err := WorkerMain(context.Background(), crashIf(os.Getenv("SCALEBENCH_TEST_CRASH_WORKERS")), os.Stdout); err != nil {
+		crash := os.Getenv("SCALEBENCH_TEST_CRASH_WORKERS")
+		var in io.Reader
+		if os.Getenv(cluster.EnvURL) != "" {
+			// Over NATS: crash after the go signal, as over the pipes.
+			in = os.Stdin
+			workerHook = func(s Spec) {
+				if crash != "" && strconv.Itoa(s.Workers) == crash {
+					panic("test worker crash")
+				}
+				if os.Getenv("SCALEBENCH_TEST_STOP_WORKER") == "1" {
+					_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP) // hangs, heartbeats and all
+				}
+			}
+		} else {
+			in = crashIf(crash)
+		}
+		if err := WorkerMain(context.Background(), in, os.Stdout); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(1)
 		}
@@ -249,6 +269,68 @@ matrix: {workers: [1, 2]}
 	if gap := ends[1].Sub(ends[0]); gap < 800*time.Millisecond {
 		t.Errorf("measurements ended %v apart, want >= 800ms (cooldown 700ms + window 100ms)", gap)
 	}
+}
+
+// A checkpoint that cannot be written (the disk filled up mid-run) loses no
+// measurement: the run goes on, says so once, and keeps every measurement
+// in the results it returns.
+func TestRunKeepsMeasurementsWhenCheckpointFails(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full to simulate a full disk")
+	}
+	defer full.Close()
+	sc := parse(t, `name: t
+images: {paths: [/64x48/ccc/aaa.jpg]}
+load: {duration: 100ms, warmup: 0s, repeats: 2}
+matrix: {workers: [1, 2]}
+`)
+	opt := testOptions()
+	opt.Journal = filepath.Join(t.TempDir(), results.JournalName)
+	var warnings []error
+	opt.Warn = func(err error) { warnings = append(warnings, err) }
+	opt.Progress = func(p Progress) {
+		if p.Step != 1 {
+			return
+		}
+		// The disk fills up: the journal's file descriptor now writes to
+		// /dev/full, where every write fails with ENOSPC.
+		fd := journalFD(t, opt.Journal)
+		if err := unix.Dup2(int(full.Fd()), fd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run, err := Run(context.Background(), sc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, c := range run.Cells {
+		n += len(c.Repeats)
+	}
+	if n != 4 {
+		t.Errorf("%d of 4 measurements kept", n)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0].Error(), "kept in memory") {
+		t.Errorf("warnings %v, want one saying the measurement is kept in memory", warnings)
+	}
+}
+
+// journalFD finds this process's file descriptor open on path.
+func journalFD(t *testing.T, path string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd")
+	}
+	for _, e := range ents {
+		if link, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil && link == path {
+			fd, _ := strconv.Atoi(e.Name())
+			return fd
+		}
+	}
+	t.Fatalf("no descriptor open on %s", path)
+	return -1
 }
 
 // TestRunBlocksUseTheirOwnSettings runs two blocks that differ in image

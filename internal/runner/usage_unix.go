@@ -17,5 +17,8 @@ func readUsage() usage {
 	if runtime.GOOS == "darwin" || runtime.GOOS == "ios" {
 		rss = int64(ru.Maxrss) // bytes
 	}
+	if v, ok := peakRSS(); ok {
+		rss = v
+	}
 	return usage{user: tv(ru.Utime), sys: tv(ru.Stime), maxRSS: rss}
 }

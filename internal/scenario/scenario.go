@@ -6,6 +6,7 @@ package scenario
 import (
 	"time"
 
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 )
@@ -20,6 +21,9 @@ type Scenario struct {
 	Matrix      Matrix     `json:"matrix"`
 	Baseline    Params     `json:"baseline"`
 	Checks      Checks     `json:"checks"`
+	Cluster     Cluster    `json:"cluster"`
+	// Thresholds are absolute limits that run and report check.
+	Thresholds compare.Thresholds `json:"thresholds,omitempty"`
 	// Blocks are the scenario's matrices, each with the settings its cells
 	// run with. A file without a blocks list has one unnamed block holding
 	// the top-level sections; with one, the top-level images, thumbnail,

@@ -58,6 +58,8 @@ func (d *decoder) scenario(n ast.Node, s *Scenario) (blocks ast.Node) {
 		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, s.Matrix) }},
 		{"baseline", func(p string, v ast.Node) { d.baseline(p, v, &s.Baseline) }},
 		{"checks", func(p string, v ast.Node) { d.checks(p, v, &s.Checks) }},
+		{"cluster", func(p string, v ast.Node) { d.cluster(p, v, &s.Cluster) }},
+		{"thresholds", func(p string, v ast.Node) { d.thresholds(p, v, &s.Thresholds) }},
 		{"blocks", func(p string, v ast.Node) { blocks = v }},
 	})
 	return blocks

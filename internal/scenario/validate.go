@@ -24,6 +24,7 @@ func (d *decoder) validate(s *Scenario) {
 	d.validateMatrixSize(s)
 	d.validateMachine(s)
 	d.validateBaseline(s)
+	d.validateThresholds(s)
 }
 
 // validateModel reports fields that do not apply to the load model, and

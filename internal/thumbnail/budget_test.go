@@ -11,11 +11,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/scalebench/scalebench/internal/testbin"
 	"github.com/scalebench/scalebench/internal/thumbnail/internal/testimg"
 	"github.com/scalebench/scalebench/internal/thumbnail/jpeg"
 )
@@ -77,26 +77,8 @@ func TestHostileJPEGUnderLimit(t *testing.T) {
 }
 
 // childBinary returns a test binary of this package to run as a memory-
-// limited child process: this one, or, under the race detector (whose
-// shadow memory and slowness distort any memory limit), one built without
-// it for the purpose.
-func childBinary(t *testing.T) string {
-	t.Helper()
-	if !testimg.RaceEnabled {
-		return os.Args[0]
-	}
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		t.Fatalf("building the child test binary needs the go tool on PATH: %v", err)
-	}
-	bin := filepath.Join(t.TempDir(), "child.test")
-	cmd := exec.Command(goTool, "test", "-c", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "GOFLAGS=")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build the child test binary without the race detector: %v\n%s", err, out)
-	}
-	return bin
-}
+// limited child process (see testbin.WithoutRace).
+func childBinary(t *testing.T) string { return testbin.WithoutRace(t, testimg.RaceEnabled) }
 
 // TestHostileJPEG checks that both methods refuse the hostile JPEG from its
 // header, as a job error, allocating next to nothing. It runs only under

@@ -30,7 +30,13 @@ type Bars struct {
 	Horizontal bool
 	Stacked    bool
 	Keys       []Key // follow the series' own legend entries
+	// Formula, when set, is written in large type under the title: the
+	// calculation the bars illustrate, "1.54s/330ms = 4.67x".
+	Formula string
 }
+
+// Type sizes of a formula card, in points on a page.
+const formulaSize = 24
 
 // NewBars returns b as a figure named name.
 func NewBars(name string, b Bars) (*Figure, error) {
@@ -52,6 +58,9 @@ func (b Bars) layout(th theme, w vg.Length) (vg.Length, func(draw.Canvas)) {
 	}
 	keys := b.keys()
 	h += th.keysHeight(keys, w, true)
+	if b.Formula != "" {
+		return h, b.drawFormula(th, keys)
+	}
 	return h, func(dc draw.Canvas) {
 		// The data area along the category axis sets the bars' width.
 		extent := dc.Max.X - dc.Min.X - th.size(90)
@@ -224,4 +233,33 @@ func (t theme) buildBars(b Bars, extent vg.Length) (*plot.Plot, error) {
 		ax.Min, ax.Max = b.Value.Min, b.Value.Max
 	}
 	return p, nil
+}
+
+// drawFormula draws b as a card: its title and formula centred at the top
+// in large type, the bars below.
+func (b Bars) drawFormula(th theme, keys []Key) func(draw.Canvas) {
+	return func(dc draw.Canvas) {
+		title := th.text(titleSize, true)
+		title.XAlign, title.YAlign = draw.XCenter, draw.YTop
+		formula := th.text(formulaSize, true)
+		formula.XAlign, formula.YAlign = draw.XCenter, draw.YTop
+		mid := (dc.Min.X + dc.Max.X) / 2
+		y := dc.Max.Y - th.size(8)
+		if b.Title != "" {
+			dc.FillText(title, vg.Point{X: mid, Y: y}, b.Title)
+			y -= title.Height(b.Title) + th.size(6)
+		}
+		dc.FillText(formula, vg.Point{X: mid, Y: y}, b.Formula)
+		y -= formula.Height(b.Formula) + th.size(6)
+		body := b
+		body.Title = ""
+		pc := dc
+		pc.Max.Y = y
+		// Leave room for the value axis and its labels, larger on a slide.
+		p, err := th.buildBars(body, (pc.Max.X-pc.Min.X-th.size(90))*0.8)
+		if err != nil {
+			panic(err)
+		}
+		th.drawWithKeys(pc, p, keys)
+	}
 }

@@ -1,0 +1,84 @@
+package app
+
+import (
+	"cmp"
+	"os"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/scalebench/scalebench/internal/cluster"
+	"github.com/scalebench/scalebench/internal/runner"
+	"github.com/scalebench/scalebench/internal/scenario"
+)
+
+func init() {
+	agentWork = runner.NewAgentWorker(nil, nil).Work
+}
+
+// clusterFlags are run's flags for running replicas on agents. No flag
+// takes a secret: the token comes from the environment, keys from files.
+var clusterFlags = []cli.Flag{
+	&cli.StringFlag{Name: "nats", Usage: "run the replicas on agents over the NATS server at `URL` (default: worker processes on this machine; scenario: cluster.nats_url)"},
+	&cli.IntFlag{Name: "agents", DefaultText: "none", Usage: "wait for `N` agents and spread each cell's replicas over them (scenario: cluster.agents)"},
+	&cli.StringFlag{Name: "run-id", DefaultText: "default", Usage: "run `ID` the agents serve, their --run (scenario: cluster.run)"},
+	&cli.DurationFlag{Name: "agents-wait", DefaultText: "2m", Usage: "how long to wait for the agents, `D` (scenario: cluster.wait)"},
+	&cli.IntFlag{Name: "retries", Value: -1, DefaultText: "1", Usage: "try a failed measurement again up to `N` times (scenario: cluster.retries)"},
+	&cli.StringFlag{Name: "nats-creds", Usage: "NATS user credentials `FILE` (a token, if the server wants one, comes from " + cluster.EnvToken + ")"},
+	&cli.StringFlag{Name: "nats-nkey", Usage: "NATS NKey seed `FILE`"},
+	&cli.StringFlag{Name: "nats-ca", Usage: "`FILE` with the CA certificates to trust (TLS)"},
+	&cli.StringFlag{Name: "nats-cert", Usage: "client certificate `FILE` (TLS, with --nats-key)"},
+	&cli.StringFlag{Name: "nats-key", Usage: "client key `FILE` (TLS, with --nats-cert)"},
+}
+
+// clusterOptions returns where run's replicas run (nil: on this machine)
+// and how often a failed measurement is retried (runner.Options.Retries),
+// from the flags, falling back on the scenario's cluster section.
+func clusterOptions(c *cli.Context, sc *scenario.Scenario) (*runner.Cluster, int, error) {
+	n := 1
+	switch {
+	case c.Int("retries") >= 0:
+		n = c.Int("retries")
+	case sc.Cluster.Retries != nil:
+		n = *sc.Cluster.Retries
+	}
+	retries := n
+	if n == 0 {
+		retries = -1 // runner.Options: none
+	}
+	url := cmp.Or(c.String("nats"), sc.Cluster.NATSURL)
+	agents := cmp.Or(c.Int("agents"), sc.Cluster.Agents)
+	if url == "" {
+		if agents > 0 {
+			return nil, 0, usagef("run: --agents %d needs the NATS server the agents use: --nats URL or cluster.nats_url", agents)
+		}
+		for _, f := range []string{"nats-creds", "nats-nkey", "nats-ca", "nats-cert", "nats-key", "run-id", "agents-wait"} {
+			if c.IsSet(f) {
+				return nil, 0, usagef("run: --%s applies only with --nats URL (agents on other machines)", f)
+			}
+		}
+		return nil, retries, nil
+	}
+	if agents < 1 {
+		return nil, 0, usagef("run: --nats needs the number of agents to wait for: --agents N or cluster.agents")
+	}
+	if c.Bool("pin") {
+		return nil, 0, usagef("run: --pin places worker processes on this machine's CPUs; with --nats the replicas run on the agents")
+	}
+	if (c.String("nats-cert") == "") != (c.String("nats-key") == "") {
+		return nil, 0, usagef("run: --nats-cert and --nats-key go together")
+	}
+	run := cmp.Or(c.String("run-id"), sc.Cluster.Run, "default")
+	if err := cluster.ValidID(run); err != nil {
+		return nil, 0, usagef("run: --run-id: %w", err)
+	}
+	return &runner.Cluster{
+		Connect: cluster.ConnectOptions{
+			URL: url, Token: os.Getenv(cluster.EnvToken),
+			CredsFile: c.String("nats-creds"), NKeyFile: c.String("nats-nkey"),
+			CAFile: c.String("nats-ca"), CertFile: c.String("nats-cert"), KeyFile: c.String("nats-key"),
+		},
+		Agents: agents,
+		Run:    run,
+		Wait:   cmp.Or(c.Duration("agents-wait"), sc.Cluster.Wait.D()),
+	}, retries, nil
+}

@@ -1,0 +1,498 @@
+package runner
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/scalebench/scalebench/internal/cluster"
+	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/scenario"
+)
+
+// Cluster runs replicas on agents over an existing NATS server instead of
+// worker processes on this machine.
+type Cluster struct {
+	// Connect says how to reach the server and with which credentials.
+	Connect cluster.ConnectOptions
+	// Agents is how many agents to wait for; each cell's replicas are
+	// spread over them.
+	Agents int
+	// Run is the run id the agents serve ("default").
+	Run string
+	// Wait bounds the wait for the agents (2m).
+	Wait time.Duration
+}
+
+// Timing of the protocol: how often a busy replica says it is alive by
+// default (a silent one has failed after two intervals), and how long the
+// replicas may take to be ready.
+const (
+	defaultHeartbeat = time.Second
+	goTimeout        = 60 * time.Second
+)
+
+// fleet is where a run's replicas run: one-shot worker processes on this
+// machine over an embedded NATS server, or agents over an external one.
+type fleet struct {
+	coord *cluster.Coordinator
+	nc    *nats.Conn
+	srv   *cluster.Server // embedded server; nil with agents
+	run   string
+	// agents: long-lived agents (nil: local worker processes).
+	agents []string
+	// down holds agents that fell silent, by id, with the incarnation
+	// that did: they get no replicas until they register anew.
+	down map[string]string
+}
+
+// openFleet starts the embedded NATS server and the coordinator, or
+// connects to the external server and waits for the agents.
+func openFleet(ctx context.Context, cl *Cluster, heartbeat time.Duration, warn func(error)) (*fleet, error) {
+	f := &fleet{down: map[string]string{}}
+	if cl == nil {
+		srv, err := cluster.StartServer()
+		if err != nil {
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+		f.srv = srv
+		tok, err := cluster.NewToken()
+		if err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+		f.run = "r" + tok[:12]
+		if f.nc, err = srv.Connect("scalebench-harness"); err != nil {
+			srv.Close()
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+	} else {
+		f.run = cmp.Or(cl.Run, "default")
+		if err := cluster.ValidID(f.run); err != nil {
+			return nil, fmt.Errorf("runner: run id %w", err)
+		}
+		if cl.Agents < 1 {
+			return nil, fmt.Errorf("runner: agents: %d, want at least 1", cl.Agents)
+		}
+		opts := cl.Connect
+		opts.Name = cmp.Or(opts.Name, "scalebench-harness")
+		var err error
+		if f.nc, err = cluster.Connect(opts); err != nil {
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+	}
+	var err error
+	f.coord, err = cluster.NewCoordinator(f.nc, cluster.Config{Run: f.run, Heartbeat: cmp.Or(heartbeat, defaultHeartbeat), GoTimeout: goTimeout})
+	if err != nil {
+		f.close()
+		return nil, fmt.Errorf("runner: %w", err)
+	}
+	if cl != nil {
+		got, err := f.coord.WaitAgents(ctx, cl.Agents, cmp.Or(cl.Wait, 2*time.Minute))
+		if err != nil {
+			f.close()
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+		for _, a := range got {
+			f.agents = append(f.agents, a.ID)
+			if a.ClockErr != "" && warn != nil {
+				warn(fmt.Errorf("agent %s: no clock offset (%s): its start skew is not corrected", a.ID, a.ClockErr))
+			}
+		}
+		slices.Sort(f.agents)
+	}
+	return f, nil
+}
+
+func (f *fleet) close() {
+	if f.coord != nil {
+		_ = f.coord.Close()
+	}
+	if f.nc != nil {
+		f.nc.Close()
+	}
+	if f.srv != nil {
+		f.srv.Close()
+	}
+}
+
+// records describes the agents replicas run on (nil: this machine).
+func (f *fleet) records() []results.Agent {
+	var out []results.Agent
+	for _, a := range f.coord.Agents() {
+		if slices.Contains(f.agents, a.ID) {
+			out = append(out, results.Agent{
+				ID: a.ID, Host: a.Host, CPUs: a.CPUs, Version: a.Version,
+				ClockOffset: a.Offset.Seconds(), ClockRTT: a.RTT.Seconds(),
+			})
+		}
+	}
+	return out
+}
+
+// remote reports whether replicas run on agents.
+func (f *fleet) remote() bool { return f.agents != nil }
+
+// measureRetrying measures step, and when the measurement fails for any
+// reason but ctx, tries again up to retries times on the capacity left,
+// recording each failed attempt in the result.
+func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placement, blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, seq int) (results.Repeat, error) {
+	retries := opt.Retries
+	switch {
+	case retries == 0:
+		retries = 1
+	case retries < 0:
+		retries = 0
+	}
+	var tried []results.Retry
+	exclude := map[string]bool{}
+	for attempt := 0; ; attempt++ {
+		id := fmt.Sprintf("m%d-%d", seq, attempt)
+		rep, failed, err := f.measure(ctx, opt, place, blk, p, urls, step, id, exclude)
+		if err == nil || ctx.Err() != nil || attempt == retries {
+			rep.Retries = tried
+			return rep, err
+		}
+		saveAttemptStderr(opt.LogDir, seq+1, attempt+1, err)
+		retry := results.Retry{Reason: err.Error()}
+		for _, a := range failed {
+			if exclude[a] {
+				continue
+			}
+			// Leave out an agent that failed, unless it is the last one.
+			exclude[a] = true
+			if len(f.usable(exclude)) == 0 {
+				delete(exclude, a)
+				continue
+			}
+			retry.Excluded = append(retry.Excluded, a)
+		}
+		tried = append(tried, retry)
+		if opt.Warn != nil {
+			opt.Warn(fmt.Errorf("measurement %d of %s failed, trying again: %w", seq+1, p, err))
+		}
+	}
+}
+
+// saveAttemptStderr is saveStderr for an attempt that is tried again: the
+// file names the attempt, so the next attempt's stderr does not replace it.
+func saveAttemptStderr(dir string, seq, attempt int, err error) {
+	var we *WorkerError
+	if dir == "" || !errors.As(err, &we) || we.Stderr == "" {
+		return
+	}
+	path := filepath.Join(dir, fmt.Sprintf("worker-stderr-%d-attempt-%d.txt", seq, attempt))
+	if os.MkdirAll(dir, 0o755) != nil || os.WriteFile(path, []byte(we.Stderr), 0o644) != nil {
+		return
+	}
+	we.Saved = path
+}
+
+// usable lists the agents that may take replicas, leaving out those in
+// exclude and those that fell silent and have not registered since.
+func (f *fleet) usable(exclude map[string]bool) []string {
+	incarnation := map[string]string{}
+	for _, a := range f.coord.Agents() {
+		incarnation[a.ID] = a.Incarnation
+	}
+	var out []string
+	for _, id := range f.agents {
+		inc, ok := incarnation[id]
+		if !ok || exclude[id] || f.down[id] == inc {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// measure runs one attempt at one repeat of one cell across its replicas;
+// on failure it also returns the agents that failed.
+func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
+	specs := make([]Spec, p.Replicas)
+	var budget time.Duration
+	for i := range specs {
+		specs[i] = specFor(blk, p, urls, step, i)
+		if place != nil && !f.remote() {
+			specs[i].CPUs = place.Worker(i, p.GOMAXPROCS, p.Replicas)
+		}
+		budget = max(budget, Deadline(specs[i]))
+	}
+	if f.remote() {
+		return f.measureRemote(ctx, blk, p, specs, budget, step, id, exclude)
+	}
+	rep, err := f.measureLocal(ctx, opt, p, specs, budget, step, id)
+	return rep, nil, err
+}
+
+// measureRemote runs the replicas on the agents, replica i on the i-th
+// usable agent (round robin).
+func (f *fleet) measureRemote(ctx context.Context, blk *scenario.Block, p scenario.Params, specs []Spec, budget time.Duration, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
+	agents := f.usable(exclude)
+	if len(agents) == 0 {
+		return results.Repeat{}, nil, fmt.Errorf("no agent left to run on: every one of %s failed and has not registered again", strings.Join(f.agents, ", "))
+	}
+	var images *Images
+	if blk.Images.URL == "" {
+		images = &Images{Latency: blk.Images.Latency.D(), Jitter: blk.Images.Jitter.D(), Bandwidth: blk.Images.Bandwidth, ErrorRate: blk.Images.ErrorRate}
+	}
+	as := make([]cluster.Assignment, len(specs))
+	for i, spec := range specs {
+		if images != nil {
+			spec.URLs = blk.URLs("")
+		}
+		data, err := json.Marshal(Task{GOMAXPROCS: p.GOMAXPROCS, Images: images, Spec: spec})
+		if err != nil {
+			return results.Repeat{}, nil, fmt.Errorf("encode spec: %w", err)
+		}
+		as[i] = cluster.Assignment{Measurement: id, Replica: i, Agent: agents[i%len(agents)], Spec: data}
+	}
+	mctx, cancel := context.WithTimeoutCause(ctx, goTimeout+budget, ErrDeadline)
+	defer cancel()
+	harness := readUsage()
+	out, err := f.coord.Measure(mctx, as)
+	if err != nil {
+		var me *cluster.MeasureError
+		var failed []string
+		if errors.As(err, &me) {
+			for _, r := range me.Failures {
+				failed = append(failed, r.Agent)
+				if errors.Is(r.Err, cluster.ErrSilent) {
+					for _, a := range f.coord.Agents() {
+						if a.ID == r.Agent {
+							f.down[a.ID] = a.Incarnation
+						}
+					}
+				}
+			}
+		}
+		return results.Repeat{}, failed, err
+	}
+	rep, err := f.outcome(out, step, p, harness)
+	return rep, nil, err
+}
+
+// measureLocal runs each replica in a worker process of its own on this
+// machine, a one-shot agent over the embedded server.
+func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params, specs []Spec, budget time.Duration, step scenario.Step, id string) (results.Repeat, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	procs := make([]*workerProc, 0, len(specs))
+	ids := make([]string, len(specs))
+	defer func() {
+		for _, pr := range procs {
+			pr.stop()
+		}
+		f.coord.Forget(ids...)
+	}()
+	var measuring atomic.Bool
+	launched := time.Now()
+	for i, spec := range specs {
+		ids[i] = fmt.Sprintf("%s-r%d", id, i)
+		argv := opt.Worker
+		if spec.CPUs != nil {
+			var err error
+			if argv, err = pinnedArgv(argv, spec.CPUs); err != nil {
+				return results.Repeat{}, err
+			}
+		}
+		env := append(withoutNATS(os.Environ()), opt.Env...)
+		env = append(env, f.srv.Env(f.run)...)
+		env = append(env, EnvAgent+"="+ids[i], "GOMAXPROCS="+strconv.Itoa(p.GOMAXPROCS))
+		pr, err := startWorkerProc(ctx, argv, env, i, func(pr *workerProc, err error) {
+			// Any exit before the measurement began is a failure; after,
+			// a clean exit follows an acknowledged report.
+			if err != nil || !measuring.Load() {
+				cancel(&exitError{replica: pr.replica, err: err})
+			}
+		})
+		if err != nil {
+			return results.Repeat{}, err
+		}
+		procs = append(procs, pr)
+	}
+	explain := func(err error) error {
+		var ee *exitError
+		if errors.As(context.Cause(ctx), &ee) {
+			pr := procs[ee.replica]
+			pr.wait()
+			return &WorkerError{Op: fmt.Sprintf("replica %d", ee.replica), Err: ee, Stderr: pr.stderr.String()}
+		}
+		var me *cluster.MeasureError
+		if errors.As(err, &me) && len(me.Failures) > 0 {
+			i := me.Failures[0].Replica
+			if i >= 0 && i < len(procs) {
+				procs[i].stop()
+				return &WorkerError{Op: fmt.Sprintf("replica %d", i), Err: err, Stderr: procs[i].stderr.String()}
+			}
+		}
+		return &WorkerError{Op: "measure", Err: err}
+	}
+	if _, err := f.coord.WaitFor(ctx, ids, startupTimeout); err != nil {
+		return results.Repeat{}, explain(err)
+	}
+	launch := time.Since(launched)
+	as := make([]cluster.Assignment, len(specs))
+	for i, spec := range specs {
+		data, err := json.Marshal(Task{GOMAXPROCS: p.GOMAXPROCS, Spec: spec})
+		if err != nil {
+			return results.Repeat{}, fmt.Errorf("encode spec: %w", err)
+		}
+		as[i] = cluster.Assignment{Measurement: id, Replica: i, Agent: ids[i], Spec: data}
+	}
+	measuring.Store(true)
+	mctx, mcancel := context.WithTimeoutCause(ctx, goTimeout+budget, ErrDeadline)
+	defer mcancel()
+	harness := readUsage()
+	out, err := f.coord.Measure(mctx, as)
+	if err != nil {
+		if errors.Is(context.Cause(mctx), ErrDeadline) {
+			err = fmt.Errorf("%w: no report %s after the assignments, killed", ErrDeadline, (goTimeout + budget).Round(time.Millisecond))
+		}
+		return results.Repeat{}, explain(err)
+	}
+	for _, pr := range procs {
+		pr.finish(5 * time.Second)
+	}
+	rep, err := f.outcome(out, step, p, harness)
+	if err != nil {
+		return rep, err
+	}
+	rep.Start.Launch = launch.Seconds()
+	for i, spec := range specs {
+		if spec.CPUs == nil {
+			break
+		}
+		var got Report
+		if got, err = decodeReport(out.Results[i].Report); err != nil {
+			return rep, err
+		}
+		if cpuList(got.CPUs) != cpuList(spec.CPUs) {
+			return rep, fmt.Errorf("worker %d ran on CPUs %q, want %q", i, cpuList(got.CPUs), cpuList(spec.CPUs))
+		}
+		rep.CPUs = append(rep.CPUs, cpuList(got.CPUs))
+	}
+	return rep, nil
+}
+
+// outcome merges a measurement's reports into a Repeat, with where each
+// replica ran and how they started.
+func (f *fleet) outcome(out cluster.Outcome, step scenario.Step, p scenario.Params, harness usage) (results.Repeat, error) {
+	after := readUsage()
+	hosts := map[string]string{}
+	for _, a := range f.coord.Agents() {
+		hosts[a.ID] = a.Host
+	}
+	reports := make([]Report, len(out.Results))
+	for i, r := range out.Results {
+		var err error
+		if reports[i], err = decodeReport(r.Report); err != nil {
+			return results.Repeat{}, fmt.Errorf("replica %d on %s: %w", r.Replica, r.Agent, err)
+		}
+	}
+	rep, err := combine(reports, step.Repeat, p.GOMAXPROCS)
+	for _, r := range out.Results {
+		rep.Placement = append(rep.Placement, results.Placement{Replica: r.Replica, Agent: r.Agent, Host: hosts[r.Agent]})
+	}
+	rep.Start = &results.Start{
+		SpecToReady: out.SpecToReady.Seconds(),
+		ReadyToGo:   out.ReadyToGo.Seconds(),
+		Skew:        out.Skew.Seconds(),
+	}
+	rep.Resources.HarnessCPU = after.user + after.sys - harness.user - harness.sys
+	return rep, err
+}
+
+// exitError is a worker process that exited before its measurement was over.
+type exitError struct {
+	replica int
+	err     error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return "exited before its measurement was over"
+	}
+	return "exited before its measurement was over: " + e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// workerProc is a worker process running as a one-shot agent. Its stdin
+// stays open and unused: when the harness dies it closes, and the worker
+// stops.
+type workerProc struct {
+	replica int
+	cmd     *exec.Cmd
+	stdin   interface{ Close() error }
+	stderr  lockedBuffer
+	done    chan struct{}
+	stopped atomic.Bool
+	once    sync.Once
+}
+
+// startWorkerProc starts argv with env; exited is called when the process
+// exits unless the harness stopped it.
+func startWorkerProc(ctx context.Context, argv, env []string, replica int, exited func(*workerProc, error)) (*workerProc, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
+	cmd.SysProcAttr = workerProcAttr()
+	cmd.WaitDelay = 2 * time.Second
+	pr := &workerProc{replica: replica, cmd: cmd, done: make(chan struct{})}
+	cmd.Stderr = &pr.stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("start worker: %w", err)
+	}
+	pr.stdin = stdin
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start worker %s: %w", argv[0], err)
+	}
+	go func() {
+		err := cmd.Wait()
+		close(pr.done)
+		if !pr.stopped.Load() {
+			exited(pr, err)
+		}
+	}()
+	return pr, nil
+}
+
+// wait waits until the process has exited and its stderr is read.
+func (pr *workerProc) wait() { <-pr.done }
+
+// finish closes the worker's stdin, waits up to d for it to exit, then
+// kills it.
+func (pr *workerProc) finish(d time.Duration) {
+	_ = pr.stdin.Close()
+	select {
+	case <-pr.done:
+	case <-time.After(d):
+		pr.stop()
+	}
+}
+
+// stop kills the process, if it still runs, and waits for it.
+func (pr *workerProc) stop() {
+	pr.once.Do(func() {
+		pr.stopped.Store(true)
+		_ = pr.stdin.Close()
+		if pr.cmd.Process != nil {
+			_ = pr.cmd.Process.Kill()
+		}
+	})
+	<-pr.done
+}

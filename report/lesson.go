@@ -1,0 +1,108 @@
+package report
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/param"
+	"github.com/scalebench/scalebench/report/chart"
+)
+
+// secLesson is the section of the lesson cards, first on the page.
+const secLesson = "lesson"
+
+// lessonCharts draws a card for each comparison the scenario was made
+// for: two bars and the formula written on the chart.
+func lessonCharts(a *analysis.Analysis) []*figure {
+	var out []*figure
+	for i, l := range a.Lessons {
+		if f := lessonCard(a, i, l); f != nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// cardLabel names a bar of a card: "1 worker (serial)" for one worker.
+func cardLabel(l analysis.Lesson, label string, from bool) string {
+	if from && l.Dim == param.Workers.Name && label == param.Workers.Count("1") {
+		return label + " (serial)"
+	}
+	return label
+}
+
+// lessonTitle is a card's title: "Scalability: workers 1 → 5".
+func lessonTitle(l analysis.Lesson) string {
+	kind := "Comparison"
+	switch l.Kind {
+	case analysis.Scalability:
+		kind = "Scalability"
+	case analysis.Performance:
+		kind = "Performance"
+	}
+	return kind + ": " + l.Title
+}
+
+func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
+	axis, label, scale := "throughput (jobs/s)", fmtNum, 1.0
+	if l.Seconds {
+		axis, label = l.Measure+" (s)", fmtDur
+		if max(l.FromValue, l.ToValue) < 1 {
+			axis, scale = l.Measure+" (ms)", 1e3
+		}
+	}
+	f, err := chart.NewBars("lesson-"+strconv.Itoa(i+1), chart.Bars{
+		Title:      lessonTitle(l),
+		Categories: []string{cardLabel(l, l.FromLabel, true), cardLabel(l, l.ToLabel, false)},
+		Series: []chart.BarSeries{{
+			Values: []float64{l.FromValue * scale, l.ToValue * scale},
+			Labels: []string{label(l.FromValue), label(l.ToValue)},
+			Colour: chart.Colour(i),
+		}},
+		Value:   chart.Axis{Label: axis},
+		Formula: l.Quotient,
+	})
+	if err != nil {
+		return nil
+	}
+	return &figure{Figure: f, Caption: lessonCaption(a, l)}
+}
+
+// lessonCaption says what a card compares and what its ratio means.
+func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
+	what := capitalize(l.Measure) + " (median of repeats)"
+	if l.Measure == "makespan" {
+		what = "Median time to finish the whole batch"
+	}
+	s := fmt.Sprintf("%s with %s and with %s. %s: %s", what, l.FromLabel, l.ToLabel, l.Ratio.Text, l.Verdict)
+	if r := l.Ratio; r.Conf > 0 && r.Lo < r.Hi {
+		s += fmt.Sprintf(" (%s%% interval %s–%sx)", fmtNum(100*r.Conf), fmtNum(r.Lo), fmtNum(r.Hi))
+	}
+	s += "."
+	switch {
+	case l.Seconds && l.Measure == "makespan":
+		s += " Shorter is better: the ratio is the first time over the second."
+	case l.Seconds:
+		s += " Shorter is better: the ratio is the first latency over the second."
+	default:
+		s += " Taller is better: the ratio is the second throughput over the first."
+	}
+	return s
+}
+
+// lessonText is the lessons as lines of text: "Scalability: workers 1 →
+// 5: makespan 1.54 s → 330 ms: 1.54s/330ms = 4.67x, near-linear for 5x
+// the workers".
+func lessonText(a *analysis.Analysis) []string {
+	var out []string
+	for _, l := range a.Lessons {
+		v := fmtNum
+		if l.Seconds {
+			v = fmtDur
+		}
+		out = append(out, fmt.Sprintf("%s: %s %s → %s: %s, %s", lessonTitle(l), l.Measure,
+			v(l.FromValue), v(l.ToValue), l.Quotient, l.Verdict))
+	}
+	return out
+}

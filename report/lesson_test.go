@@ -1,0 +1,96 @@
+package report
+
+import (
+	"bytes"
+	"html"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/results"
+)
+
+// TestLessonCards checks that each lesson has a card, that the cards come
+// first in the report (before the findings), that the formula on each
+// card's chart divides out, and that summary.md tells the lessons as text.
+func TestLessonCards(t *testing.T) {
+	for _, tc := range []struct {
+		fixture string
+		gen     func() *results.Run
+		titles  []string
+	}{
+		{quickstartFile, quickstartRun, []string{"Scalability: workers 1 → ", "Scalability: GOMAXPROCS 1 → 2 with 8 workers"}},
+		{batchFile, batchRun, []string{"Scalability: workers 1 → 5"}},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			a := analysis.Analyze(loadFixture(t, tc.fixture, tc.gen))
+			if len(a.Lessons) != len(tc.titles) {
+				t.Fatalf("%d lessons, want %d: %+v", len(a.Lessons), len(tc.titles), a.Lessons)
+			}
+			cards := lessonCharts(a)
+			if len(cards) != len(a.Lessons) {
+				t.Fatalf("%d cards for %d lessons", len(cards), len(a.Lessons))
+			}
+			for i, c := range cards {
+				if !strings.HasPrefix(c.Title, tc.titles[i]) {
+					t.Errorf("card %d title %q, want %q...", i, c.Title, tc.titles[i])
+				}
+				svg, err := c.svg()
+				if err != nil {
+					t.Fatal(err)
+				}
+				// The SVG writes each text run as its own element.
+				text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(string(svg), ""))
+				if !strings.Contains(text, a.Lessons[i].Quotient) {
+					t.Errorf("card %d does not show its formula %q", i, a.Lessons[i].Quotient)
+				}
+				checkQuotients(t, c.Name+".svg", text)
+			}
+			var page, md bytes.Buffer
+			if err := HTML(&page, a); err != nil {
+				t.Fatal(err)
+			}
+			p := page.String()
+			lesson, findings := strings.Index(p, `id="lesson"`), strings.Index(p, `id="findings"`)
+			if lesson < 0 || findings < 0 || lesson > findings {
+				t.Errorf("the lesson (at %d) does not come before the findings (at %d)", lesson, findings)
+			}
+			if !strings.Contains(p, `id="fig-lesson-1"`) || strings.Index(p, `id="fig-lesson-1"`) > findings {
+				t.Errorf("the first card is not before the findings")
+			}
+			if err := Markdown(&md, a); err != nil {
+				t.Fatal(err)
+			}
+			m := md.String()
+			if l := strings.Index(m, "## The lesson"); l < 0 || l > strings.Index(m, "## Findings") {
+				t.Errorf("summary.md does not lead with the lesson:\n%s", m)
+			}
+			for _, l := range a.Lessons {
+				if !strings.Contains(m, l.Quotient) {
+					t.Errorf("summary.md lacks %q", l.Quotient)
+				}
+			}
+		})
+	}
+}
+
+// TestSummaryText checks the console summary: lessons, findings and the
+// ratio table, each quotient dividing out.
+func TestSummaryText(t *testing.T) {
+	run := loadFixture(t, quickstartFile, quickstartRun)
+	var b bytes.Buffer
+	if err := Summary(&b, run); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	for _, want := range []string{"The lesson\n", "Findings\n  - ", "(baseline)", "scalability", "performance"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+	checkQuotients(t, "summary", s)
+	if err := Summary(&b, nil); err == nil {
+		t.Errorf("no error for no run")
+	}
+}
