@@ -234,3 +234,25 @@ func TestPercentilesOf(t *testing.T) {
 		t.Errorf("p90 = p99: got %d lines, second %q", len(got), got[len(got)-1].name)
 	}
 }
+
+func TestBlocksInHeadings(t *testing.T) {
+	series := func(dim string, blocks ...string) *analysis.Analysis {
+		a := &analysis.Analysis{}
+		for _, b := range blocks {
+			a.Series = append(a.Series, analysis.Series{Dim: dim, Fixed: results.Params{Block: b}, Points: []analysis.Point{{}, {}}})
+		}
+		return a
+	}
+	for _, tc := range []struct {
+		a    *analysis.Analysis
+		want string
+	}{
+		{series("workers", ""), ""},
+		{series("workers", "io", "io"), " (block io)"},
+		{series("workers", "io", "cpu"), " (blocks io, cpu)"},
+	} {
+		if got := blocksOf(tc.a, "workers"); got != tc.want {
+			t.Errorf("blocksOf = %q, want %q", got, tc.want)
+		}
+	}
+}

@@ -256,6 +256,7 @@ func sections(a *analysis.Analysis, charts []renderedChart) []section {
 			if l := lesson(c.Dim); l != "" {
 				title += ": " + l
 			}
+			title += blocksOf(a, c.Dim)
 			intro = dimIntro(c.Dim)
 		case secStages:
 			title = "Where the time goes: I/O or CPU"
@@ -280,6 +281,24 @@ func sections(a *analysis.Analysis, charts []renderedChart) []section {
 		})
 	}
 	return out
+}
+
+// blocksOf names the scenario blocks the series along dim belong to, for
+// a heading: " (block cpu-bound)", or "" for a scenario without blocks.
+func blocksOf(a *analysis.Analysis, dim string) string {
+	var names []string
+	for _, s := range seriesOf(a, dim) {
+		if b := s.Fixed.Block; b != "" && !slices.Contains(names, b) {
+			names = append(names, b)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return " (block " + names[0] + ")"
+	}
+	return " (blocks " + strings.Join(names, ", ") + ")"
 }
 
 // capitalize upper-cases the first letter of s.

@@ -244,13 +244,30 @@ func (a *Analysis) ratios() {
 		if a.Baseline < 0 {
 			continue
 		}
-		c, b := &cells[i], &cells[a.Baseline]
+		c, b := &cells[i], &cells[a.baselineOf(i)]
 		k := a.ratioKind(i)
 		a.Ratios[i].Throughput = throughputRatio(k, c.Throughput, b.Throughput,
 			repeatValues(c, repThroughput), repeatValues(b, repThroughput))
 		a.Ratios[i].Latency = latencyRatio(k, a.cellLatency(b), a.cellLatency(c),
 			a.latencyRepeats(b), a.latencyRepeats(c))
 	}
+}
+
+// baselineOf returns the cell that cell i's ratios compare with: the
+// baseline for a cell of the baseline's block, else the first cell of its
+// own block, since cells of different blocks ran with different settings.
+// It needs a baseline (a.Baseline >= 0).
+func (a *Analysis) baselineOf(i int) int {
+	blk := a.Cells[i].Params.Block
+	if blk == a.Cells[a.Baseline].Params.Block {
+		return a.Baseline
+	}
+	for j, c := range a.Cells {
+		if c.Params.Block == blk {
+			return j
+		}
+	}
+	return i
 }
 
 // dimension returns the dimension called name (a Series.Dim).

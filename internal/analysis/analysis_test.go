@@ -19,6 +19,7 @@ var (
 
 // cellSpec describes a cell for mkRun.
 type cellSpec struct {
+	block                         string
 	gomaxprocs, workers, replicas int
 	rate                          float64
 	method                        string
@@ -31,7 +32,7 @@ type cellSpec struct {
 // mkCell builds a cell whose repeats scatter ±1% around the medians.
 func mkCell(s cellSpec) results.Cell {
 	c := results.Cell{
-		Params: results.Params{GOMAXPROCS: s.gomaxprocs, Workers: s.workers, Replicas: s.replicas, Rate: s.rate, Method: s.method},
+		Params: results.Params{Block: s.block, GOMAXPROCS: s.gomaxprocs, Workers: s.workers, Replicas: s.replicas, Rate: s.rate, Method: s.method},
 	}
 	lat := results.Latency{Mean: s.p50 * 1.05, P50: s.p50, P90: s.p50 * 1.3, P99: s.p50 * 1.6, P999: s.p50 * 2, Max: s.p50 * 3}
 	n := s.repeats
@@ -431,4 +432,75 @@ func TestFormatting(t *testing.T) {
 			t.Errorf("fmtDur(%v, long) = %q, want %q", d.sec, got, d.long)
 		}
 	}
+}
+
+// TestSeriesStayWithinBlocks checks that cells of different blocks, which
+// ran with different settings, never share a series, that ratios compare a
+// cell with its own block's first cell unless it shares the baseline's
+// block, and that findings use each block's settings.
+func TestSeriesStayWithinBlocks(t *testing.T) {
+	base := results.Params{Block: "threads", GOMAXPROCS: 1, Workers: 1, Replicas: 1}
+	run := mkRun("batch", base,
+		cellSpec{block: "threads", gomaxprocs: 1, workers: 1, tput: 5 / 1.5, p50: 0.9, makespan: 1.5, stages: ioStages},
+		cellSpec{block: "threads", gomaxprocs: 1, workers: 5, tput: 5 / 0.31, p50: 0.3, makespan: 0.31, stages: ioStages},
+		cellSpec{block: "cpu", gomaxprocs: 1, workers: 1, method: "naive", tput: 40, p50: 0.025, makespan: 2, stages: cpuStages},
+		cellSpec{block: "cpu", gomaxprocs: 1, workers: 5, method: "naive", tput: 41, p50: 0.12, makespan: 1.95, stages: cpuStages},
+		cellSpec{block: "cpu", gomaxprocs: 2, workers: 5, method: "naive", tput: 78, p50: 0.06, makespan: 1.02, stages: cpuStages},
+	)
+	// The top-level batch size differs from the blocks': findings must use
+	// the block's.
+	run.Scenario.Load.Jobs = 99
+	run.Scenario.Blocks = []results.Block{{Name: "threads", Load: results.Load{Jobs: 5}}, {Name: "cpu", Load: results.Load{Jobs: 80}}}
+	a := Analyze(run)
+	got := map[string][]int{}
+	for _, s := range a.Series {
+		var cells []int
+		for _, p := range s.Points {
+			cells = append(cells, p.Cell)
+			if b := run.Cells[p.Cell].Params.Block; b != s.Fixed.Block {
+				t.Errorf("%s series %q holds a cell of block %q", s.Dim, s.Label, b)
+			}
+		}
+		if !strings.Contains(s.Label, "block="+s.Fixed.Block) {
+			t.Errorf("series label %q does not name its block", s.Label)
+		}
+		got[s.Dim+" "+s.Fixed.Block] = cells
+	}
+	want := map[string][]int{"workers threads": {0, 1}, "workers cpu": {2, 3}, "gomaxprocs cpu": {3, 4}}
+	if len(got) != len(want) {
+		t.Errorf("series %v, want %v", got, want)
+	}
+	for k, w := range want {
+		if g := got[k]; len(g) != len(w) || g[0] != w[0] || g[1] != w[1] {
+			t.Errorf("series %s = cells %v, want %v", k, g, w)
+		}
+	}
+	// The threads cells compare with the baseline, the cpu cells with the
+	// cpu block's first cell.
+	for i, want := range []float64{1, 5 / 0.31 / (5 / 1.5), 1, 41.0 / 40, 78.0 / 40} {
+		if r := a.Ratios[i].Throughput; math.Abs(r.Value-want) > 1e-9 {
+			t.Errorf("cell %d: throughput ratio %v (%s), want %v", i, r.Value, r.Text, want)
+		}
+	}
+	if want := "Scalability (concurrency), workers 1 → 5: 5 jobs in 310 ms with 5 workers vs 1.50 s with 1 worker"; !hasFindingPrefix(a, want) {
+		t.Errorf("missing %q in\n%s", want, strings.Join(a.Findings, "\n"))
+	}
+	for _, f := range a.Findings {
+		if strings.HasPrefix(f, "Highest throughput") && strings.Contains(f, "block=cpu") {
+			t.Errorf("the best-cell finding compares across blocks: %s", f)
+		}
+	}
+	// The GOMAXPROCS lesson comes from the cpu block, with its batch size.
+	if !hasFindingPrefix(a, "Scalability (scale up), GOMAXPROCS 1 → 2 with 5 workers: 80 jobs in 1.02 s") {
+		t.Errorf("no GOMAXPROCS finding for the cpu block in\n%s", strings.Join(a.Findings, "\n"))
+	}
+}
+
+func hasFindingPrefix(a *Analysis, prefix string) bool {
+	for _, f := range a.Findings {
+		if strings.HasPrefix(f, prefix) {
+			return true
+		}
+	}
+	return false
 }

@@ -103,14 +103,28 @@ func (a *Analysis) lessonSeries(d *param.Dimension) int {
 	}
 	key := func(p results.Params) results.Params { return param.Workers.Without(d.Without(p)) }
 	b := key(a.Run.Scenario.Baseline)
-	pick := -1
+	pick, other := -1, -1
 	for i, s := range a.Series {
-		if s.Dim != d.Name || key(s.Fixed) != b {
+		if s.Dim != d.Name {
+			continue
+		}
+		if s.Fixed.Block != a.Run.Scenario.Baseline.Block {
+			// Another block, made with settings of its own, may hold the
+			// series the scenario was made for.
+			if other < 0 || s.Fixed.Workers > a.Series[other].Fixed.Workers {
+				other = i
+			}
+			continue
+		}
+		if key(s.Fixed) != b {
 			continue
 		}
 		if pick < 0 || s.Fixed.Workers > a.Series[pick].Fixed.Workers {
 			pick = i
 		}
+	}
+	if pick < 0 {
+		return other
 	}
 	return pick
 }
@@ -194,9 +208,9 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 	var b []byte
 	b = fmt.Appendf(b, "Scalability (%s), %s: ", d.Noun, l.Title)
 	if a.batch() {
-		b = fmt.Appendf(b, "%s in %s with %s vs %s with %s: %s, %s", a.jobsWord(), fmtDur(tc.Makespan, true), l.ToLabel,
+		b = fmt.Appendf(b, "%s in %s with %s vs %s with %s: %s, %s", a.jobsWord(fc.Params), fmtDur(tc.Makespan, true), l.ToLabel,
 			fmtDur(fc.Makespan, true), l.FromLabel, l.Ratio.Text, l.Verdict)
-		if jobs := a.Run.Scenario.Load.Jobs; first.N == 1 && jobs > 1 && tc.Makespan <= 1.5*fc.Makespan/float64(jobs) {
+		if jobs := a.Run.Scenario.Settings(fc.Params).Load.Jobs; first.N == 1 && jobs > 1 && tc.Makespan <= 1.5*fc.Makespan/float64(jobs) {
 			// One worker runs the jobs one after another: its makespan
 			// per job is the time of one job.
 			b = append(b, "; the batch takes about the time of one job"...)
@@ -225,8 +239,8 @@ func boundReason(d *param.Dimension, first *Cell, v Scaling) string {
 	return ""
 }
 
-func (a *Analysis) jobsWord() string {
-	switch jobs := a.Run.Scenario.Load.Jobs; {
+func (a *Analysis) jobsWord(p results.Params) string {
+	switch jobs := a.Run.Scenario.Settings(p).Load.Jobs; {
 	case jobs == 1:
 		return "1 job"
 	case jobs > 1:
@@ -330,7 +344,7 @@ func (a *Analysis) ratioKind(c int) Kind {
 	if a.Baseline < 0 {
 		return Scalability
 	}
-	k := kindOf(a.Cells[a.Baseline].Params, a.Cells[c].Params)
+	k := kindOf(a.Cells[a.baselineOf(c)].Params, a.Cells[c].Params)
 	if k == "" {
 		// The baseline against itself: named as the run's first series.
 		for _, s := range a.Series {

@@ -195,7 +195,7 @@ func check(c *Cell, run *results.Run) []Warning {
 	if sc.Model == load.Closed && c.Throughput > 0 && c.Latency.Mean > 0 {
 		// Little's law: jobs in the system = throughput × time in the system.
 		want := float64(c.Params.Workers * c.Params.Replicas)
-		got := c.Throughput * (c.Latency.Mean + sc.Load.Think)
+		got := c.Throughput * (c.Latency.Mean + sc.Settings(c.Params).Load.Think)
 		if math.Abs(got-want)/want > sc.Checks.LittleTolerance {
 			add("littles-law", "Little's law does not hold: throughput × (mean latency + think) = %.2f, but %g workers are busy (tolerance %.0f%%); time is spent outside the measured jobs", got, want, 100*sc.Checks.LittleTolerance)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/report"
@@ -44,18 +45,29 @@ func validateCommand() *cli.Command {
 			fmt.Fprintf(w, "scenario %s: model %s, %d cells × %d repeats = %d measurements, estimated run time %s\n",
 				sc.Name, sc.Load.Model, len(cells), sc.Load.Repeats, len(sc.Plan()), sc.Estimate().Round(time.Second))
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "cell\tgomaxprocs\tworkers\treplicas\trate\tmethod\t")
+			var dims []*param.Dimension
+			head := "cell\t"
+			for _, d := range param.Dimensions {
+				shown := !d.Optional
+				for _, p := range cells {
+					shown = shown || d.Set(p)
+				}
+				if shown {
+					dims = append(dims, d)
+					head += d.Name + "\t"
+				}
+			}
+			fmt.Fprintln(tw, head)
 			base := sc.BaselineIndex()
 			for i, p := range cells {
-				rate := "-"
-				if p.Rate > 0 {
-					rate = fmt.Sprintf("%g/s", p.Rate)
+				row := fmt.Sprintf("%d\t", i)
+				for _, d := range dims {
+					row += d.Label(p) + "\t"
 				}
-				mark := ""
 				if i == base {
-					mark = "baseline"
+					row += "baseline"
 				}
-				fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%s\t%s\t%s\n", i, p.GOMAXPROCS, p.Workers, p.Replicas, rate, p.Method, mark)
+				fmt.Fprintln(tw, row)
 			}
 			return tw.Flush()
 		},

@@ -73,7 +73,7 @@ func TestGateDefaults(t *testing.T) {
 		gated bool
 	}{
 		{Throughput, 0.05, true}, {P50, 0.10, true}, {P90, 0.10, true}, {P99, 0.10, true},
-		{CPUPerJob, 0.05, true}, {RSS, 0.10, true}, {Makespan, 0.10, true},
+		{CPUPerJob, 0.05, false}, {RSS, 0.10, false}, {Makespan, 0.10, true},
 		{Kappa, 0.50, false}, {Sigma, 0.50, false},
 	} {
 		if g.Tolerance(tt.m) != tt.tol || g.Gates(tt.m) != tt.gated {

@@ -80,6 +80,12 @@ type MetricInfo struct {
 
 // metrics lists every metric in display order.
 //
+// CPU per job and peak RSS are compared and shown but gate only when
+// --fail-on names them: between two runs they follow how busy the machine
+// was more than the code (a twin run on a shared two-core machine came out
+// 24% "worse" in CPU per job, significant after correction). Measured in
+// one run, base and head interleaved, they are worth gating on.
+//
 // Tolerances not fixed by the design: efficiency 5% (it is a throughput
 // ratio, so it gets throughput's tolerance); the USL σ and κ 50% (small
 // numbers near zero whose fitted values move a lot between samples);
@@ -92,8 +98,8 @@ var metrics = []MetricInfo{
 	{P99, LowerIsBetter, 0.10, Repeats, "s", "p99-sec", true},
 	{Makespan, LowerIsBetter, 0.10, Repeats, "s", "makespan-sec", true},
 	{Efficiency, HigherIsBetter, 0.05, Repeats, "", "efficiency", true},
-	{CPUPerJob, LowerIsBetter, 0.05, Repeats, "s", "cpu-sec/job", true},
-	{RSS, LowerIsBetter, 0.10, Repeats, "B", "peak-rss-B", true},
+	{CPUPerJob, LowerIsBetter, 0.05, Repeats, "s", "cpu-sec/job", false},
+	{RSS, LowerIsBetter, 0.10, Repeats, "B", "peak-rss-B", false},
 	{Sigma, LowerIsBetter, 0.50, Bootstrap, "", "usl-sigma", false},
 	{Kappa, LowerIsBetter, 0.50, Bootstrap, "", "usl-kappa", false},
 	{PeakN, HigherIsBetter, 0.20, Bootstrap, "", "peak-n", false},

@@ -1,17 +1,71 @@
 // Package param is the vocabulary of a scenario's matrix: the Params that
-// identify a cell and the Dimensions a matrix sweeps, with the words the
-// analysis and the report use for each. Adding a dimension means adding a
-// field to Params and an entry to Dimensions, here.
+// identify a cell and the Dimensions a matrix sweeps, with how a scenario
+// lists each one's values and the words the analysis and the report use
+// for it. Adding a dimension means adding a field to Params and an entry to
+// Dimensions and Expansion, here; the scenario decoder, the matrix
+// expansion, the results and the report follow from them.
 package param
 
 import (
 	"cmp"
+	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/scalebench/scalebench/internal/thumbnail"
 )
+
+// Limits on the values of the resource dimensions.
+const (
+	MaxGOMAXPROCS = 1024
+	MaxWorkers    = 100000
+	MaxReplicas   = 1024
+)
+
+// Kind is how a scenario writes a dimension's values.
+type Kind int
+
+// The kinds of values a matrix lists.
+const (
+	// Unlisted dimensions are not swept by a matrix (the block).
+	Unlisted Kind = iota
+	// Count values are integers from Min to Max: 1, 2, 4.
+	Count
+	// PerSecond values are rates in jobs per second: 100, "100/s", "6000/min".
+	PerSecond
+	// Choice values are names, each one of Choices.
+	Choice
+)
+
+// Value is one value of a dimension: Num for a numeric dimension, Text
+// for the others.
+type Value struct {
+	Num  float64
+	Text string
+}
+
+// MarshalJSON writes the value as a JSON number or string.
+func (v Value) MarshalJSON() ([]byte, error) {
+	if v.Text != "" {
+		return json.Marshal(v.Text)
+	}
+	return json.Marshal(v.Num)
+}
+
+// String is the value as a scenario writes it: "4", "12.5", "fast".
+func (v Value) String() string {
+	if v.Text != "" {
+		return v.Text
+	}
+	return strconv.FormatFloat(v.Num, 'g', -1, 64)
+}
 
 // Params identifies a cell: the point of the matrix it measures.
 type Params struct {
+	// Block names the scenario block the cell belongs to ("" when the
+	// scenario has a single matrix): cells of different blocks ran with
+	// different settings and never share a series.
+	Block      string  `json:"block,omitempty"`
 	GOMAXPROCS int     `json:"gomaxprocs"`
 	Workers    int     `json:"workers"`
 	Replicas   int     `json:"replicas"`
@@ -84,9 +138,20 @@ type Dimension struct {
 	// GOMAXPROCS.
 	More string
 
+	// Kind is how a scenario's matrix and baseline write its values.
+	Kind Kind
+	// Min and Max bound a Count's values.
+	Min, Max int64
+	// Choices are a Choice's valid values.
+	Choices []string
+	// Default is the matrix's values when a scenario lists none; nil
+	// leaves the dimension unset (the scenario may derive it from another
+	// setting, as the method from thumbnail.method).
+	Default []Value
+
 	num  func(Params) float64
 	text func(Params) string
-	zero func(*Params)
+	set  func(*Params, Value)
 }
 
 // The dimensions, in the order series are built and reported.
@@ -98,7 +163,8 @@ var (
 			"even on a single core, so throughput can grow beyond the number of cores (concurrency without parallelism). " +
 			"Once the CPU is busy, more workers only queue: throughput flattens and latency rises.",
 		Resource: true, Numeric: true, Tag: "workers", Singular: "worker", Plural: "workers", More: "adding",
-		num: func(p Params) float64 { return float64(p.Workers) }, zero: func(p *Params) { p.Workers = 0 },
+		Kind: Count, Min: 1, Max: MaxWorkers, Default: []Value{{Num: 1}},
+		num: func(p Params) float64 { return float64(p.Workers) }, set: func(p *Params, v Value) { p.Workers = int(v.Num) },
 	}
 	GOMAXPROCS = &Dimension{
 		Name: "gomaxprocs", Word: "GOMAXPROCS", Noun: "scale up", Lesson: "more cores for one process",
@@ -106,7 +172,8 @@ var (
 		Intro: "GOMAXPROCS is how many cores one process may run on at once: parallelism, scaling up. " +
 			"It speeds up only the CPU-bound stages (decode, resize, encode), so an I/O-bound workload barely notices it.",
 		Resource: true, Numeric: true, Tag: "GOMAXPROCS", More: "raising",
-		num: func(p Params) float64 { return float64(p.GOMAXPROCS) }, zero: func(p *Params) { p.GOMAXPROCS = 0 },
+		Kind: Count, Min: 1, Max: MaxGOMAXPROCS, Default: []Value{{Num: 1}},
+		num: func(p Params) float64 { return float64(p.GOMAXPROCS) }, set: func(p *Params, v Value) { p.GOMAXPROCS = int(v.Num) },
 	}
 	Replicas = &Dimension{
 		Name: "replicas", Word: "replicas", Noun: "scale out", Lesson: "more worker processes",
@@ -114,7 +181,8 @@ var (
 		Intro: "Replicas are separate worker processes fed from one queue, like servers behind a load balancer: scaling out. " +
 			"Each brings its own scheduler and memory, at the cost of coordination and more overhead per job.",
 		Resource: true, Numeric: true, Tag: "replicas", Singular: "replica", Plural: "replicas", More: "adding",
-		num: func(p Params) float64 { return float64(p.Replicas) }, zero: func(p *Params) { p.Replicas = 0 },
+		Kind: Count, Min: 1, Max: MaxReplicas, Default: []Value{{Num: 1}},
+		num: func(p Params) float64 { return float64(p.Replicas) }, set: func(p *Params, v Value) { p.Replicas = int(v.Num) },
 	}
 	Rate = &Dimension{
 		Name: "rate", Word: "offered rate", Noun: "load", Lesson: "a higher offered arrival rate",
@@ -122,7 +190,8 @@ var (
 		Intro: "An open loop offers jobs at a fixed rate whether or not the system keeps up, as real users do. " +
 			"Below saturation throughput follows the offered rate; beyond it, throughput flattens and queues make latency climb.",
 		Numeric: true, Optional: true, Tag: "rate", Unit: "/s", More: "adding",
-		num: func(p Params) float64 { return p.Rate }, zero: func(p *Params) { p.Rate = 0 },
+		Kind: PerSecond,
+		num:  func(p Params) float64 { return p.Rate }, set: func(p *Params, v Value) { p.Rate = v.Num },
 	}
 	Method = &Dimension{
 		Name: "method", Word: "method", Noun: "performance", Lesson: "a different thumbnail method",
@@ -130,26 +199,55 @@ var (
 		Intro: "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
 			"with the same resources (scalability).",
 		Optional: true, Tag: "method", More: "adding",
-		text: func(p Params) string { return p.Method }, zero: func(p *Params) { p.Method = "" },
+		Kind: Choice, Choices: thumbnail.Methods(),
+		text: func(p Params) string { return p.Method }, set: func(p *Params, v Value) { p.Method = v.Text },
 	}
+	// Block is the scenario block a cell belongs to. It is not swept: a
+	// scenario lists blocks, each with its own matrix and settings, so no
+	// series varies it.
+	Block = &Dimension{
+		Name: "block", Word: "block", Noun: "setting", Lesson: "a different block of the scenario",
+		Column: "block", Axis: "block",
+		Intro:    "Blocks are separate matrices of one scenario, each with its own images, thumbnail and load settings.",
+		Optional: true, Tag: "block", More: "adding",
+		text: func(p Params) string { return p.Block }, set: func(p *Params, v Value) { p.Block = v.Text },
+	}
+	// Build is the scalebench executable that measured a cell in an A/B
+	// run. It is not swept by a matrix: the builds come from run --build
+	// or the scenario's builds.
 	Build = &Dimension{
 		Name: "build", Word: "build", Noun: "performance", Lesson: "a different build of the same code base",
 		Column: "build", Axis: "build",
 		Intro: "The same resources, different code: each build's worker processes measure the same cell, " +
 			"interleaved repeat by repeat, so drift of the machine hits every build alike and the difference is the code's.",
 		Optional: true, Tag: "build", More: "adding",
-		text: func(p Params) string { return p.Build }, zero: func(p *Params) { p.Build = "" },
+		text: func(p Params) string { return p.Build }, set: func(p *Params, v Value) { p.Build = v.Text },
 	}
 	// Dimensions lists every dimension in the order the matrix and cell
 	// names list them.
-	Dimensions = []*Dimension{GOMAXPROCS, Workers, Replicas, Rate, Method, Build}
+	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Rate, Method, Build}
 	// Series lists the dimensions in the order series are built and reported.
 	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method, Build}
+	// Expansion lists the dimensions a matrix sweeps, outermost first: the
+	// order of a block's cells.
+	Expansion = []*Dimension{GOMAXPROCS, Replicas, Method, Rate, Workers}
 )
+
+// Listed returns the dimensions a scenario's matrix may list, in the order
+// of Dimensions.
+func Listed() []*Dimension {
+	var out []*Dimension
+	for _, d := range Dimensions {
+		if d.Kind != Unlisted {
+			out = append(out, d)
+		}
+	}
+	return out
+}
 
 // Lookup returns the dimension called name, or nil.
 func Lookup(name string) *Dimension {
-	for _, d := range Series {
+	for _, d := range Dimensions {
 		if d.Name == name {
 			return d
 		}
@@ -183,9 +281,20 @@ func (d *Dimension) Label(p Params) string {
 
 // Without returns p with this dimension's value cleared: the key of the
 // series p belongs to along d.
-func (d *Dimension) Without(p Params) Params {
-	d.zero(&p)
+func (d *Dimension) Without(p Params) Params { return d.With(p, Value{}) }
+
+// With returns p with its value along d set to v.
+func (d *Dimension) With(p Params, v Value) Params {
+	d.set(&p, v)
 	return p
+}
+
+// Get returns p's value along d.
+func (d *Dimension) Get(p Params) Value {
+	if d.text != nil {
+		return Value{Text: d.text(p)}
+	}
+	return Value{Num: d.num(p)}
 }
 
 // Count names a value label as a count: "1 worker", "8 workers",

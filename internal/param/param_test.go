@@ -1,6 +1,8 @@
 package param_test
 
 import (
+	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/param"
@@ -13,6 +15,7 @@ func TestParamsString(t *testing.T) {
 	}{
 		{param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 1}, "gomaxprocs=2 workers=8 replicas=1"},
 		{param.Params{GOMAXPROCS: 1, Workers: 16, Replicas: 2, Rate: 12.5, Method: "fast"}, "gomaxprocs=1 workers=16 replicas=2 rate=12.5/s method=fast"},
+		{param.Params{Block: "cpu", GOMAXPROCS: 1, Workers: 2, Replicas: 1}, "block=cpu gomaxprocs=1 workers=2 replicas=1"},
 	} {
 		if got := tc.p.String(); got != tc.want {
 			t.Errorf("%#v.String() = %q, want %q", tc.p, got, tc.want)
@@ -69,8 +72,9 @@ func TestCompare(t *testing.T) {
 // TestEveryDimensionIsComplete guards a new dimension: it needs every word
 // the analysis and the report use, and Without must clear its value only.
 func TestEveryDimensionIsComplete(t *testing.T) {
-	full := param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 3, Rate: 100, Method: "fast", Build: "head"}
-	if len(param.Dimensions) != len(param.Series) {
+	full := param.Params{Block: "b", GOMAXPROCS: 2, Workers: 8, Replicas: 3, Rate: 100, Method: "fast", Build: "head"}
+	// Every dimension but the block, which no series varies, is in series order.
+	if len(param.Dimensions) != len(param.Series)+1 || slices.Contains(param.Series, param.Block) {
 		t.Fatalf("%d dimensions but %d in series order", len(param.Dimensions), len(param.Series))
 	}
 	for _, d := range param.Dimensions {
@@ -90,6 +94,49 @@ func TestEveryDimensionIsComplete(t *testing.T) {
 		}
 		if d.Resource && !d.Numeric {
 			t.Errorf("%s counts resources but is not numeric", d.Name)
+		}
+		if got := d.Get(d.With(param.Params{}, d.Get(full))); got != d.Get(full) {
+			t.Errorf("%s: With then Get gives %v, want %v", d.Name, got, d.Get(full))
+		}
+		switch d.Kind {
+		case param.Count:
+			if d.Min < 1 || d.Max < d.Min || !d.Numeric {
+				t.Errorf("%s: a Count needs 1 <= Min <= Max and Numeric, got %d..%d", d.Name, d.Min, d.Max)
+			}
+		case param.PerSecond:
+			if !d.Numeric {
+				t.Errorf("%s: a rate must be Numeric", d.Name)
+			}
+		case param.Choice:
+			if len(d.Choices) < 2 || d.Numeric {
+				t.Errorf("%s: a Choice needs choices and is not Numeric, got %v", d.Name, d.Choices)
+			}
+		}
+	}
+	// The matrix expands every dimension a scenario can list, once.
+	listed := param.Listed()
+	if len(param.Expansion) != len(listed) {
+		t.Errorf("Expansion has %d dimensions, %d can be listed", len(param.Expansion), len(listed))
+	}
+	for _, d := range listed {
+		if !slices.Contains(param.Expansion, d) {
+			t.Errorf("%s is not in Expansion", d.Name)
+		}
+	}
+}
+
+func TestValueText(t *testing.T) {
+	for _, tc := range []struct {
+		v          param.Value
+		text, json string
+	}{
+		{param.Value{Num: 4}, "4", "4"},
+		{param.Value{Num: 12.5}, "12.5", "12.5"},
+		{param.Value{Text: "fast"}, "fast", `"fast"`},
+	} {
+		b, err := json.Marshal(tc.v)
+		if err != nil || string(b) != tc.json || tc.v.String() != tc.text {
+			t.Errorf("%#v: String %q, JSON %s (%v); want %q, %s", tc.v, tc.v.String(), b, err, tc.text, tc.json)
 		}
 	}
 }

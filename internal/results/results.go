@@ -60,10 +60,45 @@ type Scenario struct {
 	// Load is how jobs were offered; Checks the thresholds warnings use.
 	Load   Load   `json:"load"`
 	Checks Checks `json:"checks"`
+	// Blocks holds each block's settings when the scenario lists blocks; a
+	// cell's Params.Block names its block. Empty for a scenario with one
+	// matrix, whose cells all ran with the settings above.
+	Blocks []Block `json:"blocks,omitempty"`
 	// Resolved is the scenario after defaults, as JSON.
 	Resolved json.RawMessage `json:"resolved,omitempty"`
 	// Source is the scenario file's text.
 	Source string `json:"source,omitempty"`
+}
+
+// Block is the settings the cells of one scenario block ran with.
+type Block struct {
+	Name string `json:"name"`
+	// ImageLatency and ImageJitter are the mock server's injected latency
+	// and its jitter, in seconds; ImagePaths the images the jobs fetched.
+	ImageLatency float64   `json:"image_latency"`
+	ImageJitter  float64   `json:"image_jitter,omitempty"`
+	ImagePaths   []string  `json:"image_paths,omitempty"`
+	Thumbnail    Thumbnail `json:"thumbnail"`
+	Load         Load      `json:"load"`
+}
+
+// Thumbnail is the resize step's settings.
+type Thumbnail struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Filter string `json:"filter"`
+	Format string `json:"format"`
+}
+
+// Settings returns the settings the cell with params p ran with: those of
+// its block, or, for a scenario with one matrix, the scenario's.
+func (s *Scenario) Settings(p Params) Block {
+	for _, b := range s.Blocks {
+		if b.Name == p.Block {
+			return b
+		}
+	}
+	return Block{Name: p.Block, ImageLatency: s.ImageLatency, Load: s.Load}
 }
 
 // Load is the load settings a run's measurements were taken with.

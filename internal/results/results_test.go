@@ -23,12 +23,20 @@ func TestWriteReadRoundTrip(t *testing.T) {
 			Name: "rt", Model: "closed", Baseline: results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1},
 			Load:   results.Load{Repeats: 1, Warmup: 1, Window: 3, Timeout: 30},
 			Checks: results.Checks{MaxErrorRate: 0.01, LittleTolerance: 0.1, MinJobs: 100},
+			Blocks: []results.Block{
+				{Name: "io", ImageLatency: 0.05, ImageJitter: 0.01, ImagePaths: []string{"/640x480/ccc/aaa.jpg"},
+					Thumbnail: results.Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png"},
+					Load:      results.Load{Repeats: 1, Warmup: 1, Window: 3, Timeout: 30}},
+				{Name: "cpu", ImagePaths: []string{"/1920x1080/ccc/aaa.jpg"}, Load: results.Load{Repeats: 1, Window: 2, Timeout: 30}},
+			},
 		},
 		Environment: results.Environment{GoVersion: "go1.26", LogicalCPUs: 2, Started: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)},
 		Order:       []results.Step{{Cell: 0, Repeat: 0}},
 		Cells: []results.Cell{{
 			Params:  results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1},
 			Repeats: []results.Repeat{{Jobs: 10000, Histogram: enc, Series: results.Series{Bucket: 0.25, Completed: []int64{1, 2}}}},
+		}, {
+			Params: results.Params{Block: "cpu", GOMAXPROCS: 2, Workers: 4, Replicas: 1},
 		}},
 		Finished: time.Date(2026, 11, 25, 0, 1, 0, 0, time.UTC),
 	}
@@ -54,6 +62,13 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	}
 	if got.Baseline() != 0 {
 		t.Errorf("Baseline() = %d, want 0", got.Baseline())
+	}
+	// Each cell's settings are its block's; without a block, the scenario's.
+	if s := got.Scenario.Settings(got.Cells[1].Params); s.Name != "cpu" || s.Load.Window != 2 {
+		t.Errorf("Settings(cpu cell) = %+v", s)
+	}
+	if s := got.Scenario.Settings(results.Params{Block: "gone"}); s.Load != run.Scenario.Load || s.ImageLatency != run.Scenario.ImageLatency {
+		t.Errorf("Settings(cell without a recorded block) = %+v, want the scenario's", s)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(path))
 	if len(entries) != 1 {

@@ -149,7 +149,7 @@ func (f *fleet) remote() bool { return f.agents != nil }
 // measureRetrying measures step, and when the measurement fails for any
 // reason but ctx, tries again up to retries times on the capacity left,
 // recording each failed attempt in the result.
-func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placement, sc *scenario.Scenario, p scenario.Params, urls []string, step scenario.Step, seq int) (results.Repeat, error) {
+func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placement, blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, seq int) (results.Repeat, error) {
 	retries := opt.Retries
 	switch {
 	case retries == 0:
@@ -161,7 +161,7 @@ func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placeme
 	exclude := map[string]bool{}
 	for attempt := 0; ; attempt++ {
 		id := fmt.Sprintf("m%d-%d", seq, attempt)
-		rep, failed, err := f.measure(ctx, opt, place, sc, p, urls, step, id, exclude)
+		rep, failed, err := f.measure(ctx, opt, place, blk, p, urls, step, id, exclude)
 		if err == nil || ctx.Err() != nil || attempt == retries {
 			rep.Retries = tried
 			return rep, err
@@ -221,18 +221,18 @@ func (f *fleet) usable(exclude map[string]bool) []string {
 
 // measure runs one attempt at one repeat of one cell across its replicas;
 // on failure it also returns the agents that failed.
-func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, sc *scenario.Scenario, p scenario.Params, urls []string, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
+func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
 	specs := make([]Spec, p.Replicas)
 	var budget time.Duration
 	for i := range specs {
-		specs[i] = specFor(sc, p, urls, step, i)
+		specs[i] = specFor(blk, p, urls, step, i)
 		if place != nil && !f.remote() {
 			specs[i].CPUs = place.Worker(i, p.GOMAXPROCS, p.Replicas)
 		}
 		budget = max(budget, Deadline(specs[i]))
 	}
 	if f.remote() {
-		return f.measureRemote(ctx, sc, p, specs, budget, step, id, exclude)
+		return f.measureRemote(ctx, blk, p, specs, budget, step, id, exclude)
 	}
 	rep, err := f.measureLocal(ctx, opt, p, specs, budget, step, id)
 	return rep, nil, err
@@ -240,19 +240,19 @@ func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, sc *
 
 // measureRemote runs the replicas on the agents, replica i on the i-th
 // usable agent (round robin).
-func (f *fleet) measureRemote(ctx context.Context, sc *scenario.Scenario, p scenario.Params, specs []Spec, budget time.Duration, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
+func (f *fleet) measureRemote(ctx context.Context, blk *scenario.Block, p scenario.Params, specs []Spec, budget time.Duration, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
 	agents := f.usable(exclude)
 	if len(agents) == 0 {
 		return results.Repeat{}, nil, fmt.Errorf("no agent left to run on: every one of %s failed and has not registered again", strings.Join(f.agents, ", "))
 	}
 	var images *Images
-	if sc.Images.URL == "" {
-		images = &Images{Latency: sc.Images.Latency.D(), Jitter: sc.Images.Jitter.D(), Bandwidth: sc.Images.Bandwidth, ErrorRate: sc.Images.ErrorRate}
+	if blk.Images.URL == "" {
+		images = &Images{Latency: blk.Images.Latency.D(), Jitter: blk.Images.Jitter.D(), Bandwidth: blk.Images.Bandwidth, ErrorRate: blk.Images.ErrorRate}
 	}
 	as := make([]cluster.Assignment, len(specs))
 	for i, spec := range specs {
 		if images != nil {
-			spec.URLs = sc.URLs("")
+			spec.URLs = blk.URLs("")
 		}
 		data, err := json.Marshal(Task{GOMAXPROCS: p.GOMAXPROCS, Images: images, Spec: spec})
 		if err != nil {

@@ -126,20 +126,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		return nil, err
 	}
 	defer fl.close()
-	base := sc.Images.URL
-	if base == "" && !fl.remote() {
-		srv, err := imageserver.New(imageserver.Config{
-			Latency:   sc.Images.Latency.D(),
-			Jitter:    sc.Images.Jitter.D(),
-			Bandwidth: sc.Images.Bandwidth,
-			ErrorRate: sc.Images.ErrorRate,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("runner: start image server: %w", err)
-		}
-		defer srv.Close()
-		base = srv.URL
+	urls, closeServers, err := serveImages(sc, fl.remote())
+	if err != nil {
+		return nil, err
 	}
+	defer closeServers()
 	cells, plan := expand(sc, opt.Builds)
 	run := newRun(sc, opt, cells, plan)
 	run.Environment.Agents = fl.records()
@@ -151,7 +142,6 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		}
 		defer journal.Close()
 	}
-	urls := sc.URLs(base)
 	started := time.Now()
 	var (
 		runErr  error
@@ -176,7 +166,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			sleep(ctx, sc.Load.Cooldown.D())
 		}
 		p := cells[step.Cell]
-		rep, err := fl.measureRetrying(ctx, opt, place, sc, p, urls, scenario.Step{Cell: step.Cell, Repeat: step.Repeat}, i)
+		rep, err := fl.measureRetrying(ctx, opt, place, sc.Block(p.Block), p, urls[p.Block], scenario.Step{Cell: step.Cell, Repeat: step.Repeat}, i)
 		if err != nil && ctx.Err() != nil {
 			runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
 			break
@@ -227,6 +217,66 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 	return run, runErr
 }
 
+// imageConfig is what makes one embedded image server differ from another.
+type imageConfig struct {
+	latency, jitter time.Duration
+	bandwidth       int64
+	errorRate       float64
+}
+
+// serveImages starts one embedded image server per distinct image setting
+// of sc's blocks (none for a block that names its own server, nor when
+// remote agents serve the images themselves) and returns each block's
+// image URLs by block name, and a function that stops the servers.
+func serveImages(sc *scenario.Scenario, remote bool) (map[string][]string, func(), error) {
+	servers := map[imageConfig]*imageserver.Server{}
+	closeAll := func() {
+		for _, srv := range servers {
+			srv.Close()
+		}
+	}
+	urls := map[string][]string{}
+	for i := range sc.Blocks {
+		b := &sc.Blocks[i]
+		base := b.Images.URL
+		if base == "" && !remote {
+			cfg := imageConfig{b.Images.Latency.D(), b.Images.Jitter.D(), b.Images.Bandwidth, b.Images.ErrorRate}
+			srv, ok := servers[cfg]
+			if !ok {
+				var err error
+				srv, err = imageserver.New(imageserver.Config{
+					Latency: cfg.latency, Jitter: cfg.jitter, Bandwidth: cfg.bandwidth, ErrorRate: cfg.errorRate,
+				})
+				if err != nil {
+					closeAll()
+					return nil, nil, fmt.Errorf("runner: start image server: %w", err)
+				}
+				servers[cfg] = srv
+			}
+			base = srv.URL
+		}
+		urls[b.Name] = b.URLs(base)
+	}
+	return urls, closeAll, nil
+}
+
+// loadOf records load settings.
+func loadOf(l scenario.LoadConfig) results.Load {
+	r := results.Load{
+		Repeats: l.Repeats,
+		Warmup:  l.Warmup.D().Seconds(),
+		Think:   l.Think.D().Seconds(),
+		Timeout: l.Timeout.D().Seconds(),
+		Arrival: string(l.Arrival),
+	}
+	if l.Model == load.Batch {
+		r.Jobs = l.Jobs
+	} else {
+		r.Window = l.Duration.D().Seconds()
+	}
+	return r
+}
+
 // newRun prepares the results record: scenario, environment, plan and cells.
 func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []results.Step) *results.Run {
 	resolved, _ := json.Marshal(sc) // plain data: cannot fail
@@ -238,13 +288,6 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 			Model:        sc.Load.Model,
 			Baseline:     baselineOf(sc, opt.Builds),
 			ImageLatency: sc.Images.Latency.D().Seconds(),
-			Load: results.Load{
-				Repeats: sc.Load.Repeats,
-				Warmup:  sc.Load.Warmup.D().Seconds(),
-				Think:   sc.Load.Think.D().Seconds(),
-				Timeout: sc.Load.Timeout.D().Seconds(),
-				Arrival: string(sc.Load.Arrival),
-			},
 			Checks: results.Checks{
 				MaxErrorRate:    sc.Checks.MaxErrorRate,
 				LittleTolerance: sc.Checks.LittleTol,
@@ -257,10 +300,21 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 		Builds:      opt.builds(),
 	}
 	run.Environment.Pinned = opt.Pin
-	if sc.Load.Model == load.Batch {
-		run.Scenario.Load.Jobs = sc.Load.Jobs
-	} else {
-		run.Scenario.Load.Window = sc.Load.Duration.D().Seconds()
+	run.Scenario.Load = loadOf(sc.Load)
+	if len(sc.Blocks) > 1 || len(sc.Blocks) == 1 && sc.Blocks[0].Name != "" {
+		for _, b := range sc.Blocks {
+			run.Scenario.Blocks = append(run.Scenario.Blocks, results.Block{
+				Name:         b.Name,
+				ImageLatency: b.Images.Latency.D().Seconds(),
+				ImageJitter:  b.Images.Jitter.D().Seconds(),
+				ImagePaths:   b.Images.Paths,
+				Thumbnail: results.Thumbnail{
+					Width: b.Thumbnail.Width, Height: b.Thumbnail.Height,
+					Filter: b.Thumbnail.Filter, Format: b.Thumbnail.Format,
+				},
+				Load: loadOf(b.Load),
+			})
+		}
 	}
 	run.Order = append(run.Order, plan...)
 	for _, p := range cells {
@@ -269,25 +323,26 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 	return run
 }
 
-// specFor is replica i's share of one measurement of cell p.
-func specFor(sc *scenario.Scenario, p scenario.Params, urls []string, step scenario.Step, i int) Spec {
+// specFor is replica i's share of one measurement of cell p of block blk.
+func specFor(blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, i int) Spec {
+	th, ld := blk.Thumbnail, blk.Load
 	spec := Spec{
 		Protocol: ProtocolVersion,
 		URLs:     urls,
 		Thumbnail: thumbnail.Options{
-			Width: sc.Thumbnail.Width, Height: sc.Thumbnail.Height,
-			Filter: sc.Thumbnail.Filter, Format: sc.Thumbnail.Format,
-			Method: p.Method, OutDir: sc.Thumbnail.Output,
+			Width: th.Width, Height: th.Height,
+			Filter: th.Filter, Format: th.Format,
+			Method: p.Method, OutDir: th.Output,
 		},
-		Model:    sc.Load.Model,
+		Model:    ld.Model,
 		Workers:  p.Workers,
-		Warmup:   sc.Load.Warmup.D(),
-		Duration: sc.Load.Duration.D(),
-		Think:    sc.Load.Think.D(),
-		Arrival:  sc.Load.Arrival,
-		MaxJobs:  sc.Load.MaxJobs,
-		Timeout:  sc.Load.Timeout.D(),
-		Bucket:   sc.Load.Bucket.D(),
+		Warmup:   ld.Warmup.D(),
+		Duration: ld.Duration.D(),
+		Think:    ld.Think.D(),
+		Arrival:  ld.Arrival,
+		MaxJobs:  ld.MaxJobs,
+		Timeout:  ld.Timeout.D(),
+		Bucket:   ld.Bucket.D(),
 		Seed:     seed(p, step, i),
 	}
 	n := p.Replicas
@@ -295,9 +350,9 @@ func specFor(sc *scenario.Scenario, p scenario.Params, urls []string, step scena
 		// Independent Poisson streams at rate/n add up to one at rate.
 		spec.Rate = p.Rate / float64(n)
 	}
-	if sc.Load.Model == load.Batch {
-		spec.Jobs = sc.Load.Jobs / n
-		if i < sc.Load.Jobs%n {
+	if ld.Model == load.Batch {
+		spec.Jobs = ld.Jobs / n
+		if i < ld.Jobs%n {
 			spec.Jobs++
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -329,4 +331,86 @@ func journalFD(t *testing.T, path string) int {
 	}
 	t.Fatalf("no descriptor open on %s", path)
 	return -1
+}
+
+// TestRunBlocksUseTheirOwnSettings runs two blocks that differ in image
+// latency, image, thumbnail size and batch size: each block's cells see its
+// own latency (and none the other block asked for), and the results record
+// each block's settings.
+func TestRunBlocksUseTheirOwnSettings(t *testing.T) {
+	sc := parse(t, `name: t
+thumbnail: {width: 16, height: 16}
+load: {model: batch, jobs: 2, warmup: 0s, repeats: 1}
+blocks:
+  - name: slow
+    images: {latency: 300ms, paths: [/64x48/ccc/aaa.jpg]}
+    matrix: {workers: [1, 2]}
+  - name: quick
+    images: {latency: 0s, paths: [/32x24/ccc/aaa.jpg]}
+    thumbnail: {width: 8, height: 8}
+    load: {jobs: 3}
+    matrix: {workers: [1]}
+`)
+	var order []string
+	opt := testOptions()
+	opt.Progress = func(p Progress) { order = append(order, p.Params.Block) }
+	run, err := Run(context.Background(), sc, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"slow", "slow", "quick"}; !slices.Equal(order, want) {
+		t.Errorf("ran blocks %v, want %v", order, want)
+	}
+	for _, c := range run.Cells {
+		r := c.Repeats[0]
+		switch c.Params.Block {
+		case "slow":
+			// The injected latency is a lower bound of every job's latency.
+			if r.Jobs != 2 || r.Latency.P50 < 0.3 {
+				t.Errorf("%s: %d jobs, p50 %.3fs; want 2 jobs of at least 0.3s", c.Params, r.Jobs, r.Latency.P50)
+			}
+		case "quick":
+			// No latency asked for: jobs of a tiny image take far less than
+			// the other block's 300 ms, even on a busy machine.
+			if r.Jobs != 3 || r.Latency.Max >= 0.3 {
+				t.Errorf("%s: %d jobs, max latency %.3fs; want 3 jobs under 0.3s", c.Params, r.Jobs, r.Latency.Max)
+			}
+		default:
+			t.Errorf("cell %s has no block", c.Params)
+		}
+	}
+	want := []results.Block{
+		{Name: "slow", ImageLatency: 0.3, ImagePaths: []string{"/64x48/ccc/aaa.jpg"},
+			Thumbnail: results.Thumbnail{Width: 16, Height: 16, Filter: "lanczos", Format: "png"},
+			Load:      results.Load{Repeats: 1, Timeout: 30, Jobs: 2}},
+		{Name: "quick", ImagePaths: []string{"/32x24/ccc/aaa.jpg"},
+			Thumbnail: results.Thumbnail{Width: 8, Height: 8, Filter: "lanczos", Format: "png"},
+			Load:      results.Load{Repeats: 1, Timeout: 30, Jobs: 3}},
+	}
+	if !reflect.DeepEqual(run.Scenario.Blocks, want) {
+		t.Errorf("recorded blocks\n%+v\nwant\n%+v", run.Scenario.Blocks, want)
+	}
+}
+
+func TestSpecForUsesTheBlock(t *testing.T) {
+	sc := parse(t, `name: t
+load: {model: batch, jobs: 5, warmup: 1s}
+blocks:
+  - name: a
+  - name: b
+    thumbnail: {width: 8, height: 6, method: naive}
+    load: {jobs: 7, warmup: 0s, timeout: 2s}
+    matrix: {replicas: [2]}
+`)
+	cells := sc.Cells()
+	a := specFor(sc.Block("a"), cells[0], []string{"u"}, scenario.Step{}, 0)
+	b0 := specFor(sc.Block("b"), cells[1], []string{"v"}, scenario.Step{}, 0)
+	b1 := specFor(sc.Block("b"), cells[1], []string{"v"}, scenario.Step{}, 1)
+	if a.Jobs != 5 || a.Warmup != time.Second || a.Thumbnail.Width != 64 || a.Thumbnail.Method != "fast" {
+		t.Errorf("block a spec = %+v", a)
+	}
+	if b0.Jobs+b1.Jobs != 7 || b0.Warmup != 0 || b0.Timeout != 2*time.Second ||
+		b0.Thumbnail.Width != 8 || b0.Thumbnail.Height != 6 || b0.Thumbnail.Method != "naive" || b0.URLs[0] != "v" {
+		t.Errorf("block b specs = %+v, %+v", b0, b1)
+	}
 }

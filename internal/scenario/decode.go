@@ -33,9 +33,11 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	if !ok {
 		return nil, d.err()
 	}
-	s := &Scenario{File: file}
-	d.scenario(body, s)
+	s := &Scenario{File: file, Matrix: Matrix{}}
+	blocks := d.scenario(body, s)
 	d.defaults(s)
+	d.blocks(s, blocks)
+	d.baselineDefaults(s)
 	d.validate(s)
 	if err := d.err(); err != nil {
 		return nil, err
@@ -54,6 +56,10 @@ type decoder struct {
 	at      int             // while decoding a value reached through an alias, the alias's line
 	pos     map[string]pos  // fields present in the file, by dotted path
 	bad     map[string]bool // fields whose value was rejected
+	// blockPre holds, for each of the scenario's Blocks, the prefix of its
+	// fields' paths: "blocks[2].", or "" for the single block of a file
+	// without a blocks list.
+	blockPre []string
 }
 
 // given reports whether the file set the field at path (null counts as unset).

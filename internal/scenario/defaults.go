@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
@@ -55,24 +56,17 @@ func (d *decoder) defaults(s *Scenario) {
 		set("load.jobs", func() { l.Jobs = DefaultJobs })
 	}
 
-	m := &s.Matrix
-	set("matrix.gomaxprocs", func() { m.GOMAXPROCS = []int{1} })
-	set("matrix.workers", func() { m.Workers = []int{1} })
-	set("matrix.replicas", func() { m.Replicas = []int{1} })
+	m := s.Matrix
+	for _, dim := range param.Listed() {
+		if dim.Default != nil {
+			set("matrix."+dim.Name, func() { m[dim.Name] = dim.Default })
+		}
+	}
 	if t.Method != "" {
-		set("matrix.method", func() { m.Method = []string{t.Method} })
+		set("matrix.method", func() { m[param.Method.Name] = []param.Value{{Text: t.Method}} })
 	}
 	if l.Model == load.Open && l.Rate > 0 {
-		set("matrix.rate", func() { m.Rate = []float64{float64(l.Rate)} })
-	}
-
-	b := &s.Baseline
-	set("baseline.gomaxprocs", func() { b.GOMAXPROCS = first(m.GOMAXPROCS) })
-	set("baseline.workers", func() { b.Workers = first(m.Workers) })
-	set("baseline.replicas", func() { b.Replicas = first(m.Replicas) })
-	set("baseline.method", func() { b.Method = first(m.Method) })
-	if l.Model == load.Open {
-		set("baseline.rate", func() { b.Rate = first(m.Rate) })
+		set("matrix.rate", func() { m[param.Rate.Name] = []param.Value{{Num: float64(l.Rate)}} })
 	}
 
 	c := &s.Checks
@@ -81,11 +75,23 @@ func (d *decoder) defaults(s *Scenario) {
 	set("checks.min_jobs", func() { c.MinJobs = 100 })
 }
 
-// first returns the first element of xs, or the zero value.
-func first[T any](xs []T) T {
-	var zero T
-	if len(xs) == 0 {
-		return zero
+// baselineDefaults fills in the baseline's unset fields from its block's
+// matrix: the block the baseline names, or the first.
+func (d *decoder) baselineDefaults(s *Scenario) {
+	b := &s.Baseline
+	blk := s.Block(b.Block)
+	if blk == nil || !d.given("baseline.block") {
+		if len(s.Blocks) == 0 {
+			return
+		}
+		blk = &s.Blocks[0]
 	}
-	return xs[0]
+	if !d.given("baseline.block") {
+		b.Block = blk.Name
+	}
+	for _, dim := range param.Listed() {
+		if vals := blk.Matrix[dim.Name]; !d.given("baseline."+dim.Name) && len(vals) > 0 {
+			*b = dim.With(*b, vals[0])
+		}
+	}
 }

@@ -75,6 +75,8 @@ func FuzzParse(f *testing.F) {
 		if s.Load.Jobs > MaxBatchJobs {
 			t.Fatalf("%d batch jobs", s.Load.Jobs)
 		}
-		_ = s.URLs("http://127.0.0.1:1")
+		for i := range s.Blocks {
+			_ = s.Blocks[i].URLs("http://127.0.0.1:1")
+		}
 	})
 }

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 // Limits that keep a valid scenario within what one machine can run. They
@@ -48,35 +50,51 @@ const (
 )
 
 // validateMachine reports cells that would need more memory or threads than
-// the limits allow, at the line of the matrix dimension that drives them.
+// the limits allow, at the line of the matrix dimension that drives them,
+// for each block.
 func (d *decoder) validateMachine(s *Scenario) {
+	for i, pre := range d.blockPre {
+		d.validateBlockMachine(pre, s.Blocks[i])
+	}
+}
+
+// validateBlockMachine checks one block, whose fields' paths start with
+// pre; a problem with a top-level field the block inherits names the block.
+func (d *decoder) validateBlockMachine(pre string, b Block) {
+	m := b.Matrix
 	for _, dim := range []string{"gomaxprocs", "workers", "replicas"} {
-		if !d.ok("matrix." + dim) {
+		if !d.blockOK(pre, "matrix."+dim) {
 			return
 		}
 	}
-	m := s.Matrix
-	if len(m.Workers) == 0 || len(m.Replicas) == 0 || len(m.GOMAXPROCS) == 0 {
+	ws, rs, gs := m.Ints(param.Workers), m.Ints(param.Replicas), m.Ints(param.GOMAXPROCS)
+	if len(ws) == 0 || len(rs) == 0 || len(gs) == 0 {
 		return
 	}
-	w, r, g := slices.Max(m.Workers), slices.Max(m.Replicas), slices.Max(m.GOMAXPROCS)
+	w, r, g := slices.Max(ws), slices.Max(rs), slices.Max(gs)
+	in := ""
 	at := func(dims ...string) (string, int) {
+		field, line := d.blockField(pre, "matrix")
 		for _, dim := range dims {
-			if p := "matrix." + dim; d.given(p) {
-				return p, d.keyLine(p)
+			if p := "matrix." + dim; d.blockGiven(pre, p) {
+				field, line = d.blockField(pre, p)
+				break
 			}
 		}
-		return "matrix", d.keyLine("matrix")
+		if pre != "" && !strings.HasPrefix(field, pre) {
+			in = fmt.Sprintf(" (in block %s)", b.Name)
+		}
+		return field, line
 	}
 	if mem := mulSat(mulSat(int64(w), int64(r)), WorkerMemory); mem > MaxCellMemory {
 		field, line := at("workers", "replicas")
-		d.addf(line, field, "%d workers × %d replicas need about %s of worker memory (%d KiB per worker), over the %s limit per cell; use fewer workers or replicas (at most %d workers in all)",
-			w, r, bytesIEC(mem), WorkerMemory>>10, bytesIEC(MaxCellMemory), MaxCellMemory/WorkerMemory)
+		d.addf(line, field, "%d workers × %d replicas need about %s of worker memory (%d KiB per worker), over the %s limit per cell%s; use fewer workers or replicas (at most %d workers in all)",
+			w, r, bytesIEC(mem), WorkerMemory>>10, bytesIEC(MaxCellMemory), in, MaxCellMemory/WorkerMemory)
 	}
 	if threads := mulSat(int64(r), int64(g)+ThreadsPerProcess); threads > MaxThreads {
 		field, line := at("replicas", "gomaxprocs")
-		d.addf(line, field, "%d replicas × (gomaxprocs %d + %d) start about %d OS threads, over the limit of %d per cell; use fewer replicas or a smaller gomaxprocs",
-			r, g, ThreadsPerProcess, threads, MaxThreads)
+		d.addf(line, field, "%d replicas × (gomaxprocs %d + %d) start about %d OS threads, over the limit of %d per cell%s; use fewer replicas or a smaller gomaxprocs",
+			r, g, ThreadsPerProcess, threads, MaxThreads, in)
 	}
 }
 

@@ -6,45 +6,53 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 // stepOverhead is the rough cost of starting the measured processes for
 // one step.
 const stepOverhead = 300 * time.Millisecond
 
-// Cells returns every combination of the matrix in a fixed order:
-// gomaxprocs outermost, then replicas, method, rate, and workers innermost.
-// Rate is 0 unless the load model is open; Method is always set.
+// Cells returns every combination of every block's matrix in a fixed
+// order: block by block, and within a block in the order of
+// param.Expansion (gomaxprocs outermost, workers innermost). Dimensions a
+// matrix does not list stay unset (the rate unless the load model is open);
+// Block is the block's name.
 func (s *Scenario) Cells() []Params {
-	rates := []float64{0}
-	if s.Load.Model == load.Open && len(s.Matrix.Rate) > 0 {
-		rates = s.Matrix.Rate
-	}
-	methods := s.Matrix.Method
-	if len(methods) == 0 {
-		methods = []string{s.method()}
-	}
 	var cells []Params
-	for _, g := range s.Matrix.GOMAXPROCS {
-		for _, r := range s.Matrix.Replicas {
-			for _, m := range methods {
-				for _, rate := range rates {
-					for _, w := range s.Matrix.Workers {
-						cells = append(cells, Params{GOMAXPROCS: g, Workers: w, Replicas: r, Rate: rate, Method: m})
-					}
-				}
-			}
-		}
+	for i := range s.Blocks {
+		cells = append(cells, s.Blocks[i].cells()...)
 	}
 	return cells
 }
 
-// method returns the thumbnail method, or the default when unset.
-func (s *Scenario) method() string {
-	if s.Thumbnail.Method != "" {
-		return s.Thumbnail.Method
+// cells returns the combinations of the block's matrix.
+func (b *Block) cells() []Params {
+	cells := []Params{{Block: b.Name}}
+	for _, d := range param.Expansion {
+		vals := b.Matrix[d.Name]
+		if len(vals) == 0 {
+			continue
+		}
+		next := make([]Params, 0, len(cells)*len(vals))
+		for _, c := range cells {
+			for _, v := range vals {
+				next = append(next, d.With(c, v))
+			}
+		}
+		cells = next
 	}
-	return DefaultMethod
+	return cells
+}
+
+// Block returns the block called name, or nil.
+func (s *Scenario) Block(name string) *Block {
+	for i := range s.Blocks {
+		if s.Blocks[i].Name == name {
+			return &s.Blocks[i]
+		}
+	}
+	return nil
 }
 
 // Plan returns the measurements in run order: each repeat visits every
@@ -77,29 +85,32 @@ func (s *Scenario) BaselineIndex() int {
 func (s *Scenario) Estimate() time.Duration {
 	repeats := max(s.Load.Repeats, 1)
 	var total time.Duration
-	for _, c := range s.Cells() {
-		total = addDur(total, mulDur(s.stepTime(c), float64(repeats)))
+	for i := range s.Blocks {
+		b := &s.Blocks[i]
+		for _, c := range b.cells() {
+			total = addDur(total, mulDur(b.stepTime(c, s.Load.Cooldown.D()), float64(repeats)))
+		}
 	}
 	return total
 }
 
-// stepTime estimates one measurement of cell c.
-func (s *Scenario) stepTime(c Params) time.Duration {
-	l := s.Load
-	t := addDur(addDur(max(l.Warmup.D(), 0), max(l.Cooldown.D(), 0)), stepOverhead)
+// stepTime estimates one measurement of cell c, with its cooldown.
+func (b *Block) stepTime(c Params, cooldown time.Duration) time.Duration {
+	l := b.Load
+	t := addDur(addDur(max(l.Warmup.D(), 0), max(cooldown, 0)), stepOverhead)
 	if l.Model != load.Batch {
 		return addDur(t, max(l.Duration.D(), 0))
 	}
 	workers := float64(max(c.Workers, 1)) * float64(max(c.Replicas, 1))
 	rounds := math.Ceil(float64(max(l.Jobs, 0)) / workers)
-	return addDur(addDur(t, mulDur(max(s.Images.Latency.D(), 0), rounds)), time.Second)
+	return addDur(addDur(t, mulDur(max(b.Images.Latency.D(), 0), rounds)), time.Second)
 }
 
-// URLs returns base joined with each image path.
-func (s *Scenario) URLs(base string) []string {
+// URLs returns base joined with each of the block's image paths.
+func (b *Block) URLs(base string) []string {
 	base = strings.TrimRight(base, "/")
-	urls := make([]string, len(s.Images.Paths))
-	for i, p := range s.Images.Paths {
+	urls := make([]string, len(b.Images.Paths))
+	for i, p := range b.Images.Paths {
 		urls[i] = base + p
 	}
 	return urls

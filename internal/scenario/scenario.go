@@ -24,6 +24,11 @@ type Scenario struct {
 	Cluster     Cluster    `json:"cluster"`
 	// Thresholds are absolute limits that run and report check.
 	Thresholds compare.Thresholds `json:"thresholds,omitempty"`
+	// Blocks are the scenario's matrices, each with the settings its cells
+	// run with. A file without a blocks list has one unnamed block holding
+	// the top-level sections; with one, the top-level images, thumbnail,
+	// load and matrix are the defaults each block overrides.
+	Blocks []Block `json:"blocks"`
 	// Builds, when listed, are the executables every cell is measured
 	// with, in turn (see Build).
 	Builds []Build `json:"builds,omitempty"`
@@ -70,13 +75,46 @@ type LoadConfig struct {
 	Cooldown Duration     `json:"cooldown,omitempty"` // pause between measurements
 }
 
-// Matrix lists the values each dimension sweeps; every combination is a cell.
-type Matrix struct {
-	GOMAXPROCS []int     `json:"gomaxprocs"`
-	Workers    []int     `json:"workers"`
-	Replicas   []int     `json:"replicas"`
-	Rate       []float64 `json:"rate,omitempty"`   // open model only
-	Method     []string  `json:"method,omitempty"` // thumbnail methods
+// Block is one matrix of a scenario and the settings of its cells.
+type Block struct {
+	// Name identifies the block in cells and reports; "" for the single
+	// block of a file without a blocks list.
+	Name      string     `json:"name,omitempty"`
+	Images    Images     `json:"images"`
+	Thumbnail Thumbnail  `json:"thumbnail"`
+	Load      LoadConfig `json:"load"`
+	Matrix    Matrix     `json:"matrix"`
+}
+
+// Matrix lists the values each dimension sweeps, by the dimension's name
+// (param.Dimension.Name); every combination is a cell.
+type Matrix map[string][]param.Value
+
+// Ints returns the values listed for a Count dimension.
+func (m Matrix) Ints(d *param.Dimension) []int {
+	var out []int
+	for _, v := range m[d.Name] {
+		out = append(out, int(v.Num))
+	}
+	return out
+}
+
+// Floats returns the values listed for a numeric dimension.
+func (m Matrix) Floats(d *param.Dimension) []float64 {
+	var out []float64
+	for _, v := range m[d.Name] {
+		out = append(out, v.Num)
+	}
+	return out
+}
+
+// Texts returns the values listed for a Choice dimension.
+func (m Matrix) Texts(d *param.Dimension) []string {
+	var out []string
+	for _, v := range m[d.Name] {
+		out = append(out, v.Text)
+	}
+	return out
 }
 
 // Checks holds the thresholds that turn a measurement into a warning.

@@ -3,6 +3,7 @@ package scenario
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/invalid/*.golden")
@@ -55,15 +58,16 @@ func TestQuickstart(t *testing.T) {
 			Timeout:  Duration(30 * time.Second),
 		},
 		Matrix: Matrix{
-			GOMAXPROCS: []int{1, 2},
-			Workers:    []int{1, 2, 4, 8},
-			Replicas:   []int{1},
-			Method:     []string{"fast"},
+			"gomaxprocs": nums(1, 2),
+			"workers":    nums(1, 2, 4, 8),
+			"replicas":   nums(1),
+			"method":     texts("fast"),
 		},
 		Baseline: Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1, Method: "fast"},
 		Checks:   Checks{MaxErrorRate: 0.01, LittleTol: 0.10, MinJobs: 100},
 		File:     filepath.Join("testdata", "valid", "quickstart.yaml"),
 	}
+	want.Blocks = []Block{{Images: want.Images, Thumbnail: want.Thumbnail, Load: want.Load, Matrix: want.Matrix}}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
 	}
@@ -96,7 +100,7 @@ func TestQuickstart(t *testing.T) {
 	if e := s.Estimate(); e != 8*4300*time.Millisecond {
 		t.Errorf("Estimate = %v, want 34.4s", e)
 	}
-	urls := s.URLs("http://127.0.0.1:8080/")
+	urls := s.Blocks[0].URLs("http://127.0.0.1:8080/")
 	wantURLs := []string{"http://127.0.0.1:8080/640x480/ccc/aaa.jpg", "http://127.0.0.1:8080/320x240/fff/000.jpg"}
 	if !reflect.DeepEqual(urls, wantURLs) {
 		t.Errorf("URLs = %v, want %v", urls, wantURLs)
@@ -118,7 +122,7 @@ func TestMinimal(t *testing.T) {
 	if s.Thumbnail != (Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "fast"}) {
 		t.Errorf("thumbnail defaults wrong: %+v", s.Thumbnail)
 	}
-	if !reflect.DeepEqual(s.Matrix.Replicas, []int{1}) || s.Matrix.Rate != nil {
+	if !reflect.DeepEqual(s.Matrix.Ints(param.Replicas), []int{1}) || s.Matrix.Floats(param.Rate) != nil {
 		t.Errorf("matrix defaults wrong: %+v", s.Matrix)
 	}
 	cells := s.Cells()
@@ -145,8 +149,8 @@ func TestMinimal(t *testing.T) {
 
 func TestOpen(t *testing.T) {
 	s := mustParse(t, "open.yaml")
-	if !reflect.DeepEqual(s.Matrix.Rate, []float64{50, 100, 200}) {
-		t.Errorf("matrix.rate = %v", s.Matrix.Rate)
+	if !reflect.DeepEqual(s.Matrix.Floats(param.Rate), []float64{50, 100, 200}) {
+		t.Errorf("matrix.rate = %v", s.Matrix.Floats(param.Rate))
 	}
 	if s.Load.Arrival != "uniform" || s.Images.ErrorRate != 0.001 || s.Checks.MaxErrorRate != 0.05 ||
 		s.Checks.MinJobs != 50 || s.Checks.LittleTol != 0.10 {
@@ -186,7 +190,7 @@ func TestOpenRateDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Load.Rate != 100 || !reflect.DeepEqual(s.Matrix.Rate, []float64{100}) || s.Load.Arrival != "poisson" {
+	if s.Load.Rate != 100 || !reflect.DeepEqual(s.Matrix.Floats(param.Rate), []float64{100}) || s.Load.Arrival != "poisson" {
 		t.Errorf("load = %+v, matrix = %+v", s.Load, s.Matrix)
 	}
 	if c := s.Cells(); len(c) != 1 || c[0].Rate != 100 || s.Baseline.Rate != 100 {
@@ -449,7 +453,7 @@ func TestFew(t *testing.T) {
 
 func TestBOM(t *testing.T) {
 	s := mustParse(t, "bom.yaml")
-	if s.Name != "bom" || !reflect.DeepEqual(s.Matrix.Workers, []int{1, 2}) {
+	if s.Name != "bom" || !reflect.DeepEqual(s.Matrix.Ints(param.Workers), []int{1, 2}) {
 		t.Errorf("got %+v", s)
 	}
 }
@@ -513,6 +517,225 @@ func treeDepth(n ast.Node) int {
 		return treeDepth(t.Value)
 	}
 	return 0
+}
+
+func TestBlocks(t *testing.T) {
+	s := mustParse(t, "blocks.yaml")
+	if len(s.Blocks) != 2 {
+		t.Fatalf("%d blocks, want 2", len(s.Blocks))
+	}
+	io, cpu := s.Blocks[0], s.Blocks[1]
+	// Each block starts from the top-level sections and overrides what it sets.
+	for _, tc := range []struct {
+		what      string
+		got, want any
+	}{
+		{"io name", io.Name, "io-bound"},
+		{"io latency", io.Images.Latency, Duration(50 * time.Millisecond)},
+		{"io jitter (top level)", io.Images.Jitter, Duration(5 * time.Millisecond)},
+		{"io paths (top level)", io.Images.Paths, []string{"/320x240/fff/000.jpg"}},
+		{"io method (top level)", io.Matrix.Texts(param.Method), []string{"fast"}},
+		{"io gomaxprocs (top level)", io.Matrix.Ints(param.GOMAXPROCS), []int{1}},
+		{"io workers", io.Matrix.Ints(param.Workers), []int{1, 4}},
+		{"io duration (top level)", io.Load.Duration, Duration(time.Second)},
+		{"cpu latency", cpu.Images.Latency, Duration(0)},
+		{"cpu paths", cpu.Images.Paths, []string{"/1920x1080/ccc/aaa.jpg"}},
+		{"cpu thumbnail", cpu.Thumbnail, Thumbnail{Width: 32, Height: 32, Filter: "lanczos", Format: "png", Method: "naive"}},
+		{"cpu method (from its thumbnail)", cpu.Matrix.Texts(param.Method), []string{"naive"}},
+		{"cpu duration", cpu.Load.Duration, Duration(2 * time.Second)},
+		{"cpu repeats (whole run)", cpu.Load.Repeats, 2},
+		{"top level unchanged", s.Images.Latency, Duration(20 * time.Millisecond)},
+	} {
+		if !reflect.DeepEqual(tc.got, tc.want) {
+			t.Errorf("%s = %v, want %v", tc.what, tc.got, tc.want)
+		}
+	}
+
+	var got []string
+	for _, c := range s.Cells() {
+		got = append(got, c.String())
+	}
+	want := []string{
+		"block=io-bound gomaxprocs=1 workers=1 replicas=1 method=fast",
+		"block=io-bound gomaxprocs=1 workers=4 replicas=1 method=fast",
+		"block=cpu-bound gomaxprocs=1 workers=2 replicas=1 method=naive",
+		"block=cpu-bound gomaxprocs=2 workers=2 replicas=1 method=naive",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cells:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The baseline names its block; its other fields default to that block's
+	// matrix.
+	if want := (Params{Block: "cpu-bound", GOMAXPROCS: 1, Workers: 2, Replicas: 1, Method: "naive"}); s.Baseline != want || s.BaselineIndex() != 2 {
+		t.Errorf("baseline = %+v at %d, want %+v at 2", s.Baseline, s.BaselineIndex(), want)
+	}
+	// The plan interleaves all cells of all blocks: A B C D A B C D.
+	plan := s.Plan()
+	if len(plan) != 8 {
+		t.Fatalf("len(Plan) = %d, want 8", len(plan))
+	}
+	for i, st := range plan {
+		if want := (Step{Cell: i % 4, Repeat: i / 4}); st != want {
+			t.Errorf("Plan[%d] = %+v, want %+v", i, st, want)
+		}
+	}
+	// Each block's cells are estimated with its own window.
+	io1, cpu2 := 1300*time.Millisecond, 2300*time.Millisecond
+	if got, want := s.Estimate(), 2*(2*io1+2*cpu2); got != want {
+		t.Errorf("Estimate = %v, want %v", got, want)
+	}
+	if s.Block("cpu-bound") != &s.Blocks[1] || s.Block("nope") != nil {
+		t.Error("Block does not find blocks by name")
+	}
+	if u := cpu.URLs("http://h/"); !reflect.DeepEqual(u, []string{"http://h/1920x1080/ccc/aaa.jpg"}) {
+		t.Errorf("URLs = %v", u)
+	}
+}
+
+// TestBlockSettingsBecomeItsMatrix checks that a method or rate a block sets
+// in its own sections wins over the top-level matrix, unless the block's
+// matrix lists values itself.
+func TestBlockSettingsBecomeItsMatrix(t *testing.T) {
+	s, err := Parse("x.yaml", []byte(`name: x
+load: {model: open, rate: 10}
+matrix: {rate: [5, 10], method: [naive, fast]}
+blocks:
+  - name: a
+  - name: b
+    load: {rate: 20}
+    thumbnail: {method: fast}
+  - name: c
+    load: {rate: 20}
+    thumbnail: {method: fast}
+    matrix: {rate: [30], method: [naive]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []Matrix{
+		{"gomaxprocs": nums(1), "workers": nums(1), "replicas": nums(1), "rate": nums(5, 10), "method": texts("naive", "fast")},
+		{"gomaxprocs": nums(1), "workers": nums(1), "replicas": nums(1), "rate": nums(20), "method": texts("fast")},
+		{"gomaxprocs": nums(1), "workers": nums(1), "replicas": nums(1), "rate": nums(30), "method": texts("naive")},
+	} {
+		if got := s.Blocks[i].Matrix; !reflect.DeepEqual(got, want) {
+			t.Errorf("block %d matrix = %+v, want %+v", i, got, want)
+		}
+	}
+	if want := (Params{Block: "a", GOMAXPROCS: 1, Workers: 1, Replicas: 1, Rate: 5, Method: "naive"}); s.Baseline != want {
+		t.Errorf("baseline = %+v, want the first block's first cell %+v", s.Baseline, want)
+	}
+}
+
+// nums lists numeric values of a dimension.
+func nums(xs ...float64) []param.Value {
+	out := make([]param.Value, len(xs))
+	for i, x := range xs {
+		out[i] = param.Value{Num: x}
+	}
+	return out
+}
+
+// texts lists named values of a dimension.
+func texts(xs ...string) []param.Value {
+	out := make([]param.Value, len(xs))
+	for i, x := range xs {
+		out[i] = param.Value{Text: x}
+	}
+	return out
+}
+
+// TestEveryListedDimensionDecodes lists two values of each dimension a
+// matrix may list, as its kind writes them, and expects two cells that
+// differ along it: the decoder and the expansion follow param.Dimensions,
+// so a new dimension needs no change here.
+func TestEveryListedDimensionDecodes(t *testing.T) {
+	for _, dim := range param.Listed() {
+		var a, b param.Value
+		var written string
+		switch dim.Kind {
+		case param.Count:
+			a, b = param.Value{Num: float64(dim.Min)}, param.Value{Num: float64(dim.Min + 1)}
+			written = fmt.Sprintf("[%d, %d]", dim.Min, dim.Min+1)
+		case param.PerSecond:
+			a, b = param.Value{Num: 5}, param.Value{Num: 0.5}
+			written = `[5, "30/min"]`
+		case param.Choice:
+			a, b = param.Value{Text: dim.Choices[0]}, param.Value{Text: dim.Choices[1]}
+			written = fmt.Sprintf("[%s, %s]", dim.Choices[0], dim.Choices[1])
+		default:
+			t.Fatalf("%s: unknown kind %d", dim.Name, dim.Kind)
+		}
+		src := fmt.Sprintf("name: x\nload: {model: open, rate: 1}\nmatrix: {%s: %s}\nbaseline: {%s: %s}\n",
+			dim.Name, written, dim.Name, b)
+		s, err := Parse("x.yaml", []byte(src))
+		if err != nil {
+			t.Errorf("%s: %v", dim.Name, err)
+			continue
+		}
+		cells := s.Cells()
+		if len(cells) != 2 || dim.Get(cells[0]) != a || dim.Get(cells[1]) != b || dim.Without(cells[0]) != dim.Without(cells[1]) {
+			t.Errorf("%s: cells %v, want two differing only in %v, %v", dim.Name, cells, a, b)
+		}
+		if dim.Get(s.Baseline) != b || s.BaselineIndex() != 1 {
+			t.Errorf("%s: baseline %v at %d, want the second cell", dim.Name, s.Baseline, s.BaselineIndex())
+		}
+		bad := fmt.Sprintf("name: x\nload: {model: open, rate: 1}\nmatrix: {%s: [%s, %s]}\n", dim.Name, written[1:len(written)-1], written[1:len(written)-1])
+		if _, err := Parse("x.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "x.yaml:3: matrix."+dim.Name+": values must be distinct") {
+			t.Errorf("%s: repeated values give %v", dim.Name, err)
+		}
+	}
+}
+
+// TestShippedScenarios parses every scenario under scenarios/ and checks
+// that the quickstart and the lesson hold the blocks the README describes,
+// within their run-time budgets by the estimate.
+func TestShippedScenarios(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "scenarios", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	parsed := map[string]*Scenario{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Parse(f, data)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		parsed[s.Name] = s
+	}
+	q, l := parsed["quickstart"], parsed["lesson"]
+	if q == nil || l == nil {
+		t.Fatal("quickstart or lesson missing")
+	}
+	if est := q.Estimate(); est > 60*time.Second {
+		t.Errorf("quickstart estimated at %v, over a minute", est)
+	}
+	if est := l.Estimate(); est > 90*time.Second {
+		t.Errorf("lesson estimated at %v, over 90 s", est)
+	}
+	io, cpu := q.Block("io-bound"), q.Block("cpu-bound")
+	if io == nil || cpu == nil || io.Images.Latency == 0 || len(io.Matrix[param.Workers.Name]) < 3 ||
+		cpu.Images.Latency != 0 || !reflect.DeepEqual(cpu.Matrix.Ints(param.GOMAXPROCS), []int{1, 2}) {
+		t.Errorf("quickstart blocks: io-bound %+v, cpu-bound %+v", io, cpu)
+	}
+	threads, out, perf := l.Block("threads"), l.Block("scale-out"), l.Block("performance")
+	switch {
+	case threads == nil || out == nil || perf == nil:
+		t.Fatalf("lesson blocks: %+v", l.Blocks)
+	case len(threads.Images.Paths) != 5 || threads.Load.Jobs != 5 || threads.Images.Latency < Duration(250*time.Millisecond) ||
+		!reflect.DeepEqual(threads.Matrix.Ints(param.Workers), []int{1, 5}):
+		t.Errorf("threads block: %+v", threads)
+	case out.Images.Latency != 0 || !reflect.DeepEqual(out.Matrix.Ints(param.Replicas), []int{1, 2}) ||
+		!reflect.DeepEqual(out.Matrix.Ints(param.GOMAXPROCS), []int{1}):
+		t.Errorf("scale-out block: %+v", out)
+	case !reflect.DeepEqual(perf.Matrix.Texts(param.Method), []string{"naive", "fast"}) ||
+		len(perf.cells()) != 2:
+		t.Errorf("performance block: %+v", perf)
+	}
 }
 
 func TestBuilds(t *testing.T) {

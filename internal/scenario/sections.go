@@ -9,6 +9,7 @@ import (
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
@@ -22,9 +23,9 @@ var (
 // Limits on matrix dimensions and image sizes.
 const (
 	MaxCells      = 10000
-	MaxGOMAXPROCS = 1024
-	MaxWorkers    = 100000
-	MaxReplicas   = 1024
+	MaxGOMAXPROCS = param.MaxGOMAXPROCS
+	MaxWorkers    = param.MaxWorkers
+	MaxReplicas   = param.MaxReplicas
 	MaxImageSize  = 8000
 	MaxThumbSize  = thumbnail.MaxSize
 )
@@ -36,8 +37,10 @@ var (
 	pathRE = regexp.MustCompile(`^/([0-9]{1,9})[xX]([0-9]{1,9})(?:/([0-9a-fA-F]{1,3}|[0-9a-fA-F]{6})(?:/([0-9a-fA-F]{1,3}|[0-9a-fA-F]{6}))?)?\.(?i:jpg|jpeg|png|gif)$`)
 )
 
-// scenario decodes the top-level mapping.
-func (d *decoder) scenario(n ast.Node, s *Scenario) {
+// scenario decodes the top-level mapping. The blocks list is only
+// located here: blocks are decoded once the top-level sections, their
+// defaults, are complete.
+func (d *decoder) scenario(n ast.Node, s *Scenario) (blocks ast.Node) {
 	d.mapping("", n, []field{
 		{"name", func(p string, v ast.Node) {
 			if x, ok := d.str(p, v); ok {
@@ -51,14 +54,16 @@ func (d *decoder) scenario(n ast.Node, s *Scenario) {
 		{"description", func(p string, v ast.Node) { s.Description, _ = d.str(p, v) }},
 		{"images", func(p string, v ast.Node) { d.images(p, v, &s.Images) }},
 		{"thumbnail", func(p string, v ast.Node) { d.thumbnail(p, v, &s.Thumbnail) }},
-		{"load", func(p string, v ast.Node) { d.load(p, v, &s.Load) }},
-		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, &s.Matrix) }},
+		{"load", func(p string, v ast.Node) { d.load(p, v, &s.Load, false) }},
+		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, s.Matrix) }},
 		{"baseline", func(p string, v ast.Node) { d.baseline(p, v, &s.Baseline) }},
 		{"checks", func(p string, v ast.Node) { d.checks(p, v, &s.Checks) }},
 		{"cluster", func(p string, v ast.Node) { d.cluster(p, v, &s.Cluster) }},
 		{"thresholds", func(p string, v ast.Node) { d.thresholds(p, v, &s.Thresholds) }},
+		{"blocks", func(p string, v ast.Node) { blocks = v }},
 		{"builds", func(p string, v ast.Node) { s.Builds = d.builds(p, v) }},
 	})
+	return blocks
 }
 
 func (d *decoder) images(path string, n ast.Node, im *Images) {
@@ -127,22 +132,33 @@ func (d *decoder) thumbnail(path string, n ast.Node, t *Thumbnail) {
 	})
 }
 
-func (d *decoder) load(path string, n ast.Node, l *LoadConfig) {
+// load decodes a load section; in a block (inBlock), the fields that
+// apply to the whole run (model, repeats, cooldown) are refused.
+func (d *decoder) load(path string, n ast.Node, l *LoadConfig, inBlock bool) {
 	dur := func(dst *Duration, lim durLimits) func(string, ast.Node) {
 		return func(p string, v ast.Node) { *dst, _ = d.duration(p, v, lim) }
 	}
+	whole := func(decode func(string, ast.Node)) func(string, ast.Node) {
+		if !inBlock {
+			return decode
+		}
+		return func(p string, v ast.Node) {
+			d.bad[p] = true
+			d.addf(d.keyLine(p), p, "applies to the whole run, not to one block; set it in the top-level load section")
+		}
+	}
 	hour := time.Hour
 	d.mapping(path, n, []field{
-		{"model", func(p string, v ast.Node) {
+		{"model", whole(func(p string, v ast.Node) {
 			m, _ := d.enum(p, v, load.ModelNames()...)
 			l.Model = load.Model(m)
-		}},
+		})},
 		{"duration", dur(&l.Duration, durLimits{max: hour})},
 		{"warmup", dur(&l.Warmup, durLimits{inclusive: true, max: hour})},
-		{"repeats", func(p string, v ast.Node) {
+		{"repeats", whole(func(p string, v ast.Node) {
 			x, _ := d.integer(p, v, 1, 1000)
 			l.Repeats = int(x)
-		}},
+		})},
 		{"think", dur(&l.Think, durLimits{inclusive: true, max: hour})},
 		{"rate", func(p string, v ast.Node) {
 			x, _ := d.rate(p, v)
@@ -159,34 +175,40 @@ func (d *decoder) load(path string, n ast.Node, l *LoadConfig) {
 		{"bucket", dur(&l.Bucket, durLimits{max: hour})},
 		{"timeout", dur(&l.Timeout, durLimits{max: hour})},
 		{"max_jobs", func(p string, v ast.Node) { l.MaxJobs, _ = d.integer(p, v, 0, 1<<62) }},
-		{"cooldown", dur(&l.Cooldown, durLimits{inclusive: true, max: hour})},
+		{"cooldown", whole(dur(&l.Cooldown, durLimits{inclusive: true, max: hour}))},
 	})
 }
 
-func (d *decoder) matrix(path string, n ast.Node, m *Matrix) {
-	d.mapping(path, n, []field{
-		{"gomaxprocs", func(p string, v ast.Node) { m.GOMAXPROCS = d.ints(p, v, 1, MaxGOMAXPROCS) }},
-		{"workers", func(p string, v ast.Node) { m.Workers = d.ints(p, v, 1, MaxWorkers) }},
-		{"replicas", func(p string, v ast.Node) { m.Replicas = d.ints(p, v, 1, MaxReplicas) }},
-		{"rate", func(p string, v ast.Node) { m.Rate = d.rates(p, v) }},
-		{"method", func(p string, v ast.Node) { m.Method = d.enums(p, v, Methods...) }},
-	})
-}
-
-func (d *decoder) baseline(path string, n ast.Node, b *Params) {
-	in := func(dst *int, hi int64) func(string, ast.Node) {
-		return func(p string, v ast.Node) {
-			x, _ := d.integer(p, v, 1, hi)
-			*dst = int(x)
-		}
+// matrix decodes a matrix onto m: a list of values for each dimension a
+// matrix may list.
+func (d *decoder) matrix(path string, n ast.Node, m Matrix) {
+	var fields []field
+	for _, dim := range param.Listed() {
+		fields = append(fields, field{dim.Name, func(p string, v ast.Node) {
+			if vals := d.values(p, v, dim); vals != nil {
+				m[dim.Name] = vals
+			}
+		}})
 	}
-	d.mapping(path, n, []field{
-		{"gomaxprocs", in(&b.GOMAXPROCS, MaxGOMAXPROCS)},
-		{"workers", in(&b.Workers, MaxWorkers)},
-		{"replicas", in(&b.Replicas, MaxReplicas)},
-		{"rate", func(p string, v ast.Node) { b.Rate, _ = d.rate(p, v) }},
-		{"method", func(p string, v ast.Node) { b.Method, _ = d.enum(p, v, Methods...) }},
-	})
+	d.mapping(path, n, fields)
+}
+
+// baseline decodes the baseline cell: its block and a value for each
+// dimension a matrix may list.
+func (d *decoder) baseline(path string, n ast.Node, b *Params) {
+	fields := []field{{"block", func(p string, v ast.Node) {
+		if x, ok := d.str(p, v); ok {
+			b.Block = x
+		}
+	}}}
+	for _, dim := range param.Listed() {
+		fields = append(fields, field{dim.Name, func(p string, v ast.Node) {
+			if x, ok := d.value(p, v, dim); ok {
+				*b = dim.With(*b, x)
+			}
+		}})
+	}
+	d.mapping(path, n, fields)
 }
 
 func (d *decoder) checks(path string, n ast.Node, c *Checks) {

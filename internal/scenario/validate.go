@@ -3,9 +3,11 @@ package scenario
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 // validate checks what depends on more than one field: required fields,
@@ -26,84 +28,147 @@ func (d *decoder) validate(s *Scenario) {
 }
 
 // validateModel reports fields that do not apply to the load model, and
-// a missing rate for the open model.
+// a missing rate for the open model, at the top level and in each block.
 func (d *decoder) validateModel(s *Scenario) {
 	if !d.ok("load.model") {
 		return
 	}
 	model := s.Load.Model
-	onlyFor := func(path, name string, want load.Model) {
-		if d.given(path) && model != want {
-			d.addf(d.keyLine(path), path, "%s applies only to model %s, got model %s", name, want, model)
+	prefixes := d.blockPre
+	if d.given("blocks") {
+		prefixes = append([]string{""}, prefixes...) // the top level, then each block
+	}
+	for _, pre := range prefixes {
+		onlyFor := func(path, name string, want load.Model) {
+			if path = pre + path; d.given(path) && model != want {
+				d.addf(d.keyLine(path), path, "%s applies only to model %s, got model %s", name, want, model)
+			}
 		}
+		onlyFor("load.rate", "rate", load.Open)
+		onlyFor("load.arrival", "arrival", load.Open)
+		onlyFor("matrix.rate", "rate", load.Open)
+		onlyFor("load.jobs", "jobs", load.Batch)
+		onlyFor("load.think", "think", load.Closed)
 	}
-	onlyFor("load.rate", "rate", load.Open)
-	onlyFor("load.arrival", "arrival", load.Open)
-	onlyFor("matrix.rate", "rate", load.Open)
-	onlyFor("baseline.rate", "rate", load.Open)
-	onlyFor("load.jobs", "jobs", load.Batch)
-	onlyFor("load.think", "think", load.Closed)
-
-	if model == load.Open && !d.given("load.rate") && !d.given("matrix.rate") {
-		d.addf(d.keyLine("load.model"), "load.rate", `required for model open (or list rates in matrix.rate), e.g. 100 or "100/s"`)
+	if d.given("baseline.rate") && model != load.Open {
+		d.addf(d.keyLine("baseline.rate"), "baseline.rate", "rate applies only to model %s, got model %s", load.Open, model)
 	}
-}
-
-// validateMatrixSize limits the number of cells.
-func (d *decoder) validateMatrixSize(s *Scenario) {
-	for _, dim := range []string{"gomaxprocs", "workers", "replicas", "rate", "method"} {
-		if !d.ok("matrix." + dim) {
-			return
-		}
+	if model != load.Open {
+		return
 	}
-	m := s.Matrix
-	dims := []struct {
-		name string
-		n    int
-	}{
-		{"gomaxprocs", len(m.GOMAXPROCS)},
-		{"replicas", len(m.Replicas)},
-		{"method", len(m.Method)},
-		{"rate", len(m.Rate)},
-		{"workers", len(m.Workers)},
+	rated := func(pre string) bool { return d.given(pre+"load.rate") || d.given(pre+"matrix.rate") }
+	if rated("") {
+		return
 	}
-	total := 1.0
-	var parts []string
-	for _, dim := range dims {
-		if dim.name == "rate" && dim.n == 0 {
+	for _, pre := range d.blockPre {
+		if pre != "" && rated(pre) {
 			continue
 		}
-		total *= float64(dim.n)
-		parts = append(parts, fmt.Sprintf("%s %d", dim.name, dim.n))
-	}
-	if total > MaxCells {
-		d.addf(d.keyLine("matrix"), "matrix", "must expand to at most %d cells, got %.0f (%s)", MaxCells, total, strings.Join(parts, " × "))
+		at := d.keyLine("load.model")
+		if pre != "" && d.keyLine(pre+"name") > 0 {
+			at = d.keyLine(pre + "name")
+		}
+		d.addf(at, pre+"load.rate", `required for model open (or list rates in matrix.rate), e.g. 100 or "100/s"`)
 	}
 }
 
-// validateBaseline checks that every baseline value the file sets is in
-// the matrix.
-func (d *decoder) validateBaseline(s *Scenario) {
-	b, m := s.Baseline, s.Matrix
-	checkIn(d, "gomaxprocs", b.GOMAXPROCS, m.GOMAXPROCS)
-	checkIn(d, "workers", b.Workers, m.Workers)
-	checkIn(d, "replicas", b.Replicas, m.Replicas)
-	if s.Load.Model == load.Open {
-		checkIn(d, "rate", b.Rate, m.Rate)
+// validateMatrixSize limits the number of cells of all blocks together.
+func (d *decoder) validateMatrixSize(s *Scenario) {
+	pres := d.blockPre
+	for _, pre := range pres {
+		for _, dim := range param.Listed() {
+			if !d.blockOK(pre, "matrix."+dim.Name) {
+				return
+			}
+		}
 	}
-	checkIn(d, "method", b.Method, m.Method)
+	total := 0.0
+	var parts []string
+	for i := range s.Blocks {
+		n, text := matrixSize(s.Blocks[i].Matrix)
+		total += n
+		if s.Blocks[i].Name != "" {
+			text = s.Blocks[i].Name + ": " + text
+		}
+		parts = append(parts, text)
+	}
+	if total <= MaxCells {
+		return
+	}
+	if !d.given("blocks") {
+		d.addf(d.keyLine("matrix"), "matrix", "must expand to at most %d cells, got %.0f (%s)", MaxCells, total, parts[0])
+		return
+	}
+	d.addf(d.keyLine("blocks"), "blocks", "must expand to at most %d cells in all, got %.0f (%s)", MaxCells, total, strings.Join(parts, "; "))
+}
+
+// matrixSize returns how many cells m expands to, and the product that
+// gives it in words, in the order of param.Expansion.
+func matrixSize(m Matrix) (float64, string) {
+	total := 1.0
+	var parts []string
+	for _, dim := range param.Expansion {
+		n := len(m[dim.Name])
+		if n == 0 {
+			continue
+		}
+		total *= float64(n)
+		parts = append(parts, fmt.Sprintf("%s %d", dim.Name, n))
+	}
+	return total, strings.Join(parts, " × ")
+}
+
+// validateBaseline checks that the baseline's block exists and that every
+// baseline value the file sets is in that block's matrix.
+func (d *decoder) validateBaseline(s *Scenario) {
+	b := s.Baseline
+	if d.given("baseline.block") && d.ok("baseline.block") && s.Block(b.Block) == nil {
+		var names []string
+		for _, blk := range s.Blocks {
+			if q := strconv.Quote(blk.Name); blk.Name != "" && !slices.Contains(names, q) {
+				names = append(names, q)
+			}
+		}
+		if len(names) == 0 {
+			d.addf(d.pos["baseline.block"].val, "baseline.block", "the scenario has no blocks list; leave baseline.block out")
+		} else {
+			d.addf(d.pos["baseline.block"].val, "baseline.block", "%q is not a block; blocks: %s", b.Block, strings.Join(names, ", "))
+		}
+		return
+	}
+	blk := s.Block(b.Block)
+	if blk == nil {
+		return
+	}
+	pre := ""
+	for i, pres := range d.blockPre {
+		if &s.Blocks[i] == blk {
+			pre = pres
+		}
+	}
+	for _, dim := range param.Listed() {
+		checkIn(d, pre, dim, b, blk.Matrix[dim.Name])
+	}
 }
 
 // checkIn reports baseline.dim when it is set, valid, and missing from a
-// valid, non-empty matrix.dim.
-func checkIn[T comparable](d *decoder, dim string, v T, list []T) {
-	bp, mp := "baseline."+dim, "matrix."+dim
-	if !d.given(bp) || !d.ok(bp) || !d.ok(mp) || len(list) == 0 || slices.Contains(list, v) {
+// valid, non-empty matrix.dim of the baseline's block (whose fields' paths
+// start with pre).
+func checkIn(d *decoder, pre string, dim *param.Dimension, b Params, list []param.Value) {
+	bp, mp := "baseline."+dim.Name, "matrix."+dim.Name
+	v := dim.Get(b)
+	if !d.given(bp) || !d.ok(bp) || !d.blockOK(pre, mp) || len(list) == 0 || slices.Contains(list, v) {
 		return
 	}
-	shown := fmt.Sprint(v)
-	if s, ok := any(v).(string); ok {
-		shown = fmt.Sprintf("%q", s)
+	shown, listed := v.String(), make([]string, len(list))
+	for i, x := range list {
+		listed[i] = x.String()
 	}
-	d.addf(d.pos[bp].val, bp, "%s is not in %s %v", shown, mp, list)
+	if dim.Kind == param.Choice {
+		shown = strconv.Quote(shown)
+	}
+	if d.given(pre + mp) {
+		mp = pre + mp
+	}
+	d.addf(d.pos[bp].val, bp, "%s is not in %s [%s]", shown, mp, strings.Join(listed, " "))
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/scalebench/scalebench/internal/param"
 )
 
 // line returns the 1-based line where n starts, or 0 when unknown.
@@ -390,41 +392,51 @@ func (d *decoder) distinct(path string, n ast.Node, key string, seen map[string]
 	return true
 }
 
-// ints decodes a non-empty list of distinct integers in [lo, hi].
-func (d *decoder) ints(path string, n ast.Node, lo, hi int64) []int {
-	var out []int
+// values decodes a non-empty list of distinct values of dim; nil when
+// the list itself is unusable.
+func (d *decoder) values(path string, n ast.Node, dim *param.Dimension) []param.Value {
+	var out []param.Value
 	seen := map[string]bool{}
-	d.each(path, n, "integers", func(e ast.Node) {
-		v, ok := d.integer(path, e, lo, hi)
-		if ok && d.distinct(path, e, strconv.FormatInt(v, 10), seen) {
-			out = append(out, int(v))
+	ok := d.each(path, n, kindNoun(dim.Kind), func(e ast.Node) {
+		v, ok := d.value(path, e, dim)
+		key := v.String()
+		if dim.Kind == param.Choice {
+			key = strconv.Quote(key)
 		}
-	})
-	return out
-}
-
-// rates decodes a non-empty list of distinct rates.
-func (d *decoder) rates(path string, n ast.Node) []float64 {
-	var out []float64
-	seen := map[string]bool{}
-	d.each(path, n, "rates", func(e ast.Node) {
-		v, ok := d.rate(path, e)
-		if ok && d.distinct(path, e, strconv.FormatFloat(v, 'g', -1, 64), seen) {
+		if ok && d.distinct(path, e, key, seen) {
 			out = append(out, v)
 		}
 	})
+	if !ok {
+		return nil
+	}
 	return out
 }
 
-// enums decodes a non-empty list of distinct strings, each one of options.
-func (d *decoder) enums(path string, n ast.Node, options ...string) []string {
-	var out []string
-	seen := map[string]bool{}
-	d.each(path, n, "strings", func(e ast.Node) {
-		v, ok := d.enum(path, e, options...)
-		if ok && d.distinct(path, e, strconv.Quote(v), seen) {
-			out = append(out, v)
-		}
-	})
-	return out
+// value decodes one value of dim.
+func (d *decoder) value(path string, n ast.Node, dim *param.Dimension) (param.Value, bool) {
+	switch dim.Kind {
+	case param.Count:
+		x, ok := d.integer(path, n, dim.Min, dim.Max)
+		return param.Value{Num: float64(x)}, ok
+	case param.PerSecond:
+		x, ok := d.rate(path, n)
+		return param.Value{Num: x}, ok
+	case param.Choice:
+		x, ok := d.enum(path, n, dim.Choices...)
+		return param.Value{Text: x}, ok
+	}
+	d.addf(d.lineOf(n), path, "cannot be listed in a matrix")
+	return param.Value{}, false
+}
+
+// kindNoun names the values of a kind in "must be a list of ...".
+func kindNoun(k param.Kind) string {
+	switch k {
+	case param.Count:
+		return "integers"
+	case param.PerSecond:
+		return "rates"
+	}
+	return "strings"
 }
