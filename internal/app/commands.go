@@ -282,7 +282,13 @@ func workerCommand() *cli.Command {
 		Name:   "worker",
 		Usage:  "run one measurement from a spec on stdin (used by run)",
 		Hidden: true,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "describe", Usage: "print this build's version, commit and worker protocol as JSON, and exit"},
+		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("describe") {
+				return runner.WriteDescription(c.App.Writer, Version, commit())
+			}
 			return runner.WorkerMain(c.Context, c.App.Reader, c.App.Writer)
 		},
 	}

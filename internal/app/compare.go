@@ -51,6 +51,7 @@ func gateFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "fail-on", Usage: "tolerated changes, e.g. `'throughput:-5%,p99:+10%'`; listed metrics gate at these tolerances; throughput, p50/p90/p99, makespan and efficiency also gate unlisted, at their defaults (5%, 10%, 10%, 5%); cpu_per_job, rss and the curve metrics (sigma, kappa, peak_n, efficiency_max_n) gate only when listed"},
 		&cli.BoolFlag{Name: "fail-on-inconclusive", Usage: "also fail (exit 3) when a gated comparison is inconclusive"},
+		&cli.BoolFlag{Name: "gate-only", Usage: "gate only the metrics --fail-on names; the others are shown, not gated"},
 		&cli.StringFlag{Name: "junit", Usage: "also write the comparison as JUnit XML to `FILE` (one testcase per cell and metric)"},
 	}
 }
@@ -64,6 +65,14 @@ func gateOptions(c *cli.Context) (compare.Options, error) {
 			return compare.Options{}, err
 		}
 	}
+	if c.Bool("gate-only") {
+		if len(g.Tolerances) == 0 {
+			return compare.Options{}, usagef("--gate-only: name the metrics to gate with --fail-on, e.g. --fail-on 'throughput:-5%%,cpu_per_job:+5%%'")
+		}
+		for m := range g.Tolerances {
+			g.Only = append(g.Only, m)
+		}
+	}
 	g.FailOnInconclusive = c.Bool("fail-on-inconclusive")
 	return compare.Options{Gate: g}, nil
 }
@@ -72,7 +81,7 @@ func compareCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "compare",
 		Usage:     "compare two results files cell by cell and gate on regressions",
-		ArgsUsage: "BASE.json HEAD.json",
+		ArgsUsage: "BASE.json HEAD.json | AB-RESULTS.json",
 		Description: "Pairs the cells of two runs of the same scenario by their parameters and compares every\n" +
 			"metric over the repeats: medians with intervals, the ratio head/base with a 95% interval,\n" +
 			"the Mann–Whitney p-value (Holm-corrected across the gated comparisons) and a verdict:\n" +
@@ -88,6 +97,9 @@ func compareCommand() *cli.Command {
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "text", Usage: "output `FORMAT`: text, markdown, json or csv"},
 		}, gateFlags()...),
 		Action: func(c *cli.Context) error {
+			if c.NArg() == 1 {
+				return compareOneFile(c, c.Args().First()) // an A/B run: head vs base in one file
+			}
 			if c.NArg() != 2 {
 				return usagef("compare: need a base and a head results file, got %d arguments (see scalebench compare --help)", c.NArg())
 			}
@@ -268,8 +280,8 @@ func prepareBaseline(c *cli.Context, scenarioName string) (*baselineGate, error)
 	path := c.String("baseline")
 	if path == "" {
 		for _, f := range []string{"fail-on", "fail-on-inconclusive", "junit"} {
-			if c.IsSet(f) {
-				return nil, usagef("run: --%s needs --baseline BASE.json", f)
+			if c.IsSet(f) && len(c.StringSlice("build")) == 0 { // an A/B run gates its builds
+				return nil, usagef("run: --%s needs --baseline BASE.json or --build base=PATH --build head=PATH", f)
 			}
 		}
 		return nil, nil

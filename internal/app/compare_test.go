@@ -184,7 +184,8 @@ func TestGateRealRuns(t *testing.T) {
 		{"different scenarios", []string{baseJSON, other}, ExitUsage, `of scenario "other"`},
 		{"schema too new", []string{baseJSON, future}, ExitUsage, "use a newer scalebench"},
 		{"missing file", []string{baseJSON, filepath.Join(dir, "nope.json")}, ExitUsage, "nope.json"},
-		{"one file", []string{baseJSON}, ExitUsage, "need a base and a head"},
+		{"one file without builds", []string{baseJSON}, ExitUsage, "no build dimension: compare two result files"},
+		{"three files", []string{baseJSON, slowJSON, baseJSON}, ExitUsage, "need a base and a head"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, stderr := sb(t, append([]string{"compare"}, tc.args...)...)

@@ -18,7 +18,7 @@ import (
 )
 
 func runCommand() *cli.Command {
-	return &cli.Command{
+	return withABFlags(&cli.Command{
 		Name:      "run",
 		Usage:     "run a scenario and write results.json and report.html",
 		ArgsUsage: "SCENARIO.yaml",
@@ -39,7 +39,7 @@ func runCommand() *cli.Command {
 			}
 			return runScenario(c, path)
 		},
-	}
+	})
 }
 
 func runScenario(c *cli.Context, path string) error {
@@ -70,12 +70,17 @@ func runScenario(c *cli.Context, path string) error {
 	defer dir.Close()
 	journalPath := filepath.Join(out, results.JournalName)
 	stdout, stderr := c.App.Writer, c.App.ErrWriter
-	if !c.Bool("quiet") {
-		steps := len(sc.Plan())
-		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %d repeats = %d measurements, about %s\n",
-			Version, sc.Name, len(sc.Cells()), sc.Load.Repeats, steps, sc.Estimate().Round(time.Second))
+	ab, err := abSetup(c, sc)
+	if err != nil {
+		return err
 	}
-	prog := newProgress(stderr, len(sc.Plan()), sc.Estimate(), c.Bool("quiet"))
+	perCell := max(len(ab.builds), 1) // an A/B run measures each cell with each build
+	if !c.Bool("quiet") {
+		steps := len(sc.Plan()) * perCell
+		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %d repeats%s = %d measurements, about %s\n",
+			Version, sc.Name, len(sc.Cells()), sc.Load.Repeats, ab.buildsText(), steps, (sc.Estimate() * time.Duration(perCell)).Round(time.Second))
+	}
+	prog := newProgress(stderr, len(sc.Plan())*perCell, sc.Estimate()*time.Duration(perCell), c.Bool("quiet"))
 	run, runErr := runner.Run(c.Context, sc, runner.Options{
 		Version:  Version,
 		Commit:   Commit,
@@ -87,6 +92,8 @@ func runScenario(c *cli.Context, path string) error {
 		Retries:  retries,
 		LogDir:   out,
 		Warn:     func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) },
+		Builds:   ab.builds,
+		More:     ab.more(),
 	})
 	prog.finish()
 	if run == nil {
@@ -116,6 +123,11 @@ func runScenario(c *cli.Context, path string) error {
 	fmt.Fprintf(stdout, "report:  %s\n", files.HTML)
 	if err := writeSlides(c, out, run); err != nil {
 		return errors.Join(runErr, err)
+	}
+	if runErr == nil {
+		if err := ab.finish(stdout, run, files.Markdown); err != nil {
+			return err
+		}
 	}
 	if runErr != nil && errors.Is(runErr, runner.ErrInterrupted) {
 		fmt.Fprintf(stderr, "scalebench: interrupted: the results and report hold the %d measurements that finished\n", measured(run))

@@ -71,6 +71,9 @@ type Params struct {
 	Replicas   int     `json:"replicas"`
 	Rate       float64 `json:"rate,omitempty"`
 	Method     string  `json:"method,omitempty"`
+	// Build names the scalebench executable whose worker processes
+	// measured the cell, in an A/B run ("base", "head"); empty otherwise.
+	Build string `json:"build,omitempty"`
 }
 
 // String renders the params compactly, e.g. "gomaxprocs=2 workers=8 replicas=1".
@@ -209,11 +212,22 @@ var (
 		Optional: true, Tag: "block", More: "adding",
 		text: func(p Params) string { return p.Block }, set: func(p *Params, v Value) { p.Block = v.Text },
 	}
+	// Build is the scalebench executable that measured a cell in an A/B
+	// run. It is not swept by a matrix: the builds come from run --build
+	// or the scenario's builds.
+	Build = &Dimension{
+		Name: "build", Word: "build", Noun: "performance", Lesson: "a different build of the same code base",
+		Column: "build", Axis: "build",
+		Intro: "The same resources, different code: each build's worker processes measure the same cell, " +
+			"interleaved repeat by repeat, so drift of the machine hits every build alike and the difference is the code's.",
+		Optional: true, Tag: "build", More: "adding",
+		text: func(p Params) string { return p.Build }, set: func(p *Params, v Value) { p.Build = v.Text },
+	}
 	// Dimensions lists every dimension in the order the matrix and cell
 	// names list them.
-	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Rate, Method}
+	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Rate, Method, Build}
 	// Series lists the dimensions in the order series are built and reported.
-	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method}
+	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method, Build}
 	// Expansion lists the dimensions a matrix sweeps, outermost first: the
 	// order of a block's cells.
 	Expansion = []*Dimension{GOMAXPROCS, Replicas, Method, Rate, Workers}

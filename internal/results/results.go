@@ -37,6 +37,9 @@ type Run struct {
 	// --baseline), holds that run's record and the gate's settings, so the
 	// report can be rebuilt with its comparison.
 	Comparison *Comparison `json:"comparison,omitempty"`
+	// Builds lists the executables of an A/B run, in the order each
+	// repeat visits them; empty when one build measured every cell.
+	Builds []Build `json:"builds,omitempty"`
 	// Interrupted is true when the run stopped before its plan finished;
 	// the cells hold what was measured until then.
 	Interrupted bool `json:"interrupted,omitempty"`
@@ -172,6 +175,8 @@ type Params = param.Params
 type Step struct {
 	Cell   int `json:"cell"`
 	Repeat int `json:"repeat"`
+	// Round is RoundMain or RoundConfirm.
+	Round int `json:"round,omitempty"`
 }
 
 // Cell is one point of the matrix and what each repeat of it measured.
@@ -186,6 +191,8 @@ type Cell struct {
 type Repeat struct {
 	Index int `json:"index"` // 0-based repeat number
 	Seq   int `json:"seq"`   // position in the run order
+	// Round is RoundMain, or RoundConfirm for a confirmation's repeats.
+	Round int `json:"round,omitempty"`
 	// Started is when the measured window began.
 	Started    time.Time  `json:"started"`
 	Elapsed    float64    `json:"elapsed"` // measured window length in seconds

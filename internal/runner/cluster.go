@@ -302,7 +302,7 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params
 	launched := time.Now()
 	for i, spec := range specs {
 		ids[i] = fmt.Sprintf("%s-r%d", id, i)
-		argv := opt.Worker
+		argv := opt.workerArgv(p)
 		if spec.CPUs != nil {
 			var err error
 			if argv, err = pinnedArgv(argv, spec.CPUs); err != nil {

@@ -18,6 +18,8 @@ import (
 // Spec is what one worker process runs: one measurement of one cell, or
 // this process's share of it when the cell has several replicas.
 type Spec struct {
+	// Protocol is the worker protocol version the harness speaks.
+	Protocol  int               `json:"protocol"`
 	URLs      []string          `json:"urls"`
 	Thumbnail thumbnail.Options `json:"thumbnail"`
 	Model     load.Model        `json:"model"`

@@ -49,6 +49,9 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	if err := json.Unmarshal(line, &spec); err != nil {
 		return fmt.Errorf("worker: decode spec: %w", err)
 	}
+	if err := checkProtocol(spec); err != nil {
+		return err
+	}
 	if _, err := fmt.Fprintln(stdout, msgReady); err != nil {
 		return fmt.Errorf("worker: send ready: %w", err)
 	}
@@ -132,6 +135,7 @@ func startReplica(ctx context.Context, argv []string, env []string, gomaxprocs i
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start worker %s: %w", argv[0], err)
 	}
+	spec.Protocol = ProtocolVersion
 	data, err := json.Marshal(spec)
 	if err != nil {
 		r.kill()

@@ -73,6 +73,9 @@ func workerOverNATS(ctx context.Context, stdin io.Reader) error {
 			if err := json.Unmarshal(raw, &t); err != nil {
 				return nil, fmt.Errorf("worker: decode spec: %w", err)
 			}
+			if err := checkProtocol(t.Spec); err != nil {
+				return nil, err
+			}
 			if err := ready(); err != nil {
 				return nil, err
 			}

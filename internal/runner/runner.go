@@ -65,6 +65,15 @@ type Options struct {
 	// Pin fixes CPU placement: the harness (and its image server) on the
 	// last CPU, each worker process on CPUs of its own when they fit.
 	Pin bool
+	// Builds, when set, makes an A/B run: every cell is measured by each
+	// build's worker processes in turn (see ResolveBuild), and the build
+	// is a dimension of the cells.
+	Builds []BuildWorker
+	// More, if set, is asked for further steps once the plan is done (and
+	// again after those): Interleave's extra repeats of cells whose
+	// comparison is not resolved yet, or a confirmation round. None ends
+	// the run.
+	More func(run *results.Run) []results.Step
 	// Cluster, if set, runs the replicas on agents over an existing NATS
 	// server; otherwise on worker processes on this machine, over an
 	// embedded one.
@@ -122,7 +131,8 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		return nil, err
 	}
 	defer closeServers()
-	run := newRun(sc, opt)
+	cells, plan := expand(sc, opt.Builds)
+	run := newRun(sc, opt, cells, plan)
 	run.Environment.Agents = fl.records()
 	var journal *results.Journal
 	if opt.Journal != "" {
@@ -132,15 +142,22 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		}
 		defer journal.Close()
 	}
-	plan := sc.Plan()
-	cells := sc.Cells()
 	started := time.Now()
 	var (
 		runErr  error
 		pending []results.Entry // measurements not yet in the journal
 		failed  int             // measurements failed in a row
 	)
-	for i, step := range plan {
+	for i := 0; ; i++ {
+		if i == len(plan) && opt.More != nil && ctx.Err() == nil {
+			more := opt.More(run)
+			plan = append(plan, more...)
+			run.Order = append(run.Order, more...)
+		}
+		if i == len(plan) {
+			break
+		}
+		step := plan[i]
 		if ctx.Err() != nil {
 			runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
 			break
@@ -149,7 +166,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			sleep(ctx, sc.Load.Cooldown.D())
 		}
 		p := cells[step.Cell]
-		rep, err := fl.measureRetrying(ctx, opt, place, sc.Block(p.Block), p, urls[p.Block], step, i)
+		rep, err := fl.measureRetrying(ctx, opt, place, sc.Block(p.Block), p, urls[p.Block], scenario.Step{Cell: step.Cell, Repeat: step.Repeat}, i)
 		if err != nil && ctx.Err() != nil {
 			runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
 			break
@@ -164,6 +181,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			failed = 0
 		}
 		rep.Seq = i
+		rep.Round = step.Round
 		cell := &run.Cells[step.Cell]
 		cell.Repeats = append(cell.Repeats, rep)
 		if journal != nil {
@@ -260,7 +278,7 @@ func loadOf(l scenario.LoadConfig) results.Load {
 }
 
 // newRun prepares the results record: scenario, environment, plan and cells.
-func newRun(sc *scenario.Scenario, opt Options) *results.Run {
+func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []results.Step) *results.Run {
 	resolved, _ := json.Marshal(sc) // plain data: cannot fail
 	run := &results.Run{
 		Scenario: results.Scenario{
@@ -268,7 +286,7 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 			Description:  sc.Description,
 			File:         sc.File,
 			Model:        sc.Load.Model,
-			Baseline:     sc.Baseline,
+			Baseline:     baselineOf(sc, opt.Builds),
 			ImageLatency: sc.Images.Latency.D().Seconds(),
 			Checks: results.Checks{
 				MaxErrorRate:    sc.Checks.MaxErrorRate,
@@ -279,6 +297,7 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 			Source:   opt.Source,
 		},
 		Environment: Environment(opt.Version, opt.Commit),
+		Builds:      opt.builds(),
 	}
 	run.Environment.Pinned = opt.Pin
 	run.Scenario.Load = loadOf(sc.Load)
@@ -297,10 +316,8 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 			})
 		}
 	}
-	for _, s := range sc.Plan() {
-		run.Order = append(run.Order, results.Step{Cell: s.Cell, Repeat: s.Repeat})
-	}
-	for _, p := range sc.Cells() {
+	run.Order = append(run.Order, plan...)
+	for _, p := range cells {
 		run.Cells = append(run.Cells, results.Cell{Params: p})
 	}
 	return run
@@ -310,7 +327,8 @@ func newRun(sc *scenario.Scenario, opt Options) *results.Run {
 func specFor(blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, i int) Spec {
 	th, ld := blk.Thumbnail, blk.Load
 	spec := Spec{
-		URLs: urls,
+		Protocol: ProtocolVersion,
+		URLs:     urls,
 		Thumbnail: thumbnail.Options{
 			Width: th.Width, Height: th.Height,
 			Filter: th.Filter, Format: th.Format,
@@ -346,7 +364,7 @@ func specFor(blk *scenario.Block, p scenario.Params, urls []string, step scenari
 
 func seed(p scenario.Params, step scenario.Step, replica int) uint64 {
 	h := fnv.New64a()
-	fmt.Fprintf(h, "%s|%d|%d", p, step.Repeat, replica)
+	fmt.Fprintf(h, "%s|%d|%d", seedParams(p), step.Repeat, replica)
 	return h.Sum64()
 }
 

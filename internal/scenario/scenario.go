@@ -29,6 +29,9 @@ type Scenario struct {
 	// the top-level sections; with one, the top-level images, thumbnail,
 	// load and matrix are the defaults each block overrides.
 	Blocks []Block `json:"blocks"`
+	// Builds, when listed, are the executables every cell is measured
+	// with, in turn (see Build).
+	Builds []Build `json:"builds,omitempty"`
 
 	// File is the path the scenario was read from ("" when parsed from bytes).
 	File string `json:"file,omitempty"`

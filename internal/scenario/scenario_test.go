@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -734,5 +735,22 @@ func TestShippedScenarios(t *testing.T) {
 	case !reflect.DeepEqual(perf.Matrix.Texts(param.Method), []string{"naive", "fast"}) ||
 		len(perf.cells()) != 2:
 		t.Errorf("performance block: %+v", perf)
+	}
+}
+
+func TestBuilds(t *testing.T) {
+	sc, err := Parse("b.yaml", []byte(`name: t
+images: {paths: [/64x48.jpg]}
+matrix: {gomaxprocs: [1], workers: [1]}
+builds:
+  - {name: base, path: ./scalebench-base}
+  - {name: head, path: self}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Build{{Name: "base", Path: "./scalebench-base"}, {Name: "head", Path: "self"}}
+	if !slices.Equal(sc.Builds, want) {
+		t.Errorf("builds %+v, want %+v", sc.Builds, want)
 	}
 }

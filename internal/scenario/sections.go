@@ -61,6 +61,7 @@ func (d *decoder) scenario(n ast.Node, s *Scenario) (blocks ast.Node) {
 		{"cluster", func(p string, v ast.Node) { d.cluster(p, v, &s.Cluster) }},
 		{"thresholds", func(p string, v ast.Node) { d.thresholds(p, v, &s.Thresholds) }},
 		{"blocks", func(p string, v ast.Node) { blocks = v }},
+		{"builds", func(p string, v ast.Node) { s.Builds = d.builds(p, v) }},
 	})
 	return blocks
 }

@@ -302,6 +302,7 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 	if err != nil {
 		return &StageError{Stage: StageEncode, Subject: name, Err: err}
 	}
+	addExtraWork(tm)
 
 	start = time.Now()
 	err = t.write(out, name)

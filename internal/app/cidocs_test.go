@@ -1,0 +1,159 @@
+package app
+
+import (
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/goccy/go-yaml"
+)
+
+// codeBlocks returns the bodies of the fenced code blocks of language lang
+// in the Markdown text md.
+func codeBlocks(md, lang string) []string {
+	re := regexp.MustCompile("(?ms)^```" + lang + "\n(.*?)^```")
+	var out []string
+	for _, m := range re.FindAllStringSubmatch(md, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func readDoc(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile("../../" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// readmeCICommands is the command block of the README's "Use in CI".
+func readmeCICommands(t *testing.T) []string {
+	t.Helper()
+	readme := readDoc(t, "README.md")
+	_, section, ok := strings.Cut(readme, "\n## Use in CI\n")
+	if !ok {
+		t.Fatal(`README.md has no "Use in CI" section`)
+	}
+	blocks := codeBlocks(section, "sh")
+	if len(blocks) == 0 {
+		t.Fatal(`README.md's "Use in CI" has no sh block`)
+	}
+	var cmds []string
+	for _, l := range strings.Split(blocks[0], "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			cmds = append(cmds, l)
+		}
+	}
+	return cmds
+}
+
+// TestCIDocsRunTheREADMECommands: the GitHub Actions workflow and the
+// GitLab job in docs/ci.md are valid YAML and run the README's commands
+// exactly, with the gate's exit code reaching the runner unchanged.
+func TestCIDocsRunTheREADMECommands(t *testing.T) {
+	want := readmeCICommands(t)
+	blocks := codeBlocks(readDoc(t, "docs/ci.md"), "yaml")
+	if len(blocks) != 2 {
+		t.Fatalf("docs/ci.md has %d yaml blocks, want 2 (GitHub Actions, GitLab CI)", len(blocks))
+	}
+	var gh struct {
+		Name        string            `yaml:"name"`
+		On          map[string]any    `yaml:"on"`
+		Permissions map[string]string `yaml:"permissions"`
+		Jobs        map[string]struct {
+			RunsOn         string `yaml:"runs-on"`
+			TimeoutMinutes int    `yaml:"timeout-minutes"`
+			Steps          []struct {
+				Name string            `yaml:"name"`
+				Uses string            `yaml:"uses"`
+				Run  string            `yaml:"run"`
+				If   string            `yaml:"if"`
+				With map[string]any    `yaml:"with"`
+				Env  map[string]string `yaml:"env"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.UnmarshalWithOptions([]byte(blocks[0]), &gh, yaml.Strict()); err != nil {
+		t.Fatalf("GitHub Actions workflow: %v", err)
+	}
+	job, ok := gh.Jobs["ab"]
+	if !ok || job.RunsOn == "" || len(gh.On) == 0 {
+		t.Fatalf("workflow: want a job ab with runs-on and triggers, got %+v", gh)
+	}
+	var ghLines []string
+	var summary, artifact bool
+	for _, s := range job.Steps {
+		for _, l := range strings.Split(s.Run, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				ghLines = append(ghLines, l)
+			}
+		}
+		summary = summary || s.If == "always()" && strings.Contains(s.Run, "summary.md") && strings.Contains(s.Run, "$GITHUB_STEP_SUMMARY")
+		artifact = artifact || s.If == "always()" && strings.HasPrefix(s.Uses, "actions/upload-artifact@") && s.With["path"] == "ab/"
+	}
+	if !summary || !artifact {
+		t.Errorf("workflow: summary.md to the job summary %v, report uploaded %v; want both, always", summary, artifact)
+	}
+	var gl map[string]struct {
+		Image     string            `yaml:"image"`
+		Variables map[string]string `yaml:"variables"`
+		Script    []string          `yaml:"script"`
+		Artifacts struct {
+			When     string   `yaml:"when"`
+			ExpireIn string   `yaml:"expire_in"`
+			Paths    []string `yaml:"paths"`
+		} `yaml:"artifacts"`
+	}
+	if err := yaml.UnmarshalWithOptions([]byte(blocks[1]), &gl, yaml.Strict()); err != nil {
+		t.Fatalf("GitLab CI job: %v", err)
+	}
+	glJob, ok := gl["perf-gate"]
+	if !ok || glJob.Artifacts.When != "always" || !slices.Contains(glJob.Artifacts.Paths, "ab/") {
+		t.Errorf("GitLab: want a job perf-gate keeping ab/ always, got %+v", gl)
+	}
+	for name, lines := range map[string][]string{"GitHub Actions": ghLines, "GitLab CI": glJob.Script} {
+		for _, c := range want {
+			if !slices.Contains(lines, c) {
+				t.Errorf("%s does not run the README's command\n  %s\nit runs:\n  %s", name, c, strings.Join(lines, "\n  "))
+			}
+		}
+		for _, l := range lines {
+			if strings.Contains(l, "scalebench-head run") && (strings.Contains(l, "|") || strings.HasPrefix(l, "make")) {
+				t.Errorf("%s: the gate's exit code does not reach the runner unchanged: %s", name, l)
+			}
+		}
+	}
+}
+
+// TestREADMECICommandUsesRealFlags: every flag in the README's A/B command
+// is a flag of scalebench run.
+func TestREADMECICommandUsesRealFlags(t *testing.T) {
+	flags := map[string]bool{}
+	for _, f := range New(nil, nil, nil).Command("run").Flags {
+		for _, n := range f.Names() {
+			flags[n] = true
+		}
+	}
+	found := false
+	for _, c := range readmeCICommands(t) {
+		if !strings.Contains(c, " run scenarios/ci.yaml") {
+			continue
+		}
+		found = true
+		for _, tok := range strings.Fields(c) {
+			if name, ok := strings.CutPrefix(tok, "--"); ok && !flags[strings.SplitN(name, "=", 2)[0]] {
+				t.Errorf("README's CI command uses --%s, which scalebench run does not have", name)
+			}
+		}
+		if _, err := os.Stat("../../scenarios/ci.yaml"); err != nil {
+			t.Error(err)
+		}
+	}
+	if !found {
+		t.Error("README's CI commands do not run scenarios/ci.yaml")
+	}
+}

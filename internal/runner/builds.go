@@ -1,0 +1,163 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/scalebench/scalebench/internal/param"
+	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/scenario"
+)
+
+// BuildWorker is one build of an A/B run: its record and the argv that
+// starts one of its worker processes.
+type BuildWorker struct {
+	results.Build
+	// Argv starts a worker process of this build: its executable and "worker".
+	Argv []string
+}
+
+// SelfBuild is the path that names the running executable in --build.
+const SelfBuild = "self"
+
+// ResolveBuild prepares build name at path for an A/B run: path "self"
+// means the running executable; any other is asked to describe itself
+// (Describe), and must speak this harness's worker protocol.
+func ResolveBuild(ctx context.Context, name, path, version, commit string) (BuildWorker, error) {
+	if err := validBuildName(name); err != nil {
+		return BuildWorker{}, err
+	}
+	if path == SelfBuild {
+		exe, err := os.Executable()
+		if err != nil {
+			return BuildWorker{}, fmt.Errorf("build %s: find this executable: %w", name, err)
+		}
+		return BuildWorker{
+			Build: results.Build{Name: name, Path: exe, Self: true, Version: version, Commit: commit, Protocol: ProtocolVersion},
+			Argv:  []string{exe, "worker"},
+		}, nil
+	}
+	d, err := Describe(ctx, path)
+	if err != nil {
+		return BuildWorker{}, fmt.Errorf("build %s: %w", name, err)
+	}
+	if d.Protocol != ProtocolVersion {
+		return BuildWorker{}, fmt.Errorf("build %s: %s (scalebench %s) speaks worker protocol %d, this harness speaks %d: "+
+			"rebuild both builds from commits with the same worker protocol, or run each on its own and compare the result files with `scalebench compare BASE.json HEAD.json`",
+			name, path, d.Version, d.Protocol, ProtocolVersion)
+	}
+	return BuildWorker{
+		Build: results.Build{Name: name, Path: path, Version: d.Version, Commit: d.Commit, Protocol: d.Protocol},
+		Argv:  []string{path, "worker"},
+	}, nil
+}
+
+// validBuildName accepts names that read well in a cell's label and a file
+// name: letters, digits, '-', '_' and '.'.
+func validBuildName(name string) error {
+	if name == "" || len(name) > 40 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != "" {
+		return fmt.Errorf("build name %q: want 1 to 40 letters, digits, '-', '_' or '.', e.g. base or head", name)
+	}
+	return nil
+}
+
+// expand returns the cells and the run order of sc's plan with every cell
+// measured by each build: cell c of the scenario becomes cells
+// c×len(builds)+b, and each repeat of it visits the builds in turn, in
+// alternating order (A B, then B A) so neither build always runs second.
+// Without builds it returns the scenario's own cells and plan.
+func expand(sc *scenario.Scenario, builds []BuildWorker) ([]scenario.Params, []results.Step) {
+	cells, plan := sc.Cells(), sc.Plan()
+	nb := len(builds)
+	if nb == 0 {
+		steps := make([]results.Step, len(plan))
+		for i, s := range plan {
+			steps[i] = results.Step{Cell: s.Cell, Repeat: s.Repeat}
+		}
+		return cells, steps
+	}
+	out := make([]scenario.Params, 0, len(cells)*nb)
+	for _, c := range cells {
+		for _, b := range builds {
+			c.Build = b.Name
+			out = append(out, c)
+		}
+	}
+	steps := make([]results.Step, 0, len(plan)*nb)
+	for _, s := range plan {
+		steps = append(steps, visit(s.Cell, s.Repeat, results.RoundMain, nb)...)
+	}
+	return out, steps
+}
+
+// visit is one repeat of scenario cell c by each of nb builds, in the
+// order that alternates with the repeat.
+func visit(c, repeat, round, nb int) []results.Step {
+	steps := make([]results.Step, nb)
+	for b := range nb {
+		k := b
+		if repeat%2 == 1 {
+			k = nb - 1 - b
+		}
+		steps[b] = results.Step{Cell: c*nb + k, Repeat: repeat, Round: round}
+	}
+	return steps
+}
+
+// Interleave returns one more repeat of each of the given cells of an A/B
+// run, measured by every build of the cell's group (the cells that differ
+// only by build), in round round: for each group, the builds in turn. The
+// repeat number continues each cell's count.
+func Interleave(run *results.Run, cells []int, round int) []results.Step {
+	nb := max(len(run.Builds), 1)
+	seen := map[int]bool{}
+	var steps []results.Step
+	for _, c := range cells {
+		g := c / nb
+		if c < 0 || c >= len(run.Cells) || seen[g] {
+			continue
+		}
+		seen[g] = true
+		repeat := 0
+		for b := range nb {
+			repeat = max(repeat, len(run.Cells[g*nb+b].Repeats))
+		}
+		steps = append(steps, visit(g, repeat, round, nb)...)
+	}
+	return steps
+}
+
+// workerArgv is the argv that starts a worker process for cell p.
+func (opt Options) workerArgv(p scenario.Params) []string {
+	for _, b := range opt.Builds {
+		if b.Name == p.Build {
+			return b.Argv
+		}
+	}
+	return opt.Worker
+}
+
+// builds returns the records of opt's builds for the results.
+func (opt Options) builds() []results.Build {
+	var out []results.Build
+	for _, b := range opt.Builds {
+		out = append(out, b.Build)
+	}
+	return out
+}
+
+// seedParams is the part of p a worker's random seed depends on: every
+// build sees the same arrivals and image order for the same cell.
+func seedParams(p scenario.Params) scenario.Params { return param.Build.Without(p) }
+
+// baselineOf is the run's baseline cell: the scenario's, measured by the
+// first build in an A/B run.
+func baselineOf(sc *scenario.Scenario, builds []BuildWorker) scenario.Params {
+	b := sc.Baseline
+	if len(builds) > 0 {
+		b.Build = builds[0].Name
+	}
+	return b
+}
