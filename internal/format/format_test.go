@@ -122,3 +122,24 @@ func TestQuotientChecks(t *testing.T) {
 		}
 	}
 }
+
+func TestMeasure(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		unit string
+		want string
+	}{
+		{0.0507, "s", "50.70ms"},
+		{0.000481, "s", "481.0µs"},
+		{1.5, "s", "1.500s"},
+		{0, "s", "0s"},
+		{23.41 * (1 << 20), "B", "23.41MiB"},
+		{80, "jobs/s", "80.00/s"},
+		{1234567, "", "1.235e+06"},
+		{0.8, "", "0.8000"},
+	} {
+		if got := Measure(tc.v, tc.unit); got != tc.want {
+			t.Errorf("Measure(%v, %q) = %q, want %q", tc.v, tc.unit, got, tc.want)
+		}
+	}
+}
