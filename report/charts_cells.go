@@ -143,14 +143,15 @@ func stagesCharts(a *analysis.Analysis) []*figure {
 		return nil
 	}
 	server := "the server's injected latency"
-	if l := a.Run.Scenario.ImageLatency; l > 0 && finite(l) {
-		server += " (" + fmtDur(l) + ")"
+	lat := imageLatency(&a.Run.Scenario)
+	if lat != "" {
+		server += " (" + lat + ")"
 	}
 	caption := "Mean time one job spends in each stage, per cell. Fetch is timed from the request to the last byte: " +
 		"mostly waiting on the network, which more workers overlap even on one core. " +
 		"Once the CPU is saturated, fetch also includes the time the goroutine waited for a core after the data arrived, " +
 		"so it grows with many workers on few cores"
-	if a.Run.Scenario.ImageLatency > 0 {
+	if lat != "" {
 		caption += " while " + server + " stays the same"
 	}
 	caption += ". Decode, resize and encode use the CPU: only more cores (GOMAXPROCS) or processes (replicas) speed them up. " +

@@ -12,6 +12,7 @@ import (
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
+	"github.com/scalebench/scalebench/internal/results"
 )
 
 //go:embed templates/report.html.tmpl
@@ -228,8 +229,8 @@ func newPage(a *analysis.Analysis, charts []renderedChart, problems []analysis.W
 	default:
 		pg.Meta = append(pg.Meta, string(m)+" loop")
 	}
-	if sc.ImageLatency > 0 {
-		pg.Meta = append(pg.Meta, "image server latency "+fmtDur(sc.ImageLatency))
+	if l := imageLatency(&sc); l != "" {
+		pg.Meta = append(pg.Meta, "image server latency "+l)
 	}
 	pg.Meta = append(pg.Meta, fmt.Sprintf("%d cells", len(run.Cells)))
 	if sc.File != "" {
@@ -301,4 +302,29 @@ func mainSeries(a *analysis.Analysis) int {
 		}
 	}
 	return best
+}
+
+// imageLatency names the mock server's injected latency: one figure, or one
+// per block ("io-bound 50 ms, cpu-bound 0 s") when the scenario has blocks;
+// "" when no cell had any.
+func imageLatency(sc *results.Scenario) string {
+	if len(sc.Blocks) == 0 {
+		if sc.ImageLatency > 0 && finite(sc.ImageLatency) {
+			return fmtDur(sc.ImageLatency)
+		}
+		return ""
+	}
+	var parts []string
+	any := false
+	for _, b := range sc.Blocks {
+		l := "none"
+		if b.ImageLatency > 0 {
+			l, any = fmtDur(b.ImageLatency), true
+		}
+		parts = append(parts, b.Name+" "+l)
+	}
+	if !any {
+		return ""
+	}
+	return strings.Join(parts, ", ")
 }
