@@ -152,6 +152,11 @@ func TestABHeavierHeadIsWorse(t *testing.T) {
 	if err != nil || !strings.Contains(string(summary), "Confirmation round") {
 		t.Errorf("summary.md lacks the confirmation round: %v", err)
 	}
+	// The report shows the builds' comparison as it shows a baseline's.
+	page, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil || !strings.Contains(string(page), "build base, measured interleaved with head in this run") || !strings.Contains(string(page), "worse") {
+		t.Errorf("report.html lacks the comparison of the builds: %v", err)
+	}
 }
 
 func TestABUsageErrors(t *testing.T) {

@@ -401,18 +401,18 @@ func abOutcome(w io.Writer, v abVerdict, format compare.Format, stepSummary bool
 	return gateOutcome(v.Final)
 }
 
-// appendABSummary adds the A/B comparison, both rounds, to summary.md.
+// appendABSummary adds an A/B run's confirmation round, when it had one,
+// to summary.md, after the comparison its gate section holds.
 func appendABSummary(path string, v abVerdict) error {
+	if v.Confirm == nil {
+		return nil
+	}
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
-	fmt.Fprintln(f, "\n## Build comparison: head vs base, measured interleaved in this run")
-	err = compare.WriteMarkdown(f, v.Final)
-	if err == nil && v.Confirm != nil {
-		fmt.Fprintln(f, "\n### Confirmation round: the pairs found worse, measured again")
-		err = compare.WriteMarkdown(f, v.Confirm)
-	}
+	fmt.Fprintln(f, "\n### Confirmation round: the pairs found worse, measured again")
+	err = compare.WriteMarkdown(f, v.Confirm)
 	return errors.Join(err, f.Close())
 }
 
@@ -489,17 +489,10 @@ func (a abRun) more() func(*results.Run) []results.Step {
 	return a.gate.more
 }
 
-// finish compares the builds of a finished A/B run, prints the comparison,
-// adds it to summary.md and returns the gate's error; nothing without
-// builds.
-func (a abRun) finish(w io.Writer, run *results.Run, summary string) error {
-	if a.gate == nil {
-		return nil
-	}
-	v, err := judge(run, a.gate.gate)
-	if err != nil {
-		return asUsage(err)
-	}
+// finishAB prints a finished A/B run's comparison, adds its confirmation
+// round to summary.md (whose gate section already holds the comparison) and
+// returns the gate's error.
+func finishAB(w io.Writer, v abVerdict, summary string) error {
 	if err := appendABSummary(summary, v); err != nil {
 		return err
 	}

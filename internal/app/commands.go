@@ -112,7 +112,7 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			files, gateErr, err := reportRun(c, gate, nil, out, run)
+			files, gateErr, err := reportRun(c, gate, nil, nil, out, run)
 			if err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}

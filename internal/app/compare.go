@@ -314,8 +314,9 @@ func runGateFlags() []cli.Flag {
 // incomplete. It prints the comparison's table
 // and the failed limits to stdout, puts both in the report, and returns
 // the gate's error (the comparison's before the thresholds') apart from
-// the error writing the report.
-func reportRun(c *cli.Context, g *baselineGate, runErr error, out string, run *results.Run) (files report.Files, gateErr, err error) {
+// the error writing the report. ab, when set, is an A/B run's comparison
+// of its builds, shown in the report as a baseline comparison is.
+func reportRun(c *cli.Context, g *baselineGate, ab *abVerdict, runErr error, out string, run *results.Run) (files report.Files, gateErr, err error) {
 	if runErr != nil {
 		files, err = report.Write(out, run)
 		return files, nil, err
@@ -334,6 +335,11 @@ func reportRun(c *cli.Context, g *baselineGate, runErr error, out string, run *r
 		terr = err
 	}
 	rep := &report.Gate{Thresholds: thresholds}
+	if ab != nil && g == nil {
+		// An A/B run: its builds compared in the run itself; the console
+		// gets the comparison and the gate's verdict from finishAB.
+		rep.Comparison, rep.BaseName = ab.Final, "build base, measured interleaved with head in this run"
+	}
 	var cerr error
 	if g != nil {
 		res, err := compareRuns(g.path, g.base, filepath.Join(out, "results.json"), run, samples, g.opts)

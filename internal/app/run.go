@@ -109,7 +109,15 @@ func runScenario(c *cli.Context, path string) error {
 	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errors.Join(runErr, err)
 	}
-	files, gateErr, err := reportRun(c, gate, runErr, out, run)
+	var abv *abVerdict
+	if ab.gate != nil && runErr == nil {
+		v, err := judge(run, ab.gate.gate)
+		if err != nil {
+			return asUsage(err)
+		}
+		abv = &v
+	}
+	files, gateErr, err := reportRun(c, gate, abv, runErr, out, run)
 	if err != nil {
 		return errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	}
@@ -124,8 +132,8 @@ func runScenario(c *cli.Context, path string) error {
 	if err := writeSlides(c, out, run); err != nil {
 		return errors.Join(runErr, err)
 	}
-	if runErr == nil {
-		if err := ab.finish(stdout, run, files.Markdown); err != nil {
+	if abv != nil {
+		if err := finishAB(stdout, *abv, files.Markdown); err != nil {
 			return err
 		}
 	}
