@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -166,7 +165,7 @@ func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placeme
 			rep.Retries = tried
 			return rep, err
 		}
-		saveAttemptStderr(opt.LogDir, seq+1, attempt+1, err)
+		saveStderr(opt.LogDir, fmt.Sprintf("worker-stderr-%d-attempt-%d.txt", seq+1, attempt+1), err)
 		retry := results.Retry{Reason: err.Error()}
 		for _, a := range failed {
 			if exclude[a] {
@@ -185,20 +184,6 @@ func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placeme
 			opt.Warn(fmt.Errorf("measurement %d of %s failed, trying again: %w", seq+1, p, err))
 		}
 	}
-}
-
-// saveAttemptStderr is saveStderr for an attempt that is tried again: the
-// file names the attempt, so the next attempt's stderr does not replace it.
-func saveAttemptStderr(dir string, seq, attempt int, err error) {
-	var we *WorkerError
-	if dir == "" || !errors.As(err, &we) || we.Stderr == "" {
-		return
-	}
-	path := filepath.Join(dir, fmt.Sprintf("worker-stderr-%d-attempt-%d.txt", seq, attempt))
-	if os.MkdirAll(dir, 0o755) != nil || os.WriteFile(path, []byte(we.Stderr), 0o644) != nil {
-		return
-	}
-	we.Saved = path
 }
 
 // usable lists the agents that may take replicas, leaving out those in

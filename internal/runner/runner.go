@@ -174,7 +174,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		if err != nil {
 			// The measurement failed as a whole (a worker crashed or missed
 			// its deadline): record why, and go on with the next one.
-			saveStderr(opt.LogDir, i+1, err)
+			saveStderr(opt.LogDir, fmt.Sprintf("worker-stderr-%d.txt", i+1), err)
 			rep = results.Repeat{Index: step.Repeat, Started: time.Now(), Failure: err.Error(), Retries: rep.Retries}
 			failed++
 		} else {
@@ -417,14 +417,14 @@ func combine(reports []Report, repeat, gomaxprocs int) (results.Repeat, error) {
 	return rep, nil
 }
 
-// saveStderr writes a failed worker's full stderr to dir, when both exist,
-// and notes the file in the error.
-func saveStderr(dir string, seq int, err error) {
+// saveStderr writes a failed worker's full stderr to dir/name, when both
+// exist, and notes the file in the error.
+func saveStderr(dir, name string, err error) {
 	var we *WorkerError
 	if dir == "" || !errors.As(err, &we) || we.Stderr == "" {
 		return
 	}
-	path := filepath.Join(dir, fmt.Sprintf("worker-stderr-%d.txt", seq))
+	path := filepath.Join(dir, name)
 	if os.MkdirAll(dir, 0o755) != nil || os.WriteFile(path, []byte(we.Stderr), 0o644) != nil {
 		return
 	}
