@@ -204,7 +204,7 @@ func latencyWords(what string, r Ratio, first, last float64) string {
 	case Up:
 		return what + " rises " + change(r.Value) + " " + pair(" → ")
 	case Down:
-		return what + " falls " + change(1/r.Value) + " " + pair(" → ")
+		return what + " falls " + fall(r.Value) + " " + pair(" → ")
 	}
 	return what + " shows no clear change " + pair(" vs ")
 }
@@ -215,6 +215,15 @@ func change(f float64) string {
 		return fmt.Sprintf("%.0f%%", (f-1)*100)
 	}
 	return fmtTimes(f)
+}
+
+// fall words a factor below 1 as the drop it is: "43%" (21 ms → 12 ms)
+// down to half, then "2.9x" (910 ms → 316 ms).
+func fall(f float64) string {
+	if 1/f < 2 {
+		return fmt.Sprintf("%.0f%%", (1-f)*100)
+	}
+	return fmtTimes(1 / f)
 }
 
 // latencyMove is last/first of the latency figure with its interval.

@@ -356,3 +356,21 @@ func TestLessons(t *testing.T) {
 		})
 	}
 }
+
+// TestLatencyWordsCheck: each worded change is what a calculator gives for
+// the two figures printed beside it.
+func TestLatencyWordsCheck(t *testing.T) {
+	for _, tc := range []struct {
+		first, last float64
+		want        string
+	}{
+		{0.021, 0.012, "latency falls 43% (p50 21 ms → 12 ms)"},
+		{0.910, 0.316, "latency falls 2.9x (p50 910 ms → 316 ms)"},
+		{0.053, 0.074, "latency rises 40% (p50 53 ms → 74 ms)"},
+	} {
+		got := latencyWords("latency", Ratio{Value: tc.last / tc.first}, tc.first, tc.last)
+		if got != tc.want {
+			t.Errorf("latencyWords(%v → %v) = %q, want %q", tc.first, tc.last, got, tc.want)
+		}
+	}
+}
