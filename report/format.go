@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
@@ -66,26 +67,54 @@ func paramPart(d *param.Dimension, p results.Params) string { return d.Tag + "="
 func paramsText(p results.Params) string { return strings.Join(paramParts(p), " ") }
 
 // labeller names params by only the dimensions that vary across a set, so
-// labels stay short: "GOMAXPROCS=2 workers=8".
-type labeller struct{ vary []*param.Dimension }
+// labels stay short: "GOMAXPROCS=2 workers=8". Across blocks, a label is
+// the block's name and what varies within that block: "cpu-bound
+// GOMAXPROCS=2".
+type labeller struct {
+	vary    []*param.Dimension
+	inBlock map[string][]*param.Dimension // when blocks vary: per block
+}
 
 func newLabeller(ps []results.Params) labeller {
-	var l labeller
+	l := labeller{vary: varying(ps)}
+	if slices.Contains(l.vary, param.Block) {
+		byBlock := map[string][]results.Params{}
+		for _, p := range ps {
+			byBlock[p.Block] = append(byBlock[p.Block], p)
+		}
+		l.inBlock = map[string][]*param.Dimension{}
+		for b, bp := range byBlock {
+			l.inBlock[b] = varying(bp)
+		}
+	}
+	return l
+}
+
+// varying lists the dimensions whose value differs within ps.
+func varying(ps []results.Params) []*param.Dimension {
+	var out []*param.Dimension
 	for _, d := range param.Dimensions {
 		for _, p := range ps {
 			if d.Label(p) != d.Label(ps[0]) {
-				l.vary = append(l.vary, d)
+				out = append(out, d)
 				break
 			}
 		}
 	}
-	return l
+	return out
 }
 
 // label names p by the varying dimensions, or by all when none vary.
 func (l labeller) label(p results.Params) string {
 	if len(l.vary) == 0 {
 		return paramsText(p)
+	}
+	if l.inBlock != nil {
+		parts := []string{p.Block}
+		for _, d := range l.inBlock[p.Block] {
+			parts = append(parts, paramPart(d, p))
+		}
+		return strings.Join(parts, " ")
 	}
 	parts := make([]string, len(l.vary))
 	for i, d := range l.vary {
