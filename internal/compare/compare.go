@@ -111,6 +111,9 @@ const (
 	Better Verdict = "better"
 	// Same: the ratio's interval lies inside ±tolerance.
 	Same Verdict = "same"
+	// NotWorse: the interval excludes every change worse than the
+	// tolerance, but not every change better than it (paired rows only).
+	NotWorse Verdict = "not worse"
 	// Inconclusive: neither; Row.Hint says what would resolve it.
 	Inconclusive Verdict = "inconclusive"
 )
@@ -124,6 +127,8 @@ const (
 	HintMoreRepeats  HintKind = "more-repeats"
 	HintLongerWindow HintKind = "longer-window"
 	HintUndefined    HintKind = "undefined"
+	// HintMoreRounds: an A/B run's pair needs more rounds (--until-resolved).
+	HintMoreRounds HintKind = "more-rounds"
 )
 
 // Side summarises one side of a comparison.
@@ -145,8 +150,12 @@ type Row struct {
 	Tolerance float64 `json:"tolerance"`
 	// Gated tells whether the row counts for the gate.
 	Gated bool `json:"gated"`
-	Base  Side `json:"base"`
-	Head  Side `json:"head"`
+	// Paired is true for a row of an A/B run compared round by round
+	// (ComparePaired); Rounds is then the number of complete rounds.
+	Paired bool `json:"paired,omitempty"`
+	Rounds int  `json:"rounds,omitempty"`
+	Base   Side `json:"base"`
+	Head   Side `json:"head"`
 	// Ratio is median(head)/median(base), with its interval at RatioConf.
 	Ratio     float64 `json:"ratio"`
 	RatioLo   float64 `json:"ratio_lo"`
@@ -178,9 +187,12 @@ type Geomean struct {
 
 // Result is the outcome of Compare.
 type Result struct {
-	SchemaVersion int     `json:"schema_version"`
-	Alpha         float64 `json:"alpha"`
-	Confidence    float64 `json:"confidence"`
+	SchemaVersion int `json:"schema_version"`
+	// Method is MethodPaired for an A/B run compared round by round, empty
+	// for two runs compared repeat by repeat.
+	Method     string  `json:"method,omitempty"`
+	Alpha      float64 `json:"alpha"`
+	Confidence float64 `json:"confidence"`
 	// GatedComparisons is the size of the Holm family of gated rows.
 	GatedComparisons   int        `json:"gated_comparisons"`
 	FailOnInconclusive bool       `json:"fail_on_inconclusive"`
@@ -231,24 +243,7 @@ func Compare(in Input, opts Options) (*Result, error) {
 		seen[id] = true
 		res.Rows = append(res.Rows, measure(p, mi, opts.Gate, conf))
 	}
-	// Two Holm families: the rows the gate looks at, and the rest.
-	for _, gated := range []bool{true, false} {
-		var idx []int
-		var ps []float64
-		for i, r := range res.Rows {
-			if r.Gated == gated && !math.IsNaN(r.P) {
-				idx = append(idx, i)
-				ps = append(ps, r.P)
-			}
-		}
-		adj := Holm(ps)
-		for k, i := range idx {
-			res.Rows[i].PAdj = adj[k]
-		}
-		if gated {
-			res.GatedComparisons = len(idx)
-		}
-	}
+	holmFamilies(res)
 	sizes := map[bool]int{true: familySize(res, true), false: familySize(res, false)}
 	for i := range res.Rows {
 		decide(&res.Rows[i], alpha, sizes[res.Rows[i].Gated])

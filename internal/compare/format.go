@@ -266,6 +266,8 @@ type jsonRow struct {
 	Direction string   `json:"better"`
 	Tolerance jnum     `json:"tolerance"`
 	Gated     bool     `json:"gated"`
+	Paired    bool     `json:"paired,omitempty"`
+	Rounds    int      `json:"rounds,omitempty"`
 	Base      jsonSide `json:"base"`
 	Head      jsonSide `json:"head"`
 	Ratio     jnum     `json:"ratio"`
@@ -290,6 +292,7 @@ type jsonGeomean struct {
 
 type jsonResult struct {
 	SchemaVersion      int           `json:"schema_version"`
+	Method             string        `json:"method,omitempty"`
 	Alpha              jnum          `json:"alpha"`
 	Confidence         jnum          `json:"confidence"`
 	ExitCode           ExitCode      `json:"exit_code"`
@@ -310,6 +313,7 @@ func jside(s Side) jsonSide {
 func WriteJSON(w io.Writer, r *Result) error {
 	out := jsonResult{
 		SchemaVersion:      SchemaVersion,
+		Method:             r.Method,
 		Alpha:              jnum(r.Alpha),
 		Confidence:         jnum(r.Confidence),
 		ExitCode:           r.Outcome().Code,
@@ -324,6 +328,7 @@ func WriteJSON(w io.Writer, r *Result) error {
 		mi, _ := row.Metric.Info()
 		out.Rows = append(out.Rows, jsonRow{
 			Key: row.Key, Metric: row.Metric, Direction: mi.Direction.String(), Tolerance: jnum(row.Tolerance), Gated: row.Gated,
+			Paired: row.Paired, Rounds: row.Rounds,
 			Base: jside(row.Base), Head: jside(row.Head),
 			Ratio: jnum(row.Ratio), RatioLo: jnum(row.RatioLo), RatioHi: jnum(row.RatioHi), RatioConf: jnum(row.RatioConf),
 			P: jnum(row.P), PAdj: jnum(row.PAdj), Verdict: row.Verdict, HintKind: row.HintKind, Hint: row.Hint, Warnings: row.Warnings,
