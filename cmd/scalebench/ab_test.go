@@ -111,7 +111,9 @@ func TestABSameBuildNeverWorse(t *testing.T) {
 }
 
 // TestABHeavierHeadIsWorse: a head doing ~20% more CPU work per job is
-// found worse, confirmed, and fails the gate with exit code 1.
+// found worse round by round, confirmed by two more rounds judged with the
+// first ones, and fails the gate with exit code 1; report DIR rebuilds the
+// same verdict and exit code from results.json.
 // (TestABSameBuildNeverWorse is its counterpart with the default gate.)
 func TestABHeavierHeadIsWorse(t *testing.T) {
 	if testing.Short() {
@@ -123,13 +125,13 @@ func TestABHeavierHeadIsWorse(t *testing.T) {
 	stdout, stderr, code := scalebench(t, "run", sc, "--out", out, "--quiet",
 		"--build", "base="+bin, "--build", "head="+heavy(t),
 		// The extra work is CPU time per job; other metrics are shown. A busy
-		// machine may need more than the planned repeats to tell.
-		"--fail-on", "cpu_per_job:+5%", "--gate-only", "--until-resolved", "90s")
+		// machine may need more than the planned rounds to tell.
+		"--fail-on", "cpu_per_job:+5%", "--gate-only", "--until-resolved", "90s", "--confirm", "2")
 	if code != 1 {
 		t.Fatalf("A/B run: exit %d, want 1 (worse)\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stdout, "confirmation round") {
-		t.Errorf("the console shows no confirmation round:\n%s", stdout)
+	if !strings.Contains(stdout, "paired by round") || !strings.Contains(stderr, "found worse, confirming") {
+		t.Errorf("the console does not say how the builds were compared and confirmed:\nstdout:\n%s\nstderr:\n%s", stdout, stderr)
 	}
 	c, v := verdicts(t, out, "--fail-on", "cpu_per_job:+5%", "--gate-only")
 	if v["cpu_per_job"] != "worse" || c.ExitCode != 1 {
@@ -145,18 +147,32 @@ func TestABHeavierHeadIsWorse(t *testing.T) {
 			rounds[r.Round]++
 		}
 	}
-	if rounds[results.RoundMain] < 16 || rounds[results.RoundConfirm] != 16 {
-		t.Errorf("repeats per round %v, want at least 16 in the main round and 16 in the confirmation", rounds)
+	if rounds[results.RoundMain] < 16 || rounds[results.RoundConfirm] != 4 {
+		t.Errorf("repeats per round %v, want at least 16 planned and 4 confirming (2 rounds × 2 builds)", rounds)
 	}
-	summary, err := os.ReadFile(filepath.Join(out, "summary.md"))
-	if err != nil || !strings.Contains(string(summary), "Confirmation round") {
-		t.Errorf("summary.md lacks the confirmation round: %v", err)
+	if g := run.Gate; g == nil || g.FailOn != "cpu_per_job:+5%" || !g.GateOnly || g.Stop != "worse" || g.Confirm != 2 {
+		t.Errorf("results.json keeps the gate as %+v", run.Gate)
 	}
 	// The report shows the builds' comparison as it shows a baseline's.
 	page, err := os.ReadFile(filepath.Join(out, "report.html"))
 	if err != nil || !strings.Contains(string(page), "build base, measured interleaved with head in this run") || !strings.Contains(string(page), "worse") {
 		t.Errorf("report.html lacks the comparison of the builds: %v", err)
 	}
+	// report DIR gives the same verdict and exit code, from the file alone.
+	again, stderr2, code2 := scalebench(t, "report", out)
+	if code2 != 1 || !strings.Contains(again, gateLineOf(stdout)) {
+		t.Errorf("report DIR: exit %d, want 1 and the run's gate line %q\nstdout:\n%s\nstderr:\n%s", code2, gateLineOf(stdout), again, stderr2)
+	}
+}
+
+// gateLineOf returns the "gate: ..." line of a comparison's text.
+func gateLineOf(text string) string {
+	for _, l := range strings.Split(text, "\n") {
+		if strings.HasPrefix(l, "gate: ") {
+			return l
+		}
+	}
+	return "(no gate line)"
 }
 
 func TestABUsageErrors(t *testing.T) {
@@ -189,8 +205,8 @@ func TestABUsageErrors(t *testing.T) {
 	}
 }
 
-// TestABUntilResolved: inconclusive pairs get more interleaved repeats,
-// and the console says which pairs are still open, until the budget ends.
+// TestABUntilResolved: pairs still open get more rounds, and the console
+// says which pairs are open, until the budget ends.
 func TestABUntilResolved(t *testing.T) {
 	if testing.Short() {
 		t.Skip("an A/A run takes half a minute")
@@ -198,13 +214,13 @@ func TestABUntilResolved(t *testing.T) {
 	dir := t.TempDir()
 	sc := writeFile(t, dir, "ab.yaml", strings.Replace(abScenario, "repeats: 8", "repeats: 4", 1))
 	out := filepath.Join(dir, "out")
-	// Four repeats per build cannot resolve anything: the budget decides.
+	// Four rounds cannot resolve anything: the budget decides.
 	stdout, stderr, code := scalebench(t, "run", sc, "--out", out, "--quiet",
 		"--build", "base=self", "--build", "head=self", "--until-resolved", "8s", "--confirm", "0")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if !strings.Contains(stderr, "until-resolved: round 1, still open: gomaxprocs=1 workers=4") {
+	if !strings.Contains(stderr, "gate: round 5, still open: gomaxprocs=1 workers=4") {
 		t.Errorf("stderr does not list the open pairs:\n%s", stderr)
 	}
 	run, err := results.Read(filepath.Join(out, "results.json"))

@@ -4,17 +4,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/compare"
-	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/internal/scenario"
@@ -29,8 +28,8 @@ func abFlags() []cli.Flag {
 		&cli.StringFlag{Name: "fail-on", Usage: "gate tolerances, e.g. `'throughput:-5%,p99:+10%'` (other point metrics gate at their defaults)"},
 		&cli.BoolFlag{Name: "fail-on-inconclusive", Usage: "also fail (exit 3) when a gated comparison is inconclusive"},
 		&cli.BoolFlag{Name: "gate-only", Usage: "gate only the metrics --fail-on names; the others are shown, not gated"},
-		&cli.DurationFlag{Name: "until-resolved", Usage: "with --build: keep adding interleaved repeats to inconclusive pairs until every gated pair is resolved or the run has taken `MAXTIME`"},
-		&cli.IntFlag{Name: "confirm", Value: -1, Usage: "with --build: measure a pair found worse again, `N` repeats (default: the scenario's repeats; 0: no confirmation), and fail only if that round alone says worse too"},
+		&cli.DurationFlag{Name: "until-resolved", Usage: "with --build: after the planned rounds, judge after every round and add rounds to the pairs still open until every gated pair is resolved, one is worse, or the run has taken `MAXTIME`"},
+		&cli.IntFlag{Name: "confirm", Usage: "with --build: measure a pair found worse `N` more rounds and judge it on all of its rounds (default 0: the verdicts hold at whatever round the gate stops)"},
 	}
 }
 
@@ -93,341 +92,96 @@ func resolveBuilds(c *cli.Context, sc *scenario.Scenario) ([]runner.BuildWorker,
 	return builds, nil
 }
 
-// SplitBuilds splits an A/B run (one results file with a build dimension)
-// into its base and head: the cells of build "base" and "head" (or, when
-// not so named, of the first and the second of two builds), each without
-// the build dimension, with the run order restricted to them.
-func SplitBuilds(run *results.Run) (base, head *results.Run, err error) {
-	names := map[string]bool{}
-	var order []string
-	for _, c := range run.Cells {
-		if b := c.Params.Build; b != "" && !names[b] {
-			names[b] = true
-			order = append(order, b)
-		}
-	}
-	var bn, hn string
-	switch {
-	case names["base"] && names["head"]:
-		bn, hn = "base", "head"
-	case len(order) == 2:
-		bn, hn = order[0], order[1]
-	case len(order) == 0:
-		return nil, nil, &compare.UnusableError{Err: errors.New("the run has no build dimension: compare two result files, BASE.json HEAD.json, or run with --build base=PATH --build head=PATH")}
-	default:
-		return nil, nil, &compare.UnusableError{Err: fmt.Errorf("the run has builds %s: name them base and head to compare", strings.Join(order, ", "))}
-	}
-	return onlyBuild(run, bn), onlyBuild(run, hn), nil
-}
-
-// onlyBuild is run restricted to the cells of build name, without the
-// build dimension; the environment names that build's version and commit.
-func onlyBuild(run *results.Run, name string) *results.Run {
-	out := *run
-	out.Cells, out.Order, out.Builds = nil, nil, nil
-	out.Scenario.Baseline = param.Build.Without(run.Scenario.Baseline)
-	index := map[int]int{}
-	for i, c := range run.Cells {
-		if c.Params.Build != name {
-			continue
-		}
-		index[i] = len(out.Cells)
-		c.Params = param.Build.Without(c.Params)
-		out.Cells = append(out.Cells, c)
-	}
-	for _, s := range run.Order {
-		if j, ok := index[s.Cell]; ok {
-			s.Cell = j
-			out.Order = append(out.Order, s)
-		}
-	}
-	for _, b := range run.Builds {
-		if b.Name == name {
-			out.Builds = []results.Build{b}
-			out.Environment.ScalebenchVersion, out.Environment.Commit = b.Version, b.Commit
-		}
-	}
-	return &out
-}
-
-// roundSamples is analysis.Samples of run counting only the repeats of
-// round round (all repeats when round < 0) that did not fail; cells with
-// no such repeat are left out.
-func roundSamples(run *results.Run, round int) []compare.CellSamples {
-	r := *run
-	r.Cells = nil
-	for _, c := range run.Cells {
-		var reps []results.Repeat
-		for _, x := range c.Repeats {
-			if (round < 0 || x.Round == round) && x.Failure == "" {
-				reps = append(reps, x)
-			}
-		}
-		if len(reps) > 0 {
-			c.Repeats = reps
-			r.Cells = append(r.Cells, c)
-		}
-	}
-	return analysis.Samples(&r)
-}
-
-// cellKey is a cell's comparison key: its params without the build.
-func cellKey(p results.Params) compare.Key {
-	p = param.Build.Without(p)
-	k := compare.Key{Label: p.String()}
-	for _, d := range param.Dimensions {
-		if d.Optional && !d.Set(p) {
-			continue
-		}
-		k.Params = append(k.Params, compare.Param{Key: d.Name, Value: d.Label(p)})
-	}
-	return k
-}
-
-// compareBuilds compares head with base over the repeats of round round
-// (all when negative).
-func compareBuilds(run *results.Run, round int, gate compare.Gate) (*compare.Result, error) {
-	return compareRows(run, round, gate, nil)
-}
-
-// compareRows is compareBuilds restricted to the rows keep names (by
-// rowID; all when nil), so they form the whole Holm family.
-func compareRows(run *results.Run, round int, gate compare.Gate, keep map[string]bool) (*compare.Result, error) {
-	base, head, err := SplitBuilds(run)
-	if err != nil {
-		return nil, err
-	}
-	in := compare.PairCells(roundSamples(base, round), roundSamples(head, round))
-	if keep != nil {
-		var pairs []compare.Pair
-		for _, p := range in.Pairs {
-			if keep[rowID(p.Key, p.Metric)] {
-				pairs = append(pairs, p)
-			}
-		}
-		in = compare.Input{Pairs: pairs}
-	}
-	return compare.Compare(in, compare.Options{Gate: gate})
-}
-
-// rowID identifies one metric of one pair.
-func rowID(k compare.Key, m compare.Metric) string { return k.Label + "\x00" + string(m) }
-
-// abGate decides, between the measurements of an A/B run, which pairs
-// need more repeats: inconclusive ones while the time budget lasts
-// (--until-resolved), then a confirmation round of those found worse
-// (--confirm).
+// abGate asks the sequential gate, after each round of an A/B run, which
+// pairs to measure again, and turns its answer into the runner's steps.
 type abGate struct {
-	gate    compare.Gate
-	until   time.Duration // the run's time budget; 0: no extra repeats
-	confirm int           // repeats of a confirmation round; 0: none
-	started time.Time
-	// step estimates one measurement, to stop before the budget ends.
-	step time.Duration
-	log  io.Writer
-
-	confirming  bool
-	confirmed   int   // confirmation repeats scheduled
-	toConfirm   []int // cells (any build) of the pairs to confirm
-	extraRounds int
+	seq   compare.Sequential
+	order *rand.Rand
+	log   io.Writer
+	// stop is why the gate asked for no more rounds; err why it could not
+	// decide.
+	stop compare.Stop
+	err  error
 }
 
 // more is runner.Options.More for an A/B run.
 func (g *abGate) more(run *results.Run) []results.Step {
-	if !g.confirming && g.until > 0 {
-		res, err := compareBuilds(run, results.RoundMain, g.gate)
-		if err == nil {
-			open := openCells(run, res)
-			left := g.until - time.Since(g.started)
-			need := time.Duration(len(open)*max(len(run.Builds), 1)) * g.step
-			switch {
-			case len(open) == 0:
-				fmt.Fprintf(g.log, "until-resolved: every gated pair resolved after %d extra round(s), %s\n", g.extraRounds, time.Since(g.started).Round(time.Second))
-			case need > left:
-				fmt.Fprintf(g.log, "until-resolved: time budget %s ends with pairs still open: %s\n", g.until, openList(res))
-			default:
-				g.extraRounds++
-				fmt.Fprintf(g.log, "until-resolved: round %d, still open: %s\n", g.extraRounds, openList(res))
-				return runner.Interleave(run, open, results.RoundMain)
-			}
-		}
-	}
-	if !g.confirming {
-		g.confirming = true
-		if g.confirm > 0 {
-			if res, err := compareBuilds(run, results.RoundMain, g.gate); err == nil {
-				g.toConfirm = cellsWith(run, res, compare.Worse)
-			}
-			if len(g.toConfirm) > 0 {
-				fmt.Fprintf(g.log, "confirm: %d pair(s) found worse; measuring them again, %d interleaved repeats\n", len(g.toConfirm), g.confirm)
-			}
-		}
-	}
-	if len(g.toConfirm) == 0 || g.confirmed >= g.confirm {
+	in, err := analysis.BuildRounds(run)
+	if err != nil {
+		g.err = err
 		return nil
 	}
-	g.confirmed++
-	return runner.Interleave(run, g.toConfirm, results.RoundConfirm)
-}
-
-// openCells returns a cell of each pair with a gated row inconclusive.
-func openCells(run *results.Run, res *compare.Result) []int {
-	return cellsWith(run, res, compare.Inconclusive)
-}
-
-// cellsWith returns one cell (of either build) of each pair with a gated
-// row of verdict v.
-func cellsWith(run *results.Run, res *compare.Result, v compare.Verdict) []int {
-	want := map[string]bool{}
-	for _, r := range res.Rows {
-		if r.Gated && r.Verdict == v {
-			want[r.Key.Label] = true
-		}
-	}
-	var cells []int
-	seen := map[string]bool{}
-	for i, c := range run.Cells {
-		l := cellKey(c.Params).Label
-		if want[l] && !seen[l] {
-			seen[l] = true
-			cells = append(cells, i)
-		}
-	}
-	return cells
-}
-
-// openList names the open pairs and their inconclusive metrics.
-func openList(res *compare.Result) string {
-	var parts []string
-	by := map[string][]string{}
-	for _, r := range res.Rows {
-		if r.Gated && r.Verdict == compare.Inconclusive {
-			if by[r.Key.Label] == nil {
-				parts = append(parts, r.Key.Label)
-			}
-			by[r.Key.Label] = append(by[r.Key.Label], string(r.Metric))
-		}
-	}
-	for i, l := range parts {
-		parts[i] = l + " (" + strings.Join(by[l], ", ") + ")"
-	}
-	return strings.Join(parts, "; ")
-}
-
-// abVerdict is the outcome of an A/B run: the comparison of the main
-// round, with each worse row replaced by what its confirmation alone said,
-// and the confirmation round's own comparison, if any.
-type abVerdict struct {
-	Final, Confirm *compare.Result
-}
-
-// judge compares an A/B run's builds: the main round, then for each row
-// found worse, the confirmation round on its own decides.
-func judge(run *results.Run, gate compare.Gate) (abVerdict, error) {
-	main, err := compareBuilds(run, results.RoundMain, gate)
+	dec, err := g.seq.Next(in)
 	if err != nil {
-		return abVerdict{}, err
+		g.err = err
+		return nil
 	}
-	v := abVerdict{Final: main}
-	hasConfirm := false
-	for _, c := range run.Cells {
-		for _, r := range c.Repeats {
-			hasConfirm = hasConfirm || r.Round == results.RoundConfirm
-		}
+	if dec.Log != "" {
+		fmt.Fprintf(g.log, "gate: %s\n", dec.Log)
 	}
-	if !hasConfirm {
-		return v, nil
+	if dec.Stop != compare.StopNone {
+		g.stop = dec.Stop
+		return nil
 	}
-	// The confirmation tests only the rows found worse: they alone form
-	// its Holm family.
-	worse := map[string]bool{}
-	for _, r := range main.Rows {
-		if r.Gated && r.Verdict == compare.Worse {
-			worse[rowID(r.Key, r.Metric)] = true
-		}
+	labels := make([]string, len(dec.Next))
+	for i, k := range dec.Next {
+		labels[i] = k.Label
 	}
-	if len(worse) == 0 {
-		return v, nil
+	cells := analysis.BuildCells(run, labels)
+	if len(cells) == 0 {
+		g.err = fmt.Errorf("gate: asked for pairs the run does not have: %s", strings.Join(labels, "; "))
+		return nil
 	}
-	if v.Confirm, err = compareRows(run, results.RoundConfirm, gate, worse); err != nil {
-		return v, err
+	round := results.RoundMain
+	if dec.Confirming {
+		round = results.RoundConfirm
 	}
-	conf := map[string]compare.Row{}
-	for _, r := range v.Confirm.Rows {
-		conf[rowID(r.Key, r.Metric)] = r
-	}
-	for i := range main.Rows {
-		r := &main.Rows[i]
-		if !r.Gated || r.Verdict != compare.Worse {
-			continue
-		}
-		c, ok := conf[rowID(r.Key, r.Metric)]
-		switch {
-		case !ok:
-			r.Warnings = append(r.Warnings, "worse, and not confirmed: the confirmation round did not measure it")
-		case c.Verdict == compare.Worse:
-			r.Warnings = append(r.Warnings, fmt.Sprintf("confirmed: the confirmation round alone also says worse (head/base %.3f, %d repeats per side)", c.Ratio, min(c.Base.N, c.Head.N)))
-		default:
-			r.Warnings = append(r.Warnings, fmt.Sprintf("worse in the first round (head/base %.3f), but the confirmation round alone says %s (head/base %.3f): not failing", r.Ratio, c.Verdict, c.Ratio))
-			r.Verdict, r.HintKind, r.Hint = c.Verdict, c.HintKind, c.Hint
-		}
-	}
-	return v, nil
+	return runner.Interleave(run, cells, round, g.order)
 }
 
-// abOutcome prints an A/B run's comparison (and its confirmation round)
-// and returns the gate's error (nil when it passes). stepSummary also
-// appends the comparison to GitHub's job summary.
-func abOutcome(w io.Writer, v abVerdict, format compare.Format, stepSummary bool) error {
-	if err := compare.Write(w, v.Final, format); err != nil {
+// judgeAB compares an A/B run's builds round by round, with the gate it
+// was run with (stored in the run) unless flags give another.
+func judgeAB(run *results.Run, gate compare.Gate) (*compare.Result, error) {
+	in, err := analysis.BuildRounds(run)
+	if err != nil {
+		return nil, err
+	}
+	return compare.ComparePaired(in, compare.Options{Gate: gate})
+}
+
+// abOutcome prints an A/B run's comparison and returns the gate's error
+// (nil when it passes). stepSummary also appends the comparison to
+// GitHub's job summary.
+func abOutcome(w io.Writer, res *compare.Result, format compare.Format, stepSummary bool) error {
+	if err := compare.Write(w, res, format); err != nil {
 		return err
 	}
-	if v.Confirm != nil && format == compare.FormatText {
-		fmt.Fprintln(w, "\nconfirmation round (pairs found worse, measured again):")
-		if err := compare.Write(w, v.Confirm, format); err != nil {
-			return err
-		}
-	}
 	if os.Getenv("GITHUB_ACTIONS") == "true" {
-		if err := compare.WriteGitHubAnnotations(w, v.Final); err != nil {
+		if err := compare.WriteGitHubAnnotations(w, res); err != nil {
 			return err
 		}
 		if stepSummary {
-			if _, err := compare.AppendGitHubStepSummary(v.Final); err != nil {
+			if _, err := compare.AppendGitHubStepSummary(res); err != nil {
 				return err
 			}
 		}
 	}
-	return gateOutcome(v.Final)
-}
-
-// appendABSummary adds an A/B run's confirmation round, when it had one,
-// to summary.md, after the comparison its gate section holds.
-func appendABSummary(path string, v abVerdict) error {
-	if v.Confirm == nil {
-		return nil
-	}
-	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		return fmt.Errorf("summary: %w", err)
-	}
-	fmt.Fprintln(f, "\n### Confirmation round: the pairs found worse, measured again")
-	err = compare.WriteMarkdown(f, v.Confirm)
-	return errors.Join(err, f.Close())
+	return gateOutcome(res)
 }
 
 // abRun is an A/B run's setup: its builds and, when it has any, the gate
-// that adds repeats between measurements.
+// that adds rounds between measurements.
 type abRun struct {
 	builds []runner.BuildWorker
 	gate   *abGate
+	// settings are the gate's flags, kept in results.json.
+	settings *results.Gate
+	order    *rand.Rand
 }
 
 // abSetup reads the A/B flags; without --build it returns a zero abRun
 // and rejects the flags that need builds.
 func abSetup(c *cli.Context, sc *scenario.Scenario) (abRun, error) {
-	repeats := sc.Load.Repeats
-	step := sc.Estimate() / time.Duration(max(len(sc.Plan()), 1))
 	builds, err := resolveBuilds(c, sc)
 	if err != nil {
 		return abRun{}, err
@@ -440,24 +194,71 @@ func abSetup(c *cli.Context, sc *scenario.Scenario) (abRun, error) {
 		}
 		return abRun{}, nil
 	}
+	settings := &results.Gate{
+		FailOn:             c.String("fail-on"),
+		FailOnInconclusive: c.Bool("fail-on-inconclusive"),
+		GateOnly:           c.Bool("gate-only"),
+		Confirm:            c.Int("confirm"),
+		UntilResolved:      c.Duration("until-resolved").Seconds(),
+	}
+	if settings.Confirm < 0 || settings.Confirm > 1000 {
+		return abRun{}, usagef("--confirm %d: want 0 (no confirmation) to 1000 rounds", settings.Confirm)
+	}
+	if settings.UntilResolved < 0 {
+		return abRun{}, usagef("--until-resolved %s: want a positive time budget such as 2m", c.Duration("until-resolved"))
+	}
 	gate, err := gateOf(c)
 	if err != nil {
 		return abRun{}, err
 	}
-	confirm := c.Int("confirm")
-	switch {
-	case !c.IsSet("confirm"):
-		confirm = repeats
-	case confirm < 0 || confirm > 1000:
-		return abRun{}, usagef("--confirm %d: want 0 (no confirmation) to 1000 repeats", confirm)
-	}
-	until := c.Duration("until-resolved")
-	if until < 0 {
-		return abRun{}, usagef("--until-resolved %s: want a positive time budget such as 10m", until)
-	}
-	return abRun{builds: builds, gate: &abGate{
-		gate: gate, until: until, confirm: confirm, started: time.Now(), step: step, log: c.App.ErrWriter,
+	order := runner.NewOrder()
+	return abRun{builds: builds, settings: settings, order: order, gate: &abGate{
+		seq: compare.Sequential{
+			Options: compare.Options{Gate: gate},
+			Budget:  c.Duration("until-resolved"),
+			Confirm: settings.Confirm,
+		},
+		order: order,
+		log:   c.App.ErrWriter,
 	}}, nil
+}
+
+// storedGate is the gate an A/B run was made with, as results.json keeps
+// it (the default gate for files written before it was kept).
+func storedGate(run *results.Run) (compare.Gate, error) {
+	s := run.Gate
+	if s == nil || s.FailOn == "" {
+		g := compare.Gate{}
+		if s != nil {
+			g.FailOnInconclusive = s.FailOnInconclusive
+		}
+		return g, nil
+	}
+	g, err := compare.ParseFailOn(s.FailOn)
+	if err != nil {
+		return compare.Gate{}, fmt.Errorf("the gate stored in the results: %w", err)
+	}
+	if s.GateOnly {
+		for m := range g.Tolerances {
+			g.Only = append(g.Only, m)
+		}
+	}
+	g.FailOnInconclusive = s.FailOnInconclusive
+	return g, nil
+}
+
+// storedAB is the comparison of an A/B run's builds with the gate it was
+// run with; nil for a run without builds, or one interrupted before its
+// gate could judge it.
+func storedAB(run *results.Run) (*compare.Result, error) {
+	if len(run.Builds) < 2 || run.Interrupted {
+		return nil, nil
+	}
+	gate, err := storedGate(run)
+	if err != nil {
+		return nil, err
+	}
+	return judgeAB(run, gate)
 }
 
 // gateOf reads the gate flags (gateOptions) as the A/B gate.
@@ -489,17 +290,6 @@ func (a abRun) more() func(*results.Run) []results.Step {
 	return a.gate.more
 }
 
-// finishAB prints a finished A/B run's comparison, adds its confirmation
-// round to summary.md (whose gate section already holds the comparison) and
-// returns the gate's error.
-func finishAB(w io.Writer, v abVerdict, summary string) error {
-	if err := appendABSummary(summary, v); err != nil {
-		return err
-	}
-	// summary.md, which holds the comparison, is what CI puts in the job summary.
-	return abOutcome(w, v, compare.FormatText, false)
-}
-
 // asUsage marks the compare package's unusable-input errors as usage
 // errors (exit 2).
 func asUsage(err error) error {
@@ -511,15 +301,21 @@ func asUsage(err error) error {
 }
 
 // compareOneFile is `scalebench compare RESULTS.json` for one A/B run:
-// head's cells against base's, with the same gate as run.
+// head's cells against base's, round by round, with the gate the run was
+// made with unless gate flags are given.
 func compareOneFile(c *cli.Context, path string) error {
 	run, err := results.Read(path)
 	if err != nil {
 		return usageError{fmt.Errorf("compare: %w", err)}
 	}
-	gate, err := gateOf(c)
+	gate, err := storedGate(run)
 	if err != nil {
-		return err
+		return usageError{fmt.Errorf("compare %s: %w", path, err)}
+	}
+	if c.IsSet("fail-on") || c.IsSet("gate-only") || c.IsSet("fail-on-inconclusive") {
+		if gate, err = gateOf(c); err != nil {
+			return err
+		}
 	}
 	format := compare.FormatText
 	if s := c.String("format"); s != "" {
@@ -527,11 +323,11 @@ func compareOneFile(c *cli.Context, path string) error {
 			return usageError{err}
 		}
 	}
-	v, err := judge(run, gate)
+	res, err := judgeAB(run, gate)
 	if err != nil {
 		return asUsage(fmt.Errorf("compare %s: %w", path, err))
 	}
-	return abOutcome(c.App.Writer, v, format, true)
+	return abOutcome(c.App.Writer, res, format, true)
 }
 
 // commit is Commit, or when the build did not set it, the revision the Go

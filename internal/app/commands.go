@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/imageserver"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
@@ -112,7 +113,11 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			files, gateErr, err := reportRun(c, gate, nil, nil, out, run)
+			ab, err := storedAB(run)
+			if err != nil {
+				return asUsage(err)
+			}
+			files, gateErr, err := reportRun(c, gate, ab, nil, out, run)
 			if err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
@@ -120,7 +125,14 @@ func reportCommand() *cli.Command {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "summary: %s\nreport:  %s\n", files.Markdown, files.HTML)
-			return errors.Join(writeSlides(c, out, run), gateErr)
+			if err := writeSlides(c, out, run); err != nil {
+				return err
+			}
+			if ab != nil {
+				// The A/B run's comparison and gate, as the run gave them.
+				gateErr = errors.Join(abOutcome(c.App.Writer, ab, compare.FormatText, false), gateErr)
+			}
+			return gateErr
 		},
 	}
 }

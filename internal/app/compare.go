@@ -251,7 +251,7 @@ func (g *baselineGate) record() *results.Comparison {
 	base := *g.base
 	base.Comparison = nil // one level: the baseline's own baseline is not needed
 	return &results.Comparison{
-		BasePath: g.path, FailOn: g.failOn, FailOnInconclusive: g.opts.Gate.FailOnInconclusive, Base: &base,
+		BasePath: g.path, FailOn: g.failOn, GateOnly: len(g.opts.Gate.Only) > 0, FailOnInconclusive: g.opts.Gate.FailOnInconclusive, Base: &base,
 	}
 }
 
@@ -268,6 +268,11 @@ func storedBaseline(run *results.Run) (*baselineGate, error) {
 		var err error
 		if g, err = compare.ParseFailOn(cmp.FailOn); err != nil {
 			return nil, err
+		}
+	}
+	if cmp.GateOnly {
+		for m := range g.Tolerances {
+			g.Only = append(g.Only, m)
 		}
 	}
 	g.FailOnInconclusive = cmp.FailOnInconclusive
@@ -316,7 +321,7 @@ func runGateFlags() []cli.Flag {
 // the gate's error (the comparison's before the thresholds') apart from
 // the error writing the report. ab, when set, is an A/B run's comparison
 // of its builds, shown in the report as a baseline comparison is.
-func reportRun(c *cli.Context, g *baselineGate, ab *abVerdict, runErr error, out string, run *results.Run) (files report.Files, gateErr, err error) {
+func reportRun(c *cli.Context, g *baselineGate, ab *compare.Result, runErr error, out string, run *results.Run) (files report.Files, gateErr, err error) {
 	if runErr != nil {
 		files, err = report.Write(out, run)
 		return files, nil, err
@@ -338,7 +343,7 @@ func reportRun(c *cli.Context, g *baselineGate, ab *abVerdict, runErr error, out
 	if ab != nil && g == nil {
 		// An A/B run: its builds compared in the run itself; the console
 		// gets the comparison and the gate's verdict from finishAB.
-		rep.Comparison, rep.BaseName = ab.Final, "build base, measured interleaved with head in this run"
+		rep.Comparison, rep.BaseName = ab, "build base, measured interleaved with head in this run"
 	}
 	var cerr error
 	if g != nil {

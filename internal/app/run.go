@@ -10,6 +10,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/outdir"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
@@ -93,6 +94,7 @@ func runScenario(c *cli.Context, path string) error {
 		LogDir:   out,
 		Warn:     func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) },
 		Builds:   ab.builds,
+		Order:    ab.order,
 		More:     ab.more(),
 	})
 	prog.finish()
@@ -102,6 +104,10 @@ func runScenario(c *cli.Context, path string) error {
 	if gate != nil && runErr == nil {
 		run.Comparison = gate.record()
 	}
+	if ab.gate != nil {
+		ab.settings.Stop = string(ab.gate.stop)
+		run.Gate = ab.settings
+	}
 	if err := results.Write(resultsPath, run); err != nil {
 		return errors.Join(runErr, err)
 	}
@@ -109,13 +115,14 @@ func runScenario(c *cli.Context, path string) error {
 	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return errors.Join(runErr, err)
 	}
-	var abv *abVerdict
+	if ab.gate != nil && ab.gate.err != nil && runErr == nil {
+		return asUsage(ab.gate.err)
+	}
+	var abv *compare.Result
 	if ab.gate != nil && runErr == nil {
-		v, err := judge(run, ab.gate.gate)
-		if err != nil {
+		if abv, err = judgeAB(run, ab.gate.seq.Options.Gate); err != nil {
 			return asUsage(err)
 		}
-		abv = &v
 	}
 	files, gateErr, err := reportRun(c, gate, abv, runErr, out, run)
 	if err != nil {
@@ -133,7 +140,9 @@ func runScenario(c *cli.Context, path string) error {
 		return errors.Join(runErr, err)
 	}
 	if abv != nil {
-		if err := finishAB(stdout, *abv, files.Markdown); err != nil {
+		// summary.md, which holds the comparison, is what CI puts in the
+		// job summary.
+		if err := abOutcome(stdout, abv, compare.FormatText, false); err != nil {
 			return err
 		}
 	}

@@ -104,8 +104,35 @@ func gateLine(r *Result) string {
 	case ExitInconclusive:
 		status = "FAIL (inconclusive)"
 	}
-	return fmt.Sprintf("gate: %s — %d gated comparisons (Holm-corrected at α=%g): %d worse, %d better, %d same, %d inconclusive",
-		status, r.GatedComparisons, r.Alpha, counts[Worse], counts[Better], counts[Same], counts[Inconclusive])
+	notWorse := ""
+	if counts[NotWorse] > 0 {
+		notWorse = fmt.Sprintf(", %d not worse", counts[NotWorse])
+	}
+	return fmt.Sprintf("gate: %s — %d gated comparisons (Holm-corrected at α=%g): %d worse, %d better, %d same%s, %d inconclusive",
+		status, r.GatedComparisons, r.Alpha, counts[Worse], counts[Better], counts[Same], notWorse, counts[Inconclusive])
+}
+
+// methodLine says how a paired comparison was made and what its verdicts
+// guarantee; empty for two runs compared repeat by repeat.
+func methodLine(r *Result) string {
+	if r.Method != MethodPaired {
+		return ""
+	}
+	lo, hi := -1, 0
+	for _, row := range r.Rows {
+		if row.Paired {
+			if lo < 0 || row.Rounds < lo {
+				lo = row.Rounds
+			}
+			hi = max(hi, row.Rounds)
+		}
+	}
+	rounds := fmt.Sprintf("%d rounds", hi)
+	if lo >= 0 && lo != hi {
+		rounds = fmt.Sprintf("%d to %d rounds", lo, hi)
+	}
+	return fmt.Sprintf("paired by round (%s, each measuring base and head back to back in random order): head/base is the median of the rounds' ratios (Hodges–Lehmann); "+
+		"p-values and intervals are always valid, so the false-alarm rate is at most %g whatever the number of rounds looked at", rounds, r.Alpha)
 }
 
 // WriteText writes r as an aligned table like benchstat's: one line per
@@ -150,6 +177,9 @@ func WriteText(w io.Writer, r *Result) error {
 		b.WriteString(strings.TrimRight(line, " ") + "\n")
 	}
 	b.WriteString("\n" + gateLine(r) + "\n")
+	if m := methodLine(r); m != "" {
+		b.WriteString(m + "\n")
+	}
 	for i, n := range footnotes {
 		fmt.Fprintf(&b, "[%d] %s\n", i+1, n)
 	}
@@ -186,6 +216,8 @@ func badge(v Verdict) string {
 		return "🟢 **better**"
 	case Same:
 		return "⚪ same"
+	case NotWorse:
+		return "⚪ not worse"
 	}
 	return "🟡 inconclusive"
 }
@@ -198,6 +230,9 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	var b strings.Builder
 	b.WriteString("### Performance comparison\n\n")
 	fmt.Fprintf(&b, "**%s**\n\n", mdEscape(gateLine(r)))
+	if m := methodLine(r); m != "" {
+		fmt.Fprintf(&b, "%s\n\n", mdEscape(m))
+	}
 	fmt.Fprintf(&b, "| metric | cell | base | head | head/base [%.0f%% CI] | p (Holm) | verdict |\n", 100*r.Confidence)
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | --- |\n")
 	var footnotes []string

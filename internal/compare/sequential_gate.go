@@ -66,9 +66,10 @@ type Sequential struct {
 // Decision is what the gate decided after a round.
 type Decision struct {
 	// Next lists the pairs to measure in the next round; empty when Stop
-	// is set.
-	Next []Key
-	Stop Stop
+	// is set. Confirming is true when the round confirms pairs found worse.
+	Next       []Key
+	Confirming bool
+	Stop       Stop
 	// Result is the comparison the decision rests on.
 	Result *Result
 	// Log is one line for the console saying what the gate saw.
@@ -150,6 +151,7 @@ func (s *Sequential) Next(in PairedInput) (Decision, error) {
 	for _, k := range open {
 		dec.Next = append(dec.Next, keyByLabel(in, k))
 	}
+	dec.Confirming = len(confirming) > 0
 	what := "still open"
 	if len(confirming) > 0 {
 		what = "found worse, confirming"

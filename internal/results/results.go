@@ -40,6 +40,8 @@ type Run struct {
 	// Builds lists the executables of an A/B run, in the order each
 	// repeat visits them; empty when one build measured every cell.
 	Builds []Build `json:"builds,omitempty"`
+	// Gate, for an A/B run, is how its builds were gated.
+	Gate *Gate `json:"gate,omitempty"`
 	// Interrupted is true when the run stopped before its plan finished;
 	// the cells hold what was measured until then.
 	Interrupted bool `json:"interrupted,omitempty"`
@@ -346,8 +348,10 @@ func (r *Run) Baseline() int {
 type Comparison struct {
 	// BasePath is where the baseline was read from, for the report's words.
 	BasePath string `json:"base_path"`
-	// FailOn and FailOnInconclusive are the gate's settings as given.
+	// FailOn, GateOnly and FailOnInconclusive are the gate's settings as
+	// given.
 	FailOn             string `json:"fail_on,omitempty"`
+	GateOnly           bool   `json:"gate_only,omitempty"`
 	FailOnInconclusive bool   `json:"fail_on_inconclusive,omitempty"`
 	// Base is the baseline run's record, without a comparison of its own.
 	Base *Run `json:"base"`

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"strings"
 
@@ -65,10 +66,10 @@ func validBuildName(name string) error {
 
 // expand returns the cells and the run order of sc's plan with every cell
 // measured by each build: cell c of the scenario becomes cells
-// c×len(builds)+b, and each repeat of it visits the builds in turn, in
-// alternating order (A B, then B A) so neither build always runs second.
-// Without builds it returns the scenario's own cells and plan.
-func expand(sc *scenario.Scenario, builds []BuildWorker) ([]scenario.Params, []results.Step) {
+// c×len(builds)+b, and each repeat of it visits the builds back to back, in
+// an order drawn from order for that repeat. Without builds it returns the
+// scenario's own cells and plan.
+func expand(sc *scenario.Scenario, builds []BuildWorker, order *rand.Rand) ([]scenario.Params, []results.Step) {
 	cells, plan := sc.Cells(), sc.Plan()
 	nb := len(builds)
 	if nb == 0 {
@@ -87,30 +88,32 @@ func expand(sc *scenario.Scenario, builds []BuildWorker) ([]scenario.Params, []r
 	}
 	steps := make([]results.Step, 0, len(plan)*nb)
 	for _, s := range plan {
-		steps = append(steps, visit(s.Cell, s.Repeat, results.RoundMain, nb)...)
+		steps = append(steps, visit(s.Cell, s.Repeat, results.RoundMain, nb, order)...)
 	}
 	return out, steps
 }
 
-// visit is one repeat of scenario cell c by each of nb builds, in the
-// order that alternates with the repeat.
-func visit(c, repeat, round, nb int) []results.Step {
+// visit is one repeat of scenario cell c by each of nb builds back to
+// back, in an order drawn at random: whichever slot is slower (a burst, the
+// cache of the one before), each build is as likely to get it, which is
+// what makes the paired comparison's p-values exact for an A/A run.
+func visit(c, repeat, round, nb int, order *rand.Rand) []results.Step {
 	steps := make([]results.Step, nb)
-	for b := range nb {
-		k := b
-		if repeat%2 == 1 {
-			k = nb - 1 - b
-		}
-		steps[b] = results.Step{Cell: c*nb + k, Repeat: repeat, Round: round}
+	for slot, b := range order.Perm(nb) {
+		steps[slot] = results.Step{Cell: c*nb + b, Repeat: repeat, Round: round}
 	}
 	return steps
 }
 
+// NewOrder returns a source of build orders seeded at random.
+func NewOrder() *rand.Rand { return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())) }
+
 // Interleave returns one more repeat of each of the given cells of an A/B
 // run, measured by every build of the cell's group (the cells that differ
-// only by build), in round round: for each group, the builds in turn. The
-// repeat number continues each cell's count.
-func Interleave(run *results.Run, cells []int, round int) []results.Step {
+// only by build), in round round: for each group, the builds back to back
+// in an order drawn from order. The repeat number continues each cell's
+// count.
+func Interleave(run *results.Run, cells []int, round int, order *rand.Rand) []results.Step {
 	nb := max(len(run.Builds), 1)
 	seen := map[int]bool{}
 	var steps []results.Step
@@ -124,7 +127,7 @@ func Interleave(run *results.Run, cells []int, round int) []results.Step {
 		for b := range nb {
 			repeat = max(repeat, len(run.Cells[g*nb+b].Repeats))
 		}
-		steps = append(steps, visit(g, repeat, round, nb)...)
+		steps = append(steps, visit(g, repeat, round, nb, order)...)
 	}
 	return steps
 }
@@ -137,6 +140,16 @@ func (opt Options) workerArgv(p scenario.Params) []string {
 		}
 	}
 	return opt.Worker
+}
+
+// extraWork is the synthetic slowdown of the build that measures cell p.
+func (opt Options) extraWork(p scenario.Params) float64 {
+	for _, b := range opt.Builds {
+		if b.Name == p.Build {
+			return b.ExtraWork
+		}
+	}
+	return 0
 }
 
 // builds returns the records of opt's builds for the results.

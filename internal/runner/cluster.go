@@ -211,6 +211,7 @@ func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, blk 
 	var budget time.Duration
 	for i := range specs {
 		specs[i] = specFor(blk, p, urls, step, i)
+		specs[i].Thumbnail.ExtraWork = opt.extraWork(p)
 		if place != nil && !f.remote() {
 			specs[i].CPUs = place.Worker(i, p.GOMAXPROCS, p.Replicas)
 		}

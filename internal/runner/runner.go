@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -69,6 +70,9 @@ type Options struct {
 	// build's worker processes in turn (see ResolveBuild), and the build
 	// is a dimension of the cells.
 	Builds []BuildWorker
+	// Order draws the order in which an A/B run's builds measure each
+	// repeat (NewOrder when nil).
+	Order *rand.Rand
 	// More, if set, is asked for further steps once the plan is done (and
 	// again after those): Interleave's extra repeats of cells whose
 	// comparison is not resolved yet, or a confirmation round. None ends
@@ -131,7 +135,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		return nil, err
 	}
 	defer closeServers()
-	cells, plan := expand(sc, opt.Builds)
+	if opt.Order == nil {
+		opt.Order = NewOrder()
+	}
+	cells, plan := expand(sc, opt.Builds, opt.Order)
 	run := newRun(sc, opt, cells, plan)
 	run.Environment.Agents = fl.records()
 	var journal *results.Journal

@@ -7,11 +7,13 @@ import (
 	"time"
 )
 
-// extraWork, set only at build time for calibration
+// extraWork, set only at build time
 // (-ldflags "-X github.com/scalebench/scalebench/internal/thumbnail.extraWork=0.2"),
 // makes every job spend that fraction more CPU time after its CPU-bound
-// stages: a build known to be slower, to check that a comparison finds it.
-// It is empty, and costs nothing, in every other build.
+// stages: a second binary known to be slower, to check that an A/B run of
+// two builds finds it. It is empty, and costs nothing, in every other
+// build. (Options.ExtraWork does the same for one Thumbnailer, at run
+// time, for scalebench calibrate.)
 var extraWork string
 
 // extraFraction is extraWork parsed; 0 when unset or invalid.
@@ -26,13 +28,13 @@ var extraFraction = func() float64 {
 // burnBuf is what the extra work checksums.
 var burnBuf = make([]byte, 4096)
 
-// addExtraWork burns extraFraction of the CPU stages' time d on the CPU,
-// added to the encode stage.
-func addExtraWork(tm *Timings) {
-	if extraFraction == 0 {
+// addExtraWork burns fraction of the CPU stages' time on the CPU, added to
+// the encode stage.
+func addExtraWork(tm *Timings, fraction float64) {
+	if fraction == 0 {
 		return
 	}
-	d := time.Duration(float64(tm.Decode+tm.Resize+tm.Encode) * extraFraction)
+	d := time.Duration(float64(tm.Decode+tm.Resize+tm.Encode) * fraction)
 	start := time.Now()
 	var sum uint32
 	for time.Since(start) < d {

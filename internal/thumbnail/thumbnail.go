@@ -94,7 +94,14 @@ type Options struct {
 	Format        string // one of Formats(); "" means DefaultFormat
 	Method        string // one of Methods(); "" means DefaultMethod
 	OutDir        string // "" discards output; else files named by OutputName are written here
+	// ExtraWork makes every job spend this fraction more CPU time after
+	// its CPU-bound stages (0 to MaxExtraWork): the synthetic slowdown of
+	// `scalebench calibrate`, 0 in every run.
+	ExtraWork float64 `json:",omitempty"`
 }
+
+// MaxExtraWork bounds Options.ExtraWork: at most twice the CPU work.
+const MaxExtraWork = 1.0
 
 // Methods returns the valid values of Options.Method.
 func Methods() []string { return []string{MethodNaive, MethodFast} }
@@ -129,6 +136,9 @@ func (o Options) Validate() error {
 	}
 	if o.Method != "" && !slices.Contains(Methods(), o.Method) {
 		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Method %q: want one of %s", o.Method, strings.Join(Methods(), ", ")))
+	}
+	if !(o.ExtraWork >= 0 && o.ExtraWork <= MaxExtraWork) {
+		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.ExtraWork %v: want 0..%v", o.ExtraWork, MaxExtraWork))
 	}
 	return errors.Join(errs...)
 }
@@ -169,6 +179,7 @@ type Thumbnailer struct {
 	filter imaging.ResampleFilter
 	client *http.Client
 	fast   bool
+	extra  float64 // fraction of extra CPU work per job
 
 	body bytes.Buffer // fetched bytes (fast)
 	out  bytes.Buffer // encoded thumbnail (fast)
@@ -198,6 +209,7 @@ func New(opts Options, client *http.Client) (*Thumbnailer, error) {
 		opts:   opts,
 		client: client,
 		fast:   opts.Method == MethodFast,
+		extra:  extraFraction + opts.ExtraWork,
 	}
 	for _, f := range filters {
 		if f.name == opts.Filter {
@@ -302,7 +314,7 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 	if err != nil {
 		return &StageError{Stage: StageEncode, Subject: name, Err: err}
 	}
-	addExtraWork(tm)
+	addExtraWork(tm, t.extra)
 
 	start = time.Now()
 	err = t.write(out, name)

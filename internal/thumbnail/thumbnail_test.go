@@ -137,6 +137,9 @@ func TestValidate(t *testing.T) {
 		{"unknown format", func(o *Options) { o.Format = "gif" }, []string{"Options.Format", `"gif"`, "png, jpeg"}},
 		{"unknown method", func(o *Options) { o.Method = "slow" }, []string{"Options.Method", `"slow"`, "naive, fast"}},
 		{"all errors reported", func(o *Options) { o.Width, o.Method = 0, "x" }, []string{"Options.Width", "Options.Method"}},
+		{"extra work", func(o *Options) { o.ExtraWork = 0.1 }, nil},
+		{"negative extra work", func(o *Options) { o.ExtraWork = -0.1 }, []string{"Options.ExtraWork", "0..1"}},
+		{"extra work over the limit", func(o *Options) { o.ExtraWork = 1.5 }, []string{"Options.ExtraWork"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,6 +260,24 @@ func TestDo(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestExtraWork: Options.ExtraWork makes a job spend that fraction of its
+// decode, resize and encode time more on the CPU, counted in its encode.
+func TestExtraWork(t *testing.T) {
+	srv := imageServer(t)
+	th, err := New(Options{Width: 64, Height: 64, Method: MethodNaive, ExtraWork: 0.5}, srv.Client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := th.Do(context.Background(), srv.URL+"/640x480/ccc/aaa.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Encode holds its own time plus half of decode + resize + encode.
+	if tm.Encode < (tm.Decode+tm.Resize)/2 {
+		t.Errorf("encode %v, want at least half of decode %v + resize %v", tm.Encode, tm.Decode, tm.Resize)
 	}
 }
 

@@ -1,0 +1,187 @@
+package analysis
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/param"
+	"github.com/scalebench/scalebench/internal/results"
+)
+
+// SplitBuilds splits an A/B run (one results file with a build dimension)
+// into its base and head: the cells of build "base" and "head" (or, when
+// not so named, of the first and the second of two builds), each without
+// the build dimension, with the run order restricted to them.
+func SplitBuilds(run *results.Run) (base, head *results.Run, err error) {
+	bn, hn, err := BaseAndHead(run)
+	if err != nil {
+		return nil, nil, err
+	}
+	return onlyBuild(run, bn), onlyBuild(run, hn), nil
+}
+
+// BaseAndHead names the builds of an A/B run that are compared: base and
+// head, or the first and the second of two builds otherwise named.
+func BaseAndHead(run *results.Run) (base, head string, err error) {
+	names := map[string]bool{}
+	var order []string
+	for _, c := range run.Cells {
+		if b := c.Params.Build; b != "" && !names[b] {
+			names[b] = true
+			order = append(order, b)
+		}
+	}
+	switch {
+	case names["base"] && names["head"]:
+		return "base", "head", nil
+	case len(order) == 2:
+		return order[0], order[1], nil
+	case len(order) == 0:
+		return "", "", &compare.UnusableError{Err: errors.New("the run has no build dimension: compare two result files, BASE.json HEAD.json, or run with --build base=PATH --build head=PATH")}
+	}
+	return "", "", &compare.UnusableError{Err: fmt.Errorf("the run has builds %s: name them base and head to compare", strings.Join(order, ", "))}
+}
+
+// onlyBuild is run restricted to the cells of build name, without the
+// build dimension; the environment names that build's version and commit.
+func onlyBuild(run *results.Run, name string) *results.Run {
+	out := *run
+	out.Cells, out.Order, out.Builds = nil, nil, nil
+	out.Scenario.Baseline = param.Build.Without(run.Scenario.Baseline)
+	index := map[int]int{}
+	for i, c := range run.Cells {
+		if c.Params.Build != name {
+			continue
+		}
+		index[i] = len(out.Cells)
+		c.Params = param.Build.Without(c.Params)
+		out.Cells = append(out.Cells, c)
+	}
+	for _, s := range run.Order {
+		if j, ok := index[s.Cell]; ok {
+			s.Cell = j
+			out.Order = append(out.Order, s)
+		}
+	}
+	for _, b := range run.Builds {
+		if b.Name == name {
+			out.Builds = []results.Build{b}
+			out.Environment.ScalebenchVersion, out.Environment.Commit = b.Version, b.Commit
+		}
+	}
+	return &out
+}
+
+// BuildRounds returns what compare.ComparePaired compares for an A/B run:
+// for each cell measured by both builds, every point metric round by
+// round (repeat i of base and repeat i of head were measured back to back),
+// and each build's curve metrics as bootstrap replicates. Failed repeats
+// leave their round's value NaN.
+func BuildRounds(run *results.Run) (compare.PairedInput, error) {
+	base, head, err := SplitBuilds(run)
+	if err != nil {
+		return compare.PairedInput{}, err
+	}
+	var in compare.PairedInput
+	baseCells := map[string]int{}
+	for i, c := range base.Cells {
+		baseCells[CellKey(c.Params).Label] = i
+	}
+	paired := map[string]bool{}
+	var metrics []compare.Metric
+	for _, mi := range compare.Metrics() {
+		if mi.Kind == compare.Repeats {
+			metrics = append(metrics, mi.Metric)
+		}
+	}
+	for hi, hc := range head.Cells {
+		key := CellKey(hc.Params)
+		bi, ok := baseCells[key.Label]
+		if !ok {
+			in.Unpaired = append(in.Unpaired, compare.Unpaired{Key: key, Side: "head"})
+			continue
+		}
+		paired[key.Label] = true
+		bv, hv := roundValues(base, bi), roundValues(head, hi)
+		rounds := 0
+		for r := range bv {
+			rounds = max(rounds, r+1)
+		}
+		for r := range hv {
+			rounds = max(rounds, r+1)
+		}
+		for _, m := range metrics {
+			p := compare.Rounds{Key: key, Metric: m, Base: nanSlice(rounds), Head: nanSlice(rounds)}
+			measured := false
+			for r, vals := range bv {
+				if v, ok := vals[m]; ok {
+					p.Base[r], measured = v, true
+				}
+			}
+			for r, vals := range hv {
+				if v, ok := vals[m]; ok {
+					p.Head[r] = v
+				}
+			}
+			if measured {
+				in.Rounds = append(in.Rounds, p)
+			}
+		}
+	}
+	for _, c := range base.Cells {
+		if key := CellKey(c.Params); !paired[key.Label] {
+			in.Unpaired = append(in.Unpaired, compare.Unpaired{Key: key, Side: "base"})
+		}
+	}
+	curves := compare.PairCells(curveSamples(base), curveSamples(head))
+	in.Curves = curves.Pairs
+	return in, nil
+}
+
+// roundValues returns the point metrics of each successful repeat of cell
+// ci of run, by repeat index (the round it was measured in).
+func roundValues(run *results.Run, ci int) map[int]map[compare.Metric]float64 {
+	cs, ok := cellSamples(run, ci)
+	out := map[int]map[compare.Metric]float64{}
+	if !ok {
+		return out
+	}
+	for i, r := range run.Cells[ci].Repeats {
+		if r.Failure != "" || r.Index < 0 || r.Index >= maxRounds {
+			continue
+		}
+		vals := map[compare.Metric]float64{}
+		for m, xs := range cs.Samples {
+			if v := xs[i]; !math.IsNaN(v) {
+				vals[m] = v
+			}
+		}
+		out[r.Index] = vals
+	}
+	return out
+}
+
+// maxRounds bounds the rounds of an A/B run the comparison reads, far above
+// what a time budget allows, so that a hand-edited repeat index cannot
+// make it allocate without bound.
+const maxRounds = 100_000
+
+// BuildCells returns, for each pair key label of an A/B run, the index of
+// one of its cells (any build), in cell order: what runner.Interleave needs
+// to add a round of the pairs a comparison names.
+func BuildCells(run *results.Run, labels []string) []int {
+	var out []int
+	seen := map[string]bool{}
+	for i, c := range run.Cells {
+		l := CellKey(param.Build.Without(c.Params)).Label
+		if slices.Contains(labels, l) && !seen[l] {
+			seen[l] = true
+			out = append(out, i)
+		}
+	}
+	return out
+}

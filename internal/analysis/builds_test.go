@@ -1,0 +1,125 @@
+package analysis
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/results"
+)
+
+// abRunOf makes an A/B run of one cell (workers=4) with the given
+// throughputs per round for base and head; a NaN marks a failed repeat.
+func abRunOf(base, head []float64) *results.Run {
+	run := &results.Run{
+		Scenario: results.Scenario{Name: "t", Model: "closed"},
+		Builds:   []results.Build{{Name: "base"}, {Name: "head"}},
+	}
+	for _, b := range []struct {
+		name string
+		xs   []float64
+	}{{"base", base}, {"head", head}} {
+		c := results.Cell{Params: results.Params{GOMAXPROCS: 1, Workers: 4, Replicas: 1, Build: b.name}}
+		for i, x := range b.xs {
+			r := results.Repeat{Index: i, Throughput: x, Jobs: 100}
+			if math.IsNaN(x) {
+				r = results.Repeat{Index: i, Failure: "worker crashed"}
+			}
+			c.Repeats = append(c.Repeats, r)
+		}
+		run.Cells = append(run.Cells, c)
+	}
+	for i := range run.Cells[0].Repeats {
+		for c := range run.Cells {
+			run.Order = append(run.Order, results.Step{Cell: c, Repeat: i})
+		}
+	}
+	return run
+}
+
+func TestSplitBuilds(t *testing.T) {
+	run := abRunOf([]float64{1, 2}, []float64{3, 4})
+	base, head, err := SplitBuilds(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(base.Cells) != 1 || base.Cells[0].Params.Build != "" || base.Cells[0].Repeats[1].Throughput != 2 ||
+		head.Cells[0].Repeats[0].Throughput != 3 || len(head.Order) != 2 || head.Order[1].Cell != 0 {
+		t.Errorf("split into base %+v and head %+v", base.Cells, head.Cells)
+	}
+	plain := &results.Run{Cells: []results.Cell{{Params: results.Params{Workers: 1}}}}
+	var ue *compare.UnusableError
+	if _, _, err := SplitBuilds(plain); !errors.As(err, &ue) || !strings.Contains(err.Error(), "no build dimension") {
+		t.Errorf("a run without builds: %v", err)
+	}
+	three := abRunOf(nil, nil)
+	three.Cells[0].Params.Build, three.Cells[1].Params.Build = "a", "b"
+	three.Cells = append(three.Cells, results.Cell{Params: results.Params{Build: "c"}})
+	if _, _, err := SplitBuilds(three); !errors.As(err, &ue) || !strings.Contains(err.Error(), "a, b, c") {
+		t.Errorf("three unnamed builds: %v", err)
+	}
+}
+
+// TestBuildRounds: the builds' repeats are paired by round (repeat index),
+// a failed repeat leaves its round's value NaN, and a cell measured by one
+// build only is unpaired.
+func TestBuildRounds(t *testing.T) {
+	run := abRunOf([]float64{100, math.NaN(), 102}, []float64{90, 91, 92})
+	// Stored out of round order: pairing goes by index, not position.
+	head := run.Cells[1].Repeats
+	head[0], head[2] = head[2], head[0]
+	run.Cells = append(run.Cells, results.Cell{Params: results.Params{GOMAXPROCS: 1, Workers: 8, Replicas: 1, Build: "head"},
+		Repeats: []results.Repeat{{Index: 0, Throughput: 5, Jobs: 10}}})
+	in, err := BuildRounds(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tp *compare.Rounds
+	for i := range in.Rounds {
+		if in.Rounds[i].Metric == compare.Throughput {
+			tp = &in.Rounds[i]
+		}
+	}
+	if tp == nil {
+		t.Fatalf("no throughput rounds in %+v", in.Rounds)
+	}
+	if len(tp.Base) != 3 || tp.Base[0] != 100 || !math.IsNaN(tp.Base[1]) || tp.Base[2] != 102 ||
+		tp.Head[0] != 90 || tp.Head[1] != 91 || tp.Head[2] != 92 {
+		t.Errorf("throughput by round: base %v, head %v; want [100 NaN 102] and [90 91 92]", tp.Base, tp.Head)
+	}
+	if len(in.Unpaired) != 1 || in.Unpaired[0].Side != "head" || !strings.Contains(in.Unpaired[0].Key.Label, "workers=8") {
+		t.Errorf("unpaired %+v, want the workers=8 cell on head", in.Unpaired)
+	}
+}
+
+// TestBuildRoundsKeepsEveryRound: a pair found worse and then measured
+// again is judged on all of its rounds: the evidence of the first ones is
+// kept, not replaced by the later ones alone.
+func TestBuildRoundsKeepsEveryRound(t *testing.T) {
+	base := []float64{100, 101, 99, 100, 102, 98, 100, 101, 100, 99, 101, 100}
+	head := []float64{90, 91, 89, 90, 92, 88, 90, 91, 90, 89, 91, 90}
+	run := abRunOf(base, head)
+	for i := range run.Cells {
+		for j := range run.Cells[i].Repeats {
+			if j >= 8 {
+				run.Cells[i].Repeats[j].Round = results.RoundConfirm
+			}
+		}
+	}
+	in, err := BuildRounds(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate, _ := compare.ParseFailOn("throughput:-5%")
+	gate.Only = []compare.Metric{compare.Throughput}
+	res, err := compare.ComparePaired(in, compare.Options{Gate: gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Rows[0]
+	if r.Rounds != 12 || r.Verdict != compare.Worse {
+		t.Errorf("%s after %d rounds, want worse after 12", r.Verdict, r.Rounds)
+	}
+}
