@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
@@ -36,6 +37,10 @@ type Analysis struct {
 	Lessons  []Lesson    // the comparisons the scenario was made for, as the lesson tells them
 	Findings []string    // headline findings in plain words, most important first
 	Warnings []Warning   // analysis-level caveats (no baseline, fit flags, few repeats)
+	// Builds is an A/B run's comparison of its builds, round by round,
+	// with the gate the run was made with; nil for a run of one build or
+	// an interrupted one.
+	Builds *compare.Result
 }
 
 // CellRatio compares one cell with the baseline cell.
@@ -154,9 +159,24 @@ func Analyze(run *results.Run) *Analysis {
 	a.series()
 	a.ratios()
 	a.classify()
+	a.compareBuilds()
 	a.lessons()
 	a.findings()
 	return a
+}
+
+// compareBuilds judges an A/B run's builds as its gate did.
+func (a *Analysis) compareBuilds() {
+	if len(a.Run.Builds) < 2 || a.Run.Interrupted {
+		return
+	}
+	gate, err := BuildGate(a.Run)
+	if err == nil {
+		a.Builds, err = CompareBuilds(a.Run, gate)
+	}
+	if err != nil {
+		a.warn("builds", fmt.Sprintf("the builds could not be compared: %v", err))
+	}
 }
 
 func (a *Analysis) warn(kind, msg string) {

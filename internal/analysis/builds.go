@@ -185,3 +185,45 @@ func BuildCells(run *results.Run, labels []string) []int {
 	}
 	return out
 }
+
+// BuildGate is the gate an A/B run was made with, as results.json keeps
+// it: the default gate for files written before it was kept.
+func BuildGate(run *results.Run) (compare.Gate, error) {
+	s := run.Gate
+	if s == nil {
+		return compare.Gate{}, nil
+	}
+	var g compare.Gate
+	if s.FailOn != "" {
+		var err error
+		if g, err = compare.ParseFailOn(s.FailOn); err != nil {
+			return compare.Gate{}, fmt.Errorf("the gate kept in the results: %w", err)
+		}
+		if s.GateOnly {
+			for m := range g.Tolerances {
+				g.Only = append(g.Only, m)
+			}
+			slices.SortFunc(g.Only, func(a, b compare.Metric) int { return strings.Compare(string(a), string(b)) })
+		}
+	}
+	g.FailOnInconclusive = s.FailOnInconclusive
+	return g, nil
+}
+
+// CompareBuilds compares an A/B run's builds round by round with gate
+// (compare.ComparePaired). A run judged, when it was made, by another
+// method than this scalebench's gets a warning saying so.
+func CompareBuilds(run *results.Run, gate compare.Gate) (*compare.Result, error) {
+	in, err := BuildRounds(run)
+	if err != nil {
+		return nil, err
+	}
+	res, err := compare.ComparePaired(in, compare.Options{Gate: gate})
+	if err != nil {
+		return nil, err
+	}
+	if g := run.Gate; g != nil && g.Method != "" && g.Method != compare.MethodPaired {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the run was judged by method %s when it was made; this scalebench judges by %s, so verdicts may differ from the run's", g.Method, compare.MethodPaired))
+	}
+	return res, nil
+}

@@ -123,3 +123,47 @@ func TestBuildRoundsKeepsEveryRound(t *testing.T) {
 		t.Errorf("%s after %d rounds, want worse after 12", r.Verdict, r.Rounds)
 	}
 }
+
+// TestABFindingsTellTheGate: the findings of an A/B run lead with the
+// gate's verdict per cell, so a regression in one cell is not summarised
+// by the baseline cell's "no clear change"; no lesson compares the builds
+// at one cell.
+func TestABFindingsTellTheGate(t *testing.T) {
+	flat := []float64{120, 121, 119, 120, 122, 118, 120, 121, 120, 119, 121, 120}
+	slow := make([]float64, len(flat))
+	for i, x := range flat {
+		slow[i] = 4 * x * (0.9 + 0.01*float64(i%3)) // 9% down, CPU-bound cell
+	}
+	run := abRunOf(flat, flat) // workers=4: the baseline, I/O-bound, unchanged
+	cpu := abRunOf(scaled(flat, 4), slow)
+	for i := range cpu.Cells {
+		cpu.Cells[i].Params.Workers = 32
+	}
+	run.Cells = append(run.Cells, cpu.Cells...)
+	run.Scenario.Baseline = results.Params{GOMAXPROCS: 1, Workers: 4, Replicas: 1, Build: "base"}
+	run.Gate = &results.Gate{FailOn: "throughput:-5%", GateOnly: true}
+	a := Analyze(run)
+	if a.Builds == nil || len(a.Findings) < 3 {
+		t.Fatalf("no comparison of the builds (%v), findings %q", a.Warnings, a.Findings)
+	}
+	if f := a.Findings[0]; !strings.HasPrefix(f, "The A/B gate fails") {
+		t.Errorf("first finding %q, want the gate's failure", f)
+	}
+	text := strings.Join(a.Findings, "\n")
+	if !strings.Contains(text, "workers=32 replicas=1: throughput worse 0.9") || !strings.Contains(text, "workers=4 replicas=1: throughput same") {
+		t.Errorf("findings do not give each cell's verdict:\n%s", text)
+	}
+	for _, l := range a.Lessons {
+		if l.Dim == "build" {
+			t.Errorf("a lesson compares the builds at one cell: %s", l.Sentence)
+		}
+	}
+}
+
+func scaled(xs []float64, k float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = k * x
+	}
+	return out
+}

@@ -71,6 +71,11 @@ func capitalize(s string) string {
 func (a *Analysis) lessons() {
 	covered := map[int]bool{}
 	for _, d := range param.Series {
+		if d == param.Build && a.Builds != nil {
+			// The builds of an A/B run are told cell by cell, as the
+			// gate judged them (buildFindings), not by one pair of cells.
+			continue
+		}
 		si := a.lessonSeries(d)
 		if si < 0 {
 			continue

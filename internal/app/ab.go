@@ -139,14 +139,9 @@ func (g *abGate) more(run *results.Run) []results.Step {
 	return runner.Interleave(run, cells, round, g.order)
 }
 
-// judgeAB compares an A/B run's builds round by round, with the gate it
-// was run with (stored in the run) unless flags give another.
+// judgeAB compares an A/B run's builds round by round with gate.
 func judgeAB(run *results.Run, gate compare.Gate) (*compare.Result, error) {
-	in, err := analysis.BuildRounds(run)
-	if err != nil {
-		return nil, err
-	}
-	return compare.ComparePaired(in, compare.Options{Gate: gate})
+	return analysis.CompareBuilds(run, gate)
 }
 
 // abOutcome prints an A/B run's comparison and returns the gate's error
@@ -195,6 +190,7 @@ func abSetup(c *cli.Context, sc *scenario.Scenario) (abRun, error) {
 		return abRun{}, nil
 	}
 	settings := &results.Gate{
+		Method:             compare.MethodPaired,
 		FailOn:             c.String("fail-on"),
 		FailOnInconclusive: c.Bool("fail-on-inconclusive"),
 		GateOnly:           c.Bool("gate-only"),
@@ -223,29 +219,8 @@ func abSetup(c *cli.Context, sc *scenario.Scenario) (abRun, error) {
 	}}, nil
 }
 
-// storedGate is the gate an A/B run was made with, as results.json keeps
-// it (the default gate for files written before it was kept).
-func storedGate(run *results.Run) (compare.Gate, error) {
-	s := run.Gate
-	if s == nil || s.FailOn == "" {
-		g := compare.Gate{}
-		if s != nil {
-			g.FailOnInconclusive = s.FailOnInconclusive
-		}
-		return g, nil
-	}
-	g, err := compare.ParseFailOn(s.FailOn)
-	if err != nil {
-		return compare.Gate{}, fmt.Errorf("the gate stored in the results: %w", err)
-	}
-	if s.GateOnly {
-		for m := range g.Tolerances {
-			g.Only = append(g.Only, m)
-		}
-	}
-	g.FailOnInconclusive = s.FailOnInconclusive
-	return g, nil
-}
+// storedGate is the gate an A/B run was made with.
+func storedGate(run *results.Run) (compare.Gate, error) { return analysis.BuildGate(run) }
 
 // storedAB is the comparison of an A/B run's builds with the gate it was
 // run with; nil for a run without builds, or one interrupted before its

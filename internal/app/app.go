@@ -125,6 +125,7 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			validateCommand(),
 			reportCommand(),
 			compareCommand(),
+			calibrateCommand(),
 			exportCommand(),
 			fitCommand(),
 			serveImagesCommand(),

@@ -296,10 +296,14 @@ func workerCommand() *cli.Command {
 		Hidden: true,
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "describe", Usage: "print this build's version, commit and worker protocol as JSON, and exit"},
+			&cli.DurationFlag{Name: "spin", Usage: "keep one CPU busy for at most `DURATION` and exit (calibrate --busy)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.Bool("describe") {
 				return runner.WriteDescription(c.App.Writer, Version, commit())
+			}
+			if c.IsSet("spin") {
+				return runner.Spin(c.Context, c.Duration("spin"))
 			}
 			return runner.WorkerMain(c.Context, c.App.Reader, c.App.Writer)
 		},

@@ -25,8 +25,9 @@ type PairedInput struct {
 	Unpaired []Unpaired
 }
 
-// MethodPaired names the paired, sequential comparison in a Result.
-const MethodPaired = "paired-sequential"
+// MethodPaired names the paired, sequential comparison in a Result, with
+// a version that changes whenever its verdicts on the same rounds would.
+const MethodPaired = "paired-sequential-1"
 
 // ComparePaired compares the builds of an A/B run round by round: each
 // point metric's rows get the Hodges–Lehmann estimate of head/base, an

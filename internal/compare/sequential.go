@@ -11,7 +11,7 @@ import (
 // drawn at random for the round. The unit of evidence is the round's log
 // ratio d = log(head/base). For a candidate effect θ (a log ratio), a
 // round's score is x = clip((d − θ)/s, −1, 1), where s is 1.5 times a
-// robust scale (the median absolute deviation) of the earlier rounds' d,
+// robust scale (the interquartile range) of the earlier rounds' d,
 // so one round hit by a burst on one side moves the evidence by at most
 // one bounded step. Two betting capitals grow on the scores, one betting
 // they come out positive and one negative, each with a stake set from the
@@ -58,29 +58,28 @@ type pairedTest struct {
 // newPairedTest prepares the test of the log ratios d (NaN-free).
 func newPairedTest(d []float64) *pairedTest {
 	t := &pairedTest{d: d, scales: make([]float64, len(d))}
-	for i := range d {
-		t.scales[i] = clipScales * robustScale(d[:i])
+	sorted := make([]float64, 0, len(d))
+	for i, x := range d {
+		t.scales[i] = clipScales * robustScale(sorted)
+		j, _ := slices.BinarySearch(sorted, x)
+		sorted = slices.Insert(sorted, j, x)
 	}
 	return t
 }
 
-// robustScale is 1.4826 × the median absolute deviation of past, shrunk
-// towards priorScale as if that were seen in priorWeight rounds.
-func robustScale(past []float64) float64 {
-	n := len(past)
+// robustScale is the spread of the sorted past rounds as a standard
+// deviation would be for normal noise (the interquartile range over
+// 1.349), shrunk towards priorScale as if that were seen in priorWeight
+// rounds.
+func robustScale(sorted []float64) float64 {
+	n := len(sorted)
 	if n < 2 {
 		return priorScale
 	}
-	s := slices.Clone(past)
-	slices.Sort(s)
-	med := medianSorted(s)
-	for i, x := range s {
-		s[i] = math.Abs(x - med)
-	}
-	slices.Sort(s)
-	mad := 1.4826 * medianSorted(s)
+	iqr := quantile(sorted, 0.75) - quantile(sorted, 0.25)
+	sd := iqr / 1.349
 	w := float64(n)
-	return math.Sqrt((priorWeight*priorScale*priorScale + w*mad*mad) / (priorWeight + w))
+	return math.Sqrt((priorWeight*priorScale*priorScale + w*sd*sd) / (priorWeight + w))
 }
 
 func medianSorted(s []float64) float64 {

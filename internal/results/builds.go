@@ -42,4 +42,6 @@ type Gate struct {
 	// Stop is why the gate asked for no more rounds: worse, resolved,
 	// budget or planned.
 	Stop string `json:"stop,omitempty"`
+	// Method names the comparison that judged the run, with its version.
+	Method string `json:"method,omitempty"`
 }
