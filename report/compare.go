@@ -41,7 +41,9 @@ var gateTemplate = template.Must(template.New("gate").Parse(gateTemplateText))
 
 // gateView is the template's view of a Gate.
 type gateView struct {
-	BaseName   string
+	BaseName string
+	// Rounds, for an A/B run judged round by round, says over how many.
+	Rounds     string
 	Status     string
 	Failed     bool
 	Confidence string
@@ -57,7 +59,9 @@ type gateView struct {
 
 type gateRow struct {
 	Metric, Cell, Base, Head, Ratio, P, Verdict, Hint string
-	Gated                                             bool
+	// Class is the verdict as a CSS class: "not-worse" for "not worse".
+	Class string
+	Gated bool
 }
 
 type gateGeomean struct {
@@ -114,6 +118,9 @@ func newGateView(g *Gate) *gateView {
 	if r := g.Comparison; r != nil {
 		o := r.Outcome()
 		v.Confidence = fmt.Sprintf("%.0f%%", 100*r.Confidence)
+		if r.Method == compare.MethodPaired {
+			v.Rounds = pairedRounds(r)
+		}
 		switch o.Code {
 		case compare.ExitWorse:
 			v.Status, v.Failed = fmt.Sprintf("failed: %d of %d gated comparisons are worse", len(o.Worse), r.GatedComparisons), true
@@ -141,7 +148,7 @@ func newGateView(g *Gate) *gateView {
 			v.Rows = append(v.Rows, gateRow{
 				Metric: string(row.Metric), Cell: row.Key.Label,
 				Base: fmtSide(row.Metric, row.Base), Head: fmtSide(row.Metric, row.Head),
-				Ratio: ratio, P: p, Verdict: string(row.Verdict), Hint: hint, Gated: row.Gated,
+				Ratio: ratio, P: p, Verdict: string(row.Verdict), Class: strings.ReplaceAll(string(row.Verdict), " ", "-"), Hint: hint, Gated: row.Gated,
 			})
 		}
 		for _, gm := range r.Geomeans {
@@ -209,6 +216,12 @@ func gateFigures(r *compare.Result, baseName string) []figure {
 			continue
 		}
 		title := fmt.Sprintf("%s: this run vs the baseline run, per cell", m)
+		caption := fmt.Sprintf("Median %s of each cell over its repeats in %s (base) and in this run (head), with the medians' intervals; the verdict follows each cell's name.", m, baseName)
+		if r.Method == compare.MethodPaired {
+			head.Name = "head"
+			title = fmt.Sprintf("%s: head vs base, per cell", m)
+			caption = fmt.Sprintf("Median %s of each cell over the rounds that measured both builds back to back (%s), with the medians' intervals; the verdict, judged on each round's head/base, follows each cell's name.", m, pairedRounds(r))
+		}
 		f, err := chart.NewBars("compare-"+string(m), chart.Bars{
 			Title:      title,
 			Categories: cats,
@@ -218,10 +231,27 @@ func gateFigures(r *compare.Result, baseName string) []figure {
 		if err != nil {
 			continue
 		}
-		figs = append(figs, figure{Figure: f, Section: secGate,
-			Caption: fmt.Sprintf("Median %s of each cell over its repeats in %s (base) and in this run (head), with the medians' intervals; the verdict follows each cell's name.", m, baseName)})
+		figs = append(figs, figure{Figure: f, Section: secGate, Caption: caption})
 	}
 	return figs
+}
+
+// pairedRounds says over how many rounds a paired comparison was made:
+// "9 rounds", "6 to 12 rounds".
+func pairedRounds(r *compare.Result) string {
+	lo, hi := -1, 0
+	for _, row := range r.Rows {
+		if row.Paired {
+			if lo < 0 || row.Rounds < lo {
+				lo = row.Rounds
+			}
+			hi = max(hi, row.Rounds)
+		}
+	}
+	if lo >= 0 && lo != hi {
+		return fmt.Sprintf("%d to %d rounds", lo, hi)
+	}
+	return fmt.Sprintf("%d rounds", hi)
 }
 
 // shortLabels names each row's cell by the params that differ between
