@@ -121,7 +121,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		defer restore()
 		place = &p
 	}
-	fl, err := openFleet(ctx, opt.Cluster, opt.Heartbeat, opt.Warn)
+	fl, err := openFleet(ctx, opt.Cluster, opt.Heartbeat, opt.Version, opt.Warn)
 	if err != nil {
 		return nil, err
 	}
