@@ -59,7 +59,7 @@ func agentCommand() *cli.Command {
 			a := cluster.AgentConfig{
 				ID: c.String("id"), Run: c.String("run"), Work: agentWork, Version: Version,
 				HarnessKey: c.String("harness-key"),
-				Logf: func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
+				Logf:       func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
 			}
 			if a.ID != "" {
 				if err := cluster.ValidID(a.ID); err != nil {

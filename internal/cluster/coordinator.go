@@ -580,7 +580,9 @@ func (c *Coordinator) checkRegister(m *registerMsg) error {
 		return fmt.Errorf("cluster: agent %s: %d CPUs, want 0..%d", m.ID, m.CPUs, maxCPUs)
 	}
 	m.Host = printable(m.Host, maxHostLen)
-	m.Version = printable(m.Version, maxVersionLen)
+	if len(m.Version) > maxVersionLen {
+		m.Version = m.Version[:maxVersionLen]
+	}
 	return nil
 }
 
@@ -629,7 +631,7 @@ func (c *Coordinator) admit(req micro.Request, m registerMsg) {
 	c.mu.Unlock()
 	if fresh && c.cfg.Version != "" && m.Version != c.cfg.Version {
 		c.warn(fmt.Errorf("agent %s on %s reports version %s, this harness is %s: its measurements may not compare; run the same scalebench release on every machine",
-			m.ID, m.Host, strconv.Quote(m.Version), strconv.Quote(c.cfg.Version)))
+			m.ID, m.Host, strconv.QuoteToASCII(m.Version), strconv.QuoteToASCII(c.cfg.Version)))
 	}
 	c.respond(req, nil)
 	go func() {
