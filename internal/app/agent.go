@@ -76,6 +76,7 @@ func agentCommand() *cli.Command {
 			}
 			nc, err := cluster.Connect(cluster.ConnectOptions{
 				URL: url, Token: os.Getenv(cluster.EnvToken),
+				User: os.Getenv(cluster.EnvUser), Password: os.Getenv(cluster.EnvPassword),
 				CredsFile: c.String("nats-creds"), NKeyFile: c.String("nats-nkey"),
 				CAFile: c.String("nats-ca"), CertFile: c.String("nats-cert"), KeyFile: c.String("nats-key"),
 				Name: "scalebench-agent",

@@ -75,6 +75,7 @@ func clusterOptions(c *cli.Context, sc *scenario.Scenario) (*runner.Cluster, int
 	return &runner.Cluster{
 		Connect: cluster.ConnectOptions{
 			URL: url, Token: os.Getenv(cluster.EnvToken),
+			User: os.Getenv(cluster.EnvUser), Password: os.Getenv(cluster.EnvPassword),
 			CredsFile: c.String("nats-creds"), NKeyFile: c.String("nats-nkey"),
 			CAFile: c.String("nats-ca"), CertFile: c.String("nats-cert"), KeyFile: c.String("nats-key"),
 		},

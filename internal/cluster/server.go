@@ -25,6 +25,10 @@ const (
 	EnvURL   = "SCALEBENCH_NATS_URL"
 	EnvToken = "SCALEBENCH_NATS_TOKEN"
 	EnvRun   = "SCALEBENCH_RUN"
+	// EnvUser and EnvPassword give a user and password for a server with
+	// one user per role (deploy/compose/nats.conf).
+	EnvUser     = "SCALEBENCH_NATS_USER"
+	EnvPassword = "SCALEBENCH_NATS_PASSWORD"
 )
 
 // maxPayload bounds one message; a report carries a replica's histograms
@@ -102,6 +106,9 @@ func NewToken() (string, error) {
 type ConnectOptions struct {
 	URL   string
 	Token string // from the environment, never a flag
+	// User and Password, from the environment too, for a server with
+	// users.
+	User, Password string
 	// CredsFile is a NATS user credentials file (JWT and NKey seed).
 	CredsFile string
 	// NKeyFile holds an NKey seed.
@@ -142,6 +149,9 @@ func Connect(o ConnectOptions) (*nats.Conn, error) {
 	if o.Token != "" {
 		opts = append(opts, nats.Token(o.Token))
 	}
+	if o.User != "" {
+		opts = append(opts, nats.UserInfo(o.User, o.Password))
+	}
 	if o.CredsFile != "" {
 		if _, err := os.Stat(o.CredsFile); err != nil {
 			return nil, fmt.Errorf("cluster: connect: credentials file: %w", err)
@@ -172,7 +182,7 @@ func Connect(o ConnectOptions) (*nats.Conn, error) {
 	case err == nil:
 		return nc, nil
 	case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked):
-		return nil, fmt.Errorf("cluster: connect to %s: the server refused our credentials (check %s, the credentials file, the nkey or the client certificate): %w", shown, EnvToken, err)
+		return nil, fmt.Errorf("cluster: connect to %s: the server refused our credentials (check %s, %s and %s, the credentials file, the nkey or the client certificate): %w", shown, EnvToken, EnvUser, EnvPassword, err)
 	case errors.As(err, new(x509.UnknownAuthorityError)), errors.As(err, new(*tls.CertificateVerificationError)):
 		return nil, fmt.Errorf("cluster: connect to %s: the server's TLS certificate is not signed by a CA we trust (give its CA with --nats-ca): %w", shown, err)
 	case strings.Contains(err.Error(), "certificate required"):

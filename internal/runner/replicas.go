@@ -274,7 +274,7 @@ func (w *AgentWorker) Close() {
 // withoutNATS drops the variables that connect a process to a harness.
 func withoutNATS(env []string) []string {
 	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
-		for _, k := range []string{cluster.EnvURL, cluster.EnvToken, cluster.EnvRun, EnvAgent} {
+		for _, k := range []string{cluster.EnvURL, cluster.EnvToken, cluster.EnvUser, cluster.EnvPassword, cluster.EnvRun, EnvAgent} {
 			if strings.HasPrefix(kv, k+"=") {
 				return true
 			}
