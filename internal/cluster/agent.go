@@ -80,7 +80,6 @@ type Agent struct {
 	finished map[taskKey]bool // the session's assignments that ran
 	stopping bool
 	wg       sync.WaitGroup
-	fatal    chan error
 	taken    bool          // Once: the one assignment was accepted
 	over     chan struct{} // Once: closed when that assignment is over
 
@@ -149,7 +148,7 @@ func NewAgent(nc *nats.Conn, cfg AgentConfig) (*Agent, error) {
 	a := &Agent{
 		nc: nc, cfg: cfg, subj: subj, incarnation: inc[:16],
 		tasks: map[taskKey]*task{}, finished: map[taskKey]bool{},
-		fatal: make(chan error, 1), over: make(chan struct{}),
+		over: make(chan struct{}),
 	}
 	if cfg.HarnessKey != "" {
 		if a.pinned, err = nkeys.FromPublicKey(cfg.HarnessKey); err != nil {
@@ -278,8 +277,6 @@ func (a *Agent) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-a.fatal:
-			return err
 		case <-a.over:
 			return nil
 		case <-retry:

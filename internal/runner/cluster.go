@@ -181,7 +181,7 @@ func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placeme
 	for attempt := 0; ; attempt++ {
 		id := fmt.Sprintf("m%d-%d", seq, attempt)
 		rep, failed, err := f.measure(ctx, opt, place, blk, p, urls, step, id, exclude)
-		if err == nil || ctx.Err() != nil || attempt == retries {
+		if err == nil || ctx.Err() != nil || attempt == retries || errors.Is(err, cluster.ErrServerLost) {
 			rep.Retries = tried
 			return rep, err
 		}

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -154,4 +155,35 @@ func TestAgentOfAnotherVersionWarned(t *testing.T) {
 	if strings.Contains(got, "\x1b") {
 		t.Error("a warning carries the agent's escape sequence")
 	}
+}
+
+// The NATS server killed mid-run: the run stops at once naming the lost
+// server, instead of blaming the agents or trying every measurement.
+func TestRunStopsWhenServerLost(t *testing.T) {
+	srv, err := cluster.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	testAgents(t, srv, "lost", 1)
+	sc := parse(t, `name: t
+images: {latency: 5ms, paths: [/64x48/ccc/aaa.jpg]}
+thumbnail: {width: 16, height: 16}
+load: {duration: 3s, warmup: 0s, repeats: 5}
+matrix: {workers: [1]}
+`)
+	opt := testOptions()
+	opt.Cluster = &Cluster{Connect: cluster.ConnectOptions{URL: srv.URL, Token: srv.Token}, Agents: 1, Run: "lost", Wait: time.Minute}
+	var once sync.Once
+	opt.Progress = func(Progress) { once.Do(srv.Close) } // after the first measurement
+	start := time.Now()
+	_, err = Run(context.Background(), sc, opt)
+	took := time.Since(start)
+	if !errors.Is(err, cluster.ErrServerLost) || !strings.Contains(err.Error(), "NATS server") {
+		t.Fatalf("Run = %v, want the lost server named", err)
+	}
+	if took > 40*time.Second {
+		t.Errorf("Run took %s to notice the lost server", took.Round(time.Second))
+	}
+	t.Logf("%s: %v", took.Round(time.Millisecond), err)
 }
