@@ -20,10 +20,10 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/imageserver"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/metrics"
-	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
 	"github.com/scalebench/scalebench/internal/thumbnail"
