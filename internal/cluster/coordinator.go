@@ -600,7 +600,8 @@ func (c *Coordinator) alive(agent, inc string) bool {
 	ctx, cancel := context.WithTimeout(c.ctx, min(c.cfg.AckTimeout, 2*time.Second))
 	defer cancel()
 	_, err := c.ping(ctx, agent, inc)
-	return err == nil
+	// Any answer, a refusal too, comes from a live process.
+	return err == nil || strings.Contains(err.Error(), "refused")
 }
 
 // admit enters m in the roster, replacing an earlier process of its id,
@@ -697,9 +698,15 @@ func (c *Coordinator) ping(ctx context.Context, agent, inc string) (clockSample,
 	if err != nil {
 		return clockSample{}, fmt.Errorf("cluster: clock ping to agent %s: %w", agent, err)
 	}
-	var pong clockMsg
+	var pong struct {
+		clockMsg
+		Error string `json:"error"`
+	}
 	if err := decode(msg.Data, &pong, "agent "+agent); err != nil {
 		return clockSample{}, err
+	}
+	if pong.Error != "" || pong.T1 == 0 || pong.T2 == 0 {
+		return clockSample{}, fmt.Errorf("cluster: clock ping to agent %s: refused: %s", agent, printable(pong.Error, 1024))
 	}
 	return clockSample{t0: t0, t1: time.Unix(0, pong.T1), t2: time.Unix(0, pong.T2), t3: t3}, nil
 }

@@ -325,15 +325,22 @@ func TestProbeSignedHarness(t *testing.T) {
 	newTestAgent(t, srv, AgentConfig{ID: "signed", HarnessKey: pub})
 	other, _ := nkeys.CreateUser()
 	otherPub, _ := other.PublicKey()
-	var logs []string
-	newTestAgent(t, srv, AgentConfig{ID: "wrongpin", HarnessKey: otherPub, Logf: func(f string, a ...any) { logs = append(logs, f) }})
-	waitAgents(t, c, 1)
+	newTestAgent(t, srv, AgentConfig{ID: "wrongpin", HarnessKey: otherPub})
+	waitAgents(t, c, 2)
 	out, err := c.Measure(context.Background(), assignments("m1", "signed"))
 	if err != nil || len(out.Results) != 1 {
 		t.Fatalf("signed measurement: %v", err)
 	}
-	if got := c.Agents(); len(got) != 1 || got[0].ID != "signed" {
-		t.Errorf("roster %+v: the agent pinning another key must not register", got)
+	// The harness cannot tell, but the agent pinning another key took no
+	// session from it and refuses its assignments.
+	_, err = c.Measure(context.Background(), assignments("m2", "wrongpin"))
+	if !errors.Is(err, ErrAssign) {
+		t.Errorf("measure on the agent pinning another key: %v, want its assignment refused", err)
+	}
+	for _, a := range c.Agents() {
+		if a.ID == "wrongpin" && a.ClockErr == "" {
+			t.Errorf("agent %s: clock offset %s from pongs it refused", a.ID, a.Offset)
+		}
 	}
 }
 
