@@ -35,7 +35,8 @@ func (r *fuzzRun) fill(data []byte) []byte {
 func newFuzzRun(f *testing.F, measuring bool) *fuzzRun {
 	r := &fuzzRun{measure: make(chan error, 1)}
 	r.srv = startServer(f)
-	r.coord = startCoordinator(f, r.srv, Config{Heartbeat: 100 * time.Millisecond})
+	// Heartbeats slow enough that a busy machine does not starve them.
+	r.coord = startCoordinator(f, r.srv, Config{Heartbeat: time.Second})
 	release, busy := make(chan struct{}), make(chan struct{})
 	r.agent = newTestAgent(f, r.srv, AgentConfig{ID: "fz", Work: func(ctx context.Context, spec json.RawMessage, ready func() error) (json.RawMessage, error) {
 		if !measuring {
