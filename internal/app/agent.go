@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/nats-io/nkeys"
 	"github.com/urfave/cli/v2"
 
 	"github.com/scalebench/scalebench/internal/cluster"
@@ -32,7 +33,8 @@ func agentCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "nats", Usage: "NATS server `URL`, e.g. nats://harness:4222 (required)"},
 			&cli.StringFlag{Name: "run", Value: "default", EnvVars: []string{cluster.EnvRun}, Usage: "run `ID` whose harness to serve"},
-			&cli.StringFlag{Name: "id", Usage: "agent `NAME` in the harness's roster (default: the host name)"},
+			&cli.StringFlag{Name: "id", Usage: "agent `NAME` in the harness's roster (default: the host name and the process id, host-1234)"},
+			&cli.StringFlag{Name: "harness-key", Usage: "the harness's public NKey (`KEY`, U… or A…): act only on messages it signed (the harness's run --sign-key)"},
 			&cli.StringFlag{Name: "nats-creds", Usage: "NATS user credentials `FILE`"},
 			&cli.StringFlag{Name: "nats-nkey", Usage: "NATS NKey seed `FILE`"},
 			&cli.StringFlag{Name: "nats-ca", Usage: "`FILE` with the CA certificates to trust (TLS)"},
@@ -56,7 +58,8 @@ func agentCommand() *cli.Command {
 			stderr := c.App.ErrWriter
 			a := cluster.AgentConfig{
 				ID: c.String("id"), Run: c.String("run"), Work: agentWork, Version: Version,
-				Logf: func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
+				HarnessKey: c.String("harness-key"),
+				Logf:       func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
 			}
 			if a.ID != "" {
 				if err := cluster.ValidID(a.ID); err != nil {
@@ -66,8 +69,14 @@ func agentCommand() *cli.Command {
 			if err := cluster.ValidID(a.Run); err != nil {
 				return usagef("agent: --run: %w", err)
 			}
+			if a.HarnessKey != "" {
+				if _, err := nkeys.FromPublicKey(a.HarnessKey); err != nil {
+					return usagef("agent: --harness-key: not a public NKey (the harness's U… or A… key): %w", err)
+				}
+			}
 			nc, err := cluster.Connect(cluster.ConnectOptions{
 				URL: url, Token: os.Getenv(cluster.EnvToken),
+				User: os.Getenv(cluster.EnvUser), Password: os.Getenv(cluster.EnvPassword),
 				CredsFile: c.String("nats-creds"), NKeyFile: c.String("nats-nkey"),
 				CAFile: c.String("nats-ca"), CertFile: c.String("nats-cert"), KeyFile: c.String("nats-key"),
 				Name: "scalebench-agent",

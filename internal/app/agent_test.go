@@ -47,6 +47,8 @@ func TestAgentCommandFailsFast(t *testing.T) {
 		{"cert without key", []string{"agent", "--nats", srv.URL, "--nats-cert", "c.pem"}, "", echoWork, ExitUsage, "--nats-cert and --nats-key go together"},
 		{"bad id", []string{"agent", "--nats", srv.URL, "--id", "a.b"}, srv.Token, echoWork, ExitUsage, `--id: "a.b": character '.'`},
 		{"no worker wired", []string{"agent", "--nats", srv.URL}, srv.Token, nil, ExitFailure, "cannot run replicas on an agent yet"},
+		{"bad harness key", []string{"agent", "--nats", srv.URL, "--harness-key", "SUAK-not-a-key"}, srv.Token, echoWork, ExitUsage, "--harness-key: not a public NKey"},
+		{"password in the second server URL", []string{"agent", "--nats", "nats://127.0.0.1:1,nats://bob:s3cret@127.0.0.1:2"}, "", echoWork, ExitFailure, "no NATS server answered"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(cluster.EnvToken, tc.token)
@@ -60,6 +62,9 @@ func TestAgentCommandFailsFast(t *testing.T) {
 			}
 			if code != tc.code || !strings.Contains(errOut.String(), tc.want) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, errOut.String(), tc.code, tc.want)
+			}
+			if strings.Contains(errOut.String(), "s3cret") {
+				t.Errorf("stderr shows the password: %s", errOut.String())
 			}
 			if tc.token != "" && strings.Contains(errOut.String(), tc.token) {
 				t.Errorf("stderr shows the token: %s", errOut.String())

@@ -102,7 +102,7 @@ func TestMainUsage(t *testing.T) {
 		code int
 		want string
 	}{
-		{"unknown command", []string{"nope"}, ExitUsage, `unknown command "nope"; commands: run, validate, report, compare, export, fit, serve-images`},
+		{"unknown command", []string{"nope"}, ExitUsage, `unknown command "nope"; commands: run, validate, report, compare, calibrate, export, fit, serve-images`},
 		{"unknown flag", []string{"validate", "--bogus", sc}, ExitUsage, "flag provided but not defined: -bogus"},
 		{"unknown global flag", []string{"--bogus"}, ExitUsage, "flag provided but not defined: -bogus"},
 		{"out without value", []string{"run", sc, "--out"}, ExitUsage, "run: flag --out needs a value"},

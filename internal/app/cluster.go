@@ -28,6 +28,7 @@ var clusterFlags = []cli.Flag{
 	&cli.StringFlag{Name: "nats-ca", Usage: "`FILE` with the CA certificates to trust (TLS)"},
 	&cli.StringFlag{Name: "nats-cert", Usage: "client certificate `FILE` (TLS, with --nats-key)"},
 	&cli.StringFlag{Name: "nats-key", Usage: "client key `FILE` (TLS, with --nats-cert)"},
+	&cli.StringFlag{Name: "sign-key", Usage: "NKey seed `FILE` that signs every message to the agents; agents pin its public key with --harness-key"},
 }
 
 // clusterOptions returns where run's replicas run (nil: on this machine)
@@ -51,7 +52,7 @@ func clusterOptions(c *cli.Context, sc *scenario.Scenario) (*runner.Cluster, int
 		if agents > 0 {
 			return nil, 0, usagef("run: --agents %d needs the NATS server the agents use: --nats URL or cluster.nats_url", agents)
 		}
-		for _, f := range []string{"nats-creds", "nats-nkey", "nats-ca", "nats-cert", "nats-key", "run-id", "agents-wait"} {
+		for _, f := range []string{"nats-creds", "nats-nkey", "nats-ca", "nats-cert", "nats-key", "run-id", "agents-wait", "sign-key"} {
 			if c.IsSet(f) {
 				return nil, 0, usagef("run: --%s applies only with --nats URL (agents on other machines)", f)
 			}
@@ -74,11 +75,13 @@ func clusterOptions(c *cli.Context, sc *scenario.Scenario) (*runner.Cluster, int
 	return &runner.Cluster{
 		Connect: cluster.ConnectOptions{
 			URL: url, Token: os.Getenv(cluster.EnvToken),
+			User: os.Getenv(cluster.EnvUser), Password: os.Getenv(cluster.EnvPassword),
 			CredsFile: c.String("nats-creds"), NKeyFile: c.String("nats-nkey"),
 			CAFile: c.String("nats-ca"), CertFile: c.String("nats-cert"), KeyFile: c.String("nats-key"),
 		},
-		Agents: agents,
-		Run:    run,
-		Wait:   cmp.Or(c.Duration("agents-wait"), sc.Cluster.Wait.D()),
+		Agents:      agents,
+		Run:         run,
+		Wait:        cmp.Or(c.Duration("agents-wait"), sc.Cluster.Wait.D()),
+		SignKeyFile: c.String("sign-key"),
 	}, retries, nil
 }

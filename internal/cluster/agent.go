@@ -8,10 +8,13 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
 // Work runs one replica's spec on an agent and returns its report. It
@@ -25,7 +28,8 @@ type Work func(ctx context.Context, spec json.RawMessage, ready func() error) (j
 
 // AgentConfig configures an Agent. Zero values take the defaults shown.
 type AgentConfig struct {
-	// ID names the agent in the roster and its subjects (the host name).
+	// ID names the agent in the roster and its subjects (the host name and
+	// the process id, "host-1234", unique per process).
 	ID string
 	// Run is the run id whose harness to serve.
 	Run string
@@ -51,6 +55,9 @@ type AgentConfig struct {
 	Once bool
 	// Logf, if set, receives progress and trouble messages.
 	Logf func(format string, args ...any)
+	// HarnessKey, if set, is the public NKey of the harness: messages
+	// from the harness not signed by it are ignored.
+	HarnessKey string
 }
 
 // Agent is the agents' side of the protocol: it registers with the harness
@@ -62,13 +69,21 @@ type Agent struct {
 	cfg         AgentConfig
 	subj        subjects
 	incarnation string
+	curve       nkeys.KeyPair // opens assignments' keys
+	curvePub    string
+	pinned      nkeys.KeyPair // the harness's public key, if pinned
+	ignored     atomic.Int64  // messages ignored, for rate-limited logging
 
-	mu       sync.Mutex
-	session  string // the harness session we registered with
+	mu      sync.Mutex
+	session string // the harness session we registered with
+	// registering is closed when the registration under way is answered:
+	// the harness assigns and pings as soon as it has admitted us, which
+	// can be before its answer reaches us. Nil when none is under way.
+	registering chan struct{}
 	tasks    map[taskKey]*task
+	finished map[taskKey]bool // the session's assignments that ran
 	stopping bool
 	wg       sync.WaitGroup
-	fatal    chan error
 	taken    bool          // Once: the one assignment was accepted
 	over     chan struct{} // Once: closed when that assignment is over
 
@@ -79,6 +94,7 @@ type Agent struct {
 }
 
 type taskKey struct {
+	session     string
 	measurement string
 	replica     int
 }
@@ -86,10 +102,15 @@ type taskKey struct {
 type task struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
+	key     []byte        // the assignment's secret
 	goCh    chan struct{} // closed when go arrived
 	goAt    time.Time     // set before goCh is closed
 	aborted string        // why the harness aborted, if it did
 }
+
+// maxFinished bounds how many finished assignments an agent remembers to
+// refuse them if they come again.
+const maxFinished = 4096
 
 // NewAgent prepares an agent on nc; Run serves.
 func NewAgent(nc *nats.Conn, cfg AgentConfig) (*Agent, error) {
@@ -98,7 +119,7 @@ func NewAgent(nc *nats.Conn, cfg AgentConfig) (*Agent, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cluster: agent id: %w", err)
 		}
-		cfg.ID = SanitizeID(host)
+		cfg.ID = SanitizeID(host) + "-" + strconv.Itoa(os.Getpid())
 	}
 	if err := checkToken("agent id", cfg.ID); err != nil {
 		return nil, err
@@ -128,10 +149,30 @@ func NewAgent(nc *nats.Conn, cfg AgentConfig) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{
+	a := &Agent{
 		nc: nc, cfg: cfg, subj: subj, incarnation: inc[:16],
-		tasks: map[taskKey]*task{}, fatal: make(chan error, 1), over: make(chan struct{}),
-	}, nil
+		tasks: map[taskKey]*task{}, finished: map[taskKey]bool{},
+		over: make(chan struct{}),
+	}
+	if cfg.HarnessKey != "" {
+		if a.pinned, err = nkeys.FromPublicKey(cfg.HarnessKey); err != nil {
+			return nil, fmt.Errorf("cluster: harness key %s: %w", printable(cfg.HarnessKey, 64), err)
+		}
+	}
+	if a.curve, err = nkeys.CreateCurveKeys(); err != nil {
+		return nil, fmt.Errorf("cluster: agent curve key: %w", err)
+	}
+	a.curvePub, _ = a.curve.PublicKey()
+	return a, nil
+}
+
+// ignore logs a message that was ignored: malformed, of another version,
+// forged or stale. After the first ten, only every thousandth is logged,
+// so a flood of them cannot flood the log.
+func (a *Agent) ignore(subject string, err error) {
+	if n := a.ignored.Add(1); n <= 10 || n%1000 == 0 {
+		a.cfg.Logf("agent %s: ignored a message on %s (%d so far): %v", a.cfg.ID, subject, n, err)
+	}
 }
 
 // SanitizeID turns s (a host name, say) into a valid agent id by replacing
@@ -156,9 +197,12 @@ func (a *Agent) ID() string { return a.cfg.ID }
 func (a *Agent) Incarnation() string { return a.incarnation }
 
 // Run registers and serves until ctx is done (then it returns nil after its
-// tasks stopped), the harness speaks another protocol version (then it
-// returns a *ProtocolError at once), or the connection is closed for good. It registers again whenever the
-// connection comes back or a new harness announces itself.
+// tasks stopped), the harness answers the registration in another protocol
+// version (then it returns a *ProtocolError at once) or refuses it because
+// another live process has the agent's id (ErrIDTaken), or the connection
+// is closed for good. It registers again whenever the connection comes back
+// or a new harness announces itself. Malformed, forged and stale messages
+// are logged and ignored.
 func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -175,17 +219,23 @@ func (a *Agent) Run(ctx context.Context) error {
 		a.wg.Wait()
 	}()
 	for subject, h := range map[string]nats.MsgHandler{
-		a.subj.assign(a.cfg.ID): func(m *nats.Msg) { a.onAssign(ctx, m) },
-		a.subj.clock(a.cfg.ID):  a.onClock,
-		a.subj.start():          a.onGo,
-		a.subj.abort():          a.onAbort,
+		a.subj.assign(a.cfg.ID, a.incarnation): func(m *nats.Msg) { a.onAssign(ctx, m) },
+		a.subj.clock(a.cfg.ID, a.incarnation):  a.onClock,
+		a.subj.start():                         a.onGo,
+		a.subj.abort():                         a.onAbort,
 		a.subj.hello(): func(m *nats.Msg) {
 			var h helloMsg
-			if a.check(decode(m.Data, &h, "harness")) == nil {
-				select {
-				case hello <- h.Session:
-				default:
-				}
+			err := verify(a.pinned, a.subj.hello(), m)
+			if err == nil {
+				err = decode(m.Data, &h, "harness")
+			}
+			if err != nil {
+				a.ignore(m.Subject, err)
+				return
+			}
+			select {
+			case hello <- h.Session:
+			default:
 			}
 		},
 	} {
@@ -198,7 +248,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.nc.Flush(); err != nil {
 		return fmt.Errorf("cluster: agent %s: %w", a.cfg.ID, err)
 	}
-	status := a.nc.StatusChanged(nats.CONNECTED, nats.CLOSED)
+	status := a.nc.StatusChanged(nats.CONNECTED, nats.CLOSED, nats.RECONNECTING)
 	defer a.nc.RemoveStatusListener(status)
 
 	needReg, waiting := true, false
@@ -207,9 +257,12 @@ func (a *Agent) Run(ctx context.Context) error {
 		if needReg && retry == nil {
 			err := a.register(ctx)
 			var pe *ProtocolError
+			var refused *RefusedError
 			switch {
 			case errors.As(err, &pe):
 				return err
+			case errors.As(err, &refused) && refused.Code == codeIDTaken:
+				return fmt.Errorf("cluster: agent %s: %w: the harness says: %s", a.cfg.ID, ErrIDTaken, printable(refused.Reason, 1024))
 			case ctx.Err() != nil:
 				return nil
 			case errors.Is(err, nats.ErrConnectionClosed) || a.nc.IsClosed():
@@ -228,8 +281,6 @@ func (a *Agent) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-a.fatal:
-			return err
 		case <-a.over:
 			return nil
 		case <-retry:
@@ -237,6 +288,10 @@ func (a *Agent) Run(ctx context.Context) error {
 		case st := <-status:
 			if st == nats.CLOSED || a.nc.IsClosed() {
 				return fmt.Errorf("cluster: agent %s: %w", a.cfg.ID, nats.ErrConnectionClosed)
+			}
+			if st == nats.RECONNECTING {
+				a.cfg.Logf("agent %s: lost the connection to the NATS server; reconnecting", a.cfg.ID)
+				continue
 			}
 			needReg, retry = true, nil
 		case s := <-hello:
@@ -250,39 +305,76 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 }
 
-// check passes err through, and stops Run when it is a protocol mismatch.
-func (a *Agent) check(err error) error {
-	var pe *ProtocolError
-	if errors.As(err, &pe) {
-		select {
-		case a.fatal <- err:
-		default:
-		}
-	}
-	return err
-}
-
 func (a *Agent) register(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, a.cfg.AckTimeout)
 	defer cancel()
+	done := make(chan struct{})
+	a.mu.Lock()
+	a.registering = done
+	a.mu.Unlock()
+	defer func() {
+		a.mu.Lock()
+		a.registering = nil
+		a.mu.Unlock()
+		close(done)
+	}()
 	m := registerMsg{
 		header: hdr(), ID: a.cfg.ID, Host: a.cfg.Host, CPUs: a.cfg.CPUs,
-		Version: a.cfg.Version, Incarnation: a.incarnation,
+		Version: a.cfg.Version, Incarnation: a.incarnation, Key: a.curvePub,
 	}
 	var reply ack
-	if err := call(ctx, a.nc, a.subj.register(), m, &reply, "harness"); err != nil {
+	if err := call(ctx, a.nc, a.subj.register(), m, &reply, "harness", nil, a.pinned); err != nil {
 		return err
 	}
+	if err := ValidID(reply.Session); err != nil {
+		return fmt.Errorf("cluster: register: harness session %w", err)
+	}
 	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.session != reply.Session {
+		// A new harness: whatever the old one assigned is over.
+		for k, t := range a.tasks {
+			if k.session != reply.Session && t.aborted == "" {
+				t.aborted = "a new harness session took over"
+				t.cancel()
+			}
+		}
+		clear(a.finished)
+	}
 	a.session = reply.Session
-	a.mu.Unlock()
 	return nil
 }
 
+// currentSession returns the session the agent is registered with. While
+// its first registration is under way it waits for the answer (at most
+// AckTimeout), since the harness assigns and pings as soon as it has
+// admitted the agent.
+func (a *Agent) currentSession() string {
+	a.mu.Lock()
+	s, pending := a.session, a.registering
+	a.mu.Unlock()
+	if s != "" || pending == nil {
+		return s
+	}
+	select {
+	case <-pending:
+	case <-time.After(a.cfg.AckTimeout):
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.session
+}
+
 func (a *Agent) onClock(msg *nats.Msg) {
+	a.currentSession() // a sample taken before our registration is in is no sample of the session
 	t1 := a.cfg.Clock()
 	var m clockMsg
-	if err := a.check(decode(msg.Data, &m, "harness")); err != nil {
+	err := verify(a.pinned, msg.Subject, msg)
+	if err == nil {
+		err = decode(msg.Data, &m, "harness")
+	}
+	if err != nil {
+		a.ignore(msg.Subject, err)
 		_ = msg.Respond(ackData("", err))
 		return
 	}
@@ -292,18 +384,66 @@ func (a *Agent) onClock(msg *nats.Msg) {
 	_ = msg.Respond(data)
 }
 
+// Bounds of an assignment's timing.
+const (
+	maxHeartbeat = time.Minute
+	maxGoWithin  = time.Hour
+)
+
+// checkAssign checks an assignment's signature and that it is this agent
+// process's, from the session it registered with, and opens its key.
+func (a *Agent) checkAssign(msg *nats.Msg, m *assignMsg, session string) ([]byte, error) {
+	if err := verify(a.pinned, msg.Subject, msg); err != nil {
+		return nil, err
+	}
+	if err := decode(msg.Data, m, "harness"); err != nil {
+		return nil, err
+	}
+	switch {
+	case session == "":
+		return nil, fmt.Errorf("cluster: agent %s is registered with no harness", a.cfg.ID)
+	case m.Session != session:
+		return nil, fmt.Errorf("cluster: assignment from harness session %s, agent %s is registered with %s", printable(m.Session, 32), a.cfg.ID, session)
+	case m.Agent != a.cfg.ID || m.Incarnation != a.incarnation:
+		return nil, fmt.Errorf("cluster: assignment for agent %s (%s), this is %s (%s)", printable(m.Agent, 64), printable(m.Incarnation, 32), a.cfg.ID, a.incarnation)
+	case ValidID(m.Measurement) != nil:
+		return nil, fmt.Errorf("cluster: assignment: measurement id %w", ValidID(m.Measurement))
+	case m.Replica < 0:
+		return nil, fmt.Errorf("cluster: assignment: replica %d", m.Replica)
+	case m.Heartbeat < 0 || m.Heartbeat > maxHeartbeat:
+		return nil, fmt.Errorf("cluster: assignment: heartbeat %s, want 0..%s", m.Heartbeat, maxHeartbeat)
+	case m.GoWithin <= 0 || m.GoWithin > maxGoWithin:
+		return nil, fmt.Errorf("cluster: assignment: go deadline %s, want up to %s", m.GoWithin, maxGoWithin)
+	}
+	key, err := a.curve.Open(m.Key, m.From)
+	if err != nil || len(key) < 16 {
+		return nil, fmt.Errorf("cluster: assignment: its key is not sealed to this agent process: %v", err)
+	}
+	return key, nil
+}
+
 func (a *Agent) onAssign(ctx context.Context, msg *nats.Msg) {
 	var m assignMsg
-	if err := a.check(decode(msg.Data, &m, "harness")); err != nil {
+	session := a.currentSession()
+	key, err := a.checkAssign(msg, &m, session)
+	if err != nil {
+		a.ignore(msg.Subject, err)
 		_ = msg.Respond(ackData("", err))
 		return
 	}
 	received := time.Now()
-	k := taskKey{m.Measurement, m.Replica}
+	k := taskKey{m.Session, m.Measurement, m.Replica}
 	a.mu.Lock()
 	if _, dup := a.tasks[k]; dup {
 		a.mu.Unlock()
 		_ = msg.Respond(ackData("", nil))
+		return
+	}
+	if a.finished[k] || session != a.session {
+		a.mu.Unlock()
+		err := fmt.Errorf("cluster: agent %s: replica %d of measurement %s already ran, or its session is over", a.cfg.ID, m.Replica, m.Measurement)
+		a.ignore(msg.Subject, err)
+		_ = msg.Respond(ackData("", err))
 		return
 	}
 	if a.stopping || ctx.Err() != nil {
@@ -317,7 +457,11 @@ func (a *Agent) onAssign(ctx context.Context, msg *nats.Msg) {
 		return
 	}
 	a.taken = true
-	t := &task{goCh: make(chan struct{})}
+	if len(a.finished) >= maxFinished {
+		clear(a.finished)
+	}
+	a.finished[k] = true
+	t := &task{goCh: make(chan struct{}), key: key}
 	t.ctx, t.cancel = context.WithCancel(ctx)
 	a.tasks[k] = t
 	a.wg.Add(1)
@@ -329,16 +473,30 @@ func (a *Agent) onAssign(ctx context.Context, msg *nats.Msg) {
 	}()
 }
 
+// broadcast decodes a go or abort message after checking its signature;
+// a bad one is logged and ignored.
+func (a *Agent) broadcast(msg *nats.Msg, m *goMsg) bool {
+	err := verify(a.pinned, msg.Subject, msg)
+	if err == nil {
+		err = decode(msg.Data, m, "harness")
+	}
+	if err != nil {
+		a.ignore(msg.Subject, err)
+		return false
+	}
+	return true
+}
+
 func (a *Agent) onGo(msg *nats.Msg) {
 	now := a.cfg.Clock()
 	var m goMsg
-	if a.check(decode(msg.Data, &m, "harness")) != nil {
+	if !a.broadcast(msg, &m) {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for k, t := range a.tasks {
-		if k.measurement == m.Measurement && t.goAt.IsZero() {
+		if k.session == m.Session && k.measurement == m.Measurement && t.goAt.IsZero() {
 			t.goAt = now
 			close(t.goCh)
 		}
@@ -347,14 +505,14 @@ func (a *Agent) onGo(msg *nats.Msg) {
 
 func (a *Agent) onAbort(msg *nats.Msg) {
 	var m goMsg
-	if a.check(decode(msg.Data, &m, "harness")) != nil {
+	if !a.broadcast(msg, &m) {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for k, t := range a.tasks {
-		if k.measurement == m.Measurement {
-			t.aborted = cmp.Or(m.Reason, "aborted by the harness")
+		if k.session == m.Session && k.measurement == m.Measurement {
+			t.aborted = cmp.Or(printable(m.Reason, 4096), "aborted by the harness")
 			t.cancel()
 		}
 	}
@@ -372,10 +530,10 @@ func (a *Agent) runTask(runCtx context.Context, k taskKey, t *task, m assignMsg,
 			close(a.over)
 		}
 	}()
-	id := replicaMsg{header: hdr(), Agent: a.cfg.ID, Incarnation: a.incarnation, Measurement: m.Measurement, Replica: m.Replica}
-	stopBeats := a.heartbeat(id, cmp.Or(m.Heartbeat, 500*time.Millisecond))
+	id := replicaMsg{header: hdr(), Session: m.Session, Agent: a.cfg.ID, Incarnation: a.incarnation, Measurement: m.Measurement, Replica: m.Replica}
+	stopBeats := a.heartbeat(id, t.key, cmp.Or(m.Heartbeat, 500*time.Millisecond))
 	defer stopBeats()
-	stopWatch := a.watchHarness(t, cmp.Or(m.Heartbeat, 500*time.Millisecond))
+	stopWatch := a.watchHarness(t, m.Session, cmp.Or(m.Heartbeat, 500*time.Millisecond))
 	defer stopWatch()
 
 	readyCalled := false
@@ -384,7 +542,9 @@ func (a *Agent) runTask(runCtx context.Context, k taskKey, t *task, m assignMsg,
 			return errors.New("cluster: ready called twice")
 		}
 		readyCalled = true
-		return a.ready(t, id, goBy, m.GoWithin)
+		rid := id
+		rid.MAC = rid.macOf(t.key, macReady)
+		return a.ready(t, rid, goBy, m.GoWithin)
 	}
 	result, err := a.cfg.Work(t.ctx, m.Spec, ready)
 	if err == nil && !readyCalled {
@@ -403,6 +563,7 @@ func (a *Agent) runTask(runCtx context.Context, k taskKey, t *task, m assignMsg,
 	if err != nil {
 		rep.Error = err.Error()
 	}
+	rep.MAC = rep.macOf(t.key)
 	for range 1 + a.extraReports {
 		a.deliver(runCtx, rep)
 	}
@@ -411,15 +572,18 @@ func (a *Agent) runTask(runCtx context.Context, k taskKey, t *task, m assignMsg,
 	}
 }
 
-// heartbeat publishes id every interval until the returned func is called.
-func (a *Agent) heartbeat(id replicaMsg, every time.Duration) (stop func()) {
-	data, _ := json.Marshal(id)
+// heartbeat publishes id, numbered and signed with key, every interval
+// until the returned func is called.
+func (a *Agent) heartbeat(id replicaMsg, key []byte, every time.Duration) (stop func()) {
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
 		tick := time.NewTicker(every)
 		defer tick.Stop()
 		for {
+			id.Seq++
+			id.MAC = id.macOf(key, macBeat)
+			data, _ := json.Marshal(id)
 			_ = a.nc.Publish(a.subj.heartbeat(), data)
 			select {
 			case <-done:
@@ -440,7 +604,7 @@ const harnessMisses = 3
 // while the server was up (a harness killed outright sends no abort): the
 // replica's work stops instead of running out its window for nobody. A
 // server that cannot be reached proves nothing, and is not counted.
-func (a *Agent) watchHarness(t *task, every time.Duration) (stop func()) {
+func (a *Agent) watchHarness(t *task, session string, every time.Duration) (stop func()) {
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -455,8 +619,13 @@ func (a *Agent) watchHarness(t *task, every time.Duration) (stop func()) {
 				return
 			case <-tick.C:
 			}
-			_, err := a.nc.Request(a.subj.alive(), nil, a.cfg.AckTimeout)
+			msg, err := a.nc.Request(a.subj.alive(), nil, a.cfg.AckTimeout)
+			var reply ack
 			switch {
+			case err == nil && verify(a.pinned, replySubject, msg) == nil &&
+				decode(msg.Data, &reply, "harness") == nil && reply.Session != session:
+				// Another harness answers: the one of this task is gone.
+				misses++
 			case err == nil:
 				misses = 0
 			case errors.Is(err, nats.ErrNoResponders):
@@ -484,7 +653,7 @@ func (a *Agent) ready(t *task, id replicaMsg, goBy time.Time, within time.Durati
 	for {
 		ctx, cancel := context.WithTimeout(t.ctx, a.cfg.AckTimeout)
 		var reply ack
-		err := a.check(call(ctx, a.nc, a.subj.ready(), id, &reply, "harness"))
+		err := call(ctx, a.nc, a.subj.ready(), id, &reply, "harness", nil, a.pinned)
 		cancel()
 		if err == nil {
 			break
@@ -522,13 +691,17 @@ func (a *Agent) deliver(ctx context.Context, rep reportMsg) {
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, a.cfg.AckTimeout)
 		var reply ack
-		err := a.check(call(actx, a.nc, a.subj.report(), rep, &reply, "harness"))
+		err := call(actx, a.nc, a.subj.report(), rep, &reply, "harness", nil, a.pinned)
 		cancel()
 		var pe *ProtocolError
+		var refused *RefusedError
 		switch {
 		case err == nil:
 			return
-		case errors.As(err, &pe), ctx.Err() != nil:
+		case errors.As(err, &pe), errors.As(err, &refused), ctx.Err() != nil:
+			if ctx.Err() == nil {
+				a.cfg.Logf("agent %s: report of measurement %s, replica %d not accepted: %v", a.cfg.ID, rep.Measurement, rep.Replica, err)
+			}
 			return
 		case time.Now().After(giveUp):
 			a.cfg.Logf("agent %s: report of measurement %s, replica %d given up after %d attempts: %v", a.cfg.ID, rep.Measurement, rep.Replica, attempt, err)

@@ -488,19 +488,18 @@ func TestAgentGivesUpOnMissingGo(t *testing.T) {
 		}
 		defer sub.Unsubscribe()
 	}
-	newTestAgent(t, srv, AgentConfig{ID: "a"})
+	ag := newTestAgent(t, srv, AgentConfig{ID: "a"})
 	// A harness that assigns, acknowledges ready, and never sends go.
-	data, _ := json.Marshal(assignMsg{header: hdr(), Measurement: "m1", Spec: json.RawMessage(`{}`),
-		Heartbeat: time.Second, GoWithin: 300 * time.Millisecond})
-	var reply *nats.Msg
+	m := sealedAssign(t, ag.Agent, "s1", "m1", make([]byte, 32))
+	m.GoWithin = 300 * time.Millisecond
+	data, _ := json.Marshal(m)
 	var err error
-	for reply == nil || errors.Is(err, nats.ErrNoResponders) {
-		reply, err = nc.Request("sb.test.agent.a.assign", data, 10*time.Second)
-		time.Sleep(10 * time.Millisecond)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	eventually(t, 10*time.Second, "the assignment accepted", func() bool {
+		var reply *nats.Msg
+		reply, err = nc.Request("sb.test.agent.a."+ag.Incarnation()+".assign", data, 10*time.Second)
+		var got ack
+		return err == nil && json.Unmarshal(reply.Data, &got) == nil && got.Error == ""
+	})
 	r := <-reports
 	if r.Measurement != "m1" || !strings.Contains(r.Error, ErrNoGo.Error()) || r.GoAt != 0 {
 		t.Errorf("report %+v, want one saying no go came", r)

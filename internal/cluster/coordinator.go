@@ -3,16 +3,20 @@ package cluster
 import (
 	"cmp"
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"github.com/nats-io/nkeys"
 )
 
 // Config configures a Coordinator. Zero values take the defaults shown.
@@ -31,10 +35,29 @@ type Config struct {
 	ClockSamples int
 	// Clock is the harness's wall clock (time.Now).
 	Clock func() time.Time
+	// Version is the harness's release; an agent reporting another is
+	// admitted with a warning.
+	Version string
+	// Warn, if set, receives what an operator should know but that fails
+	// nothing: an agent of another version, a refused registration, a
+	// forged or malformed message.
+	Warn func(error)
+	// SignKey, if set, signs every message to the agents (an NKey the
+	// agents pin with AgentConfig.HarnessKey).
+	SignKey nkeys.KeyPair
+	// CheckReport, if set, checks a replica's successful report against
+	// the time since go, on the harness's clock, when it arrived; an error
+	// fails the replica (ErrImplausible).
+	CheckReport func(report json.RawMessage, sinceGo time.Duration) error
+	// ServerGrace is how long the connection to the NATS server may be
+	// down before waits and measurements fail with ErrServerLost (5s, and
+	// at least two heartbeats).
+	ServerGrace time.Duration
 }
 
 func (c Config) withDefaults() Config {
 	c.Heartbeat = cmp.Or(c.Heartbeat, 500*time.Millisecond)
+	c.ServerGrace = max(cmp.Or(c.ServerGrace, 5*time.Second), 2*c.Heartbeat)
 	c.GoTimeout = cmp.Or(c.GoTimeout, 60*time.Second)
 	c.AckTimeout = cmp.Or(c.AckTimeout, 5*time.Second)
 	c.ClockSamples = cmp.Or(c.ClockSamples, 8)
@@ -96,6 +119,9 @@ type Outcome struct {
 	Skew time.Duration
 	// Duplicates counts reports received again and dropped.
 	Duplicates int
+	// Forged counts reports refused because they were not made with their
+	// assignment's key.
+	Forged int
 }
 
 // ReplicaError says which replica on which agent failed, and why.
@@ -149,6 +175,9 @@ type Coordinator struct {
 	cfg     Config
 	subj    subjects
 	session string
+	curve   nkeys.KeyPair // seals assignments' keys
+	from    string        // curve's public key
+	url     string        // the server's, redacted
 	svc     micro.Service
 	hbSub   *nats.Subscription
 	ctx     context.Context
@@ -161,21 +190,28 @@ type Coordinator struct {
 	agents  map[string]*agentState
 	refused map[string]string // agent id → why its registration was refused
 	rounds  map[string]*round
+	// downSince is when the connection to the server went, zero while up.
+	downSince time.Time
 }
 
 type agentState struct {
 	info      AgentInfo
+	key       string // curve public key
 	clockDone bool
 }
 
 type round struct {
-	id   string
-	reps map[int]*replicaState
-	dups int
+	id     string
+	reps   map[int]*replicaState
+	dups   int
+	forged int
+	goSent time.Time // zero until go was broadcast
 }
 
 type replicaState struct {
 	agent, incarnation string
+	key                []byte    // the assignment's secret
+	seq                int64     // the last heartbeat's number
 	lastSeen           time.Time // zero until the assignment was accepted
 	readyAt            time.Time
 	report             *reportMsg
@@ -195,8 +231,14 @@ func NewCoordinator(nc *nats.Conn, cfg Config) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
+	curve, err := nkeys.CreateCurveKeys()
+	if err != nil {
+		return nil, fmt.Errorf("cluster: harness curve key: %w", err)
+	}
+	from, _ := curve.PublicKey()
 	c := &Coordinator{
-		nc: nc, cfg: cfg, subj: subj, session: session[:16],
+		nc: nc, cfg: cfg, subj: subj, session: session[:16], curve: curve, from: from,
+		url:     RedactURL(nc.ConnectedUrl()),
 		changed: make(chan struct{}),
 		agents:  map[string]*agentState{},
 		refused: map[string]string{},
@@ -220,7 +262,7 @@ func NewCoordinator(nc *nats.Conn, cfg Config) (*Coordinator, error) {
 		{"register", subj.register(), c.onRegister},
 		{"ready", subj.ready(), c.onReady},
 		{"report", subj.report(), c.onReport},
-		{"alive", subj.alive(), func(req micro.Request) { _ = req.Respond(ackData(c.session, nil)) }},
+		{"alive", subj.alive(), func(req micro.Request) { c.respond(req, nil) }},
 	} {
 		if err := c.svc.AddEndpoint(ep.name, micro.HandlerFunc(ep.h), micro.WithEndpointSubject(ep.subject)); err != nil {
 			c.Close()
@@ -328,9 +370,12 @@ func (c *Coordinator) Forget(ids ...string) {
 // wait waits until enough says the arrived agents suffice; its text
 // describes the shortfall for the error.
 func (c *Coordinator) wait(ctx context.Context, timeout time.Duration, what string, enough func([]AgentInfo) (bool, string)) ([]AgentInfo, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, context.DeadlineExceeded)
 	defer cancel()
+	tick := time.NewTicker(c.cfg.ServerGrace / 4)
+	defer tick.Stop()
 	for {
+		lost := c.serverLost()
 		c.mu.Lock()
 		got, changed := c.arrived(), c.changed
 		refused := make([]string, 0, len(c.refused))
@@ -342,10 +387,14 @@ func (c *Coordinator) wait(ctx context.Context, timeout time.Duration, what stri
 		if ok {
 			return got, nil
 		}
-		select {
-		case <-changed:
-			continue
-		case <-ctx.Done():
+		if lost == nil {
+			select {
+			case <-changed:
+				continue
+			case <-tick.C:
+				continue
+			case <-ctx.Done():
+			}
 		}
 		names := make([]string, len(got))
 		for i, a := range got {
@@ -360,6 +409,9 @@ func (c *Coordinator) wait(ctx context.Context, timeout time.Duration, what stri
 			slices.Sort(refused)
 			msg += "; refused: " + strings.Join(refused, ", ")
 		}
+		if lost != nil {
+			return got, fmt.Errorf("cluster: wait for %s: %w (%s)", what, lost, msg)
+		}
 		if ctx.Err() == context.DeadlineExceeded {
 			return got, fmt.Errorf("cluster: %w: %s", ErrTooFewAgents, msg)
 		}
@@ -373,16 +425,87 @@ func (c *Coordinator) notify() {
 	c.changed = make(chan struct{})
 }
 
+// serverLost returns ErrServerLost, with the server and for how long, once
+// the connection has been down for ServerGrace; it notes when it went.
+func (c *Coordinator) serverLost() error {
+	up := c.nc.IsConnected()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if up {
+		if !c.downSince.IsZero() {
+			// Back: every replica gets a fresh start on its heartbeats.
+			now := time.Now()
+			for _, r := range c.rounds {
+				for _, rs := range r.reps {
+					if !rs.lastSeen.IsZero() {
+						rs.lastSeen = now
+					}
+				}
+			}
+			c.downSince = time.Time{}
+		}
+		return nil
+	}
+	if c.downSince.IsZero() {
+		c.downSince = time.Now()
+	}
+	down := time.Since(c.downSince)
+	if down < c.cfg.ServerGrace {
+		return nil
+	}
+	why := ""
+	if err := c.nc.LastError(); err != nil {
+		why = ": " + RedactURL(err.Error())
+	}
+	return fmt.Errorf("%w %s %s ago; no agent is to blame%s", ErrServerLost, c.url, down.Round(time.Millisecond), why)
+}
+
+// serverDown reports whether the connection to the server is down now.
+func (c *Coordinator) serverDown() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.downSince.IsZero()
+}
+
+// warn hands err to Config.Warn.
+func (c *Coordinator) warn(err error) {
+	if c.cfg.Warn != nil {
+		c.cfg.Warn(err)
+	}
+}
+
+// respond acknowledges req, signed when the harness has a key.
+func (c *Coordinator) respond(req micro.Request, err error) {
+	data := ackData(c.session, err)
+	msg, serr := sign(c.cfg.SignKey, replySubject, data)
+	if serr != nil {
+		_ = req.Respond(ackData(c.session, serr))
+		return
+	}
+	_ = req.Respond(data, micro.WithHeaders(micro.Headers(msg.Header)))
+}
+
 func (c *Coordinator) publish(subject string, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("cluster: encode %s: %w", subject, err)
 	}
-	if err := c.nc.Publish(subject, data); err != nil {
+	msg, err := sign(c.cfg.SignKey, subject, data)
+	if err != nil {
+		return err
+	}
+	if err := c.nc.PublishMsg(msg); err != nil {
 		return fmt.Errorf("cluster: publish %s: %w", subject, err)
 	}
 	return nil
 }
+
+// Bounds of what an agent says about itself.
+const (
+	maxHostLen    = 253
+	maxVersionLen = 64
+	maxCPUs       = 1 << 16
+)
 
 func (c *Coordinator) onRegister(req micro.Request) {
 	var m registerMsg
@@ -391,46 +514,127 @@ func (c *Coordinator) onRegister(req micro.Request) {
 			ID string `json:"id"`
 		}
 		_ = json.Unmarshal(req.Data(), &id)
+		name := "(unnamed)"
+		if ValidID(id.ID) == nil {
+			name = id.ID
+		}
 		var pe *ProtocolError
 		if errors.As(err, &pe) {
-			pe.Peer = "agent " + id.ID
+			pe.Peer = "agent " + name
 		}
-		c.mu.Lock()
-		c.refused[cmp.Or(id.ID, "(unnamed)")] = err.Error()
-		c.notify()
-		c.mu.Unlock()
-		_ = req.Respond(ackData(c.session, err))
+		c.refuse(name, err)
+		c.respond(req, err)
 		return
 	}
-	if err := checkToken("agent id", m.ID); err != nil {
-		_ = req.Respond(ackData(c.session, err))
+	if err := c.checkRegister(&m); err != nil {
+		name := "(unnamed)"
+		if ValidID(m.ID) == nil {
+			name = m.ID
+		}
+		c.refuse(name, err)
+		c.respond(req, err)
 		return
 	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		_ = req.Respond(ackData(c.session, errors.New("the harness is shutting down")))
+		c.respond(req, errors.New("the harness is shutting down"))
 		return
 	}
 	prev, ok := c.agents[m.ID]
-	switch {
-	case ok && prev.info.Incarnation == m.Incarnation:
-		// The same process after a reconnect: it keeps its place and its
-		// clock estimate until the new one is in.
-	default:
+	c.wg.Add(1)
+	c.mu.Unlock()
+	if !ok || prev.info.Incarnation == m.Incarnation {
+		defer c.wg.Done()
+		c.admit(req, m)
+		return
+	}
+	// Another process under a registered id: a restart, or a second live
+	// process. Asking the first one takes a round trip; answer meanwhile.
+	go func() {
+		defer c.wg.Done()
+		if c.alive(m.ID, prev.info.Incarnation) {
+			err := fmt.Errorf("%w: agent id %s is taken by a live agent process on host %s (since %s); give each agent process its own --id",
+				ErrIDTaken, m.ID, prev.info.Host, prev.info.Registered.Format(time.TimeOnly))
+			c.refuse(m.ID+" on "+printable(m.Host, maxHostLen), err)
+			c.respond(req, err)
+			return
+		}
+		c.admit(req, m)
+	}()
+}
+
+// checkRegister checks what an agent says about itself, and makes its
+// host and version fit to print.
+func (c *Coordinator) checkRegister(m *registerMsg) error {
+	if err := checkToken("agent id", m.ID); err != nil {
+		return err
+	}
+	if err := checkToken("agent incarnation", m.Incarnation); err != nil {
+		return err
+	}
+	if _, err := nkeys.Decode(nkeys.PrefixByteCurve, []byte(m.Key)); err != nil {
+		return fmt.Errorf("cluster: agent %s: curve key %s: %w", m.ID, printable(m.Key, 64), err)
+	}
+	if m.CPUs < 0 || m.CPUs > maxCPUs {
+		return fmt.Errorf("cluster: agent %s: %d CPUs, want 0..%d", m.ID, m.CPUs, maxCPUs)
+	}
+	m.Host = printable(m.Host, maxHostLen)
+	if len(m.Version) > maxVersionLen {
+		m.Version = m.Version[:maxVersionLen]
+	}
+	return nil
+}
+
+// refuse records why the agent named id was refused, and warns.
+func (c *Coordinator) refuse(id string, err error) {
+	c.mu.Lock()
+	c.refused[id] = err.Error()
+	c.notify()
+	c.mu.Unlock()
+	c.warn(fmt.Errorf("refused the registration of agent %s: %w", id, err))
+}
+
+// alive reports whether the agent process inc answers on its own subject.
+func (c *Coordinator) alive(agent, inc string) bool {
+	ctx, cancel := context.WithTimeout(c.ctx, min(c.cfg.AckTimeout, 2*time.Second))
+	defer cancel()
+	_, err := c.ping(ctx, agent, inc)
+	// Any answer, a refusal too, comes from a live process.
+	return err == nil || strings.Contains(err.Error(), "refused")
+}
+
+// admit enters m in the roster, replacing an earlier process of its id,
+// acknowledges it and estimates its clock.
+func (c *Coordinator) admit(req micro.Request, m registerMsg) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.respond(req, errors.New("the harness is shutting down"))
+		return
+	}
+	prev, ok := c.agents[m.ID]
+	fresh := !ok || prev.info.Incarnation != m.Incarnation
+	if fresh {
 		if ok {
 			c.failAgent(m.ID, prev.info.Incarnation, fmt.Errorf("%w: it registered again as a new process", ErrRestarted))
 		}
-		c.agents[m.ID] = &agentState{info: AgentInfo{
+		c.agents[m.ID] = &agentState{key: m.Key, info: AgentInfo{
 			ID: m.ID, Host: m.Host, CPUs: m.CPUs, Version: m.Version, Protocol: m.Proto,
 			Incarnation: m.Incarnation, Registered: c.cfg.Clock(),
 		}}
 	}
+	// The same process after a reconnect keeps its place and its clock
+	// estimate until the new one is in.
 	delete(c.refused, m.ID)
 	c.notify()
 	c.wg.Add(1)
 	c.mu.Unlock()
-	_ = req.Respond(ackData(c.session, nil))
+	if fresh && c.cfg.Version != "" && m.Version != c.cfg.Version {
+		c.warn(fmt.Errorf("agent %s on %s reports version %s, this harness is %s: its measurements may not compare; run the same scalebench release on every machine",
+			m.ID, m.Host, strconv.QuoteToASCII(m.Version), strconv.QuoteToASCII(c.cfg.Version)))
+	}
+	c.respond(req, nil)
 	go func() {
 		defer c.wg.Done()
 		c.estimateClock(m.ID, m.Incarnation)
@@ -456,7 +660,7 @@ func (c *Coordinator) estimateClock(agent, incarnation string) {
 	var lastErr error
 	for range c.cfg.ClockSamples {
 		ctx, cancel := context.WithTimeout(c.ctx, c.cfg.AckTimeout)
-		s, err := c.ping(ctx, agent)
+		s, err := c.ping(ctx, agent, incarnation)
 		cancel()
 		if err != nil {
 			lastErr = err
@@ -482,17 +686,27 @@ func (c *Coordinator) estimateClock(agent, incarnation string) {
 	c.notify()
 }
 
-func (c *Coordinator) ping(ctx context.Context, agent string) (clockSample, error) {
+func (c *Coordinator) ping(ctx context.Context, agent, inc string) (clockSample, error) {
 	t0 := c.cfg.Clock()
 	data, _ := json.Marshal(clockMsg{header: hdr(), T0: t0.UnixNano()})
-	msg, err := c.nc.RequestWithContext(ctx, c.subj.clock(agent), data)
+	out, err := sign(c.cfg.SignKey, c.subj.clock(agent, inc), data)
+	if err != nil {
+		return clockSample{}, err
+	}
+	msg, err := c.nc.RequestMsgWithContext(ctx, out)
 	t3 := c.cfg.Clock()
 	if err != nil {
 		return clockSample{}, fmt.Errorf("cluster: clock ping to agent %s: %w", agent, err)
 	}
-	var pong clockMsg
+	var pong struct {
+		clockMsg
+		Error string `json:"error"`
+	}
 	if err := decode(msg.Data, &pong, "agent "+agent); err != nil {
 		return clockSample{}, err
+	}
+	if pong.Error != "" || pong.T1 == 0 || pong.T2 == 0 {
+		return clockSample{}, fmt.Errorf("cluster: clock ping to agent %s: refused: %s", agent, printable(pong.Error, 1024))
 	}
 	return clockSample{t0: t0, t1: time.Unix(0, pong.T1), t2: time.Unix(0, pong.T2), t3: t3}, nil
 }
@@ -500,6 +714,9 @@ func (c *Coordinator) ping(ctx context.Context, agent string) (clockSample, erro
 // replica finds the state a replica message refers to, if it is current;
 // c.mu must be held.
 func (c *Coordinator) replica(m replicaMsg) (*round, *replicaState, error) {
+	if m.Session != c.session {
+		return nil, nil, fmt.Errorf("session %s is not this harness's", printable(m.Session, 32))
+	}
 	r, ok := c.rounds[m.Measurement]
 	if !ok {
 		return nil, nil, fmt.Errorf("measurement %s is not under way", m.Measurement)
@@ -511,53 +728,78 @@ func (c *Coordinator) replica(m replicaMsg) (*round, *replicaState, error) {
 	return r, rs, nil
 }
 
+// errForgedMAC refuses a message whose HMAC is not its assignment's.
+func errForgedMAC(what string, m replicaMsg) error {
+	return fmt.Errorf("cluster: %w: %s for replica %d of measurement %s not made with its assignment's key",
+		ErrForged, what, m.Replica, printable(m.Measurement, 64))
+}
+
 func (c *Coordinator) onReady(req micro.Request) {
 	var m replicaMsg
 	if err := decode(req.Data(), &m, "agent"); err != nil {
-		_ = req.Respond(ackData(c.session, err))
+		c.respond(req, err)
 		return
 	}
 	c.mu.Lock()
 	_, rs, err := c.replica(m)
-	if err == nil && rs.failure != nil {
+	switch {
+	case err != nil:
+	case !hmac.Equal(m.MAC, m.macOf(rs.key, macReady)):
+		err = errForgedMAC("ready", m)
+	case rs.failure != nil:
 		err = fmt.Errorf("replica %d of measurement %s has failed: %v", m.Replica, m.Measurement, rs.failure)
-	}
-	if err == nil && rs.readyAt.IsZero() {
+	case rs.readyAt.IsZero():
 		rs.readyAt = c.cfg.Clock()
 		rs.lastSeen = time.Now()
 		c.notify()
 	}
 	c.mu.Unlock()
-	_ = req.Respond(ackData(c.session, err))
+	if errors.Is(err, ErrForged) {
+		c.warn(err)
+	}
+	c.respond(req, err)
 }
 
 func (c *Coordinator) onReport(req micro.Request) {
 	var m reportMsg
 	if err := decode(req.Data(), &m, "agent"); err != nil {
-		_ = req.Respond(ackData(c.session, err))
+		c.respond(req, err)
 		return
 	}
+	arrived := c.cfg.Clock()
 	c.mu.Lock()
 	r, rs, err := c.replica(m.replicaMsg)
+	var refusal error
 	switch {
 	case err != nil:
 		// Stale (the measurement ended or moved on): acknowledge so the
 		// agent stops resending, and drop it.
-		if r != nil {
-			r.dups++
-		}
+	case !hmac.Equal(m.MAC, m.macOf(rs.key)):
+		r.forged++
+		refusal = errForgedMAC("report", m.replicaMsg)
 	case rs.report != nil:
 		r.dups++
-	case rs.failure == nil:
+	case rs.failure != nil:
+	case m.Error == "" && r.goSent.IsZero():
+		rs.failure = fmt.Errorf("%w: a report of a measured window before go was sent", ErrImplausible)
+		c.notify()
+	default:
 		rs.report = &m
 		rs.lastSeen = time.Now()
 		if m.Error != "" {
-			rs.failure = fmt.Errorf("%w: %s", ErrWork, m.Error)
+			rs.failure = fmt.Errorf("%w: %s", ErrWork, printable(m.Error, 4096))
+		} else if c.cfg.CheckReport != nil {
+			if err := c.cfg.CheckReport(m.Result, arrived.Sub(r.goSent)); err != nil {
+				rs.failure = fmt.Errorf("%w: %w", ErrImplausible, err)
+			}
 		}
 		c.notify()
 	}
 	c.mu.Unlock()
-	_ = req.Respond(ackData(c.session, nil))
+	if refusal != nil {
+		c.warn(refusal)
+	}
+	c.respond(req, refusal)
 }
 
 func (c *Coordinator) onHeartbeat(msg *nats.Msg) {
@@ -566,7 +808,8 @@ func (c *Coordinator) onHeartbeat(msg *nats.Msg) {
 		return
 	}
 	c.mu.Lock()
-	if _, rs, err := c.replica(m); err == nil {
+	if _, rs, err := c.replica(m); err == nil && m.Seq > rs.seq && hmac.Equal(m.MAC, m.macOf(rs.key, macBeat)) {
+		rs.seq = m.Seq
 		rs.lastSeen = time.Now()
 	}
 	c.mu.Unlock()
@@ -617,7 +860,10 @@ func (c *Coordinator) Measure(ctx context.Context, as []Assignment) (Outcome, er
 	c.mu.Unlock()
 	out.GoSent = c.cfg.Clock()
 	out.SpecToReady, out.ReadyToGo = lastReady.Sub(start), out.GoSent.Sub(lastReady)
-	if err := c.publish(c.subj.start(), goMsg{header: hdr(), Measurement: r.id}); err != nil {
+	c.mu.Lock()
+	r.goSent = out.GoSent
+	c.mu.Unlock()
+	if err := c.publish(c.subj.start(), goMsg{header: hdr(), Session: c.session, Measurement: r.id}); err != nil {
 		return c.fail(out, r, as, err)
 	}
 	if err := c.await(ctx, r, time.Time{}, func(rs *replicaState) bool { return rs.report != nil }); err != nil {
@@ -653,7 +899,11 @@ func (c *Coordinator) begin(as []Assignment) (*round, error) {
 		if !ok {
 			return nil, fmt.Errorf("cluster: measure: measurement %s, replica %d: agent %q is not registered (registered: %s)", id, a.Replica, a.Agent, strings.Join(c.agentIDs(), ", "))
 		}
-		r.reps[a.Replica] = &replicaState{agent: a.Agent, incarnation: ag.info.Incarnation}
+		key := make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, fmt.Errorf("cluster: measure: assignment key: %w", err)
+		}
+		r.reps[a.Replica] = &replicaState{agent: a.Agent, incarnation: ag.info.Incarnation, key: key}
 	}
 	c.rounds[id] = r
 	return r, nil
@@ -672,20 +922,33 @@ func (c *Coordinator) agentIDs() []string {
 func (c *Coordinator) assign(ctx context.Context, r *round, a Assignment) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.AckTimeout)
 	defer cancel()
-	m := assignMsg{
-		header: hdr(), Session: c.session, Measurement: a.Measurement, Replica: a.Replica,
-		Spec: a.Spec, Heartbeat: c.cfg.Heartbeat, GoWithin: c.cfg.GoTimeout,
+	c.mu.Lock()
+	rs := r.reps[a.Replica]
+	var agentKey string
+	if ag, ok := c.agents[a.Agent]; ok && ag.info.Incarnation == rs.incarnation {
+		agentKey = ag.key
 	}
-	var reply ack
-	err := call(ctx, c.nc, c.subj.assign(a.Agent), m, &reply, "agent "+a.Agent)
-	// An agent in the middle of a reconnect has no subscription for a
-	// moment: try again until the acknowledgement's time is up.
-	for errors.Is(err, nats.ErrNoResponders) && sleep(ctx, 20*time.Millisecond) {
-		err = call(ctx, c.nc, c.subj.assign(a.Agent), m, &reply, "agent "+a.Agent)
+	c.mu.Unlock()
+	sealed, err := c.curve.Seal(rs.key, agentKey)
+	if err == nil {
+		m := assignMsg{
+			header: hdr(), Session: c.session, Agent: a.Agent, Incarnation: rs.incarnation,
+			Key: sealed, From: c.from, Measurement: a.Measurement, Replica: a.Replica,
+			Spec: a.Spec, Heartbeat: c.cfg.Heartbeat, GoWithin: c.cfg.GoTimeout,
+		}
+		subject := c.subj.assign(a.Agent, rs.incarnation)
+		var reply ack
+		err = call(ctx, c.nc, subject, m, &reply, "agent "+a.Agent, c.cfg.SignKey, nil)
+		// An agent in the middle of a reconnect has no subscription for a
+		// moment: try again until the acknowledgement's time is up.
+		for errors.Is(err, nats.ErrNoResponders) && sleep(ctx, 20*time.Millisecond) {
+			err = call(ctx, c.nc, subject, m, &reply, "agent "+a.Agent, c.cfg.SignKey, nil)
+		}
+	} else {
+		err = fmt.Errorf("seal the assignment's key to the agent's: %w", err)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rs := r.reps[a.Replica]
 	switch {
 	case err != nil && rs.failure == nil:
 		rs.failure = fmt.Errorf("%w: %v", ErrAssign, err)
@@ -701,12 +964,19 @@ func (c *Coordinator) await(ctx context.Context, r *round, deadline time.Time, d
 	tick := time.NewTicker(c.cfg.Heartbeat / 4)
 	defer tick.Stop()
 	for {
+		if lost := c.serverLost(); lost != nil {
+			return &MeasureError{Measurement: r.id, Err: lost}
+		}
+		down := c.serverDown()
 		now := time.Now()
 		c.mu.Lock()
 		all := true
 		for _, rs := range r.reps {
 			switch {
 			case rs.failure != nil || done(rs):
+			case down:
+				// Silence proves nothing while the harness cannot hear.
+				all = false
 			case !deadline.IsZero() && now.After(deadline):
 				rs.failure = fmt.Errorf("%w: not ready %s after its assignment", ErrNotReady, c.cfg.GoTimeout)
 			case !rs.lastSeen.IsZero() && now.Sub(rs.lastSeen) > 2*c.cfg.Heartbeat:
@@ -750,7 +1020,7 @@ func (r *round) failures() []*ReplicaError {
 // fail tells the agents to abort the measurement and returns err with the
 // reports that had come in.
 func (c *Coordinator) fail(out Outcome, r *round, as []Assignment, err error) (Outcome, error) {
-	_ = c.publish(c.subj.abort(), goMsg{header: hdr(), Measurement: r.id, Reason: err.Error()})
+	_ = c.publish(c.subj.abort(), goMsg{header: hdr(), Session: c.session, Measurement: r.id, Reason: err.Error()})
 	c.collect(&out, r, as)
 	return out, err
 }
@@ -759,7 +1029,7 @@ func (c *Coordinator) fail(out Outcome, r *round, as []Assignment, err error) (O
 func (c *Coordinator) collect(out *Outcome, r *round, as []Assignment) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out.Duplicates = r.dups
+	out.Duplicates, out.Forged = r.dups, r.forged
 	var first, last time.Time
 	for _, a := range as {
 		rs := r.reps[a.Replica]

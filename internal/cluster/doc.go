@@ -18,9 +18,9 @@
 //
 // Every subject lives under sb.<run>, so runs sharing a server never mix:
 //
-//	sb.<run>.register           agent → harness, request (micro endpoint)
-//	sb.<run>.agent.<id>.clock   harness → agent, request: clock ping-pong
-//	sb.<run>.agent.<id>.assign  harness → agent, request: one replica's spec
+//	sb.<run>.register                 agent → harness, request (micro endpoint)
+//	sb.<run>.agent.<id>.<inc>.clock   harness → agent process, request: clock ping-pong
+//	sb.<run>.agent.<id>.<inc>.assign  harness → agent process, request: one replica's spec
 //	sb.<run>.ready              agent → harness, request (micro endpoint)
 //	sb.<run>.go                 harness → all, the one go broadcast
 //	sb.<run>.hb                 agent → harness, heartbeat of a busy replica
@@ -31,13 +31,28 @@
 //
 // The harness's endpoints form the NATS micro service "scalebench-harness",
 // visible to `nats micro ls`. Every message carries the protocol version
-// (Protocol); a peer that receives another version fails at once with a
-// *ProtocolError naming both versions.
+// (Protocol); an agent whose registration is answered in another version
+// fails at once with a *ProtocolError naming both versions, and the harness
+// refuses an agent of another version. Any other malformed message is
+// logged and ignored.
+//
+// # Trust
+//
+// The harness has a session id, new for every coordinator, and each agent
+// process an incarnation and a curve key pair. An agent acts only on
+// assignments of the session it registered with, addressed to its id and
+// incarnation; each carries a random key sealed to the agent's curve key,
+// under which the agent's ready, heartbeats (numbered, so a replay is
+// stale) and report carry an HMAC the harness checks. Go and abort name
+// the session. With Config.SignKey the harness signs every message it
+// sends (header Scalebench-Sig, over subject and payload) and agents with
+// AgentConfig.HarnessKey ignore any it did not sign. A second live process
+// registering under a taken id is refused (ErrIDTaken).
 //
 // # Message flow
 //
-// An agent registers (id, host, CPUs, version, protocol, and an incarnation
-// that is new for every agent process). The harness then pings it several
+// An agent registers (id, host, CPUs, version, protocol, its curve public
+// key, and an incarnation that is new for every agent process). The harness then pings it several
 // times and keeps, NTP-style, the offset ((t1-t0)+(t2-t3))/2 of the sample
 // with the smallest round trip; WaitAgents counts an agent once that is done.
 // A measurement (Coordinator.Measure) sends one assign per replica; each

@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
 // Environment variables through which a harness hands a NATS connection to
@@ -23,6 +25,10 @@ const (
 	EnvURL   = "SCALEBENCH_NATS_URL"
 	EnvToken = "SCALEBENCH_NATS_TOKEN"
 	EnvRun   = "SCALEBENCH_RUN"
+	// EnvUser and EnvPassword give a user and password for a server with
+	// one user per role (deploy/compose/nats.conf).
+	EnvUser     = "SCALEBENCH_NATS_USER"
+	EnvPassword = "SCALEBENCH_NATS_PASSWORD"
 )
 
 // maxPayload bounds one message; a report carries a replica's histograms
@@ -100,6 +106,9 @@ func NewToken() (string, error) {
 type ConnectOptions struct {
 	URL   string
 	Token string // from the environment, never a flag
+	// User and Password, from the environment too, for a server with
+	// users.
+	User, Password string
 	// CredsFile is a NATS user credentials file (JWT and NKey seed).
 	CredsFile string
 	// NKeyFile holds an NKey seed.
@@ -129,7 +138,7 @@ func Connect(o ConnectOptions) (*nats.Conn, error) {
 	if o.URL == "" {
 		return nil, errors.New("cluster: connect: no NATS server URL given")
 	}
-	shown := redactURL(o.URL)
+	shown := RedactURL(o.URL)
 	opts := []nats.Option{
 		nats.Name(o.Name),
 		nats.Timeout(cmp.Or(o.Timeout, 5*time.Second)),
@@ -139,6 +148,9 @@ func Connect(o ConnectOptions) (*nats.Conn, error) {
 	}
 	if o.Token != "" {
 		opts = append(opts, nats.Token(o.Token))
+	}
+	if o.User != "" {
+		opts = append(opts, nats.UserInfo(o.User, o.Password))
 	}
 	if o.CredsFile != "" {
 		if _, err := os.Stat(o.CredsFile); err != nil {
@@ -163,11 +175,14 @@ func Connect(o ConnectOptions) (*nats.Conn, error) {
 		opts = append(opts, nats.RootCAs(o.CAFile))
 	}
 	nc, err := nats.Connect(o.URL, opts...)
+	if err != nil {
+		err = &redactedError{err}
+	}
 	switch {
 	case err == nil:
 		return nc, nil
 	case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked):
-		return nil, fmt.Errorf("cluster: connect to %s: the server refused our credentials (check %s, the credentials file, the nkey or the client certificate): %w", shown, EnvToken, err)
+		return nil, fmt.Errorf("cluster: connect to %s: the server refused our credentials (check %s, %s and %s, the credentials file, the nkey or the client certificate): %w", shown, EnvToken, EnvUser, EnvPassword, err)
 	case errors.As(err, new(x509.UnknownAuthorityError)), errors.As(err, new(*tls.CertificateVerificationError)):
 		return nil, fmt.Errorf("cluster: connect to %s: the server's TLS certificate is not signed by a CA we trust (give its CA with --nats-ca): %w", shown, err)
 	case strings.Contains(err.Error(), "certificate required"):
@@ -182,12 +197,54 @@ func Connect(o ConnectOptions) (*nats.Conn, error) {
 	return nil, fmt.Errorf("cluster: connect to %s: %w", shown, err)
 }
 
-// redactURL drops any user information from a server URL list entry.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+// RedactURL replaces the user information (user, password or token) of
+// every entry of a comma-separated list of server URLs with REDACTED, so the
+// list can be printed. Text that is not such a list keeps nothing between
+// "//" and "@".
+func RedactURL(s string) string {
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		parts[i] = redactOne(p)
 	}
-	u.User = url.User("REDACTED")
-	return u.String()
+	return strings.Join(parts, ",")
+}
+
+// userinfo finds what lies between a scheme's "//" and the host's "@".
+var userinfo = regexp.MustCompile(`//[^/@\s]*@`)
+
+func redactOne(s string) string {
+	trimmed := strings.TrimSpace(s)
+	u, err := url.Parse(trimmed)
+	if err == nil && u.User != nil {
+		u.User = url.User("REDACTED")
+		return strings.Replace(s, trimmed, u.String(), 1)
+	}
+	// Whatever did not parse loses anything that looks like user information.
+	return userinfo.ReplaceAllString(s, "//REDACTED@")
+}
+
+// redactedError is an error whose text has every URL's user information
+// redacted (a parse error quotes the URL it failed on).
+type redactedError struct{ err error }
+
+func (e *redactedError) Error() string {
+	return userinfo.ReplaceAllString(e.err.Error(), "//REDACTED@")
+}
+func (e *redactedError) Unwrap() error { return e.err }
+
+// ReadSignKey reads the NKey seed in path with which a harness signs its
+// messages to the agents.
+func ReadSignKey(path string) (nkeys.KeyPair, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: harness signing key: %w", err)
+	}
+	seed, err := nkeys.ParseDecoratedNKey(data)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: harness signing key %s: not an NKey seed: %w", path, err)
+	}
+	if _, err := seed.Seed(); err != nil {
+		return nil, fmt.Errorf("cluster: harness signing key %s: holds a public key, not a seed: %w", path, err)
+	}
+	return seed, nil
 }

@@ -34,6 +34,9 @@ type Cluster struct {
 	Run string
 	// Wait bounds the wait for the agents (2m).
 	Wait time.Duration
+	// SignKeyFile, if set, holds the NKey seed that signs every message to
+	// the agents; agents pin its public key with --harness-key.
+	SignKeyFile string
 }
 
 // Timing of the protocol: how often a busy replica says it is alive by
@@ -60,8 +63,17 @@ type fleet struct {
 
 // openFleet starts the embedded NATS server and the coordinator, or
 // connects to the external server and waits for the agents.
-func openFleet(ctx context.Context, cl *Cluster, heartbeat time.Duration, warn func(error)) (*fleet, error) {
+func openFleet(ctx context.Context, cl *Cluster, heartbeat time.Duration, version string, warn func(error)) (*fleet, error) {
 	f := &fleet{down: map[string]string{}}
+	cfg := cluster.Config{
+		Heartbeat: cmp.Or(heartbeat, defaultHeartbeat), GoTimeout: goTimeout,
+		Warn: warn, CheckReport: plausible,
+	}
+	if cl != nil {
+		// Worker processes on this machine are of the builds the run
+		// names; agents should all be of this harness's release.
+		cfg.Version = version
+	}
 	if cl == nil {
 		srv, err := cluster.StartServer()
 		if err != nil {
@@ -86,6 +98,13 @@ func openFleet(ctx context.Context, cl *Cluster, heartbeat time.Duration, warn f
 		if cl.Agents < 1 {
 			return nil, fmt.Errorf("runner: agents: %d, want at least 1", cl.Agents)
 		}
+		if cl.SignKeyFile != "" {
+			kp, err := cluster.ReadSignKey(cl.SignKeyFile)
+			if err != nil {
+				return nil, fmt.Errorf("runner: %w", err)
+			}
+			cfg.SignKey = kp
+		}
 		opts := cl.Connect
 		opts.Name = cmp.Or(opts.Name, "scalebench-harness")
 		var err error
@@ -94,7 +113,8 @@ func openFleet(ctx context.Context, cl *Cluster, heartbeat time.Duration, warn f
 		}
 	}
 	var err error
-	f.coord, err = cluster.NewCoordinator(f.nc, cluster.Config{Run: f.run, Heartbeat: cmp.Or(heartbeat, defaultHeartbeat), GoTimeout: goTimeout})
+	cfg.Run = f.run
+	f.coord, err = cluster.NewCoordinator(f.nc, cfg)
 	if err != nil {
 		f.close()
 		return nil, fmt.Errorf("runner: %w", err)
@@ -161,7 +181,7 @@ func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placeme
 	for attempt := 0; ; attempt++ {
 		id := fmt.Sprintf("m%d-%d", seq, attempt)
 		rep, failed, err := f.measure(ctx, opt, place, blk, p, urls, step, id, exclude)
-		if err == nil || ctx.Err() != nil || attempt == retries {
+		if err == nil || ctx.Err() != nil || attempt == retries || errors.Is(err, cluster.ErrServerLost) {
 			rep.Retries = tried
 			return rep, err
 		}
@@ -240,6 +260,9 @@ func (f *fleet) measureRemote(ctx context.Context, blk *scenario.Block, p scenar
 		if images != nil {
 			spec.URLs = blk.URLs("")
 		}
+		// Thumbnails stay on the agent's machine, if anywhere: an agent
+		// writes no file where an assignment says.
+		spec.Thumbnail.OutDir = ""
 		data, err := json.Marshal(Task{GOMAXPROCS: p.GOMAXPROCS, Images: images, Spec: spec})
 		if err != nil {
 			return results.Repeat{}, nil, fmt.Errorf("encode spec: %w", err)
@@ -400,6 +423,23 @@ func (f *fleet) outcome(out cluster.Outcome, step scenario.Step, p scenario.Para
 	}
 	rep.Resources.HarnessCPU = after.user + after.sys - harness.user - harness.sys
 	return rep, err
+}
+
+// plausible checks a replica's report against the harness's clock: its
+// measured window (or a batch's makespan) cannot be longer than the time from
+// the go signal to the report's arrival, give or take clock granularity.
+func plausible(raw json.RawMessage, sinceGo time.Duration) error {
+	rep, err := decodeReport(raw)
+	if err != nil {
+		return err
+	}
+	const slack = 50 * time.Millisecond
+	claimed := time.Duration(max(rep.Elapsed, rep.Makespan) * float64(time.Second))
+	if !(rep.Elapsed >= 0 && rep.Makespan >= 0) || claimed > sinceGo+slack {
+		return fmt.Errorf("the report claims a window of %.3gs, but it arrived %.3gs after go on the harness's clock",
+			max(rep.Elapsed, rep.Makespan), sinceGo.Seconds())
+	}
+	return nil
 }
 
 // exitError is a worker process that exited before its measurement was over.

@@ -15,7 +15,11 @@ import (
 // and what their fields mean. Change it with any change a worker of the
 // previous version would misread; an A/B run needs both builds to speak
 // the same version.
-const ProtocolVersion = 1
+//
+// Version 2: a worker process started by the harness speaks cluster
+// protocol 2 over NATS (cluster.Protocol), and takes no unknown field in
+// its task.
+const ProtocolVersion = 2
 
 // ProtocolError is a spec whose protocol version this worker does not speak.
 type ProtocolError struct {

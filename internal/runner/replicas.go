@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/imageserver"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/scenario"
 )
 
 // EnvAgent names the one-shot agent that a worker process started by the
@@ -69,9 +71,9 @@ func workerOverNATS(ctx context.Context, stdin io.Reader) error {
 		Run:  os.Getenv(cluster.EnvRun),
 		Once: true,
 		Work: func(ctx context.Context, raw json.RawMessage, ready func() error) (json.RawMessage, error) {
-			var t Task
-			if err := json.Unmarshal(raw, &t); err != nil {
-				return nil, fmt.Errorf("worker: decode spec: %w", err)
+			t, err := decodeTask(raw)
+			if err != nil {
+				return nil, fmt.Errorf("worker: %w", err)
 			}
 			if err := checkProtocol(t.Spec); err != nil {
 				return nil, err
@@ -140,14 +142,65 @@ func NewAgentWorker(argv, env []string) *AgentWorker {
 	return &AgentWorker{argv: argv, env: env, images: map[Images]*imageserver.Server{}}
 }
 
-// Work is the cluster.Work of an agent.
-func (w *AgentWorker) Work(ctx context.Context, raw json.RawMessage, ready func() error) (json.RawMessage, error) {
+// decodeTask decodes an assignment's payload, refusing fields it does not
+// know and anything after it.
+func decodeTask(raw json.RawMessage) (Task, error) {
 	var t Task
-	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, fmt.Errorf("decode assignment: %w", err)
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil {
+		return Task{}, fmt.Errorf("decode assignment: %w", err)
 	}
-	if t.GOMAXPROCS < 1 {
-		return nil, fmt.Errorf("assignment: GOMAXPROCS %d, want at least 1", t.GOMAXPROCS)
+	if dec.More() {
+		return Task{}, errors.New("decode assignment: data after the assignment")
+	}
+	return t, nil
+}
+
+// check refuses a task that `scalebench validate` would refuse in a
+// scenario (scenario.CheckReplica), or that names a file path or CPUs: an
+// agent writes nowhere its harness chooses.
+func (t Task) check() error {
+	s := t.Spec
+	r := scenario.Replica{
+		Model: s.Model, Workers: s.Workers, GOMAXPROCS: t.GOMAXPROCS,
+		Warmup: s.Warmup, Duration: s.Duration, Think: s.Think, Timeout: s.Timeout, Bucket: s.Bucket,
+		Rate: s.Rate, Arrival: s.Arrival, Jobs: s.Jobs, MaxJobs: s.MaxJobs,
+		Width: s.Thumbnail.Width, Height: s.Thumbnail.Height,
+		Filter: s.Thumbnail.Filter, Format: s.Thumbnail.Format, Method: s.Thumbnail.Method,
+		URLs: s.URLs, LocalImages: t.Images != nil,
+	}
+	if t.Images != nil {
+		r.Latency, r.Jitter, r.Bandwidth, r.ErrorRate = t.Images.Latency, t.Images.Jitter, t.Images.Bandwidth, t.Images.ErrorRate
+	}
+	var errs []error
+	if err := scenario.CheckReplica(r); err != nil {
+		errs = append(errs, err)
+	}
+	if s.Thumbnail.OutDir != "" {
+		errs = append(errs, fmt.Errorf("thumbnail.output %q: an agent writes no file where an assignment says", s.Thumbnail.OutDir))
+	}
+	if len(s.CPUs) > 0 {
+		errs = append(errs, errors.New("cpus: an agent's worker processes are not pinned by the harness"))
+	}
+	if s.Thumbnail.ExtraWork != 0 {
+		errs = append(errs, fmt.Errorf("extra work %v: a synthetic slowdown is for scalebench calibrate on one machine, never an agent's", s.Thumbnail.ExtraWork))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("assignment refused: %w", err)
+	}
+	return nil
+}
+
+// Work is the cluster.Work of an agent. It refuses an assignment that
+// names a file path or holds a value out of a scenario's bounds.
+func (w *AgentWorker) Work(ctx context.Context, raw json.RawMessage, ready func() error) (json.RawMessage, error) {
+	t, err := decodeTask(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.check(); err != nil {
+		return nil, err
 	}
 	spec := t.Spec
 	if t.Images != nil {
@@ -224,7 +277,7 @@ func (w *AgentWorker) Close() {
 // withoutNATS drops the variables that connect a process to a harness.
 func withoutNATS(env []string) []string {
 	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
-		for _, k := range []string{cluster.EnvURL, cluster.EnvToken, cluster.EnvRun, EnvAgent} {
+		for _, k := range []string{cluster.EnvURL, cluster.EnvToken, cluster.EnvUser, cluster.EnvPassword, cluster.EnvRun, EnvAgent} {
 			if strings.HasPrefix(kv, k+"=") {
 				return true
 			}

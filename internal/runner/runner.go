@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/imageserver"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/metrics"
@@ -125,7 +126,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		defer restore()
 		place = &p
 	}
-	fl, err := openFleet(ctx, opt.Cluster, opt.Heartbeat, opt.Warn)
+	fl, err := openFleet(ctx, opt.Cluster, opt.Heartbeat, opt.Version, opt.Warn)
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +214,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 				Result: rep, Elapsed: elapsed,
 				Remaining: time.Duration(float64(elapsed) / float64(i+1) * float64(len(plan)-i-1)),
 			})
+		}
+		if err != nil && errors.Is(err, cluster.ErrServerLost) {
+			// No later measurement can reach the agents either.
+			runErr = fmt.Errorf("runner: after %d of %d measurements: %w", i+1, len(plan), err)
+			break
 		}
 		if failed == maxFailedInARow {
 			runErr = fmt.Errorf("%w: the last %d measurements failed; the last: %s", ErrGaveUp, failed, rep.Failure)

@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
@@ -34,14 +35,20 @@ func (d *decoder) cluster(path string, n ast.Node, c *Cluster) {
 			if !ok {
 				return
 			}
-			u, err := url.Parse(x)
+			// A list of servers, comma-separated, is checked entry by entry.
+			var badURL, secret bool
+			for _, entry := range strings.Split(x, ",") {
+				u, err := url.Parse(strings.TrimSpace(entry))
+				badURL = badURL || err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss")
+				secret = secret || strings.Contains(entry, "@") || (err == nil && u.User != nil)
+			}
 			switch {
-			case err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss"):
-				d.rangeErr(p, v, "must be a NATS server URL like nats://nats.example.com:4222 (schemes nats, tls, ws, wss)")
-			case u.User != nil:
+			case secret:
 				// Not quoted: the value holds a secret.
 				d.bad[p] = true
 				d.addf(d.lineOf(v), p, "must not carry credentials (the scenario is copied into results.json); give the token in the environment variable SCALEBENCH_NATS_TOKEN or use --nats-creds / --nats-nkey")
+			case badURL:
+				d.rangeErr(p, v, "must be a NATS server URL like nats://nats.example.com:4222 (schemes nats, tls, ws, wss), or a comma-separated list of them")
 			default:
 				c.NATSURL = x
 			}

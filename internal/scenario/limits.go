@@ -86,16 +86,27 @@ func (d *decoder) validateBlockMachine(pre string, b Block) {
 		}
 		return field, line
 	}
-	if mem := mulSat(mulSat(int64(w), int64(r)), WorkerMemory); mem > MaxCellMemory {
+	if mem := cellMemory(w, r); mem > MaxCellMemory {
 		field, line := at("workers", "replicas")
 		d.addf(line, field, "%d workers × %d replicas need about %s of worker memory (%d KiB per worker), over the %s limit per cell%s; use fewer workers or replicas (at most %d workers in all)",
 			w, r, bytesIEC(mem), WorkerMemory>>10, bytesIEC(MaxCellMemory), in, MaxCellMemory/WorkerMemory)
 	}
-	if threads := mulSat(int64(r), int64(g)+ThreadsPerProcess); threads > MaxThreads {
+	if threads := cellThreads(r, g); threads > MaxThreads {
 		field, line := at("replicas", "gomaxprocs")
 		d.addf(line, field, "%d replicas × (gomaxprocs %d + %d) start about %d OS threads, over the limit of %d per cell%s; use fewer replicas or a smaller gomaxprocs",
 			r, g, ThreadsPerProcess, threads, MaxThreads, in)
 	}
+}
+
+// cellMemory estimates the worker memory of replicas processes of workers
+// workers each.
+func cellMemory(workers, replicas int) int64 {
+	return mulSat(mulSat(int64(workers), int64(replicas)), WorkerMemory)
+}
+
+// cellThreads estimates the OS threads of replicas processes at gomaxprocs.
+func cellThreads(replicas, gomaxprocs int) int64 {
+	return mulSat(int64(replicas), int64(gomaxprocs)+ThreadsPerProcess)
 }
 
 // bytesIEC formats n bytes as KiB, MiB or GiB.

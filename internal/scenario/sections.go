@@ -1,10 +1,10 @@
 package scenario
 
 import (
+	"fmt"
 	"net/url"
 	"regexp"
 	"strconv"
-	"time"
 
 	"github.com/goccy/go-yaml/ast"
 
@@ -28,12 +28,41 @@ const (
 	MaxReplicas   = param.MaxReplicas
 	MaxImageSize  = 8000
 	MaxThumbSize  = thumbnail.MaxSize
+	// MaxBandwidth bounds images.bandwidth, in bytes per second.
+	MaxBandwidth = 1 << 50
+	// MaxMaxJobs bounds load.max_jobs.
+	MaxMaxJobs = 1 << 62
 )
+
+// checkImagePath says what is wrong with an image path, or "".
+func checkImagePath(x string) string {
+	m := pathRE.FindStringSubmatch(x)
+	if m == nil {
+		return "must look like /{W}x{H}[/{bg}[/{fg}]].{jpg|jpeg|png|gif} with colours of 1, 2, 3 or 6 hex digits, e.g. /640x480/ccc/aaa.jpg"
+	}
+	w, _ := strconv.Atoi(m[1])
+	h, _ := strconv.Atoi(m[2])
+	if w < 1 || h < 1 || w > MaxImageSize || h > MaxImageSize {
+		return fmt.Sprintf("width and height must be 1..%d", MaxImageSize)
+	}
+	return ""
+}
+
+// checkImagesURL says what is wrong with images.url, or "".
+func checkImagesURL(x string) string {
+	u, err := url.Parse(x)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "must be an http:// or https:// URL like http://127.0.0.1:8080"
+	}
+	return ""
+}
 
 var (
 	nameRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	// pathRE matches /{W}x{H}[/{bg}[/{fg}]].{ext}; colours are 1, 2, 3 or 6
 	// hex digits as the image server accepts.
+	// sizeRE matches an image path's first segment, {W}x{H}.
+	sizeRE = regexp.MustCompile(`^[0-9]{1,9}[xX][0-9]{1,9}`)
 	pathRE = regexp.MustCompile(`^/([0-9]{1,9})[xX]([0-9]{1,9})(?:/([0-9a-fA-F]{1,3}|[0-9a-fA-F]{6})(?:/([0-9a-fA-F]{1,3}|[0-9a-fA-F]{6}))?)?\.(?i:jpg|jpeg|png|gif)$`)
 )
 
@@ -71,7 +100,7 @@ func (d *decoder) images(path string, n ast.Node, im *Images) {
 		{"latency", func(p string, v ast.Node) { im.Latency, _ = d.duration(p, v, nonNegative) }},
 		{"jitter", func(p string, v ast.Node) { im.Jitter, _ = d.duration(p, v, nonNegative) }},
 		{"bandwidth", func(p string, v ast.Node) {
-			x, _ := d.integer(p, v, 0, 1<<50)
+			x, _ := d.integer(p, v, 0, MaxBandwidth)
 			im.Bandwidth = x
 		}},
 		{"error_rate", func(p string, v ast.Node) { im.ErrorRate, _ = d.fraction(p, v) }},
@@ -81,9 +110,8 @@ func (d *decoder) images(path string, n ast.Node, im *Images) {
 			if !ok {
 				return
 			}
-			u, err := url.Parse(x)
-			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-				d.rangeErr(p, v, "must be an http:// or https:// URL like http://127.0.0.1:8080")
+			if msg := checkImagesURL(x); msg != "" {
+				d.rangeErr(p, v, "%s", msg)
 				return
 			}
 			im.URL = x
@@ -99,15 +127,8 @@ func (d *decoder) paths(path string, n ast.Node) []string {
 		if !ok {
 			return
 		}
-		m := pathRE.FindStringSubmatch(x)
-		if m == nil {
-			d.rangeErr(path, e, "must look like /{W}x{H}[/{bg}[/{fg}]].{jpg|jpeg|png|gif} with colours of 1, 2, 3 or 6 hex digits, e.g. /640x480/ccc/aaa.jpg")
-			return
-		}
-		w, _ := strconv.Atoi(m[1])
-		h, _ := strconv.Atoi(m[2])
-		if w < 1 || h < 1 || w > MaxImageSize || h > MaxImageSize {
-			d.rangeErr(path, e, "width and height must be 1..%d", MaxImageSize)
+		if msg := checkImagePath(x); msg != "" {
+			d.rangeErr(path, e, "%s", msg)
 			return
 		}
 		out = append(out, x)
@@ -147,19 +168,18 @@ func (d *decoder) load(path string, n ast.Node, l *LoadConfig, inBlock bool) {
 			d.addf(d.keyLine(p), p, "applies to the whole run, not to one block; set it in the top-level load section")
 		}
 	}
-	hour := time.Hour
 	d.mapping(path, n, []field{
 		{"model", whole(func(p string, v ast.Node) {
 			m, _ := d.enum(p, v, load.ModelNames()...)
 			l.Model = load.Model(m)
 		})},
-		{"duration", dur(&l.Duration, durLimits{max: hour})},
-		{"warmup", dur(&l.Warmup, durLimits{inclusive: true, max: hour})},
+		{"duration", dur(&l.Duration, positive)},
+		{"warmup", dur(&l.Warmup, nonNegative)},
 		{"repeats", whole(func(p string, v ast.Node) {
 			x, _ := d.integer(p, v, 1, 1000)
 			l.Repeats = int(x)
 		})},
-		{"think", dur(&l.Think, durLimits{inclusive: true, max: hour})},
+		{"think", dur(&l.Think, nonNegative)},
 		{"rate", func(p string, v ast.Node) {
 			x, _ := d.rate(p, v)
 			l.Rate = Rate(x)
@@ -172,10 +192,10 @@ func (d *decoder) load(path string, n ast.Node, l *LoadConfig, inBlock bool) {
 			x, _ := d.integer(p, v, 1, MaxBatchJobs)
 			l.Jobs = int(x)
 		}},
-		{"bucket", dur(&l.Bucket, durLimits{max: hour})},
-		{"timeout", dur(&l.Timeout, durLimits{max: hour})},
-		{"max_jobs", func(p string, v ast.Node) { l.MaxJobs, _ = d.integer(p, v, 0, 1<<62) }},
-		{"cooldown", whole(dur(&l.Cooldown, durLimits{inclusive: true, max: hour}))},
+		{"bucket", dur(&l.Bucket, positive)},
+		{"timeout", dur(&l.Timeout, positive)},
+		{"max_jobs", func(p string, v ast.Node) { l.MaxJobs, _ = d.integer(p, v, 0, MaxMaxJobs) }},
+		{"cooldown", whole(dur(&l.Cooldown, nonNegative))},
 	})
 }
 

@@ -251,8 +251,28 @@ type durLimits struct {
 	max       time.Duration
 }
 
-// nonNegative allows 0 up to an hour.
-var nonNegative = durLimits{inclusive: true, max: time.Hour}
+// MaxDuration bounds every duration of a scenario's load and images.
+const MaxDuration = time.Hour
+
+// Bounds of durations: nonNegative allows 0 up to MaxDuration, positive
+// more than 0 up to it.
+var (
+	nonNegative = durLimits{inclusive: true, max: MaxDuration}
+	positive    = durLimits{max: MaxDuration}
+)
+
+// check says what is wrong with v under lim, or "".
+func (lim durLimits) check(v time.Duration) string {
+	switch {
+	case lim.inclusive && v < lim.min:
+		return fmt.Sprintf("must be >= %s, got %s", shortDur(lim.min), v)
+	case !lim.inclusive && v <= lim.min:
+		return fmt.Sprintf("must be > %s, got %s", shortDur(lim.min), v)
+	case lim.max > 0 && v > lim.max:
+		return fmt.Sprintf("must be <= %s, got %s", shortDur(lim.max), v)
+	}
+	return ""
+}
 
 // duration decodes a Go duration string such as "3s"; a bare 0 is allowed.
 func (d *decoder) duration(path string, n ast.Node, lim durLimits) (Duration, bool) {
@@ -273,19 +293,9 @@ func (d *decoder) duration(path string, n ast.Node, lim durLimits) (Duration, bo
 		d.rangeErr(path, n, "not a duration like \"3s\" or \"500ms\"")
 		return 0, false
 	}
-	got := v.String()
-	switch {
-	case lim.inclusive && v < lim.min:
+	if msg := lim.check(v); msg != "" {
 		d.bad[path] = true
-		d.addf(d.lineOf(n), path, "must be >= %s, got %s", shortDur(lim.min), got)
-		return 0, false
-	case !lim.inclusive && v <= lim.min:
-		d.bad[path] = true
-		d.addf(d.lineOf(n), path, "must be > %s, got %s", shortDur(lim.min), got)
-		return 0, false
-	case lim.max > 0 && v > lim.max:
-		d.bad[path] = true
-		d.addf(d.lineOf(n), path, "must be <= %s, got %s", shortDur(lim.max), got)
+		d.addf(d.lineOf(n), path, "%s", msg)
 		return 0, false
 	}
 	return Duration(v), true
