@@ -80,12 +80,12 @@ type Agent struct {
 	// the harness assigns and pings as soon as it has admitted us, which
 	// can be before its answer reaches us. Nil when none is under way.
 	registering chan struct{}
-	tasks    map[taskKey]*task
-	finished map[taskKey]bool // the session's assignments that ran
-	stopping bool
-	wg       sync.WaitGroup
-	taken    bool          // Once: the one assignment was accepted
-	over     chan struct{} // Once: closed when that assignment is over
+	tasks       map[taskKey]*task
+	finished    map[taskKey]bool // the session's assignments that ran
+	stopping    bool
+	wg          sync.WaitGroup
+	taken       bool          // Once: the one assignment was accepted
+	over        chan struct{} // Once: closed when that assignment is over
 
 	// Test hooks: extra copies of each report (as resends after lost
 	// acknowledgements would be), and a call after each report was delivered.
