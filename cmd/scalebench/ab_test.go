@@ -155,7 +155,7 @@ func TestABHeavierHeadIsWorse(t *testing.T) {
 	}
 	// The report shows the builds' comparison as it shows a baseline's.
 	page, err := os.ReadFile(filepath.Join(out, "report.html"))
-	if err != nil || !strings.Contains(string(page), "build base, measured interleaved with head in this run") || !strings.Contains(string(page), "worse") {
+	if err != nil || !strings.Contains(string(page), "Head against base, paired by round") || !strings.Contains(string(page), "worse") {
 		t.Errorf("report.html lacks the comparison of the builds: %v", err)
 	}
 	// report DIR gives the same verdict and exit code, from the file alone.
