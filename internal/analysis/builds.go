@@ -81,7 +81,14 @@ func onlyBuild(run *results.Run, name string) *results.Run {
 // round (repeat i of base and repeat i of head were measured back to back),
 // and each build's curve metrics as bootstrap replicates. Failed repeats
 // leave their round's value NaN.
-func BuildRounds(run *results.Run) (compare.PairedInput, error) {
+func BuildRounds(run *results.Run) (compare.PairedInput, error) { return buildRounds(run, true) }
+
+// PointRounds is BuildRounds without the curve metrics, whose bootstrap
+// is too costly to redo after every round of a gate that does not look at
+// them.
+func PointRounds(run *results.Run) (compare.PairedInput, error) { return buildRounds(run, false) }
+
+func buildRounds(run *results.Run, curves bool) (compare.PairedInput, error) {
 	base, head, err := SplitBuilds(run)
 	if err != nil {
 		return compare.PairedInput{}, err
@@ -137,8 +144,9 @@ func BuildRounds(run *results.Run) (compare.PairedInput, error) {
 			in.Unpaired = append(in.Unpaired, compare.Unpaired{Key: key, Side: "base"})
 		}
 	}
-	curves := compare.PairCells(curveSamples(base), curveSamples(head))
-	in.Curves = curves.Pairs
+	if curves {
+		in.Curves = compare.PairCells(curveSamples(base), curveSamples(head)).Pairs
+	}
 	return in, nil
 }
 

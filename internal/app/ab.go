@@ -106,7 +106,11 @@ type abGate struct {
 
 // more is runner.Options.More for an A/B run.
 func (g *abGate) more(run *results.Run) []results.Step {
-	in, err := analysis.BuildRounds(run)
+	rounds := analysis.PointRounds
+	if g.seq.Options.Gate.GatesCurves() {
+		rounds = analysis.BuildRounds
+	}
+	in, err := rounds(run)
 	if err != nil {
 		g.err = err
 		return nil

@@ -32,6 +32,16 @@ func (g Gate) Tolerance(m Metric) float64 {
 	return mi.Tolerance
 }
 
+// GatesCurves tells whether the gate looks at any curve metric.
+func (g Gate) GatesCurves() bool {
+	for _, mi := range metrics {
+		if mi.Kind == Bootstrap && g.Gates(mi.Metric) {
+			return true
+		}
+	}
+	return false
+}
+
 // Gates tells whether rows of metric m count for the gate.
 func (g Gate) Gates(m Metric) bool {
 	if len(g.Only) > 0 {
