@@ -297,7 +297,7 @@ func cdfChart(a *analysis.Analysis) *figure {
 	}
 	var curves []curve
 	for _, ci := range idx {
-		h := a.Cells[ci].Histogram.HDR()
+		h := a.Cells[ci].LatencyHistogram()
 		if h.TotalCount() == 0 {
 			continue
 		}

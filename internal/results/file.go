@@ -1,8 +1,8 @@
 package results
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,18 +36,51 @@ func Read(path string) (*Run, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := readLimited(f, MaxFileSize)
+	if errors.Is(err, errTooLarge) {
+		return nil, fmt.Errorf("read %s: larger than %d MiB, the limit for a results file", path, MaxFileSize>>20)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("read %s: larger than %d MiB, the limit for a results file", path, MaxFileSize>>20)
 	}
 	return Decode(path, data)
 }
 
+// errTooLarge reports a file larger than the limit readLimited was given.
+var errTooLarge = errors.New("file too large")
+
+// readLimited reads all of f, at most limit bytes, into one buffer of the
+// file's size: a large file is not copied as the buffer grows.
+func readLimited(f *os.File, limit int64) ([]byte, error) {
+	size := int64(512)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if fi.Size() > limit {
+			return nil, errTooLarge
+		}
+		size = fi.Size() + 1 // +1: EOF is seen without growing the buffer
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // a file that grew, or not a regular file
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, errTooLarge
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
 // Decode parses results JSON of this schema version or of version 1,
-// which it converts; name is used in error messages.
+// which it converts, and validates it (Run.Validate); name is used in
+// error messages.
 func Decode(name string, data []byte) (*Run, error) {
 	var head struct {
 		SchemaVersion int `json:"schema_version"`
@@ -63,14 +96,16 @@ func Decode(name string, data []byte) (*Run, error) {
 		return nil, fmt.Errorf("read %s: %w: schema_version %d (want 1 to %d)", name, ErrSchema, head.SchemaVersion, SchemaVersion)
 	}
 	var run Run
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&run); err != nil {
+	if err := json.Unmarshal(data, &run); err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if head.SchemaVersion == 1 {
 		if err := fromV1(name, data, &run); err != nil {
 			return nil, err
 		}
+	}
+	if err := run.Validate(name); err != nil {
+		return nil, err
 	}
 	return &run, nil
 }
