@@ -99,18 +99,21 @@ var stages = []struct {
 // stages get a panel of their own, where they are not dwarfed by fetch.
 const cpuShareAlone = 0.25
 
+// maxStageBars is the most cells the stage charts show, one bar each.
+const maxStageBars = 40
+
 // stagesCharts are stacked bars per cell of the mean time a job spends in
 // each stage, and the CPU stages alone when I/O dwarfs them.
 func stagesCharts(a *analysis.Analysis) []*figure {
-	cells := a.Cells
-	n := len(cells)
-	if n == 0 {
+	if len(a.Cells) == 0 {
 		return nil
 	}
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
+	idx, how := pickCells(a, maxStageBars)
+	cells := make([]analysis.Cell, len(idx))
+	for i, ci := range idx {
+		cells[i] = a.Cells[ci]
 	}
+	n := len(cells)
 	labels := cellLabels(a, idx)
 	series := func(cpuOnly bool) []chart.BarSeries {
 		var out []chart.BarSeries
@@ -147,7 +150,7 @@ func stagesCharts(a *analysis.Analysis) []*figure {
 	if lat != "" {
 		server += " (" + lat + ")"
 	}
-	caption := "Mean time one job spends in each stage, per cell. Fetch is timed from the request to the last byte: " +
+	caption := "Mean time one job spends in each stage, for " + how + ". Fetch is timed from the request to the last byte: " +
 		"mostly waiting on the network, which more workers overlap even on one core. " +
 		"Once the CPU is saturated, fetch also includes the time the goroutine waited for a core after the data arrived, " +
 		"so it grows with many workers on few cores"

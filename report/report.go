@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -71,16 +72,16 @@ func write(dir string, run *results.Run, g *Gate) (Files, error) {
 		rendered = append(rendered, renderedChart{figure: f, svg: d.svg, file: chartsDir + "/" + f.Name + ".svg"})
 	}
 
-	var page bytes.Buffer
 	gate, rendered, err := gateHTML(g, rendered)
 	if err != nil {
 		return files, err
 	}
-	if err := renderHTML(&page, a, rendered, problems, gate); err != nil {
-		return files, err
-	}
 	files.HTML = filepath.Join(dir, htmlName)
-	if err := writeFile(files.HTML, page.Bytes()); err != nil {
+	// The page embeds the results: written as it is rendered, it is never
+	// held whole in memory.
+	if err := atomicfile.WriteWith(files.HTML, 0o644, func(w io.Writer) error {
+		return renderHTML(w, a, rendered, problems, gate)
+	}); err != nil {
 		return files, err
 	}
 
