@@ -95,7 +95,11 @@ func reportCommand() *cli.Command {
 			out := c.String("out")
 			var run *results.Run
 			if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
-				run, err = results.ReadDir(path)
+				var warnings []string
+				run, warnings, err = results.ReadDir(path)
+				for _, w := range warnings {
+					fmt.Fprintf(c.App.ErrWriter, "scalebench: warning: %s\n", w)
+				}
 				if out == "" {
 					out = path
 				}
