@@ -16,6 +16,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/outdir"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
@@ -85,6 +86,7 @@ func reportCommand() *cli.Command {
 			"finished measurements from DIR/" + results.JournalName + ".",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: the results file's directory)"},
+			&cli.BoolFlag{Name: "force", Usage: "replace files in DIR that no earlier scalebench report wrote, or that were changed since"},
 			slidesFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -116,7 +118,15 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return usageError{err}
 			}
+			dir, err := outdir.Lock(out)
+			if err != nil {
+				return usageError{fmt.Errorf("report: --out: %w", err)}
+			}
+			defer dir.Close()
 			files, gateErr, err := reportRun(c, gate, nil, nil, out, run)
+			if errors.Is(err, outdir.ErrNotOurs) {
+				return usageError{fmt.Errorf("write report: %w", err)}
+			}
 			if err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
@@ -137,7 +147,10 @@ func writeSlides(c *cli.Context, dir string, run *results.Run) error {
 	if !c.Bool("slides") {
 		return nil
 	}
-	s, err := report.WriteSlides(dir, run)
+	s, err := report.WriteSlidesOptions(dir, run, report.Options{Force: c.Bool("force")})
+	if errors.Is(err, outdir.ErrNotOurs) {
+		return usageError{fmt.Errorf("write slides: %w", err)}
+	}
 	if err != nil {
 		return fmt.Errorf("write slides: %w", err)
 	}

@@ -317,8 +317,9 @@ func runGateFlags() []cli.Flag {
 // the error writing the report. ab, when set, is an A/B run's comparison
 // of its builds, shown in the report as a baseline comparison is.
 func reportRun(c *cli.Context, g *baselineGate, ab *abVerdict, runErr error, out string, run *results.Run) (files report.Files, gateErr, err error) {
+	force := c.Bool("force")
 	if runErr != nil {
-		files, err = report.Write(out, run)
+		files, err = report.WriteOptions(out, run, report.Options{Force: force})
 		return files, nil, err
 	}
 	stdout := c.App.Writer
@@ -354,7 +355,7 @@ func reportRun(c *cli.Context, g *baselineGate, ab *abVerdict, runErr error, out
 			cerr = finishGate(c, res)
 		}
 	}
-	files, err = report.WriteGate(out, run, rep)
+	files, err = report.WriteOptions(out, run, report.Options{Gate: rep, Force: force})
 	if cerr != nil {
 		return files, cerr, err
 	}

@@ -18,6 +18,51 @@ load: {duration: 200ms, warmup: 20ms, repeats: 2}
 matrix: {gomaxprocs: [1], workers: [1]}
 `
 
+// TestReportOutputDirectory: report writes into a directory it shares
+// with other files without losing any: a page it did not write is refused
+// (exit 2) unless --force, a file beside its charts survives either way,
+// and an --out that is not a directory is named as such.
+func TestReportOutputDirectory(t *testing.T) {
+	data, err := os.ReadFile(fixture)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj := t.TempDir()
+	resultsPath := writeFile(t, filepath.Join(proj, "results.json"), string(data))
+	page := writeFile(t, filepath.Join(proj, "report.html"), "<p>the project's own page</p>")
+	if err := os.Mkdir(filepath.Join(proj, "charts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	notes := writeFile(t, filepath.Join(proj, "charts", "notes.txt"), "my notes")
+
+	code, _, stderr := sb(t, "report", resultsPath) // --out defaults to proj
+	if code != ExitUsage || !strings.Contains(stderr, page) || !strings.Contains(stderr, "--force") {
+		t.Errorf("report into a directory with a page it did not write: exit %d, want 2 naming %s and --force\n%s", code, page, stderr)
+	}
+	if b, _ := os.ReadFile(page); string(b) != "<p>the project's own page</p>" {
+		t.Errorf("the refused report replaced %s", page)
+	}
+	if code, _, stderr := sb(t, "report", "--force", resultsPath); code != ExitOK {
+		t.Fatalf("report --force: exit %d\n%s", code, stderr)
+	}
+	if b, _ := os.ReadFile(page); !bytes.Contains(b, []byte(`id="results"`)) {
+		t.Errorf("report --force did not write its page over %s", page)
+	}
+	// Again without --force: the files are the earlier report's now.
+	if code, _, stderr := sb(t, "report", resultsPath); code != ExitOK {
+		t.Fatalf("report over its own earlier report: exit %d\n%s", code, stderr)
+	}
+	if b, err := os.ReadFile(notes); err != nil || string(b) != "my notes" {
+		t.Errorf("%s: %q, %v: the report removed or changed a file it did not write", notes, b, err)
+	}
+
+	file := writeFile(t, filepath.Join(t.TempDir(), "out.html"), "x")
+	code, _, stderr = sb(t, "report", "--out", file, resultsPath)
+	if code != ExitUsage || !strings.Contains(stderr, file+" is a file, not a directory") {
+		t.Errorf("report --out FILE: exit %d, want 2 saying it is a file\n%s", code, stderr)
+	}
+}
+
 // TestRunKeepsACrashedRunsJournal: run into a directory holding the
 // journal of a run that crashed (and its stale lock file) refuses before
 // measuring and says how to recover the journal, which stays as it was;

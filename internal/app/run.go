@@ -118,6 +118,9 @@ func runScenario(c *cli.Context, path string) error {
 		abv = &v
 	}
 	files, gateErr, err := reportRun(c, gate, abv, runErr, out, run)
+	if errors.Is(err, outdir.ErrNotOurs) {
+		return errors.Join(runErr, fmt.Errorf("write report: %w; the run is in %s: `scalebench report %s --force` writes its report", err, resultsPath, out))
+	}
 	if err != nil {
 		return errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	}

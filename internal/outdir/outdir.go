@@ -39,7 +39,8 @@ type Dir struct {
 
 // Prepare creates path if needed, checks that files can be written there,
 // refuses it if it holds a run's results (results.json, or the journal of
-// a run that did not finish) unless force, and locks it until Close. Every error names the directory and
+// a run that did not finish) or a report scalebench did not write (unless
+// force), and locks it until Close. Every error names the directory and
 // what to do.
 func Prepare(path string, force bool) (*Dir, error) {
 	d, err := Lock(path)
@@ -133,6 +134,15 @@ func (d *Dir) check(force bool) error {
 			"recover them with `scalebench report %s`, use --force to replace them, or choose another --out", d.Path, ErrExists, JournalFile, d.Path)
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("output directory %s: %w", d.Path, err)
+	}
+	if !force {
+		m, err := ReadManifest(d.Path)
+		if err != nil {
+			return err
+		}
+		if err := m.Check(ReportFiles...); err != nil {
+			return err
+		}
 	}
 	probe, err := os.CreateTemp(d.Path, ".write-check-*")
 	if err != nil {

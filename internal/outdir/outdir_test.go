@@ -72,6 +72,29 @@ func TestPrepare(t *testing.T) {
 			},
 			force: true,
 		},
+		{
+			name: "a report scalebench did not write",
+			setup: func(t *testing.T, dir string) {
+				mkdir(t, dir)
+				touch(t, filepath.Join(dir, "report.html"))
+			},
+			wantErr: ErrNotOurs, wantMsg: "report.html: not written by scalebench (or changed since), and a report would replace it: use --force",
+		},
+		{
+			name: "a report scalebench wrote",
+			setup: func(t *testing.T, dir string) {
+				mkdir(t, dir)
+				touch(t, filepath.Join(dir, "summary.md"))
+				m, err := ReadManifest(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m.Wrote("summary.md", []byte("{}"))
+				if err := m.Save(); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
