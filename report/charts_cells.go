@@ -17,20 +17,31 @@ import (
 // caption.
 func pickCells(a *analysis.Analysis, limit int) (idx []int, how string) {
 	cells := a.Cells
-	n := len(cells)
-	if n <= limit {
-		for i := range cells {
-			idx = append(idx, i)
+	var measured []int // cells without a measurement have nothing to show
+	for i := range cells {
+		if cells[i].Measured() {
+			measured = append(measured, i)
 		}
-		if n == 1 {
+	}
+	n := len(measured)
+	if n == 0 {
+		return nil, "no cell"
+	}
+	which := "cells"
+	if n < len(cells) {
+		which = "measured cells"
+	}
+	if n <= limit {
+		idx = measured
+		if n == 1 && len(cells) == 1 {
 			return idx, "the only cell"
 		}
-		return idx, fmt.Sprintf("all %d cells", n)
+		if n == 1 {
+			return idx, "the only measured cell"
+		}
+		return idx, fmt.Sprintf("all %d %s", n, which)
 	}
-	rank := make([]int, n)
-	for i := range rank {
-		rank[i] = i
-	}
+	rank := measured
 	slices.SortStableFunc(rank, func(x, y int) int {
 		tx, ty := cells[x].Throughput, cells[y].Throughput
 		switch {
@@ -42,7 +53,7 @@ func pickCells(a *analysis.Analysis, limit int) (idx []int, how string) {
 		return 0
 	})
 	pick := func(i int) {
-		if i >= 0 && i < n && !slices.Contains(idx, i) && len(idx) < limit {
+		if i >= 0 && i < len(cells) && cells[i].Measured() && !slices.Contains(idx, i) && len(idx) < limit {
 			idx = append(idx, i)
 		}
 	}
@@ -60,7 +71,7 @@ func pickCells(a *analysis.Analysis, limit int) (idx []int, how string) {
 	if a.Baseline >= 0 {
 		lead = "the baseline, " + lead
 	}
-	return idx, fmt.Sprintf("%d of %d cells: %s and others spread evenly by throughput", len(idx), n, lead)
+	return idx, fmt.Sprintf("%d of %d %s: %s and others spread evenly by throughput", len(idx), n, which, lead)
 }
 
 // cellLabels names the chosen cells by the params that vary among all

@@ -149,6 +149,11 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	return c
 }
 
+// Measured reports whether any repeat of the cell measured something (not
+// every repeat failed, and it had any): a cell that was not has no figures,
+// only zeros, and stays out of series, ratios and findings.
+func (c *Cell) Measured() bool { return len(c.Repeats) > 0 }
+
 // LatencyHistogram is the latency histogram of the cell's repeats merged
 // (those that did not fail), made anew at each call: a run keeps its
 // histograms encoded, and a merged one takes 188 KB.
