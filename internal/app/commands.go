@@ -313,7 +313,7 @@ func workerCommand() *cli.Command {
 
 // readResults reads a results file, or the results a report page embeds.
 func readResults(path string) (*results.Run, error) {
-	f, err := os.Open(path)
+	f, err := results.Open(path)
 	if err != nil {
 		return nil, err
 	}

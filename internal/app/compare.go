@@ -135,7 +135,11 @@ func compareCommand() *cli.Command {
 // for compare, export and run --baseline.
 func readRunFile(path string) (*results.Run, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		dir := path
 		path = filepath.Join(path, "results.json")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, usagef("%s is a directory without a results.json: give a results file, a report page or a run's directory", dir)
+		}
 	}
 	run, err := readResults(path)
 	if err != nil {

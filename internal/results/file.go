@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -29,9 +30,38 @@ func Write(path string, run *Run) error {
 // buckets), so this holds tens of thousands of them.
 const MaxFileSize = 256 << 20
 
+// ErrNotAFile reports a path that names a directory, a named pipe, a
+// device or a socket where a file was expected.
+var ErrNotAFile = errors.New("not a regular file")
+
+// Open opens a results file, journal or report page for reading. A path
+// that is not a regular file is refused before it is opened: opening a
+// named pipe waits for a writer, and a device may never end.
+func Open(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if m := fi.Mode(); !m.IsRegular() {
+		what := "special file"
+		switch {
+		case m.IsDir():
+			what = "directory"
+		case m&fs.ModeNamedPipe != 0:
+			what = "named pipe"
+		case m&fs.ModeDevice != 0:
+			what = "device"
+		case m&fs.ModeSocket != 0:
+			what = "socket"
+		}
+		return nil, fmt.Errorf("read %s: a %s: %w", path, what, ErrNotAFile)
+	}
+	return os.Open(path)
+}
+
 // Read loads a results file, checking its size and schema version.
 func Read(path string) (*Run, error) {
-	f, err := os.Open(path)
+	f, err := Open(path)
 	if err != nil {
 		return nil, err
 	}

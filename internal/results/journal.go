@@ -129,7 +129,7 @@ func (j *Journal) Remove() error {
 // marked interrupted, since a finished run replaces its journal with
 // results.json, and its Finished is the end of its last measurement.
 func ReadJournal(path string) (*Run, []string, error) {
-	f, err := os.Open(path)
+	f, err := Open(path)
 	if err != nil {
 		return nil, nil, err
 	}
