@@ -177,7 +177,11 @@ func ReadJournal(path string) (*Run, []string, error) {
 			continue
 		}
 		if e.Cell < 0 || e.Cell >= len(run.Cells) {
-			return nil, nil, &InvalidError{File: where, Problems: []string{fmt.Sprintf("cell: must index one of the %d cells (0 to %d), got %d", len(run.Cells), len(run.Cells)-1, e.Cell)}}
+			msg := fmt.Sprintf("cell: must index one of the %d cells (0 to %d), got %d", len(run.Cells), len(run.Cells)-1, e.Cell)
+			if len(run.Cells) == 0 {
+				msg = fmt.Sprintf("cell: names cell %d, but the header lists no cells", e.Cell)
+			}
+			return nil, nil, &InvalidError{File: where, Problems: []string{msg}}
 		}
 		if first, ok := steps[e.Step]; ok {
 			return nil, nil, &InvalidError{File: where, Problems: []string{fmt.Sprintf("step: %d, the same as line %d: one measurement recorded twice; remove one of the lines", e.Step, first)}}

@@ -142,7 +142,10 @@ func (v *validator) run(pre string, r *Run, top bool) {
 	}
 	for i, s := range r.Order {
 		p := fmt.Sprintf("%sorder[%d]", pre, i)
-		if s.Cell < 0 || s.Cell >= len(r.Cells) {
+		switch {
+		case len(r.Cells) == 0:
+			v.addf(p+".cell", "names cell %d, but the run has no cells", s.Cell)
+		case s.Cell < 0 || s.Cell >= len(r.Cells):
 			v.addf(p+".cell", "must index one of the %d cells (0 to %d), got %d", len(r.Cells), len(r.Cells)-1, s.Cell)
 		}
 		v.between(p+".repeat", s.Repeat, 0, math.MaxInt32)

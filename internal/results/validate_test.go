@@ -96,6 +96,8 @@ func TestValidateRefusesImpossibleValues(t *testing.T) {
 			"results.json: cells[0].repeats[0].elapsed: must be finite and >= 0, got -1"},
 		{"run order names no cell", func(d map[string]any) { at(d, "order.0")["cell"] = 7 },
 			"results.json: order[0].cell: must index one of the 2 cells (0 to 1), got 7"},
+		{"run order of a run without cells", func(d map[string]any) { d["cells"] = nil },
+			"results.json: order[0].cell: names cell 0, but the run has no cells"},
 		{"unknown model", func(d map[string]any) { at(d, "scenario")["model"] = "spiral" },
 			`results.json: scenario.model: must be closed, open or batch, got "spiral"`},
 		{"histogram of wide bounds", func(d map[string]any) { at(d, "cells.0.repeats.1.histogram")["encoded"] = wide },
