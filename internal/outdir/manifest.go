@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"github.com/scalebench/scalebench/internal/atomicfile"
 )
@@ -50,7 +51,11 @@ type Manifest struct {
 // manifest. Lines that do not name a file a report writes are ignored.
 func ReadManifest(dir string) (*Manifest, error) {
 	m := &Manifest{dir: dir, files: map[string]string{}, wrote: map[string]bool{}}
-	f, err := os.Open(filepath.Join(dir, ManifestFile))
+	p := filepath.Join(dir, ManifestFile)
+	if fi, err := os.Lstat(p); err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w: it is not a file, so it cannot list the files scalebench wrote: remove it, or choose another --out", p, ErrNotOurs)
+	}
+	f, err := os.Open(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
 	}
@@ -116,6 +121,10 @@ func (m *Manifest) ours(name string) (bool, error) {
 	fi, err := os.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return true, nil
+	}
+	if errors.Is(err, syscall.ENOTDIR) {
+		parent := filepath.Dir(p)
+		return false, fmt.Errorf("%s: %w: a file where the report's directory %s goes: move it, or choose another --out", parent, ErrNotOurs, filepath.Base(parent))
 	}
 	if err != nil {
 		return false, fmt.Errorf("output directory %s: %w", m.dir, err)

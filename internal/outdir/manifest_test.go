@@ -89,3 +89,23 @@ func TestManifestRemovesOnlyWhatItWrote(t *testing.T) {
 		t.Errorf("manifest after the report:\n%s\nwant\n%s", data, want)
 	}
 }
+
+// TestManifestThingsInTheWay: a directory where the manifest goes, or a
+// file where a report's directory goes, is named as in the way.
+func TestManifestThingsInTheWay(t *testing.T) {
+	dir := t.TempDir()
+	mkdir(t, filepath.Join(dir, ManifestFile))
+	if _, err := ReadManifest(dir); !errors.Is(err, ErrNotOurs) || !strings.Contains(err.Error(), "it is not a file") {
+		t.Errorf("ReadManifest with a directory in its place: %v", err)
+	}
+	dir = t.TempDir()
+	touch(t, filepath.Join(dir, "charts"))
+	m, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := filepath.Join(dir, "charts") + ": not written by scalebench: a file where the report's directory charts goes"
+	if err := m.Check("report.html", "charts/x.svg"); !errors.Is(err, ErrNotOurs) || !strings.Contains(err.Error(), want) {
+		t.Errorf("Check with a file named charts: %v, want %q", err, want)
+	}
+}

@@ -1,3 +1,5 @@
+//go:build linux
+
 package runner
 
 import (
@@ -17,9 +19,6 @@ import (
 // misbehaves when asked who it is, is refused with a clear message, in
 // bounded time and memory, leaving no process behind.
 func TestDescribeHostileBuilds(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("reads /proc and runs shell scripts")
-	}
 	defer func(d time.Duration) { describeTimeout = d }(describeTimeout)
 	describeTimeout = time.Second
 	dir := t.TempDir()
