@@ -69,3 +69,26 @@ func TestWriteReplacesOnlyWhatItWrote(t *testing.T) {
 		t.Errorf("%s: %q, %v: a file the report did not write was touched", mine, b, err)
 	}
 }
+
+// TestWriteFailingPartWayListsWhatItWrote: a report that fails part way
+// (here report.html cannot be replaced; on a full disk any file) still
+// lists the charts it wrote, so the next report replaces them without
+// --force.
+func TestWriteFailingPartWayListsWhatItWrote(t *testing.T) {
+	dir := t.TempDir()
+	blocker := filepath.Join(dir, "report.html", "in-the-way")
+	if err := os.MkdirAll(blocker, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := loadFixture(t, quickstartFile, quickstartRun)
+	files, err := WriteOptions(dir, run, Options{Force: true})
+	if err == nil || len(files.Charts) == 0 {
+		t.Fatalf("a report whose page cannot be written: %v, %d charts", err, len(files.Charts))
+	}
+	if err := os.RemoveAll(filepath.Dir(blocker)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(dir, run); err != nil {
+		t.Errorf("the next report, without --force: %v", err)
+	}
+}

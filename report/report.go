@@ -42,7 +42,7 @@ const (
 // replaces only files an earlier report wrote and left as they were
 // (outdir.Manifest), unless force, and removes the charts of an earlier
 // report it does not draw again.
-func write(dir string, run *results.Run, g *Gate, force bool) (Files, error) {
+func write(dir string, run *results.Run, g *Gate, force bool) (files Files, err error) {
 	if run == nil {
 		return Files{}, errors.New("no run to report")
 	}
@@ -64,12 +64,18 @@ func write(dir string, run *results.Run, g *Gate, force bool) (Files, error) {
 			return Files{}, fmt.Errorf("report: %w", err)
 		}
 	}
+	// What was written is listed even when a later file fails (a full
+	// disk), so that the next report may replace it.
+	defer func() {
+		if serr := m.Save(); err == nil {
+			err = serr
+		}
+	}()
 	cdir := filepath.Join(dir, chartsDir)
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return Files{}, fmt.Errorf("report: %w", err)
 	}
 	drawn := drawAll(figs, chart.Page)
-	var files Files
 	var rendered []renderedChart
 	var problems []analysis.Warning
 	for i, f := range figs {
@@ -118,7 +124,7 @@ func write(dir string, run *results.Run, g *Gate, force bool) (Files, error) {
 	if err := writeFile(m, markdownName, md.Bytes()); err != nil {
 		return files, err
 	}
-	return files, m.Save()
+	return files, nil
 }
 
 // drawing is a chart drawn as SVG and PNG.

@@ -43,7 +43,7 @@ func WriteSlides(dir string, run *results.Run) (Slides, error) {
 }
 
 // WriteSlidesOptions is WriteSlides with options; their Gate is not used.
-func WriteSlidesOptions(dir string, run *results.Run, opt Options) (Slides, error) {
+func WriteSlidesOptions(dir string, run *results.Run, opt Options) (out Slides, err error) {
 	if run == nil {
 		return Slides{}, errors.New("report: write slides: no run")
 	}
@@ -62,12 +62,17 @@ func WriteSlidesOptions(dir string, run *results.Run, opt Options) (Slides, erro
 			return Slides{}, fmt.Errorf("report: write slides: %w", err)
 		}
 	}
+	// What was written is listed even when a later file fails.
+	defer func() {
+		if serr := m.Save(); err == nil {
+			err = serr
+		}
+	}()
 	sdir := filepath.Join(dir, slidesDir)
 	if err := os.MkdirAll(sdir, 0o755); err != nil {
 		return Slides{}, fmt.Errorf("report: write slides: %w", err)
 	}
 	drawn := drawAll(figs, chart.Slide)
-	var out Slides
 	type slide struct {
 		Name, Title, Caption, File string
 		SVG                        template.HTML
@@ -106,9 +111,6 @@ func WriteSlidesOptions(dir string, run *results.Run, opt Options) (Slides, erro
 	// Slides of an earlier report that this one does not draw.
 	if err := m.RemoveStale(slidesDir); err != nil {
 		errs = append(errs, fmt.Errorf("report: write slides: %w", err))
-	}
-	if err := m.Save(); err != nil {
-		errs = append(errs, err)
 	}
 	return out, errors.Join(errs...)
 }

@@ -27,8 +27,8 @@ const lockFile = ".scalebench.lock"
 var (
 	// ErrExists reports a directory that already holds a run's results.
 	ErrExists = errors.New("already holds results")
-	// ErrLocked reports a directory another run is writing into.
-	ErrLocked = errors.New("in use by another scalebench run")
+	// ErrLocked reports a directory another run or report is writing into.
+	ErrLocked = errors.New("in use by another scalebench run or report")
 )
 
 // Dir is an output directory locked for one run.
