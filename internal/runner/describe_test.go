@@ -44,6 +44,12 @@ func TestDescribeHostileBuilds(t *testing.T) {
 			path: script("chatty", "head -c 200000000 /dev/zero | tr '\\0' 'x'"),
 			want: "not a scalebench binary", maxAlloc: 16 << 20},
 		{name: "GNU true", path: gnuTrue, want: "not a scalebench binary", not: "coreutils"},
+		{name: "describes itself with a 60 KB version",
+			path: script("long", `printf '{"version":"%060000d","protocol":1}\n' 0`),
+			want: "its description is not one scalebench writes", not: "0000000000"},
+		{name: "describes itself with an escape sequence",
+			path: script("escape", `printf '{"version":"v1","commit":"\\u001b[31m","protocol":1}\n'`),
+			want: "its description is not one scalebench writes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.path == "" {

@@ -89,6 +89,9 @@ func Describe(ctx context.Context, path string) (Description, error) {
 	out, err := ask(ctx, path, "worker", "--describe")
 	if err == nil {
 		if jerr := json.Unmarshal(out, &d); jerr == nil && d.Protocol > 0 {
+			if !printable(d.Version) || !printable(d.Commit) {
+				return Description{}, fmt.Errorf("describe %s: its description is not one scalebench writes: a version and commit of at most %d printable characters", path, maxDescribeField)
+			}
 			return d, nil
 		}
 	}
@@ -124,19 +127,31 @@ func ask(ctx context.Context, path string, args ...string) ([]byte, error) {
 	return out.buf.Bytes(), err
 }
 
+// maxDescribeField is the longest version or commit a description may
+// give: they are recorded in results.json and shown in the report.
+const maxDescribeField = 200
+
+// printable reports whether s is at most maxDescribeField printable
+// ASCII characters.
+func printable(s string) bool {
+	if len(s) > maxDescribeField {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
 // scalebenchVersion returns the version line that `scalebench --version`
 // prints ("scalebench version v0.1"), if out starts with one.
 func scalebenchVersion(out []byte) (string, bool) {
 	line, _, _ := bytes.Cut(out, []byte("\n"))
 	line = bytes.TrimSpace(line)
-	const prefix = "scalebench version "
-	if !bytes.HasPrefix(line, []byte(prefix)) || len(line) > 200 {
+	if !bytes.HasPrefix(line, []byte("scalebench version ")) || !printable(string(line)) {
 		return "", false
-	}
-	for _, c := range line {
-		if c < ' ' || c > '~' {
-			return "", false
-		}
 	}
 	return string(line), true
 }
