@@ -206,8 +206,15 @@ func ReadJournal(path string) (*Run, []string, error) {
 		return nil, nil, fmt.Errorf("read %s: empty journal: no header line, so no run to recover", path)
 	}
 	if bad != nil {
-		warnings = append(warnings, fmt.Sprintf("%s:%d: the last line is cut short (the run stopped, or the disk filled up, while it was written): left out; the %d measurements before it are recovered",
-			path, badLine, len(steps)))
+		recovered := fmt.Sprintf("the %d measurements before it are recovered", len(steps))
+		switch len(steps) {
+		case 0:
+			recovered = "no measurement came before it"
+		case 1:
+			recovered = "the measurement before it is recovered"
+		}
+		warnings = append(warnings, fmt.Sprintf("%s:%d: the last line is cut short (the run stopped, or the disk filled up, while it was written): left out; %s",
+			path, badLine, recovered))
 	}
 	for i := range run.Cells {
 		slices.SortFunc(run.Cells[i].Repeats, func(a, b Repeat) int { return a.Seq - b.Seq })

@@ -217,7 +217,7 @@ func TestReadJournalLines(t *testing.T) {
 		{name: "last line cut short", text: join(lines...)[:len(join(lines...))-40], measured: 3,
 			warning: ":5: the last line is cut short (the run stopped, or the disk filled up, while it was written): left out; the 3 measurements before it are recovered"},
 		{name: "last line cut short, then an end of line", text: join(lines[0], lines[1], lines[2][:30]+"\n"), measured: 1,
-			warning: ":3: the last line is cut short"},
+			warning: ":3: the last line is cut short (the run stopped, or the disk filled up, while it was written): left out; the measurement before it is recovered"},
 		{name: "last line whole but for its end of line", text: strings.TrimSuffix(join(lines...), "\n"), measured: 4},
 		{name: "a bad line before the last", text: join(lines[0], lines[1][:30]+"\n", lines[2]), err: ":2: not a whole measurement line (unexpected end of JSON input), and more lines follow it: remove it to recover the others"},
 		{name: "header cut short", text: lines[0][:100], err: ":1: the header line is cut short (100 bytes, no end of line)"},
