@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // ResultsFile is the name of the results file a run leaves in its directory.
@@ -94,8 +95,12 @@ func makeDir(path string) error {
 		switch {
 		case fi.Mode()&fs.ModeSymlink != 0:
 			target, _ := os.Readlink(path)
-			if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+			_, serr := os.Stat(path)
+			if errors.Is(serr, fs.ErrNotExist) {
 				return fmt.Errorf("output directory %s is a symbolic link to %s, which does not exist: create %s, or choose another --out", path, target, target)
+			}
+			if errors.Is(serr, syscall.ELOOP) {
+				return fmt.Errorf("output directory %s is a symbolic link to %s, which leads back to itself: choose another --out", path, target)
 			}
 			return fmt.Errorf("output directory %s is a symbolic link to %s, which is not a directory: choose another --out", path, target)
 		case !fi.IsDir():

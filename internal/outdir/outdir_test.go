@@ -56,6 +56,19 @@ func TestPrepare(t *testing.T) {
 			wantMsg: "is a symbolic link to ", // and its target, which does not exist
 		},
 		{
+			name: "a symbolic link that leads back to itself",
+			setup: func(t *testing.T, dir string) {
+				other := filepath.Join(filepath.Dir(dir), "other")
+				if err := os.Symlink(dir, other); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(other, dir); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantMsg: "which leads back to itself",
+		},
+		{
 			name: "the journal of a run that crashed, and its stale lock",
 			setup: func(t *testing.T, dir string) {
 				mkdir(t, dir)
