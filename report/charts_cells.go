@@ -17,20 +17,31 @@ import (
 // caption.
 func pickCells(a *analysis.Analysis, limit int) (idx []int, how string) {
 	cells := a.Cells
-	n := len(cells)
-	if n <= limit {
-		for i := range cells {
-			idx = append(idx, i)
+	var measured []int // cells without a measurement have nothing to show
+	for i := range cells {
+		if cells[i].Measured() {
+			measured = append(measured, i)
 		}
-		if n == 1 {
+	}
+	n := len(measured)
+	if n == 0 {
+		return nil, "no cell"
+	}
+	which := "cells"
+	if n < len(cells) {
+		which = "measured cells"
+	}
+	if n <= limit {
+		idx = measured
+		if n == 1 && len(cells) == 1 {
 			return idx, "the only cell"
 		}
-		return idx, fmt.Sprintf("all %d cells", n)
+		if n == 1 {
+			return idx, "the only measured cell"
+		}
+		return idx, fmt.Sprintf("all %d %s", n, which)
 	}
-	rank := make([]int, n)
-	for i := range rank {
-		rank[i] = i
-	}
+	rank := measured
 	slices.SortStableFunc(rank, func(x, y int) int {
 		tx, ty := cells[x].Throughput, cells[y].Throughput
 		switch {
@@ -42,7 +53,7 @@ func pickCells(a *analysis.Analysis, limit int) (idx []int, how string) {
 		return 0
 	})
 	pick := func(i int) {
-		if i >= 0 && i < n && !slices.Contains(idx, i) && len(idx) < limit {
+		if i >= 0 && i < len(cells) && cells[i].Measured() && !slices.Contains(idx, i) && len(idx) < limit {
 			idx = append(idx, i)
 		}
 	}
@@ -60,7 +71,7 @@ func pickCells(a *analysis.Analysis, limit int) (idx []int, how string) {
 	if a.Baseline >= 0 {
 		lead = "the baseline, " + lead
 	}
-	return idx, fmt.Sprintf("%d of %d cells: %s and others spread evenly by throughput", len(idx), n, lead)
+	return idx, fmt.Sprintf("%d of %d %s: %s and others spread evenly by throughput", len(idx), n, which, lead)
 }
 
 // cellLabels names the chosen cells by the params that vary among all
@@ -99,18 +110,21 @@ var stages = []struct {
 // stages get a panel of their own, where they are not dwarfed by fetch.
 const cpuShareAlone = 0.25
 
+// maxStageBars is the most cells the stage charts show, one bar each.
+const maxStageBars = 40
+
 // stagesCharts are stacked bars per cell of the mean time a job spends in
 // each stage, and the CPU stages alone when I/O dwarfs them.
 func stagesCharts(a *analysis.Analysis) []*figure {
-	cells := a.Cells
-	n := len(cells)
-	if n == 0 {
+	if len(a.Cells) == 0 {
 		return nil
 	}
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
+	idx, how := pickCells(a, maxStageBars)
+	cells := make([]analysis.Cell, len(idx))
+	for i, ci := range idx {
+		cells[i] = a.Cells[ci]
 	}
+	n := len(cells)
 	labels := cellLabels(a, idx)
 	series := func(cpuOnly bool) []chart.BarSeries {
 		var out []chart.BarSeries
@@ -147,7 +161,7 @@ func stagesCharts(a *analysis.Analysis) []*figure {
 	if lat != "" {
 		server += " (" + lat + ")"
 	}
-	caption := "Mean time one job spends in each stage, per cell. Fetch is timed from the request to the last byte: " +
+	caption := "Mean time one job spends in each stage, for " + how + ". Fetch is timed from the request to the last byte: " +
 		"mostly waiting on the network, which more workers overlap even on one core. " +
 		"Once the CPU is saturated, fetch also includes the time the goroutine waited for a core after the data arrived, " +
 		"so it grows with many workers on few cores"
@@ -297,7 +311,7 @@ func cdfChart(a *analysis.Analysis) *figure {
 	}
 	var curves []curve
 	for _, ci := range idx {
-		h := a.Cells[ci].Histogram.HDR()
+		h := a.Cells[ci].LatencyHistogram()
 		if h.TotalCount() == 0 {
 			continue
 		}

@@ -27,12 +27,31 @@ type Gate struct {
 }
 
 // Write renders run into dir: report.html (self-contained), summary.md, and
-// charts/*.svg + charts/*.png. It does not touch results.json.
-func Write(dir string, run *results.Run) (Files, error) { return write(dir, run, nil) }
+// charts/*.svg + charts/*.png, listing them in dir's manifest
+// (outdir.ManifestFile). It does not touch results.json. A file in the way
+// that no earlier report wrote, or that was changed since, is an error
+// wrapping outdir.ErrNotOurs, and nothing is written; charts of an
+// earlier report that this one does not draw are removed.
+func Write(dir string, run *results.Run) (Files, error) { return write(dir, run, nil, false) }
 
 // WriteGate is Write with the gate's comparison and thresholds shown in
 // the report and summary.md; g may be nil.
-func WriteGate(dir string, run *results.Run, g *Gate) (Files, error) { return write(dir, run, g) }
+func WriteGate(dir string, run *results.Run, g *Gate) (Files, error) {
+	return write(dir, run, g, false)
+}
+
+// WriteOptions is WriteGate with options.
+func WriteOptions(dir string, run *results.Run, opt Options) (Files, error) {
+	return write(dir, run, opt.Gate, opt.Force)
+}
+
+// Options are how WriteOptions and WriteSlidesOptions write a report.
+type Options struct {
+	// Gate, when set, is shown in the report and summary.md.
+	Gate *Gate
+	// Force replaces files in the way that no earlier report wrote.
+	Force bool
+}
 
 //go:embed templates/gate.html.tmpl
 var gateTemplateText string

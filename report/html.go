@@ -39,7 +39,14 @@ func HTML(w io.Writer, a *analysis.Analysis) error {
 		}
 		svgs = append(svgs, renderedChart{figure: f, svg: doc})
 	}
-	return renderHTML(w, a, svgs, problems, "")
+	var buf bytes.Buffer
+	if err := renderHTML(&buf, a, svgs, problems, ""); err != nil {
+		return err
+	}
+	if _, err := buf.WriteTo(w); err != nil {
+		return fmt.Errorf("html: write: %w", err)
+	}
+	return nil
 }
 
 // renderedChart is a figure with its SVG document.
@@ -53,19 +60,16 @@ func chartWarning(f figure, err error) analysis.Warning {
 	return analysis.Warning{Kind: "chart", Message: fmt.Sprintf("chart %q could not be drawn and is left out: %v", f.Name, err)}
 }
 
-// renderHTML executes the page template.
+// renderHTML executes the page template into w; on an error w may hold
+// part of the page.
 func renderHTML(w io.Writer, a *analysis.Analysis, charts []renderedChart, problems []analysis.Warning, gate template.HTML) error {
 	pg, err := newPage(a, charts, problems)
 	if err != nil {
 		return err
 	}
 	pg.Gate = gate
-	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, pg); err != nil {
+	if err := pageTemplate.Execute(w, pg); err != nil {
 		return fmt.Errorf("html: %w", err)
-	}
-	if _, err := buf.WriteTo(w); err != nil {
-		return fmt.Errorf("html: write: %w", err)
 	}
 	return nil
 }

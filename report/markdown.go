@@ -90,20 +90,20 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 			if i == a.Baseline {
 				params += " **(baseline)**"
 			}
-			tput := fmtRate(c.Throughput)
+			tput := cellRate(c)
 			if ci := fmtInterval(c.ThroughputCI, fmtNum); ci != "" {
 				tput += " " + ci
 			}
 			r := cellRatio(a, i)
 			cols := []string{params, tput}
 			if mk {
-				span := fmtDur(c.Makespan)
+				span := cellDur(c, c.Makespan)
 				if ci := fmtDurInterval(c.MakespanCI); ci != "" && c.Makespan > 0 {
 					span += " " + ci
 				}
 				cols = append(cols, span)
 			}
-			cols = append(cols, fmtDur(c.Latency.P50), fmtDur(c.Latency.P99), ratioText(r.Throughput), ratioText(r.Latency))
+			cols = append(cols, cellDur(c, c.Latency.P50), cellDur(c, c.Latency.P99), ratioText(r.Throughput), ratioText(r.Latency))
 			for j := range cols {
 				cols[j] = mdCell(cols[j])
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/scalebench/scalebench/internal/results"
 )
@@ -19,7 +18,7 @@ var (
 // ReadHTML recovers the run a report.html embeds, so a report can be
 // rebuilt from the page alone.
 func ReadHTML(path string) (*results.Run, error) {
-	f, err := os.Open(path)
+	f, err := results.Open(path)
 	if err != nil {
 		return nil, err
 	}

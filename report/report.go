@@ -7,15 +7,20 @@ package report
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/atomicfile"
+	"github.com/scalebench/scalebench/internal/outdir"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
 )
@@ -33,27 +38,44 @@ const (
 	chartsDir    = "charts"
 )
 
-// write renders run into dir, with the gate's section when g is set.
-func write(dir string, run *results.Run, g *Gate) (Files, error) {
+// write renders run into dir, with the gate's section when g is set. It
+// replaces only files an earlier report wrote and left as they were
+// (outdir.Manifest), unless force, and removes the charts of an earlier
+// report it does not draw again.
+func write(dir string, run *results.Run, g *Gate, force bool) (files Files, err error) {
 	if run == nil {
 		return Files{}, errors.New("no run to report")
 	}
 	a := analysis.Analyze(run)
-	cdir := filepath.Join(dir, chartsDir)
-	// Charts of an earlier report in dir may not be drawn again: remove them
-	// all, so charts/ holds exactly this report's.
-	if err := os.RemoveAll(cdir); err != nil {
-		return Files{}, fmt.Errorf("report: write: %w", err)
-	}
-	if err := os.MkdirAll(cdir, 0o755); err != nil {
-		return Files{}, err
+	m, err := outdir.ReadManifest(dir)
+	if err != nil {
+		return Files{}, fmt.Errorf("report: %w", err)
 	}
 	figs := buildCharts(a)
 	if g != nil {
 		figs = append(figs, gateFigures(g.Comparison, g.BaseName)...)
 	}
+	if !force {
+		names := slices.Clone(outdir.ReportFiles)
+		for _, f := range figs {
+			names = append(names, chartsDir+"/"+f.Name+".svg", chartsDir+"/"+f.Name+".png")
+		}
+		if err := m.Check(names...); err != nil {
+			return Files{}, fmt.Errorf("report: %w", err)
+		}
+	}
+	// What was written is listed even when a later file fails (a full
+	// disk), so that the next report may replace it.
+	defer func() {
+		if serr := m.Save(); err == nil {
+			err = serr
+		}
+	}()
+	cdir := filepath.Join(dir, chartsDir)
+	if err := os.MkdirAll(cdir, 0o755); err != nil {
+		return Files{}, fmt.Errorf("report: %w", err)
+	}
 	drawn := drawAll(figs, chart.Page)
-	var files Files
 	var rendered []renderedChart
 	var problems []analysis.Warning
 	for i, f := range figs {
@@ -61,7 +83,7 @@ func write(dir string, run *results.Run, g *Gate) (Files, error) {
 		err := d.err
 		if err == nil {
 			var paths []string
-			paths, err = writeChart(cdir, f.Name, d.svg, d.png)
+			paths, err = writeChart(m, chartsDir, f.Name, d.svg, d.png)
 			files.Charts = append(files.Charts, paths...)
 		}
 		if err != nil {
@@ -70,19 +92,26 @@ func write(dir string, run *results.Run, g *Gate) (Files, error) {
 		}
 		rendered = append(rendered, renderedChart{figure: f, svg: d.svg, file: chartsDir + "/" + f.Name + ".svg"})
 	}
+	// Charts of an earlier report that this one does not draw.
+	if err := m.RemoveStale(chartsDir); err != nil {
+		return files, fmt.Errorf("report: %w", err)
+	}
 
-	var page bytes.Buffer
 	gate, rendered, err := gateHTML(g, rendered)
 	if err != nil {
 		return files, err
 	}
-	if err := renderHTML(&page, a, rendered, problems, gate); err != nil {
-		return files, err
-	}
 	files.HTML = filepath.Join(dir, htmlName)
-	if err := writeFile(files.HTML, page.Bytes()); err != nil {
+	// The page embeds the results: written as it is rendered, it is never
+	// held whole in memory.
+	sum := sha256.New()
+	if err := atomicfile.WriteWith(files.HTML, 0o644, func(w io.Writer) error {
+		sum.Reset()
+		return renderHTML(io.MultiWriter(w, sum), a, rendered, problems, gate)
+	}); err != nil {
 		return files, err
 	}
+	m.WroteSum(htmlName, hex.EncodeToString(sum.Sum(nil)))
 
 	var md bytes.Buffer
 	if err := Markdown(&md, a); err != nil {
@@ -92,7 +121,7 @@ func write(dir string, run *results.Run, g *Gate) (Files, error) {
 		return files, err
 	}
 	files.Markdown = filepath.Join(dir, markdownName)
-	if err := writeFile(files.Markdown, md.Bytes()); err != nil {
+	if err := writeFile(m, markdownName, md.Bytes()); err != nil {
 		return files, err
 	}
 	return files, nil
@@ -125,22 +154,29 @@ func drawAll(figs []figure, m chart.Medium) []drawing {
 	return out
 }
 
-// writeChart stores name.svg and name.png in dir and returns their paths.
-func writeChart(dir, name string, svg, png []byte) ([]string, error) {
-	sp := filepath.Join(dir, name+".svg")
-	pp := filepath.Join(dir, name+".png")
-	if err := writeFile(sp, svg); err != nil {
+// writeChart stores name.svg and name.png in the directory sub of m's
+// directory, recording them in m, and returns their paths.
+func writeChart(m *outdir.Manifest, sub, name string, svg, png []byte) ([]string, error) {
+	sp, pp := sub+"/"+name+".svg", sub+"/"+name+".png"
+	if err := writeFile(m, sp, svg); err != nil {
 		return nil, err
 	}
-	if err := writeFile(pp, png); err != nil {
-		return []string{sp}, err
+	if err := writeFile(m, pp, png); err != nil {
+		return []string{m.Path(sp)}, err
 	}
-	return []string{sp, pp}, nil
+	return []string{m.Path(sp), m.Path(pp)}, nil
 }
 
-// writeFile replaces path with data atomically, so a reader never sees
-// half a report.
-func writeFile(path string, data []byte) error { return atomicfile.Write(path, data, 0o644) }
+// writeFile replaces the file name (a path inside m's directory, with
+// slashes) with data atomically, so a reader never sees half a report,
+// and records it in m.
+func writeFile(m *outdir.Manifest, name string, data []byte) error {
+	if err := atomicfile.Write(m.Path(name), data, 0o644); err != nil {
+		return err
+	}
+	m.Wrote(name, data)
+	return nil
+}
 
 // FitChart writes fit.svg and fit.png into dir: measured points, ideal
 // linear, USL and Amdahl curves, peak marked (for `scalebench fit --out`).
@@ -174,5 +210,16 @@ func FitChart(dir string, n, x []float64, usl, amdahl *analysis.Fit) ([]string, 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("fit chart: %w", err)
 	}
-	return writeChart(dir, c.Name, svg, png)
+	var paths []string
+	for _, f := range []struct {
+		ext  string
+		data []byte
+	}{{".svg", svg}, {".png", png}} {
+		p := filepath.Join(dir, c.Name+f.ext)
+		if err := atomicfile.Write(p, f.data, 0o644); err != nil {
+			return paths, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
 }

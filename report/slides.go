@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/outdir"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
 )
@@ -34,18 +35,44 @@ type Slides struct {
 // WriteSlides renders run's charts as 16:9 slides with large type into
 // dir/slides: each chart as SVG and 1920×1080 PNG, and index.html showing
 // them in page order, one per printed page.
+//
+// Like Write, it replaces only files an earlier report wrote, and removes
+// the slides of an earlier report it does not draw again.
 func WriteSlides(dir string, run *results.Run) (Slides, error) {
+	return WriteSlidesOptions(dir, run, Options{})
+}
+
+// WriteSlidesOptions is WriteSlides with options; their Gate is not used.
+func WriteSlidesOptions(dir string, run *results.Run, opt Options) (out Slides, err error) {
 	if run == nil {
 		return Slides{}, errors.New("report: write slides: no run")
 	}
 	a := analysis.Analyze(run)
+	m, err := outdir.ReadManifest(dir)
+	if err != nil {
+		return Slides{}, fmt.Errorf("report: write slides: %w", err)
+	}
+	figs := buildCharts(a)
+	if !opt.Force {
+		names := []string{slidesDir + "/" + slidesName}
+		for _, f := range figs {
+			names = append(names, slidesDir+"/"+f.Name+".svg", slidesDir+"/"+f.Name+".png")
+		}
+		if err := m.Check(names...); err != nil {
+			return Slides{}, fmt.Errorf("report: write slides: %w", err)
+		}
+	}
+	// What was written is listed even when a later file fails.
+	defer func() {
+		if serr := m.Save(); err == nil {
+			err = serr
+		}
+	}()
 	sdir := filepath.Join(dir, slidesDir)
 	if err := os.MkdirAll(sdir, 0o755); err != nil {
 		return Slides{}, fmt.Errorf("report: write slides: %w", err)
 	}
-	figs := buildCharts(a)
 	drawn := drawAll(figs, chart.Slide)
-	var out Slides
 	type slide struct {
 		Name, Title, Caption, File string
 		SVG                        template.HTML
@@ -58,7 +85,7 @@ func WriteSlides(dir string, run *results.Run) (Slides, error) {
 			errs = append(errs, fmt.Errorf("slide %s: %w", f.Name, d.err))
 			continue
 		}
-		paths, err := writeChart(sdir, f.Name, d.svg, d.png)
+		paths, err := writeChart(m, slidesDir, f.Name, d.svg, d.png)
 		out.Charts = append(out.Charts, paths...)
 		if err != nil {
 			errs = append(errs, err)
@@ -78,8 +105,12 @@ func WriteSlides(dir string, run *results.Run) (Slides, error) {
 		return out, fmt.Errorf("report: slides: %w", err)
 	}
 	out.HTML = filepath.Join(sdir, slidesName)
-	if err := writeFile(out.HTML, page.Bytes()); err != nil {
+	if err := writeFile(m, slidesDir+"/"+slidesName, page.Bytes()); err != nil {
 		return out, err
+	}
+	// Slides of an earlier report that this one does not draw.
+	if err := m.RemoveStale(slidesDir); err != nil {
+		errs = append(errs, fmt.Errorf("report: write slides: %w", err))
 	}
 	return out, errors.Join(errs...)
 }

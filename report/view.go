@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -29,6 +30,24 @@ func ratioText(r analysis.Ratio) string {
 	return r.Text
 }
 
+// cellRate is the cell's median throughput, or "not measured" for a cell
+// without a measurement (every repeat failed, or none ran).
+func cellRate(c analysis.Cell) string {
+	if !c.Measured() {
+		return analysis.NotMeasured
+	}
+	return fmtRate(c.Throughput)
+}
+
+// cellDur is a duration figure of the cell, or "—" for a cell without a
+// measurement.
+func cellDur(c analysis.Cell, v float64) string {
+	if !c.Measured() {
+		return "—"
+	}
+	return fmtDur(v)
+}
+
 // cellRatio returns the ratios of cell i, or zero ratios when absent.
 func cellRatio(a *analysis.Analysis, i int) analysis.CellRatio {
 	if i >= 0 && i < len(a.Ratios) {
@@ -41,9 +60,9 @@ func cellRatio(a *analysis.Analysis, i int) analysis.CellRatio {
 // for a batch run.
 func cellLatency(a *analysis.Analysis, c analysis.Cell) string {
 	if batch(a) {
-		return fmtDur(c.Makespan)
+		return cellDur(c, c.Makespan)
 	}
-	return fmtDur(c.Latency.P50)
+	return cellDur(c, c.Latency.P50)
 }
 
 // mainRatios is the lesson's ratio table for the main series, or for every
@@ -64,7 +83,7 @@ func mainRatios(a *analysis.Analysis) *ratioTable {
 		r := cellRatio(a, ci)
 		return ratioRow{
 			Step:        step,
-			Throughput:  fmtRate(c.Throughput),
+			Throughput:  cellRate(c),
 			Latency:     cellLatency(a, c),
 			Scalability: ratioText(r.Throughput),
 			Performance: ratioText(r.Latency),
@@ -81,10 +100,29 @@ func mainRatios(a *analysis.Analysis) *ratioTable {
 			words = "throughput and latency as ratios"
 		}
 		t.Caption = fmt.Sprintf("Along %s with %s fixed (%s).", dimName(s.Dim), s.Label, lesson(s.Dim))
+		type step struct {
+			n     float64
+			label string
+			cell  int
+		}
+		var steps []step
 		for _, p := range s.Points {
 			if p.Cell >= 0 && p.Cell < len(cells) {
-				t.Rows = append(t.Rows, row(stepLabel(s.Dim, p.Label), p.Cell))
+				steps = append(steps, step{p.N, p.Label, p.Cell})
 			}
+		}
+		// The series' cells without a measurement are not on it: listed
+		// in their place, they say so.
+		if d := param.Lookup(s.Dim); d.Numeric {
+			for i, c := range cells {
+				if !c.Measured() && d.Without(c.Params) == s.Fixed {
+					steps = append(steps, step{d.Value(c.Params), d.Label(c.Params), i})
+				}
+			}
+		}
+		slices.SortStableFunc(steps, func(x, y step) int { return cmp.Compare(x.n, y.n) })
+		for _, st := range steps {
+			t.Rows = append(t.Rows, row(stepLabel(s.Dim, st.label), st.cell))
 		}
 	} else {
 		t.StepHeader = "cell"
@@ -430,11 +468,11 @@ func cellRows(a *analysis.Analysis) cellTable {
 			Index: i, Baseline: i == a.Baseline,
 			Dims: dimCells(dims, c),
 			Jobs: strconv.FormatInt(c.Jobs, 10), Errors: strconv.FormatInt(c.Errors, 10),
-			Throughput:   fmtRate(c.Throughput),
+			Throughput:   cellRate(c),
 			ThroughputCI: fmtInterval(c.ThroughputCI, fmtNum),
-			P50:          fmtDur(c.Latency.P50), P90: fmtDur(c.Latency.P90), P99: fmtDur(c.Latency.P99),
-			P999: fmtDur(c.Latency.P999), Max: fmtDur(c.Latency.Max),
-			Makespan:    fmtDur(c.Makespan),
+			P50:          cellDur(c, c.Latency.P50), P90: cellDur(c, c.Latency.P90), P99: cellDur(c, c.Latency.P99),
+			P999: cellDur(c, c.Latency.P999), Max: cellDur(c, c.Latency.Max),
+			Makespan:    cellDur(c, c.Makespan),
 			CPUUtil:     fmtPct(c.Resources.CPUUtil),
 			JobsPerCPU:  fmtNum(c.Resources.JobsPerCPUSecond),
 			PeakRSS:     fmtBytes(c.Resources.MaxRSS),

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,6 +188,8 @@ func TestABUsageErrors(t *testing.T) {
 		{[]string{"--build", "base=/nonexistent/sb", "--build", "head=self"}, "describe /nonexistent/sb"},
 		{[]string{"--until-resolved", "1m"}, "needs an A/B run"},
 		{[]string{"--build", "base=self", "--build", "head=self", "--fail-on", "nope:5%"}, "nope"},
+		{builds(10, "b"), "--build: 10 builds given; an A/B run measures 2 to 8"},
+		{builds(3, "v"), "--build: 3 builds (v0, v1, v2), but not one named base and one named head: the gate compares build base with build head"},
 	} {
 		args := append([]string{"run", sc, "--out", filepath.Join(dir, "out")}, tc.args...)
 		_, stderr, code := scalebench(t, args...)
@@ -203,6 +206,16 @@ func TestABUsageErrors(t *testing.T) {
 	if _, stderr, code := scalebench(t, "compare", run); code != 2 || !strings.Contains(stderr, "no build dimension") {
 		t.Errorf("compare of a plain run: exit %d, stderr %q; want 2", code, stderr)
 	}
+}
+
+// builds is n --build flags, builds named prefix0, prefix1, ..., each the
+// running binary.
+func builds(n int, prefix string) []string {
+	var args []string
+	for i := range n {
+		args = append(args, "--build", fmt.Sprintf("%s%d=self", prefix, i))
+	}
+	return args
 }
 
 // TestABUntilResolved: pairs still open get more rounds, and the console

@@ -37,7 +37,14 @@ const addressLimit = 3 << 30
 // resident high-water mark across exec).
 func limited(t *testing.T, dir string, args ...string) (string, int, int64) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	return limitedTo(t, addressLimit, time.Minute, dir, args...)
+}
+
+// limitedTo is limited with an address space limit of its own and a time
+// limit.
+func limitedTo(t *testing.T, limit int64, timeout time.Duration, dir string, args ...string) (string, int, int64) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	self, err := os.Executable()
 	if err != nil {
@@ -45,7 +52,7 @@ func limited(t *testing.T, dir string, args ...string) (string, int, int64) {
 	}
 	rssFile := filepath.Join(t.TempDir(), "rss")
 	cmd := exec.CommandContext(ctx, self, append([]string{bin}, args...)...)
-	cmd.Env = append(os.Environ(), measureEnv+"="+rssFile)
+	cmd.Env = append(os.Environ(), measureEnv+"="+rssFile, limitEnv+"="+strconv.FormatInt(limit, 10))
 	cmd.Dir = dir
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -72,18 +79,27 @@ func limited(t *testing.T, dir string, args ...string) (string, int, int64) {
 // command's peak resident memory to.
 const measureEnv = "SCALEBENCH_TEST_MEASURE"
 
-// measure runs os.Args[1:] under addressLimit with this process's streams,
+// limitEnv holds the address space limit, in bytes, measure runs the
+// command under.
+const limitEnv = "SCALEBENCH_TEST_ADDRESS_LIMIT"
+
+// measure runs os.Args[1:] under the limit limitEnv gives with this process's streams,
 // writes its peak resident memory in bytes to the file named by measureEnv
 // and returns its exit code.
 func measure() int {
-	lim := &syscall.Rlimit{Cur: addressLimit, Max: addressLimit}
+	limit, err := strconv.ParseUint(os.Getenv(limitEnv), 10, 64)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "measure:", limitEnv+":", err)
+		return 125
+	}
+	lim := &syscall.Rlimit{Cur: limit, Max: limit}
 	if err := syscall.Setrlimit(syscall.RLIMIT_AS, lim); err != nil {
 		fmt.Fprintln(os.Stderr, "measure: setrlimit:", err)
 		return 125
 	}
 	cmd := exec.Command(os.Args[1], os.Args[2:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	var ee *exec.ExitError
 	if err != nil && !errors.As(err, &ee) {
 		fmt.Fprintln(os.Stderr, "measure:", err)

@@ -492,7 +492,7 @@ func TestCrashKeepsJournal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run, err := results.ReadDir(out)
+	run, _, err := results.ReadDir(out)
 	if err != nil {
 		t.Fatal(err)
 	}

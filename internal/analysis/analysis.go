@@ -256,11 +256,18 @@ func latencyRatio(k Kind, num, den float64, numRep, denRep []float64) Ratio {
 	return makeRatio(num, den, numRep, denRep, func(q string) string { return label + " = " + q }, format.Seconds)
 }
 
+// NotMeasured is the Text of the ratios of a cell that measured nothing.
+const NotMeasured = "not measured"
+
 func (a *Analysis) ratios() {
 	cells := a.Cells
 	a.Ratios = make([]CellRatio, len(cells))
 	for i := range cells {
 		a.Ratios[i].Cell = i
+		if !cells[i].Measured() {
+			a.Ratios[i].Throughput.Text, a.Ratios[i].Latency.Text = NotMeasured, NotMeasured
+			continue
+		}
 		if a.Baseline < 0 {
 			continue
 		}
@@ -322,6 +329,9 @@ func (a *Analysis) series() {
 		groups := map[results.Params][]int{}
 		var keys []results.Params
 		for i, c := range cells {
+			if !c.Measured() {
+				continue // no figure to put on a curve
+			}
 			k := d.Without(c.Params)
 			if _, ok := groups[k]; !ok {
 				keys = append(keys, k)

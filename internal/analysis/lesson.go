@@ -302,7 +302,7 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 // than the offered rate.
 func (a *Analysis) bestLesson(covered map[int]bool) *Lesson {
 	best := a.bestCell()
-	if best < 0 || a.Baseline < 0 || best == a.Baseline || covered[best] {
+	if best < 0 || a.Baseline < 0 || best == a.Baseline || covered[best] || !a.Cells[a.Baseline].Measured() {
 		return nil
 	}
 	k := kindOf(a.Cells[a.Baseline].Params, a.Cells[best].Params)
@@ -337,7 +337,7 @@ func (a *Analysis) bestLesson(covered map[int]bool) *Lesson {
 func (a *Analysis) bestCell() int {
 	best := -1
 	for i, c := range a.Cells {
-		if usable(c.Throughput) && (best < 0 || c.Throughput > a.Cells[best].Throughput) {
+		if c.Measured() && usable(c.Throughput) && (best < 0 || c.Throughput > a.Cells[best].Throughput) {
 			best = i
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/stats"
@@ -38,8 +40,6 @@ type Cell struct {
 	Stages results.Stages
 	// Resources is the median resource use over repeats.
 	Resources results.Resources
-	// Histogram is the latency histogram of all repeats merged.
-	Histogram *results.Histogram
 	// Failed holds the repeats that failed as a whole (see
 	// results.Repeat.Failure); the figures above leave them out.
 	Failed []results.Repeat
@@ -62,13 +62,17 @@ func Summarize(run *results.Run) []Cell {
 func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	c := Cell{Cell: rc}
 	// A failed measurement measured nothing: the figures come from the
-	// others, and a warning says what failed.
-	c.Repeats = nil
-	for _, r := range rc.Repeats {
-		if r.Failure != "" {
-			c.Failed = append(c.Failed, r)
-		} else {
-			c.Repeats = append(c.Repeats, r)
+	// others, and a warning says what failed. Without failures the cell
+	// shares the run's repeats (read only), which on a run of many cells
+	// is most of its memory.
+	if slices.ContainsFunc(rc.Repeats, func(r results.Repeat) bool { return r.Failure != "" }) {
+		c.Repeats = nil
+		for _, r := range rc.Repeats {
+			if r.Failure != "" {
+				c.Failed = append(c.Failed, r)
+			} else {
+				c.Repeats = append(c.Repeats, r)
+			}
 		}
 	}
 	n := len(c.Repeats)
@@ -83,7 +87,6 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	var stageJobs float64
 	var st results.Stages
 	res := make([][]float64, 6)
-	h := results.NewHDR()
 	for i, r := range c.Repeats {
 		c.Jobs += r.Jobs
 		c.Errors += r.Errors
@@ -114,9 +117,6 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		res[3] = append(res[3], r.Resources.CPUUtil)
 		res[4] = append(res[4], r.Resources.JobsPerCPUSecond)
 		res[5] = append(res[5], r.Resources.HarnessCPU)
-		if r.Histogram != nil {
-			h.Merge(r.Histogram.HDR())
-		}
 	}
 	c.Throughput = stats.Median(tput)
 	c.ThroughputCI = interval(tput)
@@ -145,9 +145,24 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		UserCPU: stats.Median(res[0]), SysCPU: stats.Median(res[1]), MaxRSS: int64(stats.Median(res[2])),
 		CPUUtil: stats.Median(res[3]), JobsPerCPUSecond: stats.Median(res[4]), HarnessCPU: stats.Median(res[5]),
 	}
-	c.Histogram = results.HistogramOf(h)
 	c.Warnings = check(&c, run)
 	return c
+}
+
+// Measured reports whether any repeat of the cell measured something (not
+// every repeat failed, and it had any): a cell that was not has no figures,
+// only zeros, and stays out of series, ratios and findings.
+func (c *Cell) Measured() bool { return len(c.Repeats) > 0 }
+
+// LatencyHistogram is the latency histogram of the cell's repeats merged
+// (those that did not fail), made anew at each call: a run keeps its
+// histograms encoded, and a merged one takes 188 KB.
+func (c *Cell) LatencyHistogram() *hdrhistogram.Histogram {
+	h := results.NewHDR()
+	for _, r := range c.Repeats {
+		r.Histogram.AddTo(h)
+	}
+	return h
 }
 
 func interval(xs []float64) Interval {

@@ -75,7 +75,7 @@ func TestSummarizeMergesHistograms(t *testing.T) {
 	}
 	run.Cells = []results.Cell{c}
 	s := Summarize(run)[0]
-	if got := s.Histogram.HDR().TotalCount(); got != 300 {
+	if got := s.LatencyHistogram().TotalCount(); got != 300 {
 		t.Errorf("merged histogram holds %d values, want 300", got)
 	}
 	if s.Throughput != 20 || s.Jobs != 300 {

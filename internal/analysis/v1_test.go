@@ -61,7 +61,7 @@ func TestSummarizeReproducesV1(t *testing.T) {
 					Makespan: g.Makespan, MakespanCI: g.MakespanCI, Stages: g.Stages, Resources: g.Resources,
 					Warnings: g.Warnings,
 				}
-				wantH, gotH := want.Histogram.HDR(), g.Histogram.HDR()
+				wantH, gotH := want.Histogram.HDR(), g.LatencyHistogram()
 				want.Histogram = nil
 				if !sameFigures(have, want) {
 					t.Errorf("cell %d (%s):\n got %+v\nwant %+v", i, g.Params, have, want)

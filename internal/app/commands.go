@@ -17,6 +17,7 @@ import (
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/outdir"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
@@ -86,6 +87,7 @@ func reportCommand() *cli.Command {
 			"finished measurements from DIR/" + results.JournalName + ".",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: the results file's directory)"},
+			&cli.BoolFlag{Name: "force", Usage: "replace files in DIR that no earlier scalebench report wrote, or that were changed since"},
 			slidesFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -96,7 +98,11 @@ func reportCommand() *cli.Command {
 			out := c.String("out")
 			var run *results.Run
 			if fi, serr := os.Stat(path); serr == nil && fi.IsDir() {
-				run, err = results.ReadDir(path)
+				var warnings []string
+				run, warnings, err = results.ReadDir(path)
+				for _, w := range warnings {
+					fmt.Fprintf(c.App.ErrWriter, "scalebench: warning: %s\n", w)
+				}
 				if out == "" {
 					out = path
 				}
@@ -117,7 +123,15 @@ func reportCommand() *cli.Command {
 			if err != nil {
 				return asUsage(err)
 			}
+			dir, err := outdir.Lock(out)
+			if err != nil {
+				return usageError{fmt.Errorf("report: --out: %w", err)}
+			}
+			defer dir.Close()
 			files, gateErr, err := reportRun(c, gate, ab, nil, out, run)
+			if errors.Is(err, outdir.ErrNotOurs) {
+				return usageError{fmt.Errorf("write report: %w", err)}
+			}
 			if err != nil {
 				return fmt.Errorf("write report: %w", err)
 			}
@@ -145,7 +159,10 @@ func writeSlides(c *cli.Context, dir string, run *results.Run) error {
 	if !c.Bool("slides") {
 		return nil
 	}
-	s, err := report.WriteSlides(dir, run)
+	s, err := report.WriteSlidesOptions(dir, run, report.Options{Force: c.Bool("force")})
+	if errors.Is(err, outdir.ErrNotOurs) {
+		return usageError{fmt.Errorf("write slides: %w", err)}
+	}
 	if err != nil {
 		return fmt.Errorf("write slides: %w", err)
 	}
@@ -312,7 +329,7 @@ func workerCommand() *cli.Command {
 
 // readResults reads a results file, or the results a report page embeds.
 func readResults(path string) (*results.Run, error) {
-	f, err := os.Open(path)
+	f, err := results.Open(path)
 	if err != nil {
 		return nil, err
 	}

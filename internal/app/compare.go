@@ -135,7 +135,11 @@ func compareCommand() *cli.Command {
 // for compare, export and run --baseline.
 func readRunFile(path string) (*results.Run, error) {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		dir := path
 		path = filepath.Join(path, "results.json")
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, usagef("%s is a directory without a results.json: give a results file, a report page or a run's directory", dir)
+		}
 	}
 	run, err := readResults(path)
 	if err != nil {
@@ -322,8 +326,9 @@ func runGateFlags() []cli.Flag {
 // the error writing the report. ab, when set, is an A/B run's comparison
 // of its builds, shown in the report as a baseline comparison is.
 func reportRun(c *cli.Context, g *baselineGate, ab *compare.Result, runErr error, out string, run *results.Run) (files report.Files, gateErr, err error) {
+	force := c.Bool("force")
 	if runErr != nil {
-		files, err = report.Write(out, run)
+		files, err = report.WriteOptions(out, run, report.Options{Force: force})
 		return files, nil, err
 	}
 	stdout := c.App.Writer
@@ -359,7 +364,7 @@ func reportRun(c *cli.Context, g *baselineGate, ab *compare.Result, runErr error
 			cerr = finishGate(c, res)
 		}
 	}
-	files, err = report.WriteGate(out, run, rep)
+	files, err = report.WriteOptions(out, run, report.Options{Gate: rep, Force: force})
 	if cerr != nil {
 		return files, cerr, err
 	}

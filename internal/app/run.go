@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -109,7 +110,7 @@ func runScenario(c *cli.Context, path string) error {
 		run.Gate = ab.settings
 	}
 	if err := results.Write(resultsPath, run); err != nil {
-		return errors.Join(runErr, err)
+		return errors.Join(runErr, unsaved(err, journalPath, out, run))
 	}
 	// results.json now holds everything the journal did.
 	if err := os.Remove(journalPath); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -125,6 +126,9 @@ func runScenario(c *cli.Context, path string) error {
 		}
 	}
 	files, gateErr, err := reportRun(c, gate, abv, runErr, out, run)
+	if errors.Is(err, outdir.ErrNotOurs) {
+		return errors.Join(runErr, fmt.Errorf("write report: %w; the run is in %s: `scalebench report %s --force` writes its report", err, resultsPath, out))
+	}
 	if err != nil {
 		return errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	}
@@ -153,6 +157,41 @@ func runScenario(c *cli.Context, path string) error {
 		runErr = failedChecks(run)
 	}
 	return errors.Join(runErr, gateErr)
+}
+
+// unsaved is the error of a run whose results.json could not be written
+// (err): it says which of the run's measurements exist only in the
+// journal, kept for `scalebench report DIR`, and which are lost.
+func unsaved(err error, journalPath, out string, run *results.Run) error {
+	total := measured(run)
+	jrun, _, jerr := results.ReadJournal(journalPath)
+	if jerr != nil {
+		return fmt.Errorf("%w; the journal %s cannot be read either (%v): the run's %d measurements are lost", err, journalPath, jerr, total)
+	}
+	kept := map[int]bool{}
+	for _, c := range jrun.Cells {
+		for _, r := range c.Repeats {
+			kept[r.Seq] = true
+		}
+	}
+	var lost []string
+	for _, c := range run.Cells {
+		for _, r := range c.Repeats {
+			if !kept[r.Seq] {
+				lost = append(lost, fmt.Sprintf("%s repeat %d", c.Params, r.Index+1))
+			}
+		}
+	}
+	msg := fmt.Sprintf("%d of the run's %d measurements exist only in %s: keep it, and once %s can be written (free some space), `scalebench report %s` reports them",
+		total-len(lost), total, journalPath, filepath.Join(out, outdir.ResultsFile), out)
+	if n := len(lost); n > 0 {
+		more := ""
+		if n > 5 {
+			lost, more = lost[:5], fmt.Sprintf(" and %d more", n-5)
+		}
+		msg += fmt.Sprintf("; %d could not be written there either and are lost: %s%s", n, strings.Join(lost, ", "), more)
+	}
+	return fmt.Errorf("%w; %s", err, msg)
 }
 
 // loadScenario reads and validates a scenario file, returning its text too.

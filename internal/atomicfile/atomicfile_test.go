@@ -1,6 +1,8 @@
 package atomicfile_test
 
 import (
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -45,5 +47,31 @@ func TestWriteError(t *testing.T) {
 	// A path under a regular file cannot be created.
 	if err := atomicfile.Write(filepath.Join(blocker, "x"), []byte("x"), 0o644); err == nil {
 		t.Error("Write under a regular file succeeded, want an error")
+	}
+}
+
+// TestWriteWithFailure: a file whose writing fails part way is left as it
+// was, and no temporary file stays behind.
+func TestWriteWithFailure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "report.html")
+	if err := atomicfile.Write(path, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fail := errors.New("template failed")
+	err := atomicfile.WriteWith(path, 0o644, func(w io.Writer) error {
+		if _, err := io.WriteString(w, "half a new pa"); err != nil {
+			return err
+		}
+		return fail
+	})
+	if !errors.Is(err, fail) {
+		t.Errorf("err = %v, want the writer's", err)
+	}
+	if got, _ := os.ReadFile(path); string(got) != "old" {
+		t.Errorf("the file holds %q after a failed write, want the old content", got)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files in the directory, want only report.html", len(entries))
 	}
 }

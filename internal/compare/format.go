@@ -1,6 +1,7 @@
 package compare
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
@@ -140,8 +141,8 @@ func methodLine(r *Result) string {
 // its interval, the Holm-adjusted p-value and the verdict; a geomean line
 // per metric; then notes, unpaired cells and warnings.
 func WriteText(w io.Writer, r *Result) error {
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	bw := bufio.NewWriter(w)
+	tw := tabwriter.NewWriter(&trimLines{w: bw}, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "metric\tcell\tbase\thead\thead/base [%.0f%% CI]\tp (Holm)\tverdict\t\n", 100*r.Confidence)
 	var footnotes []string
 	last := Metric("")
@@ -171,26 +172,48 @@ func WriteText(w io.Writer, r *Result) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	table := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	b.Reset()
-	for _, line := range table {
-		b.WriteString(strings.TrimRight(line, " ") + "\n")
-	}
-	b.WriteString("\n" + gateLine(r) + "\n")
+	bw.WriteString("\n" + gateLine(r) + "\n")
 	if m := methodLine(r); m != "" {
-		b.WriteString(m + "\n")
+		bw.WriteString(m + "\n")
 	}
 	for i, n := range footnotes {
-		fmt.Fprintf(&b, "[%d] %s\n", i+1, n)
+		fmt.Fprintf(bw, "[%d] %s\n", i+1, n)
 	}
 	for _, u := range r.Unpaired {
-		fmt.Fprintf(&b, "unpaired: %s only in %s\n", u.Key.label(), u.Side)
+		fmt.Fprintf(bw, "unpaired: %s only in %s\n", u.Key.label(), u.Side)
 	}
 	for _, wn := range r.Warnings {
-		fmt.Fprintf(&b, "warning: %s\n", wn)
+		fmt.Fprintf(bw, "warning: %s\n", wn)
 	}
-	_, err := io.WriteString(w, b.String())
-	return err
+	return bw.Flush()
+}
+
+// trimLines writes what is written to it to w without the spaces at the
+// ends of lines, which an aligned table's last column leaves, holding no
+// more than one line's trailing spaces.
+type trimLines struct {
+	w      *bufio.Writer
+	spaces int // spaces written but not yet passed on
+}
+
+func (t *trimLines) Write(p []byte) (int, error) {
+	for _, c := range p {
+		switch c {
+		case ' ':
+			t.spaces++
+			continue
+		case '\n':
+			t.spaces = 0
+		default:
+			for ; t.spaces > 0; t.spaces-- {
+				t.w.WriteByte(' ')
+			}
+		}
+		if err := t.w.WriteByte(c); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
 }
 
 // sortedRows returns the rows grouped by metric in display order, cells

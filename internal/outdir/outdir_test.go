@@ -44,7 +44,69 @@ func TestPrepare(t *testing.T) {
 		{
 			name:    "a file where the directory should be",
 			setup:   func(t *testing.T, dir string) { touch(t, dir) },
-			wantMsg: "output directory",
+			wantMsg: "is a file, not a directory",
+		},
+		{
+			name: "a symbolic link to nothing",
+			setup: func(t *testing.T, dir string) {
+				if err := os.Symlink(filepath.Join(filepath.Dir(dir), "gone"), dir); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantMsg: "is a symbolic link to ", // and its target, which does not exist
+		},
+		{
+			name: "a symbolic link that leads back to itself",
+			setup: func(t *testing.T, dir string) {
+				other := filepath.Join(filepath.Dir(dir), "other")
+				if err := os.Symlink(dir, other); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(other, dir); err != nil {
+					t.Fatal(err)
+				}
+			},
+			wantMsg: "which leads back to itself",
+		},
+		{
+			name: "the journal of a run that crashed, and its stale lock",
+			setup: func(t *testing.T, dir string) {
+				mkdir(t, dir)
+				touch(t, filepath.Join(dir, JournalFile))
+				touch(t, filepath.Join(dir, lockFile))
+			},
+			wantErr: ErrExists, wantMsg: "the measurements of a run that did not finish: recover them with `scalebench report ",
+		},
+		{
+			name: "the journal of a run that crashed, replaced with force",
+			setup: func(t *testing.T, dir string) {
+				mkdir(t, dir)
+				touch(t, filepath.Join(dir, JournalFile))
+			},
+			force: true,
+		},
+		{
+			name: "a report scalebench did not write",
+			setup: func(t *testing.T, dir string) {
+				mkdir(t, dir)
+				touch(t, filepath.Join(dir, "report.html"))
+			},
+			wantErr: ErrNotOurs, wantMsg: "report.html: not written by scalebench (or changed since), and a report would replace it: use --force",
+		},
+		{
+			name: "a report scalebench wrote",
+			setup: func(t *testing.T, dir string) {
+				mkdir(t, dir)
+				touch(t, filepath.Join(dir, "summary.md"))
+				m, err := ReadManifest(dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				m.Wrote("summary.md", []byte("{}"))
+				if err := m.Save(); err != nil {
+					t.Fatal(err)
+				}
+			},
 		},
 	}
 	for _, tt := range tests {
@@ -70,6 +132,9 @@ func TestPrepare(t *testing.T) {
 			}
 			if tt.wantErr != nil && !errors.Is(err, tt.wantErr) {
 				t.Errorf("error %v, want %v", err, tt.wantErr)
+			}
+			if strings.HasSuffix(tt.wantMsg, "symbolic link to ") {
+				tt.wantMsg += filepath.Join(filepath.Dir(dir), "gone") + ", which does not exist"
 			}
 			if !strings.Contains(err.Error(), tt.wantMsg) || !strings.Contains(err.Error(), dir) {
 				t.Errorf("error %q should name %s and say %q", err, dir, tt.wantMsg)

@@ -1,10 +1,11 @@
 package results
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"time"
 
@@ -29,25 +30,87 @@ func Write(path string, run *Run) error {
 // buckets), so this holds tens of thousands of them.
 const MaxFileSize = 256 << 20
 
+// ErrNotAFile reports a path that names a directory, a named pipe, a
+// device or a socket where a file was expected.
+var ErrNotAFile = errors.New("not a regular file")
+
+// Open opens a results file, journal or report page for reading. A path
+// that is not a regular file is refused before it is opened: opening a
+// named pipe waits for a writer, and a device may never end.
+func Open(path string) (*os.File, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if m := fi.Mode(); !m.IsRegular() {
+		what := "special file"
+		switch {
+		case m.IsDir():
+			what = "directory"
+		case m&fs.ModeNamedPipe != 0:
+			what = "named pipe"
+		case m&fs.ModeDevice != 0:
+			what = "device"
+		case m&fs.ModeSocket != 0:
+			what = "socket"
+		}
+		return nil, fmt.Errorf("read %s: a %s: %w", path, what, ErrNotAFile)
+	}
+	return os.Open(path)
+}
+
 // Read loads a results file, checking its size and schema version.
 func Read(path string) (*Run, error) {
-	f, err := os.Open(path)
+	f, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := readLimited(f, MaxFileSize)
+	if errors.Is(err, errTooLarge) {
+		return nil, fmt.Errorf("read %s: larger than %d MiB, the limit for a results file", path, MaxFileSize>>20)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if len(data) > MaxFileSize {
-		return nil, fmt.Errorf("read %s: larger than %d MiB, the limit for a results file", path, MaxFileSize>>20)
 	}
 	return Decode(path, data)
 }
 
+// errTooLarge reports a file larger than the limit readLimited was given.
+var errTooLarge = errors.New("file too large")
+
+// readLimited reads all of f, at most limit bytes, into one buffer of the
+// file's size: a large file is not copied as the buffer grows.
+func readLimited(f *os.File, limit int64) ([]byte, error) {
+	size := int64(512)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if fi.Size() > limit {
+			return nil, errTooLarge
+		}
+		size = fi.Size() + 1 // +1: EOF is seen without growing the buffer
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)] // a file that grew, or not a regular file
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if int64(len(buf)) > limit {
+			return nil, errTooLarge
+		}
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
 // Decode parses results JSON of this schema version or of version 1,
-// which it converts; name is used in error messages.
+// which it converts, and validates it (Run.Validate); name is used in
+// error messages.
 func Decode(name string, data []byte) (*Run, error) {
 	var head struct {
 		SchemaVersion int `json:"schema_version"`
@@ -63,14 +126,16 @@ func Decode(name string, data []byte) (*Run, error) {
 		return nil, fmt.Errorf("read %s: %w: schema_version %d (want 1 to %d)", name, ErrSchema, head.SchemaVersion, SchemaVersion)
 	}
 	var run Run
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&run); err != nil {
+	if err := json.Unmarshal(data, &run); err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if head.SchemaVersion == 1 {
 		if err := fromV1(name, data, &run); err != nil {
 			return nil, err
 		}
+	}
+	if err := run.Validate(name); err != nil {
+		return nil, err
 	}
 	return &run, nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -103,9 +104,12 @@ func TestJournalRecoversACrashedRun(t *testing.T) {
 	}
 	f.Close()
 
-	got, err := results.ReadDir(dir) // no results.json: the journal is read
+	got, warnings, err := results.ReadDir(dir) // no results.json: the journal is read
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0], path+":6: the last line is cut short") {
+		t.Errorf("warnings %q, want one naming line 6, cut short", warnings)
 	}
 	if !got.Interrupted {
 		t.Error("a recovered run is not marked interrupted")
@@ -130,20 +134,20 @@ func TestJournalRecoversACrashedRun(t *testing.T) {
 	if err := results.Write(filepath.Join(dir, "results.json"), run); err != nil {
 		t.Fatal(err)
 	}
-	if got, err = results.ReadDir(dir); err != nil || got.Interrupted || len(got.Cells[0].Repeats) != 1 {
+	if got, _, err = results.ReadDir(dir); err != nil || got.Interrupted || len(got.Cells[0].Repeats) != 1 {
 		t.Errorf("ReadDir with results.json: %v, %+v", err, got)
 	}
 }
 
 func TestReadDirErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := results.ReadDir(dir); err == nil {
+	if _, _, err := results.ReadDir(dir); err == nil {
 		t.Error("an empty directory read without an error")
 	}
 	if err := os.WriteFile(filepath.Join(dir, results.JournalName), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := results.ReadDir(dir); err == nil {
+	if _, _, err := results.ReadDir(dir); err == nil {
 		t.Error("an empty journal read without an error")
 	}
 }
@@ -178,6 +182,76 @@ func BenchmarkJournalAppend(b *testing.B) {
 				written = after.Size() - before.Size()
 			}
 			b.ReportMetric(float64(written), "bytes/measurement")
+		})
+	}
+}
+
+// TestReadJournalLines: what a journal's lines may hold after a crash, a
+// full disk or a hand edit, and what reading it says.
+func TestReadJournalLines(t *testing.T) {
+	run, entries := journalRun(2)
+	path := filepath.Join(t.TempDir(), results.JournalName)
+	j, err := results.CreateJournal(path, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if err := j.Append(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")[:5] // the header and 4 measurements
+	join := func(ls ...string) string { return strings.Join(ls, "") }
+	for _, tc := range []struct {
+		name, text string
+		measured   int
+		warning    string // in the one warning, or "" for none
+		err        string // in the error, or "" for none
+	}{
+		{name: "whole", text: join(lines...), measured: 4},
+		{name: "last line cut short", text: join(lines...)[:len(join(lines...))-40], measured: 3,
+			warning: ":5: the last line is cut short (the run stopped, or the disk filled up, while it was written): left out; the 3 measurements before it are recovered"},
+		{name: "last line cut short, then an end of line", text: join(lines[0], lines[1], lines[2][:30]+"\n"), measured: 1,
+			warning: ":3: the last line is cut short (the run stopped, or the disk filled up, while it was written): left out; the measurement before it is recovered"},
+		{name: "last line whole but for its end of line", text: strings.TrimSuffix(join(lines...), "\n"), measured: 4},
+		{name: "a bad line before the last", text: join(lines[0], lines[1][:30]+"\n", lines[2]), err: ":2: not a whole measurement line (unexpected end of JSON input), and more lines follow it: remove it to recover the others"},
+		{name: "header cut short", text: lines[0][:100], err: ":1: the header line is cut short (100 bytes, no end of line)"},
+		{name: "empty", text: "", err: "empty journal: no header line"},
+		{name: "a line twice", text: join(lines[0], lines[1], lines[2], lines[1]), err: "invalid results: " + path + ":4: step: 0, the same as line 2: one measurement recorded twice"},
+		{name: "a value no run records", text: join(lines[0], strings.Replace(lines[1], `"throughput":100`, `"throughput":-259`, 1)),
+			err: "invalid results: " + path + ":2: result.throughput: must be finite and >= 0, got -259"},
+		{name: "a cell the header lacks", text: join(lines[0], strings.Replace(lines[1], `"cell":0`, `"cell":9`, 1)),
+			err: path + ":2: cell: must index one of the 2 cells (0 to 1), got 9"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(path, []byte(tc.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, warnings, err := results.ReadJournal(path)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want it to say %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, c := range got.Cells {
+				n += len(c.Repeats)
+			}
+			if n != tc.measured {
+				t.Errorf("%d measurements recovered, want %d", n, tc.measured)
+			}
+			if tc.warning == "" && len(warnings) != 0 || tc.warning != "" && (len(warnings) != 1 || !strings.Contains(warnings[0], path+tc.warning)) {
+				t.Errorf("warnings %q, want %q", warnings, tc.warning)
+			}
 		})
 	}
 }

@@ -82,7 +82,7 @@ func TestReadErrors(t *testing.T) {
 		{"future.json", `{"schema_version": 99}`, "schema_version 99, this scalebench reads up to 2"},
 		{"v1-without-checks.json", `{"schema_version": 1, "scenario": {"resolved": {"load": {"repeats": 3}}}}`, "has no checks"},
 		{"v1-without-resolved.json", `{"schema_version": 1, "scenario": {"name": "x"}}`, "needs scenario.resolved"},
-		{"bad-histogram.json", `{"schema_version": 2, "cells": [{"repeats": [{"histogram": {"unit": "ms", "encoded": "AAAA"}}]}]}`, `unit "ms"`},
+		{"bad-histogram.json", `{"schema_version": 2, "scenario": {"model": "closed"}, "cells": [{"params": {"gomaxprocs": 1, "workers": 1, "replicas": 1}, "repeats": [{"histogram": {"unit": "ms", "encoded": "AAAA"}}]}]}`, `unit "ms"`},
 		{"junk.json", `not json`, "not a results file"},
 	} {
 		p := filepath.Join(dir, tc.name)

@@ -1,12 +1,13 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os/exec"
-	"strings"
 	"time"
 )
 
@@ -65,29 +66,111 @@ func WriteDescription(w io.Writer, version, commit string) error {
 	return err
 }
 
-// describeTimeout bounds how long an executable may take to describe itself.
-const describeTimeout = 30 * time.Second
+// describeTimeout bounds how long an executable may take to describe
+// itself, both questions together; a variable for tests.
+var describeTimeout = 30 * time.Second
+
+// describeWaitDelay bounds how long Describe waits, once the executable
+// was stopped, for processes it started and left behind to close its
+// output.
+const describeWaitDelay = 2 * time.Second
+
+// maxDescribeOutput is the most Describe keeps of what an executable
+// prints: a description takes a hundred bytes, and a build printing
+// hundreds of megabytes must not cost as much memory.
+const maxDescribeOutput = 64 << 10
 
 // Describe asks the scalebench executable at path who it is and which
-// worker protocol it speaks (`PATH worker --describe`). An executable too
-// old to answer is asked its version (`PATH --version`) for the error.
+// worker protocol it speaks (`PATH worker --describe`). An executable that
+// does not answer with a description is asked its version (`PATH
+// --version`): a scalebench from before versioned protocols is named with
+// its version, any other executable as not a scalebench binary. Each runs
+// in a process group of its own, stopped whole at the time limit.
 func Describe(ctx context.Context, path string) (Description, error) {
 	ctx, cancel := context.WithTimeout(ctx, describeTimeout)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, path, "worker", "--describe").Output()
 	var d Description
+	out, err := ask(ctx, path, "worker", "--describe")
 	if err == nil {
 		if jerr := json.Unmarshal(out, &d); jerr == nil && d.Protocol > 0 {
+			if !printable(d.Version) || !printable(d.Commit) {
+				return Description{}, fmt.Errorf("describe %s: its description is not one scalebench writes: a version and commit of at most %d printable characters", path, maxDescribeField)
+			}
 			return d, nil
 		}
 	}
-	what := "it did not describe itself"
-	if v, verr := exec.CommandContext(ctx, path, "--version").Output(); verr == nil {
-		what = strings.TrimSpace(string(v)) + " does not tell its worker protocol"
-	} else if err != nil {
-		return d, fmt.Errorf("describe %s: %w", path, err)
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) && ctx.Err() == nil {
+		return d, fmt.Errorf("describe %s: %w", path, err) // it could not be started
 	}
-	return d, fmt.Errorf("describe %s: %s, so it predates versioned worker protocols (this harness speaks version %d): "+
-		"rebuild it from a commit with the same worker protocol, or run it on its own and compare the result files with `scalebench compare`",
-		path, what, ProtocolVersion)
+	if ctx.Err() != nil {
+		return d, fmt.Errorf("describe %s: `%s worker --describe` did not answer within %s: is it a scalebench binary?", path, path, describeTimeout)
+	}
+	v, verr := ask(ctx, path, "--version")
+	if version, ok := scalebenchVersion(v); verr == nil && ok {
+		return d, fmt.Errorf("describe %s: %s does not tell its worker protocol, so it predates versioned worker protocols (this harness speaks version %d): "+
+			"rebuild it from a commit with the same worker protocol, or run it on its own and compare the result files with `scalebench compare`",
+			path, version, ProtocolVersion)
+	}
+	return d, fmt.Errorf("describe %s: not a scalebench binary: `%s worker --describe` printed no worker description, and `%s --version` no scalebench version; "+
+		"--build takes a scalebench executable, e.g. --build base=./scalebench-base", path, path, path)
+}
+
+// ask runs path with args and returns the start of what it printed on
+// stdout (at most maxDescribeOutput bytes). The process runs in a group of
+// its own: at ctx's end the whole group is killed, children included, and
+// output they keep open is waited for only describeWaitDelay.
+func ask(ctx context.Context, path string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.SysProcAttr = workerProcAttr()
+	cmd.Cancel = func() error { return killGroup(cmd.Process) }
+	cmd.WaitDelay = describeWaitDelay
+	out := &cappedBuffer{max: maxDescribeOutput}
+	cmd.Stdout = out
+	err := cmd.Run()
+	return out.buf.Bytes(), err
+}
+
+// maxDescribeField is the longest version or commit a description may
+// give: they are recorded in results.json and shown in the report.
+const maxDescribeField = 200
+
+// printable reports whether s is at most maxDescribeField printable
+// ASCII characters.
+func printable(s string) bool {
+	if len(s) > maxDescribeField {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// scalebenchVersion returns the version line that `scalebench --version`
+// prints ("scalebench version v0.1"), if out starts with one.
+func scalebenchVersion(out []byte) (string, bool) {
+	line, _, _ := bytes.Cut(out, []byte("\n"))
+	line = bytes.TrimSpace(line)
+	if !bytes.HasPrefix(line, []byte("scalebench version ")) || !printable(string(line)) {
+		return "", false
+	}
+	return string(line), true
+}
+
+// cappedBuffer keeps the first max bytes written to it and discards the
+// rest, so that a process printing without end is read without end of
+// memory.
+type cappedBuffer struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
 }

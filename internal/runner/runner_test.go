@@ -107,7 +107,7 @@ matrix: {gomaxprocs: [1, 2], workers: [2]}
 	if len(steps) != 4 {
 		t.Fatalf("%d progress calls, want 4", len(steps))
 	}
-	journalled, err := results.ReadJournal(opt.Journal)
+	journalled, _, err := results.ReadJournal(opt.Journal)
 	if err != nil {
 		t.Fatal(err)
 	}

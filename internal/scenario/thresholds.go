@@ -108,6 +108,11 @@ func (d *decoder) validateThresholds(s *Scenario) {
 			}
 		}
 	}
+	// The builds of an A/B run are a dimension of its cells too, though no
+	// matrix lists them: `where: {build: head}` selects head's cells.
+	for _, b := range s.Builds {
+		known[param.Build.Name] = append(known[param.Build.Name], b.Name)
+	}
 	for i, t := range s.Thresholds {
 		path := fmt.Sprintf("thresholds[%d]", i)
 		if !d.given(path+".metric") || !d.ok(path) {

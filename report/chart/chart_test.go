@@ -2,6 +2,8 @@ package chart
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"image/png"
 	"math"
 	"reflect"
@@ -164,5 +166,32 @@ func TestSlideType(t *testing.T) {
 	}
 	if size(page) == "" || size(page) == size(slide) {
 		t.Errorf("title font size: page %q, slide %q", size(page), size(slide))
+	}
+}
+
+// TestTooLarge: a figure of more panels or bars than a page can hold is
+// refused before its canvas is allocated (a stacked bar chart of 10,000
+// cells once asked for a 3.6 GB image), and one that fits is drawn.
+func TestTooLarge(t *testing.T) {
+	for _, tc := range []struct {
+		bars int
+		want error
+	}{{40, nil}, {10000, ErrTooLarge}} {
+		cats := make([]string, tc.bars)
+		vals := make([]float64, tc.bars)
+		for i := range cats {
+			cats[i], vals[i] = fmt.Sprint("cell ", i), 1
+		}
+		f, err := NewBars("stages", Bars{Title: "stages", Categories: cats, Horizontal: true, Stacked: true,
+			Series: []BarSeries{{Name: "fetch", Values: vals, Colour: Sky}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.SVG(Page); !errors.Is(err, tc.want) {
+			t.Errorf("%d bars: SVG: %v, want %v", tc.bars, err, tc.want)
+		}
+		if _, err := f.PNG(Page); !errors.Is(err, tc.want) {
+			t.Errorf("%d bars: PNG: %v, want %v", tc.bars, err, tc.want)
+		}
 	}
 }

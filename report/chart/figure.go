@@ -82,9 +82,28 @@ func (f *Figure) size(m Medium) (vg.Length, vg.Length, func(draw.Canvas)) {
 	return w, h, fn
 }
 
+// maxHeight is the tallest figure drawn: as a PNG, 20,000 pixels by 1,900
+// take 150 MB. A figure of more panels or legend entries than fit is
+// refused (ErrTooLarge).
+const maxHeight = 100 * vg.Inch
+
+// ErrTooLarge reports a figure too tall to draw.
+var ErrTooLarge = errors.New("too large to draw")
+
+// checkSize refuses a figure taller than maxHeight.
+func (f *Figure) checkSize(h vg.Length) error {
+	if h > maxHeight {
+		return fmt.Errorf("chart %s: %w: %.0f in tall, more than %.0f in (too many panels or legend entries)", f.Name, ErrTooLarge, float64(h/vg.Inch), float64(maxHeight/vg.Inch))
+	}
+	return nil
+}
+
 // SVG renders f as a standalone SVG document.
 func (f *Figure) SVG(m Medium) ([]byte, error) {
 	w, h, fn := f.size(m)
+	if err := f.checkSize(h); err != nil {
+		return nil, err
+	}
 	b, err := f.render(vgsvg.New(w, h), fn)
 	if err != nil {
 		return nil, err
@@ -95,6 +114,9 @@ func (f *Figure) SVG(m Medium) ([]byte, error) {
 // PNG renders f as a PNG image.
 func (f *Figure) PNG(m Medium) ([]byte, error) {
 	w, h, fn := f.size(m)
+	if err := f.checkSize(h); err != nil {
+		return nil, err
+	}
 	dpi := pageDPI
 	if m == Slide {
 		dpi = slideDPI

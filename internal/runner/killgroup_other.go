@@ -1,0 +1,13 @@
+//go:build !unix
+
+package runner
+
+import "os"
+
+// killGroup kills p: this system has no process groups.
+func killGroup(p *os.Process) error {
+	if p == nil {
+		return nil
+	}
+	return p.Kill()
+}
