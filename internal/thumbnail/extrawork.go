@@ -2,6 +2,7 @@ package thumbnail
 
 import (
 	"hash/crc32"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -28,17 +29,62 @@ var extraFraction = func() float64 {
 // burnBuf is what the extra work checksums.
 var burnBuf = make([]byte, 4096)
 
-// addExtraWork burns fraction of the CPU stages' time on the CPU, added to
-// the encode stage.
-func addExtraWork(tm *Timings, fraction float64) {
+// cpuWork measures the CPU time of a job's CPU-bound stages, so that the
+// extra work is that fraction of them whatever else the machine does.
+// Where the calling thread's CPU clock can be read, the goroutine keeps
+// its thread from startWork to done and the time counted is the thread's
+// CPU time: time spent preempted, descheduled or in a stopped process
+// (a sliced A/B run) counts neither in the stages nor in the extra work.
+// Elsewhere it falls back to wall-clock time.
+type cpuWork struct {
+	fraction float64
+	cpu      bool          // the thread's CPU clock is read
+	start    time.Duration // its reading at startWork
+}
+
+// startWork begins measuring the CPU stages for an extra work of
+// fraction; with fraction 0 it does nothing.
+func startWork(fraction float64) cpuWork {
 	if fraction == 0 {
+		return cpuWork{}
+	}
+	runtime.LockOSThread()
+	w := cpuWork{fraction: fraction}
+	w.start, w.cpu = threadCPU()
+	return w
+}
+
+// done ends what startWork began.
+func (w cpuWork) done() {
+	if w.fraction != 0 {
+		runtime.UnlockOSThread()
+	}
+}
+
+// burnChunk is how many checksum passes the extra work makes between
+// readings of its clock.
+const burnChunk = 8
+
+// addExtraWork burns the fraction of the CPU stages' time that w measures
+// on the CPU, added to the encode stage.
+func addExtraWork(tm *Timings, w cpuWork) {
+	if w.fraction == 0 {
 		return
 	}
-	d := time.Duration(float64(tm.Decode+tm.Resize+tm.Encode) * fraction)
 	start := time.Now()
 	var sum uint32
-	for time.Since(start) < d {
-		sum = crc32.Update(sum, crc32.IEEETable, burnBuf)
+	if now, ok := threadCPU(); ok && w.cpu {
+		until := now + time.Duration(float64(now-w.start)*w.fraction)
+		for c := now; c < until; c, _ = threadCPU() {
+			for range burnChunk {
+				sum = crc32.Update(sum, crc32.IEEETable, burnBuf)
+			}
+		}
+	} else {
+		d := time.Duration(float64(tm.Decode+tm.Resize+tm.Encode) * w.fraction)
+		for time.Since(start) < d {
+			sum = crc32.Update(sum, crc32.IEEETable, burnBuf)
+		}
 	}
 	burnSink.Store(sum)
 	tm.Encode += time.Since(start)

@@ -290,6 +290,8 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 		thumb *image.NRGBA
 		err   error
 	)
+	work := startWork(t.extra)
+	defer work.done()
 	if t.fast {
 		thumb, err = t.fitFast(data, name, tm)
 	} else {
@@ -314,7 +316,7 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 	if err != nil {
 		return &StageError{Stage: StageEncode, Subject: name, Err: err}
 	}
-	addExtraWork(tm, t.extra)
+	addExtraWork(tm, work)
 
 	start = time.Now()
 	err = t.write(out, name)
