@@ -72,6 +72,9 @@ type Snapshot struct {
 	// Buckets counts completions per bucket of the window.
 	Buckets  []int64 `json:"buckets"`
 	BucketNs int64   `json:"bucket_ns"`
+	// ErrBuckets counts failed jobs per bucket, by when they ended, like
+	// Buckets; nil when none failed.
+	ErrBuckets []int64 `json:"err_buckets,omitempty"`
 	// Hist is the latency histogram of successful jobs, in microseconds.
 	Hist       *hdrhistogram.Histogram `json:"-"`
 	ErrSamples []string                `json:"err_samples,omitempty"`
@@ -123,6 +126,7 @@ func (r *Recorder) Record(s Sample) {
 		}
 		r.snap.ErrKinds[kind]++
 		r.noteError(s.Err)
+		r.snap.ErrBuckets = count(r.snap.ErrBuckets, r.bucketOf(s.End))
 		return
 	}
 	r.snap.Jobs++
@@ -140,14 +144,21 @@ func (r *Recorder) Record(s Sample) {
 	r.snap.StageSums[2] += int64(s.Resize)
 	r.snap.StageSums[3] += int64(s.Encode)
 	r.snap.StageSums[4] += int64(s.Write)
-	i := int(s.End.Sub(r.start) / r.bucket)
-	if i < 0 {
-		i = 0
+	r.snap.Buckets = count(r.snap.Buckets, r.bucketOf(s.End))
+}
+
+// bucketOf is the index of the bucket a job that ended at end falls in.
+func (r *Recorder) bucketOf(end time.Time) int {
+	return max(int(end.Sub(r.start)/r.bucket), 0)
+}
+
+// count adds one to buckets[i], growing buckets as needed.
+func count(buckets []int64, i int) []int64 {
+	for i >= len(buckets) {
+		buckets = append(buckets, 0)
 	}
-	for i >= len(r.snap.Buckets) {
-		r.snap.Buckets = append(r.snap.Buckets, 0)
-	}
-	r.snap.Buckets[i]++
+	buckets[i]++
+	return buckets
 }
 
 // Complete counts a successful job that finished at end towards the
@@ -179,6 +190,7 @@ func (r *Recorder) noteError(err error) {
 func (r *Recorder) Snapshot() Snapshot {
 	s := r.snap
 	s.Buckets = slices.Clone(r.snap.Buckets)
+	s.ErrBuckets = slices.Clone(r.snap.ErrBuckets)
 	s.ErrSamples = slices.Clone(r.snap.ErrSamples)
 	s.ErrKinds = maps.Clone(r.snap.ErrKinds)
 	s.Hist = r.hist
@@ -204,6 +216,12 @@ func Merge(snaps ...Snapshot) Snapshot {
 		}
 		for i, v := range s.Buckets {
 			out.Buckets[i] += v
+		}
+		for len(out.ErrBuckets) < len(s.ErrBuckets) {
+			out.ErrBuckets = append(out.ErrBuckets, 0)
+		}
+		for i, v := range s.ErrBuckets {
+			out.ErrBuckets[i] += v
 		}
 		for _, m := range s.ErrSamples {
 			if len(out.ErrSamples) < maxErrKinds && !slices.Contains(out.ErrSamples, m) {

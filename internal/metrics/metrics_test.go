@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -16,9 +17,13 @@ func TestRecorderMergeRoundTrip(t *testing.T) {
 	b.Record(Sample{Latency: 2 * time.Second, End: start.Add(900 * time.Millisecond), Fetch: 3 * time.Millisecond})
 	b.Record(Sample{Err: errors.New("boom"), End: start})
 	b.Record(Sample{Err: errors.New("boom"), End: start})
+	a.Record(Sample{Err: errors.New("boom"), End: start.Add(600 * time.Millisecond)})
 	m := Merge(a.Snapshot(), b.Snapshot())
-	if m.Jobs != 101 || m.Errors != 2 {
-		t.Fatalf("jobs, errors = %d, %d; want 101, 2", m.Jobs, m.Errors)
+	if m.Jobs != 101 || m.Errors != 3 {
+		t.Fatalf("jobs, errors = %d, %d; want 101, 3", m.Jobs, m.Errors)
+	}
+	if want := []int64{2, 0, 1}; !slices.Equal(m.ErrBuckets, want) {
+		t.Errorf("error buckets = %v, want %v (by when each failed job ended)", m.ErrBuckets, want)
 	}
 	if len(m.ErrSamples) != 1 || m.ErrSamples[0] != "boom" {
 		t.Errorf("error samples = %q, want one \"boom\"", m.ErrSamples)

@@ -18,6 +18,8 @@ type BuildWorker struct {
 	results.Build
 	// Argv starts a worker process of this build: its executable and "worker".
 	Argv []string
+	// Slices is true when the build's workers run sliced specs.
+	Slices bool
 }
 
 // SelfBuild is the path that names the running executable in --build.
@@ -36,8 +38,9 @@ func ResolveBuild(ctx context.Context, name, path, version, commit string) (Buil
 			return BuildWorker{}, fmt.Errorf("build %s: find this executable: %w", name, err)
 		}
 		return BuildWorker{
-			Build: results.Build{Name: name, Path: exe, Self: true, Version: version, Commit: commit, Protocol: ProtocolVersion},
-			Argv:  []string{exe, "worker"},
+			Build:  results.Build{Name: name, Path: exe, Self: true, Version: version, Commit: commit, Protocol: ProtocolVersion},
+			Argv:   []string{exe, "worker"},
+			Slices: true,
 		}, nil
 	}
 	d, err := Describe(ctx, path)
@@ -50,8 +53,9 @@ func ResolveBuild(ctx context.Context, name, path, version, commit string) (Buil
 			name, path, d.Version, d.Protocol, ProtocolVersion)
 	}
 	return BuildWorker{
-		Build: results.Build{Name: name, Path: path, Version: d.Version, Commit: d.Commit, Protocol: d.Protocol},
-		Argv:  []string{path, "worker"},
+		Build:  results.Build{Name: name, Path: path, Version: d.Version, Commit: d.Commit, Protocol: d.Protocol},
+		Argv:   []string{path, "worker"},
+		Slices: d.Slices,
 	}, nil
 }
 

@@ -36,6 +36,13 @@ type Spec struct {
 	Seed      uint64            `json:"seed"`
 	// CPUs, when set, are the CPUs the process was pinned to; it checks.
 	CPUs []int `json:"cpus,omitempty"`
+	// Sliced marks a process the harness runs in slices, stopping and
+	// resuming it (a sliced A/B run): the load runs from the go signal,
+	// with no warm-up or window of its own, until the harness sends
+	// "stop" (Duration only bounds it), and completions are counted in
+	// Bucket-wide buckets from the go signal. Only a worker that
+	// describes itself with Slices takes it.
+	Sliced bool `json:"sliced,omitempty"`
 }
 
 // Report is what a worker process measured in its window.
@@ -115,6 +122,7 @@ func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 	plan := spec.plan()
 	plan.Backoff = unreachable
 	rec := newRecorder(spec.Workers, spec.Bucket)
+	rec.openEnded = spec.Sliced
 	out, err := ex.Execute(ctx, plan, jobs, rec)
 	if err != nil && ctx.Err() == nil {
 		return Report{}, err // an invalid plan: nothing ran
@@ -159,6 +167,9 @@ func unreachable(err error) bool {
 type recorder struct {
 	bucket time.Duration
 	shards []shard
+	// openEnded records every job from the window's start on, however
+	// long the run (a sliced run, which the harness ends).
+	openEnded bool
 
 	timer  *time.Timer
 	opened chan struct{}
@@ -189,6 +200,9 @@ var _ load.Recorder = (*recorder)(nil)
 // Open implements load.Recorder: it makes the shards and reads the CPU use
 // when the window opens.
 func (r *recorder) Open(start time.Time, window time.Duration) {
+	if r.openEnded {
+		window = 0
+	}
 	for i := range r.shards {
 		r.shards[i].rec = metrics.NewRecorder(start, window, r.bucket)
 	}

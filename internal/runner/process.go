@@ -25,9 +25,12 @@ import (
 // The worker protocol, one line each over the child's stdin and stdout:
 // parent → spec (JSON); child → "ready"; parent → "go"; child → report (JSON).
 // The handshake lets every replica finish starting up before any measures.
+// A sliced spec's run ends when the parent sends "stop"; then the child
+// reports.
 const (
 	msgReady = "ready"
 	msgGo    = "go"
+	msgStop  = "stop"
 )
 
 // WorkerMain is the body of the hidden `scalebench worker` command: it reads a
@@ -62,13 +65,22 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go func() {
-		// The harness sends nothing after "go"; end of input means it died.
+		// After "go" the harness sends nothing but, to a sliced run,
+		// "stop"; end of input means it died.
+		if spec.Sliced {
+			if line, err := in.ReadString('\n'); err == nil && strings.TrimSpace(line) == msgStop {
+				cancel(errStopped)
+			}
+		}
 		_, _ = io.Copy(io.Discard, in)
 		cancel(errHarnessGone)
 	}()
 	rep, err := Execute(ctx, spec)
-	if cause := context.Cause(ctx); errors.Is(cause, errHarnessGone) {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errHarnessGone):
 		return cause
+	case errors.Is(cause, errStopped):
+		err = nil // the end of a sliced run
 	}
 	if err != nil {
 		return err
@@ -83,6 +95,9 @@ func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 
 // errHarnessGone ends a worker whose harness closed its stdin mid-measurement.
 var errHarnessGone = errors.New("worker: harness closed the control pipe")
+
+// errStopped ends a sliced run: the harness sent "stop".
+var errStopped = errors.New("worker: the harness ended the sliced run")
 
 // replica is one running worker process.
 type replica struct {

@@ -19,7 +19,9 @@ import (
 //
 // Version 2: a worker process started by the harness speaks cluster
 // protocol 2 over NATS (cluster.Protocol), and takes no unknown field in
-// its task.
+// its task. A worker that describes itself with Slices also runs sliced
+// specs (Spec.Sliced, ended by "stop"); a harness sends them to no other,
+// so builds without it still take part in A/B runs, only not sliced ones.
 const ProtocolVersion = 2
 
 // ProtocolError is a spec whose protocol version this worker does not speak.
@@ -54,11 +56,13 @@ type Description struct {
 	Version  string `json:"version"`
 	Commit   string `json:"commit,omitempty"`
 	Protocol int    `json:"protocol"`
+	// Slices is true when the worker runs sliced specs (Spec.Sliced).
+	Slices bool `json:"slices,omitempty"`
 }
 
 // WriteDescription prints this executable's Description as one JSON line.
 func WriteDescription(w io.Writer, version, commit string) error {
-	data, err := json.Marshal(Description{Version: version, Commit: commit, Protocol: ProtocolVersion})
+	data, err := json.Marshal(Description{Version: version, Commit: commit, Protocol: ProtocolVersion, Slices: true})
 	if err != nil {
 		return fmt.Errorf("worker: describe: %w", err)
 	}

@@ -78,6 +78,9 @@ func workerOverNATS(ctx context.Context, stdin io.Reader) error {
 			if err := checkProtocol(t.Spec); err != nil {
 				return nil, err
 			}
+			if t.Spec.Sliced {
+				return nil, errors.New("worker: a sliced run speaks over the worker's pipes, not NATS")
+			}
 			if err := ready(); err != nil {
 				return nil, err
 			}
@@ -182,6 +185,9 @@ func (t Task) check() error {
 	}
 	if len(s.CPUs) > 0 {
 		errs = append(errs, errors.New("cpus: an agent's worker processes are not pinned by the harness"))
+	}
+	if s.Sliced {
+		errs = append(errs, errors.New("sliced: a sliced run stops and resumes worker processes on the harness's machine, never an agent's"))
 	}
 	if s.Thumbnail.ExtraWork != 0 {
 		errs = append(errs, fmt.Errorf("extra work %v: a synthetic slowdown is for scalebench calibrate on one machine, never an agent's", s.Thumbnail.ExtraWork))
