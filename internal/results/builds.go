@@ -44,4 +44,8 @@ type Gate struct {
 	Stop string `json:"stop,omitempty"`
 	// Method names the comparison that judged the run, with its version.
 	Method string `json:"method,omitempty"`
+	// Slices is the nominal slice length in seconds of a sliced run (run
+	// --slices), whose rounds are pairs of slices; 0 when each round
+	// measured whole windows.
+	Slices float64 `json:"slices,omitempty"`
 }

@@ -232,6 +232,27 @@ type Repeat struct {
 	Start *Start `json:"start,omitempty"`
 	// Retries lists the failed attempts before this one, oldest first.
 	Retries []Retry `json:"retries,omitempty"`
+	// Slice, set in a sliced A/B run, says which slice this repeat is. A
+	// slice measures throughput, errors and CPU per job, but no latency:
+	// Latency, Stages, Histogram and Series stay empty.
+	Slice *Slice `json:"slice,omitempty"`
+}
+
+// Slice places a repeat of a sliced A/B run (run --slices): the pair's
+// Session (the how-manieth start of both builds' worker processes, from
+// 0), and the Pair of slices in it (one slice of each build, the order
+// drawn at random). Repeats of one pair of slices share their Index.
+type Slice struct {
+	Session int `json:"session"`
+	Pair    int `json:"pair"`
+	// Length is how long the harness let the build run, in seconds;
+	// Repeat.Elapsed is how long it ran, from its resumption until its
+	// stop was confirmed.
+	Length float64 `json:"length"`
+	// CPU is the CPU seconds the build's processes used in the slice, user
+	// and system together, read from their CPU clocks (Resources.UserCPU
+	// and SysCPU, not measured apart, stay 0).
+	CPU float64 `json:"cpu"`
 }
 
 // Placement is where one replica of a measurement ran.

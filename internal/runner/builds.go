@@ -115,8 +115,9 @@ func NewOrder() *rand.Rand { return rand.New(rand.NewPCG(rand.Uint64(), rand.Uin
 // Interleave returns one more repeat of each of the given cells of an A/B
 // run, measured by every build of the cell's group (the cells that differ
 // only by build), in round round: for each group, the builds back to back
-// in an order drawn from order. The repeat number continues each cell's
-// count.
+// in an order drawn from order. The repeat number follows the group's
+// highest so far (in a sliced run, the step is a session, whose pairs of
+// slices number on from it).
 func Interleave(run *results.Run, cells []int, round int, order *rand.Rand) []results.Step {
 	nb := max(len(run.Builds), 1)
 	seen := map[int]bool{}
@@ -129,7 +130,9 @@ func Interleave(run *results.Run, cells []int, round int, order *rand.Rand) []re
 		seen[g] = true
 		repeat := 0
 		for b := range nb {
-			repeat = max(repeat, len(run.Cells[g*nb+b].Repeats))
+			for _, r := range run.Cells[g*nb+b].Repeats {
+				repeat = max(repeat, r.Index+1)
+			}
 		}
 		steps = append(steps, visit(g, repeat, round, nb, order)...)
 	}

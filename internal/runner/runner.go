@@ -89,6 +89,11 @@ type Options struct {
 	// Heartbeat is how often a busy replica says it is alive (1s); one
 	// silent for two intervals has failed.
 	Heartbeat time.Duration
+	// Slices, if set, makes an A/B run sliced (see Slicing; CheckSlicing
+	// says whether a scenario can be): each step of the plan is then a
+	// session of its pair, which measures every build of the pair at once,
+	// and each of the scenario's repeats a session.
+	Slices *Slicing
 }
 
 // Progress describes one finished measurement.
@@ -99,6 +104,9 @@ type Progress struct {
 	Result      results.Repeat
 	Elapsed     time.Duration // since the run started
 	Remaining   time.Duration // estimate
+	// Slices, in a sliced run, is how many slices of this cell the
+	// session measured; Result then sums them up.
+	Slices int
 }
 
 // Run measures every step of sc's plan and returns the results. On
@@ -140,6 +148,16 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		opt.Order = NewOrder()
 	}
 	cells, plan := expand(sc, opt.Builds, opt.Order)
+	nb := max(len(opt.Builds), 1)
+	if opt.Slices != nil {
+		if err := CheckSlicing(sc, *opt.Slices, opt.Builds); err != nil {
+			return nil, fmt.Errorf("runner: %w", err)
+		}
+		if opt.Cluster != nil {
+			return nil, errors.New("runner: --slices stops and resumes worker processes on this machine: run without --nats")
+		}
+		sessionPlan(plan, opt.Slices.PairsPerSession())
+	}
 	run := newRun(sc, opt, cells, plan)
 	run.Environment.Agents = fl.records()
 	var journal *results.Journal
@@ -155,8 +173,49 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		runErr  error
 		pending []results.Entry // measurements not yet in the journal
 		failed  int             // measurements failed in a row
+		// sessions counts the sessions of each pair of a sliced run.
+		sessions = map[int]int{}
 	)
-	for i := 0; ; i++ {
+	// record adds the repeats of step s, at position seq of the run order,
+	// to the run and its journal, and tells of the progress; sliced says
+	// they are a session's slices.
+	record := func(seq int, s results.Step, reps []results.Repeat, sliced bool) {
+		cell := &run.Cells[s.Cell]
+		behind := len(pending) > 0
+		for _, rep := range reps {
+			rep.Seq = seq
+			rep.Round = s.Round
+			cell.Repeats = append(cell.Repeats, rep)
+			if journal != nil {
+				pending = append(pending, results.Entry{Step: seq, Cell: s.Cell, Result: rep})
+			}
+		}
+		// A failed append (a full disk, a directory made read-only) loses
+		// nothing: the measurement stays in memory, in results.json at the
+		// end, and the append is tried again after the next one.
+		for journal != nil && len(pending) > 0 {
+			if err := journal.Append(pending[0]); err != nil {
+				if opt.Warn != nil && !behind {
+					opt.Warn(fmt.Errorf("checkpoint: %w (kept in memory; retried after the next measurement)", err))
+				}
+				break
+			}
+			pending = pending[1:]
+		}
+		if opt.Progress != nil {
+			elapsed := time.Since(started)
+			pr := Progress{
+				Step: seq + 1, Steps: len(plan), Params: cell.Params, Repeat: s.Repeat,
+				Result: reps[0], Elapsed: elapsed,
+				Remaining: time.Duration(float64(elapsed) / float64(seq+1) * float64(len(plan)-seq-1)),
+			}
+			if sliced {
+				pr.Result, pr.Slices = sumSlices(reps), len(reps)
+			}
+			opt.Progress(pr)
+		}
+	}
+	for i := 0; ; {
 		if i == len(plan) && opt.More != nil && ctx.Err() == nil {
 			more := opt.More(run)
 			plan = append(plan, more...)
@@ -174,7 +233,24 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			sleep(ctx, sc.Load.Cooldown.D())
 		}
 		p := cells[step.Cell]
-		rep, err := fl.measureRetrying(ctx, opt, place, sc.Block(p.Block), p, urls[p.Block], scenario.Step{Cell: step.Cell, Repeat: step.Repeat}, i)
+		// The steps measured now, and their repeats: one step and one
+		// repeat, or in a sliced run every build's step of a session and
+		// its slices.
+		steps := plan[i : i+1]
+		if opt.Slices != nil {
+			steps = plan[i : i+sessionSteps(plan[i:], nb)]
+		}
+		reps := make([][]results.Repeat, len(steps))
+		var retries []results.Retry
+		var err error
+		if opt.Slices != nil {
+			err = measureSession(ctx, opt, place, sc.Block(p.Block), cells, steps, urls[p.Block], sessions[step.Cell/nb], reps)
+			sessions[step.Cell/nb]++
+		} else {
+			var rep results.Repeat
+			rep, err = fl.measureRetrying(ctx, opt, place, sc.Block(p.Block), p, urls[p.Block], scenario.Step{Cell: step.Cell, Repeat: step.Repeat}, i)
+			reps[0], retries = []results.Repeat{rep}, rep.Retries
+		}
 		if err != nil && ctx.Err() != nil {
 			runErr = fmt.Errorf("%w after %d of %d measurements", ErrInterrupted, i, len(plan))
 			break
@@ -183,45 +259,24 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			// The measurement failed as a whole (a worker crashed or missed
 			// its deadline): record why, and go on with the next one.
 			saveStderr(opt.LogDir, fmt.Sprintf("worker-stderr-%d.txt", i+1), err)
-			rep = results.Repeat{Index: step.Repeat, Started: time.Now(), Failure: err.Error(), Retries: rep.Retries}
+			for j, s := range steps {
+				reps[j] = []results.Repeat{{Index: s.Repeat, Started: time.Now(), Failure: err.Error(), Retries: retries}}
+			}
 			failed++
 		} else {
 			failed = 0
 		}
-		rep.Seq = i
-		rep.Round = step.Round
-		cell := &run.Cells[step.Cell]
-		cell.Repeats = append(cell.Repeats, rep)
-		if journal != nil {
-			// A failed append (a full disk, a directory made read-only) loses
-			// nothing: the measurement stays in memory, in results.json at
-			// the end, and the append is tried again after the next one.
-			pending = append(pending, results.Entry{Step: i, Cell: step.Cell, Result: rep})
-			for len(pending) > 0 {
-				if err := journal.Append(pending[0]); err != nil {
-					if opt.Warn != nil && len(pending) == 1 {
-						opt.Warn(fmt.Errorf("checkpoint: %w (kept in memory; retried after the next measurement)", err))
-					}
-					break
-				}
-				pending = pending[1:]
-			}
+		for j, s := range steps {
+			record(i+j, s, reps[j], opt.Slices != nil && err == nil)
 		}
-		if opt.Progress != nil {
-			elapsed := time.Since(started)
-			opt.Progress(Progress{
-				Step: i + 1, Steps: len(plan), Params: cell.Params, Repeat: step.Repeat,
-				Result: rep, Elapsed: elapsed,
-				Remaining: time.Duration(float64(elapsed) / float64(i+1) * float64(len(plan)-i-1)),
-			})
-		}
+		i += len(steps)
 		if err != nil && errors.Is(err, cluster.ErrServerLost) {
 			// No later measurement can reach the agents either.
-			runErr = fmt.Errorf("runner: after %d of %d measurements: %w", i+1, len(plan), err)
+			runErr = fmt.Errorf("runner: after %d of %d measurements: %w", i, len(plan), err)
 			break
 		}
 		if failed == maxFailedInARow {
-			runErr = fmt.Errorf("%w: the last %d measurements failed; the last: %s", ErrGaveUp, failed, rep.Failure)
+			runErr = fmt.Errorf("%w: the last %d measurements failed; the last: %s", ErrGaveUp, failed, reps[0][0].Failure)
 			break
 		}
 	}
