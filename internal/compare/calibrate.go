@@ -367,7 +367,9 @@ func simulateGate(rng *rand.Rand, labels []string, keys map[string]Key, pools ma
 			return dec.Result.Outcome().Code == ExitWorse
 		}
 		for _, k := range dec.Next {
-			measure(k.label())
+			for range max(g.StepRounds, 1) {
+				measure(k.label())
+			}
 		}
 	}
 	return false

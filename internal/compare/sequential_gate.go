@@ -56,6 +56,10 @@ type Sequential struct {
 	Confirm int
 	// Clock tells the time (SystemClock when nil).
 	Clock Clock
+	// StepRounds is how many rounds one more step of a pair adds: 1, or in
+	// a sliced run the pairs of slices of a session (0 means 1). The
+	// budget is kept by what a step costs.
+	StepRounds int
 
 	started time.Time
 	// worseAt is the number of rounds a pair had when it was first found
@@ -141,7 +145,7 @@ func (s *Sequential) Next(in PairedInput) (Decision, error) {
 		for _, n := range rounds {
 			measured += n
 		}
-		cost := elapsed / time.Duration(max(measured, 1)) * time.Duration(len(open))
+		cost := elapsed / time.Duration(max(measured, 1)) * time.Duration(len(open)*max(s.StepRounds, 1))
 		if elapsed+cost > s.Budget {
 			dec.Stop = StopBudget
 			dec.Log = fmt.Sprintf("time budget %s ends with pairs still open after %s: %s", s.Budget, roundsText(rounds), strings.Join(open, "; "))

@@ -102,7 +102,9 @@ func simulatedRun(t *testing.T, seed uint64, pairs []simPair, g Sequential, plan
 			if i < 0 {
 				t.Fatalf("the gate asked for unknown pair %q", k.Label)
 			}
-			measure(i)
+			for range max(g.StepRounds, 1) {
+				measure(i)
+			}
 		}
 	}
 }
@@ -219,5 +221,25 @@ func TestSequentialGateKeepsToItsBudget(t *testing.T) {
 		if r.Rounds > 6 {
 			t.Errorf("without a budget %s has %d rounds, want the 6 planned", r.Key.Label, r.Rounds)
 		}
+	}
+}
+
+// TestSequentialGateBudgetsWholeSteps: when a step of a pair adds several
+// rounds (a sliced run's session), the gate starts no step whose rounds
+// would end after the budget.
+func TestSequentialGateBudgetsWholeSteps(t *testing.T) {
+	pairs := ciPairs(0.05)
+	for i := range pairs {
+		pairs[i].cost = 200 * time.Millisecond // a slice
+	}
+	g := ciGate()
+	g.Budget = 20 * time.Second
+	g.StepRounds = 10
+	dec, took := simulatedRun(t, 5, pairs, g, 10)
+	if dec.Stop != StopBudget {
+		t.Fatalf("stop %q, want the budget to end the run", dec.Stop)
+	}
+	if took > g.Budget {
+		t.Errorf("the run took %s of a %s budget", took, g.Budget)
 	}
 }
