@@ -500,6 +500,15 @@ func categoryLatencyChart(dim string, ss []analysis.Series, batch bool) *figure 
 	if batch {
 		what = "p50 job latency"
 	}
+	measured := false
+	for _, s := range ss {
+		for _, p := range s.Points {
+			measured = measured || finite(get(p))
+		}
+	}
+	if !measured {
+		return nil // a sliced run measures no latency
+	}
 	cats, bars := categoryBars(ss, func(p analysis.Point) (float64, float64, float64) {
 		return get(p) * 1e3, math.NaN(), math.NaN()
 	}, func(ms float64) string { return fmtDur(ms / 1e3) })

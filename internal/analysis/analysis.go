@@ -138,6 +138,9 @@ func Analyze(run *results.Run) *Analysis {
 		return a
 	}
 	a.Cells = Summarize(run)
+	if slices.ContainsFunc(a.Cells, func(c Cell) bool { return c.Sliced }) {
+		a.warn("slices", SlicesNote)
+	}
 	if run.Interrupted {
 		a.warn("interrupted", "the run was interrupted: some cells may be missing or have fewer repeats than planned")
 	}
@@ -164,6 +167,10 @@ func Analyze(run *results.Run) *Analysis {
 	a.findings()
 	return a
 }
+
+// SlicesNote says what a sliced run did not measure.
+const SlicesNote = "latency was not measured: the builds ran in slices (run --slices), which measure throughput, errors and CPU per job only; " +
+	"latency percentiles need whole windows: run without --slices to gate them"
 
 // compareBuilds judges an A/B run's builds as its gate did.
 func (a *Analysis) compareBuilds() {
@@ -454,6 +461,9 @@ func (a *Analysis) classify() {
 		}
 		first, last := s.Points[0], s.Points[len(s.Points)-1]
 		fc, lc := &cells[first.Cell], &cells[last.Cell]
+		if fc.Sliced || lc.Sliced {
+			continue // the table needs latency
+		}
 		k := last.N / first.N
 		verdict := judgeScaling(last.Speedup, k)
 		cl := Class{Series: si, Concurrency: "low", Latency: "low"}

@@ -233,5 +233,20 @@ func CompareBuilds(run *results.Run, gate compare.Gate) (*compare.Result, error)
 	if g := run.Gate; g != nil && g.Method != "" && g.Method != compare.MethodPaired {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the run was judged by method %s when it was made; this scalebench judges by %s, so verdicts may differ from the run's", g.Method, compare.MethodPaired))
 	}
+	if slicedRun(run) {
+		res.Warnings = append(res.Warnings, SlicesNote)
+	}
 	return res, nil
+}
+
+// slicedRun reports whether any repeat of run is a slice.
+func slicedRun(run *results.Run) bool {
+	for _, c := range run.Cells {
+		for _, r := range c.Repeats {
+			if r.Slice != nil {
+				return true
+			}
+		}
+	}
+	return false
 }

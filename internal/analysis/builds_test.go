@@ -3,6 +3,7 @@ package analysis
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,4 +167,91 @@ func scaled(xs []float64, k float64) []float64 {
 		out[i] = k * x
 	}
 	return out
+}
+
+// slicedRunOf is abRunOf with every repeat a slice of a sliced run: with
+// throughput, CPU per job and the session's peak RSS, and the latency
+// fields zero, as a slice leaves them; plain is the same run unsliced,
+// with latencies.
+func slicedRunOf(base, head []float64) (sliced, plain *results.Run) {
+	mk := func(slice bool) *results.Run {
+		run := abRunOf(base, head)
+		for ci := range run.Cells {
+			for i := range run.Cells[ci].Repeats {
+				r := &run.Cells[ci].Repeats[i]
+				r.Resources = results.Resources{JobsPerCPUSecond: 500, MaxRSS: 40 << 20}
+				if slice {
+					r.Slice = &results.Slice{Session: i / 10, Pair: i % 10, Length: 0.1, CPU: 0.05}
+					continue
+				}
+				r.Latency = results.Latency{Mean: 0.03, P50: 0.03, P90: 0.04, P99: 0.05, P999: 0.06, Max: 0.07}
+				r.Stages = results.Stages{Fetch: 0.02, Decode: 0.005}
+				h := results.NewHDR()
+				_ = h.RecordValue(30_000) // µs
+				r.Histogram = results.HistogramOf(h)
+			}
+		}
+		return run
+	}
+	return mk(true), mk(false)
+}
+
+// TestSlicedRepeatsHaveNoLatency: a sliced run's comparison has rows for
+// throughput and CPU per job only, and says latency was not measured; its
+// cells' latency and stages are absent (NaN), not zero, and the analysis
+// warns of it; the same run unsliced keeps them all.
+func TestSlicedRepeatsHaveNoLatency(t *testing.T) {
+	xs := make([]float64, 20)
+	for i := range xs {
+		xs[i] = 100 + float64(i%3)
+	}
+	sliced, plain := slicedRunOf(xs, xs)
+	for _, tc := range []struct {
+		name    string
+		run     *results.Run
+		metrics []compare.Metric
+		note    bool
+	}{
+		{"sliced", sliced, []compare.Metric{compare.Throughput, compare.CPUPerJob}, true},
+		{"whole windows", plain, []compare.Metric{compare.Throughput, compare.P50, compare.P90, compare.P99, compare.CPUPerJob, compare.RSS}, false},
+	} {
+		res, err := CompareBuilds(tc.run, compare.Gate{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []compare.Metric
+		for _, r := range res.Rows {
+			if len(got) == 0 || got[len(got)-1] != r.Metric {
+				got = append(got, r.Metric)
+			}
+		}
+		if !slices.Equal(got, tc.metrics) {
+			t.Errorf("%s: rows for %v, want %v", tc.name, got, tc.metrics)
+		}
+		if has := slices.Contains(res.Warnings, SlicesNote); has != tc.note {
+			t.Errorf("%s: comparison warns of slices %v, want %v: %q", tc.name, has, tc.note, res.Warnings)
+		}
+		a := Analyze(tc.run)
+		warned := false
+		for _, w := range a.Warnings {
+			warned = warned || w.Kind == "slices"
+		}
+		if warned != tc.note {
+			t.Errorf("%s: analysis warns of slices %v, want %v", tc.name, warned, tc.note)
+		}
+		for _, c := range a.Cells {
+			absent := math.IsNaN(c.Latency.P50) && math.IsNaN(c.Latency.P99) && math.IsNaN(c.Latency.Mean) && math.IsNaN(c.Stages.Fetch) && c.LatencyHistogram().TotalCount() == 0
+			if c.Sliced != tc.note || absent != tc.note {
+				t.Errorf("%s: cell %s sliced %v, p50 %v, fetch %v, histogram %v", tc.name, c.Params, c.Sliced, c.Latency.P50, c.Stages.Fetch, c.LatencyHistogram().TotalCount() > 0)
+			}
+			if !(c.Throughput > 0) || !(c.Resources.JobsPerCPUSecond > 0) {
+				t.Errorf("%s: cell %s lost its throughput %v or CPU per job %v", tc.name, c.Params, c.Throughput, c.Resources.JobsPerCPUSecond)
+			}
+			for _, w := range c.Warnings {
+				if w.Kind == "few-jobs" && tc.note {
+					t.Errorf("%s: cell %s warns of unresolved percentiles: %s", tc.name, c.Params, w.Message)
+				}
+			}
+		}
+	}
 }

@@ -27,6 +27,10 @@ func (a *Analysis) findings() {
 	a.buildFindings()
 	if len(a.Cells) == 1 {
 		c := &a.Cells[0]
+		if c.Sliced {
+			a.add("One cell measured (%s): %s.", paramsLabel(c.Params, ""), fmtThroughput(c.Throughput))
+			return
+		}
 		a.add("One cell measured (%s): %s, p50 %s.", paramsLabel(c.Params, ""),
 			fmtThroughput(c.Throughput), fmtDur(c.Latency.P50, true))
 		return

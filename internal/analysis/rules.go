@@ -189,6 +189,9 @@ func fmtStep(k float64) string {
 // shows no clear change (p50 50 ms vs 51 ms)". r is last/first with its
 // interval.
 func latencyWords(what string, r Ratio, first, last float64) string {
+	if math.IsNaN(first) || math.IsNaN(last) {
+		return what + " was not measured (slices)"
+	}
 	label := "p50"
 	if what != "latency" {
 		label = ""

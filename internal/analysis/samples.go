@@ -65,21 +65,21 @@ func SeriesKey(s Series) compare.Key {
 }
 
 // repeatMetrics returns one repeat's value of every point metric it
-// measured, in base units; efficiency is added by the caller.
+// measured, in base units; efficiency is added by the caller. A slice of
+// a sliced A/B run measured throughput and CPU per job only.
 func repeatMetrics(r *results.Repeat, batch bool) map[compare.Metric]float64 {
-	v := map[compare.Metric]float64{
-		compare.Throughput: r.Throughput,
-		compare.P50:        r.Latency.P50,
-		compare.P90:        r.Latency.P90,
-		compare.P99:        r.Latency.P99,
-	}
-	if batch {
-		v[compare.Makespan] = r.Makespan
+	v := map[compare.Metric]float64{compare.Throughput: r.Throughput}
+	if r.Slice == nil { // a slice measures no latency
+		v[compare.P50], v[compare.P90], v[compare.P99] = r.Latency.P50, r.Latency.P90, r.Latency.P99
+		if batch {
+			v[compare.Makespan] = r.Makespan
+		}
 	}
 	if r.Resources.JobsPerCPUSecond > 0 {
 		v[compare.CPUPerJob] = 1 / r.Resources.JobsPerCPUSecond
 	}
-	if r.Resources.MaxRSS > 0 {
+	// A slice's peak RSS is its session's: no figure of its own to compare.
+	if r.Resources.MaxRSS > 0 && r.Slice == nil {
 		v[compare.RSS] = float64(r.Resources.MaxRSS)
 	}
 	return v

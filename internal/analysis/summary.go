@@ -45,6 +45,10 @@ type Cell struct {
 	Failed []results.Repeat
 	// ErrorKinds counts the errors of all repeats by kind.
 	ErrorKinds map[string]int64
+	// Sliced is true when the cell's repeats are slices of a sliced A/B
+	// run, which measure no latency: Latency and Stages are then NaN,
+	// LatencyCI nil, and LatencyHistogram empty.
+	Sliced bool
 	// Warnings are the caveats about this cell's measurement.
 	Warnings []Warning
 }
@@ -87,6 +91,7 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	var stageJobs float64
 	var st results.Stages
 	res := make([][]float64, 6)
+	c.Sliced = true
 	for i, r := range c.Repeats {
 		c.Jobs += r.Jobs
 		c.Errors += r.Errors
@@ -99,6 +104,16 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		tput[i] = r.Throughput
 		span[i] = r.Makespan
 		offered[i] = r.OfferedRate
+		res[0] = append(res[0], r.Resources.UserCPU)
+		res[1] = append(res[1], r.Resources.SysCPU)
+		res[2] = append(res[2], float64(r.Resources.MaxRSS))
+		res[3] = append(res[3], r.Resources.CPUUtil)
+		res[4] = append(res[4], r.Resources.JobsPerCPUSecond)
+		res[5] = append(res[5], r.Resources.HarnessCPU)
+		if r.Slice != nil {
+			continue // no latency or stages
+		}
+		c.Sliced = false
 		for _, p := range results.Percentiles {
 			v, _ := r.Latency.Get(p)
 			lat[p] = append(lat[p], v)
@@ -111,15 +126,27 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		st.Resize += r.Stages.Resize * w
 		st.Encode += r.Stages.Encode * w
 		st.Write += r.Stages.Write * w
-		res[0] = append(res[0], r.Resources.UserCPU)
-		res[1] = append(res[1], r.Resources.SysCPU)
-		res[2] = append(res[2], float64(r.Resources.MaxRSS))
-		res[3] = append(res[3], r.Resources.CPUUtil)
-		res[4] = append(res[4], r.Resources.JobsPerCPUSecond)
-		res[5] = append(res[5], r.Resources.HarnessCPU)
 	}
 	c.Throughput = stats.Median(tput)
 	c.ThroughputCI = interval(tput)
+	switch run.Scenario.Model {
+	case load.Open:
+		c.OfferedRate = stats.Median(offered)
+	case load.Batch:
+		c.Makespan = stats.Median(span)
+		c.MakespanCI = interval(span)
+	}
+	c.Resources = results.Resources{
+		UserCPU: stats.Median(res[0]), SysCPU: stats.Median(res[1]), MaxRSS: int64(stats.Median(res[2])),
+		CPUUtil: stats.Median(res[3]), JobsPerCPUSecond: stats.Median(res[4]), HarnessCPU: stats.Median(res[5]),
+	}
+	if c.Sliced {
+		nan := math.NaN()
+		c.Latency = results.Latency{Mean: nan, P50: nan, P90: nan, P99: nan, P999: nan, Max: nan}
+		c.Stages = results.Stages{Fetch: nan, Decode: nan, Resize: nan, Encode: nan, Write: nan}
+		c.Warnings = check(&c, run)
+		return c
+	}
 	c.Latency = results.Latency{
 		Mean: stats.Median(lat["mean"]), P50: stats.Median(lat["p50"]), P90: stats.Median(lat["p90"]),
 		P99: stats.Median(lat["p99"]), P999: stats.Median(lat["p999"]), Max: stats.Median(lat["max"]),
@@ -128,22 +155,11 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	for _, p := range results.Percentiles {
 		c.LatencyCI[p] = interval(lat[p])
 	}
-	switch run.Scenario.Model {
-	case load.Open:
-		c.OfferedRate = stats.Median(offered)
-	case load.Batch:
-		c.Makespan = stats.Median(span)
-		c.MakespanCI = interval(span)
-	}
 	if stageJobs > 0 {
 		c.Stages = results.Stages{
 			Fetch: st.Fetch / stageJobs, Decode: st.Decode / stageJobs, Resize: st.Resize / stageJobs,
 			Encode: st.Encode / stageJobs, Write: st.Write / stageJobs,
 		}
-	}
-	c.Resources = results.Resources{
-		UserCPU: stats.Median(res[0]), SysCPU: stats.Median(res[1]), MaxRSS: int64(stats.Median(res[2])),
-		CPUUtil: stats.Median(res[3]), JobsPerCPUSecond: stats.Median(res[4]), HarnessCPU: stats.Median(res[5]),
 	}
 	c.Warnings = check(&c, run)
 	return c
@@ -204,7 +220,7 @@ func check(c *Cell, run *results.Run) []Warning {
 			add("error-rate", "%.1f%% of jobs failed (threshold %.1f%%)%s%s", 100*rate, 100*sc.Checks.MaxErrorRate, kindsText(c.ErrorKinds), msg)
 		}
 	}
-	if n > 0 && c.Jobs/int64(n) < sc.Checks.MinJobs && sc.Model != load.Batch {
+	if n > 0 && c.Jobs/int64(n) < sc.Checks.MinJobs && sc.Model != load.Batch && !c.Sliced {
 		add("few-jobs", "%d jobs per window: percentiles beyond p%d are not resolved; lengthen load.duration", c.Jobs/int64(n), resolved(c.Jobs/int64(n)))
 	}
 	if sc.Model == load.Closed && c.Throughput > 0 && c.Latency.Mean > 0 {
