@@ -30,6 +30,8 @@ func abFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "gate-only", Usage: "gate only the metrics --fail-on names; the others are shown, not gated"},
 		&cli.DurationFlag{Name: "until-resolved", Usage: "with --build: after the planned rounds, judge after every round and add rounds to the pairs still open until every gated pair is resolved, one is worse, or the run has taken `MAXTIME`"},
 		&cli.IntFlag{Name: "confirm", Usage: "with --build: measure a pair found worse `N` more rounds and judge it on all of its rounds (default 0: the verdicts hold at whatever round the gate stops)"},
+		&cli.DurationFlag{Name: "slices", Usage: "with --build: measure both builds in one window, in turn, in slices of about `DURATION` (20ms to 500ms), each pair of slices a round; " +
+			"throughput and CPU per job only, no latency; closed loop on Linux, not with --nats (docs/gate.md)"},
 	}
 }
 
@@ -188,6 +190,8 @@ type abRun struct {
 	// settings are the gate's flags, kept in results.json.
 	settings *results.Gate
 	order    *rand.Rand
+	// slicing, with --slices, makes the run sliced.
+	slicing *runner.Slicing
 }
 
 // abSetup reads the A/B flags; without --build it returns a zero abRun
@@ -198,7 +202,7 @@ func abSetup(c *cli.Context, sc *scenario.Scenario) (abRun, error) {
 		return abRun{}, err
 	}
 	if len(builds) == 0 {
-		for _, f := range []string{"until-resolved", "confirm"} {
+		for _, f := range []string{"until-resolved", "confirm", "slices"} {
 			if c.IsSet(f) {
 				return abRun{}, usagef("--%s needs an A/B run: --build base=PATH --build head=PATH, or builds: in the scenario", f)
 			}
@@ -223,8 +227,12 @@ func abSetup(c *cli.Context, sc *scenario.Scenario) (abRun, error) {
 	if err != nil {
 		return abRun{}, err
 	}
+	slicing, err := slicesOf(c, sc, builds)
+	if err != nil {
+		return abRun{}, err
+	}
 	order := runner.NewOrder()
-	return abRun{builds: builds, settings: settings, order: order, gate: &abGate{
+	a := abRun{builds: builds, settings: settings, order: order, slicing: slicing, gate: &abGate{
 		seq: compare.Sequential{
 			Options: compare.Options{Gate: gate},
 			Budget:  c.Duration("until-resolved"),
@@ -232,7 +240,28 @@ func abSetup(c *cli.Context, sc *scenario.Scenario) (abRun, error) {
 		},
 		order: order,
 		log:   c.App.ErrWriter,
-	}}, nil
+	}}
+	if slicing != nil {
+		settings.Slices = slicing.Length.Seconds()
+		a.gate.seq.StepRounds = slicing.PairsPerSession()
+	}
+	return a, nil
+}
+
+// slicesOf reads --slices for an A/B run of builds, checked against sc
+// and the platform; nil without it.
+func slicesOf(c *cli.Context, sc *scenario.Scenario, builds []runner.BuildWorker) (*runner.Slicing, error) {
+	if !c.IsSet("slices") {
+		return nil, nil
+	}
+	s := runner.Slicing{Length: c.Duration("slices")}
+	if err := runner.CheckSlicing(sc, s, builds); err != nil {
+		return nil, usageError{err}
+	}
+	if c.String("nats") != "" || sc.Cluster.NATSURL != "" {
+		return nil, usagef("--slices stops and resumes the builds' worker processes on this machine; with --nats the replicas run on agents: run without --slices")
+	}
+	return &s, nil
 }
 
 // storedGate is the gate an A/B run was made with.

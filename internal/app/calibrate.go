@@ -126,9 +126,16 @@ func calibrate(c *cli.Context, path string) error {
 	head.Name = "head"
 	slower := head
 	slower.ExtraWork = effect
+	slicing, err := slicesOf(c, sc, []runner.BuildWorker{base, head})
+	if err != nil {
+		return err
+	}
 	settings := results.Gate{
 		Method: compare.MethodPaired, FailOn: c.String("fail-on"), GateOnly: c.Bool("gate-only"), FailOnInconclusive: c.Bool("fail-on-inconclusive"),
 		UntilResolved: budget.Seconds(), Confirm: confirm,
+	}
+	if slicing != nil {
+		settings.Slices = slicing.Length.Seconds()
 	}
 	cal := &compare.Calibration{
 		Scenario: path, CPUs: runtime.NumCPU(), Busy: busy, Gate: gateText(settings), Budget: budget, Effect: effect,
@@ -158,11 +165,11 @@ func calibrate(c *cli.Context, path string) error {
 			if kind == "ab" {
 				builds[1] = slower
 			}
-			r, err := calibrationRun(c, sc, src, builds, gate, budget, confirm, settings, filepath.Join(out, fmt.Sprintf("%s-%02d", kind, i+1)))
+			r, err := calibrationRun(c, sc, src, builds, slicing, gate, budget, confirm, settings, filepath.Join(out, fmt.Sprintf("%s-%02d", kind, i+1)))
 			if err != nil {
 				if errors.Is(err, runner.ErrInterrupted) {
 					fmt.Fprintf(stderr, "scalebench: calibrate: interrupted; the table counts the %d runs that finished\n", len(cal.AA)+len(cal.AB))
-					return errors.Join(finishCalibration(c.App.Writer, out, cal, gate, aaInputs, abResults, sc, aaTook, aaPairRounds), err)
+					return errors.Join(finishCalibration(c.App.Writer, out, cal, gate, slicing, aaInputs, abResults, sc, aaTook, aaPairRounds), err)
 				}
 				return err
 			}
@@ -180,7 +187,7 @@ func calibrate(c *cli.Context, path string) error {
 			fmt.Fprintf(stderr, "%s %2d/%d: %s, %s after %d rounds, %s\n", label, i+1, runs, outcomeWord(r.run.Code), r.run.Stop, r.run.Rounds, r.run.Took.Round(time.Second))
 		}
 	}
-	return finishCalibration(c.App.Writer, out, cal, gate, aaInputs, abResults, sc, aaTook, aaPairRounds)
+	return finishCalibration(c.App.Writer, out, cal, gate, slicing, aaInputs, abResults, sc, aaTook, aaPairRounds)
 }
 
 // calibrationOutcome is one finished calibration run.
@@ -193,12 +200,15 @@ type calibrationOutcome struct {
 
 // calibrationRun makes one A/B run of builds with the sequential gate and
 // keeps its results.json in dir.
-func calibrationRun(c *cli.Context, sc *scenario.Scenario, src string, builds []runner.BuildWorker, gate compare.Gate, budget time.Duration, confirm int, settings results.Gate, dir string) (calibrationOutcome, error) {
+func calibrationRun(c *cli.Context, sc *scenario.Scenario, src string, builds []runner.BuildWorker, slicing *runner.Slicing, gate compare.Gate, budget time.Duration, confirm int, settings results.Gate, dir string) (calibrationOutcome, error) {
 	order := runner.NewOrder()
 	g := &abGate{
 		seq:   compare.Sequential{Options: compare.Options{Gate: gate}, Budget: budget, Confirm: confirm},
 		order: order,
 		log:   io.Discard,
+	}
+	if slicing != nil {
+		g.seq.StepRounds = slicing.PairsPerSession()
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return calibrationOutcome{}, fmt.Errorf("calibrate: %w", err)
@@ -207,7 +217,7 @@ func calibrationRun(c *cli.Context, sc *scenario.Scenario, src string, builds []
 	g.seq.Start()
 	run, err := runner.Run(c.Context, sc, runner.Options{
 		Version: Version, Commit: Commit, Source: src, LogDir: dir,
-		Builds: builds, Order: order, More: g.more,
+		Builds: builds, Order: order, More: g.more, Slices: slicing,
 	})
 	took := time.Since(start)
 	if err != nil {
@@ -244,11 +254,17 @@ func calibrationRun(c *cli.Context, sc *scenario.Scenario, src string, builds []
 
 // finishCalibration estimates the smallest detectable slowdown, prints
 // the table and keeps it as DIR/calibration.json and calibration.md.
-func finishCalibration(w io.Writer, out string, cal *compare.Calibration, gate compare.Gate, aa []compare.PairedInput, ab []*compare.Result, sc *scenario.Scenario, aaTook time.Duration, pairRounds int) error {
+func finishCalibration(w io.Writer, out string, cal *compare.Calibration, gate compare.Gate, slicing *runner.Slicing, aa []compare.PairedInput, ab []*compare.Result, sc *scenario.Scenario, aaTook time.Duration, pairRounds int) error {
 	if len(aa) > 0 && len(ab) > 0 && pairRounds > 0 {
 		seq := compare.Sequential{Options: compare.Options{Gate: gate}, Budget: cal.Budget}
+		planned := sc.Load.Repeats
+		if slicing != nil {
+			// A round is a pair of slices; a step, a session of them.
+			seq.StepRounds = slicing.PairsPerSession()
+			planned *= seq.StepRounds
+		}
 		cost := aaTook / time.Duration(pairRounds)
-		cal.Smallest, cal.Simulated = compare.SmallestEffect(aa, compare.ResponseOf(ab, cal.Effect), seq, sc.Load.Repeats, cost, cal.Power, 1)
+		cal.Smallest, cal.Simulated = compare.SmallestEffect(aa, compare.ResponseOf(ab, cal.Effect), seq, planned, cost, cal.Power, 1)
 	}
 	if err := cal.WriteText(w); err != nil {
 		return err
@@ -280,6 +296,9 @@ func gateText(s results.Gate) string {
 	}
 	if s.GateOnly {
 		t += " (gate only)"
+	}
+	if s.Slices > 0 {
+		t += fmt.Sprintf(", in slices of %s", time.Duration(s.Slices*float64(time.Second)))
 	}
 	return t
 }

@@ -96,6 +96,12 @@ func (p *progress) step(s runner.Progress) {
 			clock(s.Elapsed), clock(left))
 		return
 	}
+	if s.Slices > 0 && r.Slice != nil {
+		fmt.Fprintf(p.w, "measurement %*d/%d: %s session %d: %.1f jobs/s over %d slices, %d errors (elapsed %s, about %s left)\n",
+			len(fmt.Sprint(s.Steps)), s.Step, s.Steps, s.Params.String(), r.Slice.Session+1, r.Throughput, s.Slices, r.Errors,
+			clock(s.Elapsed), clock(left))
+		return
+	}
 	fmt.Fprintf(p.w, "measurement %*d/%d: %s repeat %d: %.1f jobs/s, p50 %s, p99 %s, %d errors (elapsed %s, about %s left)\n",
 		len(fmt.Sprint(s.Steps)), s.Step, s.Steps, s.Params.String(), s.Repeat+1, r.Throughput,
 		ms(r.Latency.P50), ms(r.Latency.P99), r.Errors,

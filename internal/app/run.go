@@ -77,12 +77,17 @@ func runScenario(c *cli.Context, path string) error {
 		return err
 	}
 	perCell := max(len(ab.builds), 1) // an A/B run measures each cell with each build
-	if !c.Bool("quiet") {
-		steps := len(sc.Plan()) * perCell
-		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %d repeats%s = %d measurements, about %s\n",
-			Version, sc.Name, len(sc.Cells()), sc.Load.Repeats, ab.buildsText(), steps, (sc.Estimate() * time.Duration(perCell)).Round(time.Second))
+	steps, estimate := len(sc.Plan())*perCell, sc.Estimate()*time.Duration(perCell)
+	repeats := fmt.Sprintf("%d repeats", sc.Load.Repeats)
+	if ab.slicing != nil {
+		estimate = ab.slicing.Estimate(sc, perCell)
+		repeats = fmt.Sprintf("%d sessions of %d pairs of %s slices", sc.Load.Repeats, ab.slicing.PairsPerSession(), ab.slicing.Length)
 	}
-	prog := newProgress(stderr, len(sc.Plan())*perCell, sc.Estimate()*time.Duration(perCell), c.Bool("quiet"))
+	if !c.Bool("quiet") {
+		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %s%s = %d measurements, about %s\n",
+			Version, sc.Name, len(sc.Cells()), repeats, ab.buildsText(), steps, estimate.Round(time.Second))
+	}
+	prog := newProgress(stderr, steps, estimate, c.Bool("quiet"))
 	run, runErr := runner.Run(c.Context, sc, runner.Options{
 		Version:  Version,
 		Commit:   Commit,
@@ -97,6 +102,7 @@ func runScenario(c *cli.Context, path string) error {
 		Builds:   ab.builds,
 		Order:    ab.order,
 		More:     ab.more(),
+		Slices:   ab.slicing,
 	})
 	prog.finish()
 	if run == nil {
