@@ -91,8 +91,9 @@ var ErrSlicesUnsupported = errors.New("--slices needs Linux: it stops and resume
 // or nil: s out of bounds, a platform without slicing, a load model other
 // than the closed loop (an open loop's arrivals and a batch's makespan are
 // timed by the worker, whose clock runs on while it is stopped), a job
-// timeout shorter than minTimeoutSlices slices, a threshold on latency,
-// or a build whose workers do not run sliced specs.
+// timeout shorter than minTimeoutSlices slices, a cap on a window's jobs
+// (max_jobs), a threshold on latency, or a build whose workers do not run
+// sliced specs.
 func CheckSlicing(sc *scenario.Scenario, s Slicing, builds []BuildWorker) error {
 	if s.Length < MinSlice || s.Length > MaxSlice {
 		return fmt.Errorf("--slices %s: want %s to %s", s.Length, MinSlice, MaxSlice)
@@ -111,6 +112,9 @@ func CheckSlicing(sc *scenario.Scenario, s Slicing, builds []BuildWorker) error 
 		}
 		if b.Load.Model != load.Closed {
 			return fmt.Errorf("--slices: %s has load model %s; slices measure only the closed loop (an open loop's arrivals and a batch's makespan are timed by the worker, whose clock runs on while it is stopped): run without --slices", what, b.Load.Model)
+		}
+		if b.Load.MaxJobs > 0 {
+			return fmt.Errorf("--slices: %s caps a window at max_jobs %d, but a session has no window of its own: its workers would stop mid-session; remove max_jobs or run without --slices", what, b.Load.MaxJobs)
 		}
 		if t := b.Load.Timeout.D(); t < minTimeoutSlices*s.Length {
 			return fmt.Errorf("--slices %s: %s has a job timeout of %s; a job in flight when its worker is stopped counts the other build's slices against it, so it must last at least %d slices (%s)",
@@ -206,8 +210,10 @@ type session struct {
 	budget time.Duration
 }
 
-// procSpec is how to start one worker process of a session.
+// procSpec is how to start one worker process of a session; name says
+// which it is in errors.
 type procSpec struct {
+	name      string
 	argv, env []string
 	spec      Spec
 }
@@ -279,7 +285,8 @@ func measureSession(ctx context.Context, opt Options, place *Placement, blk *sce
 			}
 			env := append(withoutNATS(os.Environ()), opt.Env...)
 			env = append(env, "GOMAXPROCS="+strconv.Itoa(p.GOMAXPROCS))
-			s.procs[j] = append(s.procs[j], procSpec{argv: argv, env: env, spec: spec})
+			name := fmt.Sprintf("build %s replica %d", p.Build, i)
+			s.procs[j] = append(s.procs[j], procSpec{name: name, argv: argv, env: env, spec: spec})
 		}
 	}
 	out, err := runSession(ctx, &s)

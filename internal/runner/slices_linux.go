@@ -183,6 +183,7 @@ func runSlice(ctx context.Context, procs []*slicedProc, length time.Duration) (s
 // reaps it with wait4(WUNTRACED), which reports each group stop as well
 // as the exit, so a stop is confirmed without a race with the reaping.
 type slicedProc struct {
+	name   string // which process of the session, for errors
 	cmd    *exec.Cmd
 	pid    int
 	stdin  *os.File
@@ -224,7 +225,7 @@ func startSliced(ps procSpec) (*slicedProc, error) {
 		return nil, fmt.Errorf("start worker %s: %w", ps.argv[0], err)
 	}
 	p := &slicedProc{
-		cmd: cmd, pid: cmd.Process.Pid, stdin: files[3], stdout: files[4],
+		name: ps.name, cmd: cmd, pid: cmd.Process.Pid, stdin: files[3], stdout: files[4],
 		out:     bufio.NewReaderSize(files[4], 1<<20),
 		stopped: make(chan struct{}, 1), exited: make(chan struct{}), stderrDone: make(chan struct{}),
 	}
@@ -403,6 +404,9 @@ func (p *slicedProc) fail(op string, err error) error {
 	select {
 	case <-p.stderrDone:
 	case <-time.After(100 * time.Millisecond):
+	}
+	if p.name != "" {
+		op = p.name + ": " + op
 	}
 	return &WorkerError{Op: op, Err: err, Stderr: p.stderr.String()}
 }

@@ -26,7 +26,7 @@ func busyChild(t *testing.T) *slicedProc {
 	if err != nil {
 		t.Skip("no sh:", err)
 	}
-	p, err := startSliced(procSpec{argv: []string{sh, "-c", "read line; while :; do :; done"}, env: os.Environ()})
+	p, err := startSliced(procSpec{name: "busy child", argv: []string{sh, "-c", "read line; while :; do :; done"}, env: os.Environ()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,6 +226,7 @@ func TestRunSlicedRefused(t *testing.T) {
 		{"open loop", scenario(", model: open, rate: 10", ""), 100 * ms, builds, "load model open"},
 		{"batch", scenario(", model: batch, jobs: 10", ""), 100 * ms, builds, "load model batch"},
 		{"short timeout", scenario(", timeout: 500ms", ""), 100 * ms, builds, "job timeout of 500ms"},
+		{"max jobs", scenario(", max_jobs: 1000", ""), 100 * ms, builds, "max_jobs 1000"},
 		{"latency threshold", scenario("", "thresholds: [{metric: p99, max: 1s}]\n"), 100 * ms, builds, "limits p99 (test.yaml:"},
 		{"one build", scenario("", ""), 100 * ms, builds[:1], "needs an A/B run"},
 		{"an old build", scenario("", ""), 100 * ms, []BuildWorker{builds[0], old}, "build head"},
