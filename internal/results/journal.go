@@ -217,8 +217,7 @@ func ReadJournal(path string) (*Run, []string, error) {
 			path, badLine, recovered))
 	}
 	for i := range run.Cells {
-		// Stable: the slices of one session share their Seq.
-		slices.SortStableFunc(run.Cells[i].Repeats, func(a, b Repeat) int { return a.Seq - b.Seq })
+		slices.SortFunc(run.Cells[i].Repeats, func(a, b Repeat) int { return a.Seq - b.Seq })
 	}
 	if err := run.Validate(path); err != nil {
 		return nil, nil, err

@@ -192,7 +192,10 @@ type Cell struct {
 // Repeat is one measured window of a cell.
 type Repeat struct {
 	Index int `json:"index"` // 0-based repeat number
-	Seq   int `json:"seq"`   // position in the run order
+	// Seq is the repeat's place among the run's measurements, in the
+	// order they were taken: its step's in the run order, or for a slice
+	// of a sliced run, its own.
+	Seq int `json:"seq"`
 	// Round is RoundMain, or RoundConfirm for a confirmation's repeats.
 	Round int `json:"round,omitempty"`
 	// Started is when the measured window began.
@@ -238,10 +241,11 @@ type Repeat struct {
 	Slice *Slice `json:"slice,omitempty"`
 }
 
-// Slice places a repeat of a sliced A/B run (run --slices): the pair's
-// Session (the how-manieth start of both builds' worker processes, from
-// 0), and the Pair of slices in it (one slice of each build, the order
-// drawn at random). Repeats of one pair of slices share their Index.
+// Slice places a repeat of a sliced A/B run (run --slices): the Session
+// of its pair it was measured in (sessions count from 0, each a fresh
+// start of both builds' worker processes), and the Pair of slices in it
+// (one slice of each build, in an order drawn at random). Repeats of one
+// pair of slices share their Index.
 type Slice struct {
 	Session int `json:"session"`
 	Pair    int `json:"pair"`

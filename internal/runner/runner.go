@@ -175,19 +175,20 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		failed  int             // measurements failed in a row
 		// sessions counts the sessions of each pair of a sliced run.
 		sessions = map[int]int{}
+		// seq numbers the repeats in the order they were measured.
+		seq = 0
 	)
-	// record adds the repeats of step s, at position seq of the run order,
+	// record adds the repeats of step s, at position i of the run order,
 	// to the run and its journal, and tells of the progress; sliced says
 	// they are a session's slices.
-	record := func(seq int, s results.Step, reps []results.Repeat, sliced bool) {
+	record := func(i int, s results.Step, reps []results.Repeat, sliced bool) {
 		cell := &run.Cells[s.Cell]
 		behind := len(pending) > 0
 		for _, rep := range reps {
-			rep.Seq = seq
 			rep.Round = s.Round
 			cell.Repeats = append(cell.Repeats, rep)
 			if journal != nil {
-				pending = append(pending, results.Entry{Step: seq, Cell: s.Cell, Result: rep})
+				pending = append(pending, results.Entry{Step: i, Cell: s.Cell, Result: rep})
 			}
 		}
 		// A failed append (a full disk, a directory made read-only) loses
@@ -205,9 +206,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		if opt.Progress != nil {
 			elapsed := time.Since(started)
 			pr := Progress{
-				Step: seq + 1, Steps: len(plan), Params: cell.Params, Repeat: s.Repeat,
+				Step: i + 1, Steps: len(plan), Params: cell.Params, Repeat: s.Repeat,
 				Result: reps[0], Elapsed: elapsed,
-				Remaining: time.Duration(float64(elapsed) / float64(seq+1) * float64(len(plan)-seq-1)),
+				Remaining: time.Duration(float64(elapsed) / float64(i+1) * float64(len(plan)-i-1)),
 			}
 			if sliced {
 				pr.Result, pr.Slices = sumSlices(reps), len(reps)
@@ -266,6 +267,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		} else {
 			failed = 0
 		}
+		seq = numberRepeats(reps, seq)
 		for j, s := range steps {
 			record(i+j, s, reps[j], opt.Slices != nil && err == nil)
 		}

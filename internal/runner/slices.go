@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -350,6 +351,25 @@ func sliceRepeats(slices []slice, reports []Report, procs []procSpec, rounds []s
 		out[k] = rep
 	}
 	return out, nil
+}
+
+// numberRepeats sets the Seq of the repeats measured in one step, or in
+// one session, to their places among all the run's measurements from
+// next on, in the order they were measured (a session's slices by when
+// they began), and returns the next free place.
+func numberRepeats(reps [][]results.Repeat, next int) int {
+	var all []*results.Repeat
+	for j := range reps {
+		for k := range reps[j] {
+			all = append(all, &reps[j][k])
+		}
+	}
+	slices.SortStableFunc(all, func(a, b *results.Repeat) int { return a.Started.Compare(b.Started) })
+	for _, r := range all {
+		r.Seq = next
+		next++
+	}
+	return next
 }
 
 // sumSlices sums up a session's slices of one build for its progress

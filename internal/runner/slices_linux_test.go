@@ -192,6 +192,23 @@ matrix: {gomaxprocs: [1], workers: [2]}
 			}
 		}
 	}
+	// Every repeat has a place of its own in the run, in the order the
+	// slices were measured.
+	seqs := map[int]bool{}
+	for _, c := range run.Cells {
+		for k, r := range c.Repeats {
+			if seqs[r.Seq] {
+				t.Errorf("cell %s slice %d: seq %d given twice", c.Params, k, r.Seq)
+			}
+			seqs[r.Seq] = true
+			if k > 0 && (r.Seq <= c.Repeats[k-1].Seq || !r.Started.After(c.Repeats[k-1].Started)) {
+				t.Errorf("cell %s slice %d: seq %d after %d, started %v after %v", c.Params, k, r.Seq, c.Repeats[k-1].Seq, r.Started, c.Repeats[k-1].Started)
+			}
+		}
+	}
+	if len(seqs) != 16 || !seqs[0] || !seqs[15] {
+		t.Errorf("seqs %v, want 0 to 15", seqs)
+	}
 	journalled, err := results.ReadJournal(opt.Journal)
 	if err != nil {
 		t.Fatal(err)
