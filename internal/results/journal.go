@@ -37,7 +37,7 @@ type Journal struct {
 
 // Entry is one finished measurement in a journal.
 type Entry struct {
-	Step   int    `json:"step"` // position in the run order
+	Step   int    `json:"step"` // the measurement's place in the run: its repeat's Seq
 	Cell   int    `json:"cell"` // index into the run's cells
 	Result Repeat `json:"result"`
 }

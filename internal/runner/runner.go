@@ -188,7 +188,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			rep.Round = s.Round
 			cell.Repeats = append(cell.Repeats, rep)
 			if journal != nil {
-				pending = append(pending, results.Entry{Step: i, Cell: s.Cell, Result: rep})
+				pending = append(pending, results.Entry{Step: rep.Seq, Cell: s.Cell, Result: rep})
 			}
 		}
 		// A failed append (a full disk, a directory made read-only) loses

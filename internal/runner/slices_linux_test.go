@@ -209,9 +209,9 @@ matrix: {gomaxprocs: [1], workers: [2]}
 	if len(seqs) != 16 || !seqs[0] || !seqs[15] {
 		t.Errorf("seqs %v, want 0 to 15", seqs)
 	}
-	journalled, err := results.ReadJournal(opt.Journal)
-	if err != nil {
-		t.Fatal(err)
+	journalled, warnings, err := results.ReadJournal(opt.Journal)
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("journal: %v %q", err, warnings)
 	}
 	for i, c := range journalled.Cells {
 		for k, r := range c.Repeats {
