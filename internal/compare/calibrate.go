@@ -228,13 +228,16 @@ type simRound map[Metric][2]float64
 // SmallestEffect estimates, in fake time, the smallest slowdown that the
 // sequential gate g fails in at least power of 100 simulated runs: each
 // run measures planned rounds and then as many as g asks for, each pair's
-// round costing cost; a round is one drawn from the pair's rounds in the
-// A/A runs aa, its builds swapped with probability ½ (as the random order
-// would), with the head's values moved by the slowdown times resp. It
+// round costing cost. A step of g.StepRounds rounds (a session of a sliced
+// run; one round otherwise) is drawn whole from one A/A run of aa, as
+// consecutive rounds of the pair, so that what a session's rounds share
+// is kept; its builds are swapped with probability ½ (as the random order
+// would), and the head's values moved by the slowdown times resp. It
 // returns NaN when no slowdown up to MaxSimulatedEffect is found that
-// often, and false when aa holds no complete round to draw from.
+// often, and false when aa holds no complete step to draw from.
 func SmallestEffect(aa []PairedInput, resp Response, g Sequential, planned int, cost time.Duration, power float64, seed uint64) (float64, bool) {
-	pools := map[string][]simRound{}
+	step := max(g.StepRounds, 1)
+	pools := map[string][][]simRound{} // by pair: steps of step rounds
 	var labels []string
 	keys := map[string]Key{}
 	for _, in := range aa {
@@ -263,13 +266,22 @@ func SmallestEffect(aa []PairedInput, resp Response, g Sequential, planned int, 
 			}
 		}
 		for l, rounds := range byPair {
-			idx := make([]int, 0, len(rounds))
+			// Steps are the run's rounds step by step, in their order (a
+			// session's pairs of slices have consecutive indices).
+			last := 0
 			for i := range rounds {
-				idx = append(idx, i)
+				last = max(last, i)
 			}
-			slices.Sort(idx)
-			for _, i := range idx {
-				pools[l] = append(pools[l], rounds[i])
+			for start := 0; start+step <= last+1; start += step {
+				block := make([]simRound, 0, step)
+				for i := start; i < start+step; i++ {
+					if r, ok := rounds[i]; ok {
+						block = append(block, r)
+					}
+				}
+				if len(block) > 0 {
+					pools[l] = append(pools[l], block)
+				}
 			}
 		}
 	}
@@ -307,18 +319,20 @@ func SmallestEffect(aa []PairedInput, resp Response, g Sequential, planned int, 
 	return hi, true
 }
 
-// simulateGate runs g once over rounds drawn from pools and tells whether
+// simulateGate runs g once over steps drawn from pools and tells whether
 // it failed (exit 1).
-func simulateGate(rng *rand.Rand, labels []string, keys map[string]Key, pools map[string][]simRound, resp Response, effect float64, g Sequential, planned int, cost time.Duration) bool {
+func simulateGate(rng *rand.Rand, labels []string, keys map[string]Key, pools map[string][][]simRound, resp Response, effect float64, g Sequential, planned int, cost time.Duration) bool {
 	clock := &simClock{now: time.Unix(0, 0)}
 	g.Clock = clock
 	g.Start()
 	rounds := map[string][]*Rounds{}
 	for _, l := range labels {
 		seen := map[Metric]bool{}
-		for _, r := range pools[l] {
-			for m := range r {
-				seen[m] = true
+		for _, block := range pools[l] {
+			for _, r := range block {
+				for m := range r {
+					seen[m] = true
+				}
 			}
 		}
 		for _, mi := range metrics {
@@ -327,22 +341,26 @@ func simulateGate(rng *rand.Rand, labels []string, keys map[string]Key, pools ma
 			}
 		}
 	}
+	// measure adds one step of pair l: a block of rounds drawn whole, its
+	// builds swapped together.
 	measure := func(l string) {
 		pool := pools[l]
-		r := pool[rng.IntN(len(pool))]
+		block := pool[rng.IntN(len(pool))]
 		swap := rng.IntN(2) == 0
-		for _, x := range rounds[l] {
-			b, h := math.NaN(), math.NaN()
-			if v, ok := r[x.Metric]; ok {
-				b, h = v[0], v[1]
-				if swap {
-					b, h = h, b
+		for _, r := range block {
+			for _, x := range rounds[l] {
+				b, h := math.NaN(), math.NaN()
+				if v, ok := r[x.Metric]; ok {
+					b, h = v[0], v[1]
+					if swap {
+						b, h = h, b
+					}
+					h *= math.Exp(effect * resp[l][x.Metric])
 				}
-				h *= math.Exp(effect * resp[l][x.Metric])
+				x.Base, x.Head = append(x.Base, b), append(x.Head, h)
 			}
-			x.Base, x.Head = append(x.Base, b), append(x.Head, h)
+			clock.now = clock.now.Add(cost)
 		}
-		clock.now = clock.now.Add(cost)
 	}
 	input := func() PairedInput {
 		var in PairedInput
@@ -353,7 +371,7 @@ func simulateGate(rng *rand.Rand, labels []string, keys map[string]Key, pools ma
 		}
 		return in
 	}
-	for range planned {
+	for range max(planned/max(g.StepRounds, 1), 1) {
 		for _, l := range labels {
 			measure(l)
 		}
@@ -367,9 +385,7 @@ func simulateGate(rng *rand.Rand, labels []string, keys map[string]Key, pools ma
 			return dec.Result.Outcome().Code == ExitWorse
 		}
 		for _, k := range dec.Next {
-			for range max(g.StepRounds, 1) {
-				measure(k.label())
-			}
+			measure(k.label())
 		}
 	}
 	return false

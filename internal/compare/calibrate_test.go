@@ -87,3 +87,31 @@ func TestCalibrationLines(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallestEffectKeepsSessions: rounds that come in sessions sharing an
+// offset (sliced runs) are drawn a session at a time, so the estimate is
+// not the optimistic one of drawing them one by one.
+func TestSmallestEffectKeepsSessions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	var aa []PairedInput
+	for range 4 {
+		r := Rounds{Key: Key{Label: "workers=32"}, Metric: Throughput}
+		for range 6 { // sessions of 10 rounds
+			offset := 0.05 * rng.NormFloat64()
+			for range 10 {
+				r.Base = append(r.Base, 400)
+				r.Head = append(r.Head, 400*math.Exp(offset+0.01*rng.NormFloat64()))
+			}
+		}
+		aa = append(aa, PairedInput{Rounds: []Rounds{r}})
+	}
+	resp := Response{"workers=32": {Throughput: -1}}
+	g := Sequential{Options: Options{Gate: Gate{Tolerances: map[Metric]float64{Throughput: 0.02}, Only: []Metric{Throughput}}}, Budget: 12 * time.Second}
+	oneByOne, _ := SmallestEffect(aa, resp, g, 20, 300*time.Millisecond, 0.8, 1)
+	g.StepRounds = 10
+	bySession, _ := SmallestEffect(aa, resp, g, 20, 300*time.Millisecond, 0.8, 1)
+	if !(bySession > oneByOne) {
+		t.Errorf("smallest effect %.3f drawing sessions whole, %.3f drawing rounds one by one: want it larger by sessions", bySession, oneByOne)
+	}
+	t.Logf("smallest effect: %.3f by sessions, %.3f one by one", bySession, oneByOne)
+}
