@@ -120,7 +120,7 @@ func (c *Calibration) Lines() []string {
 		out = append(out, fmt.Sprintf("smallest slowdown found in %s of runs within %s: none up to %s", pct(c.Power), c.budget(), pct(MaxSimulatedEffect)))
 	default:
 		out = append(out, fmt.Sprintf("smallest slowdown found in %s of runs within %s: about %s (simulated from the A/A rounds, each metric moving as it did in the A/B runs)",
-			pct(c.Power), c.budget(), pct(c.Smallest)))
+			pct(c.Power), c.budget(), pct(math.Round(c.Smallest*200)/200)))
 	}
 	return out
 }

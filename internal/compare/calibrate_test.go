@@ -80,7 +80,7 @@ func TestCalibrationLines(t *testing.T) {
 		"A/A (same build twice)        2 runs  false alarms   1  (50%",
 		"A/B (head 10% slower)         3 runs  detected   2  (66.7%, 95% CI 9.43%–99.2%)",
 		"median time to verdict 42s",
-		"within 2m: about 6.2%",
+		"within 2m: about 6%",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("calibration lines lack %q:\n%s", want, text)
