@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scalebench/scalebench/internal/runner"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // workersOf lists the live `scalebench worker` processes whose parent is pid.
@@ -194,7 +194,7 @@ func TestWorkerExitsWhenStdinCloses(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	spec := fmt.Sprintf(`{"protocol":%d,"urls":["http://127.0.0.1:1/64x64.png"],"thumbnail":{"width":32,"height":32},"model":"closed","workers":1,"duration":60000000000,"timeout":1000000000,"bucket":250000000}`, runner.ProtocolVersion)
+	spec := fmt.Sprintf(`{"protocol":%d,"urls":["http://127.0.0.1:1/64x64.png"],"thumbnail":{"width":32,"height":32},"model":"closed","workers":1,"duration":60000000000,"timeout":1000000000,"bucket":250000000}`, worker.ProtocolVersion)
 	fmt.Fprintln(stdin, spec)
 	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || strings.TrimSpace(line) != "ready" {
 		t.Fatalf("worker said %q, %v; want ready", line, err)

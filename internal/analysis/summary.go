@@ -196,10 +196,10 @@ func check(c *Cell, run *results.Run) []Warning {
 	}
 	n := len(c.Repeats)
 	if f := len(c.Failed); f > 0 {
-		add("failed", "%d of %d measurements failed: %s", f, f+n, c.Failed[0].Failure)
+		add(WarnFailed, "%d of %d measurements failed: %s", f, f+n, c.Failed[0].Failure)
 	}
 	if n > 0 && c.Jobs == 0 {
-		add("no-jobs", "no job succeeded in %d measurements", n)
+		add(WarnNoJobs, "no job succeeded in %d measurements", n)
 	}
 	switch {
 	case n == 1 && sc.Load.Repeats == 1:
@@ -217,7 +217,7 @@ func check(c *Cell, run *results.Run) []Warning {
 					break
 				}
 			}
-			add("error-rate", "%.1f%% of jobs failed (threshold %.1f%%)%s%s", 100*rate, 100*sc.Checks.MaxErrorRate, kindsText(c.ErrorKinds), msg)
+			add(WarnErrorRate, "%.1f%% of jobs failed (threshold %.1f%%)%s%s", 100*rate, 100*sc.Checks.MaxErrorRate, kindsText(c.ErrorKinds), msg)
 		}
 	}
 	if n > 0 && c.Jobs/int64(n) < sc.Checks.MinJobs && sc.Model != load.Batch && !c.Sliced {
@@ -293,6 +293,15 @@ type Interval struct {
 	Confidence float64 `json:"confidence"` // achieved confidence, e.g. 0.95; 0 when no interval could be formed
 	N          int     `json:"n"`          // sample size
 }
+
+// Kinds of warning that fail a run (scalebench run exits 1 once its
+// results and report are written): its measurements did not happen or
+// mostly failed.
+const (
+	WarnFailed    = "failed"     // a measurement failed as a whole
+	WarnNoJobs    = "no-jobs"    // no job succeeded in a cell
+	WarnErrorRate = "error-rate" // more jobs failed than checks.max_error_rate allows
+)
 
 // Warning is a caveat about a measurement: it does not fail the run, but the
 // report shows it next to the figure it concerns.

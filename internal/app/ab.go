@@ -77,23 +77,12 @@ func resolveBuilds(c *cli.Context, sc *scenario.Scenario) ([]runner.BuildWorker,
 	}
 	// What can be told from the names alone is checked before any build
 	// is asked to describe itself (up to 30 s each).
-	names := map[string]bool{}
-	var list []string
-	for _, s := range specs {
-		if names[s.name] {
-			return nil, usagef("--build: build %q given twice", s.name)
-		}
-		names[s.name] = true
-		list = append(list, s.name)
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.name
 	}
-	switch n := len(specs); {
-	case n == 1:
-		return nil, usagef("--build: one build given (%s); an A/B run needs two, e.g. --build base=PATH --build head=self", specs[0].name)
-	case n > scenario.MaxBuilds:
-		return nil, usagef("--build: %d builds given; an A/B run measures 2 to %d", n, scenario.MaxBuilds)
-	case n > 2 && !(names["base"] && names["head"]):
-		return nil, usagef("--build: %d builds (%s), but not one named base and one named head: the gate compares build base with build head; name two of them so, e.g. --build base=PATH --build head=self",
-			n, strings.Join(list, ", "))
+	if err := scenario.CheckBuilds(names); err != nil {
+		return nil, usagef("--build: %w", err)
 	}
 	var builds []runner.BuildWorker
 	for _, s := range specs {

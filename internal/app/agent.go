@@ -1,26 +1,14 @@
 package app
 
 import (
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/nats-io/nkeys"
 	"github.com/urfave/cli/v2"
 
+	"github.com/scalebench/scalebench/internal/agent"
 	"github.com/scalebench/scalebench/internal/cluster"
 )
-
-// agentWork runs one replica assignment on this machine: it starts a worker
-// process at the assignment's GOMAXPROCS, hands it the spec, calls ready
-// once the worker is ready and returns the worker's report. The runner
-// provides it; while it is nil, `scalebench agent` refuses to start.
-var agentWork cluster.Work
-
-// errNoAgentWork says this build cannot run replicas on an agent.
-var errNoAgentWork = errors.New("agent: this build of scalebench cannot run replicas on an agent yet: " +
-	"the runner does not provide the agent's worker, so the agent would register and then fail every assignment; " +
-	"run replicas on one machine with `scalebench run` instead")
 
 func agentCommand() *cli.Command {
 	return &cli.Command{
@@ -30,17 +18,12 @@ func agentCommand() *cli.Command {
 			"runs the replicas it assigns as worker processes on this machine, until interrupted.\n" +
 			"A token, if the server needs one, is read from the environment variable " + cluster.EnvToken + ",\n" +
 			"never from the command line.",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "nats", Usage: "NATS server `URL`, e.g. nats://harness:4222 (required)"},
 			&cli.StringFlag{Name: "run", Value: "default", EnvVars: []string{cluster.EnvRun}, Usage: "run `ID` whose harness to serve"},
 			&cli.StringFlag{Name: "id", Usage: "agent `NAME` in the harness's roster (default: the host name and the process id, host-1234)"},
 			&cli.StringFlag{Name: "harness-key", Usage: "the harness's public NKey (`KEY`, U… or A…): act only on messages it signed (the harness's run --sign-key)"},
-			&cli.StringFlag{Name: "nats-creds", Usage: "NATS user credentials `FILE`"},
-			&cli.StringFlag{Name: "nats-nkey", Usage: "NATS NKey seed `FILE`"},
-			&cli.StringFlag{Name: "nats-ca", Usage: "`FILE` with the CA certificates to trust (TLS)"},
-			&cli.StringFlag{Name: "nats-cert", Usage: "client certificate `FILE` (TLS, with --nats-key)"},
-			&cli.StringFlag{Name: "nats-key", Usage: "client key `FILE` (TLS, with --nats-cert)"},
-		},
+		}, natsFlags()...),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return usagef("agent: takes no arguments, got %q", c.Args().Slice())
@@ -49,15 +32,18 @@ func agentCommand() *cli.Command {
 			if url == "" {
 				return usagef("agent: --nats URL is required (the NATS server the harness uses)")
 			}
-			if (c.String("nats-cert") == "") != (c.String("nats-key") == "") {
-				return usagef("agent: --nats-cert and --nats-key go together")
+			connect, err := natsOptions(c, "agent", url)
+			if err != nil {
+				return err
 			}
-			if agentWork == nil {
-				return errNoAgentWork
-			}
+			connect.Name = "scalebench-agent"
+			// Each assigned replica runs in a worker process of this
+			// executable, at the assignment's GOMAXPROCS.
+			work := agent.NewWorker(nil, nil)
+			defer work.Close()
 			stderr := c.App.ErrWriter
 			a := cluster.AgentConfig{
-				ID: c.String("id"), Run: c.String("run"), Work: agentWork, Version: Version,
+				ID: c.String("id"), Run: c.String("run"), Work: work.Work, Version: Version,
 				HarnessKey: c.String("harness-key"),
 				Logf:       func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
 			}
@@ -74,23 +60,17 @@ func agentCommand() *cli.Command {
 					return usagef("agent: --harness-key: not a public NKey (the harness's U… or A… key): %w", err)
 				}
 			}
-			nc, err := cluster.Connect(cluster.ConnectOptions{
-				URL: url, Token: os.Getenv(cluster.EnvToken),
-				User: os.Getenv(cluster.EnvUser), Password: os.Getenv(cluster.EnvPassword),
-				CredsFile: c.String("nats-creds"), NKeyFile: c.String("nats-nkey"),
-				CAFile: c.String("nats-ca"), CertFile: c.String("nats-cert"), KeyFile: c.String("nats-key"),
-				Name: "scalebench-agent",
-			})
+			nc, err := cluster.Connect(connect)
 			if err != nil {
 				return fmt.Errorf("agent: %w", err)
 			}
 			defer nc.Close()
-			agent, err := cluster.NewAgent(nc, a)
+			ag, err := cluster.NewAgent(nc, a)
 			if err != nil {
 				return fmt.Errorf("agent: %w", err)
 			}
-			fmt.Fprintf(stderr, "agent %s: connected to %s, serving run %s\n", agent.ID(), nc.ConnectedUrlRedacted(), a.Run)
-			if err := agent.Run(c.Context); err != nil {
+			fmt.Fprintf(stderr, "agent %s: connected to %s, serving run %s\n", ag.ID(), nc.ConnectedUrlRedacted(), a.Run)
+			if err := ag.Run(c.Context); err != nil {
 				return fmt.Errorf("agent: %w", err)
 			}
 			return nil

@@ -11,20 +11,6 @@ import (
 	"github.com/scalebench/scalebench/internal/cluster"
 )
 
-// withAgentWork plugs work in as the agent's worker for one test.
-func withAgentWork(t *testing.T, work cluster.Work) {
-	old := agentWork
-	agentWork = work
-	t.Cleanup(func() { agentWork = old })
-}
-
-func echoWork(_ context.Context, spec json.RawMessage, ready func() error) (json.RawMessage, error) {
-	if err := ready(); err != nil {
-		return nil, err
-	}
-	return spec, nil
-}
-
 func TestAgentCommandFailsFast(t *testing.T) {
 	srv, err := cluster.StartServer()
 	if err != nil {
@@ -35,24 +21,21 @@ func TestAgentCommandFailsFast(t *testing.T) {
 		name  string
 		args  []string
 		token string
-		work  cluster.Work
 		code  int
 		want  string
 	}{
-		{"wrong token", []string{"agent", "--nats", srv.URL}, "not-the-token", echoWork, ExitFailure, "the server refused our credentials"},
-		{"no token", []string{"agent", "--nats", srv.URL}, "", echoWork, ExitFailure, "the server refused our credentials"},
-		{"no server", []string{"agent", "--nats", "nats://127.0.0.1:1"}, "", echoWork, ExitFailure, "no NATS server answered"},
-		{"missing creds file", []string{"agent", "--nats", srv.URL, "--nats-creds", "/nonexistent/agent.creds"}, "", echoWork, ExitFailure, "credentials file"},
-		{"no URL", []string{"agent"}, "", echoWork, ExitUsage, "--nats URL is required"},
-		{"cert without key", []string{"agent", "--nats", srv.URL, "--nats-cert", "c.pem"}, "", echoWork, ExitUsage, "--nats-cert and --nats-key go together"},
-		{"bad id", []string{"agent", "--nats", srv.URL, "--id", "a.b"}, srv.Token, echoWork, ExitUsage, `--id: "a.b": character '.'`},
-		{"no worker wired", []string{"agent", "--nats", srv.URL}, srv.Token, nil, ExitFailure, "cannot run replicas on an agent yet"},
-		{"bad harness key", []string{"agent", "--nats", srv.URL, "--harness-key", "SUAK-not-a-key"}, srv.Token, echoWork, ExitUsage, "--harness-key: not a public NKey"},
-		{"password in the second server URL", []string{"agent", "--nats", "nats://127.0.0.1:1,nats://bob:s3cret@127.0.0.1:2"}, "", echoWork, ExitFailure, "no NATS server answered"},
+		{"wrong token", []string{"agent", "--nats", srv.URL}, "not-the-token", ExitFailure, "the server refused our credentials"},
+		{"no token", []string{"agent", "--nats", srv.URL}, "", ExitFailure, "the server refused our credentials"},
+		{"no server", []string{"agent", "--nats", "nats://127.0.0.1:1"}, "", ExitFailure, "no NATS server answered"},
+		{"missing creds file", []string{"agent", "--nats", srv.URL, "--nats-creds", "/nonexistent/agent.creds"}, "", ExitFailure, "credentials file"},
+		{"no URL", []string{"agent"}, "", ExitUsage, "--nats URL is required"},
+		{"cert without key", []string{"agent", "--nats", srv.URL, "--nats-cert", "c.pem"}, "", ExitUsage, "--nats-cert and --nats-key go together"},
+		{"bad id", []string{"agent", "--nats", srv.URL, "--id", "a.b"}, srv.Token, ExitUsage, `--id: "a.b": character '.'`},
+		{"bad harness key", []string{"agent", "--nats", srv.URL, "--harness-key", "SUAK-not-a-key"}, srv.Token, ExitUsage, "--harness-key: not a public NKey"},
+		{"password in the second server URL", []string{"agent", "--nats", "nats://127.0.0.1:1,nats://bob:s3cret@127.0.0.1:2"}, "", ExitFailure, "no NATS server answered"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv(cluster.EnvToken, tc.token)
-			withAgentWork(t, tc.work)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			var out, errOut bytes.Buffer
@@ -91,7 +74,6 @@ func TestAgentCommandServesHarness(t *testing.T) {
 	defer coord.Close()
 
 	t.Setenv(cluster.EnvToken, srv.Token)
-	withAgentWork(t, echoWork)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var out, errOut bytes.Buffer
@@ -106,12 +88,11 @@ func TestAgentCommandServesHarness(t *testing.T) {
 	if agents[0].ID != "box-1" || agents[0].Version != Version {
 		t.Errorf("registered %+v", agents[0])
 	}
-	res, err := coord.Measure(context.Background(), []cluster.Assignment{{Measurement: "m1", Agent: "box-1", Spec: json.RawMessage(`{"workers":2}`)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := string(res.Results[0].Report); got != `{"workers":2}` {
-		t.Errorf("report %s", got)
+	// The agent's work is scalebench's: it refuses an assignment out of a
+	// scenario's bounds before it starts any worker process.
+	_, err = coord.Measure(context.Background(), []cluster.Assignment{{Measurement: "m1", Agent: "box-1", Spec: json.RawMessage(`{"gomaxprocs":0,"spec":{"workers":2}}`)}})
+	if err == nil || !strings.Contains(err.Error(), "agent box-1, replica 0: work failed: \"assignment refused") || !strings.Contains(err.Error(), "matrix.gomaxprocs") {
+		t.Errorf("Measure = %v, want the assignment refused by box-1", err)
 	}
 	cancel()
 	if code := <-exit; code != ExitOK {

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/internal/scenario"
 )
@@ -23,12 +24,15 @@ var (
 	Commit  = ""
 )
 
-// Exit codes.
+// Exit codes: the gate's (compare.ExitCode), which every command shares,
+// and the one for an interruption.
 const (
-	ExitOK          = 0
-	ExitFailure     = 1   // a run or command failed
-	ExitUsage       = 2   // bad arguments or invalid input files
-	ExitInterrupted = 130 // stopped by a signal; partial results were kept
+	ExitOK           = int(compare.ExitOK)
+	ExitWorse        = int(compare.ExitWorse)        // a gated comparison is worse, or a threshold failed
+	ExitFailure      = ExitWorse                     // a run or command failed
+	ExitUsage        = int(compare.ExitUnusable)     // bad arguments or invalid input files
+	ExitInconclusive = int(compare.ExitInconclusive) // --fail-on-inconclusive and a gated comparison is inconclusive
+	ExitInterrupted  = 130                           // stopped by a signal; partial results were kept
 )
 
 // usageError marks errors caused by what the user gave us.

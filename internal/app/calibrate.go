@@ -24,6 +24,7 @@ import (
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/internal/scenario"
 	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // calibrationPower is how often a slowdown must be found to count as
@@ -145,7 +146,7 @@ func calibrate(c *cli.Context, path string) error {
 	fmt.Fprintf(stderr, "scalebench %s: calibrate %s: %d A/A and %d A/B runs (head %s slower), gate %s, budget %s\n",
 		Version, sc.Name, runs, runs, format.Percent(effect), cal.Gate, budgetText(budget))
 	if busy > 0 {
-		stop, err := runner.StartSpinners(busy, runner.MaxSpin)
+		stop, err := worker.StartSpinners(busy, worker.MaxSpin)
 		if err != nil {
 			return err
 		}

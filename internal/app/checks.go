@@ -12,9 +12,9 @@ import (
 // results and report are written: a CI job must not pass on measurements
 // that did not happen or mostly failed.
 var failingWarnings = map[string]bool{
-	"failed":     true, // a measurement failed as a whole
-	"no-jobs":    true, // a cell where no job succeeded
-	"error-rate": true, // more jobs failed than checks.max_error_rate allows
+	analysis.WarnFailed:    true,
+	analysis.WarnNoJobs:    true,
+	analysis.WarnErrorRate: true,
 }
 
 // failedChecks returns an error listing every cell with a failing warning,

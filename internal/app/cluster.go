@@ -2,7 +2,6 @@ package app
 
 import (
 	"cmp"
-	"os"
 
 	"github.com/urfave/cli/v2"
 
@@ -11,25 +10,17 @@ import (
 	"github.com/scalebench/scalebench/internal/scenario"
 )
 
-func init() {
-	agentWork = runner.NewAgentWorker(nil, nil).Work
-}
-
-// clusterFlags are run's flags for running replicas on agents. No flag
-// takes a secret: the token comes from the environment, keys from files.
-var clusterFlags = []cli.Flag{
+// clusterFlags are run's flags for running replicas on agents, the NATS
+// flags among them. No flag takes a secret.
+var clusterFlags = append([]cli.Flag{
 	&cli.StringFlag{Name: "nats", Usage: "run the replicas on agents over the NATS server at `URL` (default: worker processes on this machine; scenario: cluster.nats_url)"},
 	&cli.IntFlag{Name: "agents", DefaultText: "none", Usage: "wait for `N` agents and spread each cell's replicas over them (scenario: cluster.agents)"},
 	&cli.StringFlag{Name: "run-id", DefaultText: "default", Usage: "run `ID` the agents serve, their --run (scenario: cluster.run)"},
 	&cli.DurationFlag{Name: "agents-wait", DefaultText: "2m", Usage: "how long to wait for the agents, `D` (scenario: cluster.wait)"},
 	&cli.IntFlag{Name: "retries", Value: -1, DefaultText: "1", Usage: "try a failed measurement again up to `N` times (scenario: cluster.retries)"},
-	&cli.StringFlag{Name: "nats-creds", Usage: "NATS user credentials `FILE` (a token, if the server wants one, comes from " + cluster.EnvToken + ")"},
-	&cli.StringFlag{Name: "nats-nkey", Usage: "NATS NKey seed `FILE`"},
-	&cli.StringFlag{Name: "nats-ca", Usage: "`FILE` with the CA certificates to trust (TLS)"},
-	&cli.StringFlag{Name: "nats-cert", Usage: "client certificate `FILE` (TLS, with --nats-key)"},
-	&cli.StringFlag{Name: "nats-key", Usage: "client key `FILE` (TLS, with --nats-cert)"},
+}, append(natsFlags(),
 	&cli.StringFlag{Name: "sign-key", Usage: "NKey seed `FILE` that signs every message to the agents; agents pin its public key with --harness-key"},
-}
+)...)
 
 // clusterOptions returns where run's replicas run (nil: on this machine)
 // and how often a failed measurement is retried (runner.Options.Retries),
@@ -52,7 +43,11 @@ func clusterOptions(c *cli.Context, sc *scenario.Scenario) (*runner.Cluster, int
 		if agents > 0 {
 			return nil, 0, usagef("run: --agents %d needs the NATS server the agents use: --nats URL or cluster.nats_url", agents)
 		}
-		for _, f := range []string{"nats-creds", "nats-nkey", "nats-ca", "nats-cert", "nats-key", "run-id", "agents-wait", "sign-key"} {
+		var given []string
+		for _, f := range natsFlags() {
+			given = append(given, f.Names()[0])
+		}
+		for _, f := range append(given, "run-id", "agents-wait", "sign-key") {
 			if c.IsSet(f) {
 				return nil, 0, usagef("run: --%s applies only with --nats URL (agents on other machines)", f)
 			}
@@ -65,20 +60,16 @@ func clusterOptions(c *cli.Context, sc *scenario.Scenario) (*runner.Cluster, int
 	if c.Bool("pin") {
 		return nil, 0, usagef("run: --pin places worker processes on this machine's CPUs; with --nats the replicas run on the agents")
 	}
-	if (c.String("nats-cert") == "") != (c.String("nats-key") == "") {
-		return nil, 0, usagef("run: --nats-cert and --nats-key go together")
+	connect, err := natsOptions(c, "run", url)
+	if err != nil {
+		return nil, 0, err
 	}
 	run := cmp.Or(c.String("run-id"), sc.Cluster.Run, "default")
 	if err := cluster.ValidID(run); err != nil {
 		return nil, 0, usagef("run: --run-id: %w", err)
 	}
 	return &runner.Cluster{
-		Connect: cluster.ConnectOptions{
-			URL: url, Token: os.Getenv(cluster.EnvToken),
-			User: os.Getenv(cluster.EnvUser), Password: os.Getenv(cluster.EnvPassword),
-			CredsFile: c.String("nats-creds"), NKeyFile: c.String("nats-nkey"),
-			CAFile: c.String("nats-ca"), CertFile: c.String("nats-cert"), KeyFile: c.String("nats-key"),
-		},
+		Connect:     connect,
 		Agents:      agents,
 		Run:         run,
 		Wait:        cmp.Or(c.Duration("agents-wait"), sc.Cluster.Wait.D()),

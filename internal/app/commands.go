@@ -14,13 +14,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/scalebench/scalebench/internal/agent"
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/imageserver"
 	"github.com/scalebench/scalebench/internal/outdir"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
-	"github.com/scalebench/scalebench/internal/runner"
+	"github.com/scalebench/scalebench/internal/worker"
 	"github.com/scalebench/scalebench/report"
 )
 
@@ -317,12 +318,12 @@ func workerCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.Bool("describe") {
-				return runner.WriteDescription(c.App.Writer, Version, commit())
+				return worker.WriteDescription(c.App.Writer, Version, commit())
 			}
 			if c.IsSet("spin") {
-				return runner.Spin(c.Context, c.Duration("spin"))
+				return worker.Spin(c.Context, c.Duration("spin"))
 			}
-			return runner.WorkerMain(c.Context, c.App.Reader, c.App.Writer)
+			return agent.WorkerMain(c.Context, c.App.Reader, c.App.Writer)
 		},
 	}
 }

@@ -17,12 +17,6 @@ import (
 	"github.com/scalebench/scalebench/report"
 )
 
-// Exit codes of the regression gate (compare, run --baseline, thresholds).
-const (
-	ExitWorse        = int(compare.ExitWorse)        // a gated comparison is worse, or a threshold failed
-	ExitInconclusive = int(compare.ExitInconclusive) // --fail-on-inconclusive and a gated comparison is inconclusive
-)
-
 // gateError is a gate that failed: the command's output is complete and
 // the exit code says why.
 type gateError struct {

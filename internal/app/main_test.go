@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	"github.com/scalebench/scalebench/internal/runner"
+	"github.com/scalebench/scalebench/internal/agent"
 )
 
 // TestMain fails the package's tests if any leave a goroutine running. With
@@ -16,7 +16,7 @@ import (
 // scenarios start it so.
 func TestMain(m *testing.M) {
 	if os.Getenv("SCALEBENCH_TEST_WORKER") == "1" && len(os.Args) == 2 && os.Args[1] == "worker" {
-		if err := runner.WorkerMain(context.Background(), os.Stdin, os.Stdout); err != nil {
+		if err := agent.WorkerMain(context.Background(), os.Stdin, os.Stdout); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(1)
 		}

@@ -2,7 +2,7 @@
 // embedded NATS server for one machine, the protocol between the harness
 // (Coordinator) and its agents (Agent), and the connection options for an
 // external server. Payloads (a replica's spec and its report) are opaque
-// JSON here; the runner defines them.
+// JSON here; package agent defines them (agent.Task, worker.Report).
 //
 // # Server and credentials
 //

@@ -24,7 +24,7 @@ const (
 const LateAfter = time.Millisecond
 
 // NewHistogram returns an empty latency histogram in microseconds, with
-// the bounds results.NewHDR uses.
+// the bounds of every latency histogram of a run.
 func NewHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(histLowest, histHighest, histDigits)
 }

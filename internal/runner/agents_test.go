@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/agent"
 	"github.com/scalebench/scalebench/internal/cluster"
+	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // agentSet is agents running in this process, on one server, for one run;
@@ -50,7 +53,7 @@ func (s *agentSet) start(i int) {
 		s.t.Error(err)
 		return
 	}
-	w := NewAgentWorker([]string{os.Args[0]}, []string{"SCALEBENCH_TEST_WORKER=1"})
+	w := agent.NewWorker([]string{os.Args[0]}, []string{"SCALEBENCH_TEST_WORKER=1"})
 	a, err := cluster.NewAgent(nc, cluster.AgentConfig{ID: fmt.Sprintf("box-%d", i), Host: fmt.Sprintf("host-%d", i), Run: s.run, Work: w.Work})
 	if err != nil {
 		nc.Close()
@@ -149,7 +152,13 @@ matrix: {replicas: [2]}
 	opt.Cluster = &Cluster{Connect: cluster.ConnectOptions{URL: srv.URL, Token: srv.Token}, Agents: 2, Run: "t2", Wait: time.Minute}
 	retried := make(chan struct{})
 	var once sync.Once
-	opt.Warn = func(error) { once.Do(func() { close(retried) }) }
+	opt.Warn = func(err error) {
+		// Other warnings (the agents' version differs from the harness's)
+		// come before: the retry's is the one to wait for.
+		if strings.Contains(err.Error(), "trying again") {
+			once.Do(func() { close(retried) })
+		}
+	}
 	go func() {
 		// Stop box-1 once the first measurement is under way; start it
 		// again, a new process, once the retry began.
@@ -203,14 +212,14 @@ func TestRunOnManyAgents(t *testing.T) {
 		jobs, hist int64
 	)
 	work := func(ctx context.Context, raw json.RawMessage, ready func() error) (json.RawMessage, error) {
-		var task Task
+		var task agent.Task
 		if err := json.Unmarshal(raw, &task); err != nil {
 			return nil, err
 		}
 		if err := ready(); err != nil {
 			return nil, err
 		}
-		rep, err := execute(ctx, task.Spec, []Doer{sleeper{5 * time.Millisecond}})
+		rep, err := worker.ExecuteWith(ctx, task.Spec, []worker.Doer{sleeper{5 * time.Millisecond}})
 		if err != nil {
 			return nil, err
 		}
@@ -219,7 +228,7 @@ func TestRunOnManyAgents(t *testing.T) {
 		jobs += rep.Snapshot.Jobs
 		hist += rep.Snapshot.Hist.TotalCount()
 		mu.Unlock()
-		return encodeReport(rep)
+		return worker.EncodeReport(rep)
 	}
 	var wg sync.WaitGroup
 	ctx, cancel := context.WithCancel(context.Background())
@@ -265,5 +274,17 @@ matrix: {gomaxprocs: [1], replicas: [%d]}
 	}
 	if r.Jobs == 0 || r.Jobs != jobs || r.Histogram.HDR().TotalCount() != hist {
 		t.Errorf("merged %d jobs, histogram of %d; the replicas reported %d and %d", r.Jobs, r.Histogram.HDR().TotalCount(), jobs, hist)
+	}
+}
+
+// sleeper is a fake job that takes d, or fails when its context ends first.
+type sleeper struct{ d time.Duration }
+
+func (s sleeper) Do(ctx context.Context, _ string) (thumbnail.Timings, error) {
+	select {
+	case <-time.After(s.d):
+		return thumbnail.Timings{Fetch: s.d / 2, Decode: s.d / 2}, nil
+	case <-ctx.Done():
+		return thumbnail.Timings{}, ctx.Err()
 	}
 }

@@ -11,59 +11,10 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/imageserver"
-	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/scenario"
 	"github.com/scalebench/scalebench/internal/stats"
 	"github.com/scalebench/scalebench/internal/thumbnail"
 )
-
-// noop is a job that does nothing, to measure the harness alone.
-type noop struct{}
-
-func (noop) Do(context.Context, string) (thumbnail.Timings, error) { return thumbnail.Timings{}, nil }
-
-// BenchmarkDispatch measures the harness's cost per job (scheduling, timing,
-// recording) with jobs that do nothing: ns/op is the overhead per job. The
-// open loop runs at load.MaxRate, so its ns/op is at least 1,000: more
-// means the dispatcher cannot keep that pace. cpu-ns/op is the process's
-// CPU time per job, steadier than ns/op on a busy machine. The job timeout
-// outlasts the window, as a 30 s timeout does a 3 s window.
-func BenchmarkDispatch(b *testing.B) {
-	for _, model := range load.Models() {
-		for _, workers := range []int{1, 64} {
-			b.Run(fmt.Sprintf("model=%s/workers=%d", model, workers), func(b *testing.B) {
-				spec := Spec{URLs: []string{"x"}, Model: model, Workers: workers, Timeout: 2 * time.Hour, Bucket: time.Second}
-				doers := make([]Doer, workers)
-				for i := range doers {
-					doers[i] = noop{}
-				}
-				switch model {
-				case load.Batch:
-					spec.Jobs = b.N
-				case load.Open:
-					spec.Rate, spec.Arrival = load.MaxRate, load.Uniform
-					fallthrough
-				default:
-					spec.Duration, spec.MaxJobs = time.Hour, int64(b.N)
-				}
-				b.ResetTimer()
-				before := readUsage()
-				rep, err := execute(context.Background(), spec, doers)
-				if err != nil {
-					b.Fatal(err)
-				}
-				after := readUsage()
-				b.ReportMetric((after.user+after.sys-before.user-before.sys)*1e9/float64(b.N), "cpu-ns/op")
-				if rep.Snapshot.Jobs < int64(b.N) {
-					b.Fatalf("ran %d jobs, want %d", rep.Snapshot.Jobs, b.N)
-				}
-				if model == load.Open {
-					b.ReportMetric(rep.HarnessLag*1e6, "harness-lag-us")
-				}
-			})
-		}
-	}
-}
 
 // BenchmarkFidelityCPU compares the speedup scalebench measures from
 // (GOMAXPROCS 1, 1 worker) to (GOMAXPROCS 2, 2 workers) on a CPU-bound cell
@@ -193,34 +144,4 @@ func parseB(b *testing.B, text string) *scenario.Scenario {
 		b.Fatal(err)
 	}
 	return sc
-}
-
-// BenchmarkWorkerMemory runs a closed loop with 10,000 workers whose jobs
-// do nothing but wait, and reports the process's peak RSS and its growth
-// per worker: the harness's own memory cost of a worker. Run it alone, in a
-// fresh process and under a memory limit, e.g.
-//
-//	prlimit --as=8000000000 go test -run '^$' -bench WorkerMemory -benchtime 1x ./internal/runner/
-func BenchmarkWorkerMemory(b *testing.B) {
-	const workers = 10000
-	for b.Loop() {
-		runtime.GC()
-		before := readUsage()
-		spec := Spec{URLs: []string{"x"}, Model: load.Closed, Workers: workers, Duration: time.Second,
-			Think: 10 * time.Millisecond, Timeout: time.Minute, Bucket: 250 * time.Millisecond}
-		doers := make([]Doer, workers)
-		for i := range doers {
-			doers[i] = noop{}
-		}
-		rep, err := execute(context.Background(), spec, doers)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if rep.Snapshot.Jobs == 0 {
-			b.Fatal("no jobs ran")
-		}
-		after := readUsage()
-		b.ReportMetric(float64(after.maxRSS)/1e6, "peak-RSS-MB")
-		b.ReportMetric(float64(after.maxRSS-before.maxRSS)/workers, "RSS-bytes/worker")
-	}
 }

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"strings"
 
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // BuildWorker is one build of an A/B run: its record and the argv that
@@ -27,9 +27,9 @@ const SelfBuild = "self"
 
 // ResolveBuild prepares build name at path for an A/B run: path "self"
 // means the running executable; any other is asked to describe itself
-// (Describe), and must speak this harness's worker protocol.
+// (worker.Describe), and must speak this harness's worker protocol.
 func ResolveBuild(ctx context.Context, name, path, version, commit string) (BuildWorker, error) {
-	if err := validBuildName(name); err != nil {
+	if err := scenario.CheckBuildName(name); err != nil {
 		return BuildWorker{}, err
 	}
 	if path == SelfBuild {
@@ -38,34 +38,25 @@ func ResolveBuild(ctx context.Context, name, path, version, commit string) (Buil
 			return BuildWorker{}, fmt.Errorf("build %s: find this executable: %w", name, err)
 		}
 		return BuildWorker{
-			Build:  results.Build{Name: name, Path: exe, Self: true, Version: version, Commit: commit, Protocol: ProtocolVersion},
+			Build:  results.Build{Name: name, Path: exe, Self: true, Version: version, Commit: commit, Protocol: worker.ProtocolVersion},
 			Argv:   []string{exe, "worker"},
 			Slices: true,
 		}, nil
 	}
-	d, err := Describe(ctx, path)
+	d, err := worker.Describe(ctx, path)
 	if err != nil {
 		return BuildWorker{}, fmt.Errorf("build %s: %w", name, err)
 	}
-	if d.Protocol != ProtocolVersion {
+	if d.Protocol != worker.ProtocolVersion {
 		return BuildWorker{}, fmt.Errorf("build %s: %s (scalebench %s) speaks worker protocol %d, this harness speaks %d: "+
 			"rebuild both builds from commits with the same worker protocol, or run each on its own and compare the result files with `scalebench compare BASE.json HEAD.json`",
-			name, path, d.Version, d.Protocol, ProtocolVersion)
+			name, path, d.Version, d.Protocol, worker.ProtocolVersion)
 	}
 	return BuildWorker{
 		Build:  results.Build{Name: name, Path: path, Version: d.Version, Commit: d.Commit, Protocol: d.Protocol},
 		Argv:   []string{path, "worker"},
 		Slices: d.Slices,
 	}, nil
-}
-
-// validBuildName accepts names that read well in a cell's label and a file
-// name: letters, digits, '-', '_' and '.'.
-func validBuildName(name string) error {
-	if name == "" || len(name) > 40 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != "" {
-		return fmt.Errorf("build name %q: want 1 to 40 letters, digits, '-', '_' or '.', e.g. base or head", name)
-	}
-	return nil
 }
 
 // expand returns the cells and the run order of sc's plan with every cell

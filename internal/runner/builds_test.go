@@ -1,9 +1,7 @@
 package runner
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -12,43 +10,8 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/worker"
 )
-
-// TestWorkerRefusesAnotherProtocol: a spec of another protocol version,
-// future or from before versioning, fails at once, naming both versions
-// and what to do.
-func TestWorkerRefusesAnotherProtocol(t *testing.T) {
-	for _, v := range []int{ProtocolVersion + 1, 0} {
-		t.Run(fmt.Sprint(v), func(t *testing.T) {
-			in := strings.NewReader(fmt.Sprintf(`{"protocol":%d,"urls":["http://127.0.0.1:1/x.jpg"],"workers":1}`+"\n", v))
-			var out bytes.Buffer
-			err := WorkerMain(context.Background(), in, &out)
-			var pe *ProtocolError
-			if !errors.As(err, &pe) || pe.Harness != v || pe.Worker != ProtocolVersion {
-				t.Fatalf("err = %v, want a ProtocolError for %d", err, v)
-			}
-			msg := err.Error()
-			for _, want := range []string{fmt.Sprintf("version %d", v), fmt.Sprintf("speaks version %d", ProtocolVersion), "rebuild both builds", "scalebench compare"} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("message %q lacks %q", msg, want)
-				}
-			}
-			if out.Len() != 0 {
-				t.Errorf("worker answered %q before refusing", out.String())
-			}
-		})
-	}
-}
-
-func TestDescribeRoundTrip(t *testing.T) {
-	var b bytes.Buffer
-	if err := WriteDescription(&b, "v1.2", "abc"); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), fmt.Sprintf(`"protocol":%d`, ProtocolVersion)) {
-		t.Errorf("description %q lacks the protocol", b.String())
-	}
-}
 
 func TestResolveBuildRejectsBadInput(t *testing.T) {
 	for _, tc := range []struct{ name, path, want string }{
@@ -62,7 +25,7 @@ func TestResolveBuildRejectsBadInput(t *testing.T) {
 		}
 	}
 	b, err := ResolveBuild(context.Background(), "head", SelfBuild, "v", "c")
-	if err != nil || !b.Self || b.Protocol != ProtocolVersion || b.Argv[len(b.Argv)-1] != "worker" {
+	if err != nil || !b.Self || b.Protocol != worker.ProtocolVersion || b.Argv[len(b.Argv)-1] != "worker" {
 		t.Errorf("self build = %+v, %v", b, err)
 	}
 }
@@ -80,7 +43,7 @@ matrix: {gomaxprocs: [1], workers: [1, 2]}
 	opt := testOptions()
 	for _, name := range []string{"base", "head"} {
 		opt.Builds = append(opt.Builds, BuildWorker{
-			Build: results.Build{Name: name, Path: os.Args[0], Version: "test", Protocol: ProtocolVersion},
+			Build: results.Build{Name: name, Path: os.Args[0], Version: "test", Protocol: worker.ProtocolVersion},
 			Argv:  []string{os.Args[0]},
 		})
 	}
@@ -135,8 +98,8 @@ func TestResolveBuildChecksProtocol(t *testing.T) {
 	for _, tc := range []struct {
 		name, script, want string
 	}{
-		{"future", `echo '{"version":"v9","protocol":` + fmt.Sprint(ProtocolVersion+1) + `}'`,
-			fmt.Sprintf("speaks worker protocol %d, this harness speaks %d", ProtocolVersion+1, ProtocolVersion)},
+		{"future", `echo '{"version":"v9","protocol":` + fmt.Sprint(worker.ProtocolVersion+1) + `}'`,
+			fmt.Sprintf("speaks worker protocol %d, this harness speaks %d", worker.ProtocolVersion+1, worker.ProtocolVersion)},
 		{"old", `[ "$1" = --version ] && echo 'scalebench version v0.1' && exit 0; echo 'unknown flag' >&2; exit 2`,
 			"scalebench version v0.1 does not tell its worker protocol, so it predates versioned worker protocols"},
 	} {

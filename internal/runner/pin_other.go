@@ -11,6 +11,3 @@ import (
 func pinSelf(int) (restore func(), err error) {
 	return nil, fmt.Errorf("--pin needs Linux (CPU affinity), this is %s", runtime.GOOS)
 }
-
-// affinity is unknown outside Linux.
-func affinity() []int { return nil }

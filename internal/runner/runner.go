@@ -5,8 +5,9 @@
 // The harness speaks to its replicas over NATS (package cluster): on one
 // machine each replica is a worker process started for the measurement, a
 // one-shot agent of an embedded server; with Options.Cluster the replicas
-// run on agents on other machines (AgentWorker), which start the worker
-// processes there and talk to them over their pipes.
+// run on agents on other machines (agent.Worker), which start the worker
+// processes there and talk to them over their pipes. A sliced run talks to
+// its worker processes over their pipes (worker.Proc).
 package runner
 
 import (
@@ -28,6 +29,7 @@ import (
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
 	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // ErrGaveUp is returned, wrapped, when measurements kept failing and the run
@@ -45,7 +47,7 @@ var ErrInterrupted = errors.New("runner: interrupted")
 // Options tunes how a scenario is run.
 type Options struct {
 	// Worker is the argv that starts a worker process (one that runs
-	// WorkerMain); default: this executable with the argument "worker".
+	// agent.WorkerMain); default: this executable with the argument "worker".
 	Worker []string
 	// Env is added to each worker process's environment.
 	Env []string
@@ -394,10 +396,10 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 }
 
 // specFor is replica i's share of one measurement of cell p of block blk.
-func specFor(blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, i int) Spec {
+func specFor(blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, i int) worker.Spec {
 	th, ld := blk.Thumbnail, blk.Load
-	spec := Spec{
-		Protocol: ProtocolVersion,
+	spec := worker.Spec{
+		Protocol: worker.ProtocolVersion,
 		URLs:     urls,
 		Thumbnail: thumbnail.Options{
 			Width: th.Width, Height: th.Height,
@@ -439,7 +441,7 @@ func seed(p scenario.Params, step scenario.Step, replica int) uint64 {
 }
 
 // combine merges the replicas' reports of one measurement into a Repeat.
-func combine(reports []Report, repeat, gomaxprocs int) (results.Repeat, error) {
+func combine(reports []worker.Report, repeat, gomaxprocs int) (results.Repeat, error) {
 	snaps := make([]metrics.Snapshot, len(reports))
 	var rep results.Repeat
 	rep.Index = repeat
@@ -490,7 +492,7 @@ func combine(reports []Report, repeat, gomaxprocs int) (results.Repeat, error) {
 // saveStderr writes a failed worker's full stderr to dir/name, when both
 // exist, and notes the file in the error.
 func saveStderr(dir, name string, err error) {
-	var we *WorkerError
+	var we *worker.WorkerError
 	if dir == "" || !errors.As(err, &we) || we.Stderr == "" {
 		return
 	}
@@ -520,4 +522,14 @@ func latenessOf(m metrics.Snapshot) *results.Lateness {
 		l.MeanLag = float64(m.LateSumNs) / float64(m.LateCount) / 1e9
 	}
 	return l
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }

@@ -21,9 +21,11 @@ import (
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 
+	"github.com/scalebench/scalebench/internal/agent"
 	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // TestMain lets this test binary act as a worker process: Run starts it
@@ -31,22 +33,22 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("SCALEBENCH_TEST_WORKER") == "1" {
 		crash := os.Getenv("SCALEBENCH_TEST_CRASH_WORKERS")
-		var in io.Reader
+		var err error
 		if os.Getenv(cluster.EnvURL) != "" {
 			// Over NATS: crash after the go signal, as over the pipes.
-			in = os.Stdin
-			workerHook = func(s Spec) {
+			err = agent.OneShot(context.Background(), os.Stdin, func(ctx context.Context, s worker.Spec) (worker.Report, error) {
 				if crash != "" && strconv.Itoa(s.Workers) == crash {
 					panic("test worker crash")
 				}
 				if os.Getenv("SCALEBENCH_TEST_STOP_WORKER") == "1" {
 					_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP) // hangs, heartbeats and all
 				}
-			}
+				return worker.Execute(ctx, s)
+			})
 		} else {
-			in = crashIf(crash)
+			err = worker.Main(context.Background(), crashIf(crash), os.Stdout)
 		}
-		if err := WorkerMain(context.Background(), in, os.Stdout); err != nil {
+		if err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			os.Exit(1)
 		}
@@ -67,9 +69,9 @@ func crashIf(crash string) io.Reader {
 	if err != nil {
 		return bytes.NewReader(line)
 	}
-	var spec Spec
+	var spec worker.Spec
 	if json.Unmarshal(line, &spec) == nil && strconv.Itoa(spec.Workers) == crash {
-		fmt.Println(msgReady)
+		fmt.Println("ready")
 		_, _ = in.ReadString('\n')
 		panic("test worker crash")
 	}

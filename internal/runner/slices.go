@@ -11,10 +11,12 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/agent"
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // Slicing makes an A/B run sliced: each pair (a cell of the scenario,
@@ -211,19 +213,17 @@ type session struct {
 	budget time.Duration
 }
 
-// procSpec is how to start one worker process of a session; name says
-// which it is in errors.
+// procSpec is how to start one worker process of a session, and its spec.
 type procSpec struct {
-	name      string
-	argv, env []string
-	spec      Spec
+	cmd  worker.Command
+	spec worker.Spec
 }
 
 // sessionOutcome is what a session measured: each build's slices, round
 // by round, and its processes' reports.
 type sessionOutcome struct {
 	slices  [][]slice
-	reports [][]Report
+	reports [][]worker.Report
 }
 
 // sessionBudget bounds a session from the go signal to its last slice:
@@ -284,10 +284,10 @@ func measureSession(ctx context.Context, opt Options, place *Placement, blk *sce
 					return err
 				}
 			}
-			env := append(withoutNATS(os.Environ()), opt.Env...)
+			env := append(agent.WithoutNATS(os.Environ()), opt.Env...)
 			env = append(env, "GOMAXPROCS="+strconv.Itoa(p.GOMAXPROCS))
 			name := fmt.Sprintf("build %s replica %d", p.Build, i)
-			s.procs[j] = append(s.procs[j], procSpec{name: name, argv: argv, env: env, spec: spec})
+			s.procs[j] = append(s.procs[j], procSpec{cmd: worker.Command{Argv: argv, Env: env, Name: name}, spec: spec})
 		}
 	}
 	out, err := runSession(ctx, &s)
@@ -306,7 +306,7 @@ func measureSession(ctx context.Context, opt Options, place *Placement, blk *sce
 // sliceRepeats turns one build's slices of a session into repeats: round
 // k's slice is repeat index first+k, with the jobs and errors its
 // processes' series hold in it.
-func sliceRepeats(slices []slice, reports []Report, procs []procSpec, rounds []sliceRound, first, number, gomaxprocs int) ([]results.Repeat, error) {
+func sliceRepeats(slices []slice, reports []worker.Report, procs []procSpec, rounds []sliceRound, first, number, gomaxprocs int) ([]results.Repeat, error) {
 	if len(slices) != len(rounds) || len(reports) != len(procs) {
 		return nil, fmt.Errorf("session: %d slices of %d rounds, %d reports of %d processes", len(slices), len(rounds), len(reports), len(procs))
 	}

@@ -9,83 +9,31 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // busyChild starts a shell that spins on the CPU, under the harness's
 // control as a session's worker would be.
-func busyChild(t *testing.T) *slicedProc {
+func busyChild(t *testing.T) *worker.Proc {
 	t.Helper()
 	sh, err := exec.LookPath("sh")
 	if err != nil {
 		t.Skip("no sh:", err)
 	}
-	p, err := startSliced(procSpec{name: "busy child", argv: []string{sh, "-c", "read line; while :; do :; done"}, env: os.Environ()})
+	p, err := worker.Start(context.Background(), worker.Command{Name: "busy child", Argv: []string{sh, "-c", "read line; while :; do :; done"}, Env: os.Environ()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(p.close)
+	t.Cleanup(p.Close)
+	if err := p.SendSpec(worker.Spec{}); err != nil {
+		t.Fatal(err)
+	}
 	return p
-}
-
-// TestProcessCPUClock: the CPU clock of a child read by the harness grows
-// while the child spins, stands still while it is stopped, and agrees
-// with what the kernel's scheduler accounts to it.
-func TestProcessCPUClock(t *testing.T) {
-	p := busyChild(t)
-	// Spin until the child has used 50 ms of CPU, however busy the machine.
-	deadline := time.Now().Add(30 * time.Second)
-	var used time.Duration
-	for used < 50*time.Millisecond {
-		if time.Now().After(deadline) {
-			t.Fatalf("the child used only %v of CPU in 30 s", used)
-		}
-		time.Sleep(5 * time.Millisecond)
-		var err error
-		if used, err = p.cpu(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := p.signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.awaitStop(); err != nil {
-		t.Fatal(err)
-	}
-	a, _ := p.cpu()
-	sched := schedstat(t, p.pid)
-	time.Sleep(20 * time.Millisecond)
-	b, _ := p.cpu()
-	if a != b {
-		t.Errorf("a stopped child's CPU clock moved from %v to %v", a, b)
-	}
-	if d := a - sched; d < -time.Millisecond || d > time.Millisecond {
-		t.Errorf("CPU clock %v, scheduler's account %v", a, sched)
-	}
-	if _, err := processCPU(1<<22 + 1); err == nil { // above any pid_max
-		t.Error("read the CPU clock of a process that does not exist")
-	}
-}
-
-// schedstat is the CPU time the scheduler accounts to process pid's main
-// thread (the shell has no other): the first field of its schedstat.
-func schedstat(t *testing.T, pid int) time.Duration {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "schedstat"))
-	if err != nil {
-		t.Skip("no schedstat:", err)
-	}
-	d, err := time.ParseDuration(strings.Fields(string(data))[0] + "ns")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 // TestRunSliceStopsAndResumes: a slice lets the child run for at least
@@ -94,13 +42,13 @@ func schedstat(t *testing.T, pid int) time.Duration {
 // hang.
 func TestRunSliceStopsAndResumes(t *testing.T) {
 	p := busyChild(t)
-	if err := p.signal(syscall.SIGSTOP); err != nil {
+	if err := p.Pause(); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.awaitStop(); err != nil {
+	if err := p.AwaitPause(); err != nil {
 		t.Fatal(err)
 	}
-	procs := []*slicedProc{p}
+	procs := []*worker.Proc{p}
 	sl, err := runSlice(context.Background(), procs, 30*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
@@ -108,9 +56,9 @@ func TestRunSliceStopsAndResumes(t *testing.T) {
 	if ran := time.Duration(sl.to - sl.from); ran < 30*time.Millisecond || sl.cpu <= 0 || sl.cpu > ran {
 		t.Errorf("slice ran %v and used %v of CPU: want at least 30ms, and CPU within it", ran, sl.cpu)
 	}
-	before, _ := p.cpu()
+	before, _ := p.CPU()
 	time.Sleep(20 * time.Millisecond)
-	if after, _ := p.cpu(); after != before {
+	if after, _ := p.CPU(); after != before {
 		t.Errorf("the child ran on after its slice: CPU %v → %v", before, after)
 	}
 	// Ended context: the slice still stops the child, and says why.
@@ -119,17 +67,15 @@ func TestRunSliceStopsAndResumes(t *testing.T) {
 	if _, err := runSlice(ctx, procs, time.Hour); !errors.Is(err, context.Canceled) {
 		t.Errorf("slice in an ended context: %v, want context.Canceled", err)
 	}
-	before, _ = p.cpu()
+	before, _ = p.CPU()
 	time.Sleep(20 * time.Millisecond)
-	if after, _ := p.cpu(); after != before {
+	if after, _ := p.CPU(); after != before {
 		t.Errorf("the child ran on after a cancelled slice: CPU %v → %v", before, after)
 	}
 
 	q := busyChild(t)
-	if err := q.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	if err := q.awaitStop(); err == nil || !strings.Contains(err.Error(), "killed") {
+	q.Kill()
+	if err := q.AwaitPause(); err == nil || !strings.Contains(err.Error(), "killed") {
 		t.Errorf("awaiting the stop of a killed child: %v, want an error saying it was killed", err)
 	}
 }
@@ -148,7 +94,7 @@ matrix: {gomaxprocs: [1], workers: [2]}
 	opt := testOptions()
 	for _, name := range []string{"base", "head"} {
 		opt.Builds = append(opt.Builds, BuildWorker{
-			Build: results.Build{Name: name, Path: os.Args[0], Version: "test", Protocol: ProtocolVersion},
+			Build: results.Build{Name: name, Path: os.Args[0], Version: "test", Protocol: worker.ProtocolVersion},
 			Argv:  []string{os.Args[0]}, Slices: true,
 		})
 	}

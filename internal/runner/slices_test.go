@@ -9,6 +9,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // TestSchedule: every round runs each build once, in an order drawn at
@@ -96,7 +97,7 @@ func TestSliceRepeatsAttributesCompletions(t *testing.T) {
 		{from: at(10 * time.Millisecond), to: at(110 * time.Millisecond), cpu: 50 * time.Millisecond},
 		{from: at(215 * time.Millisecond), to: at(300 * time.Millisecond), cpu: 80 * time.Millisecond},
 	}
-	report := func(ends []time.Duration, errEnds []time.Duration) Report {
+	report := func(ends []time.Duration, errEnds []time.Duration) worker.Report {
 		rec := metrics.NewRecorder(t0, 0, sliceBucket)
 		for _, e := range ends {
 			rec.Record(metrics.Sample{End: t0.Add(e), Latency: time.Millisecond})
@@ -104,14 +105,14 @@ func TestSliceRepeatsAttributesCompletions(t *testing.T) {
 		for _, e := range errEnds {
 			rec.Record(metrics.Sample{End: t0.Add(e), Err: errTest})
 		}
-		return Report{Started: t0, GOMAXPROCS: 1, Elapsed: 0.3, MaxRSS: 5 << 20, Snapshot: rec.Snapshot()}
+		return worker.Report{Started: t0, GOMAXPROCS: 1, Elapsed: 0.3, MaxRSS: 5 << 20, Snapshot: rec.Snapshot()}
 	}
-	reports := []Report{
+	reports := []worker.Report{
 		report([]time.Duration{10 * time.Millisecond, 50 * time.Millisecond, 110 * time.Millisecond, 216 * time.Millisecond}, []time.Duration{299 * time.Millisecond}),
 		report([]time.Duration{109 * time.Millisecond, 250 * time.Millisecond, 251 * time.Millisecond}, nil),
 	}
 	reports[1].MaxRSS = 7 << 20
-	procs := []procSpec{{spec: Spec{Duration: 10 * time.Second}}, {spec: Spec{Duration: 10 * time.Second}}}
+	procs := []procSpec{{spec: worker.Spec{Duration: 10 * time.Second}}, {spec: worker.Spec{Duration: 10 * time.Second}}}
 	rounds := []sliceRound{{order: []int{0, 1}, length: 100 * time.Millisecond}, {order: []int{1, 0}, length: 80 * time.Millisecond}}
 	reps, err := sliceRepeats(sls, reports, procs, rounds, 20, 2, 1)
 	if err != nil {
@@ -140,13 +141,13 @@ func TestSliceRepeatsAttributesCompletions(t *testing.T) {
 
 	for _, tc := range []struct {
 		name   string
-		change func(reps []Report, procs []procSpec)
+		change func(reps []worker.Report, procs []procSpec)
 		want   string
 	}{
-		{"GOMAXPROCS", func(r []Report, _ []procSpec) { r[1].GOMAXPROCS = 2 }, "GOMAXPROCS=2, want 1"},
-		{"bucket", func(r []Report, _ []procSpec) { r[0].Snapshot.BucketNs = int64(250 * time.Millisecond) }, "buckets of 250ms"},
-		{"ran out", func(r []Report, p []procSpec) { r[0].Elapsed = p[0].spec.Duration.Seconds() }, "ran out of its 10s"},
-		{"a report missing", func(r []Report, _ []procSpec) {}, "1 reports of 2 processes"},
+		{"GOMAXPROCS", func(r []worker.Report, _ []procSpec) { r[1].GOMAXPROCS = 2 }, "GOMAXPROCS=2, want 1"},
+		{"bucket", func(r []worker.Report, _ []procSpec) { r[0].Snapshot.BucketNs = int64(250 * time.Millisecond) }, "buckets of 250ms"},
+		{"ran out", func(r []worker.Report, p []procSpec) { r[0].Elapsed = p[0].spec.Duration.Seconds() }, "ran out of its 10s"},
+		{"a report missing", func(r []worker.Report, _ []procSpec) {}, "1 reports of 2 processes"},
 	} {
 		rs, ps := slices.Clone(reports), slices.Clone(procs)
 		tc.change(rs, ps)

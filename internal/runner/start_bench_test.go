@@ -5,7 +5,6 @@ import (
 	"os"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/scalebench/scalebench/internal/analysis"
 )
@@ -40,41 +39,6 @@ matrix: {replicas: [2]}
 	b.ReportMetric(median(toReady)*1e3, "spec-to-ready-ms")
 	b.ReportMetric(median(toGo)*1e6, "ready-to-go-us")
 	b.ReportMetric(median(skew)*1e6, "go-skew-us")
-}
-
-// BenchmarkStartPipes is the same start over the worker processes' pipes,
-// as the harness did before NATS: start 2 worker processes, hand each its
-// spec and wait until both are ready ("spec-to-ready-ms"); then the time
-// the harness takes to write go to both ("go-writes-us"), a lower bound of
-// the go skew over pipes.
-func BenchmarkStartPipes(b *testing.B) {
-	spec := Spec{URLs: []string{"http://127.0.0.1:1/x.jpg"}, Model: "closed", Workers: 1, Duration: time.Millisecond, Timeout: time.Second, Bucket: time.Millisecond}
-	env := []string{"SCALEBENCH_TEST_WORKER=1"}
-	var toReady, writes []float64
-	for b.Loop() {
-		start := time.Now()
-		var reps []*replica
-		for range 2 {
-			r, err := startReplica(context.Background(), []string{os.Args[0]}, append(os.Environ(), env...), 1, spec)
-			if err != nil {
-				b.Fatal(err)
-			}
-			reps = append(reps, r)
-		}
-		toReady = append(toReady, time.Since(start).Seconds())
-		goAt := time.Now()
-		for _, r := range reps {
-			if err := r.start(); err != nil {
-				b.Fatal(err)
-			}
-		}
-		writes = append(writes, time.Since(goAt).Seconds())
-		for _, r := range reps {
-			r.kill()
-		}
-	}
-	b.ReportMetric(median(toReady)*1e3, "spec-to-ready-ms")
-	b.ReportMetric(median(writes)*1e6, "go-writes-us")
 }
 
 func median(xs []float64) float64 {

@@ -4,83 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/cluster"
-	"github.com/scalebench/scalebench/internal/load"
-	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/worker"
 )
-
-// An agent refuses an assignment that names a file path or holds a value
-// `scalebench validate` would refuse, before it starts any process.
-func TestAgentWorkRefusesHostileTask(t *testing.T) {
-	dir := t.TempDir()
-	ok := func() Task {
-		return Task{GOMAXPROCS: 1, Images: &Images{}, Spec: Spec{
-			Protocol: ProtocolVersion, URLs: []string{"/64x48/ccc/aaa.jpg"}, Model: load.Closed,
-			Workers: 2, Duration: time.Second, Thumbnail: thumbnail.Options{Width: 16, Height: 16},
-		}}
-	}
-	for _, tc := range []struct {
-		name   string
-		change func(*Task)
-		raw    string // the payload as sent, when not ok() changed
-		want   string
-	}{
-		{name: "output directory", change: func(t *Task) { t.Spec.Thumbnail.OutDir = filepath.Join(dir, "out") }, want: "thumbnail.output"},
-		{name: "synthetic slowdown", change: func(t *Task) { t.Spec.Thumbnail.ExtraWork = 0.5 }, want: "extra work 0.5"},
-		{name: "a million workers", change: func(t *Task) { t.Spec.Workers = 1_000_000 }, want: "matrix.workers"},
-		{name: "gomaxprocs 0", change: func(t *Task) { t.GOMAXPROCS = 0 }, want: "matrix.gomaxprocs"},
-		{name: "a URL of the sender's choosing", change: func(t *Task) { t.Spec.URLs = []string{"http://127.0.0.1:22/"} }, want: "images.paths"},
-		{name: "shared server, not an image", change: func(t *Task) { t.Images, t.Spec.URLs = nil, []string{"http://127.0.0.1:22/"} }, want: "images.paths"},
-		{name: "a day long", change: func(t *Task) { t.Spec.Duration = 24 * time.Hour }, want: "load.duration"},
-		{name: "error rate 5", change: func(t *Task) { t.Images.ErrorRate = 5 }, want: "images.error_rate"},
-		{name: "pinned CPUs", change: func(t *Task) { t.Spec.CPUs = []int{0} }, want: "cpus"},
-		{name: "unknown field", raw: `{"gomaxprocs":1,"spec":{"workers":1},"exec":"rm -rf /"}`, want: "unknown field"},
-		{name: "trailing data", raw: `{"gomaxprocs":1,"spec":{}} {}`, want: "after the assignment"},
-		{name: "not JSON", raw: `}{`, want: "decode assignment"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			raw := []byte(tc.raw)
-			if tc.change != nil {
-				task := ok()
-				tc.change(&task)
-				var err error
-				if raw, err = json.Marshal(task); err != nil {
-					t.Fatal(err)
-				}
-			}
-			// A worker that would leave a mark: no process may start.
-			marker := filepath.Join(dir, "started")
-			w := NewAgentWorker([]string{"/bin/sh", "-c", "touch " + marker}, nil)
-			defer w.Close()
-			readied := false
-			_, err := w.Work(context.Background(), raw, func() error { readied = true; return nil })
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("Work = %v, want a refusal naming %q", err, tc.want)
-			}
-			if readied {
-				t.Error("the hostile task was readied")
-			}
-			if _, err := os.Stat(marker); err == nil {
-				t.Error("a worker process started for the hostile task")
-			}
-			if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
-				t.Error("the output directory was created")
-			}
-		})
-	}
-	t.Run("valid task passes the check", func(t *testing.T) {
-		if err := ok().check(); err != nil {
-			t.Fatal(err)
-		}
-	})
-}
 
 // A report that claims a longer window than has passed since go on the
 // harness's clock is refused.
@@ -99,7 +30,7 @@ func TestPlausibleReport(t *testing.T) {
 		{"negative window", -1, 0, time.Second, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			raw, err := encodeReport(Report{Elapsed: tc.elapsed, Makespan: tc.makespan})
+			raw, err := worker.EncodeReport(worker.Report{Elapsed: tc.elapsed, Makespan: tc.makespan})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package runner
+package worker
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 )
 
 // killGroup kills the process group p leads (p started with
-// workerProcAttr), so that the children it started die with it.
+// procAttr), so that the children it started die with it.
 func killGroup(p *os.Process) error {
 	if p == nil {
 		return nil

@@ -1,4 +1,10 @@
-package runner
+// Package agent runs a harness's replicas on this machine, over NATS
+// (package cluster): the work of `scalebench agent` (Worker), which runs
+// each replica it is assigned in a worker process of its own and talks to
+// it over its pipes, and a worker process the harness started on its own
+// machine as a one-shot agent (OneShot). It defines what a replica is
+// assigned (Task).
+package agent
 
 import (
 	"bytes"
@@ -9,14 +15,15 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/imageserver"
-	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // EnvAgent names the one-shot agent that a worker process started by the
@@ -29,9 +36,9 @@ const EnvAgent = "SCALEBENCH_AGENT"
 // mock images itself, their settings (the spec's URLs are then paths on
 // that server).
 type Task struct {
-	GOMAXPROCS int     `json:"gomaxprocs"`
-	Images     *Images `json:"images,omitempty"`
-	Spec       Spec    `json:"spec"`
+	GOMAXPROCS int         `json:"gomaxprocs"`
+	Images     *Images     `json:"images,omitempty"`
+	Spec       worker.Spec `json:"spec"`
 }
 
 // Images are the mock image server's settings that an agent serving the
@@ -43,15 +50,23 @@ type Images struct {
 	ErrorRate float64       `json:"error_rate"`
 }
 
-// workerHook, when set (by tests), runs in a worker process over NATS after
-// the go signal, before the spec is executed.
-var workerHook func(Spec)
+// WorkerMain is the body of `scalebench worker`: a worker process that
+// speaks the worker protocol over its pipes (worker.Main) or, given a
+// harness's NATS server in its environment (cluster.EnvURL), over NATS as
+// a one-shot agent (OneShot).
+func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
+	if os.Getenv(cluster.EnvURL) != "" {
+		return OneShot(ctx, stdin, worker.Execute)
+	}
+	return worker.Main(ctx, stdin, stdout)
+}
 
-// workerOverNATS is WorkerMain for a worker process the harness started as
-// a one-shot agent: it connects to the harness's server with the URL, token
-// and run id from its environment, takes its one assignment, and stops as
-// soon as its stdin closes (the harness is gone).
-func workerOverNATS(ctx context.Context, stdin io.Reader) error {
+// OneShot is the body of a worker process the harness started as a
+// one-shot agent: it connects to the harness's server with the URL, token
+// and run id from its environment, takes its one assignment, runs its spec
+// with execute once the harness gave the go signal, and stops as soon as
+// its stdin closes (the harness is gone).
+func OneShot(ctx context.Context, stdin io.Reader, execute func(context.Context, worker.Spec) (worker.Report, error)) error {
 	opts := cluster.OptionsFromEnv(nil)
 	opts.Name = "scalebench-worker"
 	nc, err := cluster.Connect(opts)
@@ -59,13 +74,8 @@ func workerOverNATS(ctx context.Context, stdin io.Reader) error {
 		return fmt.Errorf("worker: %w", err)
 	}
 	defer nc.Close()
-	ctx, cancel := context.WithCancelCause(ctx)
+	ctx, cancel := worker.WatchHarness(ctx, stdin)
 	defer cancel(nil)
-	go func() {
-		// The harness writes nothing to stdin; end of input means it died.
-		_, _ = io.Copy(io.Discard, stdin)
-		cancel(errHarnessGone)
-	}()
 	agent, err := cluster.NewAgent(nc, cluster.AgentConfig{
 		ID:   os.Getenv(EnvAgent),
 		Run:  os.Getenv(cluster.EnvRun),
@@ -75,7 +85,7 @@ func workerOverNATS(ctx context.Context, stdin io.Reader) error {
 			if err != nil {
 				return nil, fmt.Errorf("worker: %w", err)
 			}
-			if err := checkProtocol(t.Spec); err != nil {
+			if err := worker.CheckProtocol(t.Spec); err != nil {
 				return nil, err
 			}
 			if t.Spec.Sliced {
@@ -84,21 +94,18 @@ func workerOverNATS(ctx context.Context, stdin io.Reader) error {
 			if err := ready(); err != nil {
 				return nil, err
 			}
-			if workerHook != nil {
-				workerHook(t.Spec)
-			}
-			rep, err := Execute(ctx, t.Spec)
+			rep, err := execute(ctx, t.Spec)
 			if err != nil {
 				return nil, err
 			}
-			return encodeReport(rep)
+			return worker.EncodeReport(rep)
 		},
 	})
 	if err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
 	err = agent.Run(ctx)
-	if cause := context.Cause(ctx); errors.Is(cause, errHarnessGone) {
+	if cause := context.Cause(ctx); errors.Is(cause, worker.ErrHarnessGone) {
 		return cause
 	}
 	if err != nil {
@@ -107,30 +114,11 @@ func workerOverNATS(ctx context.Context, stdin io.Reader) error {
 	return nil
 }
 
-// encodeReport encodes rep as a worker sends it.
-func encodeReport(rep Report) (json.RawMessage, error) {
-	out, err := json.Marshal(reportMessage{Report: rep, Histogram: results.HistogramOf(rep.Snapshot.Hist)})
-	if err != nil {
-		return nil, fmt.Errorf("worker: encode report: %w", err)
-	}
-	return out, nil
-}
-
-// decodeReport decodes a report as a worker sent it.
-func decodeReport(data []byte) (Report, error) {
-	var msg reportMessage
-	if err := json.Unmarshal(data, &msg); err != nil {
-		return Report{}, fmt.Errorf("decode report: %w", err)
-	}
-	msg.Snapshot.Hist = msg.Histogram.HDR()
-	return msg.Report, nil
-}
-
-// AgentWorker runs the replicas assigned to a `scalebench agent`: each in a
+// Worker runs the replicas assigned to a `scalebench agent`: each in a
 // worker process of its own on this machine, at the assignment's
 // GOMAXPROCS, against a mock image server of the agent's own unless the
 // scenario names a shared one.
-type AgentWorker struct {
+type Worker struct {
 	argv []string
 	env  []string
 
@@ -138,11 +126,11 @@ type AgentWorker struct {
 	images map[Images]*imageserver.Server
 }
 
-// NewAgentWorker returns an AgentWorker starting worker processes with
-// argv (default: this executable with the argument "worker") and env added
-// to this process's environment.
-func NewAgentWorker(argv, env []string) *AgentWorker {
-	return &AgentWorker{argv: argv, env: env, images: map[Images]*imageserver.Server{}}
+// NewWorker returns a Worker starting worker processes with argv
+// (default: this executable with the argument "worker") and env added to
+// this process's environment.
+func NewWorker(argv, env []string) *Worker {
+	return &Worker{argv: argv, env: env, images: map[Images]*imageserver.Server{}}
 }
 
 // decodeTask decodes an assignment's payload, refusing fields it does not
@@ -200,7 +188,7 @@ func (t Task) check() error {
 
 // Work is the cluster.Work of an agent. It refuses an assignment that
 // names a file path or holds a value out of a scenario's bounds.
-func (w *AgentWorker) Work(ctx context.Context, raw json.RawMessage, ready func() error) (json.RawMessage, error) {
+func (w *Worker) Work(ctx context.Context, raw json.RawMessage, ready func() error) (json.RawMessage, error) {
 	t, err := decodeTask(raw)
 	if err != nil {
 		return nil, err
@@ -229,32 +217,38 @@ func (w *AgentWorker) Work(ctx context.Context, raw json.RawMessage, ready func(
 	}
 	// The worker talks to this agent over its pipes: it gets none of the
 	// agent's NATS settings, its token least of all.
-	env := append(withoutNATS(os.Environ()), w.env...)
-	r, err := startReplica(ctx, argv, env, t.GOMAXPROCS, spec)
+	env := append(WithoutNATS(os.Environ()), w.env...)
+	env = append(env, "GOMAXPROCS="+strconv.Itoa(t.GOMAXPROCS))
+	p, err := worker.Start(ctx, worker.Command{Argv: argv, Env: env})
 	if err != nil {
 		return nil, err
 	}
-	defer r.kill()
+	defer p.Close()
+	if err := p.SendSpec(spec); err != nil {
+		return nil, err
+	}
+	if err := p.AwaitReady(); err != nil {
+		return nil, err
+	}
 	if err := ready(); err != nil {
 		return nil, err
 	}
-	if err := r.start(); err != nil {
+	if err := p.SendGo(); err != nil {
 		return nil, err
 	}
-	r.budget = Deadline(spec)
-	rep, err := r.report(time.Now().Add(r.budget))
+	rep, err := p.Report(time.Now().Add(worker.Deadline(spec)))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w (%w)", context.Cause(ctx), err)
 		}
 		return nil, err
 	}
-	return encodeReport(rep)
+	return worker.EncodeReport(rep)
 }
 
 // imageServer returns the base URL of this agent's image server with
 // settings im, starting it on first use.
-func (w *AgentWorker) imageServer(im Images) (string, error) {
+func (w *Worker) imageServer(im Images) (string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if s, ok := w.images[im]; ok {
@@ -271,7 +265,7 @@ func (w *AgentWorker) imageServer(im Images) (string, error) {
 }
 
 // Close stops the agent's image servers.
-func (w *AgentWorker) Close() {
+func (w *Worker) Close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for k, s := range w.images {
@@ -280,8 +274,9 @@ func (w *AgentWorker) Close() {
 	}
 }
 
-// withoutNATS drops the variables that connect a process to a harness.
-func withoutNATS(env []string) []string {
+// WithoutNATS returns env without the variables that connect a process to
+// a harness over NATS.
+func WithoutNATS(env []string) []string {
 	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
 		for _, k := range []string{cluster.EnvURL, cluster.EnvToken, cluster.EnvUser, cluster.EnvPassword, cluster.EnvRun, EnvAgent} {
 			if strings.HasPrefix(kv, k+"=") {

@@ -1,9 +1,10 @@
-package runner
+package worker
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"runtime"
 	"sync"
@@ -78,18 +79,18 @@ var _ Doer = (*thumbnail.Thumbnailer)(nil)
 // It stops by itself: every loop is bounded by the window and spec.Timeout.
 func Execute(ctx context.Context, spec Spec) (Report, error) {
 	if spec.Workers < 1 || len(spec.URLs) == 0 {
-		return Report{}, fmt.Errorf("runner: execute: need >= 1 worker and >= 1 URL, got %d and %d", spec.Workers, len(spec.URLs))
+		return Report{}, fmt.Errorf("worker: execute: need >= 1 worker and >= 1 URL, got %d and %d", spec.Workers, len(spec.URLs))
 	}
 	client := thumbnail.NewClient(spec.Workers)
 	doers := make([]Doer, spec.Workers)
 	for i := range doers {
 		t, err := thumbnail.New(spec.Thumbnail, client)
 		if err != nil {
-			return Report{}, fmt.Errorf("runner: execute: %w", err)
+			return Report{}, fmt.Errorf("worker: execute: %w", err)
 		}
 		doers[i] = t
 	}
-	return execute(ctx, spec, doers)
+	return ExecuteWith(ctx, spec, doers)
 }
 
 // plan is the load plan spec describes.
@@ -102,8 +103,9 @@ func (spec Spec) plan() load.Plan {
 	}
 }
 
-// execute runs spec with one Doer per worker.
-func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
+// ExecuteWith runs spec with one Doer per worker in place of the thumbnail
+// workload, and reports what the measured window saw.
+func ExecuteWith(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 	model := spec.Model
 	if model == "" {
 		model = load.Closed
@@ -128,7 +130,7 @@ func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 		return Report{}, err // an invalid plan: nothing ran
 	}
 	// CPU use is read when the window opens and again when it closes.
-	after := readUsage()
+	after := ReadUsage()
 	before := rec.usageAtOpen(after)
 	rep := Report{
 		Started:    out.Start,
@@ -137,9 +139,9 @@ func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 		Makespan:   out.Makespan.Seconds(),
 		HarnessLag: out.HarnessLag.Seconds(),
 		Offered:    out.Offered,
-		UserCPU:    after.user - before.user,
-		SysCPU:     after.sys - before.sys,
-		MaxRSS:     after.maxRSS,
+		UserCPU:    after.User - before.User,
+		SysCPU:     after.Sys - before.Sys,
+		MaxRSS:     after.MaxRSS,
 	}
 	if len(spec.CPUs) > 0 {
 		rep.CPUs = affinity()
@@ -147,7 +149,7 @@ func execute(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 	rep.Snapshot = rec.snapshot()
 	rep.Snapshot.Dropped += out.Missed
 	if ctx.Err() != nil {
-		return rep, fmt.Errorf("runner: execute: %w", ctx.Err())
+		return rep, fmt.Errorf("worker: execute: %w", ctx.Err())
 	}
 	return rep, nil
 }
@@ -173,7 +175,7 @@ type recorder struct {
 
 	timer  *time.Timer
 	opened chan struct{}
-	before usage // CPU use when the window opened
+	before Usage // CPU use when the window opened
 }
 
 // shard is one recorder, padded to a cache line of its own.
@@ -206,7 +208,7 @@ func (r *recorder) Open(start time.Time, window time.Duration) {
 	for i := range r.shards {
 		r.shards[i].rec = metrics.NewRecorder(start, window, r.bucket)
 	}
-	r.timer = time.AfterFunc(time.Until(start), func() { r.before = readUsage(); close(r.opened) })
+	r.timer = time.AfterFunc(time.Until(start), func() { r.before = ReadUsage(); close(r.opened) })
 }
 
 func (r *recorder) Record(w int, s load.Sample) {
@@ -238,7 +240,7 @@ func (r *recorder) Drop(w int) {
 
 // usageAtOpen returns the CPU use read when the window opened, or now if
 // the run ended before it opened.
-func (r *recorder) usageAtOpen(now usage) usage {
+func (r *recorder) usageAtOpen(now Usage) Usage {
 	if r.timer == nil || r.timer.Stop() { // stopped before the window opened
 		return now
 	}
@@ -257,12 +259,24 @@ func (r *recorder) snapshot() metrics.Snapshot {
 	return metrics.Merge(snaps...)
 }
 
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
+// Deadline is how long a worker may take, from the go signal to its report,
+// for spec: the longest its load model can run (warm-up, window or a batch's
+// rounds of jobs, each bounded by the job timeout), one more job timeout for
+// the jobs in flight, and a grace for the process to report and exit. Past
+// it the worker is killed and the measurement fails.
+func Deadline(spec Spec) time.Duration {
+	const grace = 5 * time.Second
+	model := spec.Model
+	if model == "" {
+		model = load.Closed
 	}
+	timeout := spec.Timeout
+	if timeout <= 0 {
+		timeout = load.DefaultTimeout
+	}
+	d := spec.plan().Limit(model)
+	if d > math.MaxInt64-timeout-grace {
+		return math.MaxInt64
+	}
+	return d + timeout + grace
 }

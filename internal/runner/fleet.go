@@ -7,19 +7,19 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/scalebench/scalebench/internal/agent"
 	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // Cluster runs replicas on agents over an existing NATS server instead of
@@ -227,7 +227,7 @@ func (f *fleet) usable(exclude map[string]bool) []string {
 // measure runs one attempt at one repeat of one cell across its replicas;
 // on failure it also returns the agents that failed.
 func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
-	specs := make([]Spec, p.Replicas)
+	specs := make([]worker.Spec, p.Replicas)
 	var budget time.Duration
 	for i := range specs {
 		specs[i] = specFor(blk, p, urls, step, i)
@@ -235,7 +235,7 @@ func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, blk 
 		if place != nil && !f.remote() {
 			specs[i].CPUs = place.Worker(i, p.GOMAXPROCS, p.Replicas)
 		}
-		budget = max(budget, Deadline(specs[i]))
+		budget = max(budget, worker.Deadline(specs[i]))
 	}
 	if f.remote() {
 		return f.measureRemote(ctx, blk, p, specs, budget, step, id, exclude)
@@ -246,14 +246,14 @@ func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, blk 
 
 // measureRemote runs the replicas on the agents, replica i on the i-th
 // usable agent (round robin).
-func (f *fleet) measureRemote(ctx context.Context, blk *scenario.Block, p scenario.Params, specs []Spec, budget time.Duration, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
+func (f *fleet) measureRemote(ctx context.Context, blk *scenario.Block, p scenario.Params, specs []worker.Spec, budget time.Duration, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
 	agents := f.usable(exclude)
 	if len(agents) == 0 {
 		return results.Repeat{}, nil, fmt.Errorf("no agent left to run on: every one of %s failed and has not registered again", strings.Join(f.agents, ", "))
 	}
-	var images *Images
+	var images *agent.Images
 	if blk.Images.URL == "" {
-		images = &Images{Latency: blk.Images.Latency.D(), Jitter: blk.Images.Jitter.D(), Bandwidth: blk.Images.Bandwidth, ErrorRate: blk.Images.ErrorRate}
+		images = &agent.Images{Latency: blk.Images.Latency.D(), Jitter: blk.Images.Jitter.D(), Bandwidth: blk.Images.Bandwidth, ErrorRate: blk.Images.ErrorRate}
 	}
 	as := make([]cluster.Assignment, len(specs))
 	for i, spec := range specs {
@@ -263,15 +263,15 @@ func (f *fleet) measureRemote(ctx context.Context, blk *scenario.Block, p scenar
 		// Thumbnails stay on the agent's machine, if anywhere: an agent
 		// writes no file where an assignment says.
 		spec.Thumbnail.OutDir = ""
-		data, err := json.Marshal(Task{GOMAXPROCS: p.GOMAXPROCS, Images: images, Spec: spec})
+		data, err := json.Marshal(agent.Task{GOMAXPROCS: p.GOMAXPROCS, Images: images, Spec: spec})
 		if err != nil {
 			return results.Repeat{}, nil, fmt.Errorf("encode spec: %w", err)
 		}
 		as[i] = cluster.Assignment{Measurement: id, Replica: i, Agent: agents[i%len(agents)], Spec: data}
 	}
-	mctx, cancel := context.WithTimeoutCause(ctx, goTimeout+budget, ErrDeadline)
+	mctx, cancel := context.WithTimeoutCause(ctx, goTimeout+budget, worker.ErrDeadline)
 	defer cancel()
-	harness := readUsage()
+	harness := worker.ReadUsage()
 	out, err := f.coord.Measure(mctx, as)
 	if err != nil {
 		var me *cluster.MeasureError
@@ -296,14 +296,14 @@ func (f *fleet) measureRemote(ctx context.Context, blk *scenario.Block, p scenar
 
 // measureLocal runs each replica in a worker process of its own on this
 // machine, a one-shot agent over the embedded server.
-func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params, specs []Spec, budget time.Duration, step scenario.Step, id string) (results.Repeat, error) {
+func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params, specs []worker.Spec, budget time.Duration, step scenario.Step, id string) (results.Repeat, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	procs := make([]*workerProc, 0, len(specs))
+	procs := make([]*worker.Proc, 0, len(specs))
 	ids := make([]string, len(specs))
 	defer func() {
 		for _, pr := range procs {
-			pr.stop()
+			pr.Close()
 		}
 		f.coord.Forget(ids...)
 	}()
@@ -318,15 +318,18 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params
 				return results.Repeat{}, err
 			}
 		}
-		env := append(withoutNATS(os.Environ()), opt.Env...)
+		env := append(agent.WithoutNATS(os.Environ()), opt.Env...)
 		env = append(env, f.srv.Env(f.run)...)
-		env = append(env, EnvAgent+"="+ids[i], "GOMAXPROCS="+strconv.Itoa(p.GOMAXPROCS))
-		pr, err := startWorkerProc(ctx, argv, env, i, func(pr *workerProc, err error) {
-			// Any exit before the measurement began is a failure; after,
-			// a clean exit follows an acknowledged report.
-			if err != nil || !measuring.Load() {
-				cancel(&exitError{replica: pr.replica, err: err})
-			}
+		env = append(env, agent.EnvAgent+"="+ids[i], "GOMAXPROCS="+strconv.Itoa(p.GOMAXPROCS))
+		pr, err := worker.Start(ctx, worker.Command{
+			Argv: argv, Env: env, Name: fmt.Sprintf("replica %d", i), Silent: true,
+			OnExit: func(err error) {
+				// Any exit before the measurement began is a failure;
+				// after, a clean exit follows an acknowledged report.
+				if err != nil || !measuring.Load() {
+					cancel(&exitError{replica: i, err: err})
+				}
+			},
 		})
 		if err != nil {
 			return results.Repeat{}, err
@@ -337,44 +340,44 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params
 		var ee *exitError
 		if errors.As(context.Cause(ctx), &ee) {
 			pr := procs[ee.replica]
-			pr.wait()
-			return &WorkerError{Op: fmt.Sprintf("replica %d", ee.replica), Err: ee, Stderr: pr.stderr.String()}
+			pr.Wait()
+			return pr.Fail("", ee)
 		}
 		var me *cluster.MeasureError
 		if errors.As(err, &me) && len(me.Failures) > 0 {
 			i := me.Failures[0].Replica
 			if i >= 0 && i < len(procs) {
-				procs[i].stop()
-				return &WorkerError{Op: fmt.Sprintf("replica %d", i), Err: err, Stderr: procs[i].stderr.String()}
+				procs[i].Close()
+				return procs[i].Fail("", err)
 			}
 		}
-		return &WorkerError{Op: "measure", Err: err}
+		return &worker.WorkerError{Op: "measure", Err: err}
 	}
-	if _, err := f.coord.WaitFor(ctx, ids, startupTimeout); err != nil {
+	if _, err := f.coord.WaitFor(ctx, ids, worker.StartupTimeout); err != nil {
 		return results.Repeat{}, explain(err)
 	}
 	launch := time.Since(launched)
 	as := make([]cluster.Assignment, len(specs))
 	for i, spec := range specs {
-		data, err := json.Marshal(Task{GOMAXPROCS: p.GOMAXPROCS, Spec: spec})
+		data, err := json.Marshal(agent.Task{GOMAXPROCS: p.GOMAXPROCS, Spec: spec})
 		if err != nil {
 			return results.Repeat{}, fmt.Errorf("encode spec: %w", err)
 		}
 		as[i] = cluster.Assignment{Measurement: id, Replica: i, Agent: ids[i], Spec: data}
 	}
 	measuring.Store(true)
-	mctx, mcancel := context.WithTimeoutCause(ctx, goTimeout+budget, ErrDeadline)
+	mctx, mcancel := context.WithTimeoutCause(ctx, goTimeout+budget, worker.ErrDeadline)
 	defer mcancel()
-	harness := readUsage()
+	harness := worker.ReadUsage()
 	out, err := f.coord.Measure(mctx, as)
 	if err != nil {
-		if errors.Is(context.Cause(mctx), ErrDeadline) {
-			err = fmt.Errorf("%w: no report %s after the assignments, killed", ErrDeadline, (goTimeout + budget).Round(time.Millisecond))
+		if errors.Is(context.Cause(mctx), worker.ErrDeadline) {
+			err = fmt.Errorf("%w: no report %s after the assignments, killed", worker.ErrDeadline, (goTimeout + budget).Round(time.Millisecond))
 		}
 		return results.Repeat{}, explain(err)
 	}
 	for _, pr := range procs {
-		pr.finish(5 * time.Second)
+		pr.Finish(5 * time.Second)
 	}
 	rep, err := f.outcome(out, step, p, harness)
 	if err != nil {
@@ -385,8 +388,8 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params
 		if spec.CPUs == nil {
 			break
 		}
-		var got Report
-		if got, err = decodeReport(out.Results[i].Report); err != nil {
+		var got worker.Report
+		if got, err = worker.DecodeReport(out.Results[i].Report); err != nil {
 			return rep, err
 		}
 		if cpuList(got.CPUs) != cpuList(spec.CPUs) {
@@ -399,16 +402,16 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params
 
 // outcome merges a measurement's reports into a Repeat, with where each
 // replica ran and how they started.
-func (f *fleet) outcome(out cluster.Outcome, step scenario.Step, p scenario.Params, harness usage) (results.Repeat, error) {
-	after := readUsage()
+func (f *fleet) outcome(out cluster.Outcome, step scenario.Step, p scenario.Params, harness worker.Usage) (results.Repeat, error) {
+	after := worker.ReadUsage()
 	hosts := map[string]string{}
 	for _, a := range f.coord.Agents() {
 		hosts[a.ID] = a.Host
 	}
-	reports := make([]Report, len(out.Results))
+	reports := make([]worker.Report, len(out.Results))
 	for i, r := range out.Results {
 		var err error
-		if reports[i], err = decodeReport(r.Report); err != nil {
+		if reports[i], err = worker.DecodeReport(r.Report); err != nil {
 			return results.Repeat{}, fmt.Errorf("replica %d on %s: %w", r.Replica, r.Agent, err)
 		}
 	}
@@ -421,7 +424,7 @@ func (f *fleet) outcome(out cluster.Outcome, step scenario.Step, p scenario.Para
 		ReadyToGo:   out.ReadyToGo.Seconds(),
 		Skew:        out.Skew.Seconds(),
 	}
-	rep.Resources.HarnessCPU = after.user + after.sys - harness.user - harness.sys
+	rep.Resources.HarnessCPU = after.User + after.Sys - harness.User - harness.Sys
 	return rep, err
 }
 
@@ -429,7 +432,7 @@ func (f *fleet) outcome(out cluster.Outcome, step scenario.Step, p scenario.Para
 // measured window (or a batch's makespan) cannot be longer than the time from
 // the go signal to the report's arrival, give or take clock granularity.
 func plausible(raw json.RawMessage, sinceGo time.Duration) error {
-	rep, err := decodeReport(raw)
+	rep, err := worker.DecodeReport(raw)
 	if err != nil {
 		return err
 	}
@@ -456,69 +459,3 @@ func (e *exitError) Error() string {
 }
 
 func (e *exitError) Unwrap() error { return e.err }
-
-// workerProc is a worker process running as a one-shot agent. Its stdin
-// stays open and unused: when the harness dies it closes, and the worker
-// stops.
-type workerProc struct {
-	replica int
-	cmd     *exec.Cmd
-	stdin   interface{ Close() error }
-	stderr  lockedBuffer
-	done    chan struct{}
-	stopped atomic.Bool
-	once    sync.Once
-}
-
-// startWorkerProc starts argv with env; exited is called when the process
-// exits unless the harness stopped it.
-func startWorkerProc(ctx context.Context, argv, env []string, replica int, exited func(*workerProc, error)) (*workerProc, error) {
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.Env = env
-	cmd.SysProcAttr = workerProcAttr()
-	cmd.WaitDelay = 2 * time.Second
-	pr := &workerProc{replica: replica, cmd: cmd, done: make(chan struct{})}
-	cmd.Stderr = &pr.stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, fmt.Errorf("start worker: %w", err)
-	}
-	pr.stdin = stdin
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start worker %s: %w", argv[0], err)
-	}
-	go func() {
-		err := cmd.Wait()
-		close(pr.done)
-		if !pr.stopped.Load() {
-			exited(pr, err)
-		}
-	}()
-	return pr, nil
-}
-
-// wait waits until the process has exited and its stderr is read.
-func (pr *workerProc) wait() { <-pr.done }
-
-// finish closes the worker's stdin, waits up to d for it to exit, then
-// kills it.
-func (pr *workerProc) finish(d time.Duration) {
-	_ = pr.stdin.Close()
-	select {
-	case <-pr.done:
-	case <-time.After(d):
-		pr.stop()
-	}
-}
-
-// stop kills the process, if it still runs, and waits for it.
-func (pr *workerProc) stop() {
-	pr.once.Do(func() {
-		pr.stopped.Store(true)
-		_ = pr.stdin.Close()
-		if pr.cmd.Process != nil {
-			_ = pr.cmd.Process.Kill()
-		}
-	})
-	<-pr.done
-}

@@ -1,4 +1,4 @@
-package runner
+package worker
 
 import (
 	"bytes"
@@ -42,8 +42,8 @@ func (e *ProtocolError) Error() string {
 		h, e.Worker)
 }
 
-// checkProtocol fails at once for a spec of another protocol version.
-func checkProtocol(spec Spec) error {
+// CheckProtocol fails at once for a spec of another protocol version.
+func CheckProtocol(spec Spec) error {
 	if spec.Protocol != ProtocolVersion {
 		return &ProtocolError{Harness: spec.Protocol, Worker: ProtocolVersion}
 	}
@@ -126,7 +126,7 @@ func Describe(ctx context.Context, path string) (Description, error) {
 // output they keep open is waited for only describeWaitDelay.
 func ask(ctx context.Context, path string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.SysProcAttr = workerProcAttr()
+	cmd.SysProcAttr = procAttr()
 	cmd.Cancel = func() error { return killGroup(cmd.Process) }
 	cmd.WaitDelay = describeWaitDelay
 	out := &cappedBuffer{max: maxDescribeOutput}

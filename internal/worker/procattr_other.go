@@ -1,10 +1,10 @@
 //go:build !unix
 
-package runner
+package worker
 
 import "syscall"
 
-// workerProcAttr leaves a worker in the harness's process group: this
+// procAttr leaves a worker in the harness's process group: this
 // system has neither process groups nor a parent-death signal, so a worker
 // notices its harness is gone when its stdin closes.
-func workerProcAttr() *syscall.SysProcAttr { return nil }
+func procAttr() *syscall.SysProcAttr { return nil }

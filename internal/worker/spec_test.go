@@ -1,4 +1,4 @@
-package runner
+package worker
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/scalebench/scalebench/internal/imageserver"
 	"github.com/scalebench/scalebench/internal/load"
-	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
@@ -112,7 +111,7 @@ func TestExecuteShardsRecorders(t *testing.T) {
 				if n := len(rec.shards); n >= workers {
 					t.Errorf("%d recorder shards for %d workers: memory grows with workers", n, workers)
 				}
-				rep, err := execute(context.Background(), spec, doers)
+				rep, err := ExecuteWith(context.Background(), spec, doers)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -141,7 +140,7 @@ func TestExecuteCountsMissedArrivalsAsDropped(t *testing.T) {
 		// queued arrival is dropped after the grace.
 		spec := Spec{URLs: []string{"x"}, Model: load.Open, Workers: 1, Duration: time.Second,
 			Rate: 100, Arrival: load.Uniform, Timeout: 5 * time.Second, Bucket: 250 * time.Millisecond}
-		rep, err := execute(context.Background(), spec, []Doer{sleeper{time.Hour}})
+		rep, err := ExecuteWith(context.Background(), spec, []Doer{sleeper{time.Hour}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +208,7 @@ func TestExecuteRejectsBadSpec(t *testing.T) {
 			for i := range doers {
 				doers[i] = sleeper{}
 			}
-			_, err := execute(context.Background(), spec, doers)
+			_, err := ExecuteWith(context.Background(), spec, doers)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want one that says %q", err, tc.want)
 			}
@@ -226,7 +225,7 @@ func TestExecuteCancelled(t *testing.T) {
 		time.AfterFunc(100*time.Millisecond, cancel)
 		spec := Spec{URLs: []string{"x"}, Model: load.Closed, Workers: 4, Duration: time.Hour, Bucket: time.Second}
 		start := time.Now()
-		_, err := execute(ctx, spec, []Doer{sleeper{time.Hour}, sleeper{time.Hour}, sleeper{time.Hour}, sleeper{time.Hour}})
+		_, err := ExecuteWith(ctx, spec, []Doer{sleeper{time.Hour}, sleeper{time.Hour}, sleeper{time.Hour}, sleeper{time.Hour}})
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v, want context.Canceled", err)
 		}
@@ -236,7 +235,12 @@ func TestExecuteCancelled(t *testing.T) {
 	})
 }
 
-func latencyOf(t *testing.T, rep Report) results.Latency {
+// latency is the median and the longest latency a report holds, in
+// seconds.
+type latency struct{ P50, Max float64 }
+
+func latencyOf(t *testing.T, rep Report) latency {
 	t.Helper()
-	return results.HistogramOf(rep.Snapshot.Hist).Latency()
+	h := rep.Snapshot.Hist
+	return latency{P50: float64(h.ValueAtQuantile(50)) / 1e6, Max: float64(h.Max()) / 1e6}
 }

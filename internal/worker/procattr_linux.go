@@ -1,12 +1,12 @@
 //go:build linux
 
-package runner
+package worker
 
 import "syscall"
 
-// workerProcAttr puts a worker in its own process group, so a Ctrl-C at the
+// procAttr puts a worker in its own process group, so a Ctrl-C at the
 // terminal reaches only the harness, which stops its children itself; and asks
 // the kernel to kill the worker when the harness dies, even by SIGKILL.
-func workerProcAttr() *syscall.SysProcAttr {
+func procAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }

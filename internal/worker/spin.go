@@ -1,10 +1,10 @@
-package runner
+package worker
 
 import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,14 +22,14 @@ func Spin(ctx context.Context, limit time.Duration) error {
 	for i := 0; ; i++ {
 		x = x*6364136223846793005 + 1442695040888963407
 		if i%(1<<20) == 0 && (ctx.Err() != nil || time.Now().After(end)) {
-			spinSink = x
+			spinSink.Store(x)
 			return nil
 		}
 	}
 }
 
 // spinSink keeps the spinning arithmetic from being optimised away.
-var spinSink uint64
+var spinSink atomic.Uint64
 
 // StartSpinners starts n processes of this executable that each keep one
 // CPU busy for at most limit (`worker --spin`), and returns a function
@@ -39,21 +39,19 @@ func StartSpinners(n int, limit time.Duration) (stop func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("busy: find this executable: %w", err)
 	}
-	var cmds []*exec.Cmd
+	var procs []*Proc
 	stop = func() {
-		for _, c := range cmds {
-			_ = c.Process.Kill()
-			_ = c.Wait()
+		for _, p := range procs {
+			p.Close()
 		}
 	}
 	for range n {
-		c := exec.Command(exe, "worker", "--spin", limit.String())
-		c.SysProcAttr = workerProcAttr()
-		if err := c.Start(); err != nil {
+		p, err := Start(context.Background(), Command{Argv: []string{exe, "worker", "--spin", limit.String()}, Silent: true})
+		if err != nil {
 			stop()
 			return nil, fmt.Errorf("busy: start a spinning process: %w", err)
 		}
-		cmds = append(cmds, c)
+		procs = append(procs, p)
 	}
 	return stop, nil
 }

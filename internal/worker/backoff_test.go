@@ -1,4 +1,4 @@
-package runner
+package worker
 
 import (
 	"context"
@@ -51,7 +51,7 @@ func TestClosedLoopBacksOffFromDeadServer(t *testing.T) {
 	f := &failing{err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
 	spec := Spec{URLs: []string{"http://127.0.0.1:1/x.jpg"}, Model: "closed", Workers: 1,
 		Duration: 500 * time.Millisecond, Bucket: 100 * time.Millisecond, Timeout: time.Second}
-	rep, err := execute(context.Background(), spec, []Doer{f})
+	rep, err := ExecuteWith(context.Background(), spec, []Doer{f})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,17 @@
 //go:build unix
 
-package runner
+package worker
 
 import (
 	"runtime"
 	"syscall"
 )
 
-func readUsage() usage {
+// ReadUsage returns this process's resource use so far.
+func ReadUsage() Usage {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return usage{}
+		return Usage{}
 	}
 	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
 	rss := int64(ru.Maxrss) * 1024 // KiB on Linux and the BSDs
@@ -20,5 +21,5 @@ func readUsage() usage {
 	if v, ok := peakRSS(); ok {
 		rss = v
 	}
-	return usage{user: tv(ru.Utime), sys: tv(ru.Stime), maxRSS: rss}
+	return Usage{User: tv(ru.Utime), Sys: tv(ru.Stime), MaxRSS: rss}
 }

@@ -1,0 +1,134 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/scalebench/scalebench/internal/cluster"
+	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/worker"
+)
+
+// TestMain lets this test binary act as a worker process: with
+// SCALEBENCH_TEST_WORKER=1 it runs WorkerMain, as `scalebench worker`
+// would. Otherwise it fails the package's tests if any leave a goroutine
+// running.
+func TestMain(m *testing.M) {
+	if os.Getenv("SCALEBENCH_TEST_WORKER") == "1" {
+		if tok := os.Getenv(cluster.EnvToken); tok != "" {
+			os.Stderr.WriteString("worker: given the agent's NATS token\n")
+			os.Exit(1)
+		}
+		if err := WorkerMain(context.Background(), os.Stdin, os.Stdout); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// okTask is an assignment an agent takes.
+func okTask() Task {
+	return Task{GOMAXPROCS: 1, Images: &Images{}, Spec: worker.Spec{
+		Protocol: worker.ProtocolVersion, URLs: []string{"/64x48/ccc/aaa.jpg"}, Model: load.Closed,
+		Workers: 2, Duration: time.Second, Thumbnail: thumbnail.Options{Width: 16, Height: 16},
+	}}
+}
+
+// An agent runs its assignment in a worker process of its own, against
+// its own image server, at the assignment's GOMAXPROCS; the worker
+// process gets none of the agent's NATS settings.
+func TestWorkRunsAWorkerProcess(t *testing.T) {
+	t.Setenv(cluster.EnvToken, "the-agent's-token")
+	t.Setenv(cluster.EnvURL, "nats://127.0.0.1:1")
+	task := okTask()
+	task.Spec.Duration = 200 * time.Millisecond
+	raw, err := json.Marshal(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewWorker([]string{os.Args[0]}, []string{"SCALEBENCH_TEST_WORKER=1"})
+	defer w.Close()
+	readied := false
+	out, err := w.Work(context.Background(), raw, func() error { readied = true; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := worker.DecodeReport(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !readied || rep.GOMAXPROCS != 1 || rep.Snapshot.Jobs == 0 || rep.Snapshot.Hist.TotalCount() != rep.Snapshot.Jobs {
+		t.Errorf("readied %v; report: GOMAXPROCS %d, %d jobs, histogram of %d", readied, rep.GOMAXPROCS, rep.Snapshot.Jobs, rep.Snapshot.Hist.TotalCount())
+	}
+}
+
+// An agent refuses an assignment that names a file path or holds a value
+// `scalebench validate` would refuse, before it starts any process.
+func TestWorkRefusesHostileTask(t *testing.T) {
+	dir := t.TempDir()
+	ok := okTask
+	for _, tc := range []struct {
+		name   string
+		change func(*Task)
+		raw    string // the payload as sent, when not ok() changed
+		want   string
+	}{
+		{name: "output directory", change: func(t *Task) { t.Spec.Thumbnail.OutDir = filepath.Join(dir, "out") }, want: "thumbnail.output"},
+		{name: "synthetic slowdown", change: func(t *Task) { t.Spec.Thumbnail.ExtraWork = 0.5 }, want: "extra work 0.5"},
+		{name: "a million workers", change: func(t *Task) { t.Spec.Workers = 1_000_000 }, want: "matrix.workers"},
+		{name: "gomaxprocs 0", change: func(t *Task) { t.GOMAXPROCS = 0 }, want: "matrix.gomaxprocs"},
+		{name: "a URL of the sender's choosing", change: func(t *Task) { t.Spec.URLs = []string{"http://127.0.0.1:22/"} }, want: "images.paths"},
+		{name: "shared server, not an image", change: func(t *Task) { t.Images, t.Spec.URLs = nil, []string{"http://127.0.0.1:22/"} }, want: "images.paths"},
+		{name: "a day long", change: func(t *Task) { t.Spec.Duration = 24 * time.Hour }, want: "load.duration"},
+		{name: "error rate 5", change: func(t *Task) { t.Images.ErrorRate = 5 }, want: "images.error_rate"},
+		{name: "pinned CPUs", change: func(t *Task) { t.Spec.CPUs = []int{0} }, want: "cpus"},
+		{name: "unknown field", raw: `{"gomaxprocs":1,"spec":{"workers":1},"exec":"rm -rf /"}`, want: "unknown field"},
+		{name: "trailing data", raw: `{"gomaxprocs":1,"spec":{}} {}`, want: "after the assignment"},
+		{name: "not JSON", raw: `}{`, want: "decode assignment"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			raw := []byte(tc.raw)
+			if tc.change != nil {
+				task := ok()
+				tc.change(&task)
+				var err error
+				if raw, err = json.Marshal(task); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// A worker that would leave a mark: no process may start.
+			marker := filepath.Join(dir, "started")
+			w := NewWorker([]string{"/bin/sh", "-c", "touch " + marker}, nil)
+			defer w.Close()
+			readied := false
+			_, err := w.Work(context.Background(), raw, func() error { readied = true; return nil })
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Work = %v, want a refusal naming %q", err, tc.want)
+			}
+			if readied {
+				t.Error("the hostile task was readied")
+			}
+			if _, err := os.Stat(marker); err == nil {
+				t.Error("a worker process started for the hostile task")
+			}
+			if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+				t.Error("the output directory was created")
+			}
+		})
+	}
+	t.Run("valid task passes the check", func(t *testing.T) {
+		if err := ok().check(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -1,0 +1,23 @@
+package worker
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain lets this test binary act as a worker process: with
+// SCALEBENCH_TEST_WORKER=1 it runs Main, as `scalebench worker` would.
+// Otherwise it fails the package's tests if any leave a goroutine running.
+func TestMain(m *testing.M) {
+	if os.Getenv("SCALEBENCH_TEST_WORKER") == "1" {
+		if err := Main(context.Background(), os.Stdin, os.Stdout); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	goleak.VerifyTestMain(m)
+}
