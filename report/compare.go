@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
 )
@@ -93,7 +94,7 @@ type thresholdRow struct {
 }
 
 // fmtMetric formats a value of metric m in its unit.
-func fmtMetric(m compare.Metric, v float64) string {
+func fmtMetric(m metric.Metric, v float64) string {
 	if !finite(v) {
 		return "–"
 	}
@@ -110,7 +111,7 @@ func fmtMetric(m compare.Metric, v float64) string {
 }
 
 // fmtSide formats a median and its interval: "19.7 jobs/s [19.1, 20.2]".
-func fmtSide(m compare.Metric, s compare.Side) string {
+func fmtSide(m metric.Metric, s compare.Side) string {
 	if s.N == 0 {
 		return "–"
 	}
@@ -202,7 +203,7 @@ func gateFigures(r *compare.Result, baseName string) []figure {
 		return nil
 	}
 	var figs []figure
-	for _, m := range []compare.Metric{compare.Throughput, compare.P50, compare.Makespan} {
+	for _, m := range []metric.Metric{metric.Throughput, metric.P50, metric.Makespan} {
 		var cats []string
 		var base, head chart.BarSeries
 		base = chart.BarSeries{Name: "base", Colour: chart.Grey}

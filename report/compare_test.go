@@ -8,6 +8,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -41,8 +42,8 @@ func TestWriteGate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	limits := compare.Thresholds{{Metric: "p50", Max: "1ms"}}
-	tr, err := limits.Evaluate(analysis.Summaries(analysis.Samples(head)))
+	limits := metric.Thresholds{{Metric: "p50", Max: "1ms"}}
+	tr, err := compare.Evaluate(limits, analysis.Summaries(analysis.Samples(head)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
@@ -99,9 +100,9 @@ func buildRounds(run *results.Run, curves bool) (compare.PairedInput, error) {
 		baseCells[CellKey(c.Params).Label] = i
 	}
 	paired := map[string]bool{}
-	var metrics []compare.Metric
-	for _, mi := range compare.Metrics() {
-		if mi.Kind == compare.Repeats {
+	var metrics []metric.Metric
+	for _, mi := range metric.Metrics() {
+		if mi.Kind == metric.Repeats {
 			metrics = append(metrics, mi.Metric)
 		}
 	}
@@ -152,9 +153,9 @@ func buildRounds(run *results.Run, curves bool) (compare.PairedInput, error) {
 
 // roundValues returns the point metrics of each successful repeat of cell
 // ci of run, by repeat index (the round it was measured in).
-func roundValues(run *results.Run, ci int) map[int]map[compare.Metric]float64 {
+func roundValues(run *results.Run, ci int) map[int]map[metric.Metric]float64 {
 	cs, ok := cellSamples(run, ci)
-	out := map[int]map[compare.Metric]float64{}
+	out := map[int]map[metric.Metric]float64{}
 	if !ok {
 		return out
 	}
@@ -162,7 +163,7 @@ func roundValues(run *results.Run, ci int) map[int]map[compare.Metric]float64 {
 		if r.Failure != "" || r.Index < 0 || r.Index >= maxRounds {
 			continue
 		}
-		vals := map[compare.Metric]float64{}
+		vals := map[metric.Metric]float64{}
 		for m, xs := range cs.Samples {
 			if v := xs[i]; !math.IsNaN(v) {
 				vals[m] = v
@@ -211,7 +212,7 @@ func BuildGate(run *results.Run) (compare.Gate, error) {
 			for m := range g.Tolerances {
 				g.Only = append(g.Only, m)
 			}
-			slices.SortFunc(g.Only, func(a, b compare.Metric) int { return strings.Compare(string(a), string(b)) })
+			slices.SortFunc(g.Only, func(a, b metric.Metric) int { return strings.Compare(string(a), string(b)) })
 		}
 	}
 	g.FailOnInconclusive = s.FailOnInconclusive

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -79,7 +80,7 @@ func TestBuildRounds(t *testing.T) {
 	}
 	var tp *compare.Rounds
 	for i := range in.Rounds {
-		if in.Rounds[i].Metric == compare.Throughput {
+		if in.Rounds[i].Metric == metric.Throughput {
 			tp = &in.Rounds[i]
 		}
 	}
@@ -114,7 +115,7 @@ func TestBuildRoundsKeepsEveryRound(t *testing.T) {
 		t.Fatal(err)
 	}
 	gate, _ := compare.ParseFailOn("throughput:-5%")
-	gate.Only = []compare.Metric{compare.Throughput}
+	gate.Only = []metric.Metric{metric.Throughput}
 	res, err := compare.ComparePaired(in, compare.Options{Gate: gate})
 	if err != nil {
 		t.Fatal(err)
@@ -209,17 +210,17 @@ func TestSlicedRepeatsHaveNoLatency(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		run     *results.Run
-		metrics []compare.Metric
+		metrics []metric.Metric
 		note    bool
 	}{
-		{"sliced", sliced, []compare.Metric{compare.Throughput, compare.CPUPerJob}, true},
-		{"whole windows", plain, []compare.Metric{compare.Throughput, compare.P50, compare.P90, compare.P99, compare.CPUPerJob, compare.RSS}, false},
+		{"sliced", sliced, []metric.Metric{metric.Throughput, metric.CPUPerJob}, true},
+		{"whole windows", plain, []metric.Metric{metric.Throughput, metric.P50, metric.P90, metric.P99, metric.CPUPerJob, metric.RSS}, false},
 	} {
 		res, err := CompareBuilds(tc.run, compare.Gate{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []compare.Metric
+		var got []metric.Metric
 		for _, r := range res.Rows {
 			if len(got) == 0 || got[len(got)-1] != r.Metric {
 				got = append(got, r.Metric)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/stats"
@@ -67,20 +68,20 @@ func SeriesKey(s Series) compare.Key {
 // repeatMetrics returns one repeat's value of every point metric it
 // measured, in base units; efficiency is added by the caller. A slice of
 // a sliced A/B run measured throughput and CPU per job only.
-func repeatMetrics(r *results.Repeat, batch bool) map[compare.Metric]float64 {
-	v := map[compare.Metric]float64{compare.Throughput: r.Throughput}
+func repeatMetrics(r *results.Repeat, batch bool) map[metric.Metric]float64 {
+	v := map[metric.Metric]float64{metric.Throughput: r.Throughput}
 	if r.Slice == nil { // a slice measures no latency
-		v[compare.P50], v[compare.P90], v[compare.P99] = r.Latency.P50, r.Latency.P90, r.Latency.P99
+		v[metric.P50], v[metric.P90], v[metric.P99] = r.Latency.P50, r.Latency.P90, r.Latency.P99
 		if batch {
-			v[compare.Makespan] = r.Makespan
+			v[metric.Makespan] = r.Makespan
 		}
 	}
 	if r.Resources.JobsPerCPUSecond > 0 {
-		v[compare.CPUPerJob] = 1 / r.Resources.JobsPerCPUSecond
+		v[metric.CPUPerJob] = 1 / r.Resources.JobsPerCPUSecond
 	}
 	// A slice's peak RSS is its session's: no figure of its own to compare.
 	if r.Resources.MaxRSS > 0 && r.Slice == nil {
-		v[compare.RSS] = float64(r.Resources.MaxRSS)
+		v[metric.RSS] = float64(r.Resources.MaxRSS)
 	}
 	return v
 }
@@ -156,7 +157,7 @@ func cellSamples(run *results.Run, ci int) (compare.CellSamples, bool) {
 		return compare.CellSamples{}, false
 	}
 	batch := run.Scenario.Model == "batch"
-	cs := compare.CellSamples{Key: CellKey(c.Params), Samples: map[compare.Metric][]float64{}, Repeats: len(c.Repeats)}
+	cs := compare.CellSamples{Key: CellKey(c.Params), Samples: map[metric.Metric][]float64{}, Repeats: len(c.Repeats)}
 	for i := range c.Repeats {
 		for m, v := range repeatMetrics(&c.Repeats[i], batch) {
 			if cs.Samples[m] == nil {
@@ -167,7 +168,7 @@ func cellSamples(run *results.Run, ci int) (compare.CellSamples, bool) {
 	}
 	if bi := run.Baseline(); bi >= 0 && ci != bi && len(run.Cells[bi].Repeats) > 0 {
 		if d := baselineSeries(c.Params, run.Cells[bi].Params); d != nil {
-			cs.Samples[compare.Efficiency] = efficiencies(c, &run.Cells[bi], d)
+			cs.Samples[metric.Efficiency] = efficiencies(c, &run.Cells[bi], d)
 		}
 	}
 	return cs, true
@@ -244,13 +245,13 @@ func curveSamples(run *results.Run) []compare.CellSamples {
 	wg.Wait()
 	out := make([]compare.CellSamples, 0, len(curves))
 	for _, c := range curves {
-		cs := compare.CellSamples{Key: c.key, Repeats: c.minRep, Samples: map[compare.Metric][]float64{
-			compare.Sigma: c.fits[0], compare.Kappa: c.fits[1], compare.PeakN: c.fits[2], compare.EfficiencyMax: c.fits[3],
+		cs := compare.CellSamples{Key: c.key, Repeats: c.minRep, Samples: map[metric.Metric][]float64{
+			metric.Sigma: c.fits[0], metric.Kappa: c.fits[1], metric.PeakN: c.fits[2], metric.EfficiencyMax: c.fits[3],
 		}}
 		// A peak beyond any N (κ = 0) in most replicates is no figure to
 		// compare.
 		if finite(c.fits[2]) < BootstrapReplicates/2 {
-			delete(cs.Samples, compare.PeakN)
+			delete(cs.Samples, metric.PeakN)
 		}
 		out = append(out, cs)
 	}
@@ -321,12 +322,12 @@ func Summaries(samples []compare.CellSamples) []compare.CellSummary {
 // Thresholds returns the thresholds block of the scenario a run was
 // measured with, as recorded in its resolved scenario (none for files
 // written before scenarios had thresholds).
-func Thresholds(run *results.Run) (compare.Thresholds, error) {
+func Thresholds(run *results.Run) (metric.Thresholds, error) {
 	if len(run.Scenario.Resolved) == 0 {
 		return nil, nil
 	}
 	var sc struct {
-		Thresholds compare.Thresholds `json:"thresholds"`
+		Thresholds metric.Thresholds `json:"thresholds"`
 	}
 	if err := json.Unmarshal(run.Scenario.Resolved, &sc); err != nil {
 		return nil, fmt.Errorf("read thresholds from the resolved scenario: %w", err)
@@ -364,7 +365,7 @@ func Export(run *results.Run) compare.ExportRun {
 		}
 		ec := compare.ExportCell{Key: cs.Key}
 		for i, r := range run.Cells[ci].Repeats {
-			vals := map[compare.Metric]float64{}
+			vals := map[metric.Metric]float64{}
 			for m, xs := range cs.Samples {
 				if !math.IsNaN(xs[i]) {
 					vals[m] = xs[i]

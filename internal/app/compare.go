@@ -13,6 +13,7 @@ import (
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/atomicfile"
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report"
 )
@@ -206,11 +207,11 @@ func writeJUnit(path string, res *compare.Result) error {
 // given, writes the failed limits to w, and returns the thresholds' results
 // and the gate's error: ExitWorse when a limit failed, ExitUsage when a
 // threshold names a metric or selects a cell the run does not have.
-func checkThresholds(w io.Writer, ts compare.Thresholds, samples []compare.CellSamples) ([]compare.ThresholdResult, error) {
+func checkThresholds(w io.Writer, ts metric.Thresholds, samples []compare.CellSamples) ([]compare.ThresholdResult, error) {
 	if len(ts) == 0 {
 		return nil, nil
 	}
-	res, err := ts.Evaluate(analysis.Summaries(samples))
+	res, err := compare.Evaluate(ts, analysis.Summaries(samples))
 	if err != nil {
 		return res, fmt.Errorf("thresholds: %w", err)
 	}

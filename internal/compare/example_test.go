@@ -5,17 +5,18 @@ import (
 	"os"
 
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // Example wires results to a gate: cells of both sides are paired by
 // their params, --fail-on sets the gate, and the outcome is an exit code.
 func Example() {
 	cell := compare.Key{Label: "workers=4", Params: []compare.Param{{Key: "workers", Value: "4"}}}
-	base := []compare.CellSamples{{Key: cell, Samples: map[compare.Metric][]float64{
-		compare.Throughput: {100, 101, 99, 100, 102, 98, 100, 101},
+	base := []compare.CellSamples{{Key: cell, Samples: map[metric.Metric][]float64{
+		metric.Throughput: {100, 101, 99, 100, 102, 98, 100, 101},
 	}}}
-	head := []compare.CellSamples{{Key: cell, Samples: map[compare.Metric][]float64{
-		compare.Throughput: {75, 76, 74, 75, 77, 73, 75, 76},
+	head := []compare.CellSamples{{Key: cell, Samples: map[metric.Metric][]float64{
+		metric.Throughput: {75, 76, 74, 75, 77, 73, 75, 76},
 	}}}
 	gate, err := compare.ParseFailOn("throughput:-5%")
 	if err != nil {

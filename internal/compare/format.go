@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // Format names an output format of Write.
@@ -52,7 +54,7 @@ func Write(w io.Writer, r *Result, f Format) error {
 // sideText formats a median with the larger relative distance to its
 // interval's ends, as benchstat does: "19.70/s ±3%".
 // An interval short of the confidence asked for is shown as ±∞.
-func sideText(m Metric, s Side, confidence float64) string {
+func sideText(m metric.Metric, s Side, confidence float64) string {
 	if s.N == 0 {
 		return "–"
 	}
@@ -145,8 +147,8 @@ func WriteText(w io.Writer, r *Result) error {
 	tw := tabwriter.NewWriter(&trimLines{w: bw}, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "metric\tcell\tbase\thead\thead/base [%.0f%% CI]\tp (Holm)\tverdict\t\n", 100*r.Confidence)
 	var footnotes []string
-	last := Metric("")
-	flush := func(m Metric) {
+	last := metric.Metric("")
+	flush := func(m metric.Metric) {
 		for _, g := range r.Geomeans {
 			if g.Metric == m {
 				fmt.Fprintf(tw, "%s\tgeomean\t%s\t%s\t%s (%s)\t\t\t\n", m, fmtValue(m, g.Base), fmtValue(m, g.Head), fmtRatio(g.Ratio), fmtSignedPct(g.Ratio-1))
@@ -220,7 +222,7 @@ func (t *trimLines) Write(p []byte) (int, error) {
 // in input order within a metric.
 func sortedRows(r *Result) []Row {
 	var out []Row
-	for _, mi := range metrics {
+	for _, mi := range metric.Metrics() {
 		for _, row := range r.Rows {
 			if row.Metric == mi.Metric {
 				out = append(out, row)
@@ -259,8 +261,8 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	fmt.Fprintf(&b, "| metric | cell | base | head | head/base [%.0f%% CI] | p (Holm) | verdict |\n", 100*r.Confidence)
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | --- |\n")
 	var footnotes []string
-	last := Metric("")
-	flush := func(m Metric) {
+	last := metric.Metric("")
+	flush := func(m metric.Metric) {
 		for _, g := range r.Geomeans {
 			if g.Metric == m {
 				fmt.Fprintf(&b, "| %s | *geomean* | %s | %s | %s (%s) | | |\n", m, fmtValue(m, g.Base), fmtValue(m, g.Head), fmtRatio(g.Ratio), fmtSignedPct(g.Ratio-1))
@@ -319,33 +321,33 @@ type jsonSide struct {
 }
 
 type jsonRow struct {
-	Key       Key      `json:"key"`
-	Metric    Metric   `json:"metric"`
-	Direction string   `json:"better"`
-	Tolerance jnum     `json:"tolerance"`
-	Gated     bool     `json:"gated"`
-	Paired    bool     `json:"paired,omitempty"`
-	Rounds    int      `json:"rounds,omitempty"`
-	Base      jsonSide `json:"base"`
-	Head      jsonSide `json:"head"`
-	Ratio     jnum     `json:"ratio"`
-	RatioLo   jnum     `json:"ratio_lo"`
-	RatioHi   jnum     `json:"ratio_hi"`
-	RatioConf jnum     `json:"ratio_conf"`
-	P         jnum     `json:"p"`
-	PAdj      jnum     `json:"p_adj"`
-	Verdict   Verdict  `json:"verdict"`
-	HintKind  HintKind `json:"hint_kind,omitempty"`
-	Hint      string   `json:"hint,omitempty"`
-	Warnings  []string `json:"warnings,omitempty"`
+	Key       Key           `json:"key"`
+	Metric    metric.Metric `json:"metric"`
+	Direction string        `json:"better"`
+	Tolerance jnum          `json:"tolerance"`
+	Gated     bool          `json:"gated"`
+	Paired    bool          `json:"paired,omitempty"`
+	Rounds    int           `json:"rounds,omitempty"`
+	Base      jsonSide      `json:"base"`
+	Head      jsonSide      `json:"head"`
+	Ratio     jnum          `json:"ratio"`
+	RatioLo   jnum          `json:"ratio_lo"`
+	RatioHi   jnum          `json:"ratio_hi"`
+	RatioConf jnum          `json:"ratio_conf"`
+	P         jnum          `json:"p"`
+	PAdj      jnum          `json:"p_adj"`
+	Verdict   Verdict       `json:"verdict"`
+	HintKind  HintKind      `json:"hint_kind,omitempty"`
+	Hint      string        `json:"hint,omitempty"`
+	Warnings  []string      `json:"warnings,omitempty"`
 }
 
 type jsonGeomean struct {
-	Metric Metric `json:"metric"`
-	Pairs  int    `json:"pairs"`
-	Base   jnum   `json:"base"`
-	Head   jnum   `json:"head"`
-	Ratio  jnum   `json:"ratio"`
+	Metric metric.Metric `json:"metric"`
+	Pairs  int           `json:"pairs"`
+	Base   jnum          `json:"base"`
+	Head   jnum          `json:"head"`
+	Ratio  jnum          `json:"ratio"`
 }
 
 type jsonResult struct {
@@ -483,7 +485,7 @@ func rowSummary(r Row, confidence float64) string {
 // gate are skipped tests.
 func WriteJUnit(w io.Writer, r *Result) error {
 	out := junitSuites{Name: "scalebench compare"}
-	for _, mi := range metrics {
+	for _, mi := range metric.Metrics() {
 		suite := junitSuite{Name: "scalebench/" + string(mi.Metric)}
 		for _, row := range r.Rows {
 			if row.Metric != mi.Metric {

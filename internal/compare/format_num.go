@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/scalebench/scalebench/internal/format"
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // fmtPct formats a positive fraction as a percentage: 0.05 -> "5%".
@@ -31,7 +32,7 @@ func fmtRatio(r float64) string {
 
 // fmtValue formats a value of metric m with its unit, benchstat-style
 // (see format.Measure).
-func fmtValue(m Metric, v float64) string {
+func fmtValue(m metric.Metric, v float64) string {
 	mi, _ := m.Info()
 	return format.Measure(v, mi.Unit)
 }

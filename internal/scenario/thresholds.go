@@ -7,7 +7,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 
-	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/param"
 )
 
@@ -21,12 +21,12 @@ import (
 //
 // Limits are kept as written; validateThresholds checks them against the
 // metric and the selectors against the matrix.
-func (d *decoder) thresholds(path string, n ast.Node, ts *compare.Thresholds) {
+func (d *decoder) thresholds(path string, n ast.Node, ts *metric.Thresholds) {
 	i := 0
 	d.each(path, n, "thresholds such as {metric: p99, max: 200ms}", func(e ast.Node) {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		i++
-		t := compare.Threshold{Pos: fmt.Sprintf("%s:%d", d.file, d.lineOf(e))}
+		t := metric.Threshold{Pos: fmt.Sprintf("%s:%d", d.file, d.lineOf(e))}
 		d.mapping(p, e, []field{
 			{"metric", func(p string, v ast.Node) { t.Metric, _ = d.str(p, v) }},
 			{"min", func(p string, v ast.Node) { t.Min, _ = d.scalarText(p, v) }},
@@ -34,7 +34,7 @@ func (d *decoder) thresholds(path string, n ast.Node, ts *compare.Thresholds) {
 			{"where", func(p string, v ast.Node) { t.Where = d.where(p, v) }},
 		})
 		if !d.given(p + ".metric") {
-			d.addf(d.lineOf(e), p, "needs a metric (one of %s)", compare.MetricNames())
+			d.addf(d.lineOf(e), p, "needs a metric (one of %s)", metric.MetricNames())
 		}
 		*ts = append(*ts, t)
 	})
@@ -119,7 +119,7 @@ func (d *decoder) validateThresholds(s *Scenario) {
 			continue
 		}
 		t.Pos = ""
-		err := compare.Thresholds{t}.Validate(known)
+		err := metric.Thresholds{t}.Validate(known)
 		if err == nil {
 			continue
 		}
