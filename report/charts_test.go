@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
@@ -15,7 +16,7 @@ import (
 func chartsByName(t *testing.T, run *results.Run) map[string]figure {
 	t.Helper()
 	out := map[string]figure{}
-	for _, f := range buildCharts(analysis.Analyze(run)) {
+	for _, f := range buildCharts(compare.Analyze(run)) {
 		out[f.Name] = f
 	}
 	return out

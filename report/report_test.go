@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -166,7 +167,7 @@ func TestWriteBatch(t *testing.T) {
 			t.Errorf("report.html lacks %q", want)
 		}
 	}
-	for _, c := range analysis.Analyze(run).Cells {
+	for _, c := range compare.Analyze(run).Cells {
 		ci := fmtDurInterval(c.MakespanCI)
 		if ci == "" {
 			t.Fatalf("fixture cell %s has no makespan interval", paramsText(c.Params))
@@ -194,7 +195,7 @@ func TestMarkdownGolden(t *testing.T) {
 		t.Run(tc.golden, func(t *testing.T) {
 			run := loadFixture(t, tc.fixture, tc.gen)
 			var buf bytes.Buffer
-			if err := Markdown(&buf, analysis.Analyze(run)); err != nil {
+			if err := Markdown(&buf, compare.Analyze(run)); err != nil {
 				t.Fatal(err)
 			}
 			checkGolden(t, tc.golden, buf.Bytes())
@@ -293,7 +294,7 @@ func TestEdgeCases(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			run := variant(t, base, tc.change)
-			a := analysis.Analyze(run)
+			a := compare.Analyze(run)
 			var buf bytes.Buffer
 			if err := HTML(&buf, a); err != nil {
 				t.Fatalf("HTML: %v", err)
@@ -332,7 +333,7 @@ func TestEdgeCases(t *testing.T) {
 }
 
 func TestManyCells(t *testing.T) {
-	a := analysis.Analyze(manyCellsRun())
+	a := compare.Analyze(manyCellsRun())
 	var buf bytes.Buffer
 	if err := HTML(&buf, a); err != nil {
 		t.Fatal(err)
@@ -420,7 +421,7 @@ func TestNoRun(t *testing.T) {
 func TestHTMLMatchesWrite(t *testing.T) {
 	run := loadFixture(t, batchFile, batchRun)
 	var buf bytes.Buffer
-	if err := HTML(&buf, analysis.Analyze(run)); err != nil {
+	if err := HTML(&buf, compare.Analyze(run)); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -486,7 +487,7 @@ func TestWarningGroups(t *testing.T) {
 			r.Cells[i].Repeats = r.Cells[i].Repeats[:1]
 		}
 	})
-	a := analysis.Analyze(run)
+	a := compare.Analyze(run)
 	for i := range a.Cells {
 		c := &a.Cells[i]
 		c.Warnings = nil
@@ -564,7 +565,7 @@ func TestCellTableOpenLoop(t *testing.T) {
 	base := loadFixture(t, quickstartFile, quickstartRun)
 	page := func(run *results.Run) string {
 		var buf bytes.Buffer
-		if err := HTML(&buf, analysis.Analyze(run)); err != nil {
+		if err := HTML(&buf, compare.Analyze(run)); err != nil {
 			t.Fatal(err)
 		}
 		return buf.String()

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
@@ -37,11 +36,15 @@ type Analysis struct {
 	Lessons  []Lesson    // the comparisons the scenario was made for, as the lesson tells them
 	Findings []string    // headline findings in plain words, most important first
 	Warnings []Warning   // analysis-level caveats (no baseline, fit flags, few repeats)
-	// Builds is an A/B run's comparison of its builds, round by round,
-	// with the gate the run was made with; nil for a run of one build or
-	// an interrupted one.
-	Builds *compare.Result
+
+	// judged holds, for an A/B run whose builds were compared, what the
+	// comparison found, told first among the findings; nil otherwise.
+	judged []string
 }
+
+// A Judge compares the builds of an A/B run with the gate the run was
+// made with and says what it found, in sentences.
+type Judge func(run *results.Run) ([]string, error)
 
 // CellRatio compares one cell with the baseline cell.
 type CellRatio struct {
@@ -127,7 +130,13 @@ type Class struct {
 // point of the series has at least two repeats (so the standard errors
 // reflect the run-to-run noise), and the cells' median throughputs
 // otherwise.
-func Analyze(run *results.Run) *Analysis {
+//
+// An A/B run's builds are not compared: AnalyzeJudged has them compared.
+func Analyze(run *results.Run) *Analysis { return AnalyzeJudged(run, nil) }
+
+// AnalyzeJudged is Analyze with judge comparing an A/B run's builds; what
+// it found leads the findings.
+func AnalyzeJudged(run *results.Run, judge Judge) *Analysis {
 	a := &Analysis{Run: run, Baseline: -1}
 	if run == nil {
 		a.warn("no-run", "there is no run to analyse")
@@ -162,7 +171,7 @@ func Analyze(run *results.Run) *Analysis {
 	a.series()
 	a.ratios()
 	a.classify()
-	a.compareBuilds()
+	a.judgeBuilds(judge)
 	a.lessons()
 	a.findings()
 	return a
@@ -172,18 +181,17 @@ func Analyze(run *results.Run) *Analysis {
 const SlicesNote = "latency was not measured: the builds ran in slices (run --slices), which measure throughput, errors and CPU per job only; " +
 	"latency percentiles need whole windows: run without --slices to gate them"
 
-// compareBuilds judges an A/B run's builds as its gate did.
-func (a *Analysis) compareBuilds() {
-	if len(a.Run.Builds) < 2 || a.Run.Interrupted {
+// judgeBuilds has judge compare an A/B run's builds as its gate did.
+func (a *Analysis) judgeBuilds(judge Judge) {
+	if judge == nil || len(a.Run.Builds) < 2 || a.Run.Interrupted {
 		return
 	}
-	gate, err := BuildGate(a.Run)
-	if err == nil {
-		a.Builds, err = CompareBuilds(a.Run, gate)
-	}
+	found, err := judge(a.Run)
 	if err != nil {
 		a.warn("builds", fmt.Sprintf("the builds could not be compared: %v", err))
+		return
 	}
+	a.judged = append([]string{}, found...)
 }
 
 func (a *Analysis) warn(kind, msg string) {

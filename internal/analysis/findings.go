@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
-	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/param"
 )
 
@@ -24,7 +22,7 @@ func (a *Analysis) findings() {
 		a.add("No cell completed any job.")
 		return
 	}
-	a.buildFindings()
+	a.Findings = append(a.Findings, a.judged...)
 	if len(a.Cells) == 1 {
 		c := &a.Cells[0]
 		if c.Sliced {
@@ -178,60 +176,4 @@ func (a *Analysis) peakFindings() {
 			dimWord(s.Dim), s.Label, countWord(s.Dim, fmt.Sprintf("%.0f", math.Round(f.PeakN))), fmtThroughput(f.PeakX),
 			s.Points[0].Label, countWord(s.Dim, s.Points[len(s.Points)-1].Label), fmtNum(f.Sigma), fmtNum(f.Kappa))
 	}
-}
-
-// buildFindings says, first, what the gate of an A/B run found: its
-// outcome, then each pair's gated metrics with their verdicts.
-func (a *Analysis) buildFindings() {
-	res := a.Builds
-	if res == nil {
-		return
-	}
-	o := res.Outcome()
-	rounds := 0
-	var labels []string
-	byPair := map[string][]compare.Row{}
-	for _, r := range res.Rows {
-		if !r.Gated || !r.Paired {
-			continue
-		}
-		rounds = max(rounds, r.Rounds)
-		l := r.Key.Label
-		if byPair[l] == nil {
-			labels = append(labels, l)
-		}
-		byPair[l] = append(byPair[l], r)
-	}
-	how := fmt.Sprintf("head against base, paired over up to %d rounds", rounds)
-	switch o.Code {
-	case compare.ExitWorse:
-		a.add("The A/B gate fails (%s): %d of %d gated comparisons are worse.", how, len(o.Worse), res.GatedComparisons)
-	case compare.ExitInconclusive:
-		a.add("The A/B gate fails (%s): %d of %d gated comparisons are inconclusive.", how, len(o.Inconclusive), res.GatedComparisons)
-	default:
-		extra := ""
-		if n := len(o.Inconclusive); n > 0 {
-			extra = fmt.Sprintf("; %d still inconclusive", n)
-		}
-		a.add("The A/B gate passes (%s): none of %d gated comparisons is worse%s.", how, res.GatedComparisons, extra)
-	}
-	for _, l := range labels {
-		var parts []string
-		for _, r := range byPair[l] {
-			parts = append(parts, fmt.Sprintf("%s %s %s", r.Metric, r.Verdict, ratioWithInterval(r)))
-		}
-		a.add("Head against base at %s: %s.", l, strings.Join(parts, "; "))
-	}
-}
-
-// ratioWithInterval writes a row's head/base with its interval:
-// "0.906x [0.851, 0.960]", or "0.906x (no interval yet)".
-func ratioWithInterval(r compare.Row) string {
-	if !(r.Ratio > 0) {
-		return "(no ratio)"
-	}
-	if r.RatioConf == 0 || math.IsNaN(r.RatioLo) {
-		return fmt.Sprintf("%.3fx (no interval yet)", r.Ratio)
-	}
-	return fmt.Sprintf("%.3fx [%.3f, %.3f]", r.Ratio, r.RatioLo, r.RatioHi)
 }

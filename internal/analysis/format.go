@@ -1,9 +1,8 @@
 package analysis
 
 import (
-	"github.com/scalebench/scalebench/internal/param"
-
 	"github.com/scalebench/scalebench/internal/format"
+	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
 

@@ -71,9 +71,9 @@ func capitalize(s string) string {
 func (a *Analysis) lessons() {
 	covered := map[int]bool{}
 	for _, d := range param.Series {
-		if d == param.Build && a.Builds != nil {
+		if d == param.Build && a.judged != nil {
 			// The builds of an A/B run are told cell by cell, as the
-			// gate judged them (buildFindings), not by one pair of cells.
+			// gate judged them (the Judge), not by one pair of cells.
 			continue
 		}
 		si := a.lessonSeries(d)

@@ -1,4 +1,4 @@
-package analysis
+package compare
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
@@ -29,13 +29,13 @@ const BootstrapReplicates = 200
 
 // CellKey names a cell for the comparison: its params in the matrix's
 // dimension order, numbers written plainly ("100" for a rate of 100/s).
-func CellKey(p results.Params) compare.Key {
-	k := compare.Key{Label: p.String()}
+func CellKey(p results.Params) Key {
+	k := Key{Label: p.String()}
 	for _, d := range param.Dimensions {
 		if d.Optional && !d.Set(p) {
 			continue
 		}
-		k.Params = append(k.Params, compare.Param{Key: d.Name, Value: dimValue(d, p)})
+		k.Params = append(k.Params, Param{Key: d.Name, Value: dimValue(d, p)})
 	}
 	return k
 }
@@ -50,17 +50,17 @@ func dimValue(d *param.Dimension, p results.Params) string {
 
 // SeriesKey names a series for the comparison of curve metrics: its fixed
 // dimensions and a "series" param naming the varying one.
-func SeriesKey(s Series) compare.Key {
-	k := compare.Key{Label: s.Dim + " series"}
+func SeriesKey(s analysis.Series) Key {
+	k := Key{Label: s.Dim + " series"}
 	if s.Label != "" {
 		k.Label += " (" + s.Label + ")"
 	}
-	k.Params = []compare.Param{{Key: "series", Value: s.Dim}}
+	k.Params = []Param{{Key: "series", Value: s.Dim}}
 	for _, d := range param.Dimensions {
 		if d.Name == s.Dim || d.Optional && !d.Set(s.Fixed) {
 			continue
 		}
-		k.Params = append(k.Params, compare.Param{Key: d.Name, Value: dimValue(d, s.Fixed)})
+		k.Params = append(k.Params, Param{Key: d.Name, Value: dimValue(d, s.Fixed)})
 	}
 	return k
 }
@@ -79,7 +79,7 @@ func repeatMetrics(r *results.Repeat, batch bool) map[metric.Metric]float64 {
 	if r.Resources.JobsPerCPUSecond > 0 {
 		v[metric.CPUPerJob] = 1 / r.Resources.JobsPerCPUSecond
 	}
-	// A slice's peak RSS is its session's: no figure of its own to compare.
+	// A slice's peak RSS is its session's: no figure of its own to
 	if r.Resources.MaxRSS > 0 && r.Slice == nil {
 		v[metric.RSS] = float64(r.Resources.MaxRSS)
 	}
@@ -139,8 +139,8 @@ func efficiencies(c, base *results.Cell, d *param.Dimension) []float64 {
 //
 // The replicates are drawn with a seed taken from the run's start time and
 // the series, so the same file always gives the same samples.
-func Samples(run *results.Run) []compare.CellSamples {
-	var out []compare.CellSamples
+func Samples(run *results.Run) []CellSamples {
+	var out []CellSamples
 	for ci := range run.Cells {
 		if cs, ok := cellSamples(run, ci); ok {
 			out = append(out, cs)
@@ -151,13 +151,13 @@ func Samples(run *results.Run) []compare.CellSamples {
 
 // cellSamples returns the point metrics of every repeat of cell ci; false
 // when the cell was not measured.
-func cellSamples(run *results.Run, ci int) (compare.CellSamples, bool) {
+func cellSamples(run *results.Run, ci int) (CellSamples, bool) {
 	c := &run.Cells[ci]
 	if len(c.Repeats) == 0 {
-		return compare.CellSamples{}, false
+		return CellSamples{}, false
 	}
 	batch := run.Scenario.Model == "batch"
-	cs := compare.CellSamples{Key: CellKey(c.Params), Samples: map[metric.Metric][]float64{}, Repeats: len(c.Repeats)}
+	cs := CellSamples{Key: CellKey(c.Params), Samples: map[metric.Metric][]float64{}, Repeats: len(c.Repeats)}
 	for i := range c.Repeats {
 		for m, v := range repeatMetrics(&c.Repeats[i], batch) {
 			if cs.Samples[m] == nil {
@@ -187,10 +187,10 @@ func nanSlice(n int) []float64 {
 // and refits. Replicate j of a series draws from its own generator, seeded
 // by the run's start time, the series and j, so the replicates are the same
 // however many run at once.
-func curveSamples(run *results.Run) []compare.CellSamples {
-	a := Analyze(run)
+func curveSamples(run *results.Run) []CellSamples {
+	a := analysis.Analyze(run)
 	type curve struct {
-		key    compare.Key
+		key    Key
 		ns     []float64
 		pts    [][]float64
 		seed   uint64
@@ -243,13 +243,13 @@ func curveSamples(run *results.Run) []compare.CellSamples {
 	}
 	close(jobs)
 	wg.Wait()
-	out := make([]compare.CellSamples, 0, len(curves))
+	out := make([]CellSamples, 0, len(curves))
 	for _, c := range curves {
-		cs := compare.CellSamples{Key: c.key, Repeats: c.minRep, Samples: map[metric.Metric][]float64{
+		cs := CellSamples{Key: c.key, Repeats: c.minRep, Samples: map[metric.Metric][]float64{
 			metric.Sigma: c.fits[0], metric.Kappa: c.fits[1], metric.PeakN: c.fits[2], metric.EfficiencyMax: c.fits[3],
 		}}
 		// A peak beyond any N (κ = 0) in most replicates is no figure to
-		// compare.
+		//
 		if finite(c.fits[2]) < BootstrapReplicates/2 {
 			delete(cs.Samples, metric.PeakN)
 		}
@@ -280,7 +280,7 @@ func bootstrapFit(rng *rand.Rand, ns []float64, pts [][]float64) (sigma, kappa, 
 	if meds[0] > 0 && ns[0] > 0 {
 		eff = meds[last] / meds[0] / (ns[last] / ns[0])
 	}
-	f, err := FitUSL(n, x)
+	f, err := analysis.FitUSL(n, x)
 	if err != nil {
 		return math.NaN(), math.NaN(), math.NaN(), eff
 	}
@@ -311,8 +311,8 @@ func finite(xs []float64) int {
 
 // Summaries returns each cell's and series' median of every metric, on
 // which thresholds are evaluated.
-func Summaries(samples []compare.CellSamples) []compare.CellSummary {
-	out := make([]compare.CellSummary, len(samples))
+func Summaries(samples []CellSamples) []CellSummary {
+	out := make([]CellSummary, len(samples))
 	for i, s := range samples {
 		out[i] = s.Summarize()
 	}
@@ -338,12 +338,12 @@ func Thresholds(run *results.Run) (metric.Thresholds, error) {
 // Export returns run's repeats as compare writes them in Go benchmark
 // format or CSV: the point metrics of every repeat of every cell, and the
 // environment as configuration lines.
-func Export(run *results.Run) compare.ExportRun {
+func Export(run *results.Run) ExportRun {
 	env := run.Environment
-	ex := compare.ExportRun{Name: "Thumbnail"}
+	ex := ExportRun{Name: "Thumbnail"}
 	add := func(k, v string) {
 		if v != "" {
-			ex.Config = append(ex.Config, compare.Param{Key: k, Value: v})
+			ex.Config = append(ex.Config, Param{Key: k, Value: v})
 		}
 	}
 	add("goos", env.OS)
@@ -363,7 +363,7 @@ func Export(run *results.Run) compare.ExportRun {
 		if !ok {
 			continue
 		}
-		ec := compare.ExportCell{Key: cs.Key}
+		ec := ExportCell{Key: cs.Key}
 		for i, r := range run.Cells[ci].Repeats {
 			vals := map[metric.Metric]float64{}
 			for m, xs := range cs.Samples {
@@ -371,7 +371,7 @@ func Export(run *results.Run) compare.ExportRun {
 					vals[m] = xs[i]
 				}
 			}
-			ec.Repeats = append(ec.Repeats, compare.ExportRepeat{Jobs: r.Jobs, Values: vals})
+			ec.Repeats = append(ec.Repeats, ExportRepeat{Jobs: r.Jobs, Values: vals})
 		}
 		ex.Cells = append(ex.Cells, ec)
 	}

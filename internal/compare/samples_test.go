@@ -1,4 +1,4 @@
-package analysis
+package compare
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 )
@@ -37,7 +36,7 @@ func TestSamples(t *testing.T) {
 	if len(got) != 4 {
 		t.Fatalf("%d samples, want 3 cells and 1 series", len(got))
 	}
-	wantKey := compare.Key{Label: "gomaxprocs=1 workers=2 replicas=1 method=fast", Params: []compare.Param{
+	wantKey := Key{Label: "gomaxprocs=1 workers=2 replicas=1 method=fast", Params: []Param{
 		{Key: "gomaxprocs", Value: "1"}, {Key: "workers", Value: "2"}, {Key: "replicas", Value: "1"}, {Key: "method", Value: "fast"}}}
 	if !reflect.DeepEqual(got[1].Key, wantKey) {
 		t.Errorf("key = %+v, want %+v", got[1].Key, wantKey)
@@ -66,7 +65,7 @@ func TestSamples(t *testing.T) {
 	}
 
 	s := got[3]
-	if s.Key.Params[0] != (compare.Param{Key: "series", Value: "workers"}) || !strings.HasPrefix(s.Key.Label, "workers series") {
+	if s.Key.Params[0] != (Param{Key: "series", Value: "workers"}) || !strings.HasPrefix(s.Key.Label, "workers series") {
 		t.Errorf("series key = %+v", s.Key)
 	}
 	for _, m := range []metric.Metric{metric.Sigma, metric.Kappa, metric.EfficiencyMax} {
@@ -109,7 +108,7 @@ func TestExportAndThresholds(t *testing.T) {
 	run.Environment = results.Environment{OS: "linux", Arch: "amd64", CPUModel: "Test CPU", LogicalCPUs: 2}
 	run.Scenario.Name = "s"
 	var b bytes.Buffer
-	if err := compare.WriteBenchfmt(&b, Export(run)); err != nil {
+	if err := WriteBenchfmt(&b, Export(run)); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -129,7 +128,7 @@ func TestExportAndThresholds(t *testing.T) {
 	if err != nil || len(ts) != 1 {
 		t.Fatalf("thresholds = %v, %v", ts, err)
 	}
-	res, err := compare.Evaluate(ts, Summaries(Samples(run)))
+	res, err := Evaluate(ts, Summaries(Samples(run)))
 	if err != nil || len(res) != 1 || res[0].Pass {
 		t.Errorf("p50 of 23ms against max 21ms: %+v, %v; want one failed limit", res, err)
 	}
