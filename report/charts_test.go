@@ -8,6 +8,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
@@ -34,7 +35,7 @@ func chartSVG(t *testing.T, f figure) string {
 func series(dim string, ns, xs []float64) analysis.Series {
 	s := analysis.Series{Dim: dim, Label: "gomaxprocs=1, replicas=1"}
 	for i, n := range ns {
-		s.Points = append(s.Points, analysis.Point{N: n, Label: fmtNum(n), Throughput: xs[i],
+		s.Points = append(s.Points, analysis.Point{N: n, Label: format.Number(n), Throughput: xs[i],
 			Latency: results.Latency{P50: 0.03 * n, P90: 0.04 * n, P99: 0.05 * n}})
 	}
 	return s

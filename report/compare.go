@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
@@ -95,17 +96,17 @@ type thresholdRow struct {
 
 // fmtMetric formats a value of metric m in its unit.
 func fmtMetric(m metric.Metric, v float64) string {
-	if !finite(v) {
+	if !format.Finite(v) {
 		return "–"
 	}
 	mi, _ := m.Info()
 	switch mi.Unit {
 	case "s":
-		return fmtDur(v)
+		return format.Duration(v)
 	case "jobs/s":
-		return fmtRate(v)
+		return format.Rate(v)
 	case "B":
-		return fmtBytes(int64(v))
+		return format.Bytes(int64(v))
 	}
 	return fmt.Sprintf("%.3g", v)
 }
@@ -116,14 +117,14 @@ func fmtSide(m metric.Metric, s compare.Side) string {
 		return "–"
 	}
 	v := fmtMetric(m, s.Median)
-	if finite(s.Lo) && finite(s.Hi) && s.Conf > 0 {
+	if format.Finite(s.Lo) && format.Finite(s.Hi) && s.Conf > 0 {
 		v += fmt.Sprintf(" [%s, %s]", fmtMetric(m, s.Lo), fmtMetric(m, s.Hi))
 	}
 	return v
 }
 
 func fmtChange(ratio float64) string {
-	if !finite(ratio) {
+	if !format.Finite(ratio) {
 		return "–"
 	}
 	return fmt.Sprintf("%+.1f%%", 100*(ratio-1))
@@ -151,14 +152,14 @@ func newGateView(g *Gate) *gateView {
 		}
 		for _, row := range r.Rows {
 			ratio := "–"
-			if finite(row.Ratio) {
+			if format.Finite(row.Ratio) {
 				ratio = fmt.Sprintf("%.3f (%s)", row.Ratio, fmtChange(row.Ratio))
-				if finite(row.RatioLo) && finite(row.RatioHi) {
+				if format.Finite(row.RatioLo) && format.Finite(row.RatioHi) {
 					ratio += fmt.Sprintf(" [%.3f, %.3f]", row.RatioLo, row.RatioHi)
 				}
 			}
 			p := "–"
-			if finite(row.PAdj) {
+			if format.Finite(row.PAdj) {
 				p = fmt.Sprintf("%.2g", row.PAdj)
 			}
 			hint := row.Hint
@@ -214,7 +215,7 @@ func gateFigures(r *compare.Result, baseName string) []figure {
 		}
 		add := func(s *chart.BarSeries, side compare.Side) {
 			lo, hi := math.NaN(), math.NaN()
-			if side.Conf > 0 && finite(side.Lo) && finite(side.Hi) {
+			if side.Conf > 0 && format.Finite(side.Lo) && format.Finite(side.Hi) {
 				lo, hi = side.Lo*scale, side.Hi*scale
 			}
 			s.Values = append(s.Values, side.Median*scale)

@@ -198,7 +198,8 @@ func (a *Analysis) warn(kind, msg string) {
 	a.Warnings = append(a.Warnings, Warning{Kind: kind, Message: msg})
 }
 
-func (a *Analysis) batch() bool { return a.Run.Scenario.Model == load.Batch }
+// Batch reports whether the run measured the batch model.
+func (a *Analysis) Batch() bool { return a.Run.Scenario.Model == load.Batch }
 
 // repeatValues returns one figure from each repeat of c.
 func repeatValues(c *Cell, get func(*results.Repeat) float64) []float64 {
@@ -216,14 +217,14 @@ func repMakespan(r *results.Repeat) float64   { return r.Makespan }
 // cellLatency is the figure the latency ratio compares: p50, or the
 // makespan for the batch model.
 func (a *Analysis) cellLatency(c *Cell) float64 {
-	if a.batch() {
+	if a.Batch() {
 		return c.Makespan
 	}
 	return c.Latency.P50
 }
 
 func (a *Analysis) latencyRepeats(c *Cell) []float64 {
-	if a.batch() {
+	if a.Batch() {
 		return repeatValues(c, repMakespan)
 	}
 	return repeatValues(c, repP50)
@@ -376,7 +377,7 @@ func (a *Analysis) series() {
 			a.fillPoints(&s)
 			// A batch's makespan moves in whole rounds of jobs: a staircase
 			// the models would draw as a smooth curve.
-			if d.Resource && len(s.Points) >= 3 && !a.batch() {
+			if d.Resource && len(s.Points) >= 3 && !a.Batch() {
 				a.fit(&s)
 			}
 			a.Series = append(a.Series, s)
@@ -484,7 +485,7 @@ func (a *Analysis) classify() {
 		work := stageSum(lc.Stages)
 		// In a batch every job waits for its turn by design; elsewhere,
 		// waiting longer than working is queueing.
-		waiting := !a.batch() && usable(work) && lc.Latency.Mean > queueFactor*work
+		waiting := !a.Batch() && usable(work) && lc.Latency.Mean > queueFactor*work
 		if grew || waiting {
 			cl.Latency = "high"
 		}
@@ -503,7 +504,7 @@ func (a *Analysis) classify() {
 		if kind := boundKind(fc.Stages); kind != "" {
 			b = append(b, kind+": "...)
 		}
-		growth := fmt.Sprintf("%s at %s vs %s", fmtTimes(last.Speedup.Value),
+		growth := fmt.Sprintf("%s at %s vs %s", format.Times(last.Speedup.Value),
 			countWord(s.Dim, last.Label), countWord(s.Dim, first.Label))
 		if verdict > ScalingLittle {
 			growth += ", " + scalingWords(verdict, k, d)
@@ -531,7 +532,7 @@ func (a *Analysis) classify() {
 			b = append(b, latencyWords("latency", move, p0, p1)...)
 		case waiting:
 			b = fmt.Appendf(b, "latency is mostly waiting (mean %s against %s of work)",
-				fmtDur(lc.Latency.Mean, true), fmtDur(work, true))
+				format.DurationFixed(lc.Latency.Mean, true), format.DurationFixed(work, true))
 		default:
 			b = append(b, latencyWords("latency", move, p0, p1)...)
 		}

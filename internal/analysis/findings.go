@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
 )
 
@@ -26,11 +27,11 @@ func (a *Analysis) findings() {
 	if len(a.Cells) == 1 {
 		c := &a.Cells[0]
 		if c.Sliced {
-			a.add("One cell measured (%s): %s.", paramsLabel(c.Params, ""), fmtThroughput(c.Throughput))
+			a.add("One cell measured (%s): %s.", paramsLabel(c.Params, ""), format.Rate(c.Throughput))
 			return
 		}
 		a.add("One cell measured (%s): %s, p50 %s.", paramsLabel(c.Params, ""),
-			fmtThroughput(c.Throughput), fmtDur(c.Latency.P50, true))
+			format.Rate(c.Throughput), format.DurationFixed(c.Latency.P50, true))
 		return
 	}
 	for _, l := range a.Lessons {
@@ -59,7 +60,7 @@ func (a *Analysis) baselineBestFinding() {
 	}
 	c := &a.Cells[best]
 	a.add("The baseline (%s) has the highest throughput, %s: no other cell does better.",
-		paramsLabel(c.Params, ""), fmtThroughput(c.Throughput))
+		paramsLabel(c.Params, ""), format.Rate(c.Throughput))
 }
 
 // baselineSeries returns the index of the dim series through the baseline
@@ -106,15 +107,15 @@ func (a *Analysis) loadCurveFinding() {
 	}
 	describe := func(i int) string {
 		p, s := pts[i], sat[i]
-		msg := fmt.Sprintf("at %s it delivers %s of %s offered (%.0f%%)", p.Label, fmtThroughput(p.Throughput),
-			fmtNum(s.offered)+"/s", 100*p.Throughput/s.offered)
+		msg := fmt.Sprintf("at %s it delivers %s of %s offered (%.0f%%)", p.Label, format.Rate(p.Throughput),
+			format.Number(s.offered)+"/s", 100*p.Throughput/s.offered)
 		if s.keepsUp {
-			msg = fmt.Sprintf("at %s it still delivers %s of %s offered", p.Label, fmtThroughput(p.Throughput), fmtNum(s.offered)+"/s")
+			msg = fmt.Sprintf("at %s it still delivers %s of %s offered", p.Label, format.Rate(p.Throughput), format.Number(s.offered)+"/s")
 		}
 		c := &a.Cells[p.Cell]
-		msg += fmt.Sprintf(" and p50 is %s", fmtDur(p.Latency.P50, true))
+		msg += fmt.Sprintf(" and p50 is %s", format.DurationFixed(p.Latency.P50, true))
 		if s.queueing {
-			msg += fmt.Sprintf(": jobs queue (mean latency %s against %s of work)", fmtDur(c.Latency.Mean, true), fmtDur(stageSum(c.Stages), true))
+			msg += fmt.Sprintf(": jobs queue (mean latency %s against %s of work)", format.DurationFixed(c.Latency.Mean, true), format.DurationFixed(stageSum(c.Stages), true))
 		}
 		return msg
 	}
@@ -122,11 +123,11 @@ func (a *Analysis) loadCurveFinding() {
 	case last == len(pts)-1:
 		p := pts[last]
 		a.add("Load curve: throughput follows every offered rate up to %s (p50 %s → %s); no cell saturated the system.",
-			p.Label, fmtDur(pts[0].Latency.P50, true), fmtDur(p.Latency.P50, true))
+			p.Label, format.DurationFixed(pts[0].Latency.P50, true), format.DurationFixed(p.Latency.P50, true))
 	case last >= 0:
 		p := pts[last]
 		msg := fmt.Sprintf("Load curve: throughput follows the offered rate up to %s (p50 %s); past it the system saturates: %s",
-			p.Label, fmtDur(p.Latency.P50, true), describe(last+1))
+			p.Label, format.DurationFixed(p.Latency.P50, true), describe(last+1))
 		if end := len(pts) - 1; end > last+1 {
 			msg += "; " + describe(end)
 		}
@@ -144,7 +145,7 @@ func (a *Analysis) loadCurveFinding() {
 // (no parameter at a bound, six or more points, converged) whose peak lies
 // within the measured range. An extrapolated peak is left to the fit table.
 func (a *Analysis) peakFindings() {
-	if a.batch() {
+	if a.Batch() {
 		return
 	}
 	var peaks []*Series
@@ -173,7 +174,7 @@ func (a *Analysis) peakFindings() {
 		}
 		f := s.USL
 		a.add("USL fit, %s (%s): throughput peaks near %s at about %s, within the measured range (%s to %s); contention σ = %s, coherency κ = %s.",
-			dimWord(s.Dim), s.Label, countWord(s.Dim, fmt.Sprintf("%.0f", math.Round(f.PeakN))), fmtThroughput(f.PeakX),
-			s.Points[0].Label, countWord(s.Dim, s.Points[len(s.Points)-1].Label), fmtNum(f.Sigma), fmtNum(f.Kappa))
+			dimWord(s.Dim), s.Label, countWord(s.Dim, fmt.Sprintf("%.0f", math.Round(f.PeakN))), format.Rate(f.PeakX),
+			s.Points[0].Label, countWord(s.Dim, s.Points[len(s.Points)-1].Label), format.Number(f.Sigma), format.Number(f.Kappa))
 	}
 }

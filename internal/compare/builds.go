@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
@@ -322,8 +323,5 @@ func ratioWithInterval(r Row) string {
 	if !(r.Ratio > 0) {
 		return "(no ratio)"
 	}
-	if r.RatioConf == 0 || math.IsNaN(r.RatioLo) {
-		return fmt.Sprintf("%.3fx (no interval yet)", r.Ratio)
-	}
-	return fmt.Sprintf("%.3fx [%.3f, %.3f]", r.Ratio, r.RatioLo, r.RatioHi)
+	return format.RatioInterval(r.Ratio, r.RatioLo, r.RatioHi, r.RatioConf != 0)
 }

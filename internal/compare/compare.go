@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/stats"
 )
@@ -477,7 +478,7 @@ func decide(r *Row, alpha float64, family int) {
 	switch {
 	case bootstrap:
 		r.HintKind = HintMoreRepeats
-		r.Hint = fmt.Sprintf("more repeats or more points in the series: the interval [%s, %s] reaches beyond ±%s", fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), fmtPct(tol))
+		r.Hint = fmt.Sprintf("more repeats or more points in the series: the interval [%s, %s] reaches beyond ±%s", format.Ratio(r.RatioLo), format.Ratio(r.RatioHi), format.Fraction(tol))
 	case n < MinRepeatsToDetect:
 		r.HintKind = HintMoreRepeats
 		r.Hint = fmt.Sprintf("more repeats: %d per side cannot show a difference; use at least %d (%d to show equivalence)", n, MinRepeatsToDetect, MinRepeatsForInterval)
@@ -490,10 +491,10 @@ func decide(r *Row, alpha float64, family int) {
 		// shrinks about as 1/√n.
 		half := (r.RatioHi - r.RatioLo) / 2
 		target := tol - math.Abs(change)
-		why := fmt.Sprintf("narrow the ratio's interval (now [%s, %s]) to within ±%s", fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), fmtPct(tol))
+		why := fmt.Sprintf("narrow the ratio's interval (now [%s, %s]) to within ±%s", format.Ratio(r.RatioLo), format.Ratio(r.RatioHi), format.Fraction(tol))
 		if math.Abs(change) > tol {
 			target = math.Abs(change)
-			why = fmt.Sprintf("show whether the change %s is real (p=%.3g, %.3g after correcting for %d comparisons)", fmtSignedPct(change), r.P, r.PAdj, family)
+			why = fmt.Sprintf("show whether the change %s is real (p=%.3g, %.3g after correcting for %d comparisons)", format.Change(change), r.P, r.PAdj, family)
 		}
 		need := math.Inf(1)
 		if target > 0 && half > 0 {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/metric"
 )
 
@@ -58,7 +59,7 @@ func sideText(m metric.Metric, s Side, confidence float64) string {
 	if s.N == 0 {
 		return "–"
 	}
-	v := fmtValue(m, s.Median)
+	v := format.Measure(s.Median, m.Unit())
 	if s.Median == 0 || math.IsNaN(s.Lo) || s.Conf < confidence-1e-9 {
 		return v + " ±∞"
 	}
@@ -71,9 +72,9 @@ func ratioText(r Row) string {
 		return "–"
 	}
 	if r.RatioConf == 0 || math.IsNaN(r.RatioLo) {
-		return fmt.Sprintf("%s [no interval] (%s)", fmtRatio(r.Ratio), fmtSignedPct(r.Change()))
+		return fmt.Sprintf("%s [no interval] (%s)", format.Ratio(r.Ratio), format.Change(r.Change()))
 	}
-	return fmt.Sprintf("%s [%s, %s] (%s)", fmtRatio(r.Ratio), fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), fmtSignedPct(r.Change()))
+	return fmt.Sprintf("%s [%s, %s] (%s)", format.Ratio(r.Ratio), format.Ratio(r.RatioLo), format.Ratio(r.RatioHi), format.Change(r.Change()))
 }
 
 func pText(r Row) string {
@@ -151,7 +152,7 @@ func WriteText(w io.Writer, r *Result) error {
 	flush := func(m metric.Metric) {
 		for _, g := range r.Geomeans {
 			if g.Metric == m {
-				fmt.Fprintf(tw, "%s\tgeomean\t%s\t%s\t%s (%s)\t\t\t\n", m, fmtValue(m, g.Base), fmtValue(m, g.Head), fmtRatio(g.Ratio), fmtSignedPct(g.Ratio-1))
+				fmt.Fprintf(tw, "%s\tgeomean\t%s\t%s\t%s (%s)\t\t\t\n", m, format.Measure(g.Base, m.Unit()), format.Measure(g.Head, m.Unit()), format.Ratio(g.Ratio), format.Change(g.Ratio-1))
 			}
 		}
 	}
@@ -265,7 +266,7 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	flush := func(m metric.Metric) {
 		for _, g := range r.Geomeans {
 			if g.Metric == m {
-				fmt.Fprintf(&b, "| %s | *geomean* | %s | %s | %s (%s) | | |\n", m, fmtValue(m, g.Base), fmtValue(m, g.Head), fmtRatio(g.Ratio), fmtSignedPct(g.Ratio-1))
+				fmt.Fprintf(&b, "| %s | *geomean* | %s | %s | %s (%s) | | |\n", m, format.Measure(g.Base, m.Unit()), format.Measure(g.Head, m.Unit()), format.Ratio(g.Ratio), format.Change(g.Ratio-1))
 			}
 		}
 	}
@@ -472,7 +473,7 @@ type junitSkipped struct {
 func rowSummary(r Row, confidence float64) string {
 	mi, _ := r.Metric.Info()
 	s := fmt.Sprintf("%s %s: %s, head/base %s, base %s, head %s, p=%s (%s is better, tolerance ±%s)",
-		r.Key.label(), r.Metric, r.Verdict, ratioText(r), sideText(r.Metric, r.Base, confidence), sideText(r.Metric, r.Head, confidence), pText(r), mi.Direction, fmtPct(r.Tolerance))
+		r.Key.label(), r.Metric, r.Verdict, ratioText(r), sideText(r.Metric, r.Base, confidence), sideText(r.Metric, r.Head, confidence), pText(r), mi.Direction, format.Fraction(r.Tolerance))
 	if n := note(r); n != "" {
 		s += "; " + n
 	}
@@ -497,7 +498,7 @@ func WriteJUnit(w io.Writer, r *Result) error {
 				c.Skipped = &junitSkipped{Message: "not gated: " + string(row.Verdict)}
 				suite.Skipped++
 			case row.Verdict == Worse, row.Verdict == Inconclusive && r.FailOnInconclusive:
-				c.Failure = &junitFailure{Message: fmt.Sprintf("%s %s (head/base %s, tolerance ±%s)", row.Metric, row.Verdict, ratioText(row), fmtPct(row.Tolerance)), Type: string(row.Verdict), Text: rowSummary(row, r.Confidence)}
+				c.Failure = &junitFailure{Message: fmt.Sprintf("%s %s (head/base %s, tolerance ±%s)", row.Metric, row.Verdict, ratioText(row), format.Fraction(row.Tolerance)), Type: string(row.Verdict), Text: rowSummary(row, r.Confidence)}
 				suite.Failures++
 			}
 			suite.Cases = append(suite.Cases, c)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/metric"
 )
 
@@ -182,9 +183,9 @@ func decidePaired(r *Row, alpha float64) {
 	case !bounded:
 		r.Hint = fmt.Sprintf("more rounds: after %d the %.0f%% interval is not yet bounded", r.Rounds, 100*(1-alpha))
 	case math.Abs(change) > tol:
-		r.Hint = fmt.Sprintf("more rounds: the change %s is not yet significant (always-valid p=%.3g, %.3g after Holm)", fmtSignedPct(change), r.P, r.PAdj)
+		r.Hint = fmt.Sprintf("more rounds: the change %s is not yet significant (always-valid p=%.3g, %.3g after Holm)", format.Change(change), r.P, r.PAdj)
 	default:
-		r.Hint = fmt.Sprintf("more rounds: the interval [%s, %s] still reaches beyond %s", fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), badBound(mi.Direction, tol))
+		r.Hint = fmt.Sprintf("more rounds: the interval [%s, %s] still reaches beyond %s", format.Ratio(r.RatioLo), format.Ratio(r.RatioHi), badBound(mi.Direction, tol))
 	}
 }
 
@@ -200,9 +201,9 @@ func (r Row) badSideWithin(dir metric.Direction) bool {
 // badBound is the ratio beyond which a change is worse, e.g. "0.950".
 func badBound(dir metric.Direction, tol float64) string {
 	if dir == metric.HigherIsBetter {
-		return fmtRatio(1 - tol)
+		return format.Ratio(1 - tol)
 	}
-	return fmtRatio(1 + tol)
+	return format.Ratio(1 + tol)
 }
 
 // holmFamilies sets PAdj of every row: the gated rows form one Holm

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/metric"
 )
 
@@ -123,7 +124,7 @@ func (r ThresholdResult) failure() string {
 	if r.Bound == "max" {
 		op = "<="
 	}
-	return fmt.Sprintf("%s %s in %s: %s, want %s %s", r.Metric, r.Bound, r.Key.label(), fmtValue(r.Metric, r.Observed), op, fmtValue(r.Metric, r.Limit))
+	return fmt.Sprintf("%s %s in %s: %s, want %s %s", r.Metric, r.Bound, r.Key.label(), format.Measure(r.Observed, r.Metric.Unit()), op, format.Measure(r.Limit, r.Metric.Unit()))
 }
 
 // WriteThresholdsMarkdown writes a Markdown list of the failed limits

@@ -143,3 +143,24 @@ func TestMeasure(t *testing.T) {
 		}
 	}
 }
+
+func TestChangeAndRatio(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{Fraction(0.05), "5%"},
+		{Change(-0.0512), "-5.12%"},
+		{Change(0), "+0.00%"},
+		{Change(math.NaN()), "?"},
+		{Ratio(0.9055), "0.905"},
+		{Ratio(math.NaN()), "?"},
+		{RatioInterval(0.906, 0.851, 0.96, true), "0.906x [0.851, 0.960]"},
+		{RatioInterval(0.906, math.NaN(), math.NaN(), true), "0.906x (no interval yet)"},
+		{RatioInterval(0.906, 0.851, 0.96, false), "0.906x (no interval yet)"},
+		{Capitalize("throughput"), "Throughput"},
+		{Capitalize("éclair"), "Éclair"},
+		{Capitalize(""), ""},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+}

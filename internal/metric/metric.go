@@ -122,6 +122,12 @@ func (m Metric) Info() (MetricInfo, bool) {
 	return MetricInfo{}, false
 }
 
+// Unit is the display unit of m's values ("" when m is unknown).
+func (m Metric) Unit() string {
+	mi, _ := m.Info()
+	return mi.Unit
+}
+
 // Order returns m's position in display order (unknown metrics last).
 func (m Metric) Order() int {
 	for i, mi := range metrics {
