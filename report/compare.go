@@ -94,40 +94,9 @@ type thresholdRow struct {
 	Pass                          bool
 }
 
-// fmtMetric formats a value of metric m in its unit.
+// fmtMetric writes a value of metric m in its unit: "60.75 ms".
 func fmtMetric(m metric.Metric, v float64) string {
-	if !format.Finite(v) {
-		return "–"
-	}
-	mi, _ := m.Info()
-	switch mi.Unit {
-	case "s":
-		return format.Duration(v)
-	case "jobs/s":
-		return format.Rate(v)
-	case "B":
-		return format.Bytes(int64(v))
-	}
-	return fmt.Sprintf("%.3g", v)
-}
-
-// fmtSide formats a median and its interval: "19.7 jobs/s [19.1, 20.2]".
-func fmtSide(m metric.Metric, s compare.Side) string {
-	if s.N == 0 {
-		return "–"
-	}
-	v := fmtMetric(m, s.Median)
-	if format.Finite(s.Lo) && format.Finite(s.Hi) && s.Conf > 0 {
-		v += fmt.Sprintf(" [%s, %s]", fmtMetric(m, s.Lo), fmtMetric(m, s.Hi))
-	}
-	return v
-}
-
-func fmtChange(ratio float64) string {
-	if !format.Finite(ratio) {
-		return "–"
-	}
-	return fmt.Sprintf("%+.1f%%", 100*(ratio-1))
+	return format.Measured(v, math.NaN(), math.NaN(), m.Unit())
 }
 
 // newGateView prepares g for the page; nil when there is nothing to show.
@@ -151,13 +120,6 @@ func newGateView(g *Gate) *gateView {
 			v.Status = fmt.Sprintf("passed: none of %d gated comparisons is worse", r.GatedComparisons)
 		}
 		for _, row := range r.Rows {
-			ratio := "–"
-			if format.Finite(row.Ratio) {
-				ratio = fmt.Sprintf("%.3f (%s)", row.Ratio, fmtChange(row.Ratio))
-				if format.Finite(row.RatioLo) && format.Finite(row.RatioHi) {
-					ratio += fmt.Sprintf(" [%.3f, %.3f]", row.RatioLo, row.RatioHi)
-				}
-			}
 			p := "–"
 			if format.Finite(row.PAdj) {
 				p = fmt.Sprintf("%.2g", row.PAdj)
@@ -168,12 +130,12 @@ func newGateView(g *Gate) *gateView {
 			}
 			v.Rows = append(v.Rows, gateRow{
 				Metric: string(row.Metric), Cell: row.Key.Label,
-				Base: fmtSide(row.Metric, row.Base), Head: fmtSide(row.Metric, row.Head),
-				Ratio: ratio, P: p, Verdict: string(row.Verdict), Class: strings.ReplaceAll(string(row.Verdict), " ", "-"), Hint: hint, Gated: row.Gated,
+				Base: row.Base.Text(row.Metric, r.Confidence), Head: row.Head.Text(row.Metric, r.Confidence),
+				Ratio: row.RatioText(), P: p, Verdict: string(row.Verdict), Class: strings.ReplaceAll(string(row.Verdict), " ", "-"), Hint: hint, Gated: row.Gated,
 			})
 		}
 		for _, gm := range r.Geomeans {
-			v.Geomeans = append(v.Geomeans, gateGeomean{Metric: string(gm.Metric), Base: fmtMetric(gm.Metric, gm.Base), Head: fmtMetric(gm.Metric, gm.Head), Change: fmtChange(gm.Ratio)})
+			v.Geomeans = append(v.Geomeans, gateGeomean{Metric: string(gm.Metric), Base: fmtMetric(gm.Metric, gm.Base), Head: fmtMetric(gm.Metric, gm.Head), Change: format.Change(gm.Ratio - 1)})
 		}
 		for _, u := range r.Unpaired {
 			v.Unpaired = append(v.Unpaired, fmt.Sprintf("%s: only in %s", u.Key.Label, u.Side))

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
-	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
@@ -318,10 +317,10 @@ func buildFindings(res *Result) []string {
 }
 
 // ratioWithInterval writes a row's head/base with its interval:
-// "0.906x [0.851, 0.960]", or "0.906x (no interval yet)".
+// "0.906x [0.851, 0.960]", or "0.906x [no interval]".
 func ratioWithInterval(r Row) string {
 	if !(r.Ratio > 0) {
 		return "(no ratio)"
 	}
-	return format.RatioInterval(r.Ratio, r.RatioLo, r.RatioHi, r.RatioConf != 0)
+	return r.RatioInterval()
 }

@@ -36,5 +36,5 @@ func Example() {
 	// Output:
 	// workers=4 throughput: worse, ratio 0.75
 	// exit code: 1
-	// ::error title=scalebench%3A throughput worse in workers=4::workers=4 throughput: worse, head/base 0.750 [0.738, 0.763] (-25.00%25), base 100.0/s ±2%25, head 75.00/s ±3%25, p=0.00086 (higher is better, tolerance ±5%25)
+	// ::error title=scalebench%3A throughput worse in workers=4::workers=4 throughput: worse, head/base 0.750x [0.738, 0.763] (-25.0%25), base 100.0 jobs/s [98.0, 102.0], head 75.0 jobs/s [73.0, 77.0], p=0.00086 (higher is better, tolerance ±5%25)
 }

@@ -124,7 +124,7 @@ func (r ThresholdResult) failure() string {
 	if r.Bound == "max" {
 		op = "<="
 	}
-	return fmt.Sprintf("%s %s in %s: %s, want %s %s", r.Metric, r.Bound, r.Key.label(), format.Measure(r.Observed, r.Metric.Unit()), op, format.Measure(r.Limit, r.Metric.Unit()))
+	return fmt.Sprintf("%s %s in %s: %s, want %s %s", r.Metric, r.Bound, r.Key.label(), format.Measured(r.Observed, math.NaN(), math.NaN(), r.Metric.Unit()), op, format.Measured(r.Limit, math.NaN(), math.NaN(), r.Metric.Unit()))
 }
 
 // WriteThresholdsMarkdown writes a Markdown list of the failed limits

@@ -2,7 +2,6 @@ package format
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -14,29 +13,29 @@ func Fraction(f float64) string {
 	return strconv.FormatFloat(100*f, 'f', -1, 64) + "%"
 }
 
-// Change writes a relative change with its sign and two decimals:
-// -0.0512 → "-5.12%"; NaN is "?".
+// Change writes a relative change with its sign and one decimal:
+// -0.1 → "-10.0%"; a change that is not finite is "–".
 func Change(f float64) string {
-	if math.IsNaN(f) {
-		return "?"
+	if !Finite(f) {
+		return "–"
 	}
-	return fmt.Sprintf("%+.2f%%", 100*f)
+	return fmt.Sprintf("%+.1f%%", 100*f)
 }
 
 // Ratio writes a ratio of two measurements with three decimals: "0.906";
-// NaN is "?".
+// a ratio that is not finite is "–".
 func Ratio(r float64) string {
-	if math.IsNaN(r) {
-		return "?"
+	if !Finite(r) {
+		return "–"
 	}
-	return fmt.Sprintf("%.3f", r)
+	return strconv.FormatFloat(r, 'f', 3, 64)
 }
 
-// RatioInterval writes a ratio with its interval: "0.906x [0.851, 0.960]",
-// or "0.906x (no interval yet)" when lo is NaN or there is no interval.
-func RatioInterval(r, lo, hi float64, hasInterval bool) string {
-	if !hasInterval || math.IsNaN(lo) {
-		return Ratio(r) + "x (no interval yet)"
+// RatioInterval writes a ratio with its interval when both ends are
+// finite: "0.900x [0.885, 0.916]", else "0.900x".
+func RatioInterval(r, lo, hi float64) string {
+	if !Finite(lo) || !Finite(hi) {
+		return Ratio(r) + "x"
 	}
 	return Ratio(r) + "x [" + Ratio(lo) + ", " + Ratio(hi) + "]"
 }
