@@ -35,17 +35,9 @@ func CellKey(p results.Params) Key {
 		if d.Optional && !d.Set(p) {
 			continue
 		}
-		k.Params = append(k.Params, Param{Key: d.Name, Value: dimValue(d, p)})
+		k.Params = append(k.Params, Param{Key: d.Name, Value: d.Key(p)})
 	}
 	return k
-}
-
-// dimValue is p's value along d as thresholds' where selectors write it.
-func dimValue(d *param.Dimension, p results.Params) string {
-	if d.Numeric {
-		return strconv.FormatFloat(d.Value(p), 'g', -1, 64)
-	}
-	return d.Text(p)
 }
 
 // SeriesKey names a series for the comparison of curve metrics: its fixed
@@ -60,7 +52,7 @@ func SeriesKey(s analysis.Series) Key {
 		if d.Name == s.Dim || d.Optional && !d.Set(s.Fixed) {
 			continue
 		}
-		k.Params = append(k.Params, Param{Key: d.Name, Value: dimValue(d, s.Fixed)})
+		k.Params = append(k.Params, Param{Key: d.Name, Value: d.Key(s.Fixed)})
 	}
 	return k
 }

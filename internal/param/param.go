@@ -260,6 +260,15 @@ func (d *Dimension) Value(p Params) float64 {
 	return d.num(p)
 }
 
+// Key is p's value along d as comparison keys and threshold selectors
+// write it: numbers plainly ("100" for a rate of 100/s), names as they are.
+func (d *Dimension) Key(p Params) string {
+	if d.Numeric {
+		return strconv.FormatFloat(d.Value(p), 'g', -1, 64)
+	}
+	return d.Text(p)
+}
+
 // Text is p's value along a non-numeric dimension ("" for numeric ones).
 func (d *Dimension) Text(p Params) string {
 	if d.text == nil {

@@ -140,3 +140,18 @@ func TestValueText(t *testing.T) {
 		}
 	}
 }
+
+// TestKey: keys and selectors write numbers plainly, names as they are.
+func TestKey(t *testing.T) {
+	p := param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 1, Rate: 100, Method: "fast", Build: "head"}
+	for _, tc := range []struct {
+		d    *param.Dimension
+		want string
+	}{
+		{param.Workers, "8"}, {param.GOMAXPROCS, "2"}, {param.Rate, "100"}, {param.Method, "fast"}, {param.Build, "head"},
+	} {
+		if got := tc.d.Key(p); got != tc.want {
+			t.Errorf("%s.Key = %q, want %q", tc.d.Name, got, tc.want)
+		}
+	}
+}

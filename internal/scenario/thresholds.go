@@ -80,14 +80,6 @@ func normalizeValue(dim *param.Dimension, s string) string {
 	return s
 }
 
-// cellValue is cell p's value along dim as selectors write it.
-func cellValue(dim *param.Dimension, p Params) string {
-	if dim.Numeric {
-		return strconv.FormatFloat(dim.Value(p), 'g', -1, 64)
-	}
-	return dim.Text(p)
-}
-
 // validateThresholds checks each threshold's metric and limits, and that
 // its selector names dimensions and values some cell of the matrix has.
 func (d *decoder) validateThresholds(s *Scenario) {
@@ -101,7 +93,7 @@ func (d *decoder) validateThresholds(s *Scenario) {
 			if dim.Optional && !dim.Set(p) {
 				continue
 			}
-			v := cellValue(dim, p)
+			v := dim.Key(p)
 			if !seen[dim.Name+"="+v] {
 				seen[dim.Name+"="+v] = true
 				known[dim.Name] = append(known[dim.Name], v)
