@@ -12,6 +12,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/stats"
 )
@@ -175,7 +176,7 @@ func (c *Cell) Measured() bool { return len(c.Repeats) > 0 }
 // (those that did not fail), made anew at each call: a run keeps its
 // histograms encoded, and a merged one takes 188 KB.
 func (c *Cell) LatencyHistogram() *hdrhistogram.Histogram {
-	h := results.NewHDR()
+	h := metrics.NewHistogram()
 	for _, r := range c.Repeats {
 		r.Histogram.AddTo(h)
 	}

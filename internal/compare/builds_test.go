@@ -9,6 +9,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/metric"
+	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -187,7 +188,7 @@ func slicedRunOf(base, head []float64) (sliced, plain *results.Run) {
 				}
 				r.Latency = results.Latency{Mean: 0.03, P50: 0.03, P90: 0.04, P99: 0.05, P999: 0.06, Max: 0.07}
 				r.Stages = results.Stages{Fetch: 0.02, Decode: 0.005}
-				h := results.NewHDR()
+				h := metrics.NewHistogram()
 				_ = h.RecordValue(30_000) // µs
 				r.Histogram = results.HistogramOf(h)
 			}
