@@ -5,11 +5,8 @@ import (
 	"github.com/scalebench/scalebench/internal/results"
 )
 
-// Stages of an I/O-bound and a CPU-bound cell.
-var (
-	ioStages  = results.Stages{Fetch: 0.045, Decode: 0.002, Resize: 0.002, Encode: 0.001}
-	cpuStages = results.Stages{Fetch: 0.001, Decode: 0.003, Resize: 0.005, Encode: 0.001}
-)
+// ioStages are the stages of an I/O-bound cell.
+var ioStages = results.Stages{Fetch: 0.045, Decode: 0.002, Resize: 0.002, Encode: 0.001}
 
 // cellSpec describes a cell for mkRun.
 type cellSpec struct {
