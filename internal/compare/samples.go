@@ -18,10 +18,9 @@ import (
 	"github.com/scalebench/scalebench/internal/stats"
 )
 
-// This file is the bridge from the raw record to the comparison engine:
-// internal/compare works on plain samples and knows nothing of results
-// files, so that it can be tested on its own; the figures it compares are
-// derived here, next to every other figure derived from a run.
+// This file is the bridge from the raw record to the comparison engine,
+// which works on plain samples: the figures it compares are derived here
+// from a run and its analysis.
 
 // BootstrapReplicates is the number of resamples of the repeats behind
 // each curve metric (USL σ and κ, peak N*, efficiency at the largest N).
