@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
@@ -147,7 +148,7 @@ func cellSamples(run *results.Run, ci int) (CellSamples, bool) {
 	if len(c.Repeats) == 0 {
 		return CellSamples{}, false
 	}
-	batch := run.Scenario.Model == "batch"
+	batch := run.Scenario.Model == load.Batch
 	cs := CellSamples{Key: CellKey(c.Params), Samples: map[metric.Metric][]float64{}, Repeats: len(c.Repeats)}
 	for i := range c.Repeats {
 		for m, v := range repeatMetrics(&c.Repeats[i], batch) {
