@@ -4,7 +4,7 @@ import (
 	"slices"
 
 	"github.com/scalebench/scalebench/internal/analysis"
-	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
@@ -69,7 +69,6 @@ func categorical(dim string) bool { return !param.Lookup(dim).Numeric }
 
 // isBatch reports whether a run measured batches (makespan), where
 // throughput over time and fitted curves through a staircase mislead.
-func isBatch(a *analysis.Analysis) bool { return a.Run.Scenario.Model == load.Batch }
 
 // buildCharts returns every chart the analysis has data for, in page order.
 func buildCharts(a *analysis.Analysis) []figure {
@@ -86,7 +85,7 @@ func buildCharts(a *analysis.Analysis) []figure {
 	for _, f := range lessonCharts(a) {
 		add(secLesson, "", f)
 	}
-	batch := isBatch(a)
+	batch := a.Batch()
 	for _, dim := range seriesDims(a) {
 		ss := seriesOf(a, dim)
 		if categorical(dim) {
@@ -150,7 +149,7 @@ func xValues(ss []analysis.Series) []float64 {
 	var ns []float64
 	for _, s := range ss {
 		for _, p := range s.Points {
-			if finite(p.N) {
+			if format.Finite(p.N) {
 				ns = append(ns, p.N)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
 )
@@ -135,7 +136,7 @@ func stagesCharts(a *analysis.Analysis) []*figure {
 			b := chart.BarSeries{Name: st.name + " (" + st.kind + ")", Colour: st.colour, Values: make([]float64, n)}
 			used := false
 			for i, c := range cells {
-				if v := st.get(c.Stages) * 1e3; v > 0 && finite(v) {
+				if v := st.get(c.Stages) * 1e3; v > 0 && format.Finite(v) {
 					b.Values[i] = v
 					used = true
 				}
@@ -178,7 +179,7 @@ func stagesCharts(a *analysis.Analysis) []*figure {
 		var cpu, total float64
 		for _, st := range stages {
 			v := st.get(c.Stages)
-			if !finite(v) || v < 0 {
+			if !format.Finite(v) || v < 0 {
 				continue
 			}
 			total += v
@@ -195,7 +196,7 @@ func stagesCharts(a *analysis.Analysis) []*figure {
 			Value: chart.Axis{Label: "mean CPU time per job (ms)"}, Horizontal: true, Stacked: true})
 		if err == nil {
 			out = append(out, &figure{Figure: f, Caption: "The CPU stages of the chart above on their own scale: in some cells they are under " +
-				fmtPct(cpuShareAlone) + " of a job's time and would not show next to the I/O. " +
+				format.Percent(cpuShareAlone) + " of a job's time and would not show next to the I/O. " +
 				"These are the stages more cores or processes speed up, and the ones a faster method shortens."})
 		}
 	}
@@ -262,7 +263,7 @@ func timeseriesChart(a *analysis.Analysis) *figure {
 			}
 			xy.Lines = append(xy.Lines, l)
 		}
-		if t := cell.Throughput; t > 0 && finite(t) {
+		if t := cell.Throughput; t > 0 && format.Finite(t) {
 			xy.Curves = append(xy.Curves, chart.Curve{F: func(float64) float64 { return t }, From: 0, To: xmax, Colour: chart.Black, Dash: chart.Dashed})
 		}
 		g.Panels = append(g.Panels, xy)
@@ -322,7 +323,7 @@ func cdfChart(a *analysis.Analysis) *figure {
 			if q == 1 {
 				v = float64(h.Max()) / 1e3
 			}
-			if !(v > 0) || !finite(v) {
+			if !(v > 0) || !format.Finite(v) {
 				continue
 			}
 			c.xs, c.ys = append(c.xs, v), append(c.ys, q*100)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
@@ -48,7 +49,7 @@ const idealHeadroom = 1.25
 // usableFit reports whether f is worth drawing: fitted, and with no
 // parameter stuck at a bound (then the curve is an artefact of the bound).
 func usableFit(f *analysis.Fit) bool {
-	if f == nil || !finite(f.Lambda) {
+	if f == nil || !format.Finite(f.Lambda) {
 		return false
 	}
 	return !slices.ContainsFunc(f.Flags, func(s string) bool { return strings.Contains(s, "at bound") })
@@ -116,7 +117,7 @@ func scalingPanel(o scaleOpts, lines []scaleLine, title string, noFits bool) cha
 	xmin, xmax, ymax := math.Inf(1), math.Inf(-1), math.Inf(-1)
 	for _, l := range lines {
 		for j, n := range l.n {
-			if j < len(l.y) && finite(n) && finite(l.y[j]) {
+			if j < len(l.y) && format.Finite(n) && format.Finite(l.y[j]) {
 				xmin, xmax, ymax = math.Min(xmin, n), math.Max(xmax, n), math.Max(ymax, l.y[j])
 			}
 		}
@@ -177,16 +178,16 @@ func scalingPanel(o scaleOpts, lines []scaleLine, title string, noFits bool) cha
 		if usableFit(l.usl) {
 			xy.Curves = append(xy.Curves, chart.Curve{Name: "USL fit", F: l.usl.Predict, From: xmin, To: xmax,
 				Colour: uslC, Dash: chart.Dashed, Model: true})
-			if f := l.usl; finite(f.PeakN) && finite(f.PeakX) && f.PeakN >= xmin && f.PeakN <= xmax {
+			if f := l.usl; format.Finite(f.PeakN) && format.Finite(f.PeakX) && f.PeakN >= xmin && f.PeakN <= xmax {
 				xy.Marks = append(xy.Marks, chart.Mark{X: f.PeakN, Y: f.PeakX, Colour: uslC, Drop: true,
-					Label: "N* ≈ " + fmtNum(f.PeakN) + ", " + fmtNum(f.PeakX) + " jobs/s"})
+					Label: "N* ≈ " + format.Number(f.PeakN) + ", " + format.Number(f.PeakX) + " jobs/s"})
 			}
 		}
 	}
 	if hasCI {
 		name := "CI"
 		if c := confs[0]; c > 0 && !slices.ContainsFunc(confs, func(v float64) bool { return v != c }) {
-			name = fmtNum(c*100) + "% CI"
+			name = format.Number(c*100) + "% CI"
 		}
 		xy.Keys = append(xy.Keys, chart.Key{Name: name, Bar: true, Glyph: -1})
 	}
@@ -215,7 +216,7 @@ func appendKey(keys []chart.Key, k chart.Key) []chart.Key {
 func firstPoint(l scaleLine) (float64, float64) {
 	n1, y1 := math.Inf(1), math.NaN()
 	for j, n := range l.n {
-		if j < len(l.y) && finite(n) && finite(l.y[j]) && n < n1 {
+		if j < len(l.y) && format.Finite(n) && format.Finite(l.y[j]) && n < n1 {
 			n1, y1 = n, l.y[j]
 		}
 	}
@@ -391,7 +392,7 @@ func latencyChart(dim string, ss []analysis.Series) *figure {
 	for _, s := range ss {
 		for _, p := range s.Points {
 			for _, q := range latencyPercentiles {
-				if v := q.get(p.Latency); v > 0 && finite(v) {
+				if v := q.get(p.Latency); v > 0 && format.Finite(v) {
 					lo, hi = math.Min(lo, v), math.Max(hi, v)
 				}
 			}
@@ -459,7 +460,7 @@ func categoryBars(ss []analysis.Series, value func(analysis.Point) (v, lo, hi fl
 			j := slices.Index(cats, p.Label)
 			v, lo, hi := value(p)
 			b.Values[j], b.Lo[j], b.Hi[j] = v, lo, hi
-			if finite(v) {
+			if format.Finite(v) {
 				b.Labels[j] = label(v)
 			}
 		}
@@ -480,7 +481,7 @@ func categoryThroughputChart(dim string, ss []analysis.Series) *figure {
 			lo, hi = ci.Lo, ci.Hi
 		}
 		return p.Throughput, lo, hi
-	}, fmtNum)
+	}, format.Number)
 	f, err := chart.NewBars("throughput-"+dim, chart.Bars{
 		Title: "Throughput by " + dimName(dim), Categories: cats, Series: bars,
 		Value: chart.Axis{Label: "throughput (jobs/s)"},
@@ -503,7 +504,7 @@ func categoryLatencyChart(dim string, ss []analysis.Series, batch bool) *figure 
 	measured := false
 	for _, s := range ss {
 		for _, p := range s.Points {
-			measured = measured || finite(get(p))
+			measured = measured || format.Finite(get(p))
 		}
 	}
 	if !measured {
@@ -511,7 +512,7 @@ func categoryLatencyChart(dim string, ss []analysis.Series, batch bool) *figure 
 	}
 	cats, bars := categoryBars(ss, func(p analysis.Point) (float64, float64, float64) {
 		return get(p) * 1e3, math.NaN(), math.NaN()
-	}, func(ms float64) string { return fmtDur(ms / 1e3) })
+	}, func(ms float64) string { return format.Duration(ms / 1e3) })
 	f, err := chart.NewBars("latency-"+dim, chart.Bars{
 		Title: "Latency by " + dimName(dim), Categories: cats, Series: bars,
 		Value: chart.Axis{Label: what + " (ms)"},

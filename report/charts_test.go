@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
@@ -15,7 +17,7 @@ import (
 func chartsByName(t *testing.T, run *results.Run) map[string]figure {
 	t.Helper()
 	out := map[string]figure{}
-	for _, f := range buildCharts(analysis.Analyze(run)) {
+	for _, f := range buildCharts(compare.Analyze(run)) {
 		out[f.Name] = f
 	}
 	return out
@@ -33,7 +35,7 @@ func chartSVG(t *testing.T, f figure) string {
 func series(dim string, ns, xs []float64) analysis.Series {
 	s := analysis.Series{Dim: dim, Label: "gomaxprocs=1, replicas=1"}
 	for i, n := range ns {
-		s.Points = append(s.Points, analysis.Point{N: n, Label: fmtNum(n), Throughput: xs[i],
+		s.Points = append(s.Points, analysis.Point{N: n, Label: format.Number(n), Throughput: xs[i],
 			Latency: results.Latency{P50: 0.03 * n, P90: 0.04 * n, P99: 0.05 * n}})
 	}
 	return s

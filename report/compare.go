@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/format"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
 )
@@ -92,40 +94,9 @@ type thresholdRow struct {
 	Pass                          bool
 }
 
-// fmtMetric formats a value of metric m in its unit.
-func fmtMetric(m compare.Metric, v float64) string {
-	if !finite(v) {
-		return "–"
-	}
-	mi, _ := m.Info()
-	switch mi.Unit {
-	case "s":
-		return fmtDur(v)
-	case "jobs/s":
-		return fmtRate(v)
-	case "B":
-		return fmtBytes(int64(v))
-	}
-	return fmt.Sprintf("%.3g", v)
-}
-
-// fmtSide formats a median and its interval: "19.7 jobs/s [19.1, 20.2]".
-func fmtSide(m compare.Metric, s compare.Side) string {
-	if s.N == 0 {
-		return "–"
-	}
-	v := fmtMetric(m, s.Median)
-	if finite(s.Lo) && finite(s.Hi) && s.Conf > 0 {
-		v += fmt.Sprintf(" [%s, %s]", fmtMetric(m, s.Lo), fmtMetric(m, s.Hi))
-	}
-	return v
-}
-
-func fmtChange(ratio float64) string {
-	if !finite(ratio) {
-		return "–"
-	}
-	return fmt.Sprintf("%+.1f%%", 100*(ratio-1))
+// fmtMetric writes a value of metric m in its unit: "60.75 ms".
+func fmtMetric(m metric.Metric, v float64) string {
+	return format.Measured(v, math.NaN(), math.NaN(), m.Unit())
 }
 
 // newGateView prepares g for the page; nil when there is nothing to show.
@@ -149,15 +120,8 @@ func newGateView(g *Gate) *gateView {
 			v.Status = fmt.Sprintf("passed: none of %d gated comparisons is worse", r.GatedComparisons)
 		}
 		for _, row := range r.Rows {
-			ratio := "–"
-			if finite(row.Ratio) {
-				ratio = fmt.Sprintf("%.3f (%s)", row.Ratio, fmtChange(row.Ratio))
-				if finite(row.RatioLo) && finite(row.RatioHi) {
-					ratio += fmt.Sprintf(" [%.3f, %.3f]", row.RatioLo, row.RatioHi)
-				}
-			}
 			p := "–"
-			if finite(row.PAdj) {
+			if format.Finite(row.PAdj) {
 				p = fmt.Sprintf("%.2g", row.PAdj)
 			}
 			hint := row.Hint
@@ -166,12 +130,12 @@ func newGateView(g *Gate) *gateView {
 			}
 			v.Rows = append(v.Rows, gateRow{
 				Metric: string(row.Metric), Cell: row.Key.Label,
-				Base: fmtSide(row.Metric, row.Base), Head: fmtSide(row.Metric, row.Head),
-				Ratio: ratio, P: p, Verdict: string(row.Verdict), Class: strings.ReplaceAll(string(row.Verdict), " ", "-"), Hint: hint, Gated: row.Gated,
+				Base: row.Base.Text(row.Metric, r.Confidence), Head: row.Head.Text(row.Metric, r.Confidence),
+				Ratio: row.RatioText(), P: p, Verdict: string(row.Verdict), Class: strings.ReplaceAll(string(row.Verdict), " ", "-"), Hint: hint, Gated: row.Gated,
 			})
 		}
 		for _, gm := range r.Geomeans {
-			v.Geomeans = append(v.Geomeans, gateGeomean{Metric: string(gm.Metric), Base: fmtMetric(gm.Metric, gm.Base), Head: fmtMetric(gm.Metric, gm.Head), Change: fmtChange(gm.Ratio)})
+			v.Geomeans = append(v.Geomeans, gateGeomean{Metric: string(gm.Metric), Base: fmtMetric(gm.Metric, gm.Base), Head: fmtMetric(gm.Metric, gm.Head), Change: format.Change(gm.Ratio - 1)})
 		}
 		for _, u := range r.Unpaired {
 			v.Unpaired = append(v.Unpaired, fmt.Sprintf("%s: only in %s", u.Key.Label, u.Side))
@@ -202,7 +166,7 @@ func gateFigures(r *compare.Result, baseName string) []figure {
 		return nil
 	}
 	var figs []figure
-	for _, m := range []compare.Metric{compare.Throughput, compare.P50, compare.Makespan} {
+	for _, m := range []metric.Metric{metric.Throughput, metric.P50, metric.Makespan} {
 		var cats []string
 		var base, head chart.BarSeries
 		base = chart.BarSeries{Name: "base", Colour: chart.Grey}
@@ -213,7 +177,7 @@ func gateFigures(r *compare.Result, baseName string) []figure {
 		}
 		add := func(s *chart.BarSeries, side compare.Side) {
 			lo, hi := math.NaN(), math.NaN()
-			if side.Conf > 0 && finite(side.Lo) && finite(side.Hi) {
+			if side.Conf > 0 && format.Finite(side.Lo) && format.Finite(side.Hi) {
 				lo, hi = side.Lo*scale, side.Hi*scale
 			}
 			s.Values = append(s.Values, side.Median*scale)

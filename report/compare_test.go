@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -37,12 +37,12 @@ func slower(run *results.Run) *results.Run {
 func TestWriteGate(t *testing.T) {
 	base := loadFixture(t, filepath.Join("testdata", "quickstart.json"), quickstartRun)
 	head := slower(base)
-	res, err := compare.Compare(compare.PairCells(analysis.Samples(base), analysis.Samples(head)), compare.Options{})
+	res, err := compare.Compare(compare.PairCells(compare.Samples(base), compare.Samples(head)), compare.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	limits := compare.Thresholds{{Metric: "p50", Max: "1ms"}}
-	tr, err := limits.Evaluate(analysis.Summaries(analysis.Samples(head)))
+	limits := metric.Thresholds{{Metric: "p50", Max: "1ms"}}
+	tr, err := compare.Evaluate(limits, compare.Summaries(compare.Samples(head)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -19,7 +20,7 @@ func Summary(w io.Writer, run *results.Run) error {
 	if run == nil {
 		return fmt.Errorf("summary: no run to report")
 	}
-	return summaryText(w, analysis.Analyze(run))
+	return summaryText(w, compare.Analyze(run))
 }
 
 func summaryText(w io.Writer, a *analysis.Analysis) error {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -65,7 +66,7 @@ func synthCell(rng *rand.Rand, p results.Params, m jobModel, repeats int, window
 		}
 		rep.Jobs = jobs
 		rep.Throughput = xr
-		h := results.NewHDR()
+		h := metrics.NewHistogram()
 		mean := w / xr
 		if batchJobs > 0 {
 			mean = m.fetch + cpu

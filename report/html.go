@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
@@ -313,8 +314,8 @@ func mainSeries(a *analysis.Analysis) int {
 // "" when no cell had any.
 func imageLatency(sc *results.Scenario) string {
 	if len(sc.Blocks) == 0 {
-		if sc.ImageLatency > 0 && finite(sc.ImageLatency) {
-			return fmtDur(sc.ImageLatency)
+		if sc.ImageLatency > 0 && format.Finite(sc.ImageLatency) {
+			return format.Duration(sc.ImageLatency)
 		}
 		return ""
 	}
@@ -323,7 +324,7 @@ func imageLatency(sc *results.Scenario) string {
 	for _, b := range sc.Blocks {
 		l := "none"
 		if b.ImageLatency > 0 {
-			l, any = fmtDur(b.ImageLatency), true
+			l, any = format.Duration(b.ImageLatency), true
 		}
 		parts = append(parts, b.Name+" "+l)
 	}

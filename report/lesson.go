@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/report/chart"
 )
@@ -34,20 +35,13 @@ func cardLabel(l analysis.Lesson, label string, from bool) string {
 
 // lessonTitle is a card's title: "Scalability: workers 1 → 5".
 func lessonTitle(l analysis.Lesson) string {
-	kind := "Comparison"
-	switch l.Kind {
-	case analysis.Scalability:
-		kind = "Scalability"
-	case analysis.Performance:
-		kind = "Performance"
-	}
-	return kind + ": " + l.Title
+	return l.Kind.Title() + ": " + l.Title
 }
 
 func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
-	axis, label, scale := "throughput (jobs/s)", fmtNum, 1.0
+	axis, label, scale := "throughput (jobs/s)", format.Number, 1.0
 	if l.Seconds {
-		axis, label = l.Measure+" (s)", fmtDur
+		axis, label = l.Measure+" (s)", format.Duration
 		if max(l.FromValue, l.ToValue) < 1 {
 			axis, scale = l.Measure+" (ms)", 1e3
 		}
@@ -71,13 +65,13 @@ func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
 
 // lessonCaption says what a card compares and what its ratio means.
 func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
-	what := capitalize(l.Measure) + " (median of repeats)"
+	what := format.Capitalize(l.Measure) + " (median of repeats)"
 	if l.Measure == "makespan" {
 		what = "Median time to finish the whole batch"
 	}
 	s := fmt.Sprintf("%s with %s and with %s. %s: %s", what, l.FromLabel, l.ToLabel, l.Ratio.Text, l.Verdict)
 	if r := l.Ratio; r.Conf > 0 && r.Lo < r.Hi {
-		s += fmt.Sprintf(" (%s%% interval %s–%sx)", fmtNum(100*r.Conf), fmtNum(r.Lo), fmtNum(r.Hi))
+		s += fmt.Sprintf(" (%s%% interval %s–%sx)", format.Number(100*r.Conf), format.Number(r.Lo), format.Number(r.Hi))
 	}
 	s += "."
 	switch {
@@ -97,9 +91,9 @@ func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
 func lessonText(a *analysis.Analysis) []string {
 	var out []string
 	for _, l := range a.Lessons {
-		v := fmtNum
+		v := format.Number
 		if l.Seconds {
-			v = fmtDur
+			v = format.Duration
 		}
 		out = append(out, fmt.Sprintf("%s: %s %s → %s: %s, %s", lessonTitle(l), l.Measure,
 			v(l.FromValue), v(l.ToValue), l.Quotient, l.Verdict))

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -24,7 +24,7 @@ func TestLessonCards(t *testing.T) {
 		{batchFile, batchRun, []string{"Scalability: workers 1 → 5"}},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
-			a := analysis.Analyze(loadFixture(t, tc.fixture, tc.gen))
+			a := compare.Analyze(loadFixture(t, tc.fixture, tc.gen))
 			if len(a.Lessons) != len(tc.titles) {
 				t.Fatalf("%d lessons, want %d: %+v", len(a.Lessons), len(tc.titles), a.Lessons)
 			}

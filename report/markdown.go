@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/format"
 )
 
 // Markdown writes a short summary for CI job summaries and pull-request
@@ -40,7 +41,7 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 		env = append(env, fmt.Sprintf("%d CPUs", e.LogicalCPUs))
 	}
 	if e.CPUQuota > 0 {
-		env = append(env, "quota "+fmtNum(e.CPUQuota)+" cores")
+		env = append(env, "quota "+format.Number(e.CPUQuota)+" cores")
 	}
 	if e.Commit != "" {
 		env = append(env, "commit "+e.Commit)
@@ -78,7 +79,7 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 	}
 
 	if len(a.Cells) > 0 {
-		mk := batch(a)
+		mk := a.Batch()
 		fmt.Fprintf(b, "## Cells\n\n")
 		if mk {
 			fmt.Fprintf(b, "| params | throughput | makespan | p50 | p99 | Scalability | Performance |\n|---|--:|--:|--:|--:|---|---|\n")
@@ -91,7 +92,7 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 				params += " **(baseline)**"
 			}
 			tput := cellRate(c)
-			if ci := fmtInterval(c.ThroughputCI, fmtNum); ci != "" {
+			if ci := fmtInterval(c.ThroughputCI, format.Number); ci != "" {
 				tput += " " + ci
 			}
 			r := cellRatio(a, i)

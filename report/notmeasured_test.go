@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -31,7 +32,7 @@ func TestCellsNotMeasured(t *testing.T) {
 			const gone = 3 // gomaxprocs=1 workers=8, the top of the baseline's workers series
 			run := variant(t, base, func(r *results.Run) { tc.edit(&r.Cells[gone]) })
 			label := run.Cells[gone].Params.String()
-			a := analysis.Analyze(run)
+			a := compare.Analyze(run)
 			if a.Cells[gone].Measured() {
 				t.Fatal("the cell counts as measured")
 			}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -78,7 +78,7 @@ func TestQuotientsCheck(t *testing.T) {
 		{batchFile, batchRun},
 	} {
 		t.Run(tc.fixture, func(t *testing.T) {
-			a := analysis.Analyze(loadFixture(t, tc.fixture, tc.gen))
+			a := compare.Analyze(loadFixture(t, tc.fixture, tc.gen))
 			var page, md bytes.Buffer
 			if err := HTML(&page, a); err != nil {
 				t.Fatal(err)

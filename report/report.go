@@ -20,6 +20,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/atomicfile"
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/outdir"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
@@ -46,7 +47,7 @@ func write(dir string, run *results.Run, g *Gate, force bool) (files Files, err 
 	if run == nil {
 		return Files{}, errors.New("no run to report")
 	}
-	a := analysis.Analyze(run)
+	a := compare.Analyze(run)
 	m, err := outdir.ReadManifest(dir)
 	if err != nil {
 		return Files{}, fmt.Errorf("report: %w", err)

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
 )
 
 // The browser test loads report.html in headless Chromium from a loopback
@@ -250,7 +250,7 @@ func TestReportInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-	a := analysis.Analyze(loadFixture(t, quickstartFile, quickstartRun))
+	a := compare.Analyze(loadFixture(t, quickstartFile, quickstartRun))
 	var buf bytes.Buffer
 	if err := HTML(&buf, a); err != nil {
 		t.Fatal(err)
@@ -259,7 +259,7 @@ func TestReportInBrowser(t *testing.T) {
 	want := len(buildCharts(a))
 
 	// The batch report has the makespan columns and the CPU stage panel.
-	ba := analysis.Analyze(loadFixture(t, batchFile, batchRun))
+	ba := compare.Analyze(loadFixture(t, batchFile, batchRun))
 	var bbuf bytes.Buffer
 	if err := HTML(&bbuf, ba); err != nil {
 		t.Fatal(err)

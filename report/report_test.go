@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -166,12 +168,12 @@ func TestWriteBatch(t *testing.T) {
 			t.Errorf("report.html lacks %q", want)
 		}
 	}
-	for _, c := range analysis.Analyze(run).Cells {
+	for _, c := range compare.Analyze(run).Cells {
 		ci := fmtDurInterval(c.MakespanCI)
 		if ci == "" {
 			t.Fatalf("fixture cell %s has no makespan interval", paramsText(c.Params))
 		}
-		if want := `<td class="num" data-label="makespan">` + fmtDur(c.Makespan) + `<br><span class="ci">` + ci + `</span></td>`; !strings.Contains(page, want) {
+		if want := `<td class="num" data-label="makespan">` + format.Duration(c.Makespan) + `<br><span class="ci">` + ci + `</span></td>`; !strings.Contains(page, want) {
 			t.Errorf("report.html lacks the makespan and its interval %q", want)
 		}
 	}
@@ -194,7 +196,7 @@ func TestMarkdownGolden(t *testing.T) {
 		t.Run(tc.golden, func(t *testing.T) {
 			run := loadFixture(t, tc.fixture, tc.gen)
 			var buf bytes.Buffer
-			if err := Markdown(&buf, analysis.Analyze(run)); err != nil {
+			if err := Markdown(&buf, compare.Analyze(run)); err != nil {
 				t.Fatal(err)
 			}
 			checkGolden(t, tc.golden, buf.Bytes())
@@ -264,7 +266,7 @@ func TestEdgeCases(t *testing.T) {
 			change: func(r *results.Run) { r.Cells = nil },
 		},
 		{
-			name: "non-finite and negative values",
+			name: "non-format.Finite and negative values",
 			change: func(r *results.Run) {
 				for j := range r.Cells[1].Repeats {
 					r.Cells[1].Repeats[j].Throughput = math.Inf(1)
@@ -293,7 +295,7 @@ func TestEdgeCases(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			run := variant(t, base, tc.change)
-			a := analysis.Analyze(run)
+			a := compare.Analyze(run)
 			var buf bytes.Buffer
 			if err := HTML(&buf, a); err != nil {
 				t.Fatalf("HTML: %v", err)
@@ -332,7 +334,7 @@ func TestEdgeCases(t *testing.T) {
 }
 
 func TestManyCells(t *testing.T) {
-	a := analysis.Analyze(manyCellsRun())
+	a := compare.Analyze(manyCellsRun())
 	var buf bytes.Buffer
 	if err := HTML(&buf, a); err != nil {
 		t.Fatal(err)
@@ -420,7 +422,7 @@ func TestNoRun(t *testing.T) {
 func TestHTMLMatchesWrite(t *testing.T) {
 	run := loadFixture(t, batchFile, batchRun)
 	var buf bytes.Buffer
-	if err := HTML(&buf, analysis.Analyze(run)); err != nil {
+	if err := HTML(&buf, compare.Analyze(run)); err != nil {
 		t.Fatal(err)
 	}
 	page := buf.String()
@@ -442,11 +444,11 @@ func TestFormat(t *testing.T) {
 	for _, tc := range []struct {
 		got, want string
 	}{
-		{fmtNum(2412.3), "2410"}, {fmtNum(180), "180"}, {fmtNum(1.5), "1.5"}, {fmtNum(0.01234), "0.0123"},
-		{fmtNum(math.Inf(1)), "∞"}, {fmtNum(math.NaN()), "—"},
-		{fmtDur(2), "2 s"}, {fmtDur(0.0153), "15.3 ms"}, {fmtDur(42e-6), "42 µs"}, {fmtDur(0), "0"},
-		{fmtBytes(64 << 20), "64 MiB"}, {fmtBytes(0), "—"},
-		{fmtDurRange(0.93, 1.01), "0.93–1.01 s"}, {fmtDurRange(0.0021, 0.0185), "2.1–18.5 ms"},
+		{format.Number(2412.3), "2410"}, {format.Number(180), "180"}, {format.Number(1.5), "1.5"}, {format.Number(0.01234), "0.0123"},
+		{format.Number(math.Inf(1)), "∞"}, {format.Number(math.NaN()), "—"},
+		{format.Duration(2), "2 s"}, {format.Duration(0.0153), "15.3 ms"}, {format.Duration(42e-6), "42 µs"}, {format.Duration(0), "0"},
+		{format.Bytes(64 << 20), "64 MiB"}, {format.Bytes(0), "—"},
+		{format.DurationRange(0.93, 1.01), "0.93–1.01 s"}, {format.DurationRange(0.0021, 0.0185), "2.1–18.5 ms"},
 		{fmtDurInterval(analysis.Interval{Lo: 1.47, Hi: 1.65, Confidence: 0.9375, N: 5}), "(93.8% CI 1.47–1.65 s)"},
 		{fmtDurInterval(analysis.Interval{Lo: 1, Hi: 2, Confidence: 0.9375, N: 1}), ""},
 		{mdCell("a|b *c* (x) **(baseline)**"), `a\|b \*c\* (x) **(baseline)**`},
@@ -486,7 +488,7 @@ func TestWarningGroups(t *testing.T) {
 			r.Cells[i].Repeats = r.Cells[i].Repeats[:1]
 		}
 	})
-	a := analysis.Analyze(run)
+	a := compare.Analyze(run)
 	for i := range a.Cells {
 		c := &a.Cells[i]
 		c.Warnings = nil
@@ -564,7 +566,7 @@ func TestCellTableOpenLoop(t *testing.T) {
 	base := loadFixture(t, quickstartFile, quickstartRun)
 	page := func(run *results.Run) string {
 		var buf bytes.Buffer
-		if err := HTML(&buf, analysis.Analyze(run)); err != nil {
+		if err := HTML(&buf, compare.Analyze(run)); err != nil {
 			t.Fatal(err)
 		}
 		return buf.String()

@@ -9,7 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/outdir"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report/chart"
@@ -47,7 +47,7 @@ func WriteSlidesOptions(dir string, run *results.Run, opt Options) (out Slides, 
 	if run == nil {
 		return Slides{}, errors.New("report: write slides: no run")
 	}
-	a := analysis.Analyze(run)
+	a := compare.Analyze(run)
 	m, err := outdir.ReadManifest(dir)
 	if err != nil {
 		return Slides{}, fmt.Errorf("report: write slides: %w", err)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/compare"
 )
 
 func TestWriteSlides(t *testing.T) {
@@ -17,7 +17,7 @@ func TestWriteSlides(t *testing.T) {
 	if err != nil {
 		t.Fatalf("WriteSlides: %v", err)
 	}
-	figs := buildCharts(analysis.Analyze(run))
+	figs := buildCharts(compare.Analyze(run))
 	if len(figs) == 0 || len(s.Charts) != 2*len(figs) {
 		t.Fatalf("%d slide files for %d charts", len(s.Charts), len(figs))
 	}

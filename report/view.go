@@ -10,14 +10,13 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/analysis"
-	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
 // batch reports whether the run used the batch model, where latency means
 // the makespan.
-func batch(a *analysis.Analysis) bool { return a.Run.Scenario.Model == load.Batch }
 
 // stepLabel names a point of a series: "1 worker", "8 workers", "GOMAXPROCS=2".
 func stepLabel(dim, label string) string { return param.Lookup(dim).Count(label) }
@@ -36,7 +35,7 @@ func cellRate(c analysis.Cell) string {
 	if !c.Measured() {
 		return analysis.NotMeasured
 	}
-	return fmtRate(c.Throughput)
+	return format.Rate(c.Throughput)
 }
 
 // cellDur is a duration figure of the cell, or "—" for a cell without a
@@ -45,7 +44,7 @@ func cellDur(c analysis.Cell, v float64) string {
 	if !c.Measured() {
 		return "—"
 	}
-	return fmtDur(v)
+	return format.Duration(v)
 }
 
 // cellRatio returns the ratios of cell i, or zero ratios when absent.
@@ -59,7 +58,7 @@ func cellRatio(a *analysis.Analysis, i int) analysis.CellRatio {
 // cellLatency is the latency figure the ratios compare: p50, or makespan
 // for a batch run.
 func cellLatency(a *analysis.Analysis, c analysis.Cell) string {
-	if batch(a) {
+	if a.Batch() {
 		return cellDur(c, c.Makespan)
 	}
 	return cellDur(c, c.Latency.P50)
@@ -75,7 +74,7 @@ func mainRatios(a *analysis.Analysis) *ratioTable {
 	t := &ratioTable{LatencyLabel: "p50 latency",
 		ThroughputHeader: "scalability (throughput ratio)", LatencyHeader: "performance (latency ratio)"}
 	words := "scalability as a throughput ratio, performance as a latency ratio"
-	if batch(a) {
+	if a.Batch() {
 		t.LatencyLabel = "makespan"
 	}
 	row := func(step string, ci int) ratioRow {
@@ -150,7 +149,7 @@ func environment(run *results.Run) []pair {
 	e := run.Environment
 	quota := "none"
 	if e.CPUQuota > 0 {
-		quota = fmtNum(e.CPUQuota) + " cores"
+		quota = format.Number(e.CPUQuota) + " cores"
 	}
 	cpus := "—"
 	if e.LogicalCPUs > 0 {
@@ -290,7 +289,7 @@ func sections(a *analysis.Analysis, charts []renderedChart) []section {
 		switch c.Section {
 		case secScaling, secLatency:
 			id = "dim-" + c.Dim
-			title = capitalize(dimName(c.Dim))
+			title = format.Capitalize(dimName(c.Dim))
 			if l := lesson(c.Dim); l != "" {
 				title += ": " + l
 			}
@@ -339,14 +338,6 @@ func blocksOf(a *analysis.Analysis, dim string) string {
 	return " (blocks " + strings.Join(names, ", ") + ")"
 }
 
-// capitalize upper-cases the first letter of s.
-func capitalize(s string) string {
-	for i, r := range s {
-		return strings.ToUpper(string(r)) + s[i+len(string(r)):]
-	}
-	return s
-}
-
 // seriesName names a series for tables: "workers (gomaxprocs=1, replicas=1)".
 func seriesName(s analysis.Series) string {
 	if s.Label == "" {
@@ -357,12 +348,12 @@ func seriesName(s analysis.Series) string {
 
 // fmtParam formats an estimate with its standard error and interval.
 func fmtParam(v, se float64, ci [2]float64) string {
-	s := fmtNum(v)
-	if finite(se) && se > 0 {
-		s += " ± " + fmtNum(se)
+	s := format.Number(v)
+	if format.Finite(se) && se > 0 {
+		s += " ± " + format.Number(se)
 	}
-	if finite(ci[0]) && finite(ci[1]) && ci[1] > ci[0] {
-		s += " [" + fmtNum(ci[0]) + ", " + fmtNum(ci[1]) + "]"
+	if format.Finite(ci[0]) && format.Finite(ci[1]) && ci[1] > ci[0] {
+		s += " [" + format.Number(ci[0]) + ", " + format.Number(ci[1]) + "]"
 	}
 	return s
 }
@@ -384,14 +375,14 @@ func fitRows(a *analysis.Analysis) []fitRow {
 				Sigma:  fmtParam(f.Sigma, f.SigmaSE, f.SigmaCI),
 				Kappa:  fmtParam(f.Kappa, f.KappaSE, f.KappaCI),
 				Lambda: fmtParam(f.Lambda, f.LambdaSE, f.LambdaCI),
-				RSE:    fmtNum(f.RSE), DF: strconv.Itoa(f.DF), R2: fmtR2(f.R2),
-				PeakN: fmtNum(f.PeakN), PeakX: fmtNum(f.PeakX), Limit: fmtNum(f.AmdahlLimit),
+				RSE:    format.Number(f.RSE), DF: strconv.Itoa(f.DF), R2: fmtR2(f.R2),
+				PeakN: format.Number(f.PeakN), PeakX: format.Number(f.PeakX), Limit: format.Number(f.AmdahlLimit),
 				Flags: strings.Join(f.Flags, "; "),
 			}
 			if f.Model == "amdahl" {
 				r.Kappa = "0 (fixed)"
 			}
-			if maxN := s.Points[len(s.Points)-1].N; finite(f.PeakN) && f.PeakN > maxN {
+			if maxN := s.Points[len(s.Points)-1].N; format.Finite(f.PeakN) && f.PeakN > maxN {
 				// A peak past the data is the model's guess, not a measurement.
 				r.PeakNote = "extrapolated"
 			}
@@ -402,7 +393,7 @@ func fitRows(a *analysis.Analysis) []fitRow {
 }
 
 func fmtR2(v float64) string {
-	if !finite(v) {
+	if !format.Finite(v) {
 		return "—"
 	}
 	return strconv.FormatFloat(v, 'f', 3, 64)
@@ -435,7 +426,7 @@ func dimCells(dims []*param.Dimension, c analysis.Cell) []dimCell {
 		case d.Resource:
 			out[i].Value = strconv.FormatFloat(d.Value(c.Params), 'f', -1, 64)
 		default:
-			out[i].Value = fmtNum(d.Value(c.Params))
+			out[i].Value = format.Number(d.Value(c.Params))
 		}
 		if d == param.Rate {
 			out[i].Detail = offered(c.OfferedRate)
@@ -461,7 +452,7 @@ func cellRows(a *analysis.Analysis) cellTable {
 	for _, c := range a.Cells {
 		t.Makespan = t.Makespan || c.Makespan > 0
 	}
-	t.Makespan = t.Makespan || batch(a)
+	t.Makespan = t.Makespan || a.Batch()
 	for i, c := range a.Cells {
 		r := cellRatio(a, i)
 		row := cellRow{
@@ -469,14 +460,14 @@ func cellRows(a *analysis.Analysis) cellTable {
 			Dims: dimCells(dims, c),
 			Jobs: strconv.FormatInt(c.Jobs, 10), Errors: strconv.FormatInt(c.Errors, 10),
 			Throughput:   cellRate(c),
-			ThroughputCI: fmtInterval(c.ThroughputCI, fmtNum),
+			ThroughputCI: fmtInterval(c.ThroughputCI, format.Number),
 			P50:          cellDur(c, c.Latency.P50), P90: cellDur(c, c.Latency.P90), P99: cellDur(c, c.Latency.P99),
 			P999: cellDur(c, c.Latency.P999), Max: cellDur(c, c.Latency.Max),
 			Makespan:    cellDur(c, c.Makespan),
-			CPUUtil:     fmtPct(c.Resources.CPUUtil),
-			JobsPerCPU:  fmtNum(c.Resources.JobsPerCPUSecond),
-			PeakRSS:     fmtBytes(c.Resources.MaxRSS),
-			HarnessCPU:  fmtDur(c.Resources.HarnessCPU),
+			CPUUtil:     format.Percent(c.Resources.CPUUtil),
+			JobsPerCPU:  format.Number(c.Resources.JobsPerCPUSecond),
+			PeakRSS:     format.Bytes(c.Resources.MaxRSS),
+			HarnessCPU:  format.Duration(c.Resources.HarnessCPU),
 			Scalability: ratioText(r.Throughput),
 			Performance: ratioText(r.Latency),
 			Repeats:     len(c.Repeats),
@@ -485,10 +476,10 @@ func cellRows(a *analysis.Analysis) cellTable {
 			row.MakespanCI = fmtDurInterval(c.MakespanCI)
 		}
 		late := lateness(c)
-		row.Late, row.Lag = strconv.FormatInt(late.count, 10), fmtDur(late.lag)
+		row.Late, row.Lag = strconv.FormatInt(late.count, 10), format.Duration(late.lag)
 		var detail []string
 		if late.maxWait > 0 {
-			detail = append(detail, "max "+fmtDur(late.maxWait))
+			detail = append(detail, "max "+format.Duration(late.maxWait))
 		}
 		if late.dropped > 0 {
 			detail = append(detail, strconv.FormatInt(late.dropped, 10)+" dropped")
@@ -514,7 +505,7 @@ type late struct {
 func lateness(c analysis.Cell) late {
 	var l late
 	for _, r := range c.Repeats {
-		if finite(r.HarnessLag) {
+		if format.Finite(r.HarnessLag) {
 			l.lag = max(l.lag, r.HarnessLag)
 		}
 		if r.Late == nil {
@@ -522,7 +513,7 @@ func lateness(c analysis.Cell) late {
 		}
 		l.count += r.Late.Count
 		l.dropped += r.Late.Dropped
-		if finite(r.Late.MaxLag) {
+		if format.Finite(r.Late.MaxLag) {
 			l.maxWait = max(l.maxWait, r.Late.MaxLag)
 		}
 	}
@@ -531,8 +522,24 @@ func lateness(c analysis.Cell) late {
 
 // offered shows the rate an open-loop schedule really offered, or "".
 func offered(rate float64) string {
-	if rate <= 0 || !finite(rate) {
+	if rate <= 0 || !format.Finite(rate) {
 		return ""
 	}
-	return "offered " + fmtNum(rate) + "/s"
+	return "offered " + format.Number(rate) + "/s"
+}
+
+// fmtInterval formats a confidence interval as "(95% CI lo–hi)", or ""
+// when there is none.
+func fmtInterval(iv analysis.Interval, f func(float64) string) string {
+	return fmtIntervalRange(iv, func(lo, hi float64) string { return f(lo) + "–" + f(hi) })
+}
+
+// fmtDurInterval is fmtInterval for durations, with one unit: "(95% CI 1.47–1.65 s)".
+func fmtDurInterval(iv analysis.Interval) string { return fmtIntervalRange(iv, format.DurationRange) }
+
+func fmtIntervalRange(iv analysis.Interval, f func(lo, hi float64) string) string {
+	if iv.Confidence <= 0 || iv.N < 2 || !format.Finite(iv.Lo) || !format.Finite(iv.Hi) {
+		return ""
+	}
+	return fmt.Sprintf("(%s%% CI %s)", format.Number(iv.Confidence*100), f(iv.Lo, iv.Hi))
 }

@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
@@ -37,11 +36,15 @@ type Analysis struct {
 	Lessons  []Lesson    // the comparisons the scenario was made for, as the lesson tells them
 	Findings []string    // headline findings in plain words, most important first
 	Warnings []Warning   // analysis-level caveats (no baseline, fit flags, few repeats)
-	// Builds is an A/B run's comparison of its builds, round by round,
-	// with the gate the run was made with; nil for a run of one build or
-	// an interrupted one.
-	Builds *compare.Result
+
+	// judged holds, for an A/B run whose builds were compared, what the
+	// comparison found, told first among the findings; nil otherwise.
+	judged []string
 }
+
+// A Judge compares the builds of an A/B run with the gate the run was
+// made with and says what it found, in sentences.
+type Judge func(run *results.Run) ([]string, error)
 
 // CellRatio compares one cell with the baseline cell.
 type CellRatio struct {
@@ -127,7 +130,13 @@ type Class struct {
 // point of the series has at least two repeats (so the standard errors
 // reflect the run-to-run noise), and the cells' median throughputs
 // otherwise.
-func Analyze(run *results.Run) *Analysis {
+//
+// An A/B run's builds are not compared: AnalyzeJudged has them compared.
+func Analyze(run *results.Run) *Analysis { return AnalyzeJudged(run, nil) }
+
+// AnalyzeJudged is Analyze with judge comparing an A/B run's builds; what
+// it found leads the findings.
+func AnalyzeJudged(run *results.Run, judge Judge) *Analysis {
 	a := &Analysis{Run: run, Baseline: -1}
 	if run == nil {
 		a.warn("no-run", "there is no run to analyse")
@@ -162,7 +171,7 @@ func Analyze(run *results.Run) *Analysis {
 	a.series()
 	a.ratios()
 	a.classify()
-	a.compareBuilds()
+	a.judgeBuilds(judge)
 	a.lessons()
 	a.findings()
 	return a
@@ -172,25 +181,25 @@ func Analyze(run *results.Run) *Analysis {
 const SlicesNote = "latency was not measured: the builds ran in slices (run --slices), which measure throughput, errors and CPU per job only; " +
 	"latency percentiles need whole windows: run without --slices to gate them"
 
-// compareBuilds judges an A/B run's builds as its gate did.
-func (a *Analysis) compareBuilds() {
-	if len(a.Run.Builds) < 2 || a.Run.Interrupted {
+// judgeBuilds has judge compare an A/B run's builds as its gate did.
+func (a *Analysis) judgeBuilds(judge Judge) {
+	if judge == nil || len(a.Run.Builds) < 2 || a.Run.Interrupted {
 		return
 	}
-	gate, err := BuildGate(a.Run)
-	if err == nil {
-		a.Builds, err = CompareBuilds(a.Run, gate)
-	}
+	found, err := judge(a.Run)
 	if err != nil {
 		a.warn("builds", fmt.Sprintf("the builds could not be compared: %v", err))
+		return
 	}
+	a.judged = append([]string{}, found...)
 }
 
 func (a *Analysis) warn(kind, msg string) {
 	a.Warnings = append(a.Warnings, Warning{Kind: kind, Message: msg})
 }
 
-func (a *Analysis) batch() bool { return a.Run.Scenario.Model == load.Batch }
+// Batch reports whether the run measured the batch model.
+func (a *Analysis) Batch() bool { return a.Run.Scenario.Model == load.Batch }
 
 // repeatValues returns one figure from each repeat of c.
 func repeatValues(c *Cell, get func(*results.Repeat) float64) []float64 {
@@ -208,14 +217,14 @@ func repMakespan(r *results.Repeat) float64   { return r.Makespan }
 // cellLatency is the figure the latency ratio compares: p50, or the
 // makespan for the batch model.
 func (a *Analysis) cellLatency(c *Cell) float64 {
-	if a.batch() {
+	if a.Batch() {
 		return c.Makespan
 	}
 	return c.Latency.P50
 }
 
 func (a *Analysis) latencyRepeats(c *Cell) []float64 {
-	if a.batch() {
+	if a.Batch() {
 		return repeatValues(c, repMakespan)
 	}
 	return repeatValues(c, repP50)
@@ -368,7 +377,7 @@ func (a *Analysis) series() {
 			a.fillPoints(&s)
 			// A batch's makespan moves in whole rounds of jobs: a staircase
 			// the models would draw as a smooth curve.
-			if d.Resource && len(s.Points) >= 3 && !a.batch() {
+			if d.Resource && len(s.Points) >= 3 && !a.Batch() {
 				a.fit(&s)
 			}
 			a.Series = append(a.Series, s)
@@ -476,7 +485,7 @@ func (a *Analysis) classify() {
 		work := stageSum(lc.Stages)
 		// In a batch every job waits for its turn by design; elsewhere,
 		// waiting longer than working is queueing.
-		waiting := !a.batch() && usable(work) && lc.Latency.Mean > queueFactor*work
+		waiting := !a.Batch() && usable(work) && lc.Latency.Mean > queueFactor*work
 		if grew || waiting {
 			cl.Latency = "high"
 		}
@@ -495,7 +504,7 @@ func (a *Analysis) classify() {
 		if kind := boundKind(fc.Stages); kind != "" {
 			b = append(b, kind+": "...)
 		}
-		growth := fmt.Sprintf("%s at %s vs %s", fmtTimes(last.Speedup.Value),
+		growth := fmt.Sprintf("%s at %s vs %s", format.Times(last.Speedup.Value),
 			countWord(s.Dim, last.Label), countWord(s.Dim, first.Label))
 		if verdict > ScalingLittle {
 			growth += ", " + scalingWords(verdict, k, d)
@@ -523,7 +532,7 @@ func (a *Analysis) classify() {
 			b = append(b, latencyWords("latency", move, p0, p1)...)
 		case waiting:
 			b = fmt.Appendf(b, "latency is mostly waiting (mean %s against %s of work)",
-				fmtDur(lc.Latency.Mean, true), fmtDur(work, true))
+				format.DurationFixed(lc.Latency.Mean, true), format.DurationFixed(work, true))
 		default:
 			b = append(b, latencyWords("latency", move, p0, p1)...)
 		}

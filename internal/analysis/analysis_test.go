@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
@@ -412,8 +413,8 @@ func TestMissingBaselineAndOddInput(t *testing.T) {
 func TestFormatting(t *testing.T) {
 	nums := map[float64]string{180: "180", 120: "120", 2412.3: "2410", 512: "512", 1.5: "1.5", 12.345: "12.3", 0.01234: "0.0123", 99.96: "100", 0: "0"}
 	for v, want := range nums {
-		if got := fmtNum(v); got != want {
-			t.Errorf("fmtNum(%v) = %q, want %q", v, got, want)
+		if got := format.Number(v); got != want {
+			t.Errorf("format.Number(%v) = %q, want %q", v, got, want)
 		}
 	}
 	durs := []struct {
@@ -425,11 +426,11 @@ func TestFormatting(t *testing.T) {
 		{0.000045, "45µs", "45 µs"}, {15.3, "15s", "15 s"},
 	}
 	for _, d := range durs {
-		if got := fmtDur(d.sec, false); got != d.short {
-			t.Errorf("fmtDur(%v) = %q, want %q", d.sec, got, d.short)
+		if got := format.DurationFixed(d.sec, false); got != d.short {
+			t.Errorf("format.DurationFixed(%v) = %q, want %q", d.sec, got, d.short)
 		}
-		if got := fmtDur(d.sec, true); got != d.long {
-			t.Errorf("fmtDur(%v, long) = %q, want %q", d.sec, got, d.long)
+		if got := format.DurationFixed(d.sec, true); got != d.long {
+			t.Errorf("format.DurationFixed(%v, long) = %q, want %q", d.sec, got, d.long)
 		}
 	}
 }

@@ -4,9 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
-	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
 )
 
@@ -24,15 +23,15 @@ func (a *Analysis) findings() {
 		a.add("No cell completed any job.")
 		return
 	}
-	a.buildFindings()
+	a.Findings = append(a.Findings, a.judged...)
 	if len(a.Cells) == 1 {
 		c := &a.Cells[0]
 		if c.Sliced {
-			a.add("One cell measured (%s): %s.", paramsLabel(c.Params, ""), fmtThroughput(c.Throughput))
+			a.add("One cell measured (%s): %s.", paramsLabel(c.Params, ""), format.Rate(c.Throughput))
 			return
 		}
 		a.add("One cell measured (%s): %s, p50 %s.", paramsLabel(c.Params, ""),
-			fmtThroughput(c.Throughput), fmtDur(c.Latency.P50, true))
+			format.Rate(c.Throughput), format.DurationFixed(c.Latency.P50, true))
 		return
 	}
 	for _, l := range a.Lessons {
@@ -61,7 +60,7 @@ func (a *Analysis) baselineBestFinding() {
 	}
 	c := &a.Cells[best]
 	a.add("The baseline (%s) has the highest throughput, %s: no other cell does better.",
-		paramsLabel(c.Params, ""), fmtThroughput(c.Throughput))
+		paramsLabel(c.Params, ""), format.Rate(c.Throughput))
 }
 
 // baselineSeries returns the index of the dim series through the baseline
@@ -108,15 +107,15 @@ func (a *Analysis) loadCurveFinding() {
 	}
 	describe := func(i int) string {
 		p, s := pts[i], sat[i]
-		msg := fmt.Sprintf("at %s it delivers %s of %s offered (%.0f%%)", p.Label, fmtThroughput(p.Throughput),
-			fmtNum(s.offered)+"/s", 100*p.Throughput/s.offered)
+		msg := fmt.Sprintf("at %s it delivers %s of %s offered (%.0f%%)", p.Label, format.Rate(p.Throughput),
+			format.Number(s.offered)+"/s", 100*p.Throughput/s.offered)
 		if s.keepsUp {
-			msg = fmt.Sprintf("at %s it still delivers %s of %s offered", p.Label, fmtThroughput(p.Throughput), fmtNum(s.offered)+"/s")
+			msg = fmt.Sprintf("at %s it still delivers %s of %s offered", p.Label, format.Rate(p.Throughput), format.Number(s.offered)+"/s")
 		}
 		c := &a.Cells[p.Cell]
-		msg += fmt.Sprintf(" and p50 is %s", fmtDur(p.Latency.P50, true))
+		msg += fmt.Sprintf(" and p50 is %s", format.DurationFixed(p.Latency.P50, true))
 		if s.queueing {
-			msg += fmt.Sprintf(": jobs queue (mean latency %s against %s of work)", fmtDur(c.Latency.Mean, true), fmtDur(stageSum(c.Stages), true))
+			msg += fmt.Sprintf(": jobs queue (mean latency %s against %s of work)", format.DurationFixed(c.Latency.Mean, true), format.DurationFixed(stageSum(c.Stages), true))
 		}
 		return msg
 	}
@@ -124,11 +123,11 @@ func (a *Analysis) loadCurveFinding() {
 	case last == len(pts)-1:
 		p := pts[last]
 		a.add("Load curve: throughput follows every offered rate up to %s (p50 %s → %s); no cell saturated the system.",
-			p.Label, fmtDur(pts[0].Latency.P50, true), fmtDur(p.Latency.P50, true))
+			p.Label, format.DurationFixed(pts[0].Latency.P50, true), format.DurationFixed(p.Latency.P50, true))
 	case last >= 0:
 		p := pts[last]
 		msg := fmt.Sprintf("Load curve: throughput follows the offered rate up to %s (p50 %s); past it the system saturates: %s",
-			p.Label, fmtDur(p.Latency.P50, true), describe(last+1))
+			p.Label, format.DurationFixed(p.Latency.P50, true), describe(last+1))
 		if end := len(pts) - 1; end > last+1 {
 			msg += "; " + describe(end)
 		}
@@ -146,7 +145,7 @@ func (a *Analysis) loadCurveFinding() {
 // (no parameter at a bound, six or more points, converged) whose peak lies
 // within the measured range. An extrapolated peak is left to the fit table.
 func (a *Analysis) peakFindings() {
-	if a.batch() {
+	if a.Batch() {
 		return
 	}
 	var peaks []*Series
@@ -175,63 +174,7 @@ func (a *Analysis) peakFindings() {
 		}
 		f := s.USL
 		a.add("USL fit, %s (%s): throughput peaks near %s at about %s, within the measured range (%s to %s); contention σ = %s, coherency κ = %s.",
-			dimWord(s.Dim), s.Label, countWord(s.Dim, fmt.Sprintf("%.0f", math.Round(f.PeakN))), fmtThroughput(f.PeakX),
-			s.Points[0].Label, countWord(s.Dim, s.Points[len(s.Points)-1].Label), fmtNum(f.Sigma), fmtNum(f.Kappa))
+			dimWord(s.Dim), s.Label, countWord(s.Dim, fmt.Sprintf("%.0f", math.Round(f.PeakN))), format.Rate(f.PeakX),
+			s.Points[0].Label, countWord(s.Dim, s.Points[len(s.Points)-1].Label), format.Number(f.Sigma), format.Number(f.Kappa))
 	}
-}
-
-// buildFindings says, first, what the gate of an A/B run found: its
-// outcome, then each pair's gated metrics with their verdicts.
-func (a *Analysis) buildFindings() {
-	res := a.Builds
-	if res == nil {
-		return
-	}
-	o := res.Outcome()
-	rounds := 0
-	var labels []string
-	byPair := map[string][]compare.Row{}
-	for _, r := range res.Rows {
-		if !r.Gated || !r.Paired {
-			continue
-		}
-		rounds = max(rounds, r.Rounds)
-		l := r.Key.Label
-		if byPair[l] == nil {
-			labels = append(labels, l)
-		}
-		byPair[l] = append(byPair[l], r)
-	}
-	how := fmt.Sprintf("head against base, paired over up to %d rounds", rounds)
-	switch o.Code {
-	case compare.ExitWorse:
-		a.add("The A/B gate fails (%s): %d of %d gated comparisons are worse.", how, len(o.Worse), res.GatedComparisons)
-	case compare.ExitInconclusive:
-		a.add("The A/B gate fails (%s): %d of %d gated comparisons are inconclusive.", how, len(o.Inconclusive), res.GatedComparisons)
-	default:
-		extra := ""
-		if n := len(o.Inconclusive); n > 0 {
-			extra = fmt.Sprintf("; %d still inconclusive", n)
-		}
-		a.add("The A/B gate passes (%s): none of %d gated comparisons is worse%s.", how, res.GatedComparisons, extra)
-	}
-	for _, l := range labels {
-		var parts []string
-		for _, r := range byPair[l] {
-			parts = append(parts, fmt.Sprintf("%s %s %s", r.Metric, r.Verdict, ratioWithInterval(r)))
-		}
-		a.add("Head against base at %s: %s.", l, strings.Join(parts, "; "))
-	}
-}
-
-// ratioWithInterval writes a row's head/base with its interval:
-// "0.906x [0.851, 0.960]", or "0.906x (no interval yet)".
-func ratioWithInterval(r compare.Row) string {
-	if !(r.Ratio > 0) {
-		return "(no ratio)"
-	}
-	if r.RatioConf == 0 || math.IsNaN(r.RatioLo) {
-		return fmt.Sprintf("%.3fx (no interval yet)", r.Ratio)
-	}
-	return fmt.Sprintf("%.3fx [%.3f, %.3f]", r.Ratio, r.RatioLo, r.RatioHi)
 }

@@ -56,14 +56,7 @@ func ratioLabel(k Kind, measure string) string {
 	case measure == "throughput":
 		return "Throughput"
 	}
-	return capitalize(measure)
-}
-
-func capitalize(s string) string {
-	if s == "" {
-		return s
-	}
-	return string(s[0]-'a'+'A') + s[1:]
+	return format.Capitalize(measure)
 }
 
 // lessons finds the comparisons the run was made for, in the order of
@@ -71,9 +64,9 @@ func capitalize(s string) string {
 func (a *Analysis) lessons() {
 	covered := map[int]bool{}
 	for _, d := range param.Series {
-		if d == param.Build && a.Builds != nil {
+		if d == param.Build && a.judged != nil {
 			// The builds of an A/B run are told cell by cell, as the
-			// gate judged them (buildFindings), not by one pair of cells.
+			// gate judged them (the Judge), not by one pair of cells.
 			continue
 		}
 		si := a.lessonSeries(d)
@@ -176,7 +169,7 @@ func (a *Analysis) newLesson(k Kind, measure string, from, to int) *Lesson {
 func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 	first := s.Points[0]
 	to := s.Points[len(s.Points)-1]
-	if !a.batch() {
+	if !a.Batch() {
 		// The best point, when it is clearly better than the first;
 		// otherwise the most resources, to show they did not help.
 		best := to
@@ -190,7 +183,7 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 		}
 	}
 	measure := "throughput"
-	if a.batch() {
+	if a.Batch() {
 		measure = "makespan"
 	}
 	l := a.newLesson(Scalability, measure, first.Cell, to.Cell)
@@ -212,9 +205,9 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 	fc, tc := &a.Cells[first.Cell], &a.Cells[to.Cell]
 	var b []byte
 	b = fmt.Appendf(b, "Scalability (%s), %s: ", d.Noun, l.Title)
-	if a.batch() {
-		b = fmt.Appendf(b, "%s in %s with %s vs %s with %s: %s, %s", a.jobsWord(fc.Params), fmtDur(tc.Makespan, true), l.ToLabel,
-			fmtDur(fc.Makespan, true), l.FromLabel, l.Ratio.Text, l.Verdict)
+	if a.Batch() {
+		b = fmt.Appendf(b, "%s in %s with %s vs %s with %s: %s, %s", a.jobsWord(fc.Params), format.DurationFixed(tc.Makespan, true), l.ToLabel,
+			format.DurationFixed(fc.Makespan, true), l.FromLabel, l.Ratio.Text, l.Verdict)
 		if jobs := a.Run.Scenario.Settings(fc.Params).Load.Jobs; first.N == 1 && jobs > 1 && tc.Makespan <= 1.5*fc.Makespan/float64(jobs) {
 			// One worker runs the jobs one after another: its makespan
 			// per job is the time of one job.
@@ -270,7 +263,7 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 	}
 	to := s.Points[best+1]
 	measure := "p50 latency"
-	if a.batch() {
+	if a.Batch() {
 		measure = "makespan"
 	}
 	l := a.newLesson(Performance, measure, first.Cell, to.Cell)
@@ -289,9 +282,9 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 		l.Verdict = "no clear change"
 	}
 	tr := to.Speedup
-	tw := "throughput " + fmtTimes(tr.Value)
+	tw := "throughput " + format.Times(tr.Value)
 	if direction(tr) == NoClearChange {
-		tw = "no clear change in throughput (" + fmtTimes(tr.Value) + ")"
+		tw = "no clear change in throughput (" + format.Times(tr.Value) + ")"
 	}
 	l.Sentence = fmt.Sprintf("Performance (%s), %s: %s, %s; %s.", d.Word, l.Title, l.Ratio.Text, l.Verdict, tw)
 	return l
@@ -325,10 +318,10 @@ func (a *Analysis) bestLesson(covered map[int]bool) *Lesson {
 	}
 	c := &a.Cells[best]
 	l.Sentence = fmt.Sprintf("Highest throughput: %s at %s; %s against the baseline (%s).",
-		fmtThroughput(c.Throughput), paramsLabel(c.Params, ""), l.Ratio.Text, paramsLabel(a.Cells[a.Baseline].Params, ""))
+		format.Rate(c.Throughput), paramsLabel(c.Params, ""), l.Ratio.Text, paramsLabel(a.Cells[a.Baseline].Params, ""))
 	if l.Ratio.Value > 0 && direction(l.Ratio) == NoClearChange {
 		l.Sentence = fmt.Sprintf("Highest throughput: %s at %s, no clear change from the baseline (%s; %s).",
-			fmtThroughput(c.Throughput), paramsLabel(c.Params, ""), paramsLabel(a.Cells[a.Baseline].Params, ""), l.Ratio.Text)
+			format.Rate(c.Throughput), paramsLabel(c.Params, ""), paramsLabel(a.Cells[a.Baseline].Params, ""), l.Ratio.Text)
 	}
 	return l
 }
@@ -359,3 +352,16 @@ func (a *Analysis) ratioKind(c int) Kind {
 	}
 	return k
 }
+
+// paramsLabel names params in words, e.g. "gomaxprocs=2, workers=8,
+// replicas=1"; skip names the dimension to leave out ("" for none). Rate
+// and method appear only when set.
+func paramsLabel(p results.Params, skip string) string {
+	return p.Text(", ", param.Lookup(skip))
+}
+
+// dimWord is how sentences name a dimension.
+func dimWord(dim string) string { return param.Lookup(dim).Word }
+
+// countWord is "8 workers", "1 worker", "4 replicas", "GOMAXPROCS=2".
+func countWord(dim, label string) string { return param.Lookup(dim).Count(label) }

@@ -16,6 +16,16 @@ import (
 // Kind says what a comparison between two cells is, in the lesson's words.
 type Kind string
 
+// Title is how a heading names k: "Scalability", "Performance", or
+// "Comparison" for the other kinds.
+func (k Kind) Title() string {
+	switch k {
+	case Scalability, Performance:
+		return format.Capitalize(string(k))
+	}
+	return "Comparison"
+}
+
 const (
 	// Scalability compares added resources (workers, cores, replicas):
 	// a dimension with Resource set.
@@ -181,7 +191,7 @@ func fmtStep(k float64) string {
 	if k == math.Trunc(k) {
 		return fmt.Sprintf("%.0fx", k)
 	}
-	return fmtTimes(k)
+	return format.Times(k)
 }
 
 // latencyWords describes how a latency figure (p50, makespan) moved from
@@ -197,7 +207,7 @@ func latencyWords(what string, r Ratio, first, last float64) string {
 		label = ""
 	}
 	pair := func(sep string) string {
-		s := fmtDur(first, true) + sep + fmtDur(last, true)
+		s := format.DurationFixed(first, true) + sep + format.DurationFixed(last, true)
 		if label != "" {
 			s = label + " " + s
 		}
@@ -217,7 +227,7 @@ func change(f float64) string {
 	if f < 2 {
 		return fmt.Sprintf("%.0f%%", (f-1)*100)
 	}
-	return fmtTimes(f)
+	return format.Times(f)
 }
 
 // fall words a factor below 1 as the drop it is: "43%" (21 ms → 12 ms)
@@ -226,7 +236,7 @@ func fall(f float64) string {
 	if 1/f < 2 {
 		return fmt.Sprintf("%.0f%%", (1-f)*100)
 	}
-	return fmtTimes(1 / f)
+	return format.Times(1 / f)
 }
 
 // latencyMove is last/first of the latency figure with its interval.

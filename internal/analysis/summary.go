@@ -10,7 +10,9 @@ import (
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/stats"
 )
@@ -174,7 +176,7 @@ func (c *Cell) Measured() bool { return len(c.Repeats) > 0 }
 // (those that did not fail), made anew at each call: a run keeps its
 // histograms encoded, and a merged one takes 188 KB.
 func (c *Cell) LatencyHistogram() *hdrhistogram.Histogram {
-	h := results.NewHDR()
+	h := metrics.NewHistogram()
 	for _, r := range c.Repeats {
 		r.Histogram.AddTo(h)
 	}
@@ -248,7 +250,7 @@ func check(c *Cell, run *results.Run) []Warning {
 		// queues its jobs could not keep up.
 		if sat := saturationOf(c); jobs > 0 && late > 0 && sat.saturated {
 			add("late-arrivals", "the system could not keep up with %g/s: it delivered %s of %s offered, and %d of %d arrivals waited for a free worker, up to %s",
-				c.Params.Rate, fmtThroughput(c.Throughput), fmtNum(sat.offered)+"/s", late, jobs, seconds(maxLag))
+				c.Params.Rate, format.Rate(c.Throughput), format.Number(sat.offered)+"/s", late, jobs, seconds(maxLag))
 		}
 		if dropped > 0 {
 			add("dropped", "%d scheduled arrivals had not finished when the window closed", dropped)

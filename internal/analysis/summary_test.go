@@ -3,6 +3,7 @@ package analysis
 import (
 	"testing"
 
+	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -67,7 +68,7 @@ func TestSummarizeMergesHistograms(t *testing.T) {
 	run := checkRun(2)
 	c := results.Cell{Params: results.Params{GOMAXPROCS: 1, Workers: 1, Replicas: 1}}
 	for i := range 3 {
-		h := results.NewHDR()
+		h := metrics.NewHistogram()
 		for v := int64(1); v <= 100; v++ {
 			_ = h.RecordValue(v * int64(1000*(i+1)))
 		}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
@@ -109,9 +108,9 @@ type abGate struct {
 
 // more is runner.Options.More for an A/B run.
 func (g *abGate) more(run *results.Run) []results.Step {
-	rounds := analysis.PointRounds
+	rounds := compare.PointRounds
 	if g.seq.Options.Gate.GatesCurves() {
-		rounds = analysis.BuildRounds
+		rounds = compare.BuildRounds
 	}
 	in, err := rounds(run)
 	if err != nil {
@@ -134,7 +133,7 @@ func (g *abGate) more(run *results.Run) []results.Step {
 	for i, k := range dec.Next {
 		labels[i] = k.Label
 	}
-	cells := analysis.BuildCells(run, labels)
+	cells := compare.BuildCells(run, labels)
 	if len(cells) == 0 {
 		g.err = fmt.Errorf("gate: asked for pairs the run does not have: %s", strings.Join(labels, "; "))
 		return nil
@@ -148,7 +147,7 @@ func (g *abGate) more(run *results.Run) []results.Step {
 
 // judgeAB compares an A/B run's builds round by round with gate.
 func judgeAB(run *results.Run, gate compare.Gate) (*compare.Result, error) {
-	return analysis.CompareBuilds(run, gate)
+	return compare.CompareBuilds(run, gate)
 }
 
 // abOutcome prints an A/B run's comparison and returns the gate's error
@@ -254,7 +253,7 @@ func slicesOf(c *cli.Context, sc *scenario.Scenario, builds []runner.BuildWorker
 }
 
 // storedGate is the gate an A/B run was made with.
-func storedGate(run *results.Run) (compare.Gate, error) { return analysis.BuildGate(run) }
+func storedGate(run *results.Run) (compare.Gate, error) { return compare.BuildGate(run) }
 
 // storedAB is the comparison of an A/B run's builds with the gate it was
 // run with; nil for a run without builds, or one interrupted before its

@@ -3,7 +3,7 @@ package app
 import (
 	"testing"
 
-	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -13,14 +13,14 @@ func TestStoredGate(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		gate  *results.Gate
-		gates map[compare.Metric]bool
+		gates map[metric.Metric]bool
 		tol   float64 // of throughput
 		fail  bool
 	}{
-		{"none kept", nil, map[compare.Metric]bool{compare.Throughput: true, compare.P50: true, compare.CPUPerJob: false}, 0.05, false},
-		{"fail-on", &results.Gate{FailOn: "throughput:-3%,cpu_per_job:+5%"}, map[compare.Metric]bool{compare.P50: true, compare.CPUPerJob: true}, 0.03, false},
+		{"none kept", nil, map[metric.Metric]bool{metric.Throughput: true, metric.P50: true, metric.CPUPerJob: false}, 0.05, false},
+		{"fail-on", &results.Gate{FailOn: "throughput:-3%,cpu_per_job:+5%"}, map[metric.Metric]bool{metric.P50: true, metric.CPUPerJob: true}, 0.03, false},
 		{"gate-only", &results.Gate{FailOn: "throughput:-3%,cpu_per_job:+5%", GateOnly: true, FailOnInconclusive: true},
-			map[compare.Metric]bool{compare.P50: false, compare.CPUPerJob: true, compare.Throughput: true}, 0.03, true},
+			map[metric.Metric]bool{metric.P50: false, metric.CPUPerJob: true, metric.Throughput: true}, 0.03, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g, err := storedGate(&results.Run{Gate: tc.gate})
@@ -32,8 +32,8 @@ func TestStoredGate(t *testing.T) {
 					t.Errorf("gates %s: %v, want %v", m, g.Gates(m), want)
 				}
 			}
-			if g.Tolerance(compare.Throughput) != tc.tol || g.FailOnInconclusive != tc.fail {
-				t.Errorf("throughput tolerance %v, fail on inconclusive %v", g.Tolerance(compare.Throughput), g.FailOnInconclusive)
+			if g.Tolerance(metric.Throughput) != tc.tol || g.FailOnInconclusive != tc.fail {
+				t.Errorf("throughput tolerance %v, fail on inconclusive %v", g.Tolerance(metric.Throughput), g.FailOnInconclusive)
 			}
 		})
 	}

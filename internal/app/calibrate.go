@@ -15,7 +15,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/atomicfile"
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/format"
@@ -233,7 +232,7 @@ func calibrationRun(c *cli.Context, sc *scenario.Scenario, src string, builds []
 	if err := results.Write(filepath.Join(dir, outdir.ResultsFile), run); err != nil {
 		return calibrationOutcome{}, err
 	}
-	in, err := analysis.BuildRounds(run)
+	in, err := compare.BuildRounds(run)
 	if err != nil {
 		return calibrationOutcome{}, asUsage(err)
 	}

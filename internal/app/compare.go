@@ -10,9 +10,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/atomicfile"
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/report"
 )
@@ -155,9 +155,9 @@ func compareRuns(basePath string, base *results.Run, headPath string, head *resu
 			basePath, base.Scenario.Model, headPath, head.Scenario.Model)}
 	}
 	if headSamples == nil {
-		headSamples = analysis.Samples(head)
+		headSamples = compare.Samples(head)
 	}
-	return compare.Compare(compare.PairCells(analysis.Samples(base), headSamples), opts)
+	return compare.Compare(compare.PairCells(compare.Samples(base), headSamples), opts)
 }
 
 // finishGate writes the CI outputs of a comparison (JUnit, GitHub Actions)
@@ -206,11 +206,11 @@ func writeJUnit(path string, res *compare.Result) error {
 // given, writes the failed limits to w, and returns the thresholds' results
 // and the gate's error: ExitWorse when a limit failed, ExitUsage when a
 // threshold names a metric or selects a cell the run does not have.
-func checkThresholds(w io.Writer, ts compare.Thresholds, samples []compare.CellSamples) ([]compare.ThresholdResult, error) {
+func checkThresholds(w io.Writer, ts metric.Thresholds, samples []compare.CellSamples) ([]compare.ThresholdResult, error) {
 	if len(ts) == 0 {
 		return nil, nil
 	}
-	res, err := ts.Evaluate(analysis.Summaries(samples))
+	res, err := compare.Evaluate(ts, compare.Summaries(samples))
 	if err != nil {
 		return res, fmt.Errorf("thresholds: %w", err)
 	}
@@ -326,13 +326,13 @@ func reportRun(c *cli.Context, g *baselineGate, ab *compare.Result, runErr error
 		return files, nil, err
 	}
 	stdout := c.App.Writer
-	ts, terr := analysis.Thresholds(run)
+	ts, terr := compare.Thresholds(run)
 	if terr != nil {
 		terr = usageError{terr}
 	}
 	var samples []compare.CellSamples
 	if len(ts) > 0 || g != nil {
-		samples = analysis.Samples(run)
+		samples = compare.Samples(run)
 	}
 	thresholds, err := checkThresholds(stdout, ts, samples)
 	if terr == nil {

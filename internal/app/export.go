@@ -6,7 +6,6 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/compare"
 )
 
@@ -41,7 +40,7 @@ func exportCommand() *cli.Command {
 				return err
 			}
 			var buf bytes.Buffer
-			if err := write(&buf, analysis.Export(run)); err != nil {
+			if err := write(&buf, compare.Export(run)); err != nil {
 				return fmt.Errorf("export %s: %w", path, err)
 			}
 			_, err = buf.WriteTo(c.App.Writer)

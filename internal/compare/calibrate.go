@@ -12,6 +12,7 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/scalebench/scalebench/internal/format"
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // CalibrationRun is one A/A or A/B run of a calibration: the gate's exit
@@ -193,12 +194,12 @@ func shortDuration(d time.Duration) string {
 
 // Response is how a slowdown moves each metric of each pair: the log of
 // head/base per unit of slowdown, by pair label and metric.
-type Response map[string]map[Metric]float64
+type Response map[string]map[metric.Metric]float64
 
 // ResponseOf measures Response from A/B runs made with slowdown effect:
 // the median over the runs of each row's log ratio, divided by effect.
 func ResponseOf(ab []*Result, effect float64) Response {
-	logs := map[string]map[Metric][]float64{}
+	logs := map[string]map[metric.Metric][]float64{}
 	for _, res := range ab {
 		for _, r := range res.Rows {
 			if !r.Paired || !(r.Ratio > 0) {
@@ -206,14 +207,14 @@ func ResponseOf(ab []*Result, effect float64) Response {
 			}
 			l := r.Key.label()
 			if logs[l] == nil {
-				logs[l] = map[Metric][]float64{}
+				logs[l] = map[metric.Metric][]float64{}
 			}
 			logs[l][r.Metric] = append(logs[l][r.Metric], math.Log(r.Ratio))
 		}
 	}
 	out := Response{}
 	for l, ms := range logs {
-		out[l] = map[Metric]float64{}
+		out[l] = map[metric.Metric]float64{}
 		for m, xs := range ms {
 			slices.Sort(xs)
 			out[l][m] = medianSorted(xs) / effect
@@ -223,7 +224,7 @@ func ResponseOf(ab []*Result, effect float64) Response {
 }
 
 // simRound is one round of one pair: each metric's base and head values.
-type simRound map[Metric][2]float64
+type simRound map[metric.Metric][2]float64
 
 // SmallestEffect estimates, in fake time, the smallest slowdown that the
 // sequential gate g fails in at least power of 100 simulated runs: each
@@ -327,7 +328,7 @@ func simulateGate(rng *rand.Rand, labels []string, keys map[string]Key, pools ma
 	g.Start()
 	rounds := map[string][]*Rounds{}
 	for _, l := range labels {
-		seen := map[Metric]bool{}
+		seen := map[metric.Metric]bool{}
 		for _, block := range pools[l] {
 			for _, r := range block {
 				for m := range r {
@@ -335,7 +336,7 @@ func simulateGate(rng *rand.Rand, labels []string, keys map[string]Key, pools ma
 				}
 			}
 		}
-		for _, mi := range metrics {
+		for _, mi := range metric.Metrics() {
 			if seen[mi.Metric] {
 				rounds[l] = append(rounds[l], &Rounds{Key: keys[l], Metric: mi.Metric})
 			}

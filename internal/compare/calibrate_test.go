@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 func TestRate(t *testing.T) {
@@ -32,7 +34,7 @@ func aaInputs(noise float64, runs, rounds int) []PairedInput {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var out []PairedInput
 	for range runs {
-		r := Rounds{Key: Key{Label: "workers=32"}, Metric: Throughput}
+		r := Rounds{Key: Key{Label: "workers=32"}, Metric: metric.Throughput}
 		for range rounds {
 			r.Base = append(r.Base, 400*math.Exp(noise*rng.NormFloat64()))
 			r.Head = append(r.Head, 400*math.Exp(noise*rng.NormFloat64()))
@@ -45,8 +47,8 @@ func aaInputs(noise float64, runs, rounds int) []PairedInput {
 // TestSmallestEffect: the smallest slowdown the gate finds grows with the
 // noise of the rounds it is simulated from, and shrinks with the budget.
 func TestSmallestEffect(t *testing.T) {
-	resp := Response{"workers=32": {Throughput: -1}}
-	g := Sequential{Options: Options{Gate: Gate{Tolerances: map[Metric]float64{Throughput: 0.02}, Only: []Metric{Throughput}}}, Budget: time.Minute}
+	resp := Response{"workers=32": {metric.Throughput: -1}}
+	g := Sequential{Options: Options{Gate: Gate{Tolerances: map[metric.Metric]float64{metric.Throughput: 0.02}, Only: []metric.Metric{metric.Throughput}}}, Budget: time.Minute}
 	quiet, ok := SmallestEffect(aaInputs(0.02, 5, 10), resp, g, 6, 2*time.Second, 0.8, 1)
 	if !ok || math.IsNaN(quiet) {
 		t.Fatalf("quiet machine: %v, %v", quiet, ok)
@@ -95,7 +97,7 @@ func TestSmallestEffectKeepsSessions(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	var aa []PairedInput
 	for range 4 {
-		r := Rounds{Key: Key{Label: "workers=32"}, Metric: Throughput}
+		r := Rounds{Key: Key{Label: "workers=32"}, Metric: metric.Throughput}
 		for range 6 { // sessions of 10 rounds
 			offset := 0.05 * rng.NormFloat64()
 			for range 10 {
@@ -105,8 +107,8 @@ func TestSmallestEffectKeepsSessions(t *testing.T) {
 		}
 		aa = append(aa, PairedInput{Rounds: []Rounds{r}})
 	}
-	resp := Response{"workers=32": {Throughput: -1}}
-	g := Sequential{Options: Options{Gate: Gate{Tolerances: map[Metric]float64{Throughput: 0.02}, Only: []Metric{Throughput}}}, Budget: 12 * time.Second}
+	resp := Response{"workers=32": {metric.Throughput: -1}}
+	g := Sequential{Options: Options{Gate: Gate{Tolerances: map[metric.Metric]float64{metric.Throughput: 0.02}, Only: []metric.Metric{metric.Throughput}}}, Budget: 12 * time.Second}
 	oneByOne, _ := SmallestEffect(aa, resp, g, 20, 300*time.Millisecond, 0.8, 1)
 	g.StepRounds = 10
 	bySession, _ := SmallestEffect(aa, resp, g, 20, 300*time.Millisecond, 0.8, 1)

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/scalebench/scalebench/internal/format"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/stats"
 )
 
@@ -52,7 +54,7 @@ func (k Key) label() string {
 // Pair is one metric of one cell measured on the base and on the head.
 type Pair struct {
 	Key    Key
-	Metric Metric
+	Metric metric.Metric
 	// Base and Head hold one value per repeat, or bootstrap replicates
 	// for curve metrics. NaN values are ignored.
 	Base, Head []float64
@@ -145,9 +147,9 @@ type Side struct {
 
 // Row is the comparison of one metric of one cell.
 type Row struct {
-	Key       Key     `json:"key"`
-	Metric    Metric  `json:"metric"`
-	Tolerance float64 `json:"tolerance"`
+	Key       Key           `json:"key"`
+	Metric    metric.Metric `json:"metric"`
+	Tolerance float64       `json:"tolerance"`
 	// Gated tells whether the row counts for the gate.
 	Gated bool `json:"gated"`
 	// Paired is true for a row of an A/B run compared round by round
@@ -178,11 +180,11 @@ func (r Row) Change() float64 { return r.Ratio - 1 }
 // Geomean is the geometric mean of the medians of one metric across pairs,
 // as benchstat prints it.
 type Geomean struct {
-	Metric Metric  `json:"metric"`
-	Pairs  int     `json:"pairs"`
-	Base   float64 `json:"base"`
-	Head   float64 `json:"head"`
-	Ratio  float64 `json:"ratio"`
+	Metric metric.Metric `json:"metric"`
+	Pairs  int           `json:"pairs"`
+	Base   float64       `json:"base"`
+	Head   float64       `json:"head"`
+	Ratio  float64       `json:"ratio"`
 }
 
 // Result is the outcome of Compare.
@@ -234,7 +236,7 @@ func Compare(in Input, opts Options) (*Result, error) {
 	for i, p := range in.Pairs {
 		mi, ok := p.Metric.Info()
 		if !ok {
-			return nil, unusable("compare: pair %d (%s): unknown metric %q (valid: %s)", i+1, p.Key.label(), p.Metric, MetricNames())
+			return nil, unusable("compare: pair %d (%s): unknown metric %q (valid: %s)", i+1, p.Key.label(), p.Metric, metric.MetricNames())
 		}
 		id := p.Key.label() + "\x00" + string(p.Metric)
 		if seen[id] {
@@ -274,7 +276,7 @@ func powerWarnings(res *Result) []string {
 	nb, nh := 0, 0
 	for _, r := range res.Rows {
 		mi, _ := r.Metric.Info()
-		if !r.Gated || mi.Kind != Repeats || r.Base.N == 0 || r.Head.N == 0 {
+		if !r.Gated || mi.Kind != metric.Repeats || r.Base.N == 0 || r.Head.N == 0 {
 			continue
 		}
 		if nb == 0 || min(r.Base.N, r.Head.N) < min(nb, nh) {
@@ -306,7 +308,7 @@ func familySize(res *Result, gated bool) int {
 }
 
 // measure computes the medians, the ratio and the raw p-value of one pair.
-func measure(p Pair, mi MetricInfo, g Gate, conf float64) Row {
+func measure(p Pair, mi metric.MetricInfo, g Gate, conf float64) Row {
 	r := Row{
 		Key:       p.Key,
 		Metric:    p.Metric,
@@ -315,7 +317,7 @@ func measure(p Pair, mi MetricInfo, g Gate, conf float64) Row {
 		P:         math.NaN(),
 		PAdj:      math.NaN(),
 	}
-	if mi.Kind == Bootstrap {
+	if mi.Kind == metric.Bootstrap {
 		measureBootstrap(&r, p, conf)
 	} else {
 		r.Base = repeatSide(p.Base, conf)
@@ -331,7 +333,7 @@ func measure(p Pair, mi MetricInfo, g Gate, conf float64) Row {
 		}
 	}
 	nb, nh := r.Base.N, r.Head.N
-	if mi.Kind == Bootstrap {
+	if mi.Kind == metric.Bootstrap {
 		nb, nh = p.BaseRepeats, p.HeadRepeats
 	}
 	for _, s := range []struct {
@@ -340,13 +342,13 @@ func measure(p Pair, mi MetricInfo, g Gate, conf float64) Row {
 		side Side
 	}{{"base", nb, r.Base}, {"head", nh, r.Head}} {
 		switch {
-		case s.n == 0 && mi.Kind == Repeats:
+		case s.n == 0 && mi.Kind == metric.Repeats:
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s has no values", s.name))
 		case s.n == 0:
 			// Repeat count unknown for bootstrap replicates: nothing to say.
 		case s.n < MinRepeatsToDetect:
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s has %d repeats: fewer than %d cannot show a difference at 5%%", s.name, s.n, MinRepeatsToDetect))
-		case s.n < MinRepeatsForInterval && mi.Kind == Repeats:
+		case s.n < MinRepeatsForInterval && mi.Kind == metric.Repeats:
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s has %d repeats: fewer than %d give no 95%% interval (its median's interval covers %.1f%%)", s.name, s.n, MinRepeatsForInterval, 100*s.side.Conf))
 		case s.n < MinRepeatsForInterval:
 			r.Warnings = append(r.Warnings, fmt.Sprintf("%s has %d repeats: fewer than %d make a rough bootstrap", s.name, s.n, MinRepeatsForInterval))
@@ -455,12 +457,12 @@ func decide(r *Row, alpha float64, family int) {
 		return
 	}
 	n := min(nb, nh)
-	bootstrap := mi.Kind == Bootstrap
+	bootstrap := mi.Kind == metric.Bootstrap
 	tol := r.Tolerance
 	change := r.Ratio - 1
 	significant := !math.IsNaN(r.PAdj) && r.PAdj < alpha
 	if significant && math.Abs(change) > tol {
-		if (change > 0) == (mi.Direction == HigherIsBetter) {
+		if (change > 0) == (mi.Direction == metric.HigherIsBetter) {
 			r.Verdict = Better
 		} else {
 			r.Verdict = Worse
@@ -476,7 +478,7 @@ func decide(r *Row, alpha float64, family int) {
 	switch {
 	case bootstrap:
 		r.HintKind = HintMoreRepeats
-		r.Hint = fmt.Sprintf("more repeats or more points in the series: the interval [%s, %s] reaches beyond ±%s", fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), fmtPct(tol))
+		r.Hint = fmt.Sprintf("more repeats or more points in the series: the interval [%s, %s] reaches beyond ±%s", format.Ratio(r.RatioLo), format.Ratio(r.RatioHi), format.Fraction(tol))
 	case n < MinRepeatsToDetect:
 		r.HintKind = HintMoreRepeats
 		r.Hint = fmt.Sprintf("more repeats: %d per side cannot show a difference; use at least %d (%d to show equivalence)", n, MinRepeatsToDetect, MinRepeatsForInterval)
@@ -489,10 +491,10 @@ func decide(r *Row, alpha float64, family int) {
 		// shrinks about as 1/√n.
 		half := (r.RatioHi - r.RatioLo) / 2
 		target := tol - math.Abs(change)
-		why := fmt.Sprintf("narrow the ratio's interval (now [%s, %s]) to within ±%s", fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), fmtPct(tol))
+		why := fmt.Sprintf("narrow the ratio's interval (now [%s, %s]) to within ±%s", format.Ratio(r.RatioLo), format.Ratio(r.RatioHi), format.Fraction(tol))
 		if math.Abs(change) > tol {
 			target = math.Abs(change)
-			why = fmt.Sprintf("show whether the change %s is real (p=%.3g, %.3g after correcting for %d comparisons)", fmtSignedPct(change), r.P, r.PAdj, family)
+			why = fmt.Sprintf("show whether the change %s is real (p=%.3g, %.3g after correcting for %d comparisons)", format.Change(change), r.P, r.PAdj, family)
 		}
 		need := math.Inf(1)
 		if target > 0 && half > 0 {
@@ -514,7 +516,7 @@ func geomeans(rows []Row) []Geomean {
 		lb, lh     float64
 		firstIndex int
 	}
-	byMetric := map[Metric]*acc{}
+	byMetric := map[metric.Metric]*acc{}
 	for i, r := range rows {
 		if !(r.Base.Median > 0 && r.Head.Median > 0) {
 			continue
@@ -536,7 +538,7 @@ func geomeans(rows []Row) []Geomean {
 		b, h := math.Exp(a.lb/float64(a.n)), math.Exp(a.lh/float64(a.n))
 		out = append(out, Geomean{Metric: m, Pairs: a.n, Base: b, Head: h, Ratio: h / b})
 	}
-	slices.SortFunc(out, func(x, y Geomean) int { return x.Metric.order() - y.Metric.order() })
+	slices.SortFunc(out, func(x, y Geomean) int { return x.Metric.Order() - y.Metric.Order() })
 	return out
 }
 

@@ -5,10 +5,12 @@
 // read (text, Markdown, JSON, CSV, JUnit XML, GitHub Actions annotations,
 // and the Go benchmark format benchstat reads).
 //
-// It works on plain samples, so it does not depend on the on-disk results
-// format: the caller turns its records into Pairs (one value per repeat
-// for point metrics, bootstrap replicates for curve metrics) and calls
-// Compare.
+// Its engine works on plain samples (one value per repeat for point
+// metrics, bootstrap replicates for curve metrics), so it can be tested
+// on its own; Samples, BuildRounds and Export derive those samples from a
+// results file and its analysis, and CompareBuilds and Analyze judge an
+// A/B run's builds. The metrics and thresholds it speaks of are package
+// metric's.
 //
 // # Verdicts
 //

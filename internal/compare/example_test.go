@@ -5,17 +5,18 @@ import (
 	"os"
 
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // Example wires results to a gate: cells of both sides are paired by
 // their params, --fail-on sets the gate, and the outcome is an exit code.
 func Example() {
 	cell := compare.Key{Label: "workers=4", Params: []compare.Param{{Key: "workers", Value: "4"}}}
-	base := []compare.CellSamples{{Key: cell, Samples: map[compare.Metric][]float64{
-		compare.Throughput: {100, 101, 99, 100, 102, 98, 100, 101},
+	base := []compare.CellSamples{{Key: cell, Samples: map[metric.Metric][]float64{
+		metric.Throughput: {100, 101, 99, 100, 102, 98, 100, 101},
 	}}}
-	head := []compare.CellSamples{{Key: cell, Samples: map[compare.Metric][]float64{
-		compare.Throughput: {75, 76, 74, 75, 77, 73, 75, 76},
+	head := []compare.CellSamples{{Key: cell, Samples: map[metric.Metric][]float64{
+		metric.Throughput: {75, 76, 74, 75, 77, 73, 75, 76},
 	}}}
 	gate, err := compare.ParseFailOn("throughput:-5%")
 	if err != nil {
@@ -35,5 +36,5 @@ func Example() {
 	// Output:
 	// workers=4 throughput: worse, ratio 0.75
 	// exit code: 1
-	// ::error title=scalebench%3A throughput worse in workers=4::workers=4 throughput: worse, head/base 0.750 [0.738, 0.763] (-25.00%25), base 100.0/s ±2%25, head 75.00/s ±3%25, p=0.00086 (higher is better, tolerance ±5%25)
+	// ::error title=scalebench%3A throughput worse in workers=4::workers=4 throughput: worse, head/base 0.750x [0.738, 0.763] (-25.0%25), base 100.0 jobs/s [98.0, 102.0], head 75.0 jobs/s [73.0, 77.0], p=0.00086 (higher is better, tolerance ±5%25)
 }

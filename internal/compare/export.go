@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // ExportRun is what WriteBenchfmt and WriteExportCSV write: the measured
@@ -34,7 +36,7 @@ type ExportCell struct {
 // NaN values are left out.
 type ExportRepeat struct {
 	Jobs   int64
-	Values map[Metric]float64
+	Values map[metric.Metric]float64
 }
 
 // benchName returns the benchmark name of a cell: Name followed by
@@ -85,7 +87,7 @@ func (run ExportRun) validate() error {
 		for i, rep := range cell.Repeats {
 			for m := range rep.Values {
 				if _, ok := m.Info(); !ok {
-					return unusable("export: cell %s repeat %d: unknown metric %q (valid: %s)", cell.Key.label(), i+1, m, MetricNames())
+					return unusable("export: cell %s repeat %d: unknown metric %q (valid: %s)", cell.Key.label(), i+1, m, metric.MetricNames())
 				}
 			}
 		}
@@ -110,7 +112,7 @@ func WriteBenchfmt(w io.Writer, run ExportRun) error {
 	for _, c := range run.Config {
 		fmt.Fprintf(&b, "%s: %s\n", c.Key, c.Value)
 	}
-	used := map[Metric]bool{}
+	used := map[metric.Metric]bool{}
 	for _, cell := range run.Cells {
 		for _, rep := range cell.Repeats {
 			for m, v := range rep.Values {
@@ -120,7 +122,7 @@ func WriteBenchfmt(w io.Writer, run ExportRun) error {
 			}
 		}
 	}
-	for _, mi := range metrics {
+	for _, mi := range metric.Metrics() {
 		if used[mi.Metric] {
 			fmt.Fprintf(&b, "Unit %s better=%s\n", mi.BenchUnit, mi.Direction)
 		}
@@ -132,7 +134,7 @@ func WriteBenchfmt(w io.Writer, run ExportRun) error {
 		name := benchName(run.Name, cell.Key)
 		for _, rep := range cell.Repeats {
 			var vals strings.Builder
-			for _, mi := range metrics {
+			for _, mi := range metric.Metrics() {
 				v, ok := rep.Values[mi.Metric]
 				if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
 					continue
@@ -150,7 +152,7 @@ func WriteBenchfmt(w io.Writer, run ExportRun) error {
 }
 
 // csvColumn is the CSV header of a metric: its name and base unit.
-func csvColumn(mi MetricInfo) string {
+func csvColumn(mi metric.MetricInfo) string {
 	switch mi.Unit {
 	case "s":
 		return string(mi.Metric) + "_s"
@@ -172,7 +174,7 @@ func WriteExportCSV(w io.Writer, run ExportRun) error {
 	}
 	var keys []string
 	seenKey := map[string]bool{}
-	used := map[Metric]bool{}
+	used := map[metric.Metric]bool{}
 	for _, cell := range run.Cells {
 		for _, p := range cell.Key.Params {
 			if !seenKey[p.Key] {
@@ -188,8 +190,8 @@ func WriteExportCSV(w io.Writer, run ExportRun) error {
 			}
 		}
 	}
-	var cols []MetricInfo
-	for _, mi := range metrics {
+	var cols []metric.MetricInfo
+	for _, mi := range metric.Metrics() {
 		if used[mi.Metric] {
 			cols = append(cols, mi)
 		}

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"golang.org/x/perf/benchfmt"
+
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 func exampleRun() ExportRun {
@@ -15,14 +17,14 @@ func exampleRun() ExportRun {
 		return Key{Label: "gomaxprocs=1 workers=" + w + " replicas=1 method=fast", Params: []Param{{"gomaxprocs", "1"}, {"workers", w}, {"replicas", "1"}, {"method", "fast"}}}
 	}
 	rep := func(jobs int64, tput, p50, p99, rss float64) ExportRepeat {
-		return ExportRepeat{Jobs: jobs, Values: map[Metric]float64{Throughput: tput, P50: p50, P99: p99, RSS: rss}}
+		return ExportRepeat{Jobs: jobs, Values: map[metric.Metric]float64{metric.Throughput: tput, metric.P50: p50, metric.P99: p99, metric.RSS: rss}}
 	}
 	return ExportRun{
 		Name:   "Thumbnail",
 		Config: []Param{{"goos", "linux"}, {"goarch", "amd64"}, {"cpu", "Example CPU @ 2.00GHz"}, {"pkg", "github.com/scalebench/scalebench"}, {"scenario", "quickstart"}},
 		Cells: []ExportCell{
 			{Key: key("4"), Repeats: []ExportRepeat{rep(1234, 19.7, 0.0507, 0.0613, 50<<20), rep(1250, 19.9, 0.0502, 0.0609, 51<<20)}},
-			{Key: key("8"), Repeats: []ExportRepeat{rep(2300, 38.1, 0.0521, 0.0701, 60<<20), {Jobs: 2280, Values: map[Metric]float64{Throughput: 37.8, P50: math.NaN()}}}},
+			{Key: key("8"), Repeats: []ExportRepeat{rep(2300, 38.1, 0.0521, 0.0701, 60<<20), {Jobs: 2280, Values: map[metric.Metric]float64{metric.Throughput: 37.8, metric.P50: math.NaN()}}}},
 		},
 	}
 }
@@ -102,7 +104,7 @@ func TestBenchfmtReadsBack(t *testing.T) {
 			}
 		}
 	}
-	for m, want := range map[Metric]int{Throughput: +1, P99: -1, RSS: -1} {
+	for m, want := range map[metric.Metric]int{metric.Throughput: +1, metric.P99: -1, metric.RSS: -1} {
 		mi, _ := m.Info()
 		if got := units.GetBetter(mi.BenchUnit); got != want {
 			t.Errorf("unit %s better = %d, want %d", mi.BenchUnit, got, want)

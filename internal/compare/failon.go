@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // Gate says which metrics the gate looks at and with what tolerance. The
@@ -14,17 +16,17 @@ type Gate struct {
 	// Tolerances overrides the default tolerance of a metric (0.05 = 5%).
 	// A metric given a tolerance gates, even a curve metric that does not
 	// by default.
-	Tolerances map[Metric]float64
+	Tolerances map[metric.Metric]float64
 	// Only, when not empty, restricts the gate to these metrics; the
 	// other metrics are still compared and shown, but do not gate.
-	Only []Metric
+	Only []metric.Metric
 	// FailOnInconclusive makes an inconclusive gated row fail the gate
 	// with ExitInconclusive.
 	FailOnInconclusive bool
 }
 
 // Tolerance returns the tolerance the gate applies to m.
-func (g Gate) Tolerance(m Metric) float64 {
+func (g Gate) Tolerance(m metric.Metric) float64 {
 	if t, ok := g.Tolerances[m]; ok {
 		return t
 	}
@@ -34,8 +36,8 @@ func (g Gate) Tolerance(m Metric) float64 {
 
 // GatesCurves tells whether the gate looks at any curve metric.
 func (g Gate) GatesCurves() bool {
-	for _, mi := range metrics {
-		if mi.Kind == Bootstrap && g.Gates(mi.Metric) {
+	for _, mi := range metric.Metrics() {
+		if mi.Kind == metric.Bootstrap && g.Gates(mi.Metric) {
 			return true
 		}
 	}
@@ -43,7 +45,7 @@ func (g Gate) GatesCurves() bool {
 }
 
 // Gates tells whether rows of metric m count for the gate.
-func (g Gate) Gates(m Metric) bool {
+func (g Gate) Gates(m metric.Metric) bool {
 	if len(g.Only) > 0 {
 		return slices.Contains(g.Only, m)
 	}
@@ -57,7 +59,7 @@ func (g Gate) Gates(m Metric) bool {
 func (g Gate) validate() error {
 	for m, t := range g.Tolerances {
 		if _, ok := m.Info(); !ok {
-			return unusable("gate: unknown metric %q (valid: %s)", m, MetricNames())
+			return unusable("gate: unknown metric %q (valid: %s)", m, metric.MetricNames())
 		}
 		if !(t > 0) || math.IsInf(t, 0) {
 			return unusable("gate: tolerance of %s must be a positive percentage, got %v", m, t)
@@ -65,7 +67,7 @@ func (g Gate) validate() error {
 	}
 	for _, m := range g.Only {
 		if _, ok := m.Info(); !ok {
-			return unusable("gate: unknown metric %q (valid: %s)", m, MetricNames())
+			return unusable("gate: unknown metric %q (valid: %s)", m, metric.MetricNames())
 		}
 	}
 	return nil
@@ -80,7 +82,7 @@ func (g Gate) validate() error {
 // kappa:+50% gate only when listed. To gate listed metrics only, set Only
 // to the keys of Tolerances.
 func ParseFailOn(spec string) (Gate, error) {
-	g := Gate{Tolerances: map[Metric]float64{}}
+	g := Gate{Tolerances: map[metric.Metric]float64{}}
 	if strings.TrimSpace(spec) == "" {
 		return Gate{}, unusable("--fail-on: empty; want metric:change items such as throughput:-5%%,p99:+10%%")
 	}
@@ -90,7 +92,7 @@ func ParseFailOn(spec string) (Gate, error) {
 		if !ok {
 			return Gate{}, unusable("--fail-on: %q: want metric:change such as throughput:-5%%", item)
 		}
-		m, err := ParseMetric(name)
+		m, err := metric.ParseMetric(name)
 		if err != nil {
 			return Gate{}, unusable("--fail-on: %w", err)
 		}
@@ -108,9 +110,9 @@ func ParseFailOn(spec string) (Gate, error) {
 }
 
 // parseChange parses "-5%", "+10%" or "10%" for metric mi.
-func parseChange(s string, mi MetricInfo) (float64, error) {
+func parseChange(s string, mi metric.MetricInfo) (float64, error) {
 	bad := "+"
-	if mi.Direction == HigherIsBetter {
+	if mi.Direction == metric.HigherIsBetter {
 		bad = "-"
 	}
 	example := bad + "5%"
@@ -129,7 +131,7 @@ func parseChange(s string, mi MetricInfo) (float64, error) {
 	if sign != "" && sign != bad {
 		return 0, fmt.Errorf("change %q has the wrong sign: %s is worse when it goes %s (%s is better), so write %s%s%%", s, mi.Metric, map[string]string{"+": "up", "-": "down"}[bad], mi.Direction, bad, num)
 	}
-	if mi.Direction == HigherIsBetter && v >= 100 {
+	if mi.Direction == metric.HigherIsBetter && v >= 100 {
 		return 0, fmt.Errorf("change %q: a drop of 100%% or more cannot happen", s)
 	}
 	return v / 100, nil

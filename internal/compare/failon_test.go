@@ -4,19 +4,21 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 func TestParseFailOn(t *testing.T) {
 	tests := []struct {
 		spec    string
-		want    map[Metric]float64
+		want    map[metric.Metric]float64
 		wantErr []string // substrings of the error
 	}{
-		{spec: "throughput:-5%,p99:+10%", want: map[Metric]float64{Throughput: 0.05, P99: 0.10}},
-		{spec: " throughput : -2.5% ", want: map[Metric]float64{Throughput: 0.025}},
-		{spec: "rss:10%", want: map[Metric]float64{RSS: 0.10}},
-		{spec: "kappa:+50%", want: map[Metric]float64{Kappa: 0.50}},
-		{spec: "peak_n:-20%,cpu_per_job:+5%", want: map[Metric]float64{PeakN: 0.20, CPUPerJob: 0.05}},
+		{spec: "throughput:-5%,p99:+10%", want: map[metric.Metric]float64{metric.Throughput: 0.05, metric.P99: 0.10}},
+		{spec: " throughput : -2.5% ", want: map[metric.Metric]float64{metric.Throughput: 0.025}},
+		{spec: "rss:10%", want: map[metric.Metric]float64{metric.RSS: 0.10}},
+		{spec: "kappa:+50%", want: map[metric.Metric]float64{metric.Kappa: 0.50}},
+		{spec: "peak_n:-20%,cpu_per_job:+5%", want: map[metric.Metric]float64{metric.PeakN: 0.20, metric.CPUPerJob: 0.05}},
 		{spec: "latency:+10%", wantErr: []string{`unknown metric "latency"`, "throughput, p50, p90, p99", "kappa"}},
 		{spec: "throughput:+5%", wantErr: []string{"wrong sign", "throughput is worse when it goes down", "-5%"}},
 		{spec: "p99:-10%", wantErr: []string{"wrong sign", "p99 is worse when it goes up", "+10%"}},
@@ -68,24 +70,24 @@ func TestParseFailOn(t *testing.T) {
 func TestGateDefaults(t *testing.T) {
 	var g Gate
 	for _, tt := range []struct {
-		m     Metric
+		m     metric.Metric
 		tol   float64
 		gated bool
 	}{
-		{Throughput, 0.05, true}, {P50, 0.10, true}, {P90, 0.10, true}, {P99, 0.10, true},
-		{CPUPerJob, 0.05, false}, {RSS, 0.10, false}, {Makespan, 0.10, true},
-		{Kappa, 0.50, false}, {Sigma, 0.50, false},
+		{metric.Throughput, 0.05, true}, {metric.P50, 0.10, true}, {metric.P90, 0.10, true}, {metric.P99, 0.10, true},
+		{metric.CPUPerJob, 0.05, false}, {metric.RSS, 0.10, false}, {metric.Makespan, 0.10, true},
+		{metric.Kappa, 0.50, false}, {metric.Sigma, 0.50, false},
 	} {
 		if g.Tolerance(tt.m) != tt.tol || g.Gates(tt.m) != tt.gated {
 			t.Errorf("%s: tolerance %v gated %v, want %v %v", tt.m, g.Tolerance(tt.m), g.Gates(tt.m), tt.tol, tt.gated)
 		}
 	}
 	g, _ = ParseFailOn("p99:+20%,kappa:+50%")
-	if !g.Gates(Throughput) || g.Tolerance(Throughput) != 0.05 || !g.Gates(P99) || g.Tolerance(P99) != 0.20 || !g.Gates(Kappa) || g.Gates(Sigma) {
+	if !g.Gates(metric.Throughput) || g.Tolerance(metric.Throughput) != 0.05 || !g.Gates(metric.P99) || g.Tolerance(metric.P99) != 0.20 || !g.Gates(metric.Kappa) || g.Gates(metric.Sigma) {
 		t.Errorf("--fail-on p99:+20%%,kappa:+50%%: %+v", g)
 	}
-	g.Only = []Metric{P99}
-	if g.Gates(Throughput) || g.Gates(Kappa) || !g.Gates(P99) {
+	g.Only = []metric.Metric{metric.P99}
+	if g.Gates(metric.Throughput) || g.Gates(metric.Kappa) || !g.Gates(metric.P99) {
 		t.Errorf("only p99: %+v", g)
 	}
 }

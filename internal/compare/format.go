@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/scalebench/scalebench/internal/format"
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // Format names an output format of Write.
@@ -49,29 +52,36 @@ func Write(w io.Writer, r *Result, f Format) error {
 	return unusable("write comparison: unknown format %q (valid: text, markdown, json, csv)", f)
 }
 
-// sideText formats a median with the larger relative distance to its
-// interval's ends, as benchstat does: "19.70/s ±3%".
-// An interval short of the confidence asked for is shown as ±∞.
-func sideText(m Metric, s Side, confidence float64) string {
+// Text writes s's median of metric m with its interval, to the digits
+// the interval justifies: "121.0 jobs/s [120.0, 122.0]". An interval
+// short of the confidence asked for is left out: "64.00 ms".
+func (s Side) Text(m metric.Metric, confidence float64) string {
 	if s.N == 0 {
 		return "–"
 	}
-	v := fmtValue(m, s.Median)
-	if s.Median == 0 || math.IsNaN(s.Lo) || s.Conf < confidence-1e-9 {
-		return v + " ±∞"
+	lo, hi := s.Lo, s.Hi
+	if s.Median == 0 || s.Conf < confidence-1e-9 {
+		lo, hi = math.NaN(), math.NaN()
 	}
-	d := math.Max(math.Abs(s.Hi-s.Median), math.Abs(s.Median-s.Lo)) / math.Abs(s.Median)
-	return fmt.Sprintf("%s ±%.0f%%", v, 100*d)
+	return format.Measured(s.Median, lo, hi, m.Unit())
 }
 
-func ratioText(r Row) string {
+// RatioInterval writes r's head/base with its interval: "0.900x [0.885,
+// 0.916]", or "0.900x [no interval]".
+func (r Row) RatioInterval() string {
+	if r.RatioConf == 0 || math.IsNaN(r.RatioLo) {
+		return format.Ratio(r.Ratio) + "x [no interval]"
+	}
+	return format.RatioInterval(r.Ratio, r.RatioLo, r.RatioHi)
+}
+
+// RatioText writes r's head/base with its interval and the change:
+// "0.900x [0.885, 0.916] (-10.0%)"; "–" without a ratio.
+func (r Row) RatioText() string {
 	if math.IsNaN(r.Ratio) {
 		return "–"
 	}
-	if r.RatioConf == 0 || math.IsNaN(r.RatioLo) {
-		return fmt.Sprintf("%s [no interval] (%s)", fmtRatio(r.Ratio), fmtSignedPct(r.Change()))
-	}
-	return fmt.Sprintf("%s [%s, %s] (%s)", fmtRatio(r.Ratio), fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), fmtSignedPct(r.Change()))
+	return r.RatioInterval() + " (" + format.Change(r.Change()) + ")"
 }
 
 func pText(r Row) string {
@@ -145,11 +155,11 @@ func WriteText(w io.Writer, r *Result) error {
 	tw := tabwriter.NewWriter(&trimLines{w: bw}, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "metric\tcell\tbase\thead\thead/base [%.0f%% CI]\tp (Holm)\tverdict\t\n", 100*r.Confidence)
 	var footnotes []string
-	last := Metric("")
-	flush := func(m Metric) {
+	last := metric.Metric("")
+	flush := func(m metric.Metric) {
 		for _, g := range r.Geomeans {
 			if g.Metric == m {
-				fmt.Fprintf(tw, "%s\tgeomean\t%s\t%s\t%s (%s)\t\t\t\n", m, fmtValue(m, g.Base), fmtValue(m, g.Head), fmtRatio(g.Ratio), fmtSignedPct(g.Ratio-1))
+				fmt.Fprintf(tw, "%s\tgeomean\t%s\t%s\t%s (%s)\t\t\t\n", m, format.Measured(g.Base, math.NaN(), math.NaN(), m.Unit()), format.Measured(g.Head, math.NaN(), math.NaN(), m.Unit()), format.RatioInterval(g.Ratio, math.NaN(), math.NaN()), format.Change(g.Ratio-1))
 			}
 		}
 	}
@@ -166,7 +176,7 @@ func WriteText(w io.Writer, r *Result) error {
 			footnotes = append(footnotes, n)
 			verdict += fmt.Sprintf(" [%d]", len(footnotes))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", row.Metric, row.Key.label(), sideText(row.Metric, row.Base, r.Confidence), sideText(row.Metric, row.Head, r.Confidence), ratioText(row), pText(row), verdict)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", row.Metric, row.Key.label(), row.Base.Text(row.Metric, r.Confidence), row.Head.Text(row.Metric, r.Confidence), row.RatioText(), pText(row), verdict)
 	}
 	flush(last)
 	if err := tw.Flush(); err != nil {
@@ -220,7 +230,7 @@ func (t *trimLines) Write(p []byte) (int, error) {
 // in input order within a metric.
 func sortedRows(r *Result) []Row {
 	var out []Row
-	for _, mi := range metrics {
+	for _, mi := range metric.Metrics() {
 		for _, row := range r.Rows {
 			if row.Metric == mi.Metric {
 				out = append(out, row)
@@ -259,11 +269,11 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 	fmt.Fprintf(&b, "| metric | cell | base | head | head/base [%.0f%% CI] | p (Holm) | verdict |\n", 100*r.Confidence)
 	b.WriteString("| --- | --- | ---: | ---: | ---: | ---: | --- |\n")
 	var footnotes []string
-	last := Metric("")
-	flush := func(m Metric) {
+	last := metric.Metric("")
+	flush := func(m metric.Metric) {
 		for _, g := range r.Geomeans {
 			if g.Metric == m {
-				fmt.Fprintf(&b, "| %s | *geomean* | %s | %s | %s (%s) | | |\n", m, fmtValue(m, g.Base), fmtValue(m, g.Head), fmtRatio(g.Ratio), fmtSignedPct(g.Ratio-1))
+				fmt.Fprintf(&b, "| %s | *geomean* | %s | %s | %s (%s) | | |\n", m, format.Measured(g.Base, math.NaN(), math.NaN(), m.Unit()), format.Measured(g.Head, math.NaN(), math.NaN(), m.Unit()), format.RatioInterval(g.Ratio, math.NaN(), math.NaN()), format.Change(g.Ratio-1))
 			}
 		}
 	}
@@ -280,7 +290,7 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 			footnotes = append(footnotes, n)
 			verdict += fmt.Sprintf(" [%d]", len(footnotes))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", row.Metric, mdEscape(row.Key.label()), sideText(row.Metric, row.Base, r.Confidence), sideText(row.Metric, row.Head, r.Confidence), ratioText(row), pText(row), verdict)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", row.Metric, mdEscape(row.Key.label()), row.Base.Text(row.Metric, r.Confidence), row.Head.Text(row.Metric, r.Confidence), row.RatioText(), pText(row), verdict)
 	}
 	flush(last)
 	if len(footnotes) > 0 || len(r.Unpaired) > 0 || len(r.Warnings) > 0 {
@@ -319,33 +329,33 @@ type jsonSide struct {
 }
 
 type jsonRow struct {
-	Key       Key      `json:"key"`
-	Metric    Metric   `json:"metric"`
-	Direction string   `json:"better"`
-	Tolerance jnum     `json:"tolerance"`
-	Gated     bool     `json:"gated"`
-	Paired    bool     `json:"paired,omitempty"`
-	Rounds    int      `json:"rounds,omitempty"`
-	Base      jsonSide `json:"base"`
-	Head      jsonSide `json:"head"`
-	Ratio     jnum     `json:"ratio"`
-	RatioLo   jnum     `json:"ratio_lo"`
-	RatioHi   jnum     `json:"ratio_hi"`
-	RatioConf jnum     `json:"ratio_conf"`
-	P         jnum     `json:"p"`
-	PAdj      jnum     `json:"p_adj"`
-	Verdict   Verdict  `json:"verdict"`
-	HintKind  HintKind `json:"hint_kind,omitempty"`
-	Hint      string   `json:"hint,omitempty"`
-	Warnings  []string `json:"warnings,omitempty"`
+	Key       Key           `json:"key"`
+	Metric    metric.Metric `json:"metric"`
+	Direction string        `json:"better"`
+	Tolerance jnum          `json:"tolerance"`
+	Gated     bool          `json:"gated"`
+	Paired    bool          `json:"paired,omitempty"`
+	Rounds    int           `json:"rounds,omitempty"`
+	Base      jsonSide      `json:"base"`
+	Head      jsonSide      `json:"head"`
+	Ratio     jnum          `json:"ratio"`
+	RatioLo   jnum          `json:"ratio_lo"`
+	RatioHi   jnum          `json:"ratio_hi"`
+	RatioConf jnum          `json:"ratio_conf"`
+	P         jnum          `json:"p"`
+	PAdj      jnum          `json:"p_adj"`
+	Verdict   Verdict       `json:"verdict"`
+	HintKind  HintKind      `json:"hint_kind,omitempty"`
+	Hint      string        `json:"hint,omitempty"`
+	Warnings  []string      `json:"warnings,omitempty"`
 }
 
 type jsonGeomean struct {
-	Metric Metric `json:"metric"`
-	Pairs  int    `json:"pairs"`
-	Base   jnum   `json:"base"`
-	Head   jnum   `json:"head"`
-	Ratio  jnum   `json:"ratio"`
+	Metric metric.Metric `json:"metric"`
+	Pairs  int           `json:"pairs"`
+	Base   jnum          `json:"base"`
+	Head   jnum          `json:"head"`
+	Ratio  jnum          `json:"ratio"`
 }
 
 type jsonResult struct {
@@ -470,7 +480,7 @@ type junitSkipped struct {
 func rowSummary(r Row, confidence float64) string {
 	mi, _ := r.Metric.Info()
 	s := fmt.Sprintf("%s %s: %s, head/base %s, base %s, head %s, p=%s (%s is better, tolerance ±%s)",
-		r.Key.label(), r.Metric, r.Verdict, ratioText(r), sideText(r.Metric, r.Base, confidence), sideText(r.Metric, r.Head, confidence), pText(r), mi.Direction, fmtPct(r.Tolerance))
+		r.Key.label(), r.Metric, r.Verdict, r.RatioText(), r.Base.Text(r.Metric, confidence), r.Head.Text(r.Metric, confidence), pText(r), mi.Direction, format.Fraction(r.Tolerance))
 	if n := note(r); n != "" {
 		s += "; " + n
 	}
@@ -483,7 +493,7 @@ func rowSummary(r Row, confidence float64) string {
 // gate are skipped tests.
 func WriteJUnit(w io.Writer, r *Result) error {
 	out := junitSuites{Name: "scalebench compare"}
-	for _, mi := range metrics {
+	for _, mi := range metric.Metrics() {
 		suite := junitSuite{Name: "scalebench/" + string(mi.Metric)}
 		for _, row := range r.Rows {
 			if row.Metric != mi.Metric {
@@ -495,7 +505,7 @@ func WriteJUnit(w io.Writer, r *Result) error {
 				c.Skipped = &junitSkipped{Message: "not gated: " + string(row.Verdict)}
 				suite.Skipped++
 			case row.Verdict == Worse, row.Verdict == Inconclusive && r.FailOnInconclusive:
-				c.Failure = &junitFailure{Message: fmt.Sprintf("%s %s (head/base %s, tolerance ±%s)", row.Metric, row.Verdict, ratioText(row), fmtPct(row.Tolerance)), Type: string(row.Verdict), Text: rowSummary(row, r.Confidence)}
+				c.Failure = &junitFailure{Message: fmt.Sprintf("%s %s (head/base %s, tolerance ±%s)", row.Metric, row.Verdict, row.RatioText(), format.Fraction(row.Tolerance)), Type: string(row.Verdict), Text: rowSummary(row, r.Confidence)}
 				suite.Failures++
 			}
 			suite.Cases = append(suite.Cases, c)

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -52,13 +54,13 @@ func exampleResult(t *testing.T, failOnInconclusive bool) *Result {
 	boot := func(c float64) []float64 { return noisy(rng, 400, c, 0.05) }
 	in := Input{
 		Pairs: []Pair{
-			{Key: cell("1"), Metric: Throughput, Base: seq(20, 0.1, 10), Head: seq(20.1, 0.1, 10)},
-			{Key: cell("4"), Metric: Throughput, Base: seq(76, 0.5, 10), Head: seq(57, 0.5, 10)},
-			{Key: cell("16"), Metric: Throughput, Base: seq(150, 10, 10), Head: seq(151, 10, 10)},
-			{Key: cell("1"), Metric: P99, Base: seq(0.061, 0.0005, 10), Head: seq(0.0455, 0.0005, 10)},
-			{Key: cell("4"), Metric: P99, Base: seq(0.064, 0.001, 3), Head: seq(0.070, 0.001, 3)},
-			{Key: cell("1"), Metric: RSS, Base: seq(48<<20, 1<<19, 10), Head: seq(48<<20, 1<<19, 10)},
-			{Key: Key{Label: "gomaxprocs=1 replicas=1"}, Metric: Kappa, Base: boot(0.002), Head: boot(0.004), BaseRepeats: 10, HeadRepeats: 10},
+			{Key: cell("1"), Metric: metric.Throughput, Base: seq(20, 0.1, 10), Head: seq(20.1, 0.1, 10)},
+			{Key: cell("4"), Metric: metric.Throughput, Base: seq(76, 0.5, 10), Head: seq(57, 0.5, 10)},
+			{Key: cell("16"), Metric: metric.Throughput, Base: seq(150, 10, 10), Head: seq(151, 10, 10)},
+			{Key: cell("1"), Metric: metric.P99, Base: seq(0.061, 0.0005, 10), Head: seq(0.0455, 0.0005, 10)},
+			{Key: cell("4"), Metric: metric.P99, Base: seq(0.064, 0.001, 3), Head: seq(0.070, 0.001, 3)},
+			{Key: cell("1"), Metric: metric.RSS, Base: seq(48<<20, 1<<19, 10), Head: seq(48<<20, 1<<19, 10)},
+			{Key: Key{Label: "gomaxprocs=1 replicas=1"}, Metric: metric.Kappa, Base: boot(0.002), Head: boot(0.004), BaseRepeats: 10, HeadRepeats: 10},
 		},
 		Unpaired: []Unpaired{{Key: cell("64"), Side: "head"}},
 	}
@@ -206,7 +208,7 @@ func TestJUnitParses(t *testing.T) {
 }
 
 func TestAnnotationsEscape(t *testing.T) {
-	res := &Result{Alpha: 0.05, Rows: []Row{{Key: Key{Label: "a,b:c"}, Metric: Throughput, Gated: true, Verdict: Worse, Ratio: 0.5, Tolerance: 0.05, Hint: "100%\nsure"}}}
+	res := &Result{Alpha: 0.05, Rows: []Row{{Key: Key{Label: "a,b:c"}, Metric: metric.Throughput, Gated: true, Verdict: Worse, Ratio: 0.5, Tolerance: 0.05, Hint: "100%\nsure"}}}
 	var b bytes.Buffer
 	if err := WriteGitHubAnnotations(&b, res); err != nil {
 		t.Fatal(err)

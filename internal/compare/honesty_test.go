@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // noisy returns n values around center with multiplicative log-normal
@@ -18,7 +20,7 @@ func noisy(rng *rand.Rand, n int, center, cv float64) []float64 {
 	return xs
 }
 
-func compareOne(t *testing.T, m Metric, base, head []float64) Row {
+func compareOne(t *testing.T, m metric.Metric, base, head []float64) Row {
 	t.Helper()
 	res, err := Compare(Input{Pairs: []Pair{{Key: Key{Label: "workers=4"}, Metric: m, Base: base, Head: head}}}, Options{})
 	if err != nil {
@@ -40,7 +42,7 @@ func TestIdenticalNeverWorse(t *testing.T) {
 		n        int
 		maxWorse int
 	}{{0.02, 10, 0}, {0.02, 5, 5}, {0.03, 10, 5}, {0.03, 5, 5}} {
-		for _, m := range []Metric{Throughput, P99} {
+		for _, m := range []metric.Metric{metric.Throughput, metric.P99} {
 			counts := map[Verdict]int{}
 			for seed := range 200 {
 				rng := rand.New(rand.NewPCG(uint64(seed), uint64(tt.n)))
@@ -58,17 +60,17 @@ func TestIdenticalNeverWorse(t *testing.T) {
 func TestShiftDetected(t *testing.T) {
 	tests := []struct {
 		name   string
-		m      Metric
+		m      metric.Metric
 		n      int
 		factor float64
 		want   Verdict
 	}{
-		{"throughput down 25% n=10", Throughput, 10, 0.75, Worse},
-		{"throughput up 25% n=10", Throughput, 10, 1.25, Better},
-		{"p99 up 25% n=10", P99, 10, 1.25, Worse},
-		{"p99 down 25% n=10", P99, 10, 0.75, Better},
-		{"throughput down 25% n=5", Throughput, 5, 0.75, Worse},
-		{"cpu per job up 25% n=6", CPUPerJob, 6, 1.25, Worse},
+		{"throughput down 25% n=10", metric.Throughput, 10, 0.75, Worse},
+		{"throughput up 25% n=10", metric.Throughput, 10, 1.25, Better},
+		{"p99 up 25% n=10", metric.P99, 10, 1.25, Worse},
+		{"p99 down 25% n=10", metric.P99, 10, 0.75, Better},
+		{"throughput down 25% n=5", metric.Throughput, 5, 0.75, Worse},
+		{"cpu per job up 25% n=6", metric.CPUPerJob, 6, 1.25, Worse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +88,7 @@ func TestShiftDetected(t *testing.T) {
 func TestSmallShiftSame(t *testing.T) {
 	for seed := range 50 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 11))
-		r := compareOne(t, Throughput, noisy(rng, 10, 100, 0.005), noisy(rng, 10, 101, 0.005))
+		r := compareOne(t, metric.Throughput, noisy(rng, 10, 100, 0.005), noisy(rng, 10, 101, 0.005))
 		if r.Verdict != Same {
 			t.Fatalf("seed %d: %s, want same (ratio %.4f [%.4f, %.4f])", seed, r.Verdict, r.Ratio, r.RatioLo, r.RatioHi)
 		}
@@ -125,9 +127,9 @@ func TestInconclusiveHints(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			opts := Options{}
 			if tt.tolerance > 0 {
-				opts.Gate.Tolerances = map[Metric]float64{Throughput: tt.tolerance}
+				opts.Gate.Tolerances = map[metric.Metric]float64{metric.Throughput: tt.tolerance}
 			}
-			res, err := Compare(Input{Pairs: []Pair{{Key: Key{Label: "c"}, Metric: Throughput, Base: tt.base, Head: tt.head}}}, opts)
+			res, err := Compare(Input{Pairs: []Pair{{Key: Key{Label: "c"}, Metric: metric.Throughput, Base: tt.base, Head: tt.head}}}, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,7 +150,7 @@ func TestInconclusiveHints(t *testing.T) {
 func aaTrial(seed uint64, cells, n int, cv float64) (worse, rawSignificant, rows int) {
 	rng := rand.New(rand.NewPCG(seed, 99))
 	var pairs []Pair
-	point := []Metric{Throughput, P50, P90, P99, Makespan, Efficiency, CPUPerJob, RSS}
+	point := []metric.Metric{metric.Throughput, metric.P50, metric.P90, metric.P99, metric.Makespan, metric.Efficiency, metric.CPUPerJob, metric.RSS}
 	for c := range cells {
 		for _, m := range point {
 			pairs = append(pairs, Pair{
@@ -219,7 +221,7 @@ func TestPowerWarning(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var pairs []Pair
 	for c := range 4 {
-		for _, m := range []Metric{Throughput, P99} {
+		for _, m := range []metric.Metric{metric.Throughput, metric.P99} {
 			pairs = append(pairs, Pair{Key: Key{Label: fmt.Sprint(c)}, Metric: m, Base: noisy(rng, 5, 100, 0.01), Head: noisy(rng, 5, 50, 0.01)})
 		}
 	}
@@ -255,7 +257,7 @@ func TestNoFalseSame(t *testing.T) {
 				counts := map[Verdict]int{}
 				for seed := range trials {
 					rng := rand.New(rand.NewPCG(uint64(seed), 5))
-					r := compareOne(t, Throughput, noisy(rng, n, 100, cv), noisy(rng, n, 100*(1-shift), cv))
+					r := compareOne(t, metric.Throughput, noisy(rng, n, 100, cv), noisy(rng, n, 100*(1-shift), cv))
 					counts[r.Verdict]++
 				}
 				t.Logf("n=%d noise %.0f%% true change -%.1f%%: %v", n, 100*cv, 100*shift, counts)
@@ -276,18 +278,18 @@ func TestCurveMetrics(t *testing.T) {
 	key := Key{Label: "gomaxprocs=1 replicas=1"}
 	tests := []struct {
 		name      string
-		metric    Metric
+		metric    metric.Metric
 		base      []float64
 		head      []float64
 		gate      string
 		want      Verdict
 		wantGated bool
 	}{
-		{"kappa doubled, not gated by default", Kappa, noisy(rng, 1000, 0.002, 0.1), noisy(rng, 1000, 0.004, 0.1), "", Worse, false},
-		{"kappa doubled, gated by --fail-on", Kappa, noisy(rng, 1000, 0.002, 0.1), noisy(rng, 1000, 0.004, 0.1), "kappa:+50%", Worse, true},
-		{"sigma unchanged", Sigma, noisy(rng, 1000, 0.03, 0.05), noisy(rng, 1000, 0.03, 0.05), "sigma:+50%", Same, true},
-		{"peak N wide", PeakN, noisy(rng, 1000, 20, 0.4), noisy(rng, 1000, 21, 0.4), "peak_n:-20%", Inconclusive, true},
-		{"efficiency at largest N better", EfficiencyMax, noisy(rng, 1000, 0.5, 0.03), noisy(rng, 1000, 0.7, 0.03), "efficiency_max_n:-10%", Better, true},
+		{"kappa doubled, not gated by default", metric.Kappa, noisy(rng, 1000, 0.002, 0.1), noisy(rng, 1000, 0.004, 0.1), "", Worse, false},
+		{"kappa doubled, gated by --fail-on", metric.Kappa, noisy(rng, 1000, 0.002, 0.1), noisy(rng, 1000, 0.004, 0.1), "kappa:+50%", Worse, true},
+		{"sigma unchanged", metric.Sigma, noisy(rng, 1000, 0.03, 0.05), noisy(rng, 1000, 0.03, 0.05), "sigma:+50%", Same, true},
+		{"peak N wide", metric.PeakN, noisy(rng, 1000, 20, 0.4), noisy(rng, 1000, 21, 0.4), "peak_n:-20%", Inconclusive, true},
+		{"efficiency at largest N better", metric.EfficiencyMax, noisy(rng, 1000, 0.5, 0.03), noisy(rng, 1000, 0.7, 0.03), "efficiency_max_n:-10%", Better, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,7 +315,7 @@ func TestCurveMetrics(t *testing.T) {
 		})
 	}
 	// Too few repeats behind the replicates: warned.
-	res, err := Compare(Input{Pairs: []Pair{{Key: key, Metric: Kappa, Base: []float64{1, 2}, Head: []float64{1, 2}, BaseRepeats: 3, HeadRepeats: 10}}}, Options{})
+	res, err := Compare(Input{Pairs: []Pair{{Key: key, Metric: metric.Kappa, Base: []float64{1, 2}, Head: []float64{1, 2}, BaseRepeats: 3, HeadRepeats: 10}}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,10 +326,10 @@ func TestCurveMetrics(t *testing.T) {
 
 func TestGeomean(t *testing.T) {
 	pairs := []Pair{
-		{Key: Key{Label: "a"}, Metric: Throughput, Base: []float64{10, 10, 10}, Head: []float64{20, 20, 20}},
-		{Key: Key{Label: "b"}, Metric: Throughput, Base: []float64{40, 40, 40}, Head: []float64{20, 20, 20}},
-		{Key: Key{Label: "c"}, Metric: Throughput, Base: []float64{0, 0, 0}, Head: []float64{1, 1, 1}},
-		{Key: Key{Label: "a"}, Metric: P99, Base: []float64{1, 1, 1}, Head: []float64{2, 2, 2}},
+		{Key: Key{Label: "a"}, Metric: metric.Throughput, Base: []float64{10, 10, 10}, Head: []float64{20, 20, 20}},
+		{Key: Key{Label: "b"}, Metric: metric.Throughput, Base: []float64{40, 40, 40}, Head: []float64{20, 20, 20}},
+		{Key: Key{Label: "c"}, Metric: metric.Throughput, Base: []float64{0, 0, 0}, Head: []float64{1, 1, 1}},
+		{Key: Key{Label: "a"}, Metric: metric.P99, Base: []float64{1, 1, 1}, Head: []float64{2, 2, 2}},
 	}
 	res, err := Compare(Input{Pairs: pairs}, Options{})
 	if err != nil {
@@ -339,7 +341,7 @@ func TestGeomean(t *testing.T) {
 		t.Fatalf("geomeans %+v", res.Geomeans)
 	}
 	g := res.Geomeans[0]
-	if g.Metric != Throughput || g.Pairs != 2 || math.Abs(g.Base-20) > 1e-9 || math.Abs(g.Head-20) > 1e-9 || math.Abs(g.Ratio-1) > 1e-12 {
+	if g.Metric != metric.Throughput || g.Pairs != 2 || math.Abs(g.Base-20) > 1e-9 || math.Abs(g.Head-20) > 1e-9 || math.Abs(g.Ratio-1) > 1e-12 {
 		t.Errorf("geomean %+v", g)
 	}
 	if r := res.Rows[2]; r.Verdict != Inconclusive || r.HintKind != HintUndefined || !strings.Contains(strings.Join(r.Warnings, ";"), "base median is zero") {
@@ -348,7 +350,7 @@ func TestGeomean(t *testing.T) {
 }
 
 func TestCompareInputErrors(t *testing.T) {
-	p := Pair{Key: Key{Label: "a"}, Metric: Throughput, Base: []float64{1}, Head: []float64{1}}
+	p := Pair{Key: Key{Label: "a"}, Metric: metric.Throughput, Base: []float64{1}, Head: []float64{1}}
 	for _, tt := range []struct {
 		name string
 		in   Input
@@ -357,8 +359,8 @@ func TestCompareInputErrors(t *testing.T) {
 	}{
 		{"empty", Input{}, Options{}, "no cell is measured on both sides"},
 		{"duplicate", Input{Pairs: []Pair{p, p}}, Options{}, "has metric throughput twice"},
-		{"bad tolerance", Input{Pairs: []Pair{p}}, Options{Gate: Gate{Tolerances: map[Metric]float64{Throughput: -1}}}, "positive percentage"},
-		{"unknown gated metric", Input{Pairs: []Pair{p}}, Options{Gate: Gate{Only: []Metric{"lat"}}}, `unknown metric "lat"`},
+		{"bad tolerance", Input{Pairs: []Pair{p}}, Options{Gate: Gate{Tolerances: map[metric.Metric]float64{metric.Throughput: -1}}}, "positive percentage"},
+		{"unknown gated metric", Input{Pairs: []Pair{p}}, Options{Gate: Gate{Only: []metric.Metric{"lat"}}}, `unknown metric "lat"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Compare(tt.in, tt.opts)
@@ -368,7 +370,7 @@ func TestCompareInputErrors(t *testing.T) {
 		})
 	}
 	// An empty side is a row, not an error.
-	res, err := Compare(Input{Pairs: []Pair{{Key: Key{Label: "a"}, Metric: P50, Base: []float64{1, 2, 3, 4, 5, 6}}}}, Options{})
+	res, err := Compare(Input{Pairs: []Pair{{Key: Key{Label: "a"}, Metric: metric.P50, Base: []float64{1, 2, 3, 4, 5, 6}}}}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +384,7 @@ func BenchmarkCompare(b *testing.B) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	var pairs []Pair
 	for c := range 6 {
-		for _, mi := range Metrics()[:8] {
+		for _, mi := range metric.Metrics()[:8] {
 			pairs = append(pairs, Pair{Key: Key{Label: fmt.Sprint(c)}, Metric: mi.Metric, Base: noisy(rng, 10, 100, 0.03), Head: noisy(rng, 10, 100, 0.03)})
 		}
 	}
@@ -401,9 +403,9 @@ func TestShiftFoundAmongMany(t *testing.T) {
 		rng := rand.New(rand.NewPCG(uint64(seed), 1234))
 		var pairs []Pair
 		for c := range 6 {
-			for _, mi := range Metrics()[:8] {
+			for _, mi := range metric.Metrics()[:8] {
 				head := noisy(rng, 10, 100, 0.03)
-				if c == 3 && mi.Metric == P99 {
+				if c == 3 && mi.Metric == metric.P99 {
 					head = noisy(rng, 10, 125, 0.03)
 				}
 				pairs = append(pairs, Pair{Key: Key{Label: fmt.Sprint("cell", c)}, Metric: mi.Metric, Base: noisy(rng, 10, 100, 0.03), Head: head})
@@ -414,7 +416,7 @@ func TestShiftFoundAmongMany(t *testing.T) {
 			t.Fatal(err)
 		}
 		o := res.Outcome()
-		if o.Code != ExitWorse || len(o.Worse) != 1 || res.Rows[o.Worse[0]].Key.Label != "cell3" || res.Rows[o.Worse[0]].Metric != P99 {
+		if o.Code != ExitWorse || len(o.Worse) != 1 || res.Rows[o.Worse[0]].Key.Label != "cell3" || res.Rows[o.Worse[0]].Metric != metric.P99 {
 			for _, i := range o.Worse {
 				t.Logf("worse: %s %s", res.Rows[i].Key.Label, res.Rows[i].Metric)
 			}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/stats"
 )
 
@@ -12,7 +13,7 @@ import (
 // repeat (point metrics) or bootstrap replicates (curve metrics).
 type CellSamples struct {
 	Key     Key
-	Samples map[Metric][]float64
+	Samples map[metric.Metric][]float64
 	// Repeats is the number of repeats behind the cell's samples, used
 	// for the warnings of curve metrics.
 	Repeats int
@@ -50,7 +51,7 @@ func PairCells(base, head []CellSamples) Input {
 			continue
 		}
 		paired[id] = true
-		for _, mi := range metrics {
+		for _, mi := range metric.Metrics() {
 			bs, okB := b.Samples[mi.Metric]
 			hs, okH := h.Samples[mi.Metric]
 			if !okB || !okH {
@@ -74,7 +75,7 @@ func PairCells(base, head []CellSamples) Input {
 
 // Summarize returns the cell's median of each metric, for thresholds.
 func (c CellSamples) Summarize() CellSummary {
-	s := CellSummary{Key: c.Key, Values: map[Metric]float64{}}
+	s := CellSummary{Key: c.Key, Values: map[metric.Metric]float64{}}
 	for m, xs := range c.Samples {
 		if v := stats.Median(xs); !math.IsNaN(v) {
 			s.Values[m] = v

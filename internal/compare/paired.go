@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/scalebench/scalebench/internal/format"
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // Rounds is one metric of one cell of an A/B run, round by round: Base[i]
@@ -12,7 +15,7 @@ import (
 // out.
 type Rounds struct {
 	Key        Key
-	Metric     Metric
+	Metric     metric.Metric
 	Base, Head []float64
 }
 
@@ -51,10 +54,10 @@ func ComparePaired(in PairedInput, opts Options) (*Result, error) {
 		Unpaired:           slices.Clone(in.Unpaired),
 	}
 	seen := map[string]bool{}
-	add := func(i int, k Key, m Metric) (MetricInfo, error) {
+	add := func(i int, k Key, m metric.Metric) (metric.MetricInfo, error) {
 		mi, ok := m.Info()
 		if !ok {
-			return mi, unusable("compare: pair %d (%s): unknown metric %q (valid: %s)", i+1, k.label(), m, MetricNames())
+			return mi, unusable("compare: pair %d (%s): unknown metric %q (valid: %s)", i+1, k.label(), m, metric.MetricNames())
 		}
 		id := k.label() + "\x00" + string(m)
 		if seen[id] {
@@ -68,7 +71,7 @@ func ComparePaired(in PairedInput, opts Options) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if mi.Kind != Repeats {
+		if mi.Kind != metric.Repeats {
 			return nil, unusable("compare: pair %d (%s): %s is a curve metric, not measured round by round", i+1, p.Key.label(), p.Metric)
 		}
 		res.Rows = append(res.Rows, measurePaired(p, opts.Gate, 1-conf))
@@ -159,7 +162,7 @@ func decidePaired(r *Row, alpha float64) {
 	tol := r.Tolerance
 	change := r.Ratio - 1
 	if !math.IsNaN(r.PAdj) && r.PAdj < alpha && math.Abs(change) > tol {
-		if (change > 0) == (mi.Direction == HigherIsBetter) {
+		if (change > 0) == (mi.Direction == metric.HigherIsBetter) {
 			r.Verdict = Better
 		} else {
 			r.Verdict = Worse
@@ -180,27 +183,27 @@ func decidePaired(r *Row, alpha float64) {
 	case !bounded:
 		r.Hint = fmt.Sprintf("more rounds: after %d the %.0f%% interval is not yet bounded", r.Rounds, 100*(1-alpha))
 	case math.Abs(change) > tol:
-		r.Hint = fmt.Sprintf("more rounds: the change %s is not yet significant (always-valid p=%.3g, %.3g after Holm)", fmtSignedPct(change), r.P, r.PAdj)
+		r.Hint = fmt.Sprintf("more rounds: the change %s is not yet significant (always-valid p=%.3g, %.3g after Holm)", format.Change(change), r.P, r.PAdj)
 	default:
-		r.Hint = fmt.Sprintf("more rounds: the interval [%s, %s] still reaches beyond %s", fmtRatio(r.RatioLo), fmtRatio(r.RatioHi), badBound(mi.Direction, tol))
+		r.Hint = fmt.Sprintf("more rounds: the interval [%s, %s] still reaches beyond %s", format.Ratio(r.RatioLo), format.Ratio(r.RatioHi), badBound(mi.Direction, tol))
 	}
 }
 
 // badSideWithin tells whether the interval excludes every change worse
 // than the tolerance in direction dir's bad way.
-func (r Row) badSideWithin(dir Direction) bool {
-	if dir == HigherIsBetter {
+func (r Row) badSideWithin(dir metric.Direction) bool {
+	if dir == metric.HigherIsBetter {
 		return r.RatioLo >= 1-r.Tolerance
 	}
 	return r.RatioHi <= 1+r.Tolerance
 }
 
 // badBound is the ratio beyond which a change is worse, e.g. "0.950".
-func badBound(dir Direction, tol float64) string {
-	if dir == HigherIsBetter {
-		return fmtRatio(1 - tol)
+func badBound(dir metric.Direction, tol float64) string {
+	if dir == metric.HigherIsBetter {
+		return format.Ratio(1 - tol)
 	}
-	return fmtRatio(1 + tol)
+	return format.Ratio(1 + tol)
 }
 
 // holmFamilies sets PAdj of every row: the gated rows form one Holm

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/stats"
 )
 
@@ -16,7 +17,7 @@ import (
 // scenarios/ci.yaml-like cells, round by round.
 type recordedSeries struct {
 	run, kind, pair string
-	metric          Metric
+	metric          metric.Metric
 	base, head      []float64
 }
 
@@ -40,7 +41,7 @@ func readRecorded(t *testing.T) []*recordedSeries {
 		key := r[0] + "|" + r[2] + "|" + r[4]
 		s := byKey[key]
 		if s == nil {
-			s = &recordedSeries{run: r[0], kind: r[1], pair: r[2], metric: Metric(r[4])}
+			s = &recordedSeries{run: r[0], kind: r[1], pair: r[2], metric: metric.Metric(r[4])}
 			byKey[key] = s
 			out = append(out, s)
 		}
@@ -57,7 +58,7 @@ func readRecorded(t *testing.T) []*recordedSeries {
 // worseUnpaired is the repeat-by-repeat verdict of Compare, as two runs
 // are compared: Mann–Whitney p below alpha and the median ratio beyond
 // tol in the bad direction.
-func worseUnpaired(m Metric, base, head []float64, alpha, tol float64) bool {
+func worseUnpaired(m metric.Metric, base, head []float64, alpha, tol float64) bool {
 	_, p := stats.MannWhitney(base, head)
 	ratio := stats.Median(head) / stats.Median(base)
 	return p < alpha && badBeyond(m, ratio, tol)
@@ -65,7 +66,7 @@ func worseUnpaired(m Metric, base, head []float64, alpha, tol float64) bool {
 
 // worsePaired is the sequential paired verdict, looked at after every
 // round up to len(base): true if it was ever worse.
-func worsePaired(m Metric, base, head []float64, alpha, tol float64) bool {
+func worsePaired(m metric.Metric, base, head []float64, alpha, tol float64) bool {
 	d := make([]float64, len(base))
 	for i := range d {
 		d[i] = math.Log(head[i] / base[i])
@@ -82,7 +83,7 @@ func worsePaired(m Metric, base, head []float64, alpha, tol float64) bool {
 // worseSignedRank is a fixed-n paired verdict: the exact two-sided
 // Wilcoxon signed-rank p-value of the rounds' log ratios below alpha and
 // their Hodges–Lehmann estimate beyond tol in the bad direction.
-func worseSignedRank(m Metric, base, head []float64, alpha, tol float64) bool {
+func worseSignedRank(m metric.Metric, base, head []float64, alpha, tol float64) bool {
 	d := make([]float64, len(base))
 	for i := range d {
 		d[i] = math.Log(head[i] / base[i])
@@ -135,9 +136,9 @@ func cmpFloat(a, b float64) int {
 	return 0
 }
 
-func badBeyond(m Metric, ratio, tol float64) bool {
+func badBeyond(m metric.Metric, ratio, tol float64) bool {
 	mi, _ := m.Info()
-	if mi.Direction == HigherIsBetter {
+	if mi.Direction == metric.HigherIsBetter {
 		return ratio < 1-tol
 	}
 	return ratio > 1+tol
@@ -208,7 +209,7 @@ func TestPairedPowerOnRecordedRuns(t *testing.T) {
 			for start := 0; start+n <= len(s.base); start++ {
 				base, head := s.base[start:start+n], s.head[start:start+n]
 				if s.kind == "ab10" {
-					if !(s.pair == "<nil>/w32" || s.metric == CPUPerJob) {
+					if !(s.pair == "<nil>/w32" || s.metric == metric.CPUPerJob) {
 						continue // the slowdown shows in these rows only
 					}
 					count(&detU, worseUnpaired(s.metric, base, head, alpha, tol))

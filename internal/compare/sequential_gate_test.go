@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // fakeClock is a Clock moved by hand.
@@ -39,11 +41,11 @@ func simulatedRun(t *testing.T, seed uint64, pairs []simPair, g Sequential, plan
 	g.Clock = clock
 	g.Start()
 	start := clock.now
-	rounds := make([]map[Metric]*Rounds, len(pairs))
+	rounds := make([]map[metric.Metric]*Rounds, len(pairs))
 	for i, p := range pairs {
-		rounds[i] = map[Metric]*Rounds{
-			Throughput: {Key: p.key, Metric: Throughput},
-			CPUPerJob:  {Key: p.key, Metric: CPUPerJob},
+		rounds[i] = map[metric.Metric]*Rounds{
+			metric.Throughput: {Key: p.key, Metric: metric.Throughput},
+			metric.CPUPerJob:  {Key: p.key, Metric: metric.CPUPerJob},
 		}
 	}
 	measure := func(i int) {
@@ -69,15 +71,15 @@ func simulatedRun(t *testing.T, seed uint64, pairs []simPair, g Sequential, plan
 			clock.now = clock.now.Add(p.cost)
 		}
 		r := rounds[i]
-		r[Throughput].Base = append(r[Throughput].Base, tp[0])
-		r[Throughput].Head = append(r[Throughput].Head, tp[1])
-		r[CPUPerJob].Base = append(r[CPUPerJob].Base, cpj[0])
-		r[CPUPerJob].Head = append(r[CPUPerJob].Head, cpj[1])
+		r[metric.Throughput].Base = append(r[metric.Throughput].Base, tp[0])
+		r[metric.Throughput].Head = append(r[metric.Throughput].Head, tp[1])
+		r[metric.CPUPerJob].Base = append(r[metric.CPUPerJob].Base, cpj[0])
+		r[metric.CPUPerJob].Head = append(r[metric.CPUPerJob].Head, cpj[1])
 	}
 	input := func() PairedInput {
 		var in PairedInput
 		for i := range pairs {
-			in.Rounds = append(in.Rounds, *rounds[i][Throughput], *rounds[i][CPUPerJob])
+			in.Rounds = append(in.Rounds, *rounds[i][metric.Throughput], *rounds[i][metric.CPUPerJob])
 		}
 		return in
 	}
@@ -121,7 +123,7 @@ func ciPairs(slowdown float64) []simPair {
 
 func ciGate() Sequential {
 	return Sequential{
-		Options: Options{Gate: Gate{Tolerances: map[Metric]float64{Throughput: 0.05, CPUPerJob: 0.05}, Only: []Metric{Throughput, CPUPerJob}}},
+		Options: Options{Gate: Gate{Tolerances: map[metric.Metric]float64{metric.Throughput: 0.05, metric.CPUPerJob: 0.05}, Only: []metric.Metric{metric.Throughput, metric.CPUPerJob}}},
 		Budget:  2 * time.Minute,
 	}
 }
@@ -134,7 +136,7 @@ func ciGate() Sequential {
 func TestSequentialGateAANeverFailsBeyondItsGuarantee(t *testing.T) {
 	const runs = 300
 	tiny := ciGate()
-	tiny.Options.Gate.Tolerances = map[Metric]float64{Throughput: 1e-4, CPUPerJob: 1e-4}
+	tiny.Options.Gate.Tolerances = map[metric.Metric]float64{metric.Throughput: 1e-4, metric.CPUPerJob: 1e-4}
 	for _, tt := range []struct {
 		name string
 		gate Sequential

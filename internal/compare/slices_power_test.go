@@ -7,13 +7,15 @@ import (
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 // recordedSession is one session of a sliced A/A run: its pairs of slices'
 // throughput and CPU per job, base and head.
 type recordedSession struct {
 	cell    string
-	metrics map[Metric][2][]float64
+	metrics map[metric.Metric][2][]float64
 }
 
 // readRecordedSlices reads testdata/recorded-slices.csv, sessions of real
@@ -37,7 +39,7 @@ func readRecordedSlices(t *testing.T) []*recordedSession {
 		key := row[0] + "|" + row[1]
 		s := byKey[key]
 		if s == nil {
-			s = &recordedSession{cell: row[0], metrics: map[Metric][2][]float64{}}
+			s = &recordedSession{cell: row[0], metrics: map[metric.Metric][2][]float64{}}
 			byKey[key] = s
 			out = append(out, s)
 		}
@@ -50,7 +52,7 @@ func readRecordedSlices(t *testing.T) []*recordedSession {
 		if !(v[0] > 0 && v[1] > 0 && v[2] > 0 && v[3] > 0) {
 			continue // a slice without a job
 		}
-		for i, m := range []Metric{Throughput, CPUPerJob} {
+		for i, m := range []metric.Metric{metric.Throughput, metric.CPUPerJob} {
 			bh := s.metrics[m]
 			bh[0], bh[1] = append(bh[0], v[2*i]), append(bh[1], v[2*i+1])
 			s.metrics[m] = bh
@@ -80,7 +82,7 @@ func TestSlicedSessionsOnRecordedRuns(t *testing.T) {
 		byCell[s.cell] = append(byCell[s.cell], s)
 	}
 	for _, k := range []int{6, 12} {
-		for _, m := range []Metric{Throughput, CPUPerJob} {
+		for _, m := range []metric.Metric{metric.Throughput, metric.CPUPerJob} {
 			var sigWhole, sigPairs, worseWhole, worsePairs, n int
 			for cell, pool := range byCell {
 				if len(pool) < k {

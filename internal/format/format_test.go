@@ -123,23 +123,49 @@ func TestQuotientChecks(t *testing.T) {
 	}
 }
 
-func TestMeasure(t *testing.T) {
+func TestMeasured(t *testing.T) {
+	nan := math.NaN()
 	for _, tc := range []struct {
-		v    float64
-		unit string
-		want string
+		v, lo, hi float64
+		unit      string
+		want      string
 	}{
-		{0.0507, "s", "50.70ms"},
-		{0.000481, "s", "481.0µs"},
-		{1.5, "s", "1.500s"},
-		{0, "s", "0s"},
-		{23.41 * (1 << 20), "B", "23.41MiB"},
-		{80, "jobs/s", "80.00/s"},
-		{1234567, "", "1.235e+06"},
-		{0.8, "", "0.8000"},
+		{121, 120, 122, "jobs/s", "121.0 jobs/s [120.0, 122.0]"},
+		{1224, 1100, 1340, "jobs/s", "1224 jobs/s [1100, 1340]"},
+		{0.06075, 0.0589, 0.0626, "s", "60.8 ms [58.9, 62.6]"},
+		{0.0507, nan, nan, "s", "50.70 ms"},
+		{0.000481, nan, nan, "s", "481.0 µs"},
+		{1.5, nan, nan, "s", "1.500 s"},
+		{0, nan, nan, "s", "0 s"},
+		{23.41 * (1 << 20), nan, nan, "B", "23.41 MiB"},
+		{80, nan, nan, "jobs/s", "80.00 jobs/s"},
+		{0.002012, 0.00183, 0.00219, "", "0.00201 [0.00183, 0.00219]"},
+		{1234567, nan, nan, "", "1.235e+06"},
+		{0.8, nan, nan, "", "0.8000"},
+		{nan, 1, 2, "s", "–"},
 	} {
-		if got := Measure(tc.v, tc.unit); got != tc.want {
-			t.Errorf("Measure(%v, %q) = %q, want %q", tc.v, tc.unit, got, tc.want)
+		if got := Measured(tc.v, tc.lo, tc.hi, tc.unit); got != tc.want {
+			t.Errorf("Measured(%v, %v, %v, %q) = %q, want %q", tc.v, tc.lo, tc.hi, tc.unit, got, tc.want)
+		}
+	}
+}
+
+func TestChangeAndRatio(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{Fraction(0.05), "5%"},
+		{Change(-0.1), "-10.0%"},
+		{Change(0), "+0.0%"},
+		{Change(math.NaN()), "–"},
+		{Ratio(0.9), "0.900"},
+		{Ratio(math.NaN()), "–"},
+		{RatioInterval(0.9, 0.885, 0.916), "0.900x [0.885, 0.916]"},
+		{RatioInterval(0.906, math.NaN(), math.NaN()), "0.906x"},
+		{Capitalize("throughput"), "Throughput"},
+		{Capitalize("éclair"), "Éclair"},
+		{Capitalize(""), ""},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
 	}
 }

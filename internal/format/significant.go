@@ -20,39 +20,65 @@ func Significant(v float64) string {
 	return strconv.FormatFloat(v, 'f', digits, 64)
 }
 
-// Measure writes v, in the base unit named by unit, with four significant
-// digits and a scaled unit: "s" becomes s, ms or µs; "B" B, KiB, MiB or
-// GiB; "jobs/s" /s; anything else is written bare.
-func Measure(v float64, unit string) string {
-	if math.IsNaN(v) {
-		return "?"
-	}
+// displayUnit is the unit a value of v's magnitude in base unit is
+// shown in ("s": s, ms or µs; "B": B, KiB, MiB or GiB; "jobs/s": jobs/s;
+// anything else: none) and the factor converting base units to it.
+func displayUnit(v float64, unit string) (float64, string) {
 	a := math.Abs(v)
 	switch unit {
 	case "s":
 		switch {
-		case a == 0:
-			return "0s"
-		case a < 1e-3:
-			return Significant(v*1e6) + "µs"
-		case a < 1:
-			return Significant(v*1e3) + "ms"
-		default:
-			return Significant(v) + "s"
+		case a == 0 || a >= 1:
+			return 1, "s"
+		case a >= 1e-3:
+			return 1e3, "ms"
 		}
+		return 1e6, "µs"
 	case "B":
 		switch {
 		case a >= 1<<30:
-			return Significant(v/(1<<30)) + "GiB"
+			return 1.0 / (1 << 30), "GiB"
 		case a >= 1<<20:
-			return Significant(v/(1<<20)) + "MiB"
+			return 1.0 / (1 << 20), "MiB"
 		case a >= 1<<10:
-			return Significant(v/(1<<10)) + "KiB"
-		default:
-			return Significant(v) + "B"
+			return 1.0 / (1 << 10), "KiB"
 		}
+		return 1, "B"
 	case "jobs/s":
-		return Significant(v) + "/s"
+		return 1, "jobs/s"
 	}
-	return Significant(v)
+	return 1, ""
+}
+
+// maxDecimals bounds the decimals Measured gives a value.
+const maxDecimals = 9
+
+// Measured writes a measured value v, in the base unit named by unit, in
+// the display unit that suits it, with its interval [lo, hi] when both
+// ends are finite: "121.0 jobs/s [120.0, 122.0]", "60.8 ms [58.9, 62.6]",
+// "0.00201 [0.00183, 0.00219]". The interval sets the digits, as
+// benchunit does: down to the second significant digit of its half-width.
+// A value without an interval gets four significant digits: "60.75 ms".
+// A value that is not finite is "–".
+func Measured(v, lo, hi float64, unit string) string {
+	if !Finite(v) {
+		return "–"
+	}
+	scale, name := displayUnit(v, unit)
+	if name != "" {
+		name = " " + name
+	}
+	if !Finite(lo) || !Finite(hi) || hi < lo {
+		return Significant(v*scale) + name
+	}
+	dec := 3
+	if v != 0 {
+		dec = 3 - magnitude(v*scale)
+	}
+	if h := (hi - lo) / 2 * scale; h > 0 {
+		dec = 1 - magnitude(h)
+	}
+	dec = min(max(dec, 0), maxDecimals)
+	f := func(x float64) string { return strconv.FormatFloat(x*scale, 'f', dec, 64) }
+	return f(v) + name + " [" + f(lo) + ", " + f(hi) + "]"
 }

@@ -11,8 +11,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-
-	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
 // Limits on the values of the resource dimensions.
@@ -33,7 +31,8 @@ const (
 	Count
 	// PerSecond values are rates in jobs per second: 100, "100/s", "6000/min".
 	PerSecond
-	// Choice values are names, each one of Choices.
+	// Choice values are names, each one of the choices the workload
+	// defines (the scenario knows them).
 	Choice
 )
 
@@ -142,8 +141,6 @@ type Dimension struct {
 	Kind Kind
 	// Min and Max bound a Count's values.
 	Min, Max int64
-	// Choices are a Choice's valid values.
-	Choices []string
 	// Default is the matrix's values when a scenario lists none; nil
 	// leaves the dimension unset (the scenario may derive it from another
 	// setting, as the method from thumbnail.method).
@@ -199,7 +196,7 @@ var (
 		Intro: "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
 			"with the same resources (scalability).",
 		Optional: true, Tag: "method", More: "adding",
-		Kind: Choice, Choices: thumbnail.Methods(),
+		Kind: Choice,
 		text: func(p Params) string { return p.Method }, set: func(p *Params, v Value) { p.Method = v.Text },
 	}
 	// Block is the scenario block a cell belongs to. It is not swept: a
@@ -261,6 +258,15 @@ func (d *Dimension) Value(p Params) float64 {
 		return 0
 	}
 	return d.num(p)
+}
+
+// Key is p's value along d as comparison keys and threshold selectors
+// write it: numbers plainly ("100" for a rate of 100/s), names as they are.
+func (d *Dimension) Key(p Params) string {
+	if d.Numeric {
+		return strconv.FormatFloat(d.Value(p), 'g', -1, 64)
+	}
+	return d.Text(p)
 }
 
 // Text is p's value along a non-numeric dimension ("" for numeric ones).

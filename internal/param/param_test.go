@@ -108,8 +108,8 @@ func TestEveryDimensionIsComplete(t *testing.T) {
 				t.Errorf("%s: a rate must be Numeric", d.Name)
 			}
 		case param.Choice:
-			if len(d.Choices) < 2 || d.Numeric {
-				t.Errorf("%s: a Choice needs choices and is not Numeric, got %v", d.Name, d.Choices)
+			if d.Numeric {
+				t.Errorf("%s: a Choice is not Numeric", d.Name)
 			}
 		}
 	}
@@ -137,6 +137,21 @@ func TestValueText(t *testing.T) {
 		b, err := json.Marshal(tc.v)
 		if err != nil || string(b) != tc.json || tc.v.String() != tc.text {
 			t.Errorf("%#v: String %q, JSON %s (%v); want %q, %s", tc.v, tc.v.String(), b, err, tc.text, tc.json)
+		}
+	}
+}
+
+// TestKey: keys and selectors write numbers plainly, names as they are.
+func TestKey(t *testing.T) {
+	p := param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 1, Rate: 100, Method: "fast", Build: "head"}
+	for _, tc := range []struct {
+		d    *param.Dimension
+		want string
+	}{
+		{param.Workers, "8"}, {param.GOMAXPROCS, "2"}, {param.Rate, "100"}, {param.Method, "fast"}, {param.Build, "head"},
+	} {
+		if got := tc.d.Key(p); got != tc.want {
+			t.Errorf("%s.Key = %q, want %q", tc.d.Name, got, tc.want)
 		}
 	}
 }

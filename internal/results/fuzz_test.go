@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/metrics"
 )
 
 // FuzzRead checks that Read never panics on any file, returns either a run
@@ -131,7 +133,7 @@ func seedJournal(f *testing.F) (*Run, []Entry) {
 	}
 	var entries []Entry
 	for i := range 4 {
-		h := NewHDR()
+		h := metrics.NewHistogram()
 		for v := int64(1); v <= 50; v++ {
 			if err := h.RecordValue(v * int64(100+i)); err != nil {
 				f.Fatal(err)

@@ -17,10 +17,6 @@ type Histogram struct {
 // NewHistogram returns an empty latency histogram.
 func NewHistogram() *Histogram { return HistogramOf(nil) }
 
-// NewHDR returns an empty hdrhistogram with the bounds every latency
-// histogram of a run shares.
-func NewHDR() *hdrhistogram.Histogram { return metrics.NewHistogram() }
-
 // HistogramOf returns the histogram holding h's counts, which h's later
 // changes do not reach; a nil h gives an empty histogram.
 func HistogramOf(h *hdrhistogram.Histogram) *Histogram {
@@ -45,7 +41,7 @@ func (h *Histogram) HDR() *hdrhistogram.Histogram { return h.encoded().HDR() }
 // amount of memory, so none is decoded before this check.
 func (h *Histogram) Check() error { return h.encoded().Check() }
 
-// AddTo adds the histogram's counts to dst, which has the bounds of NewHDR.
+// AddTo adds the histogram's counts to dst, which has the bounds of metrics.NewHistogram.
 func (h *Histogram) AddTo(dst *hdrhistogram.Histogram) { h.encoded().AddTo(dst) }
 
 // TotalCount is the number of values the histogram holds.

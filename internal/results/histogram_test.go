@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -13,7 +14,7 @@ import (
 func TestHistogramLatencyMatchesDense(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for n := range 50 {
-		h := results.NewHDR()
+		h := metrics.NewHistogram()
 		for range 1 + n*n*7 {
 			_ = h.RecordValue(int64(1 + rng.ExpFloat64()*float64(1+n*n*1000)))
 		}
@@ -39,7 +40,7 @@ func TestHistogramLatencyMatchesDense(t *testing.T) {
 // TestHistogramOfCopies: a histogram made from a recorder's keeps its
 // counts, whatever the recorder records next.
 func TestHistogramOfCopies(t *testing.T) {
-	h := results.NewHDR()
+	h := metrics.NewHistogram()
 	_ = h.RecordValue(100)
 	stored := results.HistogramOf(h)
 	_ = h.RecordValue(200)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -65,7 +66,7 @@ func journalRun(n int) (*results.Run, []results.Entry) {
 	for i := range n * len(run.Cells) {
 		cell, rep := i%len(run.Cells), i/len(run.Cells)
 		run.Order = append(run.Order, results.Step{Cell: cell, Repeat: rep})
-		h := results.NewHDR()
+		h := metrics.NewHistogram()
 		for v := int64(1); v <= 200; v++ {
 			_ = h.RecordValue(v * int64(100+i))
 		}

@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
 func TestWriteReadRoundTrip(t *testing.T) {
-	h := results.NewHDR()
+	h := metrics.NewHistogram()
 	for v := int64(1); v <= 10000; v++ {
 		_ = h.RecordValue(v * 100) // 0.1 ms .. 1 s
 	}

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/agent"
-	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
 	"github.com/scalebench/scalebench/internal/worker"
@@ -125,8 +125,8 @@ func CheckSlicing(sc *scenario.Scenario, s Slicing, builds []BuildWorker) error 
 		}
 	}
 	for i, t := range sc.Thresholds {
-		switch m, _ := compare.ParseMetric(t.Metric); m {
-		case compare.P50, compare.P90, compare.P99, compare.Makespan:
+		switch m, _ := metric.ParseMetric(t.Metric); m {
+		case metric.P50, metric.P90, metric.P99, metric.Makespan:
 			at := t.Pos
 			if at == "" {
 				at = fmt.Sprintf("thresholds[%d]", i)

@@ -6,8 +6,8 @@ package scenario
 import (
 	"time"
 
-	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/param"
 )
 
@@ -23,7 +23,7 @@ type Scenario struct {
 	Checks      Checks     `json:"checks"`
 	Cluster     Cluster    `json:"cluster"`
 	// Thresholds are absolute limits that run and report check.
-	Thresholds compare.Thresholds `json:"thresholds,omitempty"`
+	Thresholds metric.Thresholds `json:"thresholds,omitempty"`
 	// Blocks are the scenario's matrices, each with the settings its cells
 	// run with. A file without a blocks list has one unnamed block holding
 	// the top-level sections; with one, the top-level images, thumbnail,

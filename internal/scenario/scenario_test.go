@@ -660,8 +660,8 @@ func TestEveryListedDimensionDecodes(t *testing.T) {
 			a, b = param.Value{Num: 5}, param.Value{Num: 0.5}
 			written = `[5, "30/min"]`
 		case param.Choice:
-			a, b = param.Value{Text: dim.Choices[0]}, param.Value{Text: dim.Choices[1]}
-			written = fmt.Sprintf("[%s, %s]", dim.Choices[0], dim.Choices[1])
+			a, b = param.Value{Text: Choices(dim)[0]}, param.Value{Text: Choices(dim)[1]}
+			written = fmt.Sprintf("[%s, %s]", Choices(dim)[0], Choices(dim)[1])
 		default:
 			t.Fatalf("%s: unknown kind %d", dim.Name, dim.Kind)
 		}
@@ -752,5 +752,15 @@ builds:
 	want := []Build{{Name: "base", Path: "./scalebench-base"}, {Name: "head", Path: "self"}}
 	if !slices.Equal(sc.Builds, want) {
 		t.Errorf("builds %+v, want %+v", sc.Builds, want)
+	}
+}
+
+// TestChoices: every Choice dimension has the workload's choices to pick
+// from.
+func TestChoices(t *testing.T) {
+	for _, d := range param.Dimensions {
+		if d.Kind == param.Choice && len(Choices(d)) < 2 {
+			t.Errorf("%s: a Choice needs choices, got %v", d.Name, Choices(d))
+		}
 	}
 }

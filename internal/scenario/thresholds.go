@@ -7,7 +7,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 
-	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/param"
 )
 
@@ -21,12 +21,12 @@ import (
 //
 // Limits are kept as written; validateThresholds checks them against the
 // metric and the selectors against the matrix.
-func (d *decoder) thresholds(path string, n ast.Node, ts *compare.Thresholds) {
+func (d *decoder) thresholds(path string, n ast.Node, ts *metric.Thresholds) {
 	i := 0
 	d.each(path, n, "thresholds such as {metric: p99, max: 200ms}", func(e ast.Node) {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		i++
-		t := compare.Threshold{Pos: fmt.Sprintf("%s:%d", d.file, d.lineOf(e))}
+		t := metric.Threshold{Pos: fmt.Sprintf("%s:%d", d.file, d.lineOf(e))}
 		d.mapping(p, e, []field{
 			{"metric", func(p string, v ast.Node) { t.Metric, _ = d.str(p, v) }},
 			{"min", func(p string, v ast.Node) { t.Min, _ = d.scalarText(p, v) }},
@@ -34,7 +34,7 @@ func (d *decoder) thresholds(path string, n ast.Node, ts *compare.Thresholds) {
 			{"where", func(p string, v ast.Node) { t.Where = d.where(p, v) }},
 		})
 		if !d.given(p + ".metric") {
-			d.addf(d.lineOf(e), p, "needs a metric (one of %s)", compare.MetricNames())
+			d.addf(d.lineOf(e), p, "needs a metric (one of %s)", metric.MetricNames())
 		}
 		*ts = append(*ts, t)
 	})
@@ -80,14 +80,6 @@ func normalizeValue(dim *param.Dimension, s string) string {
 	return s
 }
 
-// cellValue is cell p's value along dim as selectors write it.
-func cellValue(dim *param.Dimension, p Params) string {
-	if dim.Numeric {
-		return strconv.FormatFloat(dim.Value(p), 'g', -1, 64)
-	}
-	return dim.Text(p)
-}
-
 // validateThresholds checks each threshold's metric and limits, and that
 // its selector names dimensions and values some cell of the matrix has.
 func (d *decoder) validateThresholds(s *Scenario) {
@@ -101,7 +93,7 @@ func (d *decoder) validateThresholds(s *Scenario) {
 			if dim.Optional && !dim.Set(p) {
 				continue
 			}
-			v := cellValue(dim, p)
+			v := dim.Key(p)
 			if !seen[dim.Name+"="+v] {
 				seen[dim.Name+"="+v] = true
 				known[dim.Name] = append(known[dim.Name], v)
@@ -119,7 +111,7 @@ func (d *decoder) validateThresholds(s *Scenario) {
 			continue
 		}
 		t.Pos = ""
-		err := compare.Thresholds{t}.Validate(known)
+		err := metric.Thresholds{t}.Validate(known)
 		if err == nil {
 			continue
 		}

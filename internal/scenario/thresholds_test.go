@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 )
 
 func TestThresholdsDecode(t *testing.T) {
@@ -23,7 +23,7 @@ thresholds:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := compare.Thresholds{
+	want := metric.Thresholds{
 		{Metric: "p99", Max: "200ms", Pos: "t.yaml:5"},
 		{Metric: "throughput", Min: "50/s", Where: map[string]string{"workers": "64", "rate": "100"}, Pos: "t.yaml:6"},
 		{Metric: "efficiency", Min: "0.8", Pos: "t.yaml:7"},
@@ -36,7 +36,7 @@ thresholds:
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back struct{ Thresholds compare.Thresholds }
+	var back struct{ Thresholds metric.Thresholds }
 	if err := json.Unmarshal(data, &back); err != nil {
 		t.Fatal(err)
 	}

@@ -433,11 +433,20 @@ func (d *decoder) value(path string, n ast.Node, dim *param.Dimension) (param.Va
 		x, ok := d.rate(path, n)
 		return param.Value{Num: x}, ok
 	case param.Choice:
-		x, ok := d.enum(path, n, dim.Choices...)
+		x, ok := d.enum(path, n, Choices(dim)...)
 		return param.Value{Text: x}, ok
 	}
 	d.addf(d.lineOf(n), path, "cannot be listed in a matrix")
 	return param.Value{}, false
+}
+
+// Choices are the valid values of a Choice dimension, which the workload
+// defines: the thumbnail methods for the method dimension.
+func Choices(dim *param.Dimension) []string {
+	if dim == param.Method {
+		return Methods
+	}
+	return nil
 }
 
 // kindNoun names the values of a kind in "must be a list of ...".

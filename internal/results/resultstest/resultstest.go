@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -86,7 +87,7 @@ const jobs = 200
 
 // histogram is the latency histogram of a plausible measurement.
 func histogram(rng *rand.Rand) *results.Histogram {
-	h := results.NewHDR()
+	h := metrics.NewHistogram()
 	base := 20000 + rng.Float64()*2000 // µs
 	for range jobs {
 		_ = h.RecordValue(int64(base * (1 + rng.ExpFloat64()*0.2)))

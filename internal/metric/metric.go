@@ -1,4 +1,7 @@
-package compare
+// Package metric is the vocabulary of what a run is judged on: the names,
+// units and directions of the compared metrics, and the thresholds a
+// scenario declares on them.
+package metric
 
 import (
 	"fmt"
@@ -119,8 +122,14 @@ func (m Metric) Info() (MetricInfo, bool) {
 	return MetricInfo{}, false
 }
 
-// order returns m's position in display order (unknown metrics last).
-func (m Metric) order() int {
+// Unit is the display unit of m's values ("" when m is unknown).
+func (m Metric) Unit() string {
+	mi, _ := m.Info()
+	return mi.Unit
+}
+
+// Order returns m's position in display order (unknown metrics last).
+func (m Metric) Order() int {
 	for i, mi := range metrics {
 		if mi.Metric == m {
 			return i

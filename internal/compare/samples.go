@@ -1,4 +1,4 @@
-package analysis
+package compare
 
 import (
 	"encoding/json"
@@ -11,16 +11,17 @@ import (
 	"sync"
 	"time"
 
-	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/load"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/stats"
 )
 
-// This file is the bridge from the raw record to the comparison engine:
-// internal/compare works on plain samples and knows nothing of results
-// files, so that it can be tested on its own; the figures it compares are
-// derived here, next to every other figure derived from a run.
+// This file is the bridge from the raw record to the comparison engine,
+// which works on plain samples: the figures it compares are derived here
+// from a run and its analysis.
 
 // BootstrapReplicates is the number of resamples of the repeats behind
 // each curve metric (USL σ and κ, peak N*, efficiency at the largest N).
@@ -28,38 +29,30 @@ const BootstrapReplicates = 200
 
 // CellKey names a cell for the comparison: its params in the matrix's
 // dimension order, numbers written plainly ("100" for a rate of 100/s).
-func CellKey(p results.Params) compare.Key {
-	k := compare.Key{Label: p.String()}
+func CellKey(p results.Params) Key {
+	k := Key{Label: p.String()}
 	for _, d := range param.Dimensions {
 		if d.Optional && !d.Set(p) {
 			continue
 		}
-		k.Params = append(k.Params, compare.Param{Key: d.Name, Value: dimValue(d, p)})
+		k.Params = append(k.Params, Param{Key: d.Name, Value: d.Key(p)})
 	}
 	return k
 }
 
-// dimValue is p's value along d as thresholds' where selectors write it.
-func dimValue(d *param.Dimension, p results.Params) string {
-	if d.Numeric {
-		return strconv.FormatFloat(d.Value(p), 'g', -1, 64)
-	}
-	return d.Text(p)
-}
-
 // SeriesKey names a series for the comparison of curve metrics: its fixed
 // dimensions and a "series" param naming the varying one.
-func SeriesKey(s Series) compare.Key {
-	k := compare.Key{Label: s.Dim + " series"}
+func SeriesKey(s analysis.Series) Key {
+	k := Key{Label: s.Dim + " series"}
 	if s.Label != "" {
 		k.Label += " (" + s.Label + ")"
 	}
-	k.Params = []compare.Param{{Key: "series", Value: s.Dim}}
+	k.Params = []Param{{Key: "series", Value: s.Dim}}
 	for _, d := range param.Dimensions {
 		if d.Name == s.Dim || d.Optional && !d.Set(s.Fixed) {
 			continue
 		}
-		k.Params = append(k.Params, compare.Param{Key: d.Name, Value: dimValue(d, s.Fixed)})
+		k.Params = append(k.Params, Param{Key: d.Name, Value: d.Key(s.Fixed)})
 	}
 	return k
 }
@@ -67,20 +60,20 @@ func SeriesKey(s Series) compare.Key {
 // repeatMetrics returns one repeat's value of every point metric it
 // measured, in base units; efficiency is added by the caller. A slice of
 // a sliced A/B run measured throughput and CPU per job only.
-func repeatMetrics(r *results.Repeat, batch bool) map[compare.Metric]float64 {
-	v := map[compare.Metric]float64{compare.Throughput: r.Throughput}
+func repeatMetrics(r *results.Repeat, batch bool) map[metric.Metric]float64 {
+	v := map[metric.Metric]float64{metric.Throughput: r.Throughput}
 	if r.Slice == nil { // a slice measures no latency
-		v[compare.P50], v[compare.P90], v[compare.P99] = r.Latency.P50, r.Latency.P90, r.Latency.P99
+		v[metric.P50], v[metric.P90], v[metric.P99] = r.Latency.P50, r.Latency.P90, r.Latency.P99
 		if batch {
-			v[compare.Makespan] = r.Makespan
+			v[metric.Makespan] = r.Makespan
 		}
 	}
 	if r.Resources.JobsPerCPUSecond > 0 {
-		v[compare.CPUPerJob] = 1 / r.Resources.JobsPerCPUSecond
+		v[metric.CPUPerJob] = 1 / r.Resources.JobsPerCPUSecond
 	}
-	// A slice's peak RSS is its session's: no figure of its own to compare.
+	// A slice's peak RSS is its session's: no figure of its own to
 	if r.Resources.MaxRSS > 0 && r.Slice == nil {
-		v[compare.RSS] = float64(r.Resources.MaxRSS)
+		v[metric.RSS] = float64(r.Resources.MaxRSS)
 	}
 	return v
 }
@@ -138,8 +131,8 @@ func efficiencies(c, base *results.Cell, d *param.Dimension) []float64 {
 //
 // The replicates are drawn with a seed taken from the run's start time and
 // the series, so the same file always gives the same samples.
-func Samples(run *results.Run) []compare.CellSamples {
-	var out []compare.CellSamples
+func Samples(run *results.Run) []CellSamples {
+	var out []CellSamples
 	for ci := range run.Cells {
 		if cs, ok := cellSamples(run, ci); ok {
 			out = append(out, cs)
@@ -150,13 +143,13 @@ func Samples(run *results.Run) []compare.CellSamples {
 
 // cellSamples returns the point metrics of every repeat of cell ci; false
 // when the cell was not measured.
-func cellSamples(run *results.Run, ci int) (compare.CellSamples, bool) {
+func cellSamples(run *results.Run, ci int) (CellSamples, bool) {
 	c := &run.Cells[ci]
 	if len(c.Repeats) == 0 {
-		return compare.CellSamples{}, false
+		return CellSamples{}, false
 	}
-	batch := run.Scenario.Model == "batch"
-	cs := compare.CellSamples{Key: CellKey(c.Params), Samples: map[compare.Metric][]float64{}, Repeats: len(c.Repeats)}
+	batch := run.Scenario.Model == load.Batch
+	cs := CellSamples{Key: CellKey(c.Params), Samples: map[metric.Metric][]float64{}, Repeats: len(c.Repeats)}
 	for i := range c.Repeats {
 		for m, v := range repeatMetrics(&c.Repeats[i], batch) {
 			if cs.Samples[m] == nil {
@@ -167,7 +160,7 @@ func cellSamples(run *results.Run, ci int) (compare.CellSamples, bool) {
 	}
 	if bi := run.Baseline(); bi >= 0 && ci != bi && len(run.Cells[bi].Repeats) > 0 {
 		if d := baselineSeries(c.Params, run.Cells[bi].Params); d != nil {
-			cs.Samples[compare.Efficiency] = efficiencies(c, &run.Cells[bi], d)
+			cs.Samples[metric.Efficiency] = efficiencies(c, &run.Cells[bi], d)
 		}
 	}
 	return cs, true
@@ -186,10 +179,10 @@ func nanSlice(n int) []float64 {
 // and refits. Replicate j of a series draws from its own generator, seeded
 // by the run's start time, the series and j, so the replicates are the same
 // however many run at once.
-func curveSamples(run *results.Run) []compare.CellSamples {
-	a := Analyze(run)
+func curveSamples(run *results.Run) []CellSamples {
+	a := analysis.Analyze(run)
 	type curve struct {
-		key    compare.Key
+		key    Key
 		ns     []float64
 		pts    [][]float64
 		seed   uint64
@@ -242,15 +235,15 @@ func curveSamples(run *results.Run) []compare.CellSamples {
 	}
 	close(jobs)
 	wg.Wait()
-	out := make([]compare.CellSamples, 0, len(curves))
+	out := make([]CellSamples, 0, len(curves))
 	for _, c := range curves {
-		cs := compare.CellSamples{Key: c.key, Repeats: c.minRep, Samples: map[compare.Metric][]float64{
-			compare.Sigma: c.fits[0], compare.Kappa: c.fits[1], compare.PeakN: c.fits[2], compare.EfficiencyMax: c.fits[3],
+		cs := CellSamples{Key: c.key, Repeats: c.minRep, Samples: map[metric.Metric][]float64{
+			metric.Sigma: c.fits[0], metric.Kappa: c.fits[1], metric.PeakN: c.fits[2], metric.EfficiencyMax: c.fits[3],
 		}}
 		// A peak beyond any N (κ = 0) in most replicates is no figure to
-		// compare.
+		//
 		if finite(c.fits[2]) < BootstrapReplicates/2 {
-			delete(cs.Samples, compare.PeakN)
+			delete(cs.Samples, metric.PeakN)
 		}
 		out = append(out, cs)
 	}
@@ -279,7 +272,7 @@ func bootstrapFit(rng *rand.Rand, ns []float64, pts [][]float64) (sigma, kappa, 
 	if meds[0] > 0 && ns[0] > 0 {
 		eff = meds[last] / meds[0] / (ns[last] / ns[0])
 	}
-	f, err := FitUSL(n, x)
+	f, err := analysis.FitUSL(n, x)
 	if err != nil {
 		return math.NaN(), math.NaN(), math.NaN(), eff
 	}
@@ -310,8 +303,8 @@ func finite(xs []float64) int {
 
 // Summaries returns each cell's and series' median of every metric, on
 // which thresholds are evaluated.
-func Summaries(samples []compare.CellSamples) []compare.CellSummary {
-	out := make([]compare.CellSummary, len(samples))
+func Summaries(samples []CellSamples) []CellSummary {
+	out := make([]CellSummary, len(samples))
 	for i, s := range samples {
 		out[i] = s.Summarize()
 	}
@@ -321,12 +314,12 @@ func Summaries(samples []compare.CellSamples) []compare.CellSummary {
 // Thresholds returns the thresholds block of the scenario a run was
 // measured with, as recorded in its resolved scenario (none for files
 // written before scenarios had thresholds).
-func Thresholds(run *results.Run) (compare.Thresholds, error) {
+func Thresholds(run *results.Run) (metric.Thresholds, error) {
 	if len(run.Scenario.Resolved) == 0 {
 		return nil, nil
 	}
 	var sc struct {
-		Thresholds compare.Thresholds `json:"thresholds"`
+		Thresholds metric.Thresholds `json:"thresholds"`
 	}
 	if err := json.Unmarshal(run.Scenario.Resolved, &sc); err != nil {
 		return nil, fmt.Errorf("read thresholds from the resolved scenario: %w", err)
@@ -337,12 +330,12 @@ func Thresholds(run *results.Run) (compare.Thresholds, error) {
 // Export returns run's repeats as compare writes them in Go benchmark
 // format or CSV: the point metrics of every repeat of every cell, and the
 // environment as configuration lines.
-func Export(run *results.Run) compare.ExportRun {
+func Export(run *results.Run) ExportRun {
 	env := run.Environment
-	ex := compare.ExportRun{Name: "Thumbnail"}
+	ex := ExportRun{Name: "Thumbnail"}
 	add := func(k, v string) {
 		if v != "" {
-			ex.Config = append(ex.Config, compare.Param{Key: k, Value: v})
+			ex.Config = append(ex.Config, Param{Key: k, Value: v})
 		}
 	}
 	add("goos", env.OS)
@@ -362,15 +355,15 @@ func Export(run *results.Run) compare.ExportRun {
 		if !ok {
 			continue
 		}
-		ec := compare.ExportCell{Key: cs.Key}
+		ec := ExportCell{Key: cs.Key}
 		for i, r := range run.Cells[ci].Repeats {
-			vals := map[compare.Metric]float64{}
+			vals := map[metric.Metric]float64{}
 			for m, xs := range cs.Samples {
 				if !math.IsNaN(xs[i]) {
 					vals[m] = xs[i]
 				}
 			}
-			ec.Repeats = append(ec.Repeats, compare.ExportRepeat{Jobs: r.Jobs, Values: vals})
+			ec.Repeats = append(ec.Repeats, ExportRepeat{Jobs: r.Jobs, Values: vals})
 		}
 		ex.Cells = append(ex.Cells, ec)
 	}

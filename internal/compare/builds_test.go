@@ -1,4 +1,4 @@
-package analysis
+package compare
 
 import (
 	"errors"
@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/metric"
+	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -51,7 +53,7 @@ func TestSplitBuilds(t *testing.T) {
 		t.Errorf("split into base %+v and head %+v", base.Cells, head.Cells)
 	}
 	plain := &results.Run{Cells: []results.Cell{{Params: results.Params{Workers: 1}}}}
-	var ue *compare.UnusableError
+	var ue *UnusableError
 	if _, _, err := SplitBuilds(plain); !errors.As(err, &ue) || !strings.Contains(err.Error(), "no build dimension") {
 		t.Errorf("a run without builds: %v", err)
 	}
@@ -77,9 +79,9 @@ func TestBuildRounds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tp *compare.Rounds
+	var tp *Rounds
 	for i := range in.Rounds {
-		if in.Rounds[i].Metric == compare.Throughput {
+		if in.Rounds[i].Metric == metric.Throughput {
 			tp = &in.Rounds[i]
 		}
 	}
@@ -113,14 +115,14 @@ func TestBuildRoundsKeepsEveryRound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gate, _ := compare.ParseFailOn("throughput:-5%")
-	gate.Only = []compare.Metric{compare.Throughput}
-	res, err := compare.ComparePaired(in, compare.Options{Gate: gate})
+	gate, _ := ParseFailOn("throughput:-5%")
+	gate.Only = []metric.Metric{metric.Throughput}
+	res, err := ComparePaired(in, Options{Gate: gate})
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := res.Rows[0]
-	if r.Rounds != 12 || r.Verdict != compare.Worse {
+	if r.Rounds != 12 || r.Verdict != Worse {
 		t.Errorf("%s after %d rounds, want worse after 12", r.Verdict, r.Rounds)
 	}
 }
@@ -144,7 +146,7 @@ func TestABFindingsTellTheGate(t *testing.T) {
 	run.Scenario.Baseline = results.Params{GOMAXPROCS: 1, Workers: 4, Replicas: 1, Build: "base"}
 	run.Gate = &results.Gate{FailOn: "throughput:-5%", GateOnly: true}
 	a := Analyze(run)
-	if a.Builds == nil || len(a.Findings) < 3 {
+	if len(a.Findings) < 3 {
 		t.Fatalf("no comparison of the builds (%v), findings %q", a.Warnings, a.Findings)
 	}
 	if f := a.Findings[0]; !strings.HasPrefix(f, "The A/B gate fails") {
@@ -186,7 +188,7 @@ func slicedRunOf(base, head []float64) (sliced, plain *results.Run) {
 				}
 				r.Latency = results.Latency{Mean: 0.03, P50: 0.03, P90: 0.04, P99: 0.05, P999: 0.06, Max: 0.07}
 				r.Stages = results.Stages{Fetch: 0.02, Decode: 0.005}
-				h := results.NewHDR()
+				h := metrics.NewHistogram()
 				_ = h.RecordValue(30_000) // µs
 				r.Histogram = results.HistogramOf(h)
 			}
@@ -209,17 +211,17 @@ func TestSlicedRepeatsHaveNoLatency(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		run     *results.Run
-		metrics []compare.Metric
+		metrics []metric.Metric
 		note    bool
 	}{
-		{"sliced", sliced, []compare.Metric{compare.Throughput, compare.CPUPerJob}, true},
-		{"whole windows", plain, []compare.Metric{compare.Throughput, compare.P50, compare.P90, compare.P99, compare.CPUPerJob, compare.RSS}, false},
+		{"sliced", sliced, []metric.Metric{metric.Throughput, metric.CPUPerJob}, true},
+		{"whole windows", plain, []metric.Metric{metric.Throughput, metric.P50, metric.P90, metric.P99, metric.CPUPerJob, metric.RSS}, false},
 	} {
-		res, err := CompareBuilds(tc.run, compare.Gate{})
+		res, err := CompareBuilds(tc.run, Gate{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []compare.Metric
+		var got []metric.Metric
 		for _, r := range res.Rows {
 			if len(got) == 0 || got[len(got)-1] != r.Metric {
 				got = append(got, r.Metric)
@@ -228,7 +230,7 @@ func TestSlicedRepeatsHaveNoLatency(t *testing.T) {
 		if !slices.Equal(got, tc.metrics) {
 			t.Errorf("%s: rows for %v, want %v", tc.name, got, tc.metrics)
 		}
-		if has := slices.Contains(res.Warnings, SlicesNote); has != tc.note {
+		if has := slices.Contains(res.Warnings, analysis.SlicesNote); has != tc.note {
 			t.Errorf("%s: comparison warns of slices %v, want %v: %q", tc.name, has, tc.note, res.Warnings)
 		}
 		a := Analyze(tc.run)

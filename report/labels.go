@@ -1,43 +1,12 @@
 package report
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/param"
-
-	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/results"
 )
-
-// Number, duration and ratio formatting is the shared format package's.
-var (
-	finite      = format.Finite
-	fmtNum      = format.Number
-	fmtDur      = format.Duration
-	fmtDurRange = format.DurationRange
-	fmtRate     = format.Rate
-	fmtPct      = format.Percent
-	fmtBytes    = format.Bytes
-)
-
-// fmtInterval formats a confidence interval as "(95% CI lo–hi)", or ""
-// when there is none.
-func fmtInterval(iv analysis.Interval, f func(float64) string) string {
-	return fmtIntervalRange(iv, func(lo, hi float64) string { return f(lo) + "–" + f(hi) })
-}
-
-// fmtDurInterval is fmtInterval for durations, with one unit: "(95% CI 1.47–1.65 s)".
-func fmtDurInterval(iv analysis.Interval) string { return fmtIntervalRange(iv, fmtDurRange) }
-
-func fmtIntervalRange(iv analysis.Interval, f func(lo, hi float64) string) string {
-	if iv.Confidence <= 0 || iv.N < 2 || !finite(iv.Lo) || !finite(iv.Hi) {
-		return ""
-	}
-	return fmt.Sprintf("(%s%% CI %s)", fmtNum(iv.Confidence*100), f(iv.Lo, iv.Hi))
-}
 
 // dimAxis is a dimension's axis label, with its unit.
 func dimAxis(dim string) string { return param.Lookup(dim).Axis }

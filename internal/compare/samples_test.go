@@ -1,4 +1,4 @@
-package analysis
+package compare
 
 import (
 	"bytes"
@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -36,49 +36,49 @@ func TestSamples(t *testing.T) {
 	if len(got) != 4 {
 		t.Fatalf("%d samples, want 3 cells and 1 series", len(got))
 	}
-	wantKey := compare.Key{Label: "gomaxprocs=1 workers=2 replicas=1 method=fast", Params: []compare.Param{
+	wantKey := Key{Label: "gomaxprocs=1 workers=2 replicas=1 method=fast", Params: []Param{
 		{Key: "gomaxprocs", Value: "1"}, {Key: "workers", Value: "2"}, {Key: "replicas", Value: "1"}, {Key: "method", Value: "fast"}}}
 	if !reflect.DeepEqual(got[1].Key, wantKey) {
 		t.Errorf("key = %+v, want %+v", got[1].Key, wantKey)
 	}
-	for _, m := range []compare.Metric{compare.Throughput, compare.P50, compare.P90, compare.P99, compare.CPUPerJob, compare.RSS} {
+	for _, m := range []metric.Metric{metric.Throughput, metric.P50, metric.P90, metric.P99, metric.CPUPerJob, metric.RSS} {
 		if n := len(got[1].Samples[m]); n != 6 {
 			t.Errorf("%s: %d values, want one per repeat (6)", m, n)
 		}
 	}
-	if _, ok := got[0].Samples[compare.Makespan]; ok {
+	if _, ok := got[0].Samples[metric.Makespan]; ok {
 		t.Error("makespan in a closed run")
 	}
-	if _, ok := got[0].Samples[compare.Efficiency]; ok {
+	if _, ok := got[0].Samples[metric.Efficiency]; ok {
 		t.Error("the baseline cell has an efficiency")
 	}
 	// Efficiency pairs repeat i with the baseline's repeat i (same round).
-	eff := got[2].Samples[compare.Efficiency]
+	eff := got[2].Samples[metric.Efficiency]
 	for i, e := range eff {
 		want := run.Cells[2].Repeats[i].Throughput / run.Cells[0].Repeats[i].Throughput / 4
 		if math.Abs(e-want) > 1e-12 {
 			t.Errorf("efficiency[%d] = %v, want %v", i, e, want)
 		}
 	}
-	if cpu := got[0].Samples[compare.CPUPerJob][0]; cpu != 1.0/4000 {
+	if cpu := got[0].Samples[metric.CPUPerJob][0]; cpu != 1.0/4000 {
 		t.Errorf("cpu_per_job = %v, want 1/4000", cpu)
 	}
 
 	s := got[3]
-	if s.Key.Params[0] != (compare.Param{Key: "series", Value: "workers"}) || !strings.HasPrefix(s.Key.Label, "workers series") {
+	if s.Key.Params[0] != (Param{Key: "series", Value: "workers"}) || !strings.HasPrefix(s.Key.Label, "workers series") {
 		t.Errorf("series key = %+v", s.Key)
 	}
-	for _, m := range []compare.Metric{compare.Sigma, compare.Kappa, compare.EfficiencyMax} {
+	for _, m := range []metric.Metric{metric.Sigma, metric.Kappa, metric.EfficiencyMax} {
 		if n := len(s.Samples[m]); n != BootstrapReplicates {
 			t.Errorf("%s: %d replicates, want %d", m, n, BootstrapReplicates)
 		}
 	}
 	// The efficiency at the largest N lies near 170/50/4.
-	if med := s.Summarize().Values[compare.EfficiencyMax]; math.Abs(med-0.85) > 0.02 {
+	if med := s.Summarize().Values[metric.EfficiencyMax]; math.Abs(med-0.85) > 0.02 {
 		t.Errorf("median efficiency at the largest N = %v, want about 0.85", med)
 	}
 	// The same file gives the same replicates.
-	if again := Samples(run); !reflect.DeepEqual(again[3].Samples[compare.Sigma], s.Samples[compare.Sigma]) {
+	if again := Samples(run); !reflect.DeepEqual(again[3].Samples[metric.Sigma], s.Samples[metric.Sigma]) {
 		t.Error("bootstrap replicates differ between two calls on the same run")
 	}
 }
@@ -94,11 +94,11 @@ func TestSamplesSkipsUnmeasuredAndBatch(t *testing.T) {
 	if len(got) != 2 {
 		t.Fatalf("%d samples, want the 2 measured cells", len(got))
 	}
-	if n := len(got[0].Samples[compare.Makespan]); n != 3 {
+	if n := len(got[0].Samples[metric.Makespan]); n != 3 {
 		t.Errorf("makespan: %d values, want 3", n)
 	}
 	// gomaxprocs and workers both differ from the baseline: no series with it.
-	if _, ok := got[1].Samples[compare.Efficiency]; ok {
+	if _, ok := got[1].Samples[metric.Efficiency]; ok {
 		t.Error("efficiency for a cell that shares no series with the baseline")
 	}
 }
@@ -108,7 +108,7 @@ func TestExportAndThresholds(t *testing.T) {
 	run.Environment = results.Environment{OS: "linux", Arch: "amd64", CPUModel: "Test CPU", LogicalCPUs: 2}
 	run.Scenario.Name = "s"
 	var b bytes.Buffer
-	if err := compare.WriteBenchfmt(&b, Export(run)); err != nil {
+	if err := WriteBenchfmt(&b, Export(run)); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -128,7 +128,7 @@ func TestExportAndThresholds(t *testing.T) {
 	if err != nil || len(ts) != 1 {
 		t.Fatalf("thresholds = %v, %v", ts, err)
 	}
-	res, err := ts.Evaluate(Summaries(Samples(run)))
+	res, err := Evaluate(ts, Summaries(Samples(run)))
 	if err != nil || len(res) != 1 || res[0].Pass {
 		t.Errorf("p50 of 23ms against max 21ms: %+v, %v; want one failed limit", res, err)
 	}
