@@ -35,7 +35,11 @@ func TestNoRenderForAGoneClient(t *testing.T) {
 		resp.Body.Close()
 		t.Fatal("request with a 50ms deadline got an answer before the 300ms latency")
 	}
-	time.Sleep(500 * time.Millisecond) // past the latency
+	// Close waits for the requests in flight, the gone client's among
+	// them, to end.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if n := s.h.images.renderCount(); n != 0 {
 		t.Errorf("%d images rendered for a client that went away", n)
 	}
@@ -43,6 +47,7 @@ func TestNoRenderForAGoneClient(t *testing.T) {
 		t.Errorf("%d images cached for a client that went away", n)
 	}
 
+	s = newServer(t, Config{Latency: 300 * time.Millisecond})
 	start := time.Now()
 	r := mustGet(t, c, s.URL+"/64x48/123/456.jpg")
 	if r.status != 200 || r.elapsed < 250*time.Millisecond {
