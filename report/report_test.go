@@ -16,6 +16,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 var (
@@ -79,6 +80,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 func TestWriteQuickstart(t *testing.T) {
+	testutil.Long(t, "the quickstart's full report under the race detector; TestWriteBatch renders one")
 	run := loadFixture(t, quickstartFile, quickstartRun)
 	dir := t.TempDir()
 	files, err := Write(dir, run)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 func TestRate(t *testing.T) {
@@ -45,6 +47,7 @@ func aaInputs(noise float64, runs, rounds int) []PairedInput {
 // TestSmallestEffect: the smallest slowdown the gate finds grows with the
 // noise of the rounds it is simulated from, and shrinks with the budget.
 func TestSmallestEffect(t *testing.T) {
+	testutil.Long(t, "thousands of simulated A/B runs")
 	resp := Response{"workers=32": {Throughput: -1}}
 	g := Sequential{Options: Options{Gate: Gate{Tolerances: map[Metric]float64{Throughput: 0.02}, Only: []Metric{Throughput}}}, Budget: time.Minute}
 	quiet, ok := SmallestEffect(aaInputs(0.02, 5, 10), resp, g, 6, 2*time.Second, 0.8, 1)

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // noisy returns n values around center with multiplicative log-normal
@@ -35,6 +37,7 @@ func compareOne(t *testing.T, m Metric, base, head []float64) Row {
 // with 5 repeats it can, when all five head values fall below all five
 // base values by more than the tolerance.
 func TestIdenticalNeverWorse(t *testing.T) {
+	testutil.Long(t, "hundreds of simulated A/A comparisons")
 	for _, tt := range []struct {
 		cv       float64
 		n        int
@@ -397,6 +400,7 @@ func BenchmarkCompare(b *testing.B) {
 // TestShiftFoundAmongMany hides one 25% regression among 48 comparisons:
 // after Holm's correction it is still found, and nothing else is flagged.
 func TestShiftFoundAmongMany(t *testing.T) {
+	testutil.Long(t, "hundreds of simulated comparisons; TestShiftDetected makes one")
 	for seed := range 20 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 1234))
 		var pairs []Pair

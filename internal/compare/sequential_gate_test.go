@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // fakeClock is a Clock moved by hand.
@@ -132,6 +134,7 @@ func ciGate() Sequential {
 // with tolerances so small that any significant change counts as worse
 // (so the guarantee rests on the p-values alone).
 func TestSequentialGateAANeverFailsBeyondItsGuarantee(t *testing.T) {
+	testutil.Long(t, "hundreds of simulated A/A runs")
 	const runs = 300
 	tiny := ciGate()
 	tiny.Options.Gate.Tolerances = map[Metric]float64{Throughput: 1e-4, CPUPerJob: 1e-4}

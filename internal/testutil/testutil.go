@@ -36,3 +36,13 @@ func Poll(timeout time.Duration, cond func() bool) bool {
 		time.Sleep(wait)
 	}
 }
+
+// Long skips the test in -short mode (make test) and says why it is long;
+// make test-long runs it. A long test makes real measurements at length,
+// or repeats a check that make test already makes once, many times over.
+func Long(t testing.TB, why string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skipf("long: %s; make test-long runs it", why)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/plot"
+
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 func labels(ts []plot.Tick) []string {
@@ -87,6 +89,7 @@ func sampleXY() XY {
 // TestMedia renders each kind of chart on a page and on a slide: the slide
 // PNG is 1920×1080 and the SVGs name the font with fallbacks.
 func TestMedia(t *testing.T) {
+	testutil.Long(t, "every kind of chart as 1920x1080 PNG under the race detector")
 	xy, err := NewXY("xy", sampleXY())
 	if err != nil {
 		t.Fatal(err)
