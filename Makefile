@@ -8,7 +8,7 @@ BIN     := bin/scalebench
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 SCENARIO ?= scenarios/quickstart.yaml
 
-.PHONY: build run test bench lint clean
+.PHONY: build run test test-long bench lint clean
 
 ## build: compile bin/scalebench
 build:
@@ -18,12 +18,17 @@ build:
 run: build
 	./$(BIN) run $(SCENARIO)
 
-## test: vet, then every test with the race detector
+## test: vet, then the fast tests with the race detector (about 2.5 minutes of CPU)
 test:
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -short -count=1 -timeout 10m ./...
 
-## bench: the benchmarks behind the figures in the README (several minutes)
+## test-long: every test with the race detector, the real measurements too
+## (real A/B runs, the gate on real runs, hundreds of agents, network namespaces)
+test-long:
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+## bench: the benchmarks behind the figures in docs/measurement.md (several minutes)
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 -cpu 1,2 -timeout 30m ./...
 

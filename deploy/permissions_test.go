@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/scalebench/scalebench/internal/cluster"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // natsWithShippedConf starts a NATS server with compose/nats.conf on a
@@ -65,19 +66,16 @@ func connectAs(t *testing.T, url, user, password string) *violations {
 // denied reports whether the server refused op on subject, waiting up to d.
 func (v *violations) denied(op, subject string, d time.Duration) bool {
 	want := strings.ToLower(fmt.Sprintf("permissions violation for %s to %q", op, subject))
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
+	return testutil.Poll(d, func() bool {
 		v.mu.Lock()
+		defer v.mu.Unlock()
 		for _, e := range v.errs {
 			if strings.Contains(strings.ToLower(e), want) {
-				v.mu.Unlock()
 				return true
 			}
 		}
-		v.mu.Unlock()
-		time.Sleep(10 * time.Millisecond)
-	}
-	return false
+		return false
+	})
 }
 
 // The shipped permissions let a harness and an agent measure, and keep

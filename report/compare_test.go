@@ -9,6 +9,7 @@ import (
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // slower returns run with every repeat's throughput lowered and latency
@@ -35,6 +36,7 @@ func slower(run *results.Run) *results.Run {
 // comparison (table with verdict badges, charts of head vs base) and the
 // thresholds, and that a report without a gate shows neither.
 func TestWriteGate(t *testing.T) {
+	testutil.Long(t, "renders the report twice under the race detector; TestWriteBatch renders one")
 	base := loadFixture(t, filepath.Join("testdata", "quickstart.json"), quickstartRun)
 	head := slower(base)
 	res, err := compare.Compare(compare.PairCells(compare.Samples(base), compare.Samples(head)), compare.Options{})

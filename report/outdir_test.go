@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/outdir"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // TestWriteReplacesOnlyWhatItWrote: a report into a directory holding
@@ -15,6 +16,7 @@ import (
 // forced, and one beside it in charts/ survives even a forced report; the
 // charts of an earlier report that the new one does not draw are removed.
 func TestWriteReplacesOnlyWhatItWrote(t *testing.T) {
+	testutil.Long(t, "three full reports; internal/outdir checks the same rules on files")
 	dir := t.TempDir()
 	mine := filepath.Join(dir, "charts", "mine.txt")
 	if err := os.MkdirAll(filepath.Dir(mine), 0o755); err != nil {
@@ -75,6 +77,7 @@ func TestWriteReplacesOnlyWhatItWrote(t *testing.T) {
 // lists the charts it wrote, so the next report replaces them without
 // --force.
 func TestWriteFailingPartWayListsWhatItWrote(t *testing.T) {
+	testutil.Long(t, "full reports; internal/outdir checks the same rules on files")
 	dir := t.TempDir()
 	blocker := filepath.Join(dir, "report.html", "in-the-way")
 	if err := os.MkdirAll(blocker, 0o755); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 var (
@@ -81,6 +82,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 func TestWriteQuickstart(t *testing.T) {
+	testutil.Long(t, "the quickstart's full report under the race detector; TestWriteBatch renders one")
 	run := loadFixture(t, quickstartFile, quickstartRun)
 	dir := t.TempDir()
 	files, err := Write(dir, run)

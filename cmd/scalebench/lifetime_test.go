@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/scalebench/scalebench/internal/testutil"
 	"github.com/scalebench/scalebench/internal/worker"
 )
 
@@ -87,13 +88,14 @@ matrix: {workers: [2], replicas: [%d]}
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if w := workersOf(cmd.Process.Pid); len(w) == replicas {
-			return cmd, w, &stderr
-		}
+	var workers []int
+	if !testutil.Poll(30*time.Second, func() bool {
+		workers = workersOf(cmd.Process.Pid)
+		return len(workers) == replicas
+	}) {
+		t.Fatalf("no %d workers started within 30 s; stderr:\n%s", replicas, stderr.String())
 	}
-	t.Fatalf("no %d workers started within 30 s; stderr:\n%s", replicas, stderr.String())
-	return nil, nil, nil
+	return cmd, workers, &stderr
 }
 
 // Killing the harness with SIGKILL, which it cannot catch, takes its workers
@@ -104,24 +106,20 @@ func TestKilledHarnessLeavesNoWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	deadline := time.Now().Add(2 * time.Second)
-	for {
-		var left []int
+	var left []int
+	if !testutil.Poll(2*time.Second, func() bool {
+		left = left[:0]
 		for _, w := range workers {
 			if alive(w) {
 				left = append(left, w)
 			}
 		}
-		if len(left) == 0 {
-			return
+		return len(left) == 0
+	}) {
+		for _, w := range left {
+			_ = syscall.Kill(w, syscall.SIGKILL)
 		}
-		if time.Now().After(deadline) {
-			for _, w := range left {
-				_ = syscall.Kill(w, syscall.SIGKILL)
-			}
-			t.Fatalf("workers %v still alive 2 s after the harness was killed", left)
-		}
-		time.Sleep(20 * time.Millisecond)
+		t.Fatalf("workers %v still alive 2 s after the harness was killed", left)
 	}
 }
 
@@ -144,21 +142,24 @@ matrix: {workers: [1]}
 		t.Fatal(err)
 	}
 	var worker int
-	for deadline := time.Now().Add(30 * time.Second); worker == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+	if !testutil.Poll(30*time.Second, func() bool {
 		if w := workersOf(cmd.Process.Pid); len(w) == 1 {
 			worker = w[0]
 		}
-	}
-	if worker == 0 {
+		return worker != 0
+	}) {
 		t.Fatalf("no worker started; stderr:\n%s", stderr.String())
 	}
-	// Stop it mid-window, after its handshake (a worker stopped before it
-	// is ready is caught by the start-up timeout instead, after 30 s).
-	time.Sleep(500 * time.Millisecond)
+	// Stop it mid-window, once it measures: its CPU clock runs on (jobs
+	// of 5 ms images, back to back) beyond what starting up took. (A
+	// worker stopped before it is ready is caught by the start-up timeout
+	// instead, after 30 s.)
+	from := cpuTime(worker)
+	testutil.Eventually(t, 30*time.Second, func() bool { return measuring(worker, from) }, "worker %d to measure", worker)
 	if err := syscall.Kill(worker, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	started := time.Now()
+	stopped := time.Now()
 	err := cmd.Wait()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
@@ -170,7 +171,7 @@ matrix: {workers: [1]}
 	// Two heartbeats are 2 s; the measurement's deadline, the 3 s window +
 	// 0.5 s timeout + 5 s grace, is a backstop; the test's own 2-minute
 	// limit is what "forever" hits.
-	if waited := time.Since(started); waited > time.Minute {
+	if waited := time.Since(stopped); waited > time.Minute {
 		t.Errorf("the run took %v to notice the stopped worker", waited)
 	}
 	if alive(worker) {
@@ -199,8 +200,8 @@ func TestWorkerExitsWhenStdinCloses(t *testing.T) {
 	if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || strings.TrimSpace(line) != "ready" {
 		t.Fatalf("worker said %q, %v; want ready", line, err)
 	}
+	// The worker reads go, begins its window, then finds its stdin's end.
 	fmt.Fprintln(stdin, "go")
-	time.Sleep(100 * time.Millisecond)
 	stdin.Close()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -209,4 +210,34 @@ func TestWorkerExitsWhenStdinCloses(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("worker still measuring 10 s after its stdin closed (its window is 60 s)")
 	}
+}
+
+// cpuTime is the CPU time (user and system) process pid has used so far,
+// from /proc/PID/stat; 0 once the process is gone.
+func cpuTime(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which ends with the last ')':
+	// utime and stime are the 14th and 15th of the line, in clock ticks
+	// (100 a second on Linux).
+	_, rest, _ := strings.Cut(string(data), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	var ticks int64
+	for _, s := range f[11:13] {
+		n, _ := strconv.ParseInt(s, 10, 64)
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}
+
+// measuring reports whether worker pid measures, once its CPU clock has
+// run on 50 ms past from (its CPU time when it was found), beyond what its
+// start-up took.
+func measuring(pid int, from time.Duration) bool {
+	return cpuTime(pid) > from+50*time.Millisecond
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // The machines of TestScaleOutAcrossNamespaces: a private subnet that
@@ -168,6 +169,7 @@ func background(t *testing.T, cmd *exec.Cmd) *lockedOutput {
 // replicas [1, 2] runs across the agents; then one agent's worker is killed
 // mid-measurement, and the measurement is retried on the other agent.
 func TestScaleOutAcrossNamespaces(t *testing.T) {
+	testutil.Long(t, "three network namespaces and real runs across them")
 	harness, agents := threeHosts(t)
 	token, err := cluster.NewToken()
 	if err != nil {
@@ -178,11 +180,8 @@ func TestScaleOutAcrossNamespaces(t *testing.T) {
 
 	natsCmd := harness.command(append(env, natsServerEnv+"="+nsHarness+":"+nsPort), os.Args[0])
 	natsOut := background(t, natsCmd)
-	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(natsOut.String(), "ready"); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the NATS server did not start in 30 s: %s", natsOut.String())
-		}
-	}
+	testutil.Eventually(t, 30*time.Second, func() bool { return strings.Contains(natsOut.String(), "ready") },
+		"the NATS server to start: %s", natsOut)
 	var agentCmds []*exec.Cmd
 	var agentOut []*lockedOutput
 	for i, a := range agents {
@@ -287,7 +286,9 @@ thumbnail: {width: 16, height: 16}
 load: {duration: 2s, warmup: 0s, repeats: 1}
 matrix: {workers: [1], replicas: [2]}
 `, func(pid int) {
-		time.Sleep(700 * time.Millisecond)
+		// A moment into its window: once it measures.
+		from := cpuTime(pid)
+		testutil.Poll(30*time.Second, func() bool { return measuring(pid, from) })
 		killed = pid
 		_ = syscall.Kill(pid, syscall.SIGKILL)
 	})
@@ -334,24 +335,23 @@ matrix: {workers: [1], replicas: [2]}
 		t.Fatal(err)
 	}
 	var workers []int
-	for deadline := time.Now().Add(time.Minute); len(workers) < 2 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+	if !testutil.Poll(time.Minute, func() bool {
 		workers = append(workersOf(agentCmds[0].Process.Pid), workersOf(agentCmds[1].Process.Pid)...)
-	}
-	if len(workers) < 2 {
+		return len(workers) >= 2
+	}) {
 		_ = h.Process.Kill()
 		_ = h.Wait()
 		t.Fatalf("the agents started %d workers, want 2\n%s", len(workers), logs())
 	}
-	time.Sleep(500 * time.Millisecond)
+	// Kill the harness once both workers measure.
+	from := []time.Duration{cpuTime(workers[0]), cpuTime(workers[1])}
+	testutil.Poll(30*time.Second, func() bool { return measuring(workers[0], from[0]) && measuring(workers[1], from[1]) })
 	_ = h.Process.Kill()
 	_ = h.Wait()
 	killedAt := time.Now()
 	for _, w := range workers {
-		for alive(w) {
-			if time.Since(killedAt) > 30*time.Second {
-				t.Fatalf("worker %d still runs 30 s after its harness was killed\n%s", w, logs())
-			}
-			time.Sleep(20 * time.Millisecond)
+		if !testutil.Poll(30*time.Second-time.Since(killedAt), func() bool { return !alive(w) }) {
+			t.Fatalf("worker %d still runs 30 s after its harness was killed\n%s", w, logs())
 		}
 	}
 	t.Logf("the agents' workers stopped %s after the harness was killed", time.Since(killedAt).Round(time.Millisecond))

@@ -16,6 +16,7 @@ import (
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/internal/scenario"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 func TestFlagsFirst(t *testing.T) {
@@ -212,6 +213,7 @@ func TestFitNotConverged(t *testing.T) {
 	t.Logf("fit of data that does not converge: exit %d, %s", code, strings.TrimSpace(errOut.String()))
 }
 func TestMainReportSlides(t *testing.T) {
+	testutil.Long(t, "slides of a full report; report's TestWriteSlides renders them")
 	results := filepath.Join("..", "..", "report", "testdata", "batch.json")
 	for _, slides := range []bool{false, true} {
 		dir := t.TempDir()

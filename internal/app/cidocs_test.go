@@ -30,17 +30,19 @@ func readDoc(t *testing.T, path string) string {
 	return string(data)
 }
 
-// readmeCICommands is the command block of the README's "Use in CI".
-func readmeCICommands(t *testing.T) []string {
+// ciCommands is the command block of docs/ci.md's "Use in CI", which the
+// README links to for running the gate in CI.
+func ciCommands(t *testing.T) []string {
 	t.Helper()
-	readme := readDoc(t, "README.md")
-	_, section, ok := strings.Cut(readme, "\n## Use in CI\n")
+	doc := readDoc(t, "docs/ci.md")
+	_, section, ok := strings.Cut(doc, "\n## Use in CI\n")
 	if !ok {
-		t.Fatal(`README.md has no "Use in CI" section`)
+		t.Fatal(`docs/ci.md has no "Use in CI" section`)
 	}
+	section, _, _ = strings.Cut(section, "\n## ")
 	blocks := codeBlocks(section, "sh")
 	if len(blocks) == 0 {
-		t.Fatal(`README.md's "Use in CI" has no sh block`)
+		t.Fatal(`docs/ci.md's "Use in CI" has no sh block`)
 	}
 	var cmds []string
 	for _, l := range strings.Split(blocks[0], "\n") {
@@ -51,11 +53,11 @@ func readmeCICommands(t *testing.T) []string {
 	return cmds
 }
 
-// TestCIDocsRunTheREADMECommands: the GitHub Actions workflow and the
-// GitLab job in docs/ci.md are valid YAML and run the README's commands
+// TestCIDocsRunTheCICommands: the GitHub Actions workflow and the GitLab
+// job in docs/ci.md are valid YAML and run the commands of its "Use in CI"
 // exactly, with the gate's exit code reaching the runner unchanged.
-func TestCIDocsRunTheREADMECommands(t *testing.T) {
-	want := readmeCICommands(t)
+func TestCIDocsRunTheCICommands(t *testing.T) {
+	want := ciCommands(t)
 	blocks := codeBlocks(readDoc(t, "docs/ci.md"), "yaml")
 	if len(blocks) != 2 {
 		t.Fatalf("docs/ci.md has %d yaml blocks, want 2 (GitHub Actions, GitLab CI)", len(blocks))
@@ -118,7 +120,7 @@ func TestCIDocsRunTheREADMECommands(t *testing.T) {
 	for name, lines := range map[string][]string{"GitHub Actions": ghLines, "GitLab CI": glJob.Script} {
 		for _, c := range want {
 			if !slices.Contains(lines, c) {
-				t.Errorf("%s does not run the README's command\n  %s\nit runs:\n  %s", name, c, strings.Join(lines, "\n  "))
+				t.Errorf("%s does not run the command of \"Use in CI\"\n  %s\nit runs:\n  %s", name, c, strings.Join(lines, "\n  "))
 			}
 		}
 		for _, l := range lines {
@@ -129,9 +131,9 @@ func TestCIDocsRunTheREADMECommands(t *testing.T) {
 	}
 }
 
-// TestREADMECICommandUsesRealFlags: every flag in the README's A/B command
-// is a flag of scalebench run.
-func TestREADMECICommandUsesRealFlags(t *testing.T) {
+// TestCICommandUsesRealFlags: every flag in docs/ci.md's A/B command is a
+// flag of scalebench run.
+func TestCICommandUsesRealFlags(t *testing.T) {
 	flags := map[string]bool{}
 	for _, f := range New(nil, nil, nil).Command("run").Flags {
 		for _, n := range f.Names() {
@@ -139,14 +141,14 @@ func TestREADMECICommandUsesRealFlags(t *testing.T) {
 		}
 	}
 	found := false
-	for _, c := range readmeCICommands(t) {
+	for _, c := range ciCommands(t) {
 		if !strings.Contains(c, " run scenarios/ci.yaml") {
 			continue
 		}
 		found = true
 		for _, tok := range strings.Fields(c) {
 			if name, ok := strings.CutPrefix(tok, "--"); ok && !flags[strings.SplitN(name, "=", 2)[0]] {
-				t.Errorf("README's CI command uses --%s, which scalebench run does not have", name)
+				t.Errorf("docs/ci.md's CI command uses --%s, which scalebench run does not have", name)
 			}
 		}
 		if _, err := os.Stat("../../scenarios/ci.yaml"); err != nil {
@@ -154,6 +156,6 @@ func TestREADMECICommandUsesRealFlags(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Error("README's CI commands do not run scenarios/ci.yaml")
+		t.Error("docs/ci.md's CI commands do not run scenarios/ci.yaml")
 	}
 }

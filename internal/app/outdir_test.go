@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // tinyScenario is a run of two short measurements.
@@ -23,6 +24,7 @@ matrix: {gomaxprocs: [1], workers: [1]}
 // (exit 2) unless --force, a file beside its charts survives either way,
 // and an --out that is not a directory is named as such.
 func TestReportOutputDirectory(t *testing.T) {
+	testutil.Long(t, "full reports; internal/outdir checks the same rules on files")
 	data, err := os.ReadFile(fixture)
 	if err != nil {
 		t.Fatal(err)

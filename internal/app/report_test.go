@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // TestMainReportInputs rebuilds a report from each thing a user may hold:
@@ -14,6 +16,7 @@ import (
 // embedded results once failed to parse with "invalid character '<'").
 // Each time the console tells the result before naming the files.
 func TestMainReportInputs(t *testing.T) {
+	testutil.Long(t, "four full reports; TestReportSkipsATornLastLine renders one through the CLI")
 	data, err := os.ReadFile(filepath.Join("..", "..", "report", "testdata", "batch.json"))
 	if err != nil {
 		t.Fatal(err)

@@ -15,6 +15,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 	"go.uber.org/goleak"
+
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 func TestMain(m *testing.M) {
@@ -452,13 +454,9 @@ func TestRestartedAgentServesNextMeasurement(t *testing.T) {
 	}
 	t.Logf("m1: %v", err)
 
-	for {
-		got := waitAgents(t, c, 2)
-		if got[1].Incarnation == restarted.Incarnation() {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 30*time.Second, func() bool {
+		return waitAgents(t, c, 2)[1].Incarnation == restarted.Incarnation()
+	}, "agent b registered again after its restart")
 	out, err := c.Measure(context.Background(), assignments("m2", "a", "b"))
 	if err != nil {
 		t.Fatalf("m2 after the restart: %v", err)
@@ -494,12 +492,12 @@ func TestAgentGivesUpOnMissingGo(t *testing.T) {
 	m.GoWithin = 300 * time.Millisecond
 	data, _ := json.Marshal(m)
 	var err error
-	eventually(t, 10*time.Second, "the assignment accepted", func() bool {
+	testutil.Eventually(t, 10*time.Second, func() bool {
 		var reply *nats.Msg
 		reply, err = nc.Request("sb.test.agent.a."+ag.Incarnation()+".assign", data, 10*time.Second)
 		var got ack
 		return err == nil && json.Unmarshal(reply.Data, &got) == nil && got.Error == ""
-	})
+	}, "the assignment accepted")
 	r := <-reports
 	if r.Measurement != "m1" || !strings.Contains(r.Error, ErrNoGo.Error()) || r.GoAt != 0 {
 		t.Errorf("report %+v, want one saying no go came", r)
@@ -639,12 +637,9 @@ func TestReportSurvivesReconnect(t *testing.T) {
 	if string(out.Results[0].Report) != `{"replica":0}` {
 		t.Errorf("report %s", out.Results[0].Report)
 	}
-	for deadline := time.Now().Add(30 * time.Second); a.nc.Stats().Reconnects < 1 || !a.nc.IsConnected(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d reconnects, want the test to have caused one", a.nc.Stats().Reconnects)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testutil.Eventually(t, 30*time.Second, func() bool {
+		return a.nc.Stats().Reconnects >= 1 && a.nc.IsConnected()
+	}, "the agent to reconnect, as the test made it")
 	// The agent is the same process after its reconnect: it keeps its place.
 	after := waitAgents(t, c, 1)[0]
 	if after.Incarnation != before.Incarnation {

@@ -13,19 +13,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
-)
 
-// eventually polls cond every 10ms until it holds or d has passed.
-func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not so after %s", what, d)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+	"github.com/scalebench/scalebench/internal/testutil"
+)
 
 // running fails t if the agent's Run has returned.
 func running(t testing.TB, a *testAgent) {
@@ -49,11 +39,11 @@ func TestAgentRefusesAssignmentWithoutHarness(t *testing.T) {
 	}})
 	rogue := connect(t, srv, "rogue")
 	// The agent is subscribed once its Run has flushed; wait for its subjects.
-	eventually(t, 10*time.Second, "agent subscribed", func() bool {
+	testutil.Eventually(t, 10*time.Second, func() bool {
 		_, err := rogue.Request("sb.test.agent.a1."+a.Incarnation()+".clock", []byte(`{"proto":0}`), time.Second)
 		_, errOld := rogue.Request("sb.test.agent.a1.clock", []byte(`{"proto":0}`), time.Second)
 		return err == nil || errOld == nil
-	})
+	}, "agent subscribed")
 	for _, subject := range []string{"sb.test.agent.a1.assign", "sb.test.agent.a1." + a.Incarnation() + ".assign"} {
 		for _, session := range []string{"", "guessed"} {
 			data, _ := json.Marshal(map[string]any{
@@ -111,7 +101,7 @@ func TestAgentIgnoresMalformedMessages(t *testing.T) {
 	if err := rogue.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 10*time.Second, "the malformed messages logged", func() bool { return logged.Load() >= 6 })
+	testutil.Eventually(t, 10*time.Second, func() bool { return logged.Load() >= 6 }, "the malformed messages logged")
 	running(t, a)
 	out, err := c.Measure(context.Background(), assignments("m1", "a"))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/metric"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 func TestRate(t *testing.T) {
@@ -47,6 +48,7 @@ func aaInputs(noise float64, runs, rounds int) []PairedInput {
 // TestSmallestEffect: the smallest slowdown the gate finds grows with the
 // noise of the rounds it is simulated from, and shrinks with the budget.
 func TestSmallestEffect(t *testing.T) {
+	testutil.Long(t, "thousands of simulated A/B runs")
 	resp := Response{"workers=32": {metric.Throughput: -1}}
 	g := Sequential{Options: Options{Gate: Gate{Tolerances: map[metric.Metric]float64{metric.Throughput: 0.02}, Only: []metric.Metric{metric.Throughput}}}, Budget: time.Minute}
 	quiet, ok := SmallestEffect(aaInputs(0.02, 5, 10), resp, g, 6, 2*time.Second, 0.8, 1)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/metric"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // noisy returns n values around center with multiplicative log-normal
@@ -37,6 +38,7 @@ func compareOne(t *testing.T, m metric.Metric, base, head []float64) Row {
 // with 5 repeats it can, when all five head values fall below all five
 // base values by more than the tolerance.
 func TestIdenticalNeverWorse(t *testing.T) {
+	testutil.Long(t, "hundreds of simulated A/A comparisons")
 	for _, tt := range []struct {
 		cv       float64
 		n        int
@@ -399,6 +401,7 @@ func BenchmarkCompare(b *testing.B) {
 // TestShiftFoundAmongMany hides one 25% regression among 48 comparisons:
 // after Holm's correction it is still found, and nothing else is flagged.
 func TestShiftFoundAmongMany(t *testing.T) {
+	testutil.Long(t, "hundreds of simulated comparisons; TestShiftDetected makes one")
 	for seed := range 20 {
 		rng := rand.New(rand.NewPCG(uint64(seed), 1234))
 		var pairs []Pair

@@ -11,6 +11,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/stats"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // recordedSeries is one metric of one pair of a recorded A/B run of
@@ -189,6 +190,7 @@ func pSequential(base, head []float64) float64 {
 // A/A rounds are made by swapping each round's builds at random, which is
 // exactly what the random order of an A/A run could have measured.
 func TestPairedPowerOnRecordedRuns(t *testing.T) {
+	testutil.Long(t, "hundreds of simulated A/B runs")
 	const alpha, tol = 0.05 / 4, 0.05
 	series := readRecorded(t)
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/metric"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // fakeClock is a Clock moved by hand.
@@ -134,6 +135,7 @@ func ciGate() Sequential {
 // with tolerances so small that any significant change counts as worse
 // (so the guarantee rests on the p-values alone).
 func TestSequentialGateAANeverFailsBeyondItsGuarantee(t *testing.T) {
+	testutil.Long(t, "hundreds of simulated A/A runs")
 	const runs = 300
 	tiny := ciGate()
 	tiny.Options.Gate.Tolerances = map[metric.Metric]float64{metric.Throughput: 1e-4, metric.CPUPerJob: 1e-4}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/scalebench/scalebench/internal/metric"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // recordedSession is one session of a sliced A/A run: its pairs of slices'
@@ -74,6 +75,7 @@ func readRecordedSlices(t *testing.T) []*recordedSession {
 // far above α the significance rate goes); both must keep false alarms
 // (significant and beyond the 5% tolerance) within α.
 func TestSlicedSessionsOnRecordedRuns(t *testing.T) {
+	testutil.Long(t, "hundreds of simulated sliced runs")
 	const alpha, tol = 0.05 / 4, 0.05
 	sessions := readRecordedSlices(t)
 	rng := rand.New(rand.NewPCG(3, 4))

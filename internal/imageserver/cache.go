@@ -35,6 +35,7 @@ type images struct {
 	bytes    int64     // encoded bytes of the cached entries
 	maxBytes int64
 	rendered int64 // images rendered so far, for tests
+	waits    int64 // times a request waited for another's render, for tests
 }
 
 type cacheEntry struct {
@@ -97,6 +98,8 @@ func (c *images) get(ctx context.Context, sp spec) ([]byte, string, error) {
 		}
 		if e.elem != nil {
 			c.lru.MoveToFront(e.elem)
+		} else {
+			c.waits++
 		}
 		c.mu.Unlock()
 		select {

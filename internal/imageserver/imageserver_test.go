@@ -17,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // newServer starts a Server that is closed when the test ends.
@@ -74,12 +76,7 @@ func mustGet(t testing.TB, c *http.Client, url string) response {
 // waitFor polls cond until it holds, failing the test after a few seconds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testutil.Eventually(t, 5*time.Second, cond, "waiting for %s", what)
 }
 
 func TestImagePaths(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/testbin"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // TestNoRenderForAGoneClient checks that a request whose client goes away
@@ -34,7 +35,11 @@ func TestNoRenderForAGoneClient(t *testing.T) {
 		resp.Body.Close()
 		t.Fatal("request with a 50ms deadline got an answer before the 300ms latency")
 	}
-	time.Sleep(500 * time.Millisecond) // past the latency
+	// Close waits for the requests in flight, the gone client's among
+	// them, to end.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
 	if n := s.h.images.renderCount(); n != 0 {
 		t.Errorf("%d images rendered for a client that went away", n)
 	}
@@ -42,6 +47,7 @@ func TestNoRenderForAGoneClient(t *testing.T) {
 		t.Errorf("%d images cached for a client that went away", n)
 	}
 
+	s = newServer(t, Config{Latency: 300 * time.Millisecond})
 	start := time.Now()
 	r := mustGet(t, c, s.URL+"/64x48/123/456.jpg")
 	if r.status != 200 || r.elapsed < 250*time.Millisecond {
@@ -113,9 +119,9 @@ func TestRenderStopsWithItsContext(t *testing.T) {
 	}
 }
 
-// TestWaiterRendersWhenRendererLeaves checks that when the request
-// rendering an image goes away, another request waiting for the same
-// image still gets it.
+// TestWaiterRendersWhenRendererLeaves checks the handoff: when the request
+// rendering an image goes away before it renders, a request that was
+// waiting for that render renders the image itself and gets it.
 func TestWaiterRendersWhenRendererLeaves(t *testing.T) {
 	im := newImages(DefaultRenderPixels, 1, DefaultCacheBytes)
 	sp := spec{w: 64, h: 64, bg: defaultBG, fg: defaultFG, format: "png"}
@@ -127,21 +133,44 @@ func TestWaiterRendersWhenRendererLeaves(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	first := make(chan error, 1)
 	go func() { _, _, err := im.get(ctx, sp); first <- err }()
-	waitFor(t, "the first request to start", func() bool {
+	testutil.Eventually(t, 5*time.Second, func() bool {
 		im.mu.Lock()
 		defer im.mu.Unlock()
 		return im.entries[sp] != nil
-	})
-	second := make(chan error, 1)
-	go func() { _, _, err := im.get(context.Background(), sp); second <- err }()
-	time.Sleep(50 * time.Millisecond)
+	}, "the first request to start rendering")
+	type result struct {
+		data []byte
+		err  error
+	}
+	second := make(chan result, 1)
+	go func() { data, _, err := im.get(context.Background(), sp); second <- result{data, err} }()
+	testutil.Eventually(t, 5*time.Second, func() bool {
+		im.mu.Lock()
+		defer im.mu.Unlock()
+		return im.waits == 1
+	}, "the second request to wait for the first's render")
 	cancel()
 	if err := <-first; !errors.Is(err, context.Canceled) {
 		t.Errorf("first request: %v, want context.Canceled", err)
 	}
+	if n := im.renderCount(); n != 0 {
+		t.Fatalf("%d images rendered by the request that left, want none", n)
+	}
 	im.renders.Release(1)
-	if err := <-second; err != nil {
-		t.Errorf("second request, whose client stayed: %v", err)
+	got := <-second
+	if got.err != nil {
+		t.Fatalf("second request, whose client stayed: %v", got.err)
+	}
+	// The first rendered nothing, so the one image rendered is the
+	// second's own, and it is what the second got and the cache keeps.
+	if n := im.renderCount(); n != 1 {
+		t.Errorf("%d images rendered, want 1, by the waiter", n)
+	}
+	if len(got.data) == 0 {
+		t.Error("the waiter got no image")
+	}
+	if n, size := im.cached(); n != 1 || size != int64(len(got.data)) {
+		t.Errorf("cache holds %d images, %d bytes; want the waiter's one of %d bytes", n, size, len(got.data))
 	}
 }
 

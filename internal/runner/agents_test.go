@@ -25,12 +25,15 @@ type agentSet struct {
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	cancels map[int]context.CancelFunc
+	// measuring receives i when agent i's replica got the go signal and
+	// began to measure (dropped once 64 wait unread).
+	measuring chan int
 }
 
 // testAgents starts n agents, box-0 … box-<n-1>, stopped when the test ends.
 func testAgents(t *testing.T, srv *cluster.Server, run string, n int) *agentSet {
 	t.Helper()
-	s := &agentSet{t: t, srv: srv, run: run, cancels: map[int]context.CancelFunc{}}
+	s := &agentSet{t: t, srv: srv, run: run, cancels: map[int]context.CancelFunc{}, measuring: make(chan int, 64)}
 	t.Cleanup(func() {
 		s.mu.Lock()
 		for _, c := range s.cancels {
@@ -54,7 +57,19 @@ func (s *agentSet) start(i int) {
 		return
 	}
 	w := agent.NewWorker([]string{os.Args[0]}, []string{"SCALEBENCH_TEST_WORKER=1"})
-	a, err := cluster.NewAgent(nc, cluster.AgentConfig{ID: fmt.Sprintf("box-%d", i), Host: fmt.Sprintf("host-%d", i), Run: s.run, Work: w.Work})
+	work := func(ctx context.Context, spec json.RawMessage, ready func() error) (json.RawMessage, error) {
+		return w.Work(ctx, spec, func() error {
+			err := ready()
+			if err == nil {
+				select {
+				case s.measuring <- i:
+				default:
+				}
+			}
+			return err
+		})
+	}
+	a, err := cluster.NewAgent(nc, cluster.AgentConfig{ID: fmt.Sprintf("box-%d", i), Host: fmt.Sprintf("host-%d", i), Run: s.run, Work: work})
 	if err != nil {
 		nc.Close()
 		s.t.Error(err)
@@ -160,9 +175,13 @@ matrix: {replicas: [2]}
 		}
 	}
 	go func() {
-		// Stop box-1 once the first measurement is under way; start it
-		// again, a new process, once the retry began.
-		time.Sleep(700 * time.Millisecond)
+		// Stop box-1 once the first measurement is under way on it; start
+		// it again, a new process, once the retry began.
+		for i := range agents.measuring {
+			if i == 1 {
+				break
+			}
+		}
 		agents.stop(1)
 		<-retried
 		agents.start(1)

@@ -57,7 +57,7 @@ func TestRunSliceStopsAndResumes(t *testing.T) {
 		t.Errorf("slice ran %v and used %v of CPU: want at least 30ms, and CPU within it", ran, sl.cpu)
 	}
 	before, _ := p.CPU()
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // a window to see the clock stand still in
 	if after, _ := p.CPU(); after != before {
 		t.Errorf("the child ran on after its slice: CPU %v → %v", before, after)
 	}
@@ -68,7 +68,7 @@ func TestRunSliceStopsAndResumes(t *testing.T) {
 		t.Errorf("slice in an ended context: %v, want context.Canceled", err)
 	}
 	before, _ = p.CPU()
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(20 * time.Millisecond) // a window to see the clock stand still in
 	if after, _ := p.CPU(); after != before {
 		t.Errorf("the child ran on after a cancelled slice: CPU %v → %v", before, after)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/cluster"
+	"github.com/scalebench/scalebench/internal/testutil"
 	"github.com/scalebench/scalebench/internal/worker"
 )
 
@@ -92,6 +93,7 @@ func TestAgentOfAnotherVersionWarned(t *testing.T) {
 // The NATS server killed mid-run: the run stops at once naming the lost
 // server, instead of blaming the agents or trying every measurement.
 func TestRunStopsWhenServerLost(t *testing.T) {
+	testutil.Long(t, "waits out a lost server's timeouts; cluster's TestLostServerNamed checks the same")
 	srv, err := cluster.StartServer()
 	if err != nil {
 		t.Fatal(err)

@@ -687,7 +687,7 @@ func TestEveryListedDimensionDecodes(t *testing.T) {
 }
 
 // TestShippedScenarios parses every scenario under scenarios/ and checks
-// that the quickstart and the lesson hold the blocks the README describes,
+// that the quickstart and the lesson hold the blocks README.md and docs/scenarios.md describe,
 // within their run-time budgets by the estimate.
 func TestShippedScenarios(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("..", "..", "scenarios", "*.yaml"))
