@@ -19,11 +19,11 @@ type Found struct {
 	New bool
 }
 
-// Before is the last run before the change; After the first after it.
-func (f Found) Before(t *Trend) *RunInfo { return t.Points[f.Index-1].Run }
+// RunBefore is the last run before the change.
+func (f Found) RunBefore(t *Trend) *RunInfo { return t.Points[f.Index-1].Run }
 
-// After is the first run after the change.
-func (f Found) After(t *Trend) *RunInfo { return t.Points[f.Index].Run }
+// RunAfter is the first run after the change.
+func (f Found) RunAfter(t *Trend) *RunInfo { return t.Points[f.Index].Run }
 
 // Range returns the runs that bound where the change happened with 95%
 // confidence: the last run surely before it and the last that may be the

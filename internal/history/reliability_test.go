@@ -15,6 +15,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/metric"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/internal/testutil"
 )
 
 // bigRun is fakeRun with cells cells.
@@ -88,6 +89,7 @@ func checkConsistent(t *testing.T, s *Store, cells int) int {
 // TestConcurrentAdds: three processes add runs to one store at once, and
 // each adds the same shared run too: nothing is lost, nothing doubled.
 func TestConcurrentAdds(t *testing.T) {
+	testutil.Long(t, "processes racing to add runs")
 	forEachStore(t, func(t *testing.T, dsn string) {
 		const procs, runs, cells = 3, 20, 50
 		open(t, dsn) // the schema exists before the race, as after any first add
@@ -113,6 +115,7 @@ func TestConcurrentAdds(t *testing.T) {
 // TestKilledMidAdd: a process killed while it adds runs leaves every run
 // it committed whole and none in part, and the store takes more.
 func TestKilledMidAdd(t *testing.T) {
+	testutil.Long(t, "a process adding large runs, killed")
 	forEachStore(t, func(t *testing.T, dsn string) {
 		const cells = 400
 		open(t, dsn)

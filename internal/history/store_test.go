@@ -282,8 +282,8 @@ func TestChangesAcrossCommits(t *testing.T) {
 			}
 			f := tc.Changes[0]
 			from, to := f.Range(tc.Trend)
-			if f.After(tc.Trend).Commit != "c12" || !f.Worse || from.Commit > "c11" || to.Commit < "c12" {
-				t.Errorf("%s: change after %s at %s (range %s..%s), worse %v; want at c12, worse", tc.Trend.Title(), f.Before(tc.Trend).Commit, f.After(tc.Trend).Commit, from.Commit, to.Commit, f.Worse)
+			if f.RunAfter(tc.Trend).Commit != "c12" || !f.Worse || from.Commit > "c11" || to.Commit < "c12" {
+				t.Errorf("%s: change after %s at %s (range %s..%s), worse %v; want at c12, worse", tc.Trend.Title(), f.RunBefore(tc.Trend).Commit, f.RunAfter(tc.Trend).Commit, from.Commit, to.Commit, f.Worse)
 			}
 			if r := f.Relative(); tc.Trend.Metric == metric.Throughput && math.Abs(r+0.1) > 0.03 {
 				t.Errorf("%s: relative change %.3f, want about -0.10", tc.Trend.Title(), r)
