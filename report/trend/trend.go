@@ -254,7 +254,7 @@ func Figure(name string, tc history.TrendChanges) (*chart.Figure, error) {
 				Colour: chart.Fade(c, 0.6), Glyph: -1, Connect: true, Weight: 4})
 		}
 		xy.Marks = append(xy.Marks, chart.Mark{X: x, Y: hi, Colour: c,
-			Label: fmt.Sprintf("%s %s→%s", format.Change(f.Relative()), short7(f.RunBefore(t).Commit), short7(f.RunAfter(t).Commit))})
+			Label: fmt.Sprintf("%s %s→%s", format.Change(f.Relative()), short(f.RunBefore(t).Commit), short(f.RunAfter(t).Commit))})
 	}
 	return chart.NewXY(name, xy)
 }
@@ -267,22 +267,17 @@ func indexes(fs []history.Found) []int {
 	return out
 }
 
-// commitTicks labels at most 12 runs on the x axis with their commits.
+// commitTicks labels at most 8 runs on the x axis with their commits'
+// first 8 characters.
 func commitTicks(t *history.Trend) []chart.Tick {
 	n := len(t.Points)
-	step := max(1, (n+11)/12)
+	step := max(1, (n+7)/8)
 	var ticks []chart.Tick
 	for i := 0; i < n; i += step {
-		ticks = append(ticks, chart.Tick{Value: float64(i), Label: short7(t.Points[i].Run.Commit)})
+		c := t.Points[i].Run.Commit
+		ticks = append(ticks, chart.Tick{Value: float64(i), Label: c[:min(8, len(c))]})
 	}
 	return ticks
-}
-
-func short7(c string) string {
-	if len(c) > 7 {
-		return c[:7]
-	}
-	return c
 }
 
 func median(xs []float64) float64 { return stats.Median(xs) }
