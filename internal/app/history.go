@@ -519,7 +519,7 @@ func writeChanges(w io.Writer, where string, tcs []history.TrendChanges, opt cha
 	if level == 0 {
 		level = changepoint.DefaultMaxP
 	}
-	fmt.Fprintf(w, "%s: %d series, %d change points (level %s: a series without a change shows one %s of the time)\n",
+	fmt.Fprintf(w, "%s: %d series, %d change points (level %s: a series without a change shows one at most %s of the time)\n",
 		where, len(tcs), n, format.Percent(level), format.Percent(level))
 	for _, tc := range tcs {
 		t := tc.Trend

@@ -5,9 +5,11 @@
 // same answer.
 //
 // The series is split in two where the energy statistic between the two
-// parts is largest; the split is kept when the two-sample t-test finds
-// the means of the parts on either side different at the significance
-// level, allowing for the search over the splits (see searchP). Each
+// parts is largest (or, for a change undone later, where it is largest
+// within a seeded sub-interval); the split is kept when the two-sample
+// t-test finds the means of the parts on either side different at the
+// significance level, allowing for the search over the splits (see
+// searchP) and the sub-intervals. Each
 // part is then split the same way, the most significant candidate first,
 // until no candidate is significant; a last pass tests every kept change
 // against its final neighbours and drops the ones that no longer pass.
@@ -41,10 +43,8 @@ type Options struct {
 // Defaults.
 const (
 	// DefaultMaxP is the false-alarm rate per series: a stationary
-	// series shows a change at most this often. (Otava's default is
-	// 0.001 for a t-test that ignores the search, which falsely finds a
-	// change in about one stationary series in twenty.)
-	DefaultMaxP = 0.02
+	// series shows a change at most this often.
+	DefaultMaxP = 0.03
 	// DefaultMinSize keeps a single outlier, or two, from making a change.
 	DefaultMinSize = 3
 )
@@ -157,7 +157,7 @@ type candidate struct {
 // candidate; the most significant one is kept while one reaches MaxP.
 func split(xs []float64, opt Options) []int {
 	var cuts []int
-	cands := []candidate{best(xs, 0, len(xs), opt)}
+	cands := []candidate{bestSeeded(xs, 0, len(xs), opt)}
 	for {
 		bi := -1
 		for i, c := range cands {
@@ -170,11 +170,59 @@ func split(xs []float64, opt Options) []int {
 		}
 		c := cands[bi]
 		cuts = append(cuts, c.at)
-		cands[bi] = best(xs, c.lo, c.at, opt)
-		cands = append(cands, best(xs, c.at, c.hi, opt))
+		cands[bi] = bestSeeded(xs, c.lo, c.at, opt)
+		cands = append(cands, bestSeeded(xs, c.at, c.hi, opt))
 	}
 	slices.Sort(cuts)
 	return cuts
+}
+
+// A split of the whole segment misses a change that is undone a few
+// values later (a regression, then its fix): each side of the best split
+// mixes both levels. So the candidates of a segment are its best split
+// and those of its seeded sub-intervals (Kovács et al. 2020): its halves
+// and quarters, each overlapping the next by half. Their p-values share
+// the level as Bonferroni would: half to the whole segment, a quarter to
+// the halves, a quarter to the quarters, equally within each, so the
+// false-alarm rate of a series stays at most the level.
+const (
+	seededScales = 2
+	wholeShare   = 0.5
+)
+
+// bestSeeded is the most significant of the E-divisive splits of xs[lo:hi]
+// and of its seeded sub-intervals, its p-value weighted by its share of
+// the level.
+func bestSeeded(xs []float64, lo, hi int, opt Options) candidate {
+	c := best(xs, lo, hi, opt)
+	c.p = math.Min(1, c.p/wholeShare)
+	for k := 1; k <= seededScales; k++ {
+		L := (hi - lo) >> k
+		if L < 2*opt.MinSize+2 {
+			break
+		}
+		step := max(L/2, 1)
+		var starts []int
+		for s := lo; s+L <= hi; s += step {
+			starts = append(starts, s)
+		}
+		if last := starts[len(starts)-1]; last+L < hi {
+			starts = append(starts, hi-L)
+		}
+		share := (1 - wholeShare) / seededScales / float64(len(starts))
+		for _, s := range starts {
+			ci := best(xs, s, s+L, opt)
+			if !ci.ok {
+				continue
+			}
+			ci.p = math.Min(1, ci.p/share)
+			if !c.ok || ci.p < c.p {
+				ci.lo, ci.hi = lo, hi
+				c = ci
+			}
+		}
+	}
+	return c
 }
 
 // best is the E-divisive split of xs[lo:hi], tested.

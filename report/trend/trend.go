@@ -93,6 +93,7 @@ func Render(w io.Writer, tcs []history.TrendChanges, opt Options) error {
 		v.Made = opt.Now.UTC().Format("2006-01-02 15:04 UTC")
 	}
 	runs, commits, branches := map[int64]bool{}, map[string]bool{}, map[string]bool{}
+	common := commonParams(tcs)
 	var cur *group
 	for i, tc := range tcs {
 		t := tc.Trend
@@ -112,7 +113,7 @@ func Render(w io.Writer, tcs []history.TrendChanges, opt Options) error {
 		id := fmt.Sprintf("t%d", i)
 		tv := trendView{ID: id, Title: fmt.Sprintf("%s · %s · %s", t.Cell, t.Metric, t.Branch), Changes: len(tc.Changes)}
 		tv.Caption = fmt.Sprintf("%d runs from %s to %s", len(t.Points), short(t.Points[0].Run.Commit), short(t.Points[len(t.Points)-1].Run.Commit))
-		fig, err := Figure(id, tc)
+		fig, err := Figure(id, chartTitle(t, common), tc)
 		if err == nil {
 			var svg []byte
 			if svg, err = fig.SVG(chart.Page); err == nil {
@@ -195,7 +196,8 @@ func displayScale(m metric.Metric, typical float64) (float64, string) {
 }
 
 // Figure is the trend chart of tc.
-func Figure(name string, tc history.TrendChanges) (*chart.Figure, error) {
+// Its title is title, or when empty the trend's.
+func Figure(name, title string, tc history.TrendChanges) (*chart.Figure, error) {
 	t := tc.Trend
 	n := len(t.Points)
 	if n == 0 {
@@ -221,7 +223,7 @@ func Figure(name string, tc history.TrendChanges) (*chart.Figure, error) {
 		ylabel += " (" + unit + ")"
 	}
 	xy := chart.XY{
-		Title: t.Title(),
+		Title: cmpOr(title, t.Title()),
 		X:     chart.Axis{Label: "run, by commit (oldest first)", Ticks: commitTicks(t), Min: -0.5, Max: float64(n) - 0.5},
 		Y:     chart.Axis{Label: ylabel},
 		Lines: []chart.Line{
@@ -257,6 +259,48 @@ func Figure(name string, tc history.TrendChanges) (*chart.Figure, error) {
 			Label: fmt.Sprintf("%s %s→%s", format.Change(f.Relative()), short(f.RunBefore(t).Commit), short(f.RunAfter(t).Commit))})
 	}
 	return chart.NewXY(name, xy)
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// commonParams returns the name=value pairs every trend's cell has: the
+// charts' titles leave them out.
+func commonParams(tcs []history.TrendChanges) map[string]bool {
+	count := map[string]int{}
+	for _, tc := range tcs {
+		for _, kv := range strings.Fields(tc.Trend.Cell) {
+			count[kv]++
+		}
+	}
+	common := map[string]bool{}
+	for kv, n := range count {
+		if n == len(tcs) && len(tcs) > 1 {
+			common[kv] = true
+		}
+	}
+	return common
+}
+
+// chartTitle names a trend's chart by its metric, the values of its cell
+// that others do not share, and its branch: "cpu_per_job · workers=32 ·
+// main".
+func chartTitle(t *history.Trend, common map[string]bool) string {
+	var own []string
+	for _, kv := range strings.Fields(t.Cell) {
+		if !common[kv] {
+			own = append(own, kv)
+		}
+	}
+	parts := []string{string(t.Metric)}
+	if len(own) > 0 {
+		parts = append(parts, strings.Join(own, " "))
+	}
+	return strings.Join(append(parts, t.Branch), " · ")
 }
 
 func indexes(fs []history.Found) []int {
