@@ -299,19 +299,18 @@ func testbedOf(t history.Testbed) testbedJSON {
 }
 
 type runJSON struct {
-	ID           int64         `json:"id"`
-	Time         time.Time     `json:"time"`
-	Branch       string        `json:"branch"`
-	Commit       string        `json:"commit"`
-	Scenario     string        `json:"scenario"`
-	ScenarioHash string        `json:"scenario_hash"`
-	Testbed      testbedJSON   `json:"testbed"`
-	Version      string        `json:"scalebench_version"`
-	File         string        `json:"file,omitempty"`
-	Values       int           `json:"values,omitempty"`
-	Builds       []buildJSON   `json:"builds,omitempty"`
-	Added        time.Time     `json:"added"`
-	Points       []pointValues `json:"points,omitempty"`
+	ID           int64       `json:"id"`
+	Time         time.Time   `json:"time"`
+	Branch       string      `json:"branch"`
+	Commit       string      `json:"commit"`
+	Scenario     string      `json:"scenario"`
+	ScenarioHash string      `json:"scenario_hash"`
+	Testbed      testbedJSON `json:"testbed"`
+	Version      string      `json:"scalebench_version"`
+	File         string      `json:"file,omitempty"`
+	Values       int         `json:"values,omitempty"`
+	Builds       []buildJSON `json:"builds,omitempty"`
+	Added        time.Time   `json:"added"`
 }
 
 type buildJSON struct {
@@ -321,13 +320,6 @@ type buildJSON struct {
 	Commit    string  `json:"commit,omitempty"`
 	Protocol  int     `json:"protocol"`
 	ExtraWork float64 `json:"extra_work,omitempty"`
-}
-
-type pointValues struct {
-	Cell    string    `json:"cell"`
-	Metric  string    `json:"metric"`
-	Median  float64   `json:"median"`
-	Repeats []float64 `json:"repeats"`
 }
 
 func runJSONOf(r *history.RunInfo) runJSON {
