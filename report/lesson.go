@@ -39,9 +39,9 @@ func lessonTitle(l analysis.Lesson) string {
 }
 
 func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
-	axis, label, scale := "throughput (jobs/s)", format.Number, 1.0
+	axis, scale := "throughput (jobs/s)", 1.0
 	if l.Seconds {
-		axis, label = l.Measure+" (s)", format.Duration
+		axis = l.Measure + " (s)"
 		if max(l.FromValue, l.ToValue) < 1 {
 			axis, scale = l.Measure+" (ms)", 1e3
 		}
@@ -51,7 +51,7 @@ func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
 		Categories: []string{cardLabel(l, l.FromLabel, true), cardLabel(l, l.ToLabel, false)},
 		Series: []chart.BarSeries{{
 			Values: []float64{l.FromValue * scale, l.ToValue * scale},
-			Labels: []string{label(l.FromValue), label(l.ToValue)},
+			Labels: []string{format.Spaced(l.FromText), format.Spaced(l.ToText)},
 			Colour: chart.Colour(i),
 		}},
 		Value:   chart.Axis{Label: axis},
@@ -82,6 +82,9 @@ func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
 	default:
 		s += " Taller is better: the ratio is the second throughput over the first."
 	}
+	if dc := l.Ratio.Decomposition; dc != nil {
+		s += " In resources: " + dc.Sentence + "."
+	}
 	return s
 }
 
@@ -91,12 +94,8 @@ func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
 func lessonText(a *analysis.Analysis) []string {
 	var out []string
 	for _, l := range a.Lessons {
-		v := format.Number
-		if l.Seconds {
-			v = format.Duration
-		}
 		out = append(out, fmt.Sprintf("%s: %s %s → %s: %s, %s", lessonTitle(l), l.Measure,
-			v(l.FromValue), v(l.ToValue), l.Quotient, l.Verdict))
+			format.Spaced(l.FromText), format.Spaced(l.ToText), l.Quotient, l.Verdict))
 	}
 	return out
 }

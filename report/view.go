@@ -35,7 +35,7 @@ func cellRate(c analysis.Cell) string {
 	if !c.Measured() {
 		return analysis.NotMeasured
 	}
-	return format.Rate(c.Throughput)
+	return format.RateFigure(c.Throughput)
 }
 
 // cellDur is a duration figure of the cell, or "—" for a cell without a
@@ -44,7 +44,7 @@ func cellDur(c analysis.Cell, v float64) string {
 	if !c.Measured() {
 		return "—"
 	}
-	return format.Duration(v)
+	return format.DurationFigure(v, true)
 }
 
 // cellRatio returns the ratios of cell i, or zero ratios when absent.

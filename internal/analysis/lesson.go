@@ -32,8 +32,11 @@ type Lesson struct {
 	// throughput, From/To for durations. Its Text is in the lesson's
 	// wording, "Scalability (makespan) = 1.52s/310ms = 4.90x".
 	Ratio Ratio
-	// Quotient is the formula alone, "1.52s/310ms = 4.90x", for a card.
-	Quotient string
+	// Quotient is the formula alone, "1.52s/310ms = 4.90x", for a card;
+	// FromText and ToText are the two figures as it spells them, for the
+	// card's bars and every other place that prints them.
+	Quotient         string
+	FromText, ToText string
 	// Verdict says what the ratio means, judged against its interval and
 	// the step: "near-linear for 5x the workers", "no clear change".
 	Verdict string
@@ -160,7 +163,16 @@ func (a *Analysis) newLesson(k Kind, measure string, from, to int) *Lesson {
 	if l.Ratio.Value == 0 {
 		return nil
 	}
+	if measure != "p50 latency" {
+		l.Ratio.Decomposition = a.decompose(from, to, l.Ratio.Value, onlyDim(fc.Params, tc.Params))
+	}
 	l.Quotient = format.Quotient(num, den, fk)
+	a1, b1, _ := format.QuotientParts(num, den, fk)
+	if l.Seconds {
+		l.FromText, l.ToText = a1, b1
+	} else {
+		l.FromText, l.ToText = b1, a1
+	}
 	return l
 }
 
@@ -206,8 +218,8 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 	var b []byte
 	b = fmt.Appendf(b, "Scalability (%s), %s: ", d.Noun, l.Title)
 	if a.Batch() {
-		b = fmt.Appendf(b, "%s in %s with %s vs %s with %s: %s, %s", a.jobsWord(fc.Params), format.DurationFixed(tc.Makespan, true), l.ToLabel,
-			format.DurationFixed(fc.Makespan, true), l.FromLabel, l.Ratio.Text, l.Verdict)
+		b = fmt.Appendf(b, "%s in %s with %s vs %s with %s: %s, %s", a.jobsWord(fc.Params), format.Spaced(l.ToText), l.ToLabel,
+			format.Spaced(l.FromText), l.FromLabel, l.Ratio.Text, l.Verdict)
 		if jobs := a.Run.Scenario.Settings(fc.Params).Load.Jobs; first.N == 1 && jobs > 1 && tc.Makespan <= 1.5*fc.Makespan/float64(jobs) {
 			// One worker runs the jobs one after another: its makespan
 			// per job is the time of one job.
@@ -218,7 +230,11 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 			latencyWords("latency", a.latencyMove(fc, tc, false), fc.Latency.P50, tc.Latency.P50))
 		b = append(b, boundReason(d, fc, verdict)...)
 	}
-	l.Sentence = string(b) + "."
+	b = append(b, '.')
+	if dc := l.Ratio.Decomposition; dc != nil {
+		b = fmt.Appendf(b, " Decomposed: %s.", dc.Sentence)
+	}
+	l.Sentence = string(b)
 	return l
 }
 
@@ -282,9 +298,9 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 		l.Verdict = "no clear change"
 	}
 	tr := to.Speedup
-	tw := "throughput " + format.Times(tr.Value)
+	tw := "throughput " + format.Factor(tr.Value)
 	if direction(tr) == NoClearChange {
-		tw = "no clear change in throughput (" + format.Times(tr.Value) + ")"
+		tw = "no clear change in throughput (" + format.Factor(tr.Value) + ")"
 	}
 	l.Sentence = fmt.Sprintf("Performance (%s), %s: %s, %s; %s.", d.Word, l.Title, l.Ratio.Text, l.Verdict, tw)
 	return l
@@ -318,10 +334,10 @@ func (a *Analysis) bestLesson(covered map[int]bool) *Lesson {
 	}
 	c := &a.Cells[best]
 	l.Sentence = fmt.Sprintf("Highest throughput: %s at %s; %s against the baseline (%s).",
-		format.Rate(c.Throughput), paramsLabel(c.Params, ""), l.Ratio.Text, paramsLabel(a.Cells[a.Baseline].Params, ""))
+		format.RateFigure(c.Throughput), paramsLabel(c.Params, ""), l.Ratio.Text, paramsLabel(a.Cells[a.Baseline].Params, ""))
 	if l.Ratio.Value > 0 && direction(l.Ratio) == NoClearChange {
 		l.Sentence = fmt.Sprintf("Highest throughput: %s at %s, no clear change from the baseline (%s; %s).",
-			format.Rate(c.Throughput), paramsLabel(c.Params, ""), paramsLabel(a.Cells[a.Baseline].Params, ""), l.Ratio.Text)
+			format.RateFigure(c.Throughput), paramsLabel(c.Params, ""), paramsLabel(a.Cells[a.Baseline].Params, ""), l.Ratio.Text)
 	}
 	return l
 }

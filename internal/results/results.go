@@ -341,6 +341,25 @@ type Resources struct {
 	// server included, used during the measurement (warm-up included): on a
 	// small machine it competes with the measured processes for the cores.
 	HarnessCPU float64 `json:"harness_cpu,omitempty"`
+	// Machine is the CPU use of the whole machine the replicas ran on
+	// during the window, every process counted (from /proc/stat); nil
+	// where the system does not tell it.
+	Machine *Machine `json:"machine,omitempty"`
+}
+
+// Machine is how a machine's CPUs spent a measured window, in
+// CPU-seconds: Busy counts every process (the measured ones, the harness
+// and any other), Steal the time a hypervisor gave to other guests. With
+// replicas on several machines, the figures add up over the machines.
+type Machine struct {
+	Busy  float64 `json:"busy"`
+	Steal float64 `json:"steal"`
+	// Wall is the time the readings span, in seconds: the window, and
+	// the jobs in flight when it closed (the longest over the replicas).
+	// The measured processes' CPU figures span the same time.
+	Wall float64 `json:"wall"`
+	// CPUs is how many CPUs the machines have.
+	CPUs int `json:"cpus"`
 }
 
 // Series is a time series of completed jobs per bucket of the measured window.

@@ -64,7 +64,10 @@ type Report struct {
 	// schedule, in seconds: a sign the harness, not the system, was the limit.
 	HarnessLag float64 `json:"harness_lag,omitempty"`
 	// Offered counts the open-loop arrivals scheduled inside the window.
-	Offered int64     `json:"offered,omitempty"`
+	Offered int64 `json:"offered,omitempty"`
+	// Machine is the whole machine's CPU use during the window, when the
+	// system tells it (Linux); nil otherwise.
+	Machine *Machine  `json:"machine,omitempty"`
 	Started time.Time `json:"started"`
 }
 
@@ -130,8 +133,8 @@ func ExecuteWith(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 		return Report{}, err // an invalid plan: nothing ran
 	}
 	// CPU use is read when the window opens and again when it closes.
-	after := ReadUsage()
-	before := rec.usageAtOpen(after)
+	after, ticks := ReadUsage(), readTicksOK()
+	before, ticksBefore := rec.usageAtOpen(after, ticks)
 	rep := Report{
 		Started:    out.Start,
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
@@ -142,6 +145,9 @@ func ExecuteWith(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 		UserCPU:    after.User - before.User,
 		SysCPU:     after.Sys - before.Sys,
 		MaxRSS:     after.MaxRSS,
+	}
+	if m, ok := machineBetween(ticksBefore.t, ticks.t); ok && ticksBefore.ok && ticks.ok {
+		rep.Machine = &m
 	}
 	if len(spec.CPUs) > 0 {
 		rep.CPUs = affinity()
@@ -175,7 +181,20 @@ type recorder struct {
 
 	timer  *time.Timer
 	opened chan struct{}
-	before Usage // CPU use when the window opened
+	before Usage        // CPU use when the window opened
+	ticks  ticksReading // the machine's CPU counters then
+}
+
+// ticksReading is a reading of the machine's CPU counters, ok when the
+// system has them.
+type ticksReading struct {
+	t  cpuTicks
+	ok bool
+}
+
+func readTicksOK() ticksReading {
+	t, ok := readTicks()
+	return ticksReading{t, ok}
 }
 
 // shard is one recorder, padded to a cache line of its own.
@@ -208,7 +227,10 @@ func (r *recorder) Open(start time.Time, window time.Duration) {
 	for i := range r.shards {
 		r.shards[i].rec = metrics.NewRecorder(start, window, r.bucket)
 	}
-	r.timer = time.AfterFunc(time.Until(start), func() { r.before = ReadUsage(); close(r.opened) })
+	r.timer = time.AfterFunc(time.Until(start), func() {
+		r.before, r.ticks = ReadUsage(), readTicksOK()
+		close(r.opened)
+	})
 }
 
 func (r *recorder) Record(w int, s load.Sample) {
@@ -238,14 +260,14 @@ func (r *recorder) Drop(w int) {
 	sh.mu.Unlock()
 }
 
-// usageAtOpen returns the CPU use read when the window opened, or now if
-// the run ended before it opened.
-func (r *recorder) usageAtOpen(now Usage) Usage {
+// usageAtOpen returns the CPU use and the machine's counters read when the
+// window opened, or now's if the run ended before it opened.
+func (r *recorder) usageAtOpen(now Usage, ticks ticksReading) (Usage, ticksReading) {
 	if r.timer == nil || r.timer.Stop() { // stopped before the window opened
-		return now
+		return now, ticks
 	}
 	<-r.opened
-	return r.before
+	return r.before, r.ticks
 }
 
 // snapshot merges the shards after the run.

@@ -67,6 +67,19 @@ func TestExecuteThumbnails(t *testing.T) {
 			if rep.Snapshot.StageSums[0] == 0 || rep.Snapshot.StageSums[1] == 0 {
 				t.Errorf("stage sums %v: fetch and decode times lost", rep.Snapshot.StageSums)
 			}
+			// The machine's counters cover the window: at least this
+			// process's own CPU in it, at most every CPU for all of it.
+			if _, ok := readTicks(); ok {
+				m := rep.Machine
+				if m == nil {
+					t.Fatal("no machine figures on a system with /proc/stat")
+				}
+				own := rep.UserCPU + rep.SysCPU
+				if !(m.Wall > rep.Elapsed/2) || m.Busy < own-0.05 || m.Busy > float64(m.CPUs)*m.Wall+1e-9 || m.Steal < 0 {
+					t.Errorf("machine %+v: want a span near the %.2f s window, busy between this process's %.3f CPU-seconds and %d CPUs for the span",
+						m, rep.Elapsed, own, m.CPUs)
+				}
+			}
 		})
 	}
 }

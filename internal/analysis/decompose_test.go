@@ -1,0 +1,206 @@
+package analysis
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/scalebench/scalebench/internal/results"
+)
+
+// cpuRepeat is one repeat of a closed-loop window of elapsed seconds that
+// finished jobs using cpu CPU-seconds while the machine was busy for busy
+// CPU-seconds (negative: not recorded).
+func cpuRepeat(i int, elapsed float64, jobs int64, cpu, busy float64) results.Repeat {
+	r := results.Repeat{Index: i, Elapsed: elapsed, Jobs: jobs, Throughput: float64(jobs) / elapsed,
+		Latency: results.Latency{Mean: 0.1, P50: 0.1, P90: 0.1, P99: 0.1, P999: 0.1, Max: 0.1}, Stages: cpuStages}
+	r.Resources = results.Resources{UserCPU: cpu * 0.9, SysCPU: cpu * 0.1, JobsPerCPUSecond: float64(jobs) / cpu, HarnessCPU: 0.2 * elapsed}
+	if busy >= 0 {
+		r.Resources.Machine = &results.Machine{Busy: busy, Steal: 0.01 * elapsed, CPUs: 2}
+	}
+	return r
+}
+
+// cpuCell is a cell of the GOMAXPROCS series with workers 2 whose
+// repeats are given.
+func cpuCell(gomaxprocs int, reps ...results.Repeat) results.Cell {
+	return results.Cell{Params: results.Params{GOMAXPROCS: gomaxprocs, Workers: 2, Replicas: 1}, Repeats: reps}
+}
+
+func cpuRun(cells ...results.Cell) *results.Run {
+	run := &results.Run{SchemaVersion: results.SchemaVersion, Cells: cells}
+	run.Scenario.Model = "closed"
+	run.Scenario.Baseline = cells[0].Params
+	run.Environment.LogicalCPUs = 2
+	return run
+}
+
+// TestDecompositionSynthetic checks the factors, their product and the
+// reasons on runs whose CPU and jobs are known.
+func TestDecompositionSynthetic(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		to            []results.Repeat
+		cpu, work     float64 // the factors
+		reasons       []string
+		noReason      string
+		unavailableOK bool
+	}{
+		{
+			// The case: 1.78 cores, each job 32% dearer.
+			name: "contention",
+			to: []results.Repeat{
+				cpuRepeat(0, 3, 379, 5.34, 5.34+0.1*3),
+				cpuRepeat(1, 3, 380, 5.34, 5.34+0.1*3),
+				cpuRepeat(2, 3, 381, 5.34, 5.34+0.1*3),
+			},
+			cpu: 1.78, work: 71.2 / 96,
+			reasons:  []string{"each job cost 35% more CPU at GOMAXPROCS=2", "the cores were there; each job got more expensive (contention)"},
+			noReason: "other processes",
+		},
+		{
+			name: "other processes took the second core",
+			to: []results.Repeat{
+				cpuRepeat(0, 3, 390, 4.05, 4.05+0.45*3),
+				cpuRepeat(1, 3, 389, 4.05, 4.05+0.45*3),
+				cpuRepeat(2, 3, 391, 4.05, 4.05+0.45*3),
+			},
+			cpu: 1.35, work: 96.3 / 96,
+			reasons: []string{"each job cost about the same CPU", "the measured processes used 1.3 of the 2 cores they could",
+				"other processes took 0.45 of a core during this cell (the harness and its image server about 0.2 of it)"},
+			noReason: "contention",
+		},
+		{
+			name: "no /proc/stat",
+			to: []results.Repeat{
+				cpuRepeat(0, 3, 390, 4.05, -1),
+				cpuRepeat(1, 3, 389, 4.05, -1),
+				cpuRepeat(2, 3, 391, 4.05, -1),
+			},
+			cpu: 1.35, work: 96.3 / 96,
+			reasons:       []string{"whether other processes took the rest is unavailable (the machine's CPU is read from /proc/stat, on Linux only)"},
+			unavailableOK: true,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			busy := func(cpu float64) float64 {
+				if tc.unavailableOK {
+					return -1
+				}
+				return cpu + 0.1*3
+			}
+			from := cpuCell(1,
+				cpuRepeat(0, 3, 287, 2.99, busy(2.99)),
+				cpuRepeat(1, 3, 288, 3.0, busy(3.0)),
+				cpuRepeat(2, 3, 289, 3.01, busy(3.01)))
+			a := Analyze(cpuRun(from, cpuCell(2, tc.to...)))
+			if len(a.Lessons) != 1 {
+				t.Fatalf("%d lessons, want the GOMAXPROCS step: %+v", len(a.Lessons), a.Lessons)
+			}
+			l := a.Lessons[0]
+			dc := l.Ratio.Decomposition
+			if dc == nil {
+				t.Fatal("the lesson's ratio has no decomposition")
+			}
+			if got := dc.Factors[0].Value; math.Abs(got/tc.cpu-1) > 0.01 {
+				t.Errorf("CPU used %.3fx, want %.3fx", got, tc.cpu)
+			}
+			if got := dc.Factors[1].Value; math.Abs(got/tc.work-1) > 0.01 {
+				t.Errorf("jobs per CPU-second %.3fx, want %.3fx", got, tc.work)
+			}
+			if !dc.Agrees() || math.Abs(dc.Product/l.Ratio.Value-1) > DecompositionTolerance {
+				t.Errorf("product %.4f does not reproduce the ratio %.4f", dc.Product, l.Ratio.Value)
+			}
+			if dc.Ideal != 2 {
+				t.Errorf("ideal %v, want 2", dc.Ideal)
+			}
+			for _, want := range tc.reasons {
+				if !strings.Contains(dc.Sentence, want) {
+					t.Errorf("sentence lacks %q:\n%s", want, dc.Sentence)
+				}
+			}
+			if tc.noReason != "" && strings.Contains(dc.Sentence, tc.noReason) {
+				t.Errorf("sentence says %q:\n%s", tc.noReason, dc.Sentence)
+			}
+			if (dc.Unavailable != "") != tc.unavailableOK {
+				t.Errorf("unavailable %q", dc.Unavailable)
+			}
+			if !strings.Contains(l.Sentence, "Decomposed: "+dc.Sentence) {
+				t.Errorf("the finding does not explain itself:\n%s", l.Sentence)
+			}
+			// The same pair of cells, decomposed alike wherever its ratio is.
+			if got := a.Ratios[1].Throughput.Decomposition; got == nil || got.Sentence != dc.Sentence {
+				t.Errorf("the ratio table's decomposition differs: %+v", got)
+			}
+		})
+	}
+}
+
+// TestDecompositionDisagreement shows a product that misses its ratio:
+// repeats whose CPU and work vary together, so the medians of the factors
+// are not the factors of the median.
+func TestDecompositionDisagreement(t *testing.T) {
+	from := cpuCell(1, cpuRepeat(0, 1, 100, 1, 1), cpuRepeat(1, 1, 100, 1, 1))
+	to := cpuCell(2, cpuRepeat(0, 1, 100, 1, 1), cpuRepeat(1, 1, 300, 1.5, 1.5))
+	a := Analyze(cpuRun(from, to))
+	dc := a.Ratios[1].Throughput.Decomposition
+	if dc == nil {
+		t.Fatal("no decomposition")
+	}
+	// Ratio 200/100 = 2; CPU 1.25x, work 1.5x: 1.875.
+	if dc.Agrees() || !strings.Contains(dc.Formula, "the repeats disagree") {
+		t.Errorf("ratio %.3f, product %.3f, formula %q: want the disagreement said", dc.Ratio, dc.Product, dc.Formula)
+	}
+}
+
+// TestDecompositionRealRun decomposes a real run of the quickstart on a
+// busy shared 2-core machine (load average about 11): every ratio's
+// factors reproduce it within the tolerance, and the scale-up finding
+// says who took the second core.
+func TestDecompositionRealRun(t *testing.T) {
+	run, err := results.Read("testdata/quickstart-busy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Analyze(run)
+	n := 0
+	check := func(what string, r Ratio) {
+		if r.Decomposition == nil {
+			return
+		}
+		n++
+		dc := r.Decomposition
+		if !dc.Agrees() {
+			t.Errorf("%s: %s: product %.4f, ratio %.4f", what, r.Text, dc.Product, dc.Ratio)
+		}
+		if dc.From == nil || dc.To == nil {
+			t.Errorf("%s: the machine's figures are missing from a run that recorded them", what)
+		}
+	}
+	for _, r := range a.Ratios {
+		check("ratio", r.Throughput)
+	}
+	for _, s := range a.Series {
+		for _, p := range s.Points {
+			check("speedup", p.Speedup)
+		}
+	}
+	for _, l := range a.Lessons {
+		check("lesson", l.Ratio)
+	}
+	if n < 8 {
+		t.Errorf("%d decomposed ratios, want at least 8", n)
+	}
+	var up *Lesson
+	for i := range a.Lessons {
+		if a.Lessons[i].Dim == "gomaxprocs" {
+			up = &a.Lessons[i]
+		}
+	}
+	if up == nil {
+		t.Fatal("no scale-up lesson")
+	}
+	if !strings.Contains(up.Sentence, "other processes took 1.8 of a core during this cell") {
+		t.Errorf("the scale-up finding does not explain its shortfall:\n%s", up.Sentence)
+	}
+}
