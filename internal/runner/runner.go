@@ -404,7 +404,7 @@ func specFor(blk *scenario.Block, p scenario.Params, urls []string, step scenari
 		Thumbnail: thumbnail.Options{
 			Width: th.Width, Height: th.Height,
 			Filter: th.Filter, Format: th.Format,
-			Method: p.Method, OutDir: th.Output,
+			Method: p.Method, OutDir: th.Output, Split: p.Split,
 		},
 		Model:    ld.Model,
 		Workers:  p.Workers,

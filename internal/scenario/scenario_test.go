@@ -662,11 +662,14 @@ func TestEveryListedDimensionDecodes(t *testing.T) {
 		case param.Choice:
 			a, b = param.Value{Text: Choices(dim)[0]}, param.Value{Text: Choices(dim)[1]}
 			written = fmt.Sprintf("[%s, %s]", Choices(dim)[0], Choices(dim)[1])
+		case param.Bytes:
+			a, b = param.Value{Num: 32 << 20}, param.Value{Num: 64 << 20}
+			written = `[33554432, "64MiB"]`
 		default:
 			t.Fatalf("%s: unknown kind %d", dim.Name, dim.Kind)
 		}
 		src := fmt.Sprintf("name: x\nload: {model: open, rate: 1}\nmatrix: {%s: %s}\nbaseline: {%s: %s}\n",
-			dim.Name, written, dim.Name, b)
+			dim.Name, written, dim.Name, dim.ValueText(b))
 		s, err := Parse("x.yaml", []byte(src))
 		if err != nil {
 			t.Errorf("%s: %v", dim.Name, err)

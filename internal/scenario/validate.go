@@ -160,9 +160,9 @@ func checkIn(d *decoder, pre string, dim *param.Dimension, b Params, list []para
 	if !d.given(bp) || !d.ok(bp) || !d.blockOK(pre, mp) || len(list) == 0 || slices.Contains(list, v) {
 		return
 	}
-	shown, listed := v.String(), make([]string, len(list))
+	shown, listed := dim.ValueText(v), make([]string, len(list))
 	for i, x := range list {
-		listed[i] = x.String()
+		listed[i] = dim.ValueText(x)
 	}
 	if dim.Kind == param.Choice {
 		shown = strconv.Quote(shown)

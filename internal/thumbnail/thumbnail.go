@@ -20,6 +20,15 @@
 // pixels, an image over the decode budget (MaxPixels, MaxDecodeBytes), so
 // that a small file claiming a huge size cannot take a worker's memory.
 //
+// One job's CPU work can be shared by several goroutines (Options.Split),
+// so that it finishes sooner on idle cores while costing the same CPU. The
+// naive method decodes a JPEG row band by row band on one goroutine while
+// the others convert and filter the finished rows horizontally, then all
+// of them filter the output rows vertically; at split 1 one goroutine does
+// it all, in the same order of operations. The fast method shares its box
+// reduction and its filter passes by bands of rows; its decode, most of its
+// CPU, stays on one goroutine.
+//
 // The JPEG decoder with scaled IDCTs, derived from the standard library's,
 // is package jpeg; the box reduction and the filter are package resample.
 package thumbnail
@@ -98,7 +107,14 @@ type Options struct {
 	// its CPU-bound stages (0 to MaxExtraWork): the synthetic slowdown of
 	// `scalebench calibrate`, 0 in every run.
 	ExtraWork float64 `json:",omitempty"`
+	// Split is how many goroutines share one job's CPU work (1 to
+	// MaxSplit; 0 means 1), as the package comment tells. The thumbnail
+	// is the same, byte for byte, whatever the split.
+	Split int `json:",omitempty"`
 }
+
+// MaxSplit bounds Options.Split.
+const MaxSplit = 64
 
 // MaxExtraWork bounds Options.ExtraWork: at most twice the CPU work.
 const MaxExtraWork = 1.0
@@ -137,6 +153,9 @@ func (o Options) Validate() error {
 	if o.Method != "" && !slices.Contains(Methods(), o.Method) {
 		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Method %q: want one of %s", o.Method, strings.Join(Methods(), ", ")))
 	}
+	if o.Split < 0 || o.Split > MaxSplit {
+		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Split %d: want 1..%d (0 means 1)", o.Split, MaxSplit))
+	}
 	if !(o.ExtraWork >= 0 && o.ExtraWork <= MaxExtraWork) {
 		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.ExtraWork %v: want 0..%v", o.ExtraWork, MaxExtraWork))
 	}
@@ -153,6 +172,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Method == "" {
 		o.Method = DefaultMethod
+	}
+	if o.Split == 0 {
+		o.Split = 1
 	}
 	return o
 }
@@ -217,6 +239,7 @@ func New(opts Options, client *http.Client) (*Thumbnailer, error) {
 		}
 	}
 	t.enc = png.Encoder{CompressionLevel: pngLevel, BufferPool: &t.pool}
+	t.red.Split, t.rs.Split = opts.Split, opts.Split
 	return t, nil
 }
 
@@ -324,25 +347,63 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 	return err
 }
 
-// fitNaive is the lesson's baseline: full decode, full-resolution resample,
-// after checking the header against the decode budget.
+// fitNaive is the lesson's baseline: full decode, full-resolution resample
+// (imaging.Resize's, byte for byte), after checking the header against the
+// decode budget, with fresh buffers for every job. Its CPU work is shared
+// by Options.Split goroutines: see SplitJob.
 func (t *Thumbnailer) fitNaive(data []byte, name string, tm *Timings) (*image.NRGBA, error) {
 	start := time.Now()
 	if _, err := checkBudget(data); err != nil {
 		return nil, &StageError{Stage: StageDecode, Subject: name, Err: err}
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	job := resample.NewImagingJob(&t.filter)
+	var wg sync.WaitGroup
+	for range t.opts.Split - 1 {
+		wg.Go(job.Work)
+	}
+	started := false
+	err := decodeNaive(data, func(img image.Image, n int) {
+		if !started {
+			b := img.Bounds()
+			w, h := FitSize(b.Dx(), b.Dy(), t.opts.Width, t.opts.Height)
+			job.Start(img, w, h)
+			started = true
+		}
+		job.Rows(n)
+	})
 	tm.Decode = time.Since(start)
 	if err != nil {
+		job.Fail(err)
+		wg.Wait()
 		return nil, &StageError{Stage: StageDecode, Subject: name, Err: err}
 	}
-
 	start = time.Now()
-	b := img.Bounds()
-	w, h := FitSize(b.Dx(), b.Dy(), t.opts.Width, t.opts.Height)
-	thumb := imaging.Resize(img, w, h, t.filter)
+	job.Finish()
+	job.Work()
+	wg.Wait()
 	tm.Resize = time.Since(start)
-	return thumb, nil
+	return job.Result(), nil
+}
+
+// decodeNaive decodes data at full size, telling rows of the image and of
+// its rows as they become final (see jpeg.Decoder.DecodeRows): a JPEG row
+// band by row band, with the decoder whose full-scale output is image/jpeg's
+// (and by image/jpeg itself for CMYK), anything else whole, by
+// image.Decode.
+func decodeNaive(data []byte, rows func(img image.Image, n int)) error {
+	if isJPEG(data) {
+		var d jpeg.Decoder // fresh buffers, as the naive method has
+		_, _, _, err := d.DecodeRows(data, func(jpeg.Frame) (int, error) { return 1, nil }, rows)
+		if !errors.Is(err, jpeg.ErrFallback) {
+			return err
+		}
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	rows(img, img.Bounds().Dy())
+	return nil
 }
 
 func (t *Thumbnailer) encode(w io.Writer, img *image.NRGBA) error {

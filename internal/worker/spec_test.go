@@ -49,6 +49,7 @@ func TestExecuteThumbnails(t *testing.T) {
 		{load.Closed, func(s *Spec) {}},
 		{load.Open, func(s *Spec) { s.Rate, s.Arrival = 20, load.Uniform }},
 		{load.Batch, func(s *Spec) { s.Jobs = 6 }},
+		{load.Closed, func(s *Spec) { s.Thumbnail.Split = 2 }}, // each job split in two
 	} {
 		t.Run(string(tc.model), func(t *testing.T) {
 			spec := baseSpec(srv)
