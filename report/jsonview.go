@@ -193,6 +193,8 @@ type jCell struct {
 	Latency          jLatency           `json:"latency"`
 	Makespan         jnum               `json:"makespan,omitempty"`
 	Stages           map[string]jnum    `json:"stages"`
+	Queue            jnum               `json:"queue"`
+	Service          jnum               `json:"service"`
 	CPU              jnum               `json:"cpu"`
 	JobsPerCPUSecond jnum               `json:"jobs_per_cpu_second"`
 	Machine          *jMachine          `json:"machine"`
@@ -268,6 +270,7 @@ func newJSONView(a *analysis.Analysis) jsonView {
 			Makespan: jnum(c.Makespan),
 			Stages: map[string]jnum{"fetch": jnum(c.Stages.Fetch), "decode": jnum(c.Stages.Decode), "resize": jnum(c.Stages.Resize),
 				"encode": jnum(c.Stages.Encode), "write": jnum(c.Stages.Write)},
+			Queue: jnum(c.Stages.Queue), Service: jnum(c.ServiceTime()),
 			CPU: jnum(c.CPU), JobsPerCPUSecond: jnum(c.Resources.JobsPerCPUSecond),
 			Machine: jsonMachine(c.Machine), Warnings: append([]analysis.Warning{}, c.Warnings...),
 		}

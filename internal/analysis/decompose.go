@@ -55,7 +55,19 @@ type Factor struct {
 const (
 	FactorCPU     = "cpu used"
 	FactorJobsCPU = "jobs per CPU-second"
+	// A memory budget's step is admitted concurrency (jobs in service at
+	// once, by Little's law: throughput × mean service time) times the
+	// rate of one slot (1 / mean service time).
+	FactorAdmitted = "admitted concurrency"
+	FactorPerSlot  = "jobs per slot-second"
 )
+
+// ServiceTime is a cell's mean service time in seconds: a job's time
+// from its admission (its memory reserved) to its end, the mean latency
+// less the mean wait in queue.
+func (c *Cell) ServiceTime() float64 {
+	return c.Latency.Mean - c.Stages.Queue
+}
 
 // DecompositionTolerance is how far a decomposition's product may miss
 // its ratio (relatively) and still be said to reproduce it.
@@ -88,6 +100,9 @@ const MachineUnavailable = "other processes' CPU and steal time are unavailable:
 // nil when either cell lacks a CPU figure.
 func (a *Analysis) decompose(from, to int, ratio float64, d *param.Dimension) *Decomposition {
 	fc, tc := &a.Cells[from], &a.Cells[to]
+	if d == param.Memory {
+		return a.decomposeAdmitted(fc, tc, ratio)
+	}
 	if !usable(ratio) || !usable(fc.CPU) || !usable(tc.CPU) ||
 		!usable(fc.Resources.JobsPerCPUSecond) || !usable(tc.Resources.JobsPerCPUSecond) {
 		return nil
@@ -196,3 +211,44 @@ func coreCount(n float64) string {
 
 // pct writes a positive fraction as a whole percentage: 0.316 → "32%".
 func pct(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
+
+// decomposeAdmitted writes the throughput ratio of two cells that differ
+// in their memory budget as admitted concurrency × jobs per slot-second:
+// how many more jobs the budget let in at once, and how fast each went.
+func (a *Analysis) decomposeAdmitted(fc, tc *Cell, ratio float64) *Decomposition {
+	fs, ts := fc.ServiceTime(), tc.ServiceTime()
+	if !usable(ratio) || !usable(fs) || !usable(ts) || !usable(fc.Throughput) || !usable(tc.Throughput) {
+		return nil
+	}
+	adm := Factor{Name: FactorAdmitted, From: fc.Throughput * fs, To: tc.Throughput * ts, Unit: "jobs in service"}
+	adm.Value = adm.To / adm.From
+	slot := Factor{Name: FactorPerSlot, From: 1 / fs, To: 1 / ts, Unit: "jobs/s per job in service"}
+	slot.Value = slot.To / slot.From
+	dc := &Decomposition{Ratio: ratio, Product: adm.Value * slot.Value, Factors: []Factor{adm, slot}, From: fc.Machine, To: tc.Machine}
+	if fc.Machine == nil || tc.Machine == nil {
+		dc.From, dc.To, dc.Unavailable = nil, nil, MachineUnavailable
+	}
+	if v := param.Memory.Value(fc.Params); v > 0 {
+		dc.Ideal = param.Memory.Value(tc.Params) / v
+	}
+	dc.Formula = fmt.Sprintf("%s = %s admitted concurrency × %s jobs per slot-second",
+		format.Factor(ratio), format.Factor(adm.Value), format.Factor(slot.Value))
+	if !dc.Agrees() {
+		dc.Formula += fmt.Sprintf(" (the factors multiply to %s: the repeats disagree)", format.Factor(dc.Product))
+	}
+	dc.Reasons = append(dc.Reasons, fmt.Sprintf("%s jobs in service at once, on average, against %s",
+		format.Figure(adm.To), format.Figure(adm.From)))
+	switch s := slot.Value; {
+	case s < 1/sameWork:
+		dc.Reasons = append(dc.Reasons, fmt.Sprintf("each job's service took %s longer (%s → %s)", pct(1/s-1),
+			format.DurationFigure(fs, true), format.DurationFigure(ts, true)))
+	case s > sameWork:
+		dc.Reasons = append(dc.Reasons, fmt.Sprintf("each job's service was %s shorter (%s → %s)", pct(1-1/s),
+			format.DurationFigure(fs, true), format.DurationFigure(ts, true)))
+	default:
+		dc.Reasons = append(dc.Reasons, fmt.Sprintf("each job's service time stayed the same (%s → %s)",
+			format.DurationFigure(fs, true), format.DurationFigure(ts, true)))
+	}
+	dc.Sentence = dc.Formula + ": " + strings.Join(dc.Reasons, "; ")
+	return dc
+}

@@ -204,3 +204,43 @@ func TestDecompositionRealRun(t *testing.T) {
 		t.Errorf("the scale-up finding does not explain its shortfall:\n%s", up.Sentence)
 	}
 }
+
+// TestDecompositionMemory writes a memory step as admitted concurrency ×
+// jobs per slot-second, and its finding as service time and time in
+// queue.
+func TestDecompositionMemory(t *testing.T) {
+	cell := func(mem int64, tput, mean, queue float64) results.Cell {
+		c := results.Cell{Params: results.Params{GOMAXPROCS: 1, Workers: 8, Replicas: 1, Memory: mem}}
+		for i := range 3 {
+			d := 1 + 0.01*float64(i-1)
+			c.Repeats = append(c.Repeats, results.Repeat{Index: i, Elapsed: 3, Jobs: int64(3 * tput * d), Throughput: tput * d,
+				Latency: results.Latency{Mean: mean, P50: mean, P90: mean, P99: mean, P999: mean, Max: mean},
+				Stages:  results.Stages{Queue: queue, Fetch: 0.38, Decode: 0.01, Resize: 0.01}})
+		}
+		return c
+	}
+	run := cpuRun(cell(2<<20, 5, 1.6, 1.2), cell(4<<20, 10, 0.8, 0.4))
+	a := Analyze(run)
+	if len(a.Lessons) != 1 || a.Lessons[0].Dim != "memory" {
+		t.Fatalf("lessons %+v", a.Lessons)
+	}
+	l := a.Lessons[0]
+	dc := l.Ratio.Decomposition
+	if dc == nil || dc.Factors[0].Name != FactorAdmitted || math.Abs(dc.Factors[0].Value-2) > 1e-9 ||
+		math.Abs(dc.Factors[1].Value-1) > 1e-9 || !dc.Agrees() || dc.Ideal != 2 {
+		t.Fatalf("decomposition %+v", dc)
+	}
+	for _, want := range []string{
+		"2.00x = 2.00x admitted concurrency × 1.00x jobs per slot-second",
+		"4 jobs in service at once, on average, against 2",
+		"each job's service time stayed the same (400 ms → 400 ms)",
+	} {
+		if !strings.Contains(dc.Sentence, want) {
+			t.Errorf("decomposition lacks %q:\n%s", want, dc.Sentence)
+		}
+	}
+	if !strings.Contains(l.Sentence, "service time 400 ms → 400 ms, time in queue 1.2 s → 400 ms (means)") ||
+		!strings.HasPrefix(l.Sentence, "Scalability (scale up), memory 2MiB → 4MiB with 8 workers: ") {
+		t.Errorf("finding %q", l.Sentence)
+	}
+}

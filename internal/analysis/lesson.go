@@ -225,6 +225,8 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 			// per job is the time of one job.
 			b = append(b, "; the batch takes about the time of one job"...)
 		}
+	} else if d == param.Memory {
+		b = fmt.Appendf(b, "%s, %s; %s", l.Ratio.Text, l.Verdict, queueWords(fc, tc))
 	} else {
 		b = fmt.Appendf(b, "%s, %s; %s", l.Ratio.Text, l.Verdict,
 			latencyWords("latency", a.latencyMove(fc, tc, false), fc.Latency.P50, tc.Latency.P50))
@@ -381,3 +383,12 @@ func dimWord(dim string) string { return param.Lookup(dim).Word }
 
 // countWord is "8 workers", "1 worker", "4 replicas", "GOMAXPROCS=2".
 func countWord(dim, label string) string { return param.Lookup(dim).Count(label) }
+
+// queueWords tells a job's latency as its two parts, service time and
+// time in queue, from cell fc to cell tc: "service time 412 ms → 409 ms,
+// time in queue 1.21 s → 402 ms (means)".
+func queueWords(fc, tc *Cell) string {
+	return fmt.Sprintf("service time %s → %s, time in queue %s → %s (means)",
+		format.DurationFigure(fc.ServiceTime(), true), format.DurationFigure(tc.ServiceTime(), true),
+		format.DurationFigure(fc.Stages.Queue, true), format.DurationFigure(tc.Stages.Queue, true))
+}

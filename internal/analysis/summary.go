@@ -135,6 +135,7 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		st.Resize += r.Stages.Resize * w
 		st.Encode += r.Stages.Encode * w
 		st.Write += r.Stages.Write * w
+		st.Queue += r.Stages.Queue * w
 	}
 	c.Throughput = stats.Median(tput)
 	c.ThroughputCI = interval(tput)
@@ -154,7 +155,7 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	if c.Sliced {
 		nan := math.NaN()
 		c.Latency = results.Latency{Mean: nan, P50: nan, P90: nan, P99: nan, P999: nan, Max: nan}
-		c.Stages = results.Stages{Fetch: nan, Decode: nan, Resize: nan, Encode: nan, Write: nan}
+		c.Stages = results.Stages{Fetch: nan, Decode: nan, Resize: nan, Encode: nan, Write: nan, Queue: nan}
 		c.Warnings = check(&c, run)
 		return c
 	}
@@ -169,7 +170,7 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	if stageJobs > 0 {
 		c.Stages = results.Stages{
 			Fetch: st.Fetch / stageJobs, Decode: st.Decode / stageJobs, Resize: st.Resize / stageJobs,
-			Encode: st.Encode / stageJobs, Write: st.Write / stageJobs,
+			Encode: st.Encode / stageJobs, Write: st.Write / stageJobs, Queue: st.Queue / stageJobs,
 		}
 	}
 	c.Warnings = check(&c, run)

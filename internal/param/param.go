@@ -257,12 +257,12 @@ var (
 	}
 	// Dimensions lists every dimension in the order the matrix and cell
 	// names list them.
-	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Rate, Method, Split, Build}
+	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Memory, Rate, Method, Split, Build}
 	// Series lists the dimensions in the order series are built and reported.
-	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method, Split, Build}
+	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Memory, Rate, Method, Split, Build}
 	// Expansion lists the dimensions a matrix sweeps, outermost first: the
 	// order of a block's cells.
-	Expansion = []*Dimension{GOMAXPROCS, Replicas, Method, Split, Rate, Workers}
+	Expansion = []*Dimension{GOMAXPROCS, Replicas, Memory, Method, Split, Rate, Workers}
 )
 
 // Listed returns the dimensions a scenario's matrix may list, in the order

@@ -72,7 +72,7 @@ func TestCompare(t *testing.T) {
 // TestEveryDimensionIsComplete guards a new dimension: it needs every word
 // the analysis and the report use, and Without must clear its value only.
 func TestEveryDimensionIsComplete(t *testing.T) {
-	full := param.Params{Block: "b", GOMAXPROCS: 2, Workers: 8, Replicas: 3, Rate: 100, Method: "fast", Split: 2, Build: "head"}
+	full := param.Params{Block: "b", GOMAXPROCS: 2, Workers: 8, Replicas: 3, Memory: 32 << 20, Rate: 100, Method: "fast", Split: 2, Build: "head"}
 	// Every dimension but the block, which no series varies, is in series order.
 	if len(param.Dimensions) != len(param.Series)+1 || slices.Contains(param.Series, param.Block) {
 		t.Fatalf("%d dimensions but %d in series order", len(param.Dimensions), len(param.Series))

@@ -321,6 +321,9 @@ var Percentiles = []string{"p50", "p90", "p99", "p999", "max"}
 
 // Stages holds mean stage durations in seconds.
 type Stages struct {
+	// Queue is the mean wait for admission (a memory budget), before the
+	// job's service; the other stages make up its service time.
+	Queue  float64 `json:"queue,omitempty"`
 	Fetch  float64 `json:"fetch"`
 	Decode float64 `json:"decode"`
 	Resize float64 `json:"resize"`

@@ -261,7 +261,7 @@ func (v *validator) repeat(pre string, r *Repeat) {
 	for _, f := range []struct {
 		name string
 		x    float64
-	}{{"fetch", st.Fetch}, {"decode", st.Decode}, {"resize", st.Resize}, {"encode", st.Encode}, {"write", st.Write}} {
+	}{{"fetch", st.Fetch}, {"decode", st.Decode}, {"resize", st.Resize}, {"encode", st.Encode}, {"write", st.Write}, {"queue", st.Queue}} {
 		v.num(pre+".stages."+f.name, f.x, maxSeconds)
 	}
 	res := r.Resources

@@ -408,6 +408,7 @@ func specFor(blk *scenario.Block, p scenario.Params, urls []string, step scenari
 		},
 		Model:    ld.Model,
 		Workers:  p.Workers,
+		Memory:   p.Memory,
 		Warmup:   ld.Warmup.D(),
 		Duration: ld.Duration.D(),
 		Think:    ld.Think.D(),
@@ -509,7 +510,7 @@ func stagesOf(m metrics.Snapshot) results.Stages {
 		return results.Stages{}
 	}
 	mean := func(i int) float64 { return float64(m.StageSums[i]) / float64(m.Jobs) / 1e9 }
-	return results.Stages{Fetch: mean(0), Decode: mean(1), Resize: mean(2), Encode: mean(3), Write: mean(4)}
+	return results.Stages{Fetch: mean(0), Decode: mean(1), Resize: mean(2), Encode: mean(3), Write: mean(4), Queue: mean(5)}
 }
 
 // latenessOf summarises how late open-loop arrivals started, or nil if none did.

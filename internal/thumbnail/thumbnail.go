@@ -181,16 +181,19 @@ func (o Options) withDefaults() Options {
 
 // Timings are the durations of one job's stages.
 type Timings struct {
-	Fetch  time.Duration // HTTP request and reading the whole body
+	// Queue is the time the job waited for its memory (SetBudget): in
+	// queue, not yet admitted. The other stages are its service time.
+	Queue  time.Duration
+	Fetch  time.Duration // HTTP request and reading the whole body, Queue left out
 	Decode time.Duration // compressed bytes to pixels
 	Resize time.Duration // pixels to the thumbnail (reduction and filter)
 	Encode time.Duration // thumbnail to PNG/JPEG bytes in memory
 	Write  time.Duration // encoded bytes to the sink (file or discard)
 }
 
-// Total returns the sum of all stages.
+// Total returns the sum of all stages, the wait in queue included.
 func (t Timings) Total() time.Duration {
-	return t.Fetch + t.Decode + t.Resize + t.Encode + t.Write
+	return t.Queue + t.Fetch + t.Decode + t.Resize + t.Encode + t.Write
 }
 
 // Thumbnailer runs thumbnail jobs for one goroutine. It keeps buffers that
@@ -210,6 +213,22 @@ type Thumbnailer struct {
 	jd   jpeg.Decoder       // scaled JPEG decoder with reusable planes
 	red  resample.Reducer   // reusable box-reduction buffers
 	rs   resample.Resampler // reusable filter buffers and weights
+
+	budget Budget           // memory the job reserves its decode size from; nil: unlimited
+	sizes  map[string]int64 // decode sizes of the images seen, by URL
+}
+
+// SetBudget makes every job of t reserve the memory its decode needs
+// (DecodeSize, from the image's header) from b, and wait while b is full:
+// before it fetches the image when t has seen that image's header before,
+// as soon as the header arrives the first time. The job holds the memory
+// until its thumbnail is written, so a budget bounds the jobs in service
+// at once, their network time included. A job that needs more than all of
+// b fails with ErrOverBudget. Share one budget among the Thumbnailers of a
+// process; nil means unlimited.
+func (t *Thumbnailer) SetBudget(b Budget) {
+	t.budget = b
+	t.sizes = map[string]int64{}
 }
 
 // New returns a Thumbnailer for opts. A nil client means a shared keep-alive
@@ -251,10 +270,25 @@ func (t *Thumbnailer) Options() Options { return t.opts }
 func (t *Thumbnailer) Do(ctx context.Context, url string) (Timings, error) {
 	var tm Timings
 	start := time.Now()
-	data, err := t.fetch(ctx, url)
-	tm.Fetch = time.Since(start)
+	var adm *admission
+	if t.budget != nil {
+		adm = &admission{budget: t.budget, opts: t.opts}
+		defer adm.release()
+		if need, ok := t.sizes[url]; ok {
+			waited, err := adm.reserve(ctx, need)
+			tm.Queue += waited
+			if err != nil {
+				return tm, &StageError{Stage: StageFetch, Subject: url, Err: err}
+			}
+		}
+	}
+	data, err := t.fetch(ctx, url, adm, &tm.Queue)
+	tm.Fetch = time.Since(start) - tm.Queue
 	if err != nil {
 		return tm, err
+	}
+	if adm != nil && adm.need > 0 && len(t.sizes) < maxKnownSizes {
+		t.sizes[url] = adm.need
 	}
 	err = t.process(data, url, &tm)
 	return tm, err
@@ -269,10 +303,16 @@ func (t *Thumbnailer) Process(data []byte, name string) (Timings, error) {
 	return tm, err
 }
 
+// maxKnownSizes bounds the decode sizes a Thumbnailer remembers.
+const maxKnownSizes = 1 << 16
+
 // maxBodyBytes bounds the size of a fetched image.
 const maxBodyBytes = 256 << 20
 
-func (t *Thumbnailer) fetch(ctx context.Context, url string) ([]byte, error) {
+// fetch reads the image at url. With an admission, it reserves the
+// image's decode size as soon as the header has arrived, adding the wait
+// to queue, and reads the rest of the body holding it.
+func (t *Thumbnailer) fetch(ctx context.Context, url string, adm *admission, queue *time.Duration) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, &StageError{Stage: StageFetch, Subject: url, Err: err}
@@ -289,15 +329,21 @@ func (t *Thumbnailer) fetch(ctx context.Context, url string) ([]byte, error) {
 	}
 	body := io.LimitReader(resp.Body, maxBodyBytes+1)
 	var data []byte
-	if t.fast {
+	switch {
+	case adm != nil:
+		data, err = t.readAdmitted(ctx, body, resp.ContentLength, adm, queue)
+	case t.fast:
 		t.body.Reset()
 		if n := resp.ContentLength; n > 0 && n <= maxBodyBytes {
 			t.body.Grow(int(n) + bytes.MinRead)
 		}
 		_, err = t.body.ReadFrom(body)
 		data = t.body.Bytes()
-	} else {
+	default:
 		data, err = io.ReadAll(body)
+	}
+	if errors.Is(err, ErrOverBudget) {
+		return nil, &StageError{Stage: StageFetch, Subject: url, Err: err}
 	}
 	if err != nil {
 		return nil, &StageError{Stage: StageFetch, Subject: url, Err: fmt.Errorf("read body: %w", err)}
@@ -306,6 +352,43 @@ func (t *Thumbnailer) fetch(ctx context.Context, url string) ([]byte, error) {
 		return nil, &StageError{Stage: StageFetch, Subject: url, Err: fmt.Errorf("%w: body larger than %d bytes", ErrTooLarge, maxBodyBytes)}
 	}
 	return data, nil
+}
+
+// readAdmitted reads body as it arrives, into t's buffer for the fast
+// method, showing adm each piece until it has reserved the decode size.
+func (t *Thumbnailer) readAdmitted(ctx context.Context, body io.Reader, length int64, adm *admission, queue *time.Duration) ([]byte, error) {
+	var buf *bytes.Buffer
+	if t.fast {
+		t.body.Reset()
+		buf = &t.body
+	} else {
+		buf = new(bytes.Buffer)
+	}
+	if length > 0 && length <= maxBodyBytes {
+		buf.Grow(int(length) + bytes.MinRead)
+	}
+	for {
+		if buf.Available() < bytes.MinRead {
+			buf.Grow(bytes.MinRead)
+		}
+		free := buf.AvailableBuffer()
+		n, err := body.Read(free[:cap(free)])
+		buf.Write(free[:n])
+		final := err != nil
+		if n > 0 || final {
+			waited, aerr := adm.see(ctx, buf.Bytes(), final)
+			*queue += waited
+			if aerr != nil {
+				return nil, aerr
+			}
+		}
+		if err == io.EOF {
+			return buf.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {

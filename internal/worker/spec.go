@@ -25,16 +25,19 @@ type Spec struct {
 	Thumbnail thumbnail.Options `json:"thumbnail"`
 	Model     load.Model        `json:"model"`
 	Workers   int               `json:"workers"`
-	Warmup    time.Duration     `json:"warmup"`
-	Duration  time.Duration     `json:"duration"`
-	Think     time.Duration     `json:"think,omitempty"`
-	Rate      float64           `json:"rate,omitempty"`    // open: arrivals per second for this process
-	Arrival   load.Arrival      `json:"arrival,omitempty"` // open
-	Jobs      int               `json:"jobs,omitempty"`    // batch: jobs for this process
-	MaxJobs   int64             `json:"max_jobs,omitempty"`
-	Timeout   time.Duration     `json:"timeout"`
-	Bucket    time.Duration     `json:"bucket"`
-	Seed      uint64            `json:"seed"`
+	// Memory is this process's memory budget in bytes, which its jobs
+	// reserve their decode size from (thumbnail.Budget); 0: unlimited.
+	Memory   int64         `json:"memory,omitempty"`
+	Warmup   time.Duration `json:"warmup"`
+	Duration time.Duration `json:"duration"`
+	Think    time.Duration `json:"think,omitempty"`
+	Rate     float64       `json:"rate,omitempty"`    // open: arrivals per second for this process
+	Arrival  load.Arrival  `json:"arrival,omitempty"` // open
+	Jobs     int           `json:"jobs,omitempty"`    // batch: jobs for this process
+	MaxJobs  int64         `json:"max_jobs,omitempty"`
+	Timeout  time.Duration `json:"timeout"`
+	Bucket   time.Duration `json:"bucket"`
+	Seed     uint64        `json:"seed"`
 	// CPUs, when set, are the CPUs the process was pinned to; it checks.
 	CPUs []int `json:"cpus,omitempty"`
 	// Sliced marks a process the harness runs in slices, stopping and
@@ -84,12 +87,22 @@ func Execute(ctx context.Context, spec Spec) (Report, error) {
 	if spec.Workers < 1 || len(spec.URLs) == 0 {
 		return Report{}, fmt.Errorf("worker: execute: need >= 1 worker and >= 1 URL, got %d and %d", spec.Workers, len(spec.URLs))
 	}
+	if spec.Memory < 0 {
+		return Report{}, fmt.Errorf("worker: execute: memory %d: want a budget in bytes, or 0 for none", spec.Memory)
+	}
 	client := thumbnail.NewClient(spec.Workers)
+	var budget thumbnail.Budget
+	if spec.Memory > 0 {
+		budget = thumbnail.NewBudget(spec.Memory) // one per process: a replica's memory
+	}
 	doers := make([]Doer, spec.Workers)
 	for i := range doers {
 		t, err := thumbnail.New(spec.Thumbnail, client)
 		if err != nil {
 			return Report{}, fmt.Errorf("worker: execute: %w", err)
+		}
+		if budget != nil {
+			t.SetBudget(budget)
 		}
 		doers[i] = t
 	}
@@ -236,7 +249,7 @@ func (r *recorder) Open(start time.Time, window time.Duration) {
 func (r *recorder) Record(w int, s load.Sample) {
 	m := metrics.Sample{
 		Latency: s.Latency, End: s.End, Lag: s.Lag,
-		Fetch: s.Stages.Fetch, Decode: s.Stages.Decode, Resize: s.Stages.Resize,
+		Queue: s.Stages.Queue, Fetch: s.Stages.Fetch, Decode: s.Stages.Decode, Resize: s.Stages.Resize,
 		Encode: s.Stages.Encode, Write: s.Stages.Write,
 		Err: s.Err, Kind: thumbnail.Kind(s.Err),
 	}

@@ -258,3 +258,39 @@ func latencyOf(t *testing.T, rep Report) latency {
 	h := rep.Snapshot.Hist
 	return latency{P50: float64(h.ValueAtQuantile(50)) / 1e6, Max: float64(h.Max()) / 1e6}
 }
+
+// TestExecuteMemoryBudget runs four workers in a process whose memory
+// holds one job at a time: the jobs wait in queue for it, and the wait is
+// reported apart from their service; a budget smaller than one job fails
+// every job, naming both sizes.
+func TestExecuteMemoryBudget(t *testing.T) {
+	srv := startServer(t, imageserver.Config{Bandwidth: 200 << 10})
+	spec := baseSpec(srv)
+	spec.URLs = []string{srv.URL + "/320x240/fff/000.jpg"}
+	need := thumbnail.DecodeSizeOf(320, 240, "jpeg", spec.Thumbnail)
+	spec.Memory = need + need/2
+	rep, err := Execute(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Snapshot
+	if s.Jobs == 0 || s.Errors != 0 {
+		t.Fatalf("jobs %d, errors %d: %v", s.Jobs, s.Errors, s.ErrSamples)
+	}
+	queue, fetch := s.StageSums[5], s.StageSums[0]
+	// One job in service at a time, four workers: most of a job's latency
+	// is its wait for the memory.
+	if queue < fetch {
+		t.Errorf("time in queue %v against fetching %v: the budget did not hold three of four jobs back", time.Duration(queue), time.Duration(fetch))
+	}
+
+	spec.Memory = need - 1
+	rep, err = Execute(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Snapshot; s.Jobs != 0 || s.Errors == 0 || s.ErrKinds[thumbnail.KindTooLarge] != s.Errors ||
+		len(s.ErrSamples) == 0 || !strings.Contains(s.ErrSamples[0], "the budget is") {
+		t.Errorf("a budget below one job: jobs %d, errors %d by kind %v: %v", s.Jobs, s.Errors, s.ErrKinds, s.ErrSamples)
+	}
+}
