@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/format"
@@ -54,13 +55,35 @@ func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
 			Labels: []string{format.Spaced(l.FromText), format.Spaced(l.ToText)},
 			Colour: chart.Colour(i),
 		}},
-		Value:   chart.Axis{Label: axis},
-		Formula: l.Quotient,
+		Value:     chart.Axis{Label: axis},
+		Formula:   cardFormula(l),
+		Reference: referenceLine(l),
 	})
 	if err != nil {
 		return nil
 	}
 	return &figure{Figure: f, Caption: lessonCaption(a, l)}
+}
+
+// cardFormula is a card's formula: "9.333/5.5 = 1.70x", or "this run:
+// 9.333/5.5 = 1.70x" above the article's.
+func cardFormula(l analysis.Lesson) string {
+	if l.Reference == nil || l.Reference.Formula == "" {
+		return l.Quotient
+	}
+	return "this run: " + l.Quotient
+}
+
+// referenceLine is the formula of the lesson's example a card stands
+// beside: "the article: 180/120 = 1.5X"; "" without one.
+func referenceLine(l analysis.Lesson) string {
+	switch r := l.Reference; {
+	case r == nil:
+		return ""
+	case r.Formula == "":
+		return "the article: " + r.Says
+	}
+	return "the article: " + l.Reference.Formula
 }
 
 // lessonCaption says what a card compares and what its ratio means.
@@ -85,6 +108,19 @@ func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
 	if dc := l.Ratio.Decomposition; dc != nil {
 		s += " In resources: " + dc.Sentence + "."
 	}
+	if r := l.Reference; r != nil {
+		s += " The article"
+		if r.Says != "" {
+			s += ": " + strings.TrimSuffix(r.Says, ".")
+		}
+		if r.Formula != "" {
+			s += ": " + r.Formula + "; " + l.Against
+		}
+		s += "."
+		if r.Differs != "" {
+			s += " " + format.Capitalize(strings.TrimSuffix(r.Differs, ".")) + "."
+		}
+	}
 	return s
 }
 
@@ -94,8 +130,12 @@ func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
 func lessonText(a *analysis.Analysis) []string {
 	var out []string
 	for _, l := range a.Lessons {
-		out = append(out, fmt.Sprintf("%s: %s %s → %s: %s, %s", lessonTitle(l), l.Measure,
-			format.Spaced(l.FromText), format.Spaced(l.ToText), l.Quotient, l.Verdict))
+		line := fmt.Sprintf("%s: %s %s → %s: %s, %s", lessonTitle(l), l.Measure,
+			format.Spaced(l.FromText), format.Spaced(l.ToText), l.Quotient, l.Verdict)
+		if ref := referenceLine(l); ref != "" {
+			line += " | " + ref
+		}
+		out = append(out, line)
 	}
 	return out
 }

@@ -123,3 +123,33 @@ func TestSummaryText(t *testing.T) {
 		t.Errorf("no error for no run")
 	}
 }
+
+// TestLessonCardQuotesTheArticle prints, on a card whose block quotes the
+// article, this run's formula above the article's, and says in its
+// caption what the article did, how the ratios compare and why they
+// differ.
+func TestLessonCardQuotesTheArticle(t *testing.T) {
+	a := compare.Analyze(loadFixture(t, batchFile, batchRun))
+	l := a.Lessons[0]
+	l.Reference = &results.Reference{Formula: "2/1 = 2X", Says: "two processes per report", Differs: "here threads share a core"}
+	l.Against = "this run 4.63x, the article 2X: 132% more"
+	card := lessonCard(a, 0, l)
+	svg, err := card.svg()
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := html.UnescapeString(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(string(svg), ""))
+	for _, want := range []string{"this run: " + l.Quotient, "the article: 2/1 = 2X"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("card lacks %q", want)
+		}
+	}
+	for _, want := range []string{"The article: two processes per report: 2/1 = 2X; this run 4.63x, the article 2X: 132% more.", "Here threads share a core."} {
+		if !strings.Contains(card.Caption, want) {
+			t.Errorf("caption lacks %q:\n%s", want, card.Caption)
+		}
+	}
+	if line := lessonText(&analysis.Analysis{Lessons: []analysis.Lesson{l}})[0]; !strings.HasSuffix(line, " | the article: 2/1 = 2X") {
+		t.Errorf("lesson line %q", line)
+	}
+}

@@ -1,7 +1,13 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
@@ -42,6 +48,11 @@ type Lesson struct {
 	Verdict string
 	// Sentence is the finding that tells this comparison.
 	Sentence string
+	// Reference is the lesson's own worked example of the step, when the
+	// scenario's block quotes it; Against then compares the two ratios:
+	// "this run 1.70x, the article 1.5X: 13% more".
+	Reference *results.Reference
+	Against   string
 }
 
 // ratioLabel is the lesson's name for a ratio of measure between cells
@@ -91,6 +102,57 @@ func (a *Analysis) lessons() {
 	if l := a.bestLesson(covered); l != nil {
 		a.Lessons = append(a.Lessons, *l)
 	}
+	// A scenario of blocks tells its lessons in the order of its blocks,
+	// as a lesson's steps follow one another.
+	if len(a.Run.Scenario.Blocks) > 1 {
+		order := map[string]int{}
+		for i, b := range a.Run.Scenario.Blocks {
+			order[b.Name] = i
+		}
+		slices.SortStableFunc(a.Lessons, func(x, y Lesson) int {
+			return cmp.Compare(order[a.Cells[x.To].Params.Block], order[a.Cells[y.To].Params.Block])
+		})
+	}
+	for i := range a.Lessons {
+		a.reference(&a.Lessons[i])
+	}
+}
+
+// reference attaches to l the step of the lesson's example its block
+// quotes, and compares the ratios.
+func (a *Analysis) reference(l *Lesson) {
+	r := a.Run.Scenario.Settings(a.Cells[l.To].Params).Reference
+	if r == nil {
+		return
+	}
+	l.Reference = r
+	theirs, ok := referenceRatio(r.Formula)
+	if r.Formula == "" || !ok || !usable(l.Ratio.Value) {
+		return
+	}
+	ours := l.Ratio.Value
+	l.Against = fmt.Sprintf("this run %s, the article %s", format.Factor(ours), strings.TrimSpace(r.Formula[strings.LastIndex(r.Formula, "=")+1:]))
+	switch d := ours/theirs - 1; {
+	case math.Abs(d) < 0.05:
+		l.Against += ": about the same"
+	case d > 0:
+		l.Against += fmt.Sprintf(": %s more", pct(d))
+	default:
+		l.Against += fmt.Sprintf(": %s less", pct(-d))
+	}
+}
+
+// referenceFormula matches a quoted formula's ratio, "… = 1.5X".
+var referenceFormula = regexp.MustCompile(`=\s*([0-9.]+)\s*[xX]\s*$`)
+
+// referenceRatio is the ratio a quoted formula ends with.
+func referenceRatio(formula string) (float64, bool) {
+	m := referenceFormula.FindStringSubmatch(formula)
+	if m == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	return v, err == nil && v > 0
 }
 
 // lessonSeries picks the series of d a lesson follows: for workers (the
@@ -206,6 +268,9 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 	l.FromLabel, l.ToLabel = d.Count(first.Label), d.Count(to.Label)
 	l.Title = d.Word + " " + first.Label + " → " + to.Label
 	switch {
+	case a.Baseline >= 0 && d == param.Workers && s.Fixed.Block != a.Run.Scenario.Baseline.Block && len(a.Run.Scenario.Blocks) > 1:
+		// Another block than the baseline's: its name tells the settings.
+		l.Title += " in " + s.Fixed.Block
 	case a.Baseline < 0 || s.Fixed != d.Without(a.Run.Scenario.Baseline) && d == param.Workers:
 		l.Title += " (" + s.Label + ")"
 	case d != param.Workers && s.Fixed.Workers > 0:
@@ -291,6 +356,10 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 	l.Dim = d.Name
 	l.FromLabel, l.ToLabel = d.Count(first.Label), d.Count(to.Label)
 	l.Title = first.Label + " → " + to.Label
+	if d.Numeric {
+		l.Title = d.Word + " " + l.Title // "split 1 → 2"
+		l.FromLabel, l.ToLabel = d.Tag+"="+first.Label, d.Tag+"="+to.Label
+	}
 	switch direction(l.Ratio) {
 	case Up:
 		l.Verdict = "faster with the same resources"
@@ -304,7 +373,17 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 	if direction(tr) == NoClearChange {
 		tw = "no clear change in throughput (" + format.Factor(tr.Value) + ")"
 	}
-	l.Sentence = fmt.Sprintf("Performance (%s), %s: %s, %s; %s.", d.Word, l.Title, l.Ratio.Text, l.Verdict, tw)
+	l.Sentence = fmt.Sprintf("Performance (%s), %s: %s, %s; %s", d.Word, l.Title, l.Ratio.Text, l.Verdict, tw)
+	fj, tj := a.Cells[first.Cell].Resources.JobsPerCPUSecond, a.Cells[to.Cell].Resources.JobsPerCPUSecond
+	if usable(fj) && usable(tj) {
+		// What each job cost tells a faster method (less work) from a
+		// split job (the same work on more cores at once).
+		l.Sentence += fmt.Sprintf("; CPU per job %s → %s", format.DurationFigure(1/fj, true), format.DurationFigure(1/tj, true))
+		if r := fj / tj; d == param.Split && r > 1/sameWork && r < sameWork {
+			l.Sentence += ": the same work, on more cores at once"
+		}
+	}
+	l.Sentence += "."
 	return l
 }
 

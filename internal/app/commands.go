@@ -65,6 +65,10 @@ func validateCommand() *cli.Command {
 			for i, p := range cells {
 				row := fmt.Sprintf("%d\t", i)
 				for _, d := range dims {
+					if d.Optional && !d.Set(p) {
+						row += "-\t" // unset: the block does not vary it
+						continue
+					}
 					row += d.Label(p) + "\t"
 				}
 				if i == base {

@@ -82,6 +82,20 @@ type Block struct {
 	ImagePaths   []string  `json:"image_paths,omitempty"`
 	Thumbnail    Thumbnail `json:"thumbnail"`
 	Load         Load      `json:"load"`
+	// Reference is what the lesson's own worked example says of the step
+	// the block reproduces, when the scenario quotes it.
+	Reference *Reference `json:"reference,omitempty"`
+}
+
+// Reference is a step of the lesson's worked example as a scenario quotes
+// it, for a report to print beside what the run measured.
+type Reference struct {
+	// Formula is the example's ratio as it writes it: "180/120 = 1.5X".
+	Formula string `json:"formula"`
+	// Says is what the example did and measured, in words.
+	Says string `json:"says,omitempty"`
+	// Differs says where and why the run's step differs from the example's.
+	Differs string `json:"differs,omitempty"`
 }
 
 // Thumbnail is the resize step's settings.

@@ -384,7 +384,8 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 					Width: b.Thumbnail.Width, Height: b.Thumbnail.Height,
 					Filter: b.Thumbnail.Filter, Format: b.Thumbnail.Format,
 				},
-				Load: loadOf(b.Load),
+				Load:      loadOf(b.Load),
+				Reference: referenceOf(b.Reference),
 			})
 		}
 	}
@@ -533,4 +534,12 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// referenceOf records a block's quote of the lesson's example.
+func referenceOf(r *scenario.Reference) *results.Reference {
+	if r == nil {
+		return nil
+	}
+	return &results.Reference{Formula: r.Formula, Says: r.Says, Differs: r.Differs}
 }
