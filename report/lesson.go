@@ -55,9 +55,9 @@ func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
 			Labels: []string{format.Spaced(l.FromText), format.Spaced(l.ToText)},
 			Colour: chart.Colour(i),
 		}},
-		Value:     chart.Axis{Label: axis},
-		Formula:   cardFormula(l),
-		Reference: referenceLine(l),
+		Value:   chart.Axis{Label: axis},
+		Formula: cardFormula(l),
+		Notes:   cardNotes(l),
 	})
 	if err != nil {
 		return nil
@@ -72,6 +72,29 @@ func cardFormula(l analysis.Lesson) string {
 		return l.Quotient
 	}
 	return "this run: " + l.Quotient
+}
+
+// cardNotes are the lines under a card's formula: the article's formula
+// when the block quotes it, and the ratio's interval when the repeats
+// give one.
+func cardNotes(l analysis.Lesson) []string {
+	var out []string
+	if ref := referenceLine(l); ref != "" {
+		out = append(out, ref)
+	}
+	if iv := ratioInterval(l.Ratio); iv != "" {
+		out = append(out, iv)
+	}
+	return out
+}
+
+// ratioInterval words a ratio's interval: "95% interval 1.72–1.86x"; ""
+// when the repeats give none.
+func ratioInterval(r analysis.Ratio) string {
+	if !(r.Conf > 0 && r.Lo < r.Hi) {
+		return ""
+	}
+	return fmt.Sprintf("%s%% interval %s–%s", format.Number(100*r.Conf), strings.TrimSuffix(format.Factor(r.Lo), "x"), format.Factor(r.Hi))
 }
 
 // referenceLine is the formula of the lesson's example a card stands
@@ -93,8 +116,8 @@ func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
 		what = "Median time to finish the whole batch"
 	}
 	s := fmt.Sprintf("%s with %s and with %s. %s: %s", what, l.FromLabel, l.ToLabel, l.Ratio.Text, l.Verdict)
-	if r := l.Ratio; r.Conf > 0 && r.Lo < r.Hi {
-		s += fmt.Sprintf(" (%s%% interval %s–%sx)", format.Number(100*r.Conf), format.Number(r.Lo), format.Number(r.Hi))
+	if iv := ratioInterval(l.Ratio); iv != "" {
+		s += " (" + iv + ")"
 	}
 	s += "."
 	switch {
@@ -132,6 +155,9 @@ func lessonText(a *analysis.Analysis) []string {
 	for _, l := range a.Lessons {
 		line := fmt.Sprintf("%s: %s %s → %s: %s, %s", lessonTitle(l), l.Measure,
 			format.Spaced(l.FromText), format.Spaced(l.ToText), l.Quotient, l.Verdict)
+		if iv := ratioInterval(l.Ratio); iv != "" {
+			line += " (" + iv + ")"
+		}
 		if ref := referenceLine(l); ref != "" {
 			line += " | " + ref
 		}

@@ -12,9 +12,11 @@ import (
 
 // Decomposition writes a throughput ratio between two cells as the
 // resources the measured processes actually used times the work they did
-// per resource: CPU used (cores) × jobs per CPU-second. Each factor is
-// the ratio of the two cells' medians over repeats, so their product
-// reproduces the ratio as long as the repeats agree (Agrees).
+// per resource: CPU used (cores) × jobs per CPU-second. A cell's CPU used
+// is the median over its repeats, its jobs per CPU-second its median
+// throughput over that, so the product reproduces a ratio of median
+// throughputs; a batch's ratio of median makespans it reproduces to within
+// the spread of the repeats (Agrees).
 type Decomposition struct {
 	// Ratio is the ratio decomposed; Product the factors multiplied.
 	Ratio   float64  `json:"ratio"`
@@ -121,7 +123,7 @@ func (a *Analysis) decompose(from, to int, ratio float64, d *param.Dimension) *D
 	dc.Formula = fmt.Sprintf("%s = %s CPU used × %s jobs per CPU-second",
 		format.Factor(ratio), format.Factor(cpu.Value), format.Factor(work.Value))
 	if !dc.Agrees() {
-		dc.Formula += fmt.Sprintf(" (the factors multiply to %s: the repeats disagree, and medians of the factors do not multiply to the median ratio)",
+		dc.Formula += fmt.Sprintf(" (the factors multiply to %s: the repeats disagree, and the median makespan is not the median throughput's)",
 			format.Factor(dc.Product))
 	}
 	dc.Reasons = a.reasons(dc, fc, tc, d)

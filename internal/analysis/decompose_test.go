@@ -136,20 +136,40 @@ func TestDecompositionSynthetic(t *testing.T) {
 	}
 }
 
-// TestDecompositionDisagreement shows a product that misses its ratio:
-// repeats whose CPU and work vary together, so the medians of the factors
-// are not the factors of the median.
-func TestDecompositionDisagreement(t *testing.T) {
-	from := cpuCell(1, cpuRepeat(0, 1, 100, 1, 1), cpuRepeat(1, 1, 100, 1, 1))
-	to := cpuCell(2, cpuRepeat(0, 1, 100, 1, 1), cpuRepeat(1, 1, 300, 1.5, 1.5))
-	a := Analyze(cpuRun(from, to))
-	dc := a.Ratios[1].Throughput.Decomposition
-	if dc == nil {
-		t.Fatal("no decomposition")
+// TestDecompositionBatch decomposes a batch's ratio of median makespans:
+// the factors reproduce the throughput ratio, which is the makespan ratio
+// only as far as the repeats agree; when they do not, the sentence says so.
+func TestDecompositionBatch(t *testing.T) {
+	batch := func(gomaxprocs int, spans ...float64) results.Cell {
+		c := results.Cell{Params: results.Params{GOMAXPROCS: gomaxprocs, Workers: 2, Replicas: 1}}
+		for i, s := range spans {
+			c.Repeats = append(c.Repeats, results.Repeat{Index: i, Elapsed: s, Makespan: s, Jobs: 20, Throughput: 20 / s,
+				Resources: results.Resources{UserCPU: 0.9 * s * float64(gomaxprocs), JobsPerCPUSecond: 20 / (0.9 * s * float64(gomaxprocs))},
+				Latency:   results.Latency{Mean: 0.1, P50: 0.1, P90: 0.1, P99: 0.1, P999: 0.1, Max: 0.1}, Stages: cpuStages})
+		}
+		return c
 	}
-	// Ratio 200/100 = 2; CPU 1.25x, work 1.5x: 1.875.
-	if dc.Agrees() || !strings.Contains(dc.Formula, "the repeats disagree") {
-		t.Errorf("ratio %.3f, product %.3f, formula %q: want the disagreement said", dc.Ratio, dc.Product, dc.Formula)
+	for _, tc := range []struct {
+		name   string
+		to     results.Cell
+		agrees bool
+	}{
+		{"repeats agree", batch(2, 1.02, 1.0, 1.01), true},
+		{"repeats disagree", batch(2, 0.5, 1.5), false}, // median makespan 1.0; median throughput 26.7, not 20
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			run := cpuRun(batch(1, 2, 2.02, 1.98), tc.to)
+			run.Scenario.Model = "batch"
+			run.Scenario.Load.Jobs = 20
+			a := Analyze(run)
+			if len(a.Lessons) != 1 || a.Lessons[0].Ratio.Decomposition == nil {
+				t.Fatalf("lessons %+v", a.Lessons)
+			}
+			dc := a.Lessons[0].Ratio.Decomposition
+			if dc.Agrees() != tc.agrees || strings.Contains(dc.Formula, "the repeats disagree") == tc.agrees {
+				t.Errorf("ratio %.3f, product %.3f, formula %q: agrees %v, want %v", dc.Ratio, dc.Product, dc.Formula, dc.Agrees(), tc.agrees)
+			}
+		})
 	}
 }
 

@@ -40,7 +40,10 @@ type Cell struct {
 	MakespanCI Interval
 	// Stages holds the mean duration of each stage over all jobs, in seconds.
 	Stages results.Stages
-	// Resources is the median resource use over repeats.
+	// Resources is the median resource use over repeats, but for
+	// JobsPerCPUSecond: the cell's throughput over its CPU used (the
+	// medians'), so that throughput is CPU used times jobs per CPU-second
+	// for the cell as for each repeat.
 	Resources results.Resources
 	// CPU is the median over repeats of the CPU the measured processes
 	// used, in cores: CPU-seconds per second of the window.
@@ -151,6 +154,9 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		CPUUtil: stats.Median(res[3]), JobsPerCPUSecond: stats.Median(res[4]), HarnessCPU: stats.Median(res[5]),
 	}
 	c.CPU = stats.Median(repeatValues(&c, repCores))
+	if usable(c.CPU) && c.Throughput >= 0 && !math.IsInf(c.Throughput, 0) {
+		c.Resources.JobsPerCPUSecond = c.Throughput / c.CPU
+	}
 	c.Machine = machineShare(&c, run.Scenario.Settings(c.Params).Load.Warmup)
 	if c.Sliced {
 		nan := math.NaN()
