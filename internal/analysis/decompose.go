@@ -154,7 +154,9 @@ func (a *Analysis) reasons(dc *Decomposition, fc, tc *Cell, d *param.Dimension) 
 	}
 	k := dc.Ideal
 	if !(k > 1) || dc.Ratio >= linearShare*k {
-		return out // no step, or near-linear: nothing fell short
+		// No step, or near-linear: nothing fell short, but a machine
+		// busy with other work is worth knowing of.
+		return append(out, busyWords(fc, tc, d)...)
 	}
 	avail := float64(tc.Params.GOMAXPROCS * max(tc.Params.Replicas, 1))
 	if m := tc.Machine; m != nil && m.CPUs > 0 {
@@ -253,4 +255,30 @@ func (a *Analysis) decomposeAdmitted(fc, tc *Cell, ratio float64) *Decomposition
 	}
 	dc.Sentence = dc.Formula + ": " + strings.Join(dc.Reasons, "; ")
 	return dc
+}
+
+// busyWords says what other processes and the hypervisor took during the
+// two cells, when it is enough to matter: "other processes took 0.9 of a
+// core during GOMAXPROCS=2 (0.8 during GOMAXPROCS=1)".
+func busyWords(fc, tc *Cell, d *param.Dimension) []string {
+	fm, tm := fc.Machine, tc.Machine
+	if fm == nil || tm == nil {
+		return nil
+	}
+	at := func(c *Cell) string {
+		if d != nil {
+			return d.Count(d.Label(c.Params))
+		}
+		return "this cell"
+	}
+	var out []string
+	if tm.Other >= otherMatters || fm.Other >= otherMatters {
+		out = append(out, fmt.Sprintf("other processes took %s of a core during %s (%s during %s)",
+			coresText(tm.Other), at(tc), coresText(fm.Other), at(fc)))
+	}
+	if tm.Steal >= stealMatters || fm.Steal >= stealMatters {
+		out = append(out, fmt.Sprintf("the hypervisor took %s of a core during %s (%s during %s)",
+			coresText(tm.Steal), at(tc), coresText(fm.Steal), at(fc)))
+	}
+	return out
 }

@@ -264,3 +264,15 @@ func TestDecompositionMemory(t *testing.T) {
 		t.Errorf("finding %q", l.Sentence)
 	}
 }
+
+// TestDecompositionBusyButLinear says who else had the cores even when a
+// step reached near its ideal: the machine's load is context for both
+// cells.
+func TestDecompositionBusyButLinear(t *testing.T) {
+	from := cpuCell(1, cpuRepeat(0, 3, 150, 3, 3+0.9*3), cpuRepeat(1, 3, 150, 3, 3+0.9*3))
+	to := cpuCell(2, cpuRepeat(0, 3, 285, 5.7, 5.7+0.2*3), cpuRepeat(1, 3, 285, 5.7, 5.7+0.2*3))
+	dc := Analyze(cpuRun(from, to)).Ratios[1].Throughput.Decomposition
+	if dc == nil || !strings.Contains(dc.Sentence, "other processes took 0.2 of a core during GOMAXPROCS=2 (0.9 during GOMAXPROCS=1)") {
+		t.Errorf("decomposition %+v", dc)
+	}
+}

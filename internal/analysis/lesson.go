@@ -383,6 +383,14 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 			l.Sentence += ": the same work, on more cores at once"
 		}
 	}
+	if fc, tc := &a.Cells[first.Cell], &a.Cells[to.Cell]; d == param.Split && usable(tc.CPU) && tc.Params.Workers == 1 && to.N > first.N {
+		// With one job in flight, the CPU used is the cores each job ran
+		// on at once: what the split could have, against what it got.
+		l.Sentence += fmt.Sprintf("; with one job at a time, the CPU used went from %s to %s cores", coresText(fc.CPU), coresText(tc.CPU))
+		if m := tc.Machine; m != nil && (m.Other >= otherMatters || m.Steal >= stealMatters) {
+			l.Sentence += fmt.Sprintf(" while other processes took %s of a core and the hypervisor %s", coresText(m.Other), coresText(m.Steal))
+		}
+	}
 	l.Sentence += "."
 	return l
 }
