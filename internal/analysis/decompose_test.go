@@ -174,9 +174,9 @@ func TestDecompositionBatch(t *testing.T) {
 }
 
 // TestDecompositionRealRun decomposes a real run of the quickstart on a
-// busy shared 2-core machine (load average about 11): every ratio's
-// factors reproduce it within the tolerance, and the scale-up finding
-// says who took the second core.
+// shared 2-core machine with a busy loop pinned to its second CPU (load
+// average 2.2 to 2.7): every ratio's factors reproduce it within the
+// tolerance, and the scale-up finding says who took the second core.
 func TestDecompositionRealRun(t *testing.T) {
 	run, err := results.Read("testdata/quickstart-busy.json")
 	if err != nil {
@@ -220,7 +220,7 @@ func TestDecompositionRealRun(t *testing.T) {
 	if up == nil {
 		t.Fatal("no scale-up lesson")
 	}
-	if !strings.Contains(up.Sentence, "other processes took 1.8 of a core during this cell") {
+	if !strings.Contains(up.Sentence, "the measured processes used 1 of the 2 cores they could; other processes took 0.92 of a core during this cell") {
 		t.Errorf("the scale-up finding does not explain its shortfall:\n%s", up.Sentence)
 	}
 }
@@ -274,5 +274,34 @@ func TestDecompositionBusyButLinear(t *testing.T) {
 	dc := Analyze(cpuRun(from, to)).Ratios[1].Throughput.Decomposition
 	if dc == nil || !strings.Contains(dc.Sentence, "other processes took 0.2 of a core during GOMAXPROCS=2 (0.9 during GOMAXPROCS=1)") {
 		t.Errorf("decomposition %+v", dc)
+	}
+}
+
+// TestDecompositionArticleRun decomposes a real run of the article on the
+// shared machine: every ratio's factors reproduce it within the
+// tolerance, memory's as admitted concurrency.
+func TestDecompositionArticleRun(t *testing.T) {
+	run, err := results.Read("testdata/article.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := Analyze(run)
+	n := 0
+	for _, l := range a.Lessons {
+		if dc := l.Ratio.Decomposition; dc != nil {
+			n++
+			if !dc.Agrees() {
+				t.Errorf("%s: product %.4f, ratio %.4f", l.Title, dc.Product, dc.Ratio)
+			}
+			if l.Dim == "memory" && dc.Factors[0].Name != FactorAdmitted {
+				t.Errorf("memory step decomposed as %s", dc.Factors[0].Name)
+			}
+		}
+		if l.Reference == nil && l.Dim != "method" {
+			t.Errorf("%s: no reference to the article", l.Title)
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d decomposed lessons, want memory, replicas and workers", n)
 	}
 }
