@@ -52,7 +52,7 @@ func TestSplitIsPixelIdentical(t *testing.T) {
 	}
 	splits := []int{2, 3, 8}
 	if testing.Short() {
-		splits = splits[:2]
+		splits = splits[1:2] // resample.TestImagingJobMatchesImaging splits in other ways
 	}
 	for name, data := range files {
 		for _, method := range Methods() {
