@@ -387,8 +387,17 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 		// With one job in flight, the CPU used is the cores each job ran
 		// on at once: what the split could have, against what it got.
 		l.Sentence += fmt.Sprintf("; with one job at a time, the CPU used went from %s to %s cores", coresText(fc.CPU), coresText(tc.CPU))
-		if m := tc.Machine; m != nil && (m.Other >= otherMatters || m.Steal >= stealMatters) {
-			l.Sentence += fmt.Sprintf(" while other processes took %s of a core and the hypervisor %s", coresText(m.Other), coresText(m.Steal))
+		if m := tc.Machine; m != nil {
+			var took []string
+			if m.Other >= otherMatters {
+				took = append(took, fmt.Sprintf("other processes took %s of a core", coresText(m.Other)))
+			}
+			if m.Steal >= stealMatters {
+				took = append(took, fmt.Sprintf("the hypervisor %s", coresText(m.Steal)))
+			}
+			if len(took) > 0 {
+				l.Sentence += " while " + strings.Join(took, " and ")
+			}
 		}
 	}
 	l.Sentence += "."
