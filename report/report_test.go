@@ -273,7 +273,7 @@ func TestEdgeCases(t *testing.T) {
 				for j := range r.Cells[1].Repeats {
 					r.Cells[1].Repeats[j].Throughput = math.Inf(1)
 					r.Cells[2].Repeats[j].Latency.P99 = math.NaN()
-					r.Cells[3].Repeats[j].Stages.Fetch = -1
+					r.Cells[3].Repeats[j].Stages["fetch"] = -1
 				}
 				r.Cells[4].Repeats[0].Series.Bucket = 0
 			},

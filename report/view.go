@@ -297,7 +297,7 @@ func sections(a *analysis.Analysis, charts []renderedChart) []section {
 			intro = dimIntro(c.Dim)
 		case secStages:
 			title = "Where the time goes: I/O or CPU"
-			intro = "Each job fetches an image over HTTP, decodes it, resizes it to fit 64×64 with a Lanczos filter, encodes a PNG and writes it."
+			intro = a.Run.Scenario.WorkloadOf().Description
 		case secTime:
 			title = "Stability over time"
 		case secCDF:

@@ -446,16 +446,35 @@ func (a *Analysis) fit(s *Series) {
 
 // stageSum is the mean time a job spends working (all stages), in seconds.
 func stageSum(st results.Stages) float64 {
-	return st.Fetch + st.Decode + st.Resize + st.Encode + st.Write
+	var sum float64
+	for _, v := range st {
+		sum += v
+	}
+	return sum
 }
 
-// boundKind says "I/O-bound" or "CPU-bound" from the stage means, or "".
-func boundKind(st results.Stages) string {
+// boundKind says "I/O-bound" or "CPU-bound" from the stage means and the
+// kinds of w's stages, or "" when the stages do not say: I/O-bound when
+// the stages that wait (I/O and other waits) take most of a job.
+func boundKind(w results.Workload, st results.Stages) string {
 	sum := stageSum(st)
 	if !(sum > 0) {
 		return ""
 	}
-	if st.Fetch/sum > 0.5 {
+	var waiting, known float64
+	for _, s := range w.Stages {
+		switch s.Kind {
+		case results.StageIO, results.StageWait:
+			waiting += st[s.Name]
+			known += st[s.Name]
+		case results.StageCPU:
+			known += st[s.Name]
+		}
+	}
+	switch {
+	case known < sum/2:
+		return "" // most of the time is in stages of no kind
+	case waiting/sum > 0.5:
 		return "I/O-bound"
 	}
 	return "CPU-bound"
@@ -501,7 +520,7 @@ func (a *Analysis) classify() {
 		}
 
 		var b []byte
-		if kind := boundKind(fc.Stages); kind != "" {
+		if kind := boundKind(a.Run.Scenario.WorkloadOf(), fc.Stages); kind != "" {
 			b = append(b, kind+": "...)
 		}
 		growth := fmt.Sprintf("%s at %s vs %s", format.Times(last.Speedup.Value),

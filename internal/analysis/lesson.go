@@ -216,18 +216,18 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 	} else {
 		b = fmt.Appendf(b, "%s, %s; %s", l.Ratio.Text, l.Verdict,
 			latencyWords("latency", a.latencyMove(fc, tc, false), fc.Latency.P50, tc.Latency.P50))
-		b = append(b, boundReason(d, fc, verdict)...)
+		b = append(b, boundReason(a.Run.Scenario.WorkloadOf(), d, fc, verdict)...)
 	}
 	l.Sentence = string(b) + "."
 	return l
 }
 
 // boundReason explains a verdict on more cores by where the time goes.
-func boundReason(d *param.Dimension, first *Cell, v Scaling) string {
+func boundReason(w results.Workload, d *param.Dimension, first *Cell, v Scaling) string {
 	if d != param.GOMAXPROCS {
 		return ""
 	}
-	kind := boundKind(first.Stages)
+	kind := boundKind(w, first.Stages)
 	switch {
 	case kind == "I/O-bound" && v <= ScalingLittle:
 		return ": the jobs wait on I/O, so more cores add little"

@@ -91,7 +91,7 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	offered := make([]float64, n)
 	lat := map[string][]float64{}
 	var stageJobs float64
-	var st results.Stages
+	st := results.Stages{}
 	res := make([][]float64, 6)
 	c.Sliced = true
 	for i, r := range c.Repeats {
@@ -123,11 +123,9 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		lat["mean"] = append(lat["mean"], r.Latency.Mean)
 		w := float64(r.Jobs)
 		stageJobs += w
-		st.Fetch += r.Stages.Fetch * w
-		st.Decode += r.Stages.Decode * w
-		st.Resize += r.Stages.Resize * w
-		st.Encode += r.Stages.Encode * w
-		st.Write += r.Stages.Write * w
+		for name, v := range r.Stages {
+			st[name] += v * w
+		}
 	}
 	c.Throughput = stats.Median(tput)
 	c.ThroughputCI = interval(tput)
@@ -145,7 +143,10 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	if c.Sliced {
 		nan := math.NaN()
 		c.Latency = results.Latency{Mean: nan, P50: nan, P90: nan, P99: nan, P999: nan, Max: nan}
-		c.Stages = results.Stages{Fetch: nan, Decode: nan, Resize: nan, Encode: nan, Write: nan}
+		c.Stages = results.Stages{}
+		for _, s := range run.Scenario.WorkloadOf().Stages {
+			c.Stages[s.Name] = nan
+		}
 		c.Warnings = check(&c, run)
 		return c
 	}
@@ -158,9 +159,9 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		c.LatencyCI[p] = interval(lat[p])
 	}
 	if stageJobs > 0 {
-		c.Stages = results.Stages{
-			Fetch: st.Fetch / stageJobs, Decode: st.Decode / stageJobs, Resize: st.Resize / stageJobs,
-			Encode: st.Encode / stageJobs, Write: st.Write / stageJobs,
+		c.Stages = results.Stages{}
+		for name, v := range st {
+			c.Stages[name] = v / stageJobs
 		}
 	}
 	c.Warnings = check(&c, run)

@@ -13,6 +13,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // Model is a load model: how jobs are offered.
@@ -246,10 +248,9 @@ func (p *Plan) check(model Model, jobs []Job) error {
 // Each worker has its own Job and calls it one job at a time.
 type Job func(ctx context.Context, url string) (Stages, error)
 
-// Stages are the durations of a job's stages.
-type Stages struct {
-	Fetch, Decode, Resize, Encode, Write time.Duration
-}
+// Stages are the durations of a job's stages, in the order its workload
+// names them.
+type Stages [workload.MaxStages]time.Duration
 
 // Sample is one finished job.
 type Sample struct {

@@ -27,7 +27,7 @@ func fakeJob(d time.Duration) Job {
 		defer t.Stop()
 		select {
 		case <-t.C:
-			return Stages{Fetch: d}, nil
+			return Stages{d}, nil
 		case <-ctx.Done():
 			return Stages{}, ctx.Err()
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // Histogram bounds: latencies are recorded in microseconds from 1 µs to one
@@ -18,6 +20,9 @@ const (
 	histDigits  = 3
 	maxErrKinds = 5
 )
+
+// MaxStages is the most stages a job records.
+const MaxStages = workload.MaxStages
 
 // LateAfter is how long a due job may wait for a worker before it counts as
 // a late start: shorter waits are scheduler wake-up noise, not queueing.
@@ -39,9 +44,10 @@ type Sample struct {
 	// Lag is how long the job waited for a free worker after it was due
 	// (open loop); a wait over LateAfter counts as a late start.
 	Lag time.Duration
-	// Stage durations.
-	Fetch, Decode, Resize, Encode, Write time.Duration
-	Err                                  error
+	// Stages are the durations of the job's stages, in the order its
+	// workload names them.
+	Stages [MaxStages]time.Duration
+	Err    error
 	// Kind names what kind of error Err is ("timeout", "unreachable", ...),
 	// for counting errors by kind.
 	Kind string
@@ -66,9 +72,10 @@ type Snapshot struct {
 	// whenever they were due: the basis of throughput. It differs from Jobs
 	// in an open loop, whose backlog may finish after the window closes.
 	InWindow int64 `json:"in_window"`
-	// StageSums are summed stage durations of successful jobs, in nanoseconds:
-	// fetch, decode, resize, encode, write.
-	StageSums [5]int64 `json:"stage_sums"`
+	// StageSums are summed stage durations of successful jobs, in
+	// nanoseconds, in the order the workload names its stages (the
+	// thumbnail's: fetch, decode, resize, encode, write).
+	StageSums [MaxStages]int64 `json:"stage_sums"`
 	// Buckets counts completions per bucket of the window.
 	Buckets  []int64 `json:"buckets"`
 	BucketNs int64   `json:"bucket_ns"`
@@ -139,11 +146,9 @@ func (r *Recorder) Record(s Sample) {
 		us = histHighest
 	}
 	_ = r.hist.RecordValue(us) // cannot fail: us is clamped to the trackable range
-	r.snap.StageSums[0] += int64(s.Fetch)
-	r.snap.StageSums[1] += int64(s.Decode)
-	r.snap.StageSums[2] += int64(s.Resize)
-	r.snap.StageSums[3] += int64(s.Encode)
-	r.snap.StageSums[4] += int64(s.Write)
+	for i, d := range s.Stages {
+		r.snap.StageSums[i] += int64(d)
+	}
 	r.snap.Buckets = count(r.snap.Buckets, r.bucketOf(s.End))
 }
 

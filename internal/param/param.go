@@ -34,6 +34,10 @@ const (
 	// Choice values are names, each one of the choices the workload
 	// defines (the scenario knows them).
 	Choice
+	// OptionSet values are combinations of workload options, written in
+	// a matrix as a mapping of each option to its list of values and
+	// named "employees=1000,template=plain".
+	OptionSet
 )
 
 // Value is one value of a dimension: Num for a numeric dimension, Text
@@ -70,6 +74,10 @@ type Params struct {
 	Replicas   int     `json:"replicas"`
 	Rate       float64 `json:"rate,omitempty"`
 	Method     string  `json:"method,omitempty"`
+	// Options names the workload options the matrix sweeps and the cell's
+	// value of each, "employees=1000,template=plain"; empty when the
+	// matrix sweeps none.
+	Options string `json:"options,omitempty"`
 	// Build names the scalebench executable whose worker processes
 	// measured the cell, in an A/B run ("base", "head"); empty otherwise.
 	Build string `json:"build,omitempty"`
@@ -191,13 +199,24 @@ var (
 		num:  func(p Params) float64 { return p.Rate }, set: func(p *Params, v Value) { p.Rate = v.Num },
 	}
 	Method = &Dimension{
-		Name: "method", Word: "method", Noun: "performance", Lesson: "a different thumbnail method",
-		Column: "method", Axis: "thumbnail method",
+		Name: "method", Word: "method", Noun: "performance", Lesson: "a different method",
+		Column: "method", Axis: "method",
 		Intro: "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
 			"with the same resources (scalability).",
+		// The method dimension sets the option the workload names as its
+		// method (workload.Workload.Method): the thumbnail's thumbnail.method.
 		Optional: true, Tag: "method", More: "adding",
 		Kind: Choice,
 		text: func(p Params) string { return p.Method }, set: func(p *Params, v Value) { p.Method = v.Text },
+	}
+	Options = &Dimension{
+		Name: "options", Word: "workload options", Noun: "performance", Lesson: "different workload options",
+		Column: "options", Axis: "workload options",
+		Intro: "The same resources, the workload set another way: what its options change shows in latency " +
+			"(performance) and in throughput at the same resources (scalability).",
+		Optional: true, Tag: "options", More: "changing",
+		Kind: OptionSet,
+		text: func(p Params) string { return p.Options }, set: func(p *Params, v Value) { p.Options = v.Text },
 	}
 	// Block is the scenario block a cell belongs to. It is not swept: a
 	// scenario lists blocks, each with its own matrix and settings, so no
@@ -222,12 +241,12 @@ var (
 	}
 	// Dimensions lists every dimension in the order the matrix and cell
 	// names list them.
-	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Rate, Method, Build}
+	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Rate, Method, Options, Build}
 	// Series lists the dimensions in the order series are built and reported.
-	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method, Build}
+	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method, Options, Build}
 	// Expansion lists the dimensions a matrix sweeps, outermost first: the
 	// order of a block's cells.
-	Expansion = []*Dimension{GOMAXPROCS, Replicas, Method, Rate, Workers}
+	Expansion = []*Dimension{GOMAXPROCS, Replicas, Method, Options, Rate, Workers}
 )
 
 // Listed returns the dimensions a scenario's matrix may list, in the order

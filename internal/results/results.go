@@ -57,8 +57,13 @@ type Scenario struct {
 	File        string     `json:"file,omitempty"`
 	Model       load.Model `json:"model"`
 	Baseline    Params     `json:"baseline"`
-	// ImageLatency is the mock server's injected latency in seconds.
-	ImageLatency float64 `json:"image_latency"`
+	// Workload is the workload the run measured, with its top-level
+	// options; nil in a file from before workloads had names, which
+	// measured the thumbnail workload (see Workload).
+	Workload *Workload `json:"workload,omitempty"`
+	// ImageLatency is the mock server's injected latency in seconds, in
+	// a file of the thumbnail workload from before workloads had names.
+	ImageLatency float64 `json:"image_latency,omitempty"`
 	// Load is how jobs were offered; Checks the thresholds warnings use.
 	Load   Load   `json:"load"`
 	Checks Checks `json:"checks"`
@@ -75,21 +80,85 @@ type Scenario struct {
 // Block is the settings the cells of one scenario block ran with.
 type Block struct {
 	Name string `json:"name"`
+	// Options are the block's workload options, as a scenario writes
+	// them; Summary says what they change for the reader of a report.
+	Options json.RawMessage `json:"options,omitempty"`
+	Summary string          `json:"summary,omitempty"`
 	// ImageLatency and ImageJitter are the mock server's injected latency
-	// and its jitter, in seconds; ImagePaths the images the jobs fetched.
-	ImageLatency float64   `json:"image_latency"`
-	ImageJitter  float64   `json:"image_jitter,omitempty"`
-	ImagePaths   []string  `json:"image_paths,omitempty"`
-	Thumbnail    Thumbnail `json:"thumbnail"`
-	Load         Load      `json:"load"`
+	// and its jitter, in seconds; ImagePaths the images the jobs fetched;
+	// Thumbnail the resize step's settings: the thumbnail workload's, in
+	// a file from before workloads had names.
+	ImageLatency float64    `json:"image_latency,omitempty"`
+	ImageJitter  float64    `json:"image_jitter,omitempty"`
+	ImagePaths   []string   `json:"image_paths,omitempty"`
+	Thumbnail    *Thumbnail `json:"thumbnail,omitempty"`
+	Load         Load       `json:"load"`
 }
 
-// Thumbnail is the resize step's settings.
+// Thumbnail is the resize step's settings, as files of the thumbnail
+// workload from before workloads had names record them.
 type Thumbnail struct {
 	Width  int    `json:"width"`
 	Height int    `json:"height"`
 	Filter string `json:"filter"`
 	Format string `json:"format"`
+}
+
+// Workload is the workload a run measured, as its executable described
+// it, and its top-level options.
+type Workload struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Stages are the parts of a job the workload times, in order; a
+	// repeat's Stages name them.
+	Stages []Stage `json:"stages"`
+	// Options are the top-level options, as a scenario writes them.
+	Options json.RawMessage `json:"options,omitempty"`
+	// Summary says what the options change for the reader of a report.
+	Summary string `json:"summary,omitempty"`
+}
+
+// Stage is one part of a job: its name, what it spends its time on
+// ("cpu", "io", "wait" or "") and a sentence about it for the stage
+// chart.
+type Stage struct {
+	Name string `json:"name"`
+	Kind string `json:"kind,omitempty"`
+	Doc  string `json:"doc,omitempty"`
+}
+
+// The kinds of stage.
+const (
+	StageCPU  = "cpu"
+	StageIO   = "io"
+	StageWait = "wait"
+)
+
+// DefaultWorkload is the name of the workload a file from before
+// workloads had names measured.
+const DefaultWorkload = "thumbnail"
+
+// thumbnailWorkload is the record of the thumbnail workload, for files
+// from before workloads had names.
+var thumbnailWorkload = Workload{
+	Name:        DefaultWorkload,
+	Description: "Each job fetches an image over HTTP, decodes it, resizes it to fit the thumbnail box with a Lanczos filter, encodes a PNG and writes it.",
+	Stages: []Stage{
+		{Name: "fetch", Kind: StageIO, Doc: "Fetch is timed from the request to the last byte: network I/O."},
+		{Name: "decode", Kind: StageCPU},
+		{Name: "resize", Kind: StageCPU},
+		{Name: "encode", Kind: StageCPU},
+		{Name: "write", Kind: StageIO},
+	},
+}
+
+// WorkloadOf returns the workload the run measured: its record, or the
+// thumbnail workload for a file from before workloads had names.
+func (s *Scenario) WorkloadOf() Workload {
+	if s.Workload != nil {
+		return *s.Workload
+	}
+	return thumbnailWorkload
 }
 
 // Settings returns the settings the cell with params p ran with: those of
@@ -319,14 +388,9 @@ func (l Latency) Get(name string) (float64, bool) {
 // Percentiles names the latency figures a cell reports, in order.
 var Percentiles = []string{"p50", "p90", "p99", "p999", "max"}
 
-// Stages holds mean stage durations in seconds.
-type Stages struct {
-	Fetch  float64 `json:"fetch"`
-	Decode float64 `json:"decode"`
-	Resize float64 `json:"resize"`
-	Encode float64 `json:"encode"`
-	Write  float64 `json:"write"`
-}
+// Stages holds mean stage durations in seconds, by the names of the
+// workload's stages (Workload.Stages gives their order).
+type Stages map[string]float64
 
 // Resources is the CPU and memory use of the measured processes.
 type Resources struct {

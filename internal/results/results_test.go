@@ -26,7 +26,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 			Checks: results.Checks{MaxErrorRate: 0.01, LittleTolerance: 0.1, MinJobs: 100},
 			Blocks: []results.Block{
 				{Name: "io", ImageLatency: 0.05, ImageJitter: 0.01, ImagePaths: []string{"/640x480/ccc/aaa.jpg"},
-					Thumbnail: results.Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png"},
+					Thumbnail: &results.Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png"},
 					Load:      results.Load{Repeats: 1, Warmup: 1, Window: 3, Timeout: 30}},
 				{Name: "cpu", ImagePaths: []string{"/1920x1080/ccc/aaa.jpg"}, Load: results.Load{Repeats: 1, Window: 2, Timeout: 30}},
 			},

@@ -12,8 +12,8 @@ import (
 
 	"github.com/scalebench/scalebench/internal/agent"
 	"github.com/scalebench/scalebench/internal/cluster"
-	"github.com/scalebench/scalebench/internal/thumbnail"
 	"github.com/scalebench/scalebench/internal/worker"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // agentSet is agents running in this process, on one server, for one run;
@@ -238,7 +238,7 @@ func TestRunOnManyAgents(t *testing.T) {
 		if err := ready(); err != nil {
 			return nil, err
 		}
-		rep, err := worker.ExecuteWith(ctx, task.Spec, []worker.Doer{sleeper{5 * time.Millisecond}})
+		rep, err := worker.ExecuteWith(ctx, task.Spec, sleeperDef, sleeper{5 * time.Millisecond})
 		if err != nil {
 			return nil, err
 		}
@@ -296,14 +296,35 @@ matrix: {gomaxprocs: [1], replicas: [%d]}
 	}
 }
 
-// sleeper is a fake job that takes d, or fails when its context ends first.
+// sleeper is an instance whose every job takes d, or fails when its
+// context ends first.
 type sleeper struct{ d time.Duration }
 
-func (s sleeper) Do(ctx context.Context, _ string) (thumbnail.Timings, error) {
+func (s sleeper) Job(ctx context.Context, c *workload.Call) error {
 	select {
 	case <-time.After(s.d):
-		return thumbnail.Timings{Fetch: s.d / 2, Decode: s.d / 2}, nil
+		c.Add(0, s.d/2)
+		c.Add(1, s.d/2)
+		return nil
 	case <-ctx.Done():
-		return thumbnail.Timings{}, ctx.Err()
+		return ctx.Err()
 	}
 }
+
+func (sleeper) Close() error { return nil }
+
+// sleeperDef is the workload of sleepers: two stages, as the
+// thumbnail's first two.
+var sleeperDef = func() *workload.Def {
+	d, err := workload.Define(workload.Workload[struct{}]{
+		Name:   "sleeper",
+		Stages: []workload.Stage{{Name: "fetch", Kind: workload.IO}, {Name: "decode", Kind: workload.CPU}},
+		Setup: func(context.Context, *workload.Process, struct{}) (workload.Instance, error) {
+			return sleeper{}, nil
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()

@@ -407,7 +407,13 @@ func (d *decoder) distinct(path string, n ast.Node, key string, seen map[string]
 func (d *decoder) values(path string, n ast.Node, dim *param.Dimension) []param.Value {
 	var out []param.Value
 	seen := map[string]bool{}
+	i := 0
 	ok := d.each(path, n, kindNoun(dim.Kind), func(e ast.Node) {
+		if d.nodes == nil {
+			d.nodes = map[string]ast.Node{}
+		}
+		d.nodes[fmt.Sprintf("%s[%d]", path, i)] = e
+		i++
 		v, ok := d.value(path, e, dim)
 		key := v.String()
 		if dim.Kind == param.Choice {
@@ -433,20 +439,12 @@ func (d *decoder) value(path string, n ast.Node, dim *param.Dimension) (param.Va
 		x, ok := d.rate(path, n)
 		return param.Value{Num: x}, ok
 	case param.Choice:
-		x, ok := d.enum(path, n, Choices(dim)...)
+		// The workload's Check says which it takes (checkMethods).
+		x, ok := d.str(path, n)
 		return param.Value{Text: x}, ok
 	}
 	d.addf(d.lineOf(n), path, "cannot be listed in a matrix")
 	return param.Value{}, false
-}
-
-// Choices are the valid values of a Choice dimension, which the workload
-// defines: the thumbnail methods for the method dimension.
-func Choices(dim *param.Dimension) []string {
-	if dim == param.Method {
-		return Methods
-	}
-	return nil
 }
 
 // kindNoun names the values of a kind in "must be a list of ...".

@@ -161,3 +161,30 @@ func jpegProgressive(data []byte) (progressive, ok bool) {
 		pos += int(data[pos])<<8 | int(data[pos+1])
 	}
 }
+
+// DecodeBytes estimates the memory one job of opts takes to decode a w x h
+// image of format ("jpeg", "png" or "gif") as the mock image server makes
+// them (baseline three-component JPEGs, non-interlaced colour PNGs,
+// paletted GIFs), by the accounting of the decode budget: the naive method
+// decodes at full scale; the fast one decodes a JPEG at the reduced DCT
+// scale it picks for the thumbnail size, its planes only.
+func DecodeBytes(w, h int, format string, opts Options) int64 {
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	opts = opts.withDefaults()
+	px := int64(w) * int64(h)
+	switch format {
+	case "jpeg", "jpg":
+		f := jpeg.Frame{Components: 3}
+		if opts.Method == MethodFast && opts.Width > 0 && opts.Height > 0 {
+			tw, th := FitSize(w, h, opts.Width, opts.Height)
+			s := int64(jpegScale(w, h, tw, th))
+			return ((int64(w) + s - 1) / s) * ((int64(h) + s - 1) / s) * int64(f.Components)
+		}
+		return px * jpegBytesPerPixel(f)
+	case "gif":
+		return px
+	}
+	return px * 4
+}

@@ -94,14 +94,7 @@ type Options struct {
 	Format        string // one of Formats(); "" means DefaultFormat
 	Method        string // one of Methods(); "" means DefaultMethod
 	OutDir        string // "" discards output; else files named by OutputName are written here
-	// ExtraWork makes every job spend this fraction more CPU time after
-	// its CPU-bound stages (0 to MaxExtraWork): the synthetic slowdown of
-	// `scalebench calibrate`, 0 in every run.
-	ExtraWork float64 `json:",omitempty"`
 }
-
-// MaxExtraWork bounds Options.ExtraWork: at most twice the CPU work.
-const MaxExtraWork = 1.0
 
 // Methods returns the valid values of Options.Method.
 func Methods() []string { return []string{MethodNaive, MethodFast} }
@@ -136,9 +129,6 @@ func (o Options) Validate() error {
 	}
 	if o.Method != "" && !slices.Contains(Methods(), o.Method) {
 		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Method %q: want one of %s", o.Method, strings.Join(Methods(), ", ")))
-	}
-	if !(o.ExtraWork >= 0 && o.ExtraWork <= MaxExtraWork) {
-		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.ExtraWork %v: want 0..%v", o.ExtraWork, MaxExtraWork))
 	}
 	return errors.Join(errs...)
 }
@@ -179,7 +169,6 @@ type Thumbnailer struct {
 	filter imaging.ResampleFilter
 	client *http.Client
 	fast   bool
-	extra  float64 // fraction of extra CPU work per job
 
 	body bytes.Buffer // fetched bytes (fast)
 	out  bytes.Buffer // encoded thumbnail (fast)
@@ -209,7 +198,6 @@ func New(opts Options, client *http.Client) (*Thumbnailer, error) {
 		opts:   opts,
 		client: client,
 		fast:   opts.Method == MethodFast,
-		extra:  extraFraction + opts.ExtraWork,
 	}
 	for _, f := range filters {
 		if f.name == opts.Filter {
@@ -290,8 +278,6 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 		thumb *image.NRGBA
 		err   error
 	)
-	work := startWork(t.extra)
-	defer work.done()
 	if t.fast {
 		thumb, err = t.fitFast(data, name, tm)
 	} else {
@@ -316,7 +302,6 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 	if err != nil {
 		return &StageError{Stage: StageEncode, Subject: name, Err: err}
 	}
-	addExtraWork(tm, work)
 
 	start = time.Now()
 	err = t.write(out, name)

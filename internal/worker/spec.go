@@ -1,7 +1,9 @@
 package worker
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,28 +15,36 @@ import (
 
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/metrics"
-	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // Spec is what one worker process runs: one measurement of one cell, or
 // this process's share of it when the cell has several replicas.
 type Spec struct {
 	// Protocol is the worker protocol version the harness speaks.
-	Protocol  int               `json:"protocol"`
-	URLs      []string          `json:"urls"`
-	Thumbnail thumbnail.Options `json:"thumbnail"`
-	Model     load.Model        `json:"model"`
-	Workers   int               `json:"workers"`
-	Warmup    time.Duration     `json:"warmup"`
-	Duration  time.Duration     `json:"duration"`
-	Think     time.Duration     `json:"think,omitempty"`
-	Rate      float64           `json:"rate,omitempty"`    // open: arrivals per second for this process
-	Arrival   load.Arrival      `json:"arrival,omitempty"` // open
-	Jobs      int               `json:"jobs,omitempty"`    // batch: jobs for this process
-	MaxJobs   int64             `json:"max_jobs,omitempty"`
-	Timeout   time.Duration     `json:"timeout"`
-	Bucket    time.Duration     `json:"bucket"`
-	Seed      uint64            `json:"seed"`
+	Protocol int `json:"protocol"`
+	// Workload names the workload the jobs run; "" is workload.Default,
+	// whose specs name no workload so that builds from before named
+	// workloads take them.
+	Workload string `json:"workload,omitempty"`
+	// Options are the workload's options as JSON (workload.Def's
+	// EncodeOptions). The default workload's travel as "thumbnail", the
+	// field protocol 2 gave them; any other's as "options".
+	Options json.RawMessage `json:"-"`
+	// URLs are the jobs' inputs, taken in turn (workload.Process.Inputs).
+	URLs     []string      `json:"urls"`
+	Model    load.Model    `json:"model"`
+	Workers  int           `json:"workers"`
+	Warmup   time.Duration `json:"warmup"`
+	Duration time.Duration `json:"duration"`
+	Think    time.Duration `json:"think,omitempty"`
+	Rate     float64       `json:"rate,omitempty"`    // open: arrivals per second for this process
+	Arrival  load.Arrival  `json:"arrival,omitempty"` // open
+	Jobs     int           `json:"jobs,omitempty"`    // batch: jobs for this process
+	MaxJobs  int64         `json:"max_jobs,omitempty"`
+	Timeout  time.Duration `json:"timeout"`
+	Bucket   time.Duration `json:"bucket"`
+	Seed     uint64        `json:"seed"`
 	// CPUs, when set, are the CPUs the process was pinned to; it checks.
 	CPUs []int `json:"cpus,omitempty"`
 	// Sliced marks a process the harness runs in slices, stopping and
@@ -44,7 +54,67 @@ type Spec struct {
 	// Bucket-wide buckets from the go signal. Only a worker that
 	// describes itself with Slices takes it.
 	Sliced bool `json:"sliced,omitempty"`
+	// ExtraWork makes every job spend this fraction more CPU time (0 to
+	// MaxExtraWork): the synthetic slowdown of `scalebench calibrate`, 0
+	// in every run.
+	ExtraWork float64 `json:"extra_work,omitempty"`
+	// Remote is set by an agent for the process it starts: the workload
+	// writes no file its options name (workload.Process.Remote).
+	Remote bool `json:"remote,omitempty"`
 }
+
+// legacyOptions is the field the default workload's options travel in.
+const legacyOptions = "thumbnail"
+
+// specFields is Spec without its methods, for encoding.
+type specFields Spec
+
+// specWire is a Spec as it travels, with its options under the field
+// its workload's options travel in.
+type specWire struct {
+	specFields
+	Options   json.RawMessage `json:"options,omitempty"`
+	Thumbnail json.RawMessage `json:"thumbnail,omitempty"`
+}
+
+// MarshalJSON writes the spec with its options under "options", or, for
+// the default workload, under "thumbnail".
+func (s Spec) MarshalJSON() ([]byte, error) {
+	w := specWire{specFields: specFields(s)}
+	if s.Workload == "" || s.Workload == workload.Default {
+		w.Workload = ""
+		w.Thumbnail = s.Options
+	} else {
+		w.Options = s.Options
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads a spec as MarshalJSON writes it, refusing fields it
+// does not know: a harness that sends them speaks another protocol.
+func (s *Spec) UnmarshalJSON(data []byte) error {
+	var w specWire
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return err
+	}
+	if w.Options != nil && w.Thumbnail != nil {
+		return fmt.Errorf("spec: both %q and %q options", "options", legacyOptions)
+	}
+	*s = Spec(w.specFields)
+	s.Options = w.Options
+	if w.Thumbnail != nil {
+		if s.Workload != "" && s.Workload != workload.Default {
+			return fmt.Errorf("spec: workload %s with %q options", s.Workload, legacyOptions)
+		}
+		s.Options = w.Thumbnail
+	}
+	return nil
+}
+
+// MaxExtraWork bounds Spec.ExtraWork: at most twice the CPU work.
+const MaxExtraWork = 1.0
 
 // Report is what a worker process measured in its window.
 type Report struct {
@@ -68,29 +138,79 @@ type Report struct {
 	Started time.Time `json:"started"`
 }
 
-// Doer runs one job; each worker owns one.
-type Doer interface {
-	Do(ctx context.Context, url string) (thumbnail.Timings, error)
+// Runner is a spec whose workload is set up in this process, ready to
+// run.
+type Runner interface {
+	// Run runs the spec and reports what the measured window saw. It
+	// stops by itself: every loop is bounded by the window and the job
+	// timeout.
+	Run(ctx context.Context) (Report, error)
+	// Close tears the workload down; it may be called more than once.
+	Close() error
 }
 
-var _ Doer = (*thumbnail.Thumbnailer)(nil)
+// prepared is the Runner Prepare returns.
+type prepared struct {
+	spec   Spec
+	def    *workload.Def
+	inst   workload.Instance
+	closed bool
+}
 
-// Execute runs spec in this process and reports what the measured window saw.
-// It stops by itself: every loop is bounded by the window and spec.Timeout.
-func Execute(ctx context.Context, spec Spec) (Report, error) {
+// Prepare sets up spec's workload, from this executable's registry, in
+// this process: what a worker process does before it says it is ready.
+// It fails at once for a workload this executable lacks, naming those it
+// has.
+func Prepare(ctx context.Context, spec Spec) (Runner, error) {
 	if spec.Workers < 1 || len(spec.URLs) == 0 {
-		return Report{}, fmt.Errorf("worker: execute: need >= 1 worker and >= 1 URL, got %d and %d", spec.Workers, len(spec.URLs))
+		return nil, fmt.Errorf("worker: need >= 1 worker and >= 1 input, got %d and %d", spec.Workers, len(spec.URLs))
 	}
-	client := thumbnail.NewClient(spec.Workers)
-	doers := make([]Doer, spec.Workers)
-	for i := range doers {
-		t, err := thumbnail.New(spec.Thumbnail, client)
-		if err != nil {
-			return Report{}, fmt.Errorf("worker: execute: %w", err)
-		}
-		doers[i] = t
+	if !(spec.ExtraWork >= 0 && spec.ExtraWork <= MaxExtraWork) {
+		return nil, fmt.Errorf("worker: extra work %v: want 0..%v", spec.ExtraWork, MaxExtraWork)
 	}
-	return ExecuteWith(ctx, spec, doers)
+	def, err := workload.Lookup(spec.Workload)
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	opts, err := def.DecodeOptions(spec.Options)
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	inst, err := def.Setup(ctx, &workload.Process{Workers: spec.Workers, Inputs: spec.URLs, Remote: spec.Remote}, opts)
+	if err != nil {
+		return nil, fmt.Errorf("worker: set up workload %s: %w", def.Name, err)
+	}
+	return &prepared{spec: spec, def: def, inst: inst}, nil
+}
+
+func (p *prepared) Run(ctx context.Context) (Report, error) {
+	return ExecuteWith(ctx, p.spec, p.def, p.inst)
+}
+
+// Close tears the workload down once; later calls do nothing.
+func (p *prepared) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	if err := p.inst.Close(); err != nil {
+		return fmt.Errorf("worker: tear down workload %s: %w", p.def.Name, err)
+	}
+	return nil
+}
+
+// Execute sets up spec's workload in this process (Prepare), runs it and
+// tears it down.
+func Execute(ctx context.Context, spec Spec) (Report, error) {
+	r, err := Prepare(ctx, spec)
+	if err != nil {
+		return Report{}, err
+	}
+	rep, err := r.Run(ctx)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	return rep, err
 }
 
 // plan is the load plan spec describes.
@@ -103,9 +223,9 @@ func (spec Spec) plan() load.Plan {
 	}
 }
 
-// ExecuteWith runs spec with one Doer per worker in place of the thumbnail
-// workload, and reports what the measured window saw.
-func ExecuteWith(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
+// ExecuteWith runs spec with inst, an instance of workload def already
+// set up, and reports what the measured window saw.
+func ExecuteWith(ctx context.Context, spec Spec, def *workload.Def, inst workload.Instance) (Report, error) {
 	model := spec.Model
 	if model == "" {
 		model = load.Closed
@@ -114,16 +234,14 @@ func ExecuteWith(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	jobs := make([]load.Job, len(doers))
-	for i, d := range doers {
-		jobs[i] = func(ctx context.Context, url string) (load.Stages, error) {
-			tm, err := d.Do(ctx, url)
-			return load.Stages(tm), err
-		}
+	jobs := make([]load.Job, max(spec.Workers, 0))
+	for i := range jobs {
+		jobs[i] = newJob(def, inst, i, spec.ExtraWork)
 	}
 	plan := spec.plan()
 	plan.Backoff = unreachable
 	rec := newRecorder(spec.Workers, spec.Bucket)
+	rec.kind = def.ErrorKind
 	rec.openEnded = spec.Sliced
 	out, err := ex.Execute(ctx, plan, jobs, rec)
 	if err != nil && ctx.Err() == nil {
@@ -168,6 +286,7 @@ func unreachable(err error) bool {
 // more than a few of them.
 type recorder struct {
 	bucket time.Duration
+	kind   func(error) string // names a failed job's kind of error
 	shards []shard
 	// openEnded records every job from the window's start on, however
 	// long the run (a sliced run, which the harness ends).
@@ -214,9 +333,10 @@ func (r *recorder) Open(start time.Time, window time.Duration) {
 func (r *recorder) Record(w int, s load.Sample) {
 	m := metrics.Sample{
 		Latency: s.Latency, End: s.End, Lag: s.Lag,
-		Fetch: s.Stages.Fetch, Decode: s.Stages.Decode, Resize: s.Stages.Resize,
-		Encode: s.Stages.Encode, Write: s.Stages.Write,
-		Err: s.Err, Kind: thumbnail.Kind(s.Err),
+		Stages: s.Stages, Err: s.Err,
+	}
+	if s.Err != nil && r.kind != nil {
+		m.Kind = r.kind(s.Err)
 	}
 	sh := &r.shards[w%len(r.shards)]
 	sh.mu.Lock()
