@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"encoding"
+	"errors"
 	"fmt"
 	"math"
 	"reflect"
@@ -68,9 +69,10 @@ func (d *decoder) findWorkload(n ast.Node) *workload.Def {
 		}
 	}
 	def, err := workload.Lookup(name)
-	if err != nil {
+	var ue *workload.UnknownError
+	if errors.As(err, &ue) {
 		d.bad[path] = true
-		d.addf(at, path, "%s", strings.TrimPrefix(err.Error(), fmt.Sprintf("workload %q: ", name)))
+		d.addf(at, path, "this executable has no workload %q; it has: %s (a program registers its own with bench.Register)", ue.Name, strings.Join(ue.Have, ", "))
 		return nil
 	}
 	return def

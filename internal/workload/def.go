@@ -88,11 +88,11 @@ func (w Workload[O]) def() (*Def, error) {
 		}
 	}
 	for _, s := range d.Sections {
-		if _, err := FieldByPath(d.typ, s); err != nil {
-			return fail("section %q: %v", s, err)
-		}
 		if slices.Contains(Reserved, s) {
 			return fail("section %q is a scenario field of its own", s)
+		}
+		if _, err := FieldByPath(d.typ, s); err != nil {
+			return fail("section %q: %v", s, err)
 		}
 	}
 	if d.Method != "" {
