@@ -147,7 +147,7 @@ func AnalyzeJudged(run *results.Run, judge Judge) *Analysis {
 		return a
 	}
 	a.Cells = Summarize(run)
-	if slices.ContainsFunc(a.Cells, func(c Cell) bool { return c.Sliced }) {
+	if slicedRun(run) {
 		a.warn("slices", SlicesNote)
 	}
 	if run.Interrupted {
@@ -584,4 +584,26 @@ func addsWords(v Scaling) string {
 		return "adds little throughput"
 	}
 	return "adds no clear throughput"
+}
+
+// slicedRun reports whether any repeat of run is a slice of a sliced A/B
+// run.
+func slicedRun(run *results.Run) bool {
+	for _, c := range run.Cells {
+		for _, r := range c.Repeats {
+			if r.Slice != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// noLatency says why cells measured no latency: they are slices of a
+// sliced A/B run, or imported Go benchmarks.
+func (a *Analysis) noLatency() string {
+	if slicedRun(a.Run) {
+		return "slices"
+	}
+	return "Go benchmarks measure none"
 }

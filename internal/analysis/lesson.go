@@ -214,8 +214,11 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 			b = append(b, "; the batch takes about the time of one job"...)
 		}
 	} else {
-		b = fmt.Appendf(b, "%s, %s; %s", l.Ratio.Text, l.Verdict,
-			latencyWords("latency", a.latencyMove(fc, tc, false), fc.Latency.P50, tc.Latency.P50))
+		lat := latencyWords("latency", a.latencyMove(fc, tc, false), fc.Latency.P50, tc.Latency.P50)
+		if fc.Sliced || tc.Sliced {
+			lat = "latency was not measured (" + a.noLatency() + ")"
+		}
+		b = fmt.Appendf(b, "%s, %s; %s", l.Ratio.Text, l.Verdict, lat)
 		b = append(b, boundReason(a.Run.Scenario.WorkloadOf(), d, fc, verdict)...)
 	}
 	l.Sentence = string(b) + "."

@@ -47,9 +47,9 @@ type Cell struct {
 	Failed []results.Repeat
 	// ErrorKinds counts the errors of all repeats by kind.
 	ErrorKinds map[string]int64
-	// Sliced is true when the cell's repeats are slices of a sliced A/B
-	// run, which measure no latency: Latency and Stages are then NaN,
-	// LatencyCI nil, and LatencyHistogram empty.
+	// Sliced is true when the cell's repeats measured no latency: slices
+	// of a sliced A/B run, or imported Go benchmarks. Latency and Stages
+	// are then NaN, LatencyCI nil, and LatencyHistogram empty.
 	Sliced bool
 	// Warnings are the caveats about this cell's measurement.
 	Warnings []Warning
@@ -112,7 +112,7 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		res[3] = append(res[3], r.Resources.CPUUtil)
 		res[4] = append(res[4], r.Resources.JobsPerCPUSecond)
 		res[5] = append(res[5], r.Resources.HarnessCPU)
-		if r.Slice != nil {
+		if !r.HasLatency() {
 			continue // no latency or stages
 		}
 		c.Sliced = false

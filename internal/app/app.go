@@ -137,6 +137,7 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			serveImagesCommand(),
 			workerCommand(),
 			agentCommand(),
+			importCommand(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -181,8 +182,12 @@ func flagsFirst(app *cli.App, args []string) ([]string, error) {
 	if cmd == nil {
 		return args, nil
 	}
+	head := 2 // the program and the command, then a subcommand's name
+	if sub := cmd.Command(args[2]); sub != nil {
+		cmd, head = sub, 3
+	}
 	var flags, pos []string
-	rest := args[2:]
+	rest := args[head:]
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		if a == "--" {
@@ -203,7 +208,7 @@ func flagsFirst(app *cli.App, args []string) ([]string, error) {
 			i++
 		}
 	}
-	return append(append(args[:2:2], flags...), pos...), nil
+	return append(append(args[:head:head], flags...), pos...), nil
 }
 
 // takesValue reports whether cmd's flag called name reads the next argument.

@@ -62,7 +62,7 @@ func SeriesKey(s analysis.Series) Key {
 // a sliced A/B run measured throughput and CPU per job only.
 func repeatMetrics(r *results.Repeat, batch bool) map[metric.Metric]float64 {
 	v := map[metric.Metric]float64{metric.Throughput: r.Throughput}
-	if r.Slice == nil { // a slice measures no latency
+	if r.HasLatency() { // a slice or an imported benchmark measures none
 		v[metric.P50], v[metric.P90], v[metric.P99] = r.Latency.P50, r.Latency.P90, r.Latency.P99
 		if batch {
 			v[metric.Makespan] = r.Makespan

@@ -308,6 +308,29 @@ type Repeat struct {
 	// slice measures throughput, errors and CPU per job, but no latency:
 	// Latency, Stages, Histogram and Series stay empty.
 	Slice *Slice `json:"slice,omitempty"`
+	// Benchmark, set for a repeat imported from Go benchmark output
+	// (scalebench import gobench), is the result line it came from. Such
+	// a repeat has a throughput (one operation a job) but no latency.
+	Benchmark *Benchmark `json:"benchmark,omitempty"`
+}
+
+// HasLatency reports whether the repeat measured latency: neither a
+// slice of a sliced A/B run nor an imported Go benchmark did.
+func (r *Repeat) HasLatency() bool { return r.Slice == nil && r.Benchmark == nil }
+
+// Benchmark is a Go benchmark's result line, as imported: its full name,
+// its iterations and every value it reported, by unit as written ("ns/op",
+// "B/op", "allocs/op", a custom metric's unit).
+type Benchmark struct {
+	Name   string  `json:"name"`
+	Iters  int     `json:"iters"`
+	Values []Value `json:"values"`
+}
+
+// Value is one value of a Go benchmark's result line.
+type Value struct {
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
 }
 
 // Slice places a repeat of a sliced A/B run (run --slices): the Session

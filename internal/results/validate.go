@@ -351,6 +351,17 @@ func (v *validator) repeat(pre string, r *Repeat) {
 		n := r.ErrorKinds[k]
 		v.count(fmt.Sprintf("%s.error_kinds[%q]", pre, k), n, maxCount)
 	}
+	if b := r.Benchmark; b != nil {
+		v.text(pre+".benchmark.name", b.Name)
+		v.count(pre+".benchmark.iters", int64(b.Iters), maxCount)
+		for i, x := range b.Values {
+			p := fmt.Sprintf("%s.benchmark.values[%d]", pre, i)
+			if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+				v.addf(p+".value", "must be finite, got %s", fmtNum(x.Value))
+			}
+			v.text(p+".unit", x.Unit)
+		}
+	}
 	if s := r.Start; s != nil {
 		v.num(pre+".start.launch", s.Launch, maxSeconds)
 		v.num(pre+".start.spec_to_ready", s.SpecToReady, maxSeconds)
