@@ -98,7 +98,7 @@ func TestAnalysis(t *testing.T) {
 func TestReadRefuses(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, want string
-		opt        Options
+		opt            Options
 	}{
 		{"nothing", "PASS\nok x 1s\n", "no benchmark results", Options{}},
 		{"no time per operation", "BenchmarkX 10 5 B/op\n", "none with a time per operation", Options{}},
