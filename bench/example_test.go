@@ -106,11 +106,11 @@ matrix:
 	// Output:
 	// kv.yaml: valid
 	// scenario kv: model closed, 4 cells × 2 repeats = 8 measurements, estimated run time 12s
-	// cell  gomaxprocs  workers  replicas  options       
+	// cell  gomaxprocs  workers  replicas  options
 	// 0     1           1        1         store=map     baseline
-	// 1     1           1        1         store=sorted  
-	// 2     2           1        1         store=map     
-	// 3     2           1        1         store=sorted  
+	// 1     1           1        1         store=sorted
+	// 2     2           1        1         store=map
+	// 3     2           1        1         store=sorted
 	// exit code 0
 }
 
