@@ -96,4 +96,3 @@ func importGobench(c *cli.Context) error {
 		cells, len(imp.Run.Scenario.Blocks), len(imp.Run.Cells), filepath.Join(out, "results.json"), files.HTML)
 	return nil
 }
-
