@@ -191,16 +191,8 @@ func TestRunsItsScenario(t *testing.T) {
 	}
 }
 
-// abScenario is one CPU-bound cell of the example: every job's CPU work
-// shows in its CPU time and its throughput.
-const abScenario = `name: payslips-ab
-workload: {name: payslips, options: {method: fast}}
-load: {duration: 400ms, warmup: 100ms, repeats: 8}
-matrix: {gomaxprocs: [1], workers: [1]}
-`
-
 // TestGatesTwoBuildsOfItself: the example gates an A/B of two builds of
-// itself as CI would, the merge base's and the change's: a change that
+// itself with its ci.yaml as CI would, the merge base's and the change's: a change that
 // makes each report cost a quarter more CPU fails the gate (exit 1); the
 // same change as the base, the faster build as the head, passes it.
 func TestGatesTwoBuildsOfItself(t *testing.T) {
@@ -216,8 +208,8 @@ func TestGatesTwoBuildsOfItself(t *testing.T) {
 	if err := build.Run(); err != nil {
 		t.Fatalf("build the heavier example: %v", err)
 	}
-	sc := filepath.Join(tmp, "ab.yaml")
-	if err := os.WriteFile(sc, []byte(abScenario), 0o644); err != nil {
+	sc, err := filepath.Abs("ci.yaml")
+	if err != nil {
 		t.Fatal(err)
 	}
 	gate := []string{"--fail-on", "cpu_per_job:+5%", "--gate-only", "--until-resolved", "90s"}
