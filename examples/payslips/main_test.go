@@ -97,6 +97,9 @@ func TestValidate(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "6 cells") || !strings.Contains(out, "scale-out") {
 		t.Errorf("validate payslips.yaml: exit %d\n%s%s", code, out, stderr)
 	}
+	if out, stderr, code := payslips(t, "validate", "ci.yaml"); code != 0 || !strings.Contains(out, "1 cells × 8 repeats") {
+		t.Errorf("validate ci.yaml: exit %d\n%s%s", code, out, stderr)
+	}
 	tmp := t.TempDir()
 	bad := filepath.Join(tmp, "bad.yaml")
 	if err := os.WriteFile(bad, []byte("name: bad\nworkload:\n  name: payslips\n  options:\n    employes: 10\n    months: 13\n"), 0o644); err != nil {
