@@ -3,10 +3,12 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -328,3 +330,41 @@ var sleeperDef = func() *workload.Def {
 	}
 	return d
 }()
+
+// A run of a workload an agent's executable lacks fails at once, before
+// anything is measured, naming the workloads the agent has.
+func TestRunRefusesAgentsWithoutTheWorkload(t *testing.T) {
+	srv, err := cluster.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	nc, err := srv.Connect("agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var measured atomic.Bool
+	a, err := cluster.NewAgent(nc, cluster.AgentConfig{ID: "box-9", Run: "wl", Workloads: []string{"payslips"},
+		Work: func(context.Context, json.RawMessage, func() error) (json.RawMessage, error) {
+			measured.Store(true)
+			return nil, errors.New("no measurement expected")
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	sc := parse(t, "name: t\nload: {duration: 200ms, warmup: 0s, repeats: 1}\n")
+	opt := testOptions()
+	opt.Cluster = &Cluster{Connect: cluster.ConnectOptions{URL: srv.URL, Token: srv.Token}, Agents: 1, Run: "wl", Wait: time.Minute}
+	_, err = Run(context.Background(), sc, opt)
+	if err == nil || !strings.Contains(err.Error(), `workload "thumbnail": agent box-9 on `) || !strings.Contains(err.Error(), "has no such workload; it has: payslips") {
+		t.Errorf("Run = %v", err)
+	}
+	if measured.Load() {
+		t.Error("the agent was given a measurement")
+	}
+}
