@@ -247,9 +247,14 @@ func ExecuteWith(ctx context.Context, spec Spec, def *workload.Def, inst workloa
 	if err != nil && ctx.Err() == nil {
 		return Report{}, err // an invalid plan: nothing ran
 	}
-	// CPU use is read when the window opens and again when it closes.
+	// CPU use is read when the window opens and again when it closes:
+	// after the reading at the opening, which a busy machine may have
+	// delayed past the window's end.
+	before, opened := rec.usageAtOpen()
 	after := ReadUsage()
-	before := rec.usageAtOpen(after)
+	if !opened {
+		before = after
+	}
 	rep := Report{
 		Started:    out.Start,
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
@@ -358,14 +363,14 @@ func (r *recorder) Drop(w int) {
 	sh.mu.Unlock()
 }
 
-// usageAtOpen returns the CPU use read when the window opened, or now if
-// the run ended before it opened.
-func (r *recorder) usageAtOpen(now Usage) Usage {
+// usageAtOpen returns the CPU use read when the window opened, once it
+// was read, and false when the run ended before the window opened.
+func (r *recorder) usageAtOpen() (Usage, bool) {
 	if r.timer == nil || r.timer.Stop() { // stopped before the window opened
-		return now
+		return Usage{}, false
 	}
 	<-r.opened
-	return r.before
+	return r.before, true
 }
 
 // snapshot merges the shards after the run.
