@@ -263,3 +263,55 @@ func thumbnailBuild(t *testing.T, dir string) string {
 	}
 	return exe
 }
+
+// The two methods render the same report, byte for byte: fast is the
+// same work done another way.
+func TestMethodsRenderTheSameReport(t *testing.T) {
+	var reports [2][]byte
+	for i, method := range []string{naive, fast} {
+		opts := Payslips.Defaults
+		opts.Method = method
+		inst, err := setup(context.Background(), &bench.Process{Workers: 1, Inputs: []string{""}}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c bench.Call
+		c.Begin("")
+		if err := inst.Job(context.Background(), &c); err != nil {
+			t.Fatal(err)
+		}
+		reports[i] = bytes.Clone(inst.(*instance).workers[0].out.Bytes())
+		if st := c.Stages(); st[stageLoad] <= 0 || st[stageRender] <= 0 {
+			t.Errorf("%s: stages %v", method, st)
+		}
+	}
+	if len(reports[0]) == 0 || !bytes.Equal(reports[0], reports[1]) {
+		t.Errorf("naive and fast differ:\n%s\n---\n%s", reports[0], reports[1])
+	}
+	if n := bytes.Count(reports[1], []byte("PAYSLIP ")); n != Payslips.Defaults.Department {
+		t.Errorf("%d payslips in a report, want %d", n, Payslips.Defaults.Department)
+	}
+}
+
+// BenchmarkJob is one report of each method on one goroutine: the time a
+// job takes and what it allocates.
+func BenchmarkJob(b *testing.B) {
+	for _, method := range []string{naive, fast} {
+		b.Run("method="+method, func(b *testing.B) {
+			opts := Payslips.Defaults
+			opts.Method = method
+			inst, err := setup(context.Background(), &bench.Process{Workers: 1, Inputs: []string{""}}, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			var c bench.Call
+			for b.Loop() {
+				c.Begin("")
+				if err := inst.Job(context.Background(), &c); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
