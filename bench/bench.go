@@ -12,11 +12,62 @@ import (
 	"github.com/scalebench/scalebench/internal/workload"
 )
 
-// Workload is a workload whose scenario options are of type O: its name,
-// its options and their defaults and checks, its set-up in each worker
-// process, its job's stages and, optionally, the service its jobs talk
-// to. Register it before Main runs.
-type Workload[O any] = workload.Workload[O]
+// Workload is a workload whose scenario options are of type O: what one
+// job does and what a worker process sets up to run jobs. Register it
+// before Main runs.
+//
+// O is usually a struct. A scenario's workload.options mapping is decoded
+// into a copy of Defaults strictly: each key must name a field (its yaml
+// tag, or its name in lower case), each value must fit the field's type,
+// and every problem is reported with the file and line. The options travel
+// to the worker processes as JSON, so every field a job needs must survive
+// encoding/json (exported, and not tagged json:"-").
+type Workload[O any] struct {
+	// Name identifies the workload in scenarios (workload.name), results
+	// and reports: letters, digits, - and _.
+	Name string
+	// Description says in one sentence what one job does; the report
+	// opens its stage chart with it.
+	Description string
+	// Stages name the parts of a job whose time the job records (Call.Mark
+	// or Call.Add), in order; the stage chart draws them. At most
+	// MaxStages; none means one stage, "job", timed by the harness.
+	Stages []Stage
+	// Defaults are the options a scenario leaves out.
+	Defaults O
+	// Check, if set, checks options once they are decoded, before any
+	// process starts, and may complete them (fill in values derived from
+	// others). Errors made with Errorf name the options at fault, so that
+	// each is reported on the line that sets it.
+	Check func(*O) error
+	// Setup prepares one worker process to run jobs with opts: it runs
+	// once in each process (each replica has its own), before the
+	// measurement starts, and its time is not measured. Required.
+	Setup func(ctx context.Context, p *Process, opts O) (Instance, error)
+	// ErrorKind, if set, names the kind of a failed job's error, for the
+	// report's count of errors by kind ("timeout", "http-5xx"...). Without
+	// it a job that ran out of time is a "timeout" and any other an "error".
+	ErrorKind func(error) string
+	// Service, if set, is a server the jobs talk to: a *Service[O, S].
+	Service Servicer[O]
+	// Sections names top-level fields of O that a scenario may also write
+	// as sections of their own, beside load and matrix (and in each
+	// block), rather than under workload.options: how scenarios written
+	// before workloads had names give the thumbnail workload's images and
+	// thumbnail sections.
+	Sections []string
+	// Method, if set, is the path of a string option ("render.method")
+	// that the matrix's method dimension sweeps: "the same work done
+	// another way". Its value in the options is the method of every cell
+	// when the matrix lists none.
+	Method string
+	// Summary, if set, says in a few words what a block's options change
+	// for the reader of a report ("image server latency 50 ms").
+	Summary func(O) string
+}
+
+// Servicer is a Service of some settings type, for Workload.Service.
+type Servicer[O any] = workload.Servicer[O]
 
 // Stage is one part of a job, as the stage chart draws it.
 type Stage = workload.Stage
@@ -79,7 +130,7 @@ type Splitter = workload.Splitter
 // name or too many stages, or when a workload of its name is registered
 // already: a program's workloads are fixed when it starts.
 func Register[O any](w Workload[O]) {
-	if err := workload.Register(w); err != nil {
+	if err := workload.Register(workload.Workload[O](w)); err != nil {
 		panic("bench: " + err.Error())
 	}
 }

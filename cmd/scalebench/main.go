@@ -10,6 +10,8 @@ import (
 )
 
 func main() {
-	bench.Register(builtin.Thumbnail)
+	// The thumbnail is defined in internal/builtin, with the fields of a
+	// bench.Workload, so that the internal packages' tests can run it.
+	bench.Register(bench.Workload[builtin.Options](builtin.Thumbnail))
 	bench.Main()
 }
