@@ -137,6 +137,7 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			serveImagesCommand(),
 			workerCommand(),
 			agentCommand(),
+			historyCommand(),
 			importCommand(),
 		},
 	}
@@ -182,12 +183,15 @@ func flagsFirst(app *cli.App, args []string) ([]string, error) {
 	if cmd == nil {
 		return args, nil
 	}
-	head := 2 // the program and the command, then a subcommand's name
-	if sub := cmd.Command(args[2]); sub != nil {
-		cmd, head = sub, 3
+	head, rest := args[:2:2], args[2:]
+	// A command with subcommands (history add ...): the subcommand's flags.
+	for _, sub := range cmd.Subcommands {
+		if len(rest) > 0 && sub.HasName(rest[0]) {
+			cmd, head, rest = sub, args[:3:3], args[3:]
+			break
+		}
 	}
 	var flags, pos []string
-	rest := args[head:]
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		if a == "--" {
@@ -208,7 +212,7 @@ func flagsFirst(app *cli.App, args []string) ([]string, error) {
 			i++
 		}
 	}
-	return append(append(args[:head:head], flags...), pos...), nil
+	return append(append(head, flags...), pos...), nil
 }
 
 // takesValue reports whether cmd's flag called name reads the next argument.
