@@ -156,7 +156,8 @@ func (c *Call) Add(i int, d time.Duration) {
 	}
 }
 
-// Begin readies c for a job on input, starting its clock.
+// Begin readies c for a job on input, starting its clock: the harness
+// calls it before each job, and a test of a Job may too.
 func (c *Call) Begin(input string) {
 	c.Input = input
 	c.stages = [MaxStages]time.Duration{}
