@@ -131,7 +131,7 @@ func TestWriteQuickstart(t *testing.T) {
 	for _, want := range []string{
 		"Scalability (throughput) = ", "Performance (latency) = ", "quickstart", "Findings",
 		"viewBox=", "few-repeats", "go1.26.8", "Synthetic CPU", "abc1234", "USL",
-		"from the request to the last byte", "injected latency (20 ms) stays the same",
+		"from the request to the last byte", "(image server latency 20 ms) stays the same",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report.html lacks %q", want)
