@@ -16,6 +16,7 @@ import (
 
 	"github.com/scalebench/scalebench/bench"
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/results"
 )
 
@@ -313,5 +314,83 @@ func BenchmarkJob(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunsOnAgentsOfItself: the example's binary is its own agent, on the
+// machine as on others: a run spreads its replicas over two agents of it;
+// an agent of the scalebench executable, which lacks the workload, is
+// refused before anything is measured, naming what it has.
+func TestRunsOnAgentsOfItself(t *testing.T) {
+	if testing.Short() {
+		t.Skip("agents and a run take about 15 s")
+	}
+	bin := built(t)
+	srv, err := cluster.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	tmp := t.TempDir()
+	agent := func(exe, run, id string) func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		cmd := exec.CommandContext(ctx, exe, "agent", "--nats", srv.URL, "--run", run, "--id", id)
+		cmd.Env = append(os.Environ(), cluster.EnvToken+"="+srv.Token)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return func() { cancel(); _ = cmd.Wait() }
+	}
+	sc := filepath.Join(tmp, "agents.yaml")
+	if err := os.WriteFile(sc, []byte(`name: on-agents
+workload: {name: payslips, options: {method: fast}}
+load: {duration: 300ms, warmup: 100ms, repeats: 1}
+matrix: {replicas: [2]}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runOn := func(run string) (string, string, int) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, "run", sc, "--out", filepath.Join(tmp, run), "--quiet",
+			"--nats", srv.URL, "--agents", "2", "--run-id", run, "--agents-wait", "30s")
+		cmd.Env = append(os.Environ(), cluster.EnvToken+"="+srv.Token)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return stdout.String(), stderr.String(), ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), 0
+	}
+
+	stop1, stop2 := agent(bin, "own", "box-1"), agent(bin, "own", "box-2")
+	stdout, stderr, code := runOn("own")
+	stop1()
+	stop2()
+	if code != 0 {
+		t.Fatalf("run on its own agents: exit %d\n%s%s", code, stdout, stderr)
+	}
+	run, err := results.Read(filepath.Join(tmp, "own", "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := run.Cells[0].Repeats[0]
+	if r.Failure != "" || r.Jobs == 0 || len(r.Placement) != 2 || r.Placement[0].Agent == r.Placement[1].Agent {
+		t.Errorf("repeat: failure %q, %d jobs, placement %+v", r.Failure, r.Jobs, r.Placement)
+	}
+
+	stop1, stop2 = agent(bin, "mixed", "box-1"), agent(thumbnailBuild(t, tmp), "mixed", "sb-1")
+	defer stop1()
+	defer stop2()
+	_, stderr, code = runOn("mixed")
+	if code == 0 || !strings.Contains(stderr, `workload "payslips": agent sb-1 on `) || !strings.Contains(stderr, "has no such workload; it has: thumbnail") {
+		t.Errorf("an agent without the workload: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "mixed", "results.json")); err == nil {
+		t.Error("a run with an agent lacking the workload wrote results")
 	}
 }
