@@ -407,19 +407,19 @@ func (d *decoder) distinct(path string, n ast.Node, key string, seen map[string]
 func (d *decoder) values(path string, n ast.Node, dim *param.Dimension) []param.Value {
 	var out []param.Value
 	seen := map[string]bool{}
-	i := 0
 	ok := d.each(path, n, kindNoun(dim.Kind), func(e ast.Node) {
-		if d.nodes == nil {
-			d.nodes = map[string]ast.Node{}
-		}
-		d.nodes[fmt.Sprintf("%s[%d]", path, i)] = e
-		i++
 		v, ok := d.value(path, e, dim)
 		key := v.String()
 		if dim.Kind == param.Choice {
 			key = strconv.Quote(key)
 		}
 		if ok && d.distinct(path, e, key, seen) {
+			// Where each value is, by its index in the list kept, for
+			// the checks made once the block is known (checkMethods).
+			if d.nodes == nil {
+				d.nodes = map[string]ast.Node{}
+			}
+			d.nodes[fmt.Sprintf("%s[%d]", path, len(out))] = e
 			out = append(out, v)
 		}
 	})
