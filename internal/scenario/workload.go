@@ -565,6 +565,7 @@ func (d *decoder) checkMethods(s *Scenario) {
 	if d.def == nil {
 		return
 	}
+	reported := map[string]bool{} // a top-level value many blocks inherit, once
 	for i := range s.Blocks {
 		b := &s.Blocks[i]
 		pre := d.blockPre[i]
@@ -573,8 +574,11 @@ func (d *decoder) checkMethods(s *Scenario) {
 			continue
 		}
 		if d.def.Method == "" {
-			d.bad[path] = true
-			d.addf(d.keyLine(path), path, "workload %s has no method to sweep (see its options: %s)", d.def.Name, strings.Join(optionNames(d.def), ", "))
+			if !reported[path] {
+				reported[path] = true
+				d.bad[path] = true
+				d.addf(d.keyLine(path), path, "workload %s has no method to sweep (see its options: %s)", d.def.Name, strings.Join(optionNames(d.def), ", "))
+			}
 			continue
 		}
 		var kept []param.Value
@@ -586,16 +590,21 @@ func (d *decoder) checkMethods(s *Scenario) {
 			ok := true
 			fields, _ := workload.FieldErrors(d.def.Check(opts))
 			for _, fe := range fields {
-				if fe.Field == d.def.Method {
-					n := d.nodes[fmt.Sprintf("%s[%d]", path, j)]
-					at := d.keyLine(path)
-					if n != nil {
-						at = line(n)
-					}
-					d.bad[path] = true
-					d.addf(at, path, "%v, got %q", fe.Err, v.Text)
-					ok = false
+				if fe.Field != d.def.Method {
+					continue
 				}
+				ok = false
+				site := fmt.Sprintf("%s[%d]", path, j)
+				if reported[site] {
+					continue
+				}
+				reported[site] = true
+				at := d.keyLine(path)
+				if n := d.nodes[site]; n != nil {
+					at = line(n)
+				}
+				d.bad[path] = true
+				d.addf(at, path, "%v, got %q", fe.Err, v.Text)
 			}
 			if ok {
 				kept = append(kept, v)

@@ -195,3 +195,13 @@ func TestThumbnailOptionsEitherWay(t *testing.T) {
 		t.Errorf("cells %v and %v", a.Cells(), b.Cells())
 	}
 }
+
+// A bad method at the top level, which every block inherits, is reported
+// once.
+func TestInheritedMethodReportedOnce(t *testing.T) {
+	_, err := Parse("m.yaml", []byte("name: m\nmatrix: {method: [naive, slow]}\nblocks:\n  - name: a\n  - name: b\n"))
+	want := `m.yaml:2: matrix.method: must be one of naive, fast, got "slow"`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
+	}
+}
