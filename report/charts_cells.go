@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/format"
@@ -93,18 +94,56 @@ func cellLabels(a *analysis.Analysis, idx []int) []string {
 	return out
 }
 
-// stages are the job's stages in order; cool colours wait on I/O, warm
-// ones use the CPU.
-var stages = []struct {
-	name, kind string
-	colour     color.RGBA
-	get        func(results.Stages) float64
-}{
-	{"fetch", "network I/O", chart.Sky, func(s results.Stages) float64 { return s.Fetch }},
-	{"decode", "CPU", chart.Orange, func(s results.Stages) float64 { return s.Decode }},
-	{"resize", "CPU", chart.Vermilion, func(s results.Stages) float64 { return s.Resize }},
-	{"encode", "CPU", chart.Purple, func(s results.Stages) float64 { return s.Encode }},
-	{"write", "I/O", chart.Blue, func(s results.Stages) float64 { return s.Write }},
+// stage is one of the workload's stages as the stage charts draw it.
+type stage struct {
+	name, kind, doc string
+	colour          color.RGBA
+}
+
+// Colours of stages by kind, in the order a workload's stages of that
+// kind take them: cool colours wait, warm ones use the CPU.
+var (
+	waitColours  = []color.RGBA{chart.Sky, chart.Blue, chart.Green}
+	cpuColours   = []color.RGBA{chart.Orange, chart.Vermilion, chart.Purple}
+	otherColours = []color.RGBA{chart.Grey, chart.Black}
+)
+
+// stagesOf returns the stages of the workload run measured, in order,
+// each with its colour and the word for its kind.
+func stagesOf(run *results.Run) []stage {
+	w := run.Scenario.WorkloadOf()
+	var out []stage
+	var nWait, nCPU, nOther int
+	for _, s := range w.Stages {
+		st := stage{name: s.Name, doc: s.Doc}
+		switch s.Kind {
+		case results.StageCPU:
+			st.kind, st.colour = "CPU", cpuColours[nCPU%len(cpuColours)]
+			nCPU++
+		case results.StageIO, results.StageWait:
+			st.kind, st.colour = "I/O", waitColours[nWait%len(waitColours)]
+			if s.Kind == results.StageWait {
+				st.kind = "wait"
+			}
+			if s.Kind == results.StageIO && nWait == 0 && w.Name == results.DefaultWorkload {
+				st.kind = "network I/O"
+			}
+			nWait++
+		default:
+			st.colour = otherColours[nOther%len(otherColours)]
+			nOther++
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// label names a stage in a chart's legend: "fetch (network I/O)".
+func (s stage) label() string {
+	if s.kind == "" {
+		return s.name
+	}
+	return s.name + " (" + s.kind + ")"
 }
 
 // cpuShare is below this fraction of a job's time in some cell, the CPU
@@ -127,16 +166,17 @@ func stagesCharts(a *analysis.Analysis) []*figure {
 	}
 	n := len(cells)
 	labels := cellLabels(a, idx)
+	stages := stagesOf(a.Run)
 	series := func(cpuOnly bool) []chart.BarSeries {
 		var out []chart.BarSeries
 		for _, st := range stages {
 			if cpuOnly && st.kind != "CPU" {
 				continue
 			}
-			b := chart.BarSeries{Name: st.name + " (" + st.kind + ")", Colour: st.colour, Values: make([]float64, n)}
+			b := chart.BarSeries{Name: st.label(), Colour: st.colour, Values: make([]float64, n)}
 			used := false
 			for i, c := range cells {
-				if v := st.get(c.Stages) * 1e3; v > 0 && format.Finite(v) {
+				if v := c.Stages[st.name] * 1e3; v > 0 && format.Finite(v) {
 					b.Values[i] = v
 					used = true
 				}
@@ -157,28 +197,14 @@ func stagesCharts(a *analysis.Analysis) []*figure {
 	if err != nil {
 		return nil
 	}
-	server := "the server's injected latency"
-	lat := imageLatency(&a.Run.Scenario)
-	if lat != "" {
-		server += " (" + lat + ")"
-	}
-	caption := "Mean time one job spends in each stage, for " + how + ". Fetch is timed from the request to the last byte: " +
-		"mostly waiting on the network, which more workers overlap even on one core. " +
-		"Once the CPU is saturated, fetch also includes the time the goroutine waited for a core after the data arrived, " +
-		"so it grows with many workers on few cores"
-	if lat != "" {
-		caption += " while " + server + " stays the same"
-	}
-	caption += ". Decode, resize and encode use the CPU: only more cores (GOMAXPROCS) or processes (replicas) speed them up. " +
-		"Queueing before a job starts is not a stage; it shows in latency."
-	out = append(out, &figure{Figure: f, Caption: caption})
+	out = append(out, &figure{Figure: f, Caption: stagesCaption(a, stages, how)})
 
 	// The CPU stages on their own scale when I/O takes most of the time.
 	minShare := 1.0
 	for _, c := range cells {
 		var cpu, total float64
 		for _, st := range stages {
-			v := st.get(c.Stages)
+			v := c.Stages[st.name]
 			if !format.Finite(v) || v < 0 {
 				continue
 			}
@@ -362,4 +388,56 @@ func cdfChart(a *analysis.Analysis) *figure {
 		"A curve further left is faster; a steep curve is predictable, " +
 		"a long flat tail to the right means a few jobs waited much longer than most (queueing, GC pauses, contention)."
 	return &figure{Figure: f, Caption: caption}
+}
+
+// stagesCaption explains the stage chart of the cells how names: what each
+// kind of stage waits on or computes, and what speeds it up.
+func stagesCaption(a *analysis.Analysis, stages []stage, how string) string {
+	var wait, cpu []string
+	caption := "Mean time one job spends in each stage, for " + how + "."
+	for _, st := range stages {
+		if st.doc != "" {
+			caption += " " + st.doc
+		}
+		switch st.kind {
+		case "CPU":
+			cpu = append(cpu, st.name)
+		case "":
+		default:
+			wait = append(wait, st.name)
+		}
+	}
+	if len(wait) > 0 {
+		caption += " " + format.Capitalize(wordList(wait)) + " mostly " + plural(len(wait), "waits", "wait") +
+			", which more workers overlap even on one core. Once the CPU is saturated, " + plural(len(wait), "it also includes", "they also include") +
+			" the time the goroutine waited for a core after the wait ended, so " + plural(len(wait), "it grows", "they grow") + " with many workers on few cores"
+		if sum := summaryOf(&a.Run.Scenario); sum != "" {
+			caption += " while the wait itself (" + sum + ") stays the same"
+		}
+		caption += "."
+	}
+	if len(cpu) > 0 {
+		caption += " " + format.Capitalize(wordList(cpu)) + " " + plural(len(cpu), "uses", "use") +
+			" the CPU: only more cores (GOMAXPROCS) or processes (replicas) speed " + plural(len(cpu), "it", "them") + " up."
+	}
+	return caption + " Queueing before a job starts is not a stage; it shows in latency."
+}
+
+// plural picks one or many by n.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// wordList joins names as a sentence lists them: "a", "a and b", "a, b and c".
+func wordList(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }

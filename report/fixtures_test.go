@@ -82,7 +82,7 @@ func synthCell(rng *rand.Rand, p results.Params, m jobModel, repeats int, window
 		}
 		rep.Histogram = results.HistogramOf(h)
 		rep.Latency = rep.Histogram.Latency()
-		rep.Stages = results.Stages{Fetch: m.fetch * noise, Decode: m.decode * stretch, Resize: m.resize * stretch, Encode: m.encode * stretch, Write: m.write}
+		rep.Stages = results.Stages{"fetch": m.fetch * noise, "decode": m.decode * stretch, "resize": m.resize * stretch, "encode": m.encode * stretch, "write": m.write}
 		util := math.Min(1, xr*m.cpu()/cores)
 		cpuSec := util * rep.Elapsed * cores
 		rep.Resources = results.Resources{UserCPU: cpuSec * 0.9, SysCPU: cpuSec * 0.1, MaxRSS: int64(30+4*w) << 20, CPUUtil: util, JobsPerCPUSecond: float64(jobs) / cpuSec}

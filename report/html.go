@@ -242,8 +242,11 @@ func newPage(a *analysis.Analysis, charts []renderedChart, problems []analysis.W
 	default:
 		pg.Meta = append(pg.Meta, string(m)+" loop")
 	}
-	if l := imageLatency(&sc); l != "" {
-		pg.Meta = append(pg.Meta, "image server latency "+l)
+	if w := sc.WorkloadOf(); w.Name != results.DefaultWorkload {
+		pg.Meta = append(pg.Meta, "workload "+w.Name)
+	}
+	if l := summaryOf(&sc); l != "" {
+		pg.Meta = append(pg.Meta, l)
 	}
 	pg.Meta = append(pg.Meta, fmt.Sprintf("%d cells", len(run.Cells)))
 	if sc.File != "" {
@@ -317,9 +320,39 @@ func mainSeries(a *analysis.Analysis) int {
 	return best
 }
 
-// imageLatency names the mock server's injected latency: one figure, or one
-// per block ("io-bound 50 ms, cpu-bound 0 s") when the scenario has blocks;
-// "" when no cell had any.
+// summaryOf says what the run's workload options change: the summary the
+// workload gave of them, one, or one per block ("io-bound image server
+// latency 50 ms, cpu-bound image server latency none"); for a file from
+// before workloads had names, the mock server's injected latency. "" when
+// there is nothing to say.
+func summaryOf(sc *results.Scenario) string {
+	if sc.Workload == nil {
+		if l := imageLatency(sc); l != "" {
+			return "image server latency " + l
+		}
+		return ""
+	}
+	if len(sc.Blocks) == 0 {
+		return sc.Workload.Summary
+	}
+	var parts []string
+	differ := false
+	for _, b := range sc.Blocks {
+		if b.Summary != "" {
+			parts = append(parts, b.Name+" "+b.Summary)
+		}
+		differ = differ || b.Summary != sc.Blocks[0].Summary
+	}
+	if !differ {
+		return sc.Blocks[0].Summary
+	}
+	return strings.Join(parts, ", ")
+}
+
+// imageLatency names the mock server's injected latency, as files from
+// before workloads had names record it: one figure, or one per block
+// ("io-bound 50 ms, cpu-bound 0 s") when the scenario has blocks; "" when
+// no cell had any.
 func imageLatency(sc *results.Scenario) string {
 	if len(sc.Blocks) == 0 {
 		if sc.ImageLatency > 0 && format.Finite(sc.ImageLatency) {

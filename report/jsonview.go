@@ -268,9 +268,8 @@ func newJSONView(a *analysis.Analysis) jsonView {
 			Throughput: jnum(c.Throughput), Interval: jsonInterval(c.ThroughputCI),
 			Latency:  jLatency{Mean: jnum(l.Mean), P50: jnum(l.P50), P90: jnum(l.P90), P99: jnum(l.P99), P999: jnum(l.P999), Max: jnum(l.Max)},
 			Makespan: jnum(c.Makespan),
-			Stages: map[string]jnum{"fetch": jnum(c.Stages.Fetch), "decode": jnum(c.Stages.Decode), "resize": jnum(c.Stages.Resize),
-				"encode": jnum(c.Stages.Encode), "write": jnum(c.Stages.Write)},
-			Queue: jnum(c.Stages.Queue), Service: jnum(c.ServiceTime()),
+			Stages:   jsonStages(c.Stages),
+			Queue:    jnum(c.Stages.Queue()), Service: jnum(c.ServiceTime()),
 			CPU: jnum(c.CPU), JobsPerCPUSecond: jnum(c.Resources.JobsPerCPUSecond),
 			Machine: jsonMachine(c.Machine), Warnings: append([]analysis.Warning{}, c.Warnings...),
 		}
@@ -330,4 +329,16 @@ func jsonFit(f *analysis.Fit) *jFit {
 	}
 	return &jFit{Sigma: jnum(f.Sigma), Kappa: jnum(f.Kappa), Lambda: jnum(f.Lambda), PeakN: jnum(f.PeakN), PeakX: jnum(f.PeakX),
 		R2: jnum(f.R2), Flags: append([]string{}, f.Flags...)}
+}
+
+// jsonStages are a cell's mean stage times by name, its time in queue
+// left out (the cell's queue gives it).
+func jsonStages(st results.Stages) map[string]jnum {
+	out := map[string]jnum{}
+	for name, v := range st {
+		if name != results.QueueStage {
+			out[name] = jnum(v)
+		}
+	}
+	return out
 }

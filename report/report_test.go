@@ -131,7 +131,7 @@ func TestWriteQuickstart(t *testing.T) {
 	for _, want := range []string{
 		"Scalability (throughput) = ", "Performance (latency) = ", "quickstart", "Findings",
 		"viewBox=", "few-repeats", "go1.26.8", "Synthetic CPU", "abc1234", "USL",
-		"from the request to the last byte", "injected latency (20 ms) stays the same",
+		"from the request to the last byte", "(image server latency 20 ms) stays the same",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("report.html lacks %q", want)
@@ -273,7 +273,7 @@ func TestEdgeCases(t *testing.T) {
 				for j := range r.Cells[1].Repeats {
 					r.Cells[1].Repeats[j].Throughput = math.Inf(1)
 					r.Cells[2].Repeats[j].Latency.P99 = math.NaN()
-					r.Cells[3].Repeats[j].Stages.Fetch = -1
+					r.Cells[3].Repeats[j].Stages["fetch"] = -1
 				}
 				r.Cells[4].Repeats[0].Series.Bucket = 0
 			},

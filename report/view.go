@@ -297,7 +297,7 @@ func sections(a *analysis.Analysis, charts []renderedChart) []section {
 			intro = dimIntro(c.Dim)
 		case secStages:
 			title = "Where the time goes: I/O or CPU"
-			intro = "Each job fetches an image over HTTP, decodes it, resizes it to fit 64×64 with a Lanczos filter, encodes a PNG and writes it."
+			intro = a.Run.Scenario.WorkloadOf().Description
 		case secTime:
 			title = "Stability over time"
 		case secCDF:
@@ -454,7 +454,7 @@ func cellRows(a *analysis.Analysis) cellTable {
 	}
 	t.Makespan = t.Makespan || a.Batch()
 	for _, c := range a.Cells {
-		t.Queue = t.Queue || c.Params.Memory > 0 || c.Stages.Queue > 0
+		t.Queue = t.Queue || c.Params.Memory > 0 || c.Stages.Queue() > 0
 		t.Machine = t.Machine || c.Machine != nil
 	}
 	for i, c := range a.Cells {
@@ -479,7 +479,7 @@ func cellRows(a *analysis.Analysis) cellTable {
 		if c.Makespan > 0 {
 			row.MakespanCI = fmtDurInterval(c.MakespanCI)
 		}
-		row.Queue, row.Service = cellDur(c, c.Stages.Queue), cellDur(c, c.ServiceTime())
+		row.Queue, row.Service = cellDur(c, c.Stages.Queue()), cellDur(c, c.ServiceTime())
 		row.OtherCPU, row.Steal = "—", "—"
 		if m := c.Machine; m != nil {
 			row.OtherCPU, row.Steal = format.Number(m.Other), format.Number(m.Steal)

@@ -43,7 +43,7 @@ func heavy(t *testing.T) string {
 	heavyOnce.Do(func() {
 		heavyBin = filepath.Join(filepath.Dir(bin), "scalebench-heavy")
 		cmd := exec.Command("go", "build", "-o", heavyBin,
-			"-ldflags", "-X github.com/scalebench/scalebench/internal/thumbnail.extraWork=0.2", ".")
+			"-ldflags", "-X github.com/scalebench/scalebench/internal/worker.extraWork=0.2", ".")
 		cmd.Stderr = os.Stderr
 		heavyErr = cmd.Run()
 	})

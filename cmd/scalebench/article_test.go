@@ -60,8 +60,8 @@ func TestArticleSteps(t *testing.T) {
 		t.Fatalf("memory cells %s, %s", small.Params, large.Params)
 	}
 	// One 900 KiB job fits in 1 MiB, two in 2 MiB; six workers wait.
-	if !(small.Stages.Queue > small.ServiceTime()) {
-		t.Errorf("1 MiB: time in queue %.3f s against service %.3f s: five of six workers should wait", small.Stages.Queue, small.ServiceTime())
+	if !(small.Stages.Queue() > small.ServiceTime()) {
+		t.Errorf("1 MiB: time in queue %.3f s against service %.3f s: five of six workers should wait", small.Stages.Queue(), small.ServiceTime())
 	}
 	if !(large.Throughput > 1.3*small.Throughput) {
 		t.Errorf("throughput %.2f at 2 MiB against %.2f at 1 MiB: twice the jobs in flight should show", large.Throughput, small.Throughput)

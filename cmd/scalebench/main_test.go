@@ -154,7 +154,7 @@ func TestRunWritesResultsAndReport(t *testing.T) {
 		if c.Jobs == 0 || c.Throughput <= 0 || c.Errors != 0 || len(c.Repeats) != 2 {
 			t.Errorf("cell %+v: jobs %d, throughput %.1f, errors %d, repeats %d", c.Params, c.Jobs, c.Throughput, c.Errors, len(c.Repeats))
 		}
-		if c.Stages.Fetch < 0.02 || c.Stages.Decode <= 0 || c.Stages.Resize <= 0 {
+		if c.Stages["fetch"] < 0.02 || c.Stages["decode"] <= 0 || c.Stages["resize"] <= 0 {
 			t.Errorf("cell %+v: stages %+v: the 20 ms latency is missing", c.Params, c.Stages)
 		}
 		for _, r := range c.Repeats {

@@ -21,9 +21,9 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/cluster"
-	"github.com/scalebench/scalebench/internal/imageserver"
 	"github.com/scalebench/scalebench/internal/scenario"
 	"github.com/scalebench/scalebench/internal/worker"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // EnvAgent names the one-shot agent that a worker process started by the
@@ -32,22 +32,14 @@ import (
 const EnvAgent = "SCALEBENCH_AGENT"
 
 // Task is the payload of one replica's assignment: the spec, the
-// GOMAXPROCS its worker process runs at, and, when the agent serves the
-// mock images itself, their settings (the spec's URLs are then paths on
-// that server).
+// GOMAXPROCS its worker process runs at, and, for a workload with a
+// service, the service's settings: the agent starts its own service from
+// them (or names the server they name), and the spec's inputs are the
+// service's, whatever the harness sent.
 type Task struct {
-	GOMAXPROCS int         `json:"gomaxprocs"`
-	Images     *Images     `json:"images,omitempty"`
-	Spec       worker.Spec `json:"spec"`
-}
-
-// Images are the mock image server's settings that an agent serving the
-// images itself applies.
-type Images struct {
-	Latency   time.Duration `json:"latency"`
-	Jitter    time.Duration `json:"jitter"`
-	Bandwidth int64         `json:"bandwidth"`
-	ErrorRate float64       `json:"error_rate"`
+	GOMAXPROCS int             `json:"gomaxprocs"`
+	Service    json.RawMessage `json:"service,omitempty"`
+	Spec       worker.Spec     `json:"spec"`
 }
 
 // WorkerMain is the body of `scalebench worker`: a worker process that
@@ -56,17 +48,18 @@ type Images struct {
 // a one-shot agent (OneShot).
 func WorkerMain(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	if os.Getenv(cluster.EnvURL) != "" {
-		return OneShot(ctx, stdin, worker.Execute)
+		return OneShot(ctx, stdin, worker.Prepare)
 	}
 	return worker.Main(ctx, stdin, stdout)
 }
 
 // OneShot is the body of a worker process the harness started as a
 // one-shot agent: it connects to the harness's server with the URL, token
-// and run id from its environment, takes its one assignment, runs its spec
-// with execute once the harness gave the go signal, and stops as soon as
-// its stdin closes (the harness is gone).
-func OneShot(ctx context.Context, stdin io.Reader, execute func(context.Context, worker.Spec) (worker.Report, error)) error {
+// and run id from its environment, takes its one assignment, sets its
+// spec up with prepare before it says it is ready, runs it once the
+// harness gave the go signal, and stops as soon as its stdin closes (the
+// harness is gone).
+func OneShot(ctx context.Context, stdin io.Reader, prepare func(context.Context, worker.Spec) (worker.Runner, error)) error {
 	opts := cluster.OptionsFromEnv(nil)
 	opts.Name = "scalebench-worker"
 	nc, err := cluster.Connect(opts)
@@ -91,10 +84,18 @@ func OneShot(ctx context.Context, stdin io.Reader, execute func(context.Context,
 			if t.Spec.Sliced {
 				return nil, errors.New("worker: a sliced run speaks over the worker's pipes, not NATS")
 			}
+			r, err := prepare(ctx, t.Spec)
+			if err != nil {
+				return nil, err
+			}
+			defer r.Close()
 			if err := ready(); err != nil {
 				return nil, err
 			}
-			rep, err := execute(ctx, t.Spec)
+			rep, err := r.Run(ctx)
+			if cerr := r.Close(); err == nil {
+				err = cerr
+			}
 			if err != nil {
 				return nil, err
 			}
@@ -116,21 +117,32 @@ func OneShot(ctx context.Context, stdin io.Reader, execute func(context.Context,
 
 // Worker runs the replicas assigned to a `scalebench agent`: each in a
 // worker process of its own on this machine, at the assignment's
-// GOMAXPROCS, against a mock image server of the agent's own unless the
-// scenario names a shared one.
+// GOMAXPROCS, against a service of the agent's own when the workload has
+// one (the thumbnail's mock image server) unless the scenario names a
+// shared one.
 type Worker struct {
 	argv []string
 	env  []string
 
-	mu     sync.Mutex
-	images map[Images]*imageserver.Server
+	mu       sync.Mutex
+	services map[serviceKey]service
+}
+
+// serviceKey tells one service of the agent's from another: its workload
+// and its settings.
+type serviceKey struct{ workload, settings string }
+
+// service is a running service and the jobs' inputs on it.
+type service struct {
+	srv    workload.Server
+	inputs []string
 }
 
 // NewWorker returns a Worker starting worker processes with argv
 // (default: this executable with the argument "worker") and env added to
 // this process's environment.
 func NewWorker(argv, env []string) *Worker {
-	return &Worker{argv: argv, env: env, images: map[Images]*imageserver.Server{}}
+	return &Worker{argv: argv, env: env, services: map[serviceKey]service{}}
 }
 
 // decodeTask decodes an assignment's payload, refusing fields it does not
@@ -149,27 +161,37 @@ func decodeTask(raw json.RawMessage) (Task, error) {
 }
 
 // check refuses a task that `scalebench validate` would refuse in a
-// scenario (scenario.CheckReplica), or that names a file path or CPUs: an
-// agent writes nowhere its harness chooses.
-func (t Task) check() error {
+// scenario (scenario.CheckReplica, and the workload's own checks of its
+// options and its service's settings), that names a workload this
+// executable lacks, CPUs, or a synthetic slowdown. It returns the
+// workload.
+func (t Task) check() (*workload.Def, error) {
 	s := t.Spec
 	r := scenario.Replica{
 		Model: s.Model, Workers: s.Workers, GOMAXPROCS: t.GOMAXPROCS,
 		Warmup: s.Warmup, Duration: s.Duration, Think: s.Think, Timeout: s.Timeout, Bucket: s.Bucket,
 		Rate: s.Rate, Arrival: s.Arrival, Jobs: s.Jobs, MaxJobs: s.MaxJobs,
-		Width: s.Thumbnail.Width, Height: s.Thumbnail.Height,
-		Filter: s.Thumbnail.Filter, Format: s.Thumbnail.Format, Method: s.Thumbnail.Method,
-		URLs: s.URLs, LocalImages: t.Images != nil,
-	}
-	if t.Images != nil {
-		r.Latency, r.Jitter, r.Bandwidth, r.ErrorRate = t.Images.Latency, t.Images.Jitter, t.Images.Bandwidth, t.Images.ErrorRate
 	}
 	var errs []error
 	if err := scenario.CheckReplica(r); err != nil {
 		errs = append(errs, err)
 	}
-	if s.Thumbnail.OutDir != "" {
-		errs = append(errs, fmt.Errorf("thumbnail.output %q: an agent writes no file where an assignment says", s.Thumbnail.OutDir))
+	def, err := workload.Lookup(s.Workload)
+	if err != nil {
+		return nil, fmt.Errorf("assignment refused: %w", err)
+	}
+	if _, err := def.DecodeOptions(s.Options); err != nil {
+		errs = append(errs, err)
+	}
+	switch {
+	case def.HasService() && t.Service == nil:
+		errs = append(errs, fmt.Errorf("service: workload %s needs the settings of its service", def.Name))
+	case def.HasService():
+		if err := def.CheckService(t.Service); err != nil {
+			errs = append(errs, err)
+		}
+	case t.Service != nil:
+		errs = append(errs, fmt.Errorf("service: workload %s has none", def.Name))
 	}
 	if len(s.CPUs) > 0 {
 		errs = append(errs, errors.New("cpus: an agent's worker processes are not pinned by the harness"))
@@ -177,13 +199,13 @@ func (t Task) check() error {
 	if s.Sliced {
 		errs = append(errs, errors.New("sliced: a sliced run stops and resumes worker processes on the harness's machine, never an agent's"))
 	}
-	if s.Thumbnail.ExtraWork != 0 {
-		errs = append(errs, fmt.Errorf("extra work %v: a synthetic slowdown is for scalebench calibrate on one machine, never an agent's", s.Thumbnail.ExtraWork))
+	if s.ExtraWork != 0 {
+		errs = append(errs, fmt.Errorf("extra work %v: a synthetic slowdown is for scalebench calibrate on one machine, never an agent's", s.ExtraWork))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("assignment refused: %w", err)
+		return nil, fmt.Errorf("assignment refused: %w", err)
 	}
-	return nil
+	return def, nil
 }
 
 // Work is the cluster.Work of an agent. It refuses an assignment that
@@ -193,18 +215,15 @@ func (w *Worker) Work(ctx context.Context, raw json.RawMessage, ready func() err
 	if err != nil {
 		return nil, err
 	}
-	if err := t.check(); err != nil {
+	def, err := t.check()
+	if err != nil {
 		return nil, err
 	}
 	spec := t.Spec
-	if t.Images != nil {
-		base, err := w.imageServer(*t.Images)
-		if err != nil {
+	spec.Remote = true
+	if def.HasService() {
+		if spec.URLs, err = w.service(ctx, def, t.Service); err != nil {
 			return nil, err
-		}
-		spec.URLs = slices.Clone(spec.URLs)
-		for i, p := range spec.URLs {
-			spec.URLs[i] = base + p
 		}
 	}
 	argv := w.argv
@@ -246,31 +265,30 @@ func (w *Worker) Work(ctx context.Context, raw json.RawMessage, ready func() err
 	return worker.EncodeReport(rep)
 }
 
-// imageServer returns the base URL of this agent's image server with
-// settings im, starting it on first use.
-func (w *Worker) imageServer(im Images) (string, error) {
+// service returns the jobs' inputs on this agent's service of def with
+// settings, starting it on first use.
+func (w *Worker) service(ctx context.Context, def *workload.Def, settings json.RawMessage) ([]string, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if s, ok := w.images[im]; ok {
-		return s.URL, nil
+	key := serviceKey{def.Name, string(settings)}
+	if s, ok := w.services[key]; ok {
+		return s.inputs, nil
 	}
-	s, err := imageserver.New(imageserver.Config{
-		Latency: im.Latency, Jitter: im.Jitter, Bandwidth: im.Bandwidth, ErrorRate: im.ErrorRate,
-	})
+	srv, in, err := def.StartService(ctx, settings)
 	if err != nil {
-		return "", fmt.Errorf("start image server: %w", err)
+		return nil, err
 	}
-	w.images[im] = s
-	return s.URL, nil
+	w.services[key] = service{srv: srv, inputs: in}
+	return in, nil
 }
 
-// Close stops the agent's image servers.
+// Close stops the agent's services.
 func (w *Worker) Close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for k, s := range w.images {
-		s.Close()
-		delete(w.images, k)
+	for k, s := range w.services {
+		s.srv.Close()
+		delete(w.services, k)
 	}
 }
 

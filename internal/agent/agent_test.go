@@ -5,16 +5,18 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/scalebench/scalebench/internal/builtin"
 	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/load"
-	"github.com/scalebench/scalebench/internal/thumbnail"
 	"github.com/scalebench/scalebench/internal/worker"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // TestMain lets this test binary act as a worker process: with
@@ -22,6 +24,9 @@ import (
 // would. Otherwise it fails the package's tests if any leave a goroutine
 // running.
 func TestMain(m *testing.M) {
+	if err := workload.Register(builtin.Thumbnail); err != nil {
+		panic(err)
+	}
 	if os.Getenv("SCALEBENCH_TEST_WORKER") == "1" {
 		if tok := os.Getenv(cluster.EnvToken); tok != "" {
 			os.Stderr.WriteString("worker: given the agent's NATS token\n")
@@ -36,12 +41,25 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// okTask is an assignment an agent takes.
+// okTask is an assignment an agent takes: the thumbnail workload, whose
+// images the agent serves itself.
 func okTask() Task {
-	return Task{GOMAXPROCS: 1, Images: &Images{}, Spec: worker.Spec{
-		Protocol: worker.ProtocolVersion, URLs: []string{"/64x48/ccc/aaa.jpg"}, Model: load.Closed,
-		Workers: 2, Duration: time.Second, Thumbnail: thumbnail.Options{Width: 16, Height: 16},
-	}}
+	return Task{GOMAXPROCS: 1, Service: json.RawMessage(`{"latency":0,"jitter":0,"bandwidth":0,"error_rate":0,"paths":["/64x48/ccc/aaa.jpg"]}`),
+		Spec: worker.Spec{
+			Protocol: worker.ProtocolVersion, URLs: []string{"ignored: the agent's own service gives the inputs"}, Model: load.Closed,
+			Workers: 2, Duration: time.Second,
+			Options: json.RawMessage(`{"Width":16,"Height":16,"Filter":"lanczos","Format":"png","Method":"fast","OutDir":""}`),
+		}}
+}
+
+// withService returns t with the service settings changed by edit.
+func withService(t *Task, edit func(m map[string]any)) {
+	var m map[string]any
+	if err := json.Unmarshal(t.Service, &m); err != nil {
+		panic(err)
+	}
+	edit(m)
+	t.Service, _ = json.Marshal(m)
 }
 
 // An agent runs its assignment in a worker process of its own, against
@@ -52,6 +70,10 @@ func TestWorkRunsAWorkerProcess(t *testing.T) {
 	t.Setenv(cluster.EnvURL, "nats://127.0.0.1:1")
 	task := okTask()
 	task.Spec.Duration = 200 * time.Millisecond
+	// An output directory the harness names is not written to: the
+	// worker process runs remote.
+	outDir := filepath.Join(t.TempDir(), "out")
+	task.Spec.Options = json.RawMessage(`{"Width":16,"Height":16,"Filter":"lanczos","Format":"png","Method":"fast","OutDir":` + strconv.Quote(outDir) + `}`)
 	raw, err := json.Marshal(task)
 	if err != nil {
 		t.Fatal(err)
@@ -70,6 +92,12 @@ func TestWorkRunsAWorkerProcess(t *testing.T) {
 	if !readied || rep.GOMAXPROCS != 1 || rep.Snapshot.Jobs == 0 || rep.Snapshot.Hist.TotalCount() != rep.Snapshot.Jobs {
 		t.Errorf("readied %v; report: GOMAXPROCS %d, %d jobs, histogram of %d", readied, rep.GOMAXPROCS, rep.Snapshot.Jobs, rep.Snapshot.Hist.TotalCount())
 	}
+	if rep.Snapshot.Errors != 0 {
+		t.Errorf("%d jobs failed: %v", rep.Snapshot.Errors, rep.Snapshot.ErrSamples)
+	}
+	if _, err := os.Stat(outDir); err == nil {
+		t.Error("the worker wrote into the output directory the assignment named")
+	}
 }
 
 // An agent refuses an assignment that names a file path or holds a value
@@ -83,16 +111,31 @@ func TestWorkRefusesHostileTask(t *testing.T) {
 		raw    string // the payload as sent, when not ok() changed
 		want   string
 	}{
-		{name: "output directory", change: func(t *Task) { t.Spec.Thumbnail.OutDir = filepath.Join(dir, "out") }, want: "thumbnail.output"},
-		{name: "synthetic slowdown", change: func(t *Task) { t.Spec.Thumbnail.ExtraWork = 0.5 }, want: "extra work 0.5"},
+		{name: "synthetic slowdown", change: func(t *Task) { t.Spec.ExtraWork = 0.5 }, want: "extra work 0.5"},
 		{name: "a million workers", change: func(t *Task) { t.Spec.Workers = 1_000_000 }, want: "matrix.workers"},
 		{name: "gomaxprocs 0", change: func(t *Task) { t.GOMAXPROCS = 0 }, want: "matrix.gomaxprocs"},
-		{name: "a URL of the sender's choosing", change: func(t *Task) { t.Spec.URLs = []string{"http://127.0.0.1:22/"} }, want: "images.paths"},
-		{name: "shared server, not an image", change: func(t *Task) { t.Images, t.Spec.URLs = nil, []string{"http://127.0.0.1:22/"} }, want: "images.paths"},
+		{name: "not an image path", change: func(t *Task) {
+			withService(t, func(m map[string]any) { m["paths"] = []string{"/../../etc/passwd"} })
+		}, want: "images.paths"},
+		{name: "shared server of another scheme", change: func(t *Task) {
+			withService(t, func(m map[string]any) { m["url"] = "file:///etc/passwd" })
+		}, want: "images.url"},
+		{name: "no service settings", change: func(t *Task) { t.Service = nil }, want: "service"},
+		{name: "service settings it does not know", change: func(t *Task) {
+			withService(t, func(m map[string]any) { m["exec"] = "rm -rf /" })
+		}, want: "unknown field"},
 		{name: "a day long", change: func(t *Task) { t.Spec.Duration = 24 * time.Hour }, want: "load.duration"},
-		{name: "error rate 5", change: func(t *Task) { t.Images.ErrorRate = 5 }, want: "images.error_rate"},
+		{name: "error rate 5", change: func(t *Task) { withService(t, func(m map[string]any) { m["error_rate"] = 5 }) }, want: "images.error_rate"},
+		{name: "huge thumbnail", change: func(t *Task) {
+			t.Spec.Options = json.RawMessage(`{"Width":1048576,"Height":16,"Filter":"lanczos","Format":"png","Method":"fast"}`)
+		}, want: "thumbnail.width"},
+		{name: "unknown filter", change: func(t *Task) {
+			t.Spec.Options = json.RawMessage(`{"Width":16,"Height":16,"Filter":"sh -c","Format":"png","Method":"fast"}`)
+		}, want: "thumbnail.filter"},
+		{name: "a workload it lacks", change: func(t *Task) { t.Spec.Workload = "kv" }, want: `workload "kv": this executable has no such workload; it has: thumbnail`},
 		{name: "pinned CPUs", change: func(t *Task) { t.Spec.CPUs = []int{0} }, want: "cpus"},
 		{name: "unknown field", raw: `{"gomaxprocs":1,"spec":{"workers":1},"exec":"rm -rf /"}`, want: "unknown field"},
+		{name: "unknown spec field", raw: `{"gomaxprocs":1,"spec":{"workers":1,"exec":"rm -rf /"}}`, want: "unknown field"},
 		{name: "trailing data", raw: `{"gomaxprocs":1,"spec":{}} {}`, want: "after the assignment"},
 		{name: "not JSON", raw: `}{`, want: "decode assignment"},
 	} {
@@ -127,7 +170,7 @@ func TestWorkRefusesHostileTask(t *testing.T) {
 		})
 	}
 	t.Run("valid task passes the check", func(t *testing.T) {
-		if err := ok().check(); err != nil {
+		if _, err := ok().check(); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -154,7 +154,7 @@ func AnalyzeJudged(run *results.Run, judge Judge) *Analysis {
 		return a
 	}
 	a.Cells = Summarize(run)
-	if slices.ContainsFunc(a.Cells, func(c Cell) bool { return c.Sliced }) {
+	if slicedRun(run) {
 		a.warn("slices", SlicesNote)
 	}
 	if run.Interrupted {
@@ -474,18 +474,40 @@ func (a *Analysis) fit(s *Series) {
 	}
 }
 
-// stageSum is the mean time a job spends working (all stages), in seconds.
+// stageSum is the mean time a job spends in service (all stages, its time
+// in queue left out), in seconds.
 func stageSum(st results.Stages) float64 {
-	return st.Fetch + st.Decode + st.Resize + st.Encode + st.Write
+	var sum float64
+	for name, v := range st {
+		if name != results.QueueStage {
+			sum += v
+		}
+	}
+	return sum
 }
 
-// boundKind says "I/O-bound" or "CPU-bound" from the stage means, or "".
-func boundKind(st results.Stages) string {
+// boundKind says "I/O-bound" or "CPU-bound" from the stage means and the
+// kinds of w's stages, or "" when the stages do not say: I/O-bound when
+// the stages that wait (I/O and other waits) take most of a job.
+func boundKind(w results.Workload, st results.Stages) string {
 	sum := stageSum(st)
 	if !(sum > 0) {
 		return ""
 	}
-	if st.Fetch/sum > 0.5 {
+	var waiting, known float64
+	for _, s := range w.Stages {
+		switch s.Kind {
+		case results.StageIO, results.StageWait:
+			waiting += st[s.Name]
+			known += st[s.Name]
+		case results.StageCPU:
+			known += st[s.Name]
+		}
+	}
+	switch {
+	case known < sum/2:
+		return "" // most of the time is in stages of no kind
+	case waiting/sum > 0.5:
 		return "I/O-bound"
 	}
 	return "CPU-bound"
@@ -531,7 +553,7 @@ func (a *Analysis) classify() {
 		}
 
 		var b []byte
-		if kind := boundKind(fc.Stages); kind != "" {
+		if kind := boundKind(a.Run.Scenario.WorkloadOf(), fc.Stages); kind != "" {
 			b = append(b, kind+": "...)
 		}
 		growth := fmt.Sprintf("%s at %s vs %s", format.Factor(last.Speedup.Value),
@@ -595,4 +617,26 @@ func addsWords(v Scaling) string {
 		return "adds little throughput"
 	}
 	return "adds no clear throughput"
+}
+
+// slicedRun reports whether any repeat of run is a slice of a sliced A/B
+// run.
+func slicedRun(run *results.Run) bool {
+	for _, c := range run.Cells {
+		for _, r := range c.Repeats {
+			if r.Slice != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// noLatency says why cells measured no latency: they are slices of a
+// sliced A/B run, or imported Go benchmarks.
+func (a *Analysis) noLatency() string {
+	if slicedRun(a.Run) {
+		return "slices"
+	}
+	return "Go benchmarks measure none"
 }

@@ -14,8 +14,8 @@ import (
 
 // Stage profiles: I/O-bound jobs spend most of their time fetching.
 var (
-	ioStages  = results.Stages{Fetch: 0.045, Decode: 0.002, Resize: 0.002, Encode: 0.001}
-	cpuStages = results.Stages{Fetch: 0.001, Decode: 0.003, Resize: 0.005, Encode: 0.001}
+	ioStages  = results.Stages{"fetch": 0.045, "decode": 0.002, "resize": 0.002, "encode": 0.001}
+	cpuStages = results.Stages{"fetch": 0.001, "decode": 0.003, "resize": 0.005, "encode": 0.001}
 )
 
 // cellSpec describes a cell for mkRun.

@@ -68,7 +68,7 @@ const (
 // from its admission (its memory reserved) to its end, the mean latency
 // less the mean wait in queue.
 func (c *Cell) ServiceTime() float64 {
-	return c.Latency.Mean - c.Stages.Queue
+	return c.Latency.Mean - c.Stages.Queue()
 }
 
 // DecompositionTolerance is how far a decomposition's product may miss
@@ -189,7 +189,7 @@ func (a *Analysis) reasons(dc *Decomposition, fc, tc *Cell, d *param.Dimension) 
 		if m.Steal >= stealMatters {
 			out = append(out, fmt.Sprintf("the hypervisor took %s of a core (steal time)", coresText(m.Steal)))
 		}
-		if m.Other < otherMatters && m.Steal < stealMatters && boundKind(fc.Stages) == "I/O-bound" {
+		if m.Other < otherMatters && m.Steal < stealMatters && boundKind(a.Run.Scenario.WorkloadOf(), fc.Stages) == "I/O-bound" {
 			out = append(out, "the jobs wait on I/O, so the cores stay idle")
 		}
 	}

@@ -235,7 +235,7 @@ func TestDecompositionMemory(t *testing.T) {
 			d := 1 + 0.01*float64(i-1)
 			c.Repeats = append(c.Repeats, results.Repeat{Index: i, Elapsed: 3, Jobs: int64(3 * tput * d), Throughput: tput * d,
 				Latency: results.Latency{Mean: mean, P50: mean, P90: mean, P99: mean, P999: mean, Max: mean},
-				Stages:  results.Stages{Queue: queue, Fetch: 0.38, Decode: 0.01, Resize: 0.01}})
+				Stages:  results.Stages{"queue": queue, "fetch": 0.38, "decode": 0.01, "resize": 0.01}})
 		}
 		return c
 	}

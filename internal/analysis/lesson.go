@@ -293,9 +293,12 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 	} else if d == param.Memory {
 		b = fmt.Appendf(b, "%s, %s; %s", l.Ratio.Text, l.Verdict, queueWords(fc, tc))
 	} else {
-		b = fmt.Appendf(b, "%s, %s; %s", l.Ratio.Text, l.Verdict,
-			latencyWords("latency", a.latencyMove(fc, tc, false), fc.Latency.P50, tc.Latency.P50))
-		b = append(b, boundReason(d, fc, verdict)...)
+		lat := latencyWords("latency", a.latencyMove(fc, tc, false), fc.Latency.P50, tc.Latency.P50)
+		if fc.Sliced || tc.Sliced {
+			lat = "latency was not measured (" + a.noLatency() + ")"
+		}
+		b = fmt.Appendf(b, "%s, %s; %s", l.Ratio.Text, l.Verdict, lat)
+		b = append(b, boundReason(a.Run.Scenario.WorkloadOf(), d, fc, verdict)...)
 	}
 	b = append(b, '.')
 	if dc := l.Ratio.Decomposition; dc != nil {
@@ -306,11 +309,11 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 }
 
 // boundReason explains a verdict on more cores by where the time goes.
-func boundReason(d *param.Dimension, first *Cell, v Scaling) string {
+func boundReason(w results.Workload, d *param.Dimension, first *Cell, v Scaling) string {
 	if d != param.GOMAXPROCS {
 		return ""
 	}
-	kind := boundKind(first.Stages)
+	kind := boundKind(w, first.Stages)
 	switch {
 	case kind == "I/O-bound" && v <= ScalingLittle:
 		return ": the jobs wait on I/O, so more cores add little"
@@ -486,5 +489,5 @@ func countWord(dim, label string) string { return param.Lookup(dim).Count(label)
 func queueWords(fc, tc *Cell) string {
 	return fmt.Sprintf("service time %s → %s, time in queue %s → %s (means)",
 		format.DurationFigure(fc.ServiceTime(), true), format.DurationFigure(tc.ServiceTime(), true),
-		format.DurationFigure(fc.Stages.Queue, true), format.DurationFigure(tc.Stages.Queue, true))
+		format.DurationFigure(fc.Stages.Queue(), true), format.DurationFigure(tc.Stages.Queue(), true))
 }

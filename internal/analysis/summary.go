@@ -57,9 +57,9 @@ type Cell struct {
 	Failed []results.Repeat
 	// ErrorKinds counts the errors of all repeats by kind.
 	ErrorKinds map[string]int64
-	// Sliced is true when the cell's repeats are slices of a sliced A/B
-	// run, which measure no latency: Latency and Stages are then NaN,
-	// LatencyCI nil, and LatencyHistogram empty.
+	// Sliced is true when the cell's repeats measured no latency: slices
+	// of a sliced A/B run, or imported Go benchmarks. Latency and Stages
+	// are then NaN, LatencyCI nil, and LatencyHistogram empty.
 	Sliced bool
 	// Warnings are the caveats about this cell's measurement.
 	Warnings []Warning
@@ -101,7 +101,7 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	offered := make([]float64, n)
 	lat := map[string][]float64{}
 	var stageJobs float64
-	var st results.Stages
+	st := results.Stages{}
 	res := make([][]float64, 6)
 	c.Sliced = true
 	for i, r := range c.Repeats {
@@ -122,7 +122,7 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		res[3] = append(res[3], r.Resources.CPUUtil)
 		res[4] = append(res[4], r.Resources.JobsPerCPUSecond)
 		res[5] = append(res[5], r.Resources.HarnessCPU)
-		if r.Slice != nil {
+		if !r.HasLatency() {
 			continue // no latency or stages
 		}
 		c.Sliced = false
@@ -133,12 +133,9 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		lat["mean"] = append(lat["mean"], r.Latency.Mean)
 		w := float64(r.Jobs)
 		stageJobs += w
-		st.Fetch += r.Stages.Fetch * w
-		st.Decode += r.Stages.Decode * w
-		st.Resize += r.Stages.Resize * w
-		st.Encode += r.Stages.Encode * w
-		st.Write += r.Stages.Write * w
-		st.Queue += r.Stages.Queue * w
+		for name, v := range r.Stages {
+			st[name] += v * w
+		}
 	}
 	c.Throughput = stats.Median(tput)
 	c.ThroughputCI = interval(tput)
@@ -161,7 +158,10 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	if c.Sliced {
 		nan := math.NaN()
 		c.Latency = results.Latency{Mean: nan, P50: nan, P90: nan, P99: nan, P999: nan, Max: nan}
-		c.Stages = results.Stages{Fetch: nan, Decode: nan, Resize: nan, Encode: nan, Write: nan, Queue: nan}
+		c.Stages = results.Stages{}
+		for _, s := range run.Scenario.WorkloadOf().Stages {
+			c.Stages[s.Name] = nan
+		}
 		c.Warnings = check(&c, run)
 		return c
 	}
@@ -174,9 +174,9 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		c.LatencyCI[p] = interval(lat[p])
 	}
 	if stageJobs > 0 {
-		c.Stages = results.Stages{
-			Fetch: st.Fetch / stageJobs, Decode: st.Decode / stageJobs, Resize: st.Resize / stageJobs,
-			Encode: st.Encode / stageJobs, Write: st.Write / stageJobs, Queue: st.Queue / stageJobs,
+		c.Stages = results.Stages{}
+		for name, v := range st {
+			c.Stages[name] = v / stageJobs
 		}
 	}
 	c.Warnings = check(&c, run)

@@ -89,6 +89,9 @@ func resolveBuilds(c *cli.Context, sc *scenario.Scenario) ([]runner.BuildWorker,
 		if err != nil {
 			return nil, usageError{fmt.Errorf("--build: %w", err)}
 		}
+		if err := b.CheckWorkload(sc.Workload.Name); err != nil {
+			return nil, usageError{fmt.Errorf("--build %s: %w", s.name, err)}
+		}
 		builds = append(builds, b)
 	}
 	return builds, nil

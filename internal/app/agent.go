@@ -8,6 +8,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/agent"
 	"github.com/scalebench/scalebench/internal/cluster"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 func agentCommand() *cli.Command {
@@ -44,8 +45,8 @@ func agentCommand() *cli.Command {
 			stderr := c.App.ErrWriter
 			a := cluster.AgentConfig{
 				ID: c.String("id"), Run: c.String("run"), Work: work.Work, Version: Version,
-				HarnessKey: c.String("harness-key"),
-				Logf:       func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
+				HarnessKey: c.String("harness-key"), Workloads: workload.Names(),
+				Logf: func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
 			}
 			if a.ID != "" {
 				if err := cluster.ValidID(a.ID); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/internal/scenario"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // Version and Commit identify the build; the Makefile sets them with -ldflags.
@@ -109,12 +110,13 @@ func ExitCode(err error) int {
 func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:    "scalebench",
-		Usage:   "measure how the thumbnail workload scales with workers, cores and replicas",
+		Usage:   "measure how a workload scales with workers, cores and replicas",
 		Version: versionString(),
-		Description: "scalebench runs a thumbnail generator (fetch an image over HTTP, fit it in 64x64 with a\n" +
-			"Lanczos filter, encode PNG) against an embedded mock image server, over a matrix of\n" +
-			"GOMAXPROCS, workers and replicas, and reports throughput and latency ratios, speedup,\n" +
-			"efficiency, and Amdahl and Universal Scalability Law fits.",
+		Description: "scalebench runs a workload's jobs in worker processes over a matrix of GOMAXPROCS,\n" +
+			"workers and replicas, and reports throughput and latency ratios, speedup, efficiency,\n" +
+			"and Amdahl and Universal Scalability Law fits. A scenario names its workload\n" +
+			"(workload.name; the default is " + workload.Default + ").\n\n" +
+			"Workloads in this executable: " + strings.Join(workload.Names(), ", ") + ".",
 		Reader:          stdin,
 		Writer:          stdout,
 		ErrWriter:       stderr,
@@ -136,6 +138,7 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			workerCommand(),
 			agentCommand(),
 			historyCommand(),
+			importCommand(),
 		},
 	}
 	for _, c := range app.Commands {

@@ -22,7 +22,6 @@ import (
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/internal/scenario"
-	"github.com/scalebench/scalebench/internal/thumbnail"
 	"github.com/scalebench/scalebench/internal/worker"
 )
 
@@ -72,8 +71,8 @@ func calibrateGateFlags() []cli.Flag {
 func parseEffect(s string) (float64, error) {
 	num, ok := strings.CutSuffix(strings.TrimSpace(s), "%")
 	v, err := strconv.ParseFloat(num, 64)
-	if !ok || err != nil || !(v >= 1 && v <= 100*thumbnail.MaxExtraWork) {
-		return 0, usagef("--effect %q: want a slowdown such as 10%%, from 1%% to %.0f%%", s, 100*thumbnail.MaxExtraWork)
+	if !ok || err != nil || !(v >= 1 && v <= 100*worker.MaxExtraWork) {
+		return 0, usagef("--effect %q: want a slowdown such as 10%%, from 1%% to %.0f%%", s, 100*worker.MaxExtraWork)
 	}
 	return v / 100, nil
 }

@@ -40,6 +40,9 @@ type AgentConfig struct {
 	Host    string
 	CPUs    int
 	Version string
+	// Workloads are the workloads the agent's executable has, so that a
+	// harness can refuse at once a run of a workload it lacks.
+	Workloads []string
 	// Clock is the agent's wall clock (time.Now), used for the clock
 	// ping-pong and to stamp the go signal's arrival.
 	Clock func() time.Time
@@ -321,6 +324,7 @@ func (a *Agent) register(ctx context.Context) error {
 	m := registerMsg{
 		header: hdr(), ID: a.cfg.ID, Host: a.cfg.Host, CPUs: a.cfg.CPUs,
 		Version: a.cfg.Version, Incarnation: a.incarnation, Key: a.curvePub,
+		Workloads: a.cfg.Workloads,
 	}
 	var reply ack
 	if err := call(ctx, a.nc, a.subj.register(), m, &reply, "harness", nil, a.pinned); err != nil {

@@ -83,6 +83,9 @@ type AgentInfo struct {
 	RTT    time.Duration `json:"rtt"`
 	// ClockErr says why no offset could be estimated (Offset is then 0).
 	ClockErr string `json:"clock_error,omitempty"`
+	// Workloads are the workloads the agent's executable has; none from
+	// an agent of a release before workloads had names.
+	Workloads []string `json:"workloads,omitempty"`
 }
 
 // Assignment is replica Replica of measurement Measurement, to run on agent
@@ -504,6 +507,7 @@ func (c *Coordinator) publish(subject string, v any) error {
 const (
 	maxHostLen    = 253
 	maxVersionLen = 64
+	maxWorkloads  = 1000
 	maxCPUs       = 1 << 16
 )
 
@@ -583,6 +587,12 @@ func (c *Coordinator) checkRegister(m *registerMsg) error {
 	if len(m.Version) > maxVersionLen {
 		m.Version = m.Version[:maxVersionLen]
 	}
+	if len(m.Workloads) > maxWorkloads {
+		return fmt.Errorf("cluster: agent %s: %d workloads, want at most %d", m.ID, len(m.Workloads), maxWorkloads)
+	}
+	for i, w := range m.Workloads {
+		m.Workloads[i] = printable(w, maxVersionLen)
+	}
 	return nil
 }
 
@@ -621,7 +631,7 @@ func (c *Coordinator) admit(req micro.Request, m registerMsg) {
 		}
 		c.agents[m.ID] = &agentState{key: m.Key, info: AgentInfo{
 			ID: m.ID, Host: m.Host, CPUs: m.CPUs, Version: m.Version, Protocol: m.Proto,
-			Incarnation: m.Incarnation, Registered: c.cfg.Clock(),
+			Incarnation: m.Incarnation, Registered: c.cfg.Clock(), Workloads: m.Workloads,
 		}}
 	}
 	// The same process after a reconnect keeps its place and its clock

@@ -134,6 +134,8 @@ type (
 		// Key is the agent process's curve public key: assignments' keys
 		// are sealed to it.
 		Key string `json:"key"`
+		// Workloads are the workloads the agent's executable has.
+		Workloads []string `json:"workloads,omitempty"`
 	}
 	// ack is every reply; Error non-empty means refused, and Code says why
 	// when the peer should act on it (codeIDTaken).

@@ -187,7 +187,7 @@ func slicedRunOf(base, head []float64) (sliced, plain *results.Run) {
 					continue
 				}
 				r.Latency = results.Latency{Mean: 0.03, P50: 0.03, P90: 0.04, P99: 0.05, P999: 0.06, Max: 0.07}
-				r.Stages = results.Stages{Fetch: 0.02, Decode: 0.005}
+				r.Stages = results.Stages{"fetch": 0.02, "decode": 0.005}
 				h := metrics.NewHistogram()
 				_ = h.RecordValue(30_000) // µs
 				r.Histogram = results.HistogramOf(h)
@@ -242,9 +242,9 @@ func TestSlicedRepeatsHaveNoLatency(t *testing.T) {
 			t.Errorf("%s: analysis warns of slices %v, want %v", tc.name, warned, tc.note)
 		}
 		for _, c := range a.Cells {
-			absent := math.IsNaN(c.Latency.P50) && math.IsNaN(c.Latency.P99) && math.IsNaN(c.Latency.Mean) && math.IsNaN(c.Stages.Fetch) && c.LatencyHistogram().TotalCount() == 0
+			absent := math.IsNaN(c.Latency.P50) && math.IsNaN(c.Latency.P99) && math.IsNaN(c.Latency.Mean) && math.IsNaN(c.Stages["fetch"]) && c.LatencyHistogram().TotalCount() == 0
 			if c.Sliced != tc.note || absent != tc.note {
-				t.Errorf("%s: cell %s sliced %v, p50 %v, fetch %v, histogram %v", tc.name, c.Params, c.Sliced, c.Latency.P50, c.Stages.Fetch, c.LatencyHistogram().TotalCount() > 0)
+				t.Errorf("%s: cell %s sliced %v, p50 %v, fetch %v, histogram %v", tc.name, c.Params, c.Sliced, c.Latency.P50, c.Stages["fetch"], c.LatencyHistogram().TotalCount() > 0)
 			}
 			if !(c.Throughput > 0) || !(c.Resources.JobsPerCPUSecond > 0) {
 				t.Errorf("%s: cell %s lost its throughput %v or CPU per job %v", tc.name, c.Params, c.Throughput, c.Resources.JobsPerCPUSecond)

@@ -15,8 +15,8 @@ import (
 // ExportRun is what WriteBenchfmt and WriteExportCSV write: the measured
 // value of each metric for every repeat of every cell.
 type ExportRun struct {
-	// Name is the benchmark name without the "Benchmark" prefix, e.g.
-	// "Thumbnail".
+	// Name is the benchmark name without the "Benchmark" prefix: the
+	// workload's name, "Thumbnail", "Payslips".
 	Name string
 	// Config is the environment as benchfmt configuration lines, in
 	// order: goos, goarch, cpu, pkg and any other key. Keys start with a

@@ -157,3 +157,14 @@ func TestExportCSV(t *testing.T) {
 		t.Errorf("records %q", recs)
 	}
 }
+
+// An export names its benchmark after the run's workload.
+func TestExportNamesTheWorkload(t *testing.T) {
+	for _, tc := range []struct{ workload, want string }{
+		{"thumbnail", "Thumbnail"}, {"payslips", "Payslips"}, {"my-kv_store", "MyKvStore"}, {"-", "Workload"},
+	} {
+		if got := exportName(tc.workload); got != tc.want {
+			t.Errorf("exportName(%q) = %q, want %q", tc.workload, got, tc.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,7 +63,7 @@ func SeriesKey(s analysis.Series) Key {
 // a sliced A/B run measured throughput and CPU per job only.
 func repeatMetrics(r *results.Repeat, batch bool) map[metric.Metric]float64 {
 	v := map[metric.Metric]float64{metric.Throughput: r.Throughput}
-	if r.Slice == nil { // a slice measures no latency
+	if r.HasLatency() { // a slice or an imported benchmark measures none
 		v[metric.P50], v[metric.P90], v[metric.P99] = r.Latency.P50, r.Latency.P90, r.Latency.P99
 		if batch {
 			v[metric.Makespan] = r.Makespan
@@ -327,12 +328,25 @@ func Thresholds(run *results.Run) (metric.Thresholds, error) {
 	return sc.Thresholds, nil
 }
 
+// exportName is a workload's name as a Go benchmark's: "thumbnail" is
+// "Thumbnail", "my-kv" "MyKv".
+func exportName(workload string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(workload, func(r rune) bool { return r == '-' || r == '_' }) {
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	if b.Len() == 0 {
+		return "Workload"
+	}
+	return b.String()
+}
+
 // Export returns run's repeats as compare writes them in Go benchmark
 // format or CSV: the point metrics of every repeat of every cell, and the
 // environment as configuration lines.
 func Export(run *results.Run) ExportRun {
 	env := run.Environment
-	ex := ExportRun{Name: "Thumbnail"}
+	ex := ExportRun{Name: exportName(run.Scenario.WorkloadOf().Name)}
 	add := func(k, v string) {
 		if v != "" {
 			ex.Config = append(ex.Config, Param{Key: k, Value: v})

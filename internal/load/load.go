@@ -13,6 +13,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // Model is a load model: how jobs are offered.
@@ -246,12 +248,14 @@ func (p *Plan) check(model Model, jobs []Job) error {
 // Each worker has its own Job and calls it one job at a time.
 type Job func(ctx context.Context, url string) (Stages, error)
 
-// Stages are the durations of a job's stages.
+// Stages are the durations of a job's parts.
 type Stages struct {
 	// Queue is the job's wait for admission (its memory), before its
 	// service.
-	Queue                                time.Duration
-	Fetch, Decode, Resize, Encode, Write time.Duration
+	Queue time.Duration
+	// Parts are the durations of the job's stages, in the order its
+	// workload names them.
+	Parts [workload.MaxStages]time.Duration
 }
 
 // Sample is one finished job.

@@ -27,7 +27,9 @@ func fakeJob(d time.Duration) Job {
 		defer t.Stop()
 		select {
 		case <-t.C:
-			return Stages{Fetch: d}, nil
+			var st Stages
+			st.Parts[0] = d
+			return st, nil
 		case <-ctx.Done():
 			return Stages{}, ctx.Err()
 		}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // Histogram bounds: latencies are recorded in microseconds from 1 µs to one
@@ -18,6 +20,9 @@ const (
 	histDigits  = 3
 	maxErrKinds = 5
 )
+
+// MaxStages is the most stages a job records.
+const MaxStages = workload.MaxStages
 
 // LateAfter is how long a due job may wait for a worker before it counts as
 // a late start: shorter waits are scheduler wake-up noise, not queueing.
@@ -39,9 +44,12 @@ type Sample struct {
 	// Lag is how long the job waited for a free worker after it was due
 	// (open loop); a wait over LateAfter counts as a late start.
 	Lag time.Duration
-	// Stage durations; Queue is the wait for admission (memory).
-	Queue, Fetch, Decode, Resize, Encode, Write time.Duration
-	Err                                         error
+	// Stages are the durations of the job's stages, in the order its
+	// workload names them; Queue is its wait for admission (its memory),
+	// before its service.
+	Stages [MaxStages]time.Duration
+	Queue  time.Duration
+	Err    error
 	// Kind names what kind of error Err is ("timeout", "unreachable", ...),
 	// for counting errors by kind.
 	Kind string
@@ -66,10 +74,13 @@ type Snapshot struct {
 	// whenever they were due: the basis of throughput. It differs from Jobs
 	// in an open loop, whose backlog may finish after the window closes.
 	InWindow int64 `json:"in_window"`
-	// StageSums are summed stage durations of successful jobs, in nanoseconds:
-	// fetch, decode, resize, encode, write, and the wait in queue (a
-	// worker from before that wait was counted sends five).
-	StageSums [6]int64 `json:"stage_sums"`
+	// StageSums are summed stage durations of successful jobs, in
+	// nanoseconds, in the order the workload names its stages (the
+	// thumbnail's: fetch, decode, resize, encode, write).
+	StageSums [MaxStages]int64 `json:"stage_sums"`
+	// QueueSum is the summed wait for admission of successful jobs, in
+	// nanoseconds: time in queue, not in service.
+	QueueSum int64 `json:"queue_sum,omitempty"`
 	// Buckets counts completions per bucket of the window.
 	Buckets  []int64 `json:"buckets"`
 	BucketNs int64   `json:"bucket_ns"`
@@ -140,12 +151,10 @@ func (r *Recorder) Record(s Sample) {
 		us = histHighest
 	}
 	_ = r.hist.RecordValue(us) // cannot fail: us is clamped to the trackable range
-	r.snap.StageSums[0] += int64(s.Fetch)
-	r.snap.StageSums[1] += int64(s.Decode)
-	r.snap.StageSums[2] += int64(s.Resize)
-	r.snap.StageSums[3] += int64(s.Encode)
-	r.snap.StageSums[4] += int64(s.Write)
-	r.snap.StageSums[5] += int64(s.Queue)
+	for i, d := range s.Stages {
+		r.snap.StageSums[i] += int64(d)
+	}
+	r.snap.QueueSum += int64(s.Queue)
 	r.snap.Buckets = count(r.snap.Buckets, r.bucketOf(s.End))
 }
 
@@ -210,6 +219,7 @@ func Merge(snaps ...Snapshot) Snapshot {
 		for i := range out.StageSums {
 			out.StageSums[i] += s.StageSums[i]
 		}
+		out.QueueSum += s.QueueSum
 		if out.BucketNs == 0 {
 			out.BucketNs = s.BucketNs
 		}

@@ -12,9 +12,9 @@ func TestRecorderMergeRoundTrip(t *testing.T) {
 	a := NewRecorder(start, time.Second, 250*time.Millisecond)
 	b := NewRecorder(start, time.Second, 250*time.Millisecond)
 	for i := 1; i <= 100; i++ {
-		a.Record(Sample{Latency: time.Duration(i) * time.Millisecond, End: start.Add(time.Duration(i) * 5 * time.Millisecond), Fetch: time.Millisecond})
+		a.Record(Sample{Latency: time.Duration(i) * time.Millisecond, End: start.Add(time.Duration(i) * 5 * time.Millisecond), Stages: [MaxStages]time.Duration{time.Millisecond}})
 	}
-	b.Record(Sample{Latency: 2 * time.Second, End: start.Add(900 * time.Millisecond), Fetch: 3 * time.Millisecond})
+	b.Record(Sample{Latency: 2 * time.Second, End: start.Add(900 * time.Millisecond), Stages: [MaxStages]time.Duration{3 * time.Millisecond}})
 	b.Record(Sample{Err: errors.New("boom"), End: start})
 	b.Record(Sample{Err: errors.New("boom"), End: start})
 	a.Record(Sample{Err: errors.New("boom"), End: start.Add(600 * time.Millisecond)})
@@ -62,7 +62,7 @@ func TestLateness(t *testing.T) {
 func BenchmarkRecord(b *testing.B) {
 	start := time.Now()
 	r := NewRecorder(start, time.Minute, 250*time.Millisecond)
-	s := Sample{Latency: 42 * time.Millisecond, End: start.Add(time.Second), Fetch: time.Millisecond}
+	s := Sample{Latency: 42 * time.Millisecond, End: start.Add(time.Second), Stages: [MaxStages]time.Duration{time.Millisecond}}
 	b.ReportAllocs()
 	for b.Loop() {
 		r.Record(s)

@@ -41,6 +41,10 @@ const (
 	Choice
 	// Bytes values are sizes in bytes: 1048576, "32MiB", "1GiB".
 	Bytes
+	// OptionSet values are combinations of workload options, written in
+	// a matrix as a mapping of each option to its list of values and
+	// named "employees=1000,template=plain".
+	OptionSet
 )
 
 // Value is one value of a dimension: Num for a numeric dimension, Text
@@ -83,6 +87,10 @@ type Params struct {
 	// Memory is each replica's memory budget in bytes, which the jobs
 	// it runs at once must fit in; 0 (unset) means unlimited.
 	Memory int64 `json:"memory,omitempty"`
+	// Options names the workload options the matrix sweeps and the cell's
+	// value of each, "employees=1000,template=plain"; empty when the
+	// matrix sweeps none.
+	Options string `json:"options,omitempty"`
 	// Build names the scalebench executable whose worker processes
 	// measured the cell, in an A/B run ("base", "head"); empty otherwise.
 	Build string `json:"build,omitempty"`
@@ -206,10 +214,12 @@ var (
 		num:  func(p Params) float64 { return p.Rate }, set: func(p *Params, v Value) { p.Rate = v.Num },
 	}
 	Method = &Dimension{
-		Name: "method", Word: "method", Noun: "performance", Lesson: "a different thumbnail method",
-		Column: "method", Axis: "thumbnail method",
+		Name: "method", Word: "method", Noun: "performance", Lesson: "a different method",
+		Column: "method", Axis: "method",
 		Intro: "The same work done a different way. A faster method lowers latency (performance), which raises throughput " +
 			"with the same resources (scalability).",
+		// The method dimension sets the option the workload names as its
+		// method (workload.Workload.Method): the thumbnail's thumbnail.method.
 		Optional: true, Tag: "method", More: "adding",
 		Kind: Choice,
 		text: func(p Params) string { return p.Method }, set: func(p *Params, v Value) { p.Method = v.Text },
@@ -226,13 +236,22 @@ var (
 	Memory = &Dimension{
 		Name: "memory", Word: "memory", Noun: "scale up", Lesson: "more memory for one process",
 		Column: "memory", Axis: "memory per replica",
-		Intro: "Memory is a budget each job reserves its decode size from before it decodes, and waits for while the budget is full: " +
+		Intro: "Memory is a budget each job reserves what it needs from (the thumbnail: its image's decode size), waiting while the budget is full: " +
 			"more memory admits more jobs at once, scaling up by RAM. With enough workers waiting on the network, " +
 			"throughput grows with the budget while each job's service time (admitted to done) stays the same; the wait moves to the queue.",
 		Resource: true, Numeric: true, Optional: true, Tag: "memory", More: "adding",
 		Kind: Bytes, Min: 1, Max: MaxMemory,
 		num: func(p Params) float64 { return float64(p.Memory) }, set: func(p *Params, v Value) { p.Memory = int64(v.Num) },
 		label: BytesLabel,
+	}
+	Options = &Dimension{
+		Name: "options", Word: "workload options", Noun: "performance", Lesson: "different workload options",
+		Column: "options", Axis: "workload options",
+		Intro: "The same resources, the workload set another way: what its options change shows in latency " +
+			"(performance) and in throughput at the same resources (scalability).",
+		Optional: true, Tag: "options", More: "changing",
+		Kind: OptionSet,
+		text: func(p Params) string { return p.Options }, set: func(p *Params, v Value) { p.Options = v.Text },
 	}
 	// Block is the scenario block a cell belongs to. It is not swept: a
 	// scenario lists blocks, each with its own matrix and settings, so no
@@ -257,12 +276,12 @@ var (
 	}
 	// Dimensions lists every dimension in the order the matrix and cell
 	// names list them.
-	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Memory, Rate, Method, Split, Build}
+	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Memory, Rate, Method, Options, Split, Build}
 	// Series lists the dimensions in the order series are built and reported.
-	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Memory, Rate, Method, Split, Build}
+	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Memory, Rate, Method, Options, Split, Build}
 	// Expansion lists the dimensions a matrix sweeps, outermost first: the
 	// order of a block's cells.
-	Expansion = []*Dimension{GOMAXPROCS, Replicas, Memory, Method, Split, Rate, Workers}
+	Expansion = []*Dimension{GOMAXPROCS, Replicas, Memory, Method, Options, Split, Rate, Workers}
 )
 
 // Listed returns the dimensions a scenario's matrix may list, in the order

@@ -72,7 +72,7 @@ func TestCompare(t *testing.T) {
 // TestEveryDimensionIsComplete guards a new dimension: it needs every word
 // the analysis and the report use, and Without must clear its value only.
 func TestEveryDimensionIsComplete(t *testing.T) {
-	full := param.Params{Block: "b", GOMAXPROCS: 2, Workers: 8, Replicas: 3, Memory: 32 << 20, Rate: 100, Method: "fast", Split: 2, Build: "head"}
+	full := param.Params{Block: "b", GOMAXPROCS: 2, Workers: 8, Replicas: 3, Memory: 32 << 20, Rate: 100, Method: "fast", Options: "employees=1000", Split: 2, Build: "head"}
 	// Every dimension but the block, which no series varies, is in series order.
 	if len(param.Dimensions) != len(param.Series)+1 || slices.Contains(param.Series, param.Block) {
 		t.Fatalf("%d dimensions but %d in series order", len(param.Dimensions), len(param.Series))
@@ -143,7 +143,7 @@ func TestValueText(t *testing.T) {
 
 // TestKey: keys and selectors write numbers plainly, names as they are.
 func TestKey(t *testing.T) {
-	p := param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 1, Rate: 100, Method: "fast", Build: "head"}
+	p := param.Params{GOMAXPROCS: 2, Workers: 8, Replicas: 1, Rate: 100, Method: "fast", Options: "employees=1000", Build: "head"}
 	for _, tc := range []struct {
 		d    *param.Dimension
 		want string

@@ -57,8 +57,13 @@ type Scenario struct {
 	File        string     `json:"file,omitempty"`
 	Model       load.Model `json:"model"`
 	Baseline    Params     `json:"baseline"`
-	// ImageLatency is the mock server's injected latency in seconds.
-	ImageLatency float64 `json:"image_latency"`
+	// Workload is the workload the run measured, with its top-level
+	// options; nil in a file from before workloads had names, which
+	// measured the thumbnail workload (see Workload).
+	Workload *Workload `json:"workload,omitempty"`
+	// ImageLatency is the mock server's injected latency in seconds, in
+	// a file of the thumbnail workload from before workloads had names.
+	ImageLatency float64 `json:"image_latency,omitempty"`
 	// Load is how jobs were offered; Checks the thresholds warnings use.
 	Load   Load   `json:"load"`
 	Checks Checks `json:"checks"`
@@ -75,13 +80,19 @@ type Scenario struct {
 // Block is the settings the cells of one scenario block ran with.
 type Block struct {
 	Name string `json:"name"`
+	// Options are the block's workload options, as a scenario writes
+	// them; Summary says what they change for the reader of a report.
+	Options json.RawMessage `json:"options,omitempty"`
+	Summary string          `json:"summary,omitempty"`
 	// ImageLatency and ImageJitter are the mock server's injected latency
-	// and its jitter, in seconds; ImagePaths the images the jobs fetched.
-	ImageLatency float64   `json:"image_latency"`
-	ImageJitter  float64   `json:"image_jitter,omitempty"`
-	ImagePaths   []string  `json:"image_paths,omitempty"`
-	Thumbnail    Thumbnail `json:"thumbnail"`
-	Load         Load      `json:"load"`
+	// and its jitter, in seconds; ImagePaths the images the jobs fetched;
+	// Thumbnail the resize step's settings: the thumbnail workload's, in
+	// a file from before workloads had names.
+	ImageLatency float64    `json:"image_latency,omitempty"`
+	ImageJitter  float64    `json:"image_jitter,omitempty"`
+	ImagePaths   []string   `json:"image_paths,omitempty"`
+	Thumbnail    *Thumbnail `json:"thumbnail,omitempty"`
+	Load         Load       `json:"load"`
 	// Reference is what the lesson's own worked example says of the step
 	// the block reproduces, when the scenario quotes it.
 	Reference *Reference `json:"reference,omitempty"`
@@ -98,12 +109,70 @@ type Reference struct {
 	Differs string `json:"differs,omitempty"`
 }
 
-// Thumbnail is the resize step's settings.
+// Thumbnail is the resize step's settings, as files of the thumbnail
+// workload from before workloads had names record them.
 type Thumbnail struct {
 	Width  int    `json:"width"`
 	Height int    `json:"height"`
 	Filter string `json:"filter"`
 	Format string `json:"format"`
+}
+
+// Workload is the workload a run measured, as its executable described
+// it, and its top-level options.
+type Workload struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Stages are the parts of a job the workload times, in order; a
+	// repeat's Stages name them.
+	Stages []Stage `json:"stages"`
+	// Options are the top-level options, as a scenario writes them.
+	Options json.RawMessage `json:"options,omitempty"`
+	// Summary says what the options change for the reader of a report.
+	Summary string `json:"summary,omitempty"`
+}
+
+// Stage is one part of a job: its name, what it spends its time on
+// ("cpu", "io", "wait" or "") and a sentence about it for the stage
+// chart.
+type Stage struct {
+	Name string `json:"name"`
+	Kind string `json:"kind,omitempty"`
+	Doc  string `json:"doc,omitempty"`
+}
+
+// The kinds of stage.
+const (
+	StageCPU  = "cpu"
+	StageIO   = "io"
+	StageWait = "wait"
+)
+
+// DefaultWorkload is the name of the workload a file from before
+// workloads had names measured.
+const DefaultWorkload = "thumbnail"
+
+// thumbnailWorkload is the record of the thumbnail workload, for files
+// from before workloads had names.
+var thumbnailWorkload = Workload{
+	Name:        DefaultWorkload,
+	Description: "Each job fetches an image over HTTP, decodes it, resizes it to fit the thumbnail box with a Lanczos filter, encodes a PNG and writes it.",
+	Stages: []Stage{
+		{Name: "fetch", Kind: StageIO, Doc: "Fetch is timed from the request to the last byte: network I/O."},
+		{Name: "decode", Kind: StageCPU},
+		{Name: "resize", Kind: StageCPU},
+		{Name: "encode", Kind: StageCPU},
+		{Name: "write", Kind: StageIO},
+	},
+}
+
+// WorkloadOf returns the workload the run measured: its record, or the
+// thumbnail workload for a file from before workloads had names.
+func (s *Scenario) WorkloadOf() Workload {
+	if s.Workload != nil {
+		return *s.Workload
+	}
+	return thumbnailWorkload
 }
 
 // Settings returns the settings the cell with params p ran with: those of
@@ -256,6 +325,29 @@ type Repeat struct {
 	// slice measures throughput, errors and CPU per job, but no latency:
 	// Latency, Stages, Histogram and Series stay empty.
 	Slice *Slice `json:"slice,omitempty"`
+	// Benchmark, set for a repeat imported from Go benchmark output
+	// (scalebench import gobench), is the result line it came from. Such
+	// a repeat has a throughput (one operation a job) but no latency.
+	Benchmark *Benchmark `json:"benchmark,omitempty"`
+}
+
+// HasLatency reports whether the repeat measured latency: neither a
+// slice of a sliced A/B run nor an imported Go benchmark did.
+func (r *Repeat) HasLatency() bool { return r.Slice == nil && r.Benchmark == nil }
+
+// Benchmark is a Go benchmark's result line, as imported: its full name,
+// its iterations and every value it reported, by unit as written ("ns/op",
+// "B/op", "allocs/op", a custom metric's unit).
+type Benchmark struct {
+	Name   string  `json:"name"`
+	Iters  int     `json:"iters"`
+	Values []Value `json:"values"`
+}
+
+// Value is one value of a Go benchmark's result line.
+type Value struct {
+	Value float64 `json:"value"`
+	Unit  string  `json:"unit"`
 }
 
 // Slice places a repeat of a sliced A/B run (run --slices): the Session
@@ -336,17 +428,17 @@ func (l Latency) Get(name string) (float64, bool) {
 // Percentiles names the latency figures a cell reports, in order.
 var Percentiles = []string{"p50", "p90", "p99", "p999", "max"}
 
-// Stages holds mean stage durations in seconds.
-type Stages struct {
-	// Queue is the mean wait for admission (a memory budget), before the
-	// job's service; the other stages make up its service time.
-	Queue  float64 `json:"queue,omitempty"`
-	Fetch  float64 `json:"fetch"`
-	Decode float64 `json:"decode"`
-	Resize float64 `json:"resize"`
-	Encode float64 `json:"encode"`
-	Write  float64 `json:"write"`
-}
+// Stages holds mean stage durations in seconds, by the names of the
+// workload's stages (Workload.Stages gives their order), and under
+// QueueStage the mean wait for admission (a memory budget) before the
+// job's service; the stages make up its service time.
+type Stages map[string]float64
+
+// QueueStage names the wait for admission in Stages.
+const QueueStage = "queue"
+
+// Queue returns the mean wait for admission, 0 when none was recorded.
+func (s Stages) Queue() float64 { return s[QueueStage] }
 
 // Resources is the CPU and memory use of the measured processes.
 type Resources struct {

@@ -26,7 +26,7 @@ func TestWriteReadRoundTrip(t *testing.T) {
 			Checks: results.Checks{MaxErrorRate: 0.01, LittleTolerance: 0.1, MinJobs: 100},
 			Blocks: []results.Block{
 				{Name: "io", ImageLatency: 0.05, ImageJitter: 0.01, ImagePaths: []string{"/640x480/ccc/aaa.jpg"},
-					Thumbnail: results.Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png"},
+					Thumbnail: &results.Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png"},
 					Load:      results.Load{Repeats: 1, Warmup: 1, Window: 3, Timeout: 30}},
 				{Name: "cpu", ImagePaths: []string{"/1920x1080/ccc/aaa.jpg"}, Load: results.Load{Repeats: 1, Window: 2, Timeout: 30}},
 			},
@@ -97,5 +97,41 @@ func TestReadErrors(t *testing.T) {
 	}
 	if _, err := results.Read(filepath.Join(dir, "future.json")); !errors.Is(err, results.ErrSchema) {
 		t.Errorf("err = %v, want ErrSchema", err)
+	}
+}
+
+// TestOldFilesReadAsTheThumbnail: a results file from before workloads had
+// names measured the thumbnail workload, and reads as such: its stages
+// are the thumbnail's, by name.
+func TestOldFilesReadAsTheThumbnail(t *testing.T) {
+	for _, path := range []string{"testdata/v1-closed.json", "../../report/testdata/quickstart.json"} {
+		run, err := results.Read(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := run.Scenario.WorkloadOf()
+		var names []string
+		for _, s := range w.Stages {
+			names = append(names, s.Name+":"+s.Kind)
+		}
+		if w.Name != "thumbnail" || strings.Join(names, " ") != "fetch:io decode:cpu resize:cpu encode:cpu write:io" {
+			t.Errorf("%s: workload %s, stages %v", path, w.Name, names)
+		}
+		if r := run.Cells[0].Repeats[0]; !(r.Stages["fetch"] > 0) {
+			t.Errorf("%s: stages %v, want the fetch time by name", path, r.Stages)
+		}
+	}
+}
+
+// A workload's record is checked like the rest of the file.
+func TestWorkloadRecordValidated(t *testing.T) {
+	run, err := results.Read("testdata/v1-closed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.Scenario.Workload = &results.Workload{Name: "kv", Stages: []results.Stage{{Name: "get", Kind: "gpu"}, {Name: "get"}}}
+	err = run.Validate("x.json")
+	if err == nil || !strings.Contains(err.Error(), `stages[0].kind: must be cpu, io, wait or none, got "gpu"`) || !strings.Contains(err.Error(), "stages[1].name") {
+		t.Errorf("Validate = %v", err)
 	}
 }

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
@@ -197,6 +199,9 @@ func (v *validator) scenario(pre string, s *Scenario) {
 		v.addf(pre+".model", "must be closed, open or batch, got %q", s.Model)
 	}
 	v.num(pre+".image_latency", s.ImageLatency, maxSeconds)
+	if w := s.Workload; w != nil {
+		v.workload(pre+".workload", w)
+	}
 	v.load(pre+".load", s.Load)
 	c := s.Checks
 	v.num(pre+".checks.max_error_rate", c.MaxErrorRate, 1)
@@ -211,10 +216,62 @@ func (v *validator) scenario(pre string, s *Scenario) {
 		names[b.Name] = true
 		v.num(p+".image_latency", b.ImageLatency, maxSeconds)
 		v.num(p+".image_jitter", b.ImageJitter, maxSeconds)
-		v.between(p+".thumbnail.width", b.Thumbnail.Width, 0, 1<<16)
-		v.between(p+".thumbnail.height", b.Thumbnail.Height, 0, 1<<16)
+		if t := b.Thumbnail; t != nil {
+			v.between(p+".thumbnail.width", t.Width, 0, 1<<16)
+			v.between(p+".thumbnail.height", t.Height, 0, 1<<16)
+		}
+		v.text(p+".summary", b.Summary)
 		v.load(p+".load", b.Load)
 	}
+}
+
+// maxStages is the most stages a workload names.
+const maxStages = 8
+
+// maxText is the longest description, summary or stage sentence.
+const maxText = 1000
+
+func (v *validator) workload(pre string, w *Workload) {
+	if !stageNameRE.MatchString(w.Name) {
+		v.addf(pre+".name", "must be 1 to 64 letters, digits, - and _, got %q", clipped(w.Name))
+	}
+	v.text(pre+".description", w.Description)
+	v.text(pre+".summary", w.Summary)
+	if len(w.Stages) == 0 || len(w.Stages) > maxStages {
+		v.addf(pre+".stages", "must list 1 to %d stages, got %d", maxStages, len(w.Stages))
+	}
+	names := map[string]bool{}
+	for i, s := range w.Stages {
+		p := fmt.Sprintf("%s.stages[%d]", pre, i)
+		if !stageNameRE.MatchString(s.Name) || names[s.Name] {
+			v.addf(p+".name", "must be distinct names of 1 to 64 letters, digits, - and _, got %q", clipped(s.Name))
+		}
+		names[s.Name] = true
+		switch s.Kind {
+		case "", StageCPU, StageIO, StageWait:
+		default:
+			v.addf(p+".kind", "must be %s, %s, %s or none, got %q", StageCPU, StageIO, StageWait, clipped(s.Kind))
+		}
+		v.text(p+".doc", s.Doc)
+	}
+}
+
+// stageNameRE is what a workload's or a stage's name may hold.
+var stageNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// text checks a sentence the report shows: printable, and not too long.
+func (v *validator) text(field, s string) {
+	if len(s) > maxText || !utf8.ValidString(s) {
+		v.addf(field, "must be valid UTF-8 of at most %d bytes", maxText)
+	}
+}
+
+// clipped shortens s for a message.
+func clipped(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }
 
 func (v *validator) load(pre string, l Load) {
@@ -257,12 +314,16 @@ func (v *validator) repeat(pre string, r *Repeat) {
 		v.num(pre+".latency."+f.name, f.x, maxSeconds)
 	}
 	v.num(pre+".makespan", r.Makespan, maxSeconds)
-	st := r.Stages
-	for _, f := range []struct {
-		name string
-		x    float64
-	}{{"fetch", st.Fetch}, {"decode", st.Decode}, {"resize", st.Resize}, {"encode", st.Encode}, {"write", st.Write}, {"queue", st.Queue}} {
-		v.num(pre+".stages."+f.name, f.x, maxSeconds)
+	if len(r.Stages) > maxStages {
+		v.addf(pre+".stages", "must hold at most %d stages, got %d", maxStages, len(r.Stages))
+	} else {
+		for _, name := range slices.Sorted(maps.Keys(r.Stages)) {
+			if !stageNameRE.MatchString(name) {
+				v.addf(pre+".stages", "stage name %q: must be 1 to 64 letters, digits, - and _", clipped(name))
+				continue
+			}
+			v.num(pre+".stages."+name, r.Stages[name], maxSeconds)
+		}
 	}
 	res := r.Resources
 	v.num(pre+".resources.user_cpu", res.UserCPU, maxSeconds*maxCPUs)
@@ -295,6 +356,17 @@ func (v *validator) repeat(pre string, r *Repeat) {
 	for _, k := range slices.Sorted(maps.Keys(r.ErrorKinds)) {
 		n := r.ErrorKinds[k]
 		v.count(fmt.Sprintf("%s.error_kinds[%q]", pre, k), n, maxCount)
+	}
+	if b := r.Benchmark; b != nil {
+		v.text(pre+".benchmark.name", b.Name)
+		v.count(pre+".benchmark.iters", int64(b.Iters), maxCount)
+		for i, x := range b.Values {
+			p := fmt.Sprintf("%s.benchmark.values[%d]", pre, i)
+			if math.IsNaN(x.Value) || math.IsInf(x.Value, 0) {
+				v.addf(p+".value", "must be finite, got %s", fmtNum(x.Value))
+			}
+			v.text(p+".unit", x.Unit)
+		}
 	}
 	if s := r.Start; s != nil {
 		v.num(pre+".start.launch", s.Launch, maxSeconds)

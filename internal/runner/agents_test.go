@@ -3,17 +3,19 @@ package runner
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/agent"
 	"github.com/scalebench/scalebench/internal/cluster"
-	"github.com/scalebench/scalebench/internal/thumbnail"
 	"github.com/scalebench/scalebench/internal/worker"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // agentSet is agents running in this process, on one server, for one run;
@@ -238,7 +240,7 @@ func TestRunOnManyAgents(t *testing.T) {
 		if err := ready(); err != nil {
 			return nil, err
 		}
-		rep, err := worker.ExecuteWith(ctx, task.Spec, []worker.Doer{sleeper{5 * time.Millisecond}})
+		rep, err := worker.ExecuteWith(ctx, task.Spec, sleeperDef, sleeper{5 * time.Millisecond})
 		if err != nil {
 			return nil, err
 		}
@@ -296,14 +298,73 @@ matrix: {gomaxprocs: [1], replicas: [%d]}
 	}
 }
 
-// sleeper is a fake job that takes d, or fails when its context ends first.
+// sleeper is an instance whose every job takes d, or fails when its
+// context ends first.
 type sleeper struct{ d time.Duration }
 
-func (s sleeper) Do(ctx context.Context, _ string) (thumbnail.Timings, error) {
+func (s sleeper) Job(ctx context.Context, c *workload.Call) error {
 	select {
 	case <-time.After(s.d):
-		return thumbnail.Timings{Fetch: s.d / 2, Decode: s.d / 2}, nil
+		c.Add(0, s.d/2)
+		c.Add(1, s.d/2)
+		return nil
 	case <-ctx.Done():
-		return thumbnail.Timings{}, ctx.Err()
+		return ctx.Err()
+	}
+}
+
+func (sleeper) Close() error { return nil }
+
+// sleeperDef is the workload of sleepers: two stages, as the
+// thumbnail's first two.
+var sleeperDef = func() *workload.Def {
+	d, err := workload.Define(workload.Workload[struct{}]{
+		Name:   "sleeper",
+		Stages: []workload.Stage{{Name: "fetch", Kind: workload.IO}, {Name: "decode", Kind: workload.CPU}},
+		Setup: func(context.Context, *workload.Process, struct{}) (workload.Instance, error) {
+			return sleeper{}, nil
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return d
+}()
+
+// A run of a workload an agent's executable lacks fails at once, before
+// anything is measured, naming the workloads the agent has.
+func TestRunRefusesAgentsWithoutTheWorkload(t *testing.T) {
+	srv, err := cluster.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	nc, err := srv.Connect("agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var measured atomic.Bool
+	a, err := cluster.NewAgent(nc, cluster.AgentConfig{ID: "box-9", Run: "wl", Workloads: []string{"payslips"},
+		Work: func(context.Context, json.RawMessage, func() error) (json.RawMessage, error) {
+			measured.Store(true)
+			return nil, errors.New("no measurement expected")
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	sc := parse(t, "name: t\nload: {duration: 200ms, warmup: 0s, repeats: 1}\n")
+	opt := testOptions()
+	opt.Cluster = &Cluster{Connect: cluster.ConnectOptions{URL: srv.URL, Token: srv.Token}, Agents: 1, Run: "wl", Wait: time.Minute}
+	_, err = Run(context.Background(), sc, opt)
+	if err == nil || !strings.Contains(err.Error(), `workload "thumbnail": agent box-9 on `) || !strings.Contains(err.Error(), "has no such workload; it has: payslips") {
+		t.Errorf("Run = %v", err)
+	}
+	if measured.Load() {
+		t.Error("the agent was given a measurement")
 	}
 }

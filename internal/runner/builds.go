@@ -10,6 +10,7 @@ import (
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
 	"github.com/scalebench/scalebench/internal/worker"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // BuildWorker is one build of an A/B run: its record and the argv that
@@ -20,6 +21,15 @@ type BuildWorker struct {
 	Argv []string
 	// Slices is true when the build's workers run sliced specs.
 	Slices bool
+	// Description is what the build said of itself: its workloads among
+	// the rest. The running executable's lists this one's.
+	Description worker.Description
+}
+
+// CheckWorkload fails for a workload the build lacks, naming those it
+// has.
+func (b BuildWorker) CheckWorkload(name string) error {
+	return b.Description.CheckWorkload(b.Path, name)
 }
 
 // SelfBuild is the path that names the running executable in --build.
@@ -41,6 +51,8 @@ func ResolveBuild(ctx context.Context, name, path, version, commit string) (Buil
 			Build:  results.Build{Name: name, Path: exe, Self: true, Version: version, Commit: commit, Protocol: worker.ProtocolVersion},
 			Argv:   []string{exe, "worker"},
 			Slices: true,
+			Description: worker.Description{Version: version, Commit: commit, Protocol: worker.ProtocolVersion,
+				Slices: true, Workloads: workload.Names()},
 		}, nil
 	}
 	d, err := worker.Describe(ctx, path)
@@ -53,9 +65,10 @@ func ResolveBuild(ctx context.Context, name, path, version, commit string) (Buil
 			name, path, d.Version, d.Protocol, worker.ProtocolVersion)
 	}
 	return BuildWorker{
-		Build:  results.Build{Name: name, Path: path, Version: d.Version, Commit: d.Commit, Protocol: d.Protocol},
-		Argv:   []string{path, "worker"},
-		Slices: d.Slices,
+		Build:       results.Build{Name: name, Path: path, Version: d.Version, Commit: d.Commit, Protocol: d.Protocol},
+		Argv:        []string{path, "worker"},
+		Slices:      d.Slices,
+		Description: d,
 	}, nil
 }
 

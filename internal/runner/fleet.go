@@ -162,13 +162,31 @@ func (f *fleet) records() []results.Agent {
 	return out
 }
 
+// checkAgents fails at once when an agent the run waits for lacks the
+// workload called name, naming those it has.
+func checkAgents(f *fleet, name string) error {
+	if !f.remote() {
+		return nil
+	}
+	for _, a := range f.coord.Agents() {
+		if !slices.Contains(f.agents, a.ID) {
+			continue
+		}
+		d := worker.Description{Workloads: a.Workloads}
+		if err := d.CheckWorkload("agent "+a.ID+" on "+a.Host, name); err != nil {
+			return fmt.Errorf("runner: %w", err)
+		}
+	}
+	return nil
+}
+
 // remote reports whether replicas run on agents.
 func (f *fleet) remote() bool { return f.agents != nil }
 
 // measureRetrying measures step, and when the measurement fails for any
 // reason but ctx, tries again up to retries times on the capacity left,
 // recording each failed attempt in the result.
-func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placement, blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, seq int) (results.Repeat, error) {
+func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placement, blk *blockRun, p scenario.Params, step scenario.Step, seq int) (results.Repeat, error) {
 	retries := opt.Retries
 	switch {
 	case retries == 0:
@@ -180,7 +198,7 @@ func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placeme
 	exclude := map[string]bool{}
 	for attempt := 0; ; attempt++ {
 		id := fmt.Sprintf("m%d-%d", seq, attempt)
-		rep, failed, err := f.measure(ctx, opt, place, blk, p, urls, step, id, exclude)
+		rep, failed, err := f.measure(ctx, opt, place, blk, p, step, id, exclude)
 		if err == nil || ctx.Err() != nil || attempt == retries || errors.Is(err, cluster.ErrServerLost) {
 			rep.Retries = tried
 			return rep, err
@@ -226,12 +244,15 @@ func (f *fleet) usable(exclude map[string]bool) []string {
 
 // measure runs one attempt at one repeat of one cell across its replicas;
 // on failure it also returns the agents that failed.
-func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
+func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, blk *blockRun, p scenario.Params, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
 	specs := make([]worker.Spec, p.Replicas)
 	var budget time.Duration
 	for i := range specs {
-		specs[i] = specFor(blk, p, urls, step, i)
-		specs[i].Thumbnail.ExtraWork = opt.extraWork(p)
+		var err error
+		if specs[i], err = specFor(blk, p, step, i); err != nil {
+			return results.Repeat{}, nil, err
+		}
+		specs[i].ExtraWork = opt.extraWork(p)
 		if place != nil && !f.remote() {
 			specs[i].CPUs = place.Worker(i, p.GOMAXPROCS, p.Replicas)
 		}
@@ -240,30 +261,22 @@ func (f *fleet) measure(ctx context.Context, opt Options, place *Placement, blk 
 	if f.remote() {
 		return f.measureRemote(ctx, blk, p, specs, budget, step, id, exclude)
 	}
-	rep, err := f.measureLocal(ctx, opt, p, specs, budget, step, id)
+	rep, err := f.measureLocal(ctx, opt, blk, p, specs, budget, step, id)
 	return rep, nil, err
 }
 
 // measureRemote runs the replicas on the agents, replica i on the i-th
 // usable agent (round robin).
-func (f *fleet) measureRemote(ctx context.Context, blk *scenario.Block, p scenario.Params, specs []worker.Spec, budget time.Duration, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
+func (f *fleet) measureRemote(ctx context.Context, blk *blockRun, p scenario.Params, specs []worker.Spec, budget time.Duration, step scenario.Step, id string, exclude map[string]bool) (results.Repeat, []string, error) {
 	agents := f.usable(exclude)
 	if len(agents) == 0 {
 		return results.Repeat{}, nil, fmt.Errorf("no agent left to run on: every one of %s failed and has not registered again", strings.Join(f.agents, ", "))
 	}
-	var images *agent.Images
-	if blk.Images.URL == "" {
-		images = &agent.Images{Latency: blk.Images.Latency.D(), Jitter: blk.Images.Jitter.D(), Bandwidth: blk.Images.Bandwidth, ErrorRate: blk.Images.ErrorRate}
-	}
 	as := make([]cluster.Assignment, len(specs))
 	for i, spec := range specs {
-		if images != nil {
-			spec.URLs = blk.URLs("")
-		}
-		// Thumbnails stay on the agent's machine, if anywhere: an agent
-		// writes no file where an assignment says.
-		spec.Thumbnail.OutDir = ""
-		data, err := json.Marshal(agent.Task{GOMAXPROCS: p.GOMAXPROCS, Images: images, Spec: spec})
+		// An agent starts its own service from the settings, and gives
+		// the jobs their inputs on it.
+		data, err := json.Marshal(agent.Task{GOMAXPROCS: p.GOMAXPROCS, Service: blk.service, Spec: spec})
 		if err != nil {
 			return results.Repeat{}, nil, fmt.Errorf("encode spec: %w", err)
 		}
@@ -290,13 +303,13 @@ func (f *fleet) measureRemote(ctx context.Context, blk *scenario.Block, p scenar
 		}
 		return results.Repeat{}, failed, err
 	}
-	rep, err := f.outcome(out, step, p, harness)
+	rep, err := f.outcome(out, blk, step, p, harness)
 	return rep, nil, err
 }
 
 // measureLocal runs each replica in a worker process of its own on this
 // machine, a one-shot agent over the embedded server.
-func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params, specs []worker.Spec, budget time.Duration, step scenario.Step, id string) (results.Repeat, error) {
+func (f *fleet) measureLocal(ctx context.Context, opt Options, blk *blockRun, p scenario.Params, specs []worker.Spec, budget time.Duration, step scenario.Step, id string) (results.Repeat, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	procs := make([]*worker.Proc, 0, len(specs))
@@ -379,7 +392,7 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params
 	for _, pr := range procs {
 		pr.Finish(5 * time.Second)
 	}
-	rep, err := f.outcome(out, step, p, harness)
+	rep, err := f.outcome(out, blk, step, p, harness)
 	if err != nil {
 		return rep, err
 	}
@@ -402,7 +415,7 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, p scenario.Params
 
 // outcome merges a measurement's reports into a Repeat, with where each
 // replica ran and how they started.
-func (f *fleet) outcome(out cluster.Outcome, step scenario.Step, p scenario.Params, harness worker.Usage) (results.Repeat, error) {
+func (f *fleet) outcome(out cluster.Outcome, blk *blockRun, step scenario.Step, p scenario.Params, harness worker.Usage) (results.Repeat, error) {
 	after := worker.ReadUsage()
 	hosts := map[string]string{}
 	for _, a := range f.coord.Agents() {
@@ -415,7 +428,7 @@ func (f *fleet) outcome(out cluster.Outcome, step scenario.Step, p scenario.Para
 			return results.Repeat{}, fmt.Errorf("replica %d on %s: %w", r.Replica, r.Agent, err)
 		}
 	}
-	rep, err := combine(reports, step.Repeat, p.GOMAXPROCS)
+	rep, err := combine(reports, blk.workload.Def.StageNames(), step.Repeat, p.GOMAXPROCS)
 	for _, r := range out.Results {
 		rep.Placement = append(rep.Placement, results.Placement{Replica: r.Replica, Agent: r.Agent, Host: hosts[r.Agent]})
 	}

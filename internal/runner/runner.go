@@ -1,6 +1,7 @@
-// Package runner measures a scenario: it starts the image server, runs each
-// cell of the matrix in worker processes at the cell's GOMAXPROCS, in
-// interleaved order, and collects what they measured into a results.Run.
+// Package runner measures a scenario: it starts the workload's service
+// (the thumbnail's mock image server), runs each cell of the matrix in
+// worker processes at the cell's GOMAXPROCS, in interleaved order, and
+// collects what they measured into a results.Run.
 //
 // The harness speaks to its replicas over NATS (package cluster): on one
 // machine each replica is a worker process started for the measurement, a
@@ -23,13 +24,12 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/cluster"
-	"github.com/scalebench/scalebench/internal/imageserver"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
-	"github.com/scalebench/scalebench/internal/thumbnail"
 	"github.com/scalebench/scalebench/internal/worker"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // ErrGaveUp is returned, wrapped, when measurements kept failing and the run
@@ -141,7 +141,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		return nil, err
 	}
 	defer fl.close()
-	urls, closeServers, err := serveImages(sc, fl.remote())
+	if err := checkAgents(fl, sc.Workload.Name); err != nil {
+		return nil, err
+	}
+	blocks, closeServers, err := startServices(ctx, sc, fl.remote())
 	if err != nil {
 		return nil, err
 	}
@@ -247,11 +250,11 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		var retries []results.Retry
 		var err error
 		if opt.Slices != nil {
-			err = measureSession(ctx, opt, place, sc.Block(p.Block), cells, steps, urls[p.Block], sessions[step.Cell/nb], reps)
+			err = measureSession(ctx, opt, place, blocks[p.Block], cells, steps, sessions[step.Cell/nb], reps)
 			sessions[step.Cell/nb]++
 		} else {
 			var rep results.Repeat
-			rep, err = fl.measureRetrying(ctx, opt, place, sc.Block(p.Block), p, urls[p.Block], scenario.Step{Cell: step.Cell, Repeat: step.Repeat}, i)
+			rep, err = fl.measureRetrying(ctx, opt, place, blocks[p.Block], p, scenario.Step{Cell: step.Cell, Repeat: step.Repeat}, i)
 			reps[0], retries = []results.Repeat{rep}, rep.Retries
 		}
 		if err != nil && ctx.Err() != nil {
@@ -289,47 +292,57 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 	return run, runErr
 }
 
-// imageConfig is what makes one embedded image server differ from another.
-type imageConfig struct {
-	latency, jitter time.Duration
-	bandwidth       int64
-	errorRate       float64
+// blockRun is one block of the scenario as the harness runs it: its
+// settings, its workload, the jobs' inputs on its service and the
+// service's settings, which agents start their own from.
+type blockRun struct {
+	*scenario.Block
+	workload scenario.Workload
+	inputs   []string
+	service  json.RawMessage
 }
 
-// serveImages starts one embedded image server per distinct image setting
-// of sc's blocks (none for a block that names its own server, nor when
-// remote agents serve the images themselves) and returns each block's
-// image URLs by block name, and a function that stops the servers.
-func serveImages(sc *scenario.Scenario, remote bool) (map[string][]string, func(), error) {
-	servers := map[imageConfig]*imageserver.Server{}
+// startServices starts one server of the workload's service for each
+// distinct settings of sc's blocks (none when remote agents start their
+// own, nor for a workload without a service) and returns each block as
+// it runs, by name, and a function that stops the servers.
+func startServices(ctx context.Context, sc *scenario.Scenario, remote bool) (map[string]*blockRun, func(), error) {
+	def := sc.Workload.Def
+	servers := map[string]workload.Server{}
+	inputs := map[string][]string{}
 	closeAll := func() {
 		for _, srv := range servers {
 			srv.Close()
 		}
 	}
-	urls := map[string][]string{}
+	blocks := map[string]*blockRun{}
 	for i := range sc.Blocks {
-		b := &sc.Blocks[i]
-		base := b.Images.URL
-		if base == "" && !remote {
-			cfg := imageConfig{b.Images.Latency.D(), b.Images.Jitter.D(), b.Images.Bandwidth, b.Images.ErrorRate}
-			srv, ok := servers[cfg]
-			if !ok {
-				var err error
-				srv, err = imageserver.New(imageserver.Config{
-					Latency: cfg.latency, Jitter: cfg.jitter, Bandwidth: cfg.bandwidth, ErrorRate: cfg.errorRate,
-				})
-				if err != nil {
-					closeAll()
-					return nil, nil, fmt.Errorf("runner: start image server: %w", err)
-				}
-				servers[cfg] = srv
-			}
-			base = srv.URL
+		b := &blockRun{Block: &sc.Blocks[i], workload: sc.Workload, inputs: []string{""}}
+		blocks[b.Name] = b
+		if !def.HasService() {
+			continue
 		}
-		urls[b.Name] = b.URLs(base)
+		settings, err := def.ServiceSettings(b.Options)
+		if err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("runner: %w", err)
+		}
+		b.service = settings
+		if remote {
+			continue
+		}
+		key := string(settings)
+		if _, ok := servers[key]; !ok {
+			srv, in, err := def.StartService(ctx, settings)
+			if err != nil {
+				closeAll()
+				return nil, nil, fmt.Errorf("runner: %w", err)
+			}
+			servers[key], inputs[key] = srv, in
+		}
+		b.inputs = inputs[key]
 	}
-	return urls, closeAll, nil
+	return blocks, closeAll, nil
 }
 
 // loadOf records load settings.
@@ -354,12 +367,12 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 	resolved, _ := json.Marshal(sc) // plain data: cannot fail
 	run := &results.Run{
 		Scenario: results.Scenario{
-			Name:         sc.Name,
-			Description:  sc.Description,
-			File:         sc.File,
-			Model:        sc.Load.Model,
-			Baseline:     baselineOf(sc, opt.Builds),
-			ImageLatency: sc.Images.Latency.D().Seconds(),
+			Name:        sc.Name,
+			Description: sc.Description,
+			File:        sc.File,
+			Model:       sc.Load.Model,
+			Baseline:    baselineOf(sc, opt.Builds),
+			Workload:    workloadOf(sc.Workload),
 			Checks: results.Checks{
 				MaxErrorRate:    sc.Checks.MaxErrorRate,
 				LittleTolerance: sc.Checks.LittleTol,
@@ -376,14 +389,9 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 	if len(sc.Blocks) > 1 || len(sc.Blocks) == 1 && sc.Blocks[0].Name != "" {
 		for _, b := range sc.Blocks {
 			run.Scenario.Blocks = append(run.Scenario.Blocks, results.Block{
-				Name:         b.Name,
-				ImageLatency: b.Images.Latency.D().Seconds(),
-				ImageJitter:  b.Images.Jitter.D().Seconds(),
-				ImagePaths:   b.Images.Paths,
-				Thumbnail: results.Thumbnail{
-					Width: b.Thumbnail.Width, Height: b.Thumbnail.Height,
-					Filter: b.Thumbnail.Filter, Format: b.Thumbnail.Format,
-				},
+				Name:      b.Name,
+				Options:   writtenOptions(b.Options),
+				Summary:   sc.Workload.Def.Summary(b.Options),
 				Load:      loadOf(b.Load),
 				Reference: referenceOf(b.Reference),
 			})
@@ -396,17 +404,44 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 	return run
 }
 
+// workloadOf records the workload w and its top-level options.
+func workloadOf(w scenario.Workload) *results.Workload {
+	r := &results.Workload{
+		Name: w.Name, Description: w.Def.Description,
+		Options: writtenOptions(w.Options), Summary: w.Def.Summary(w.Options),
+	}
+	for _, s := range w.Def.Stages {
+		r.Stages = append(r.Stages, results.Stage{Name: s.Name, Kind: string(s.Kind), Doc: s.Doc})
+	}
+	return r
+}
+
+// writtenOptions are opts as a scenario writes them, as JSON.
+func writtenOptions(opts any) json.RawMessage {
+	b, err := json.Marshal(workload.Written(opts))
+	if err != nil {
+		return nil // options of plain data: cannot fail
+	}
+	return b
+}
+
 // specFor is replica i's share of one measurement of cell p of block blk.
-func specFor(blk *scenario.Block, p scenario.Params, urls []string, step scenario.Step, i int) worker.Spec {
-	th, ld := blk.Thumbnail, blk.Load
+func specFor(blk *blockRun, p scenario.Params, step scenario.Step, i int) (worker.Spec, error) {
+	ld := blk.Load
+	opts, err := blk.OptionsFor(blk.workload, p)
+	if err != nil {
+		return worker.Spec{}, fmt.Errorf("runner: %w", err)
+	}
+	raw, err := blk.workload.Def.EncodeOptions(opts)
+	if err != nil {
+		return worker.Spec{}, fmt.Errorf("runner: %w", err)
+	}
 	spec := worker.Spec{
 		Protocol: worker.ProtocolVersion,
-		URLs:     urls,
-		Thumbnail: thumbnail.Options{
-			Width: th.Width, Height: th.Height,
-			Filter: th.Filter, Format: th.Format,
-			Method: p.Method, OutDir: th.Output, Split: p.Split,
-		},
+		Workload: blk.workload.Name,
+		Options:  raw,
+		URLs:     blk.inputs,
+		Split:    p.Split,
 		Model:    ld.Model,
 		Workers:  p.Workers,
 		Memory:   p.Memory,
@@ -433,7 +468,7 @@ func specFor(blk *scenario.Block, p scenario.Params, urls []string, step scenari
 	if spec.MaxJobs > 0 {
 		spec.MaxJobs = max(1, spec.MaxJobs/int64(n))
 	}
-	return spec
+	return spec, nil
 }
 
 func seed(p scenario.Params, step scenario.Step, replica int) uint64 {
@@ -442,8 +477,9 @@ func seed(p scenario.Params, step scenario.Step, replica int) uint64 {
 	return h.Sum64()
 }
 
-// combine merges the replicas' reports of one measurement into a Repeat.
-func combine(reports []worker.Report, repeat, gomaxprocs int) (results.Repeat, error) {
+// combine merges the replicas' reports of one measurement into a Repeat;
+// stages name the workload's stages.
+func combine(reports []worker.Report, stages []string, repeat, gomaxprocs int) (results.Repeat, error) {
 	snaps := make([]metrics.Snapshot, len(reports))
 	var rep results.Repeat
 	rep.Index = repeat
@@ -472,7 +508,7 @@ func combine(reports []worker.Report, repeat, gomaxprocs int) (results.Repeat, e
 	if rep.Elapsed > 0 {
 		rep.Throughput = float64(m.InWindow) / rep.Elapsed
 	}
-	rep.Stages = stagesOf(m)
+	rep.Stages = stagesOf(m, stages)
 	rep.Series = results.Series{Bucket: float64(m.BucketNs) / 1e9, Completed: m.Buckets}
 	rep.Late = latenessOf(m)
 	rep.HarnessLag = harnessLag
@@ -505,13 +541,22 @@ func saveStderr(dir, name string, err error) {
 	we.Saved = path
 }
 
-// stagesOf returns the mean stage durations of m's successful jobs, in seconds.
-func stagesOf(m metrics.Snapshot) results.Stages {
-	if m.Jobs == 0 {
-		return results.Stages{}
+// stagesOf returns the mean stage durations of m's successful jobs, in
+// seconds, by the names of the workload's stages.
+func stagesOf(m metrics.Snapshot, stages []string) results.Stages {
+	out := results.Stages{}
+	for i, name := range stages {
+		if i < len(m.StageSums) {
+			out[name] = 0
+			if m.Jobs > 0 {
+				out[name] = float64(m.StageSums[i]) / float64(m.Jobs) / 1e9
+			}
+		}
 	}
-	mean := func(i int) float64 { return float64(m.StageSums[i]) / float64(m.Jobs) / 1e9 }
-	return results.Stages{Fetch: mean(0), Decode: mean(1), Resize: mean(2), Encode: mean(3), Write: mean(4), Queue: mean(5)}
+	if m.Jobs > 0 && m.QueueSum > 0 {
+		out[results.QueueStage] = float64(m.QueueSum) / float64(m.Jobs) / 1e9
+	}
+	return out
 }
 
 // latenessOf summarises how late open-loop arrivals started, or nil if none did.

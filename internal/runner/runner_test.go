@@ -22,28 +22,31 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/scalebench/scalebench/internal/agent"
+	"github.com/scalebench/scalebench/internal/builtin"
 	"github.com/scalebench/scalebench/internal/cluster"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/scenario"
 	"github.com/scalebench/scalebench/internal/worker"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // TestMain lets this test binary act as a worker process: Run starts it
 // again with SCALEBENCH_TEST_WORKER=1, as `scalebench worker` would be.
 func TestMain(m *testing.M) {
+	if err := workload.Register(builtin.Thumbnail); err != nil {
+		panic(err)
+	}
 	if os.Getenv("SCALEBENCH_TEST_WORKER") == "1" {
 		crash := os.Getenv("SCALEBENCH_TEST_CRASH_WORKERS")
 		var err error
 		if os.Getenv(cluster.EnvURL) != "" {
 			// Over NATS: crash after the go signal, as over the pipes.
-			err = agent.OneShot(context.Background(), os.Stdin, func(ctx context.Context, s worker.Spec) (worker.Report, error) {
-				if crash != "" && strconv.Itoa(s.Workers) == crash {
-					panic("test worker crash")
+			err = agent.OneShot(context.Background(), os.Stdin, func(ctx context.Context, s worker.Spec) (worker.Runner, error) {
+				r, err := worker.Prepare(ctx, s)
+				if err != nil {
+					return nil, err
 				}
-				if os.Getenv("SCALEBENCH_TEST_STOP_WORKER") == "1" {
-					_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP) // hangs, heartbeats and all
-				}
-				return worker.Execute(ctx, s)
+				return failingRunner{Runner: r, crash: crash != "" && strconv.Itoa(s.Workers) == crash}, nil
 			})
 		} else {
 			err = worker.Main(context.Background(), crashIf(crash), os.Stdout)
@@ -55,6 +58,25 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	}
 	goleak.VerifyTestMain(m)
+}
+
+// failingRunner is a worker's Runner that, once the go signal came,
+// panics when crash is set, as a worker with a bug would mid-measurement,
+// or stops its process with SIGSTOP when SCALEBENCH_TEST_STOP_WORKER is
+// 1, heartbeats and all.
+type failingRunner struct {
+	worker.Runner
+	crash bool
+}
+
+func (r failingRunner) Run(ctx context.Context) (worker.Report, error) {
+	if r.crash {
+		panic("test worker crash")
+	}
+	if os.Getenv("SCALEBENCH_TEST_STOP_WORKER") == "1" {
+		_ = syscall.Kill(os.Getpid(), syscall.SIGSTOP)
+	}
+	return r.Runner.Run(ctx)
 }
 
 // crashIf returns the worker's stdin; when the spec asks for the number of
@@ -382,15 +404,25 @@ blocks:
 		}
 	}
 	want := []results.Block{
-		{Name: "slow", ImageLatency: 0.3, ImagePaths: []string{"/64x48/ccc/aaa.jpg"},
-			Thumbnail: results.Thumbnail{Width: 16, Height: 16, Filter: "lanczos", Format: "png"},
-			Load:      results.Load{Repeats: 1, Timeout: 30, Jobs: 2}},
-		{Name: "quick", ImagePaths: []string{"/32x24/ccc/aaa.jpg"},
-			Thumbnail: results.Thumbnail{Width: 8, Height: 8, Filter: "lanczos", Format: "png"},
-			Load:      results.Load{Repeats: 1, Timeout: 30, Jobs: 3}},
+		{Name: "slow", Summary: "image server latency 300 ms", Load: results.Load{Repeats: 1, Timeout: 30, Jobs: 2}},
+		{Name: "quick", Summary: "image server latency none", Load: results.Load{Repeats: 1, Timeout: 30, Jobs: 3}},
 	}
-	if !reflect.DeepEqual(run.Scenario.Blocks, want) {
-		t.Errorf("recorded blocks\n%+v\nwant\n%+v", run.Scenario.Blocks, want)
+	got := slices.Clone(run.Scenario.Blocks)
+	for i := range got {
+		got[i].Options = nil
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("recorded blocks\n%+v\nwant\n%+v", got, want)
+	}
+	var opts struct {
+		Images    struct{ Latency string }
+		Thumbnail struct{ Width, Height int }
+	}
+	if err := json.Unmarshal(run.Scenario.Blocks[1].Options, &opts); err != nil || opts.Thumbnail.Width != 8 || opts.Images.Latency != "0s" {
+		t.Errorf("recorded options %s (%v), want the block's, by their names in a scenario", run.Scenario.Blocks[1].Options, err)
+	}
+	if w := run.Scenario.Workload; w == nil || w.Name != "thumbnail" || len(w.Stages) != 5 || w.Stages[0].Name != "fetch" {
+		t.Errorf("recorded workload %+v, want the thumbnail's with its five stages", w)
 	}
 }
 
@@ -405,15 +437,28 @@ blocks:
     matrix: {replicas: [2], split: [3]}
 `)
 	cells := sc.Cells()
-	a := specFor(sc.Block("a"), cells[0], []string{"u"}, scenario.Step{}, 0)
-	b0 := specFor(sc.Block("b"), cells[1], []string{"v"}, scenario.Step{}, 0)
-	b1 := specFor(sc.Block("b"), cells[1], []string{"v"}, scenario.Step{}, 1)
-	if a.Jobs != 5 || a.Warmup != time.Second || a.Thumbnail.Width != 64 || a.Thumbnail.Method != "fast" || a.Thumbnail.Split != 0 {
-		t.Errorf("block a spec = %+v", a)
+	spec := func(block string, p scenario.Params, input string, i int) (worker.Spec, builtin.ThumbnailOptions) {
+		t.Helper()
+		blk := &blockRun{Block: sc.Block(block), workload: sc.Workload, inputs: []string{input}}
+		s, err := specFor(blk, p, scenario.Step{}, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var o builtin.ThumbnailOptions
+		if err := json.Unmarshal(s.Options, &o); err != nil {
+			t.Fatal(err)
+		}
+		return s, o
+	}
+	a, ao := spec("a", cells[0], "u", 0)
+	b0, bo := spec("b", cells[1], "v", 0)
+	b1, _ := spec("b", cells[1], "v", 1)
+	if a.Jobs != 5 || a.Warmup != time.Second || ao.Width != 64 || ao.Method != "fast" || a.Split != 0 {
+		t.Errorf("block a spec = %+v, %+v", a, ao)
 	}
 	if b0.Jobs+b1.Jobs != 7 || b0.Warmup != 0 || b0.Timeout != 2*time.Second ||
-		b0.Thumbnail.Width != 8 || b0.Thumbnail.Height != 6 || b0.Thumbnail.Method != "naive" || b0.URLs[0] != "v" ||
-		b0.Thumbnail.Split != 3 || b1.Thumbnail.Split != 3 {
-		t.Errorf("block b specs = %+v, %+v", b0, b1)
+		bo.Width != 8 || bo.Height != 6 || bo.Method != "naive" || b0.URLs[0] != "v" ||
+		b0.Split != 3 || b1.Split != 3 {
+		t.Errorf("block b specs = %+v, %+v, %+v", b0, bo, b1)
 	}
 }

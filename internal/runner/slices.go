@@ -259,7 +259,7 @@ func sessionPlan(plan []results.Step, pairs int) {
 // measureSession measures one session of the pair whose builds' steps
 // are steps, the session-th of that pair, and puts each build's slices,
 // as repeats, in reps (one list per step).
-func measureSession(ctx context.Context, opt Options, place *Placement, blk *scenario.Block, cells []scenario.Params, steps []results.Step, urls []string, number int, reps [][]results.Repeat) error {
+func measureSession(ctx context.Context, opt Options, place *Placement, blk *blockRun, cells []scenario.Params, steps []results.Step, number int, reps [][]results.Repeat) error {
 	s := session{
 		procs:   make([][]procSpec, len(steps)),
 		warmup:  blk.Load.Warmup.D(),
@@ -271,11 +271,14 @@ func measureSession(ctx context.Context, opt Options, place *Placement, blk *sce
 	for j, st := range steps {
 		p := cells[st.Cell]
 		for i := range p.Replicas {
-			spec := specFor(blk, p, urls, scenario.Step{Cell: st.Cell, Repeat: st.Repeat}, i)
+			spec, err := specFor(blk, p, scenario.Step{Cell: st.Cell, Repeat: st.Repeat}, i)
+			if err != nil {
+				return err
+			}
 			spec.Sliced, spec.Warmup, spec.Bucket = true, 0, sliceBucket
 			// The harness ends the run; this only bounds it.
 			spec.Duration = s.budget + 10*time.Second
-			spec.Thumbnail.ExtraWork = opt.extraWork(p)
+			spec.ExtraWork = opt.extraWork(p)
 			argv := opt.workerArgv(p)
 			if place != nil {
 				spec.CPUs = place.Worker(i, p.GOMAXPROCS, p.Replicas)

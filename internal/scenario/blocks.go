@@ -4,22 +4,31 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"strings"
 
 	"github.com/goccy/go-yaml/ast"
 
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // blockFields names the fields of a block, for messages.
-const blockFields = "name, images, thumbnail, load, matrix, reference"
+func (d *decoder) blockFields() string {
+	names := []string{"name", workloadField}
+	if d.def != nil {
+		names = append(names, d.def.Sections...)
+	}
+	return strings.Join(append(names, "load", "matrix", "reference"), ", ")
+}
 
 // blocks decodes the blocks list n (nil when the file has none) into
 // s.Blocks. Each block starts from the top-level sections, defaults
 // applied, and overrides what it sets; a file without a blocks list gets
 // one unnamed block holding the top-level sections.
-func (d *decoder) blocks(s *Scenario, n ast.Node) {
-	top := Block{Images: s.Images, Thumbnail: s.Thumbnail, Load: s.Load, Matrix: s.Matrix}
+func (d *decoder) blocks(s *Scenario, n ast.Node, opts any) {
+	top := Block{Options: opts, Load: s.Load, Matrix: s.Matrix}
+	d.blockSweeps("", &top)
 	if n == nil {
 		s.Blocks = []Block{top}
 		d.blockPre = []string{""}
@@ -27,7 +36,7 @@ func (d *decoder) blocks(s *Scenario, n ast.Node) {
 	}
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
-		d.typeErr("blocks", n, "a list of blocks, each a mapping with fields "+blockFields)
+		d.typeErr("blocks", n, "a list of blocks, each a mapping with fields "+d.blockFields())
 		return
 	}
 	if len(seq.Values) == 0 {
@@ -39,11 +48,14 @@ func (d *decoder) blocks(s *Scenario, n ast.Node) {
 		path := fmt.Sprintf("blocks[%d]", i)
 		d.use(v, func(e ast.Node) {
 			if _, isMap := e.(ast.MapNode); !isMap {
-				d.typeErr(path, e, "a mapping with fields "+blockFields)
+				d.typeErr(path, e, "a mapping with fields "+d.blockFields())
 				return
 			}
 			b := top
 			b.Matrix = maps.Clone(top.Matrix)
+			if d.def != nil {
+				b.Options = d.def.Copy(top.Options)
+			}
 			d.block(path, e, &b)
 			if b.Name != "" {
 				if first, dup := named[b.Name]; dup {
@@ -60,10 +72,12 @@ func (d *decoder) blocks(s *Scenario, n ast.Node) {
 }
 
 // block decodes one block at path onto b, which holds the top-level
-// settings. A method or rate the block sets in its thumbnail or load
-// section becomes its matrix's only value unless its matrix lists some.
+// settings. A method or rate the block sets in its workload options or
+// load section becomes its matrix's only value unless its matrix lists
+// some.
 func (d *decoder) block(path string, n ast.Node, b *Block) {
-	d.mapping(path, n, []field{
+	pre := path + "."
+	fields := []field{
 		{"name", func(p string, v ast.Node) {
 			if x, ok := d.str(p, v); ok {
 				if !nameRE.MatchString(x) {
@@ -73,19 +87,23 @@ func (d *decoder) block(path string, n ast.Node, b *Block) {
 				b.Name = x
 			}
 		}},
-		{"images", func(p string, v ast.Node) { d.images(p, v, &b.Images) }},
-		{"thumbnail", func(p string, v ast.Node) { d.thumbnail(p, v, &b.Thumbnail) }},
-		{"load", func(p string, v ast.Node) { d.load(p, v, &b.Load, true) }},
-		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, b.Matrix) }},
-		{"reference", func(p string, v ast.Node) { b.Reference = d.reference(p, v) }},
-	})
+		{workloadField, func(p string, v ast.Node) { d.workloadSection(p, v, b.Options, true) }},
+	}
+	fields = append(fields, d.sectionFields(b.Options, pre)...)
+	fields = append(fields,
+		field{"load", func(p string, v ast.Node) { d.load(p, v, &b.Load, true) }},
+		field{"matrix", func(p string, v ast.Node) { d.matrix(p, v, b.Matrix) }},
+		field{"reference", func(p string, v ast.Node) { b.Reference = d.reference(p, v) }},
+	)
+	d.mapping(path, n, fields)
 	if !d.given(path+".name") && d.ok(path+".name") {
 		d.bad[path+".name"] = true
 		d.addf(line(n), path+".name", "is required; use letters, digits, - and _ (it names the block in cells and reports)")
 	}
-	if d.given(path+".thumbnail.method") && !d.given(path+".matrix.method") && b.Thumbnail.Method != "" {
-		b.Matrix[param.Method.Name] = []param.Value{{Text: b.Thumbnail.Method}}
+	if m := d.methodOf(pre, b.Options); m != "" && !d.given(pre+"matrix.method") {
+		b.Matrix[param.Method.Name] = []param.Value{{Text: m}}
 	}
+	d.blockSweeps(pre, b)
 	if d.given(path+".load.rate") && !d.given(path+".matrix.rate") && b.Load.Model == load.Open && b.Load.Rate > 0 {
 		b.Matrix[param.Rate.Name] = []param.Value{{Num: float64(b.Load.Rate)}}
 	}
@@ -154,4 +172,34 @@ func (d *decoder) reference(path string, n ast.Node) *Reference {
 		d.addf(line(n), path, `needs a formula (the lesson's ratio, like "180/120 = 1.5X") or says (what the lesson did and measured)`)
 	}
 	return r
+}
+
+// methodOf returns the value of the workload's method option in opts when
+// the block whose paths start with pre sets it in the file, else "".
+func (d *decoder) methodOf(pre string, opts any) string {
+	if d.def == nil || d.def.Method == "" {
+		return ""
+	}
+	if _, ok := d.optAt[pre+"\x00"+d.def.Method]; !ok {
+		return ""
+	}
+	v, err := workload.Value(opts, d.def.Method)
+	if err != nil {
+		return ""
+	}
+	return v.String()
+}
+
+// blockSweeps decodes the block's matrix.options, its own or, when it
+// lists none, the top level's.
+func (d *decoder) blockSweeps(pre string, b *Block) {
+	path := pre + "matrix." + param.Options.Name
+	if n, ok := d.sweeps[path]; ok {
+		d.sweepOptions(path, n, b, pre)
+	} else {
+		b.setSweeps(d.topSweeps)
+	}
+	if pre == "" {
+		d.topSweeps = b.Sweeps
+	}
 }

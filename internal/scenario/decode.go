@@ -11,6 +11,8 @@ import (
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
+
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // Parse decodes a scenario strictly, applies defaults and validates it.
@@ -28,15 +30,24 @@ func Parse(file string, data []byte) (*Scenario, error) {
 		problems: problems{file: name},
 		pos:      map[string]pos{},
 		bad:      map[string]bool{},
+		sweeps:   map[string]ast.Node{},
 	}
 	body, ok := d.parse(data)
 	if !ok {
 		return nil, d.err()
 	}
 	s := &Scenario{File: file, Matrix: Matrix{}}
-	blocks := d.scenario(body, s)
-	d.defaults(s)
-	d.blocks(s, blocks)
+	d.def = d.findWorkload(body)
+	if d.def == nil {
+		return nil, d.err()
+	}
+	opts := d.def.NewOptions()
+	s.Workload = Workload{Name: d.def.Name, Def: d.def, Options: opts}
+	blocks := d.scenario(body, s, opts)
+	d.defaults(s, opts)
+	d.blocks(s, blocks, opts)
+	d.checkOptions(s)
+	d.checkMethods(s)
 	d.baselineDefaults(s)
 	d.validate(s)
 	if err := d.err(); err != nil {
@@ -60,6 +71,22 @@ type decoder struct {
 	// fields' paths: "blocks[2].", or "" for the single block of a file
 	// without a blocks list.
 	blockPre []string
+
+	// def is the scenario's workload (nil when it names one this
+	// executable lacks).
+	def *workload.Def
+	// optAt maps a block's prefix and an option's path, joined by a NUL,
+	// to the yaml path the file sets the option at.
+	optAt map[string]string
+	// nodes holds the value of each workload option the file sets (and
+	// of each element of its lists, at path[i]), by yaml path.
+	nodes map[string]ast.Node
+	// sweeps holds the matrix.options mappings, by path, until the
+	// block's options are known; topSweeps the top level's decoded.
+	sweeps    map[string]ast.Node
+	topSweeps []Sweep
+	// baseOpts is baseline.options, decoded once the blocks are.
+	baseOpts ast.Node
 }
 
 // given reports whether the file set the field at path (null counts as unset).

@@ -1,47 +1,39 @@
 package scenario
 
 import (
+	"reflect"
+	"slices"
+	"strings"
 	"time"
+
+	"github.com/goccy/go-yaml/ast"
 
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
-	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // Default values for fields a scenario leaves out.
 const (
-	DefaultImagePath = "/640x480/ccc/aaa.jpg"
-	DefaultThumbSize = 64
-	DefaultFilter    = thumbnail.DefaultFilter
-	DefaultFormat    = thumbnail.DefaultFormat
-	DefaultMethod    = thumbnail.DefaultMethod
-	DefaultModel     = load.Closed
-	DefaultDuration  = 3 * time.Second
-	DefaultWarmup    = time.Second
-	DefaultRepeats   = 5
-	DefaultArrival   = load.Poisson
-	DefaultJobs      = 5
-	DefaultBucket    = 250 * time.Millisecond
-	DefaultTimeout   = 30 * time.Second
+	DefaultModel    = load.Closed
+	DefaultDuration = 3 * time.Second
+	DefaultWarmup   = time.Second
+	DefaultRepeats  = 5
+	DefaultArrival  = load.Poisson
+	DefaultJobs     = 5
+	DefaultBucket   = 250 * time.Millisecond
+	DefaultTimeout  = 30 * time.Second
 )
 
-// defaults fills in every field the file did not set. Fields given with a
-// rejected value are left alone.
-func (d *decoder) defaults(s *Scenario) {
+// defaults fills in every field the file did not set (the workload's
+// options start from its defaults). Fields given with a rejected value are
+// left alone.
+func (d *decoder) defaults(s *Scenario, opts any) {
 	set := func(path string, apply func()) {
 		if !d.given(path) {
 			apply()
 		}
 	}
-	set("images.paths", func() { s.Images.Paths = []string{DefaultImagePath} })
-
-	t := &s.Thumbnail
-	set("thumbnail.width", func() { t.Width = DefaultThumbSize })
-	set("thumbnail.height", func() { t.Height = DefaultThumbSize })
-	set("thumbnail.filter", func() { t.Filter = DefaultFilter })
-	set("thumbnail.format", func() { t.Format = DefaultFormat })
-	set("thumbnail.method", func() { t.Method = DefaultMethod })
-
 	l := &s.Load
 	set("load.model", func() { l.Model = DefaultModel })
 	set("load.duration", func() { l.Duration = Duration(DefaultDuration) })
@@ -62,8 +54,10 @@ func (d *decoder) defaults(s *Scenario) {
 			set("matrix."+dim.Name, func() { m[dim.Name] = dim.Default })
 		}
 	}
-	if t.Method != "" {
-		set("matrix.method", func() { m[param.Method.Name] = []param.Value{{Text: t.Method}} })
+	if d.def != nil && d.def.Method != "" {
+		if v, err := workload.Value(opts, d.def.Method); err == nil && v.String() != "" {
+			set("matrix.method", func() { m[param.Method.Name] = []param.Value{{Text: v.String()}} })
+		}
 	}
 	if l.Model == load.Open && l.Rate > 0 {
 		set("matrix.rate", func() { m[param.Rate.Name] = []param.Value{{Num: float64(l.Rate)}} })
@@ -89,9 +83,58 @@ func (d *decoder) baselineDefaults(s *Scenario) {
 	if !d.given("baseline.block") {
 		b.Block = blk.Name
 	}
+	if d.given("baseline.options") {
+		if label, ok := d.baselineOptions(blk); ok {
+			b.Options = label
+		}
+	}
 	for _, dim := range param.Listed() {
 		if vals := blk.Matrix[dim.Name]; !d.given("baseline."+dim.Name) && len(vals) > 0 {
 			*b = dim.With(*b, vals[0])
 		}
 	}
+}
+
+// baselineOptions turns baseline.options, a mapping of swept options to
+// one value each, into the name of the baseline block's cell value that
+// has those values (and the first value of any option it leaves out).
+func (d *decoder) baselineOptions(blk *Block) (string, bool) {
+	const path = "baseline.options"
+	n := d.baseOpts
+	m, ok := n.(ast.MapNode)
+	if !ok {
+		d.typeErr(path, n, "a mapping of the swept workload options to one value each, e.g. {template: plain}")
+		return "", false
+	}
+	given := map[string]ast.Node{}
+	it := m.MapRange()
+	for it.Next() {
+		given[keyName(it.Key())] = it.Value()
+	}
+	var parts []string
+	for _, sw := range blk.Sweeps {
+		label := sw.Labels[0]
+		if v, ok := given[sw.Path]; ok {
+			delete(given, sw.Path)
+			x := reflect.New(sw.Values[0].Type()).Elem()
+			before := d.found
+			d.use(v, func(e ast.Node) { d.decodeOpt(path+"."+sw.Path, e, x, "") })
+			if d.found != before {
+				return "", false
+			}
+			label = optionLabel(x)
+			if !slices.Contains(sw.Labels, label) {
+				d.bad[path] = true
+				d.addf(line(v), path+"."+sw.Path, "%s is not among the matrix's values: %s", label, strings.Join(sw.Labels, ", "))
+				return "", false
+			}
+		}
+		parts = append(parts, sw.Path+"="+label)
+	}
+	for k, v := range given {
+		d.bad[path] = true
+		d.addf(line(v), path+"."+k, "the baseline's block sweeps no option %q", k)
+		return "", false
+	}
+	return strings.Join(parts, ","), true
 }

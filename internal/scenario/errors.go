@@ -64,11 +64,13 @@ type problems struct {
 	times   []int           // how often each problem in list was found
 	index   map[Problem]int // position in list
 	dropped int             // distinct problems past maxProblems
+	found   int             // problems found so far, repeats included
 }
 
 // addf records a problem; one found again (the same value listed twice,
 // or an alias used many times) is counted, not repeated.
 func (ps *problems) addf(line int, field, format string, args ...any) {
+	ps.found++
 	p := Problem{File: ps.file, Line: line, Field: field, Msg: fmt.Sprintf(format, args...)}
 	if i, ok := ps.index[p]; ok {
 		ps.times[i]++

@@ -76,7 +76,11 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("%d batch jobs", s.Load.Jobs)
 		}
 		for i := range s.Blocks {
-			_ = s.Blocks[i].URLs("http://127.0.0.1:1")
+			for _, c := range s.Blocks[i].cells() {
+				if _, err := s.Blocks[i].OptionsFor(s.Workload, c); err != nil {
+					t.Fatalf("cell %+v: %v", c, err)
+				}
+			}
 		}
 	})
 }

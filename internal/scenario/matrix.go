@@ -1,8 +1,6 @@
 package scenario
 
 import (
-	"math"
-	"strings"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
@@ -101,17 +99,7 @@ func (b *Block) stepTime(c Params, cooldown time.Duration) time.Duration {
 	if l.Model != load.Batch {
 		return addDur(t, max(l.Duration.D(), 0))
 	}
-	workers := float64(max(c.Workers, 1)) * float64(max(c.Replicas, 1))
-	rounds := math.Ceil(float64(max(l.Jobs, 0)) / workers)
-	return addDur(addDur(t, mulDur(max(b.Images.Latency.D(), 0), rounds)), time.Second)
-}
-
-// URLs returns base joined with each of the block's image paths.
-func (b *Block) URLs(base string) []string {
-	base = strings.TrimRight(base, "/")
-	urls := make([]string, len(b.Images.Paths))
-	for i, p := range b.Images.Paths {
-		urls[i] = base + p
-	}
-	return urls
+	// A batch runs until its jobs are done: how long a job takes is the
+	// workload's; a second stands for it.
+	return addDur(t, time.Second)
 }

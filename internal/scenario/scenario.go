@@ -1,6 +1,7 @@
-// Package scenario describes what a scalebench run measures: the image
-// workload, the thumbnail settings, the load model and the matrix of
-// GOMAXPROCS, workers and replicas to sweep.
+// Package scenario describes what a scalebench run measures: the workload
+// and its options (decoded strictly into the workload's own options type),
+// the load model and the matrix of GOMAXPROCS, workers and replicas to
+// sweep.
 package scenario
 
 import (
@@ -13,20 +14,21 @@ import (
 
 // Scenario is one decoded and validated scenario file, with defaults applied.
 type Scenario struct {
-	Name        string     `json:"name"`
-	Description string     `json:"description,omitempty"`
-	Images      Images     `json:"images"`
-	Thumbnail   Thumbnail  `json:"thumbnail"`
-	Load        LoadConfig `json:"load"`
-	Matrix      Matrix     `json:"matrix"`
-	Baseline    Params     `json:"baseline"`
-	Checks      Checks     `json:"checks"`
-	Cluster     Cluster    `json:"cluster"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Workload is the workload the scenario runs (workload.Default unless
+	// it names another); each block holds its options.
+	Workload Workload   `json:"workload"`
+	Load     LoadConfig `json:"load"`
+	Matrix   Matrix     `json:"matrix"`
+	Baseline Params     `json:"baseline"`
+	Checks   Checks     `json:"checks"`
+	Cluster  Cluster    `json:"cluster"`
 	// Thresholds are absolute limits that run and report check.
 	Thresholds metric.Thresholds `json:"thresholds,omitempty"`
 	// Blocks are the scenario's matrices, each with the settings its cells
 	// run with. A file without a blocks list has one unnamed block holding
-	// the top-level sections; with one, the top-level images, thumbnail,
+	// the top-level sections; with one, the top-level workload options,
 	// load and matrix are the defaults each block overrides.
 	Blocks []Block `json:"blocks"`
 	// Builds, when listed, are the executables every cell is measured
@@ -35,28 +37,6 @@ type Scenario struct {
 
 	// File is the path the scenario was read from ("" when parsed from bytes).
 	File string `json:"file,omitempty"`
-}
-
-// Images configures the embedded mock image server and the URLs jobs fetch.
-type Images struct {
-	Latency   Duration `json:"latency"`
-	Jitter    Duration `json:"jitter"`
-	Bandwidth int64    `json:"bandwidth,omitempty"`  // bytes/s per response, 0 = unlimited
-	ErrorRate float64  `json:"error_rate,omitempty"` // fraction of requests answered 503
-	Paths     []string `json:"paths"`                // dummyimage-style paths, e.g. /640x480/ccc/aaa.jpg
-	// URL, when set, is the base URL of an image server to use instead of
-	// the embedded one (e.g. one started with `scalebench serve-images`).
-	URL string `json:"url,omitempty"`
-}
-
-// Thumbnail configures the workload's resize step.
-type Thumbnail struct {
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
-	Filter string `json:"filter"`
-	Format string `json:"format"`
-	Method string `json:"method"`           // naive or fast; the matrix may sweep it
-	Output string `json:"output,omitempty"` // directory for thumbnails; "" discards them
 }
 
 // LoadConfig configures how jobs are offered to the system under test.
@@ -79,14 +59,22 @@ type LoadConfig struct {
 type Block struct {
 	// Name identifies the block in cells and reports; "" for the single
 	// block of a file without a blocks list.
-	Name      string     `json:"name,omitempty"`
-	Images    Images     `json:"images"`
-	Thumbnail Thumbnail  `json:"thumbnail"`
-	Load      LoadConfig `json:"load"`
-	Matrix    Matrix     `json:"matrix"`
+	Name string `json:"name,omitempty"`
+	// Options point to the block's workload options, a value of the
+	// workload's options type: the top-level ones with what the block
+	// sets. A cell's are OptionsFor's.
+	Options any        `json:"-"`
+	Load    LoadConfig `json:"load"`
+	Matrix  Matrix     `json:"matrix"`
 	// Reference quotes the step of the lesson's worked example the block
 	// reproduces; nil when it quotes none.
 	Reference *Reference `json:"reference,omitempty"`
+	// Sweeps are the workload options the block's matrix sweeps
+	// (matrix.options), in the order the file lists them.
+	Sweeps []Sweep `json:"-"`
+	// variants maps each value of the matrix's options dimension to the
+	// index of each sweep's value.
+	variants map[string][]int
 }
 
 // Reference is a step of the lesson's worked example as a block quotes

@@ -19,10 +19,14 @@ import (
 	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 
+	"github.com/scalebench/scalebench/internal/builtin"
 	"github.com/scalebench/scalebench/internal/param"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/invalid/*.golden")
+
+// thumb returns the thumbnail workload's options that opts points to.
+func thumb(opts any) builtin.Options { return *opts.(*builtin.Options) }
 
 func mustParse(t *testing.T, file string) *Scenario {
 	t.Helper()
@@ -43,12 +47,6 @@ func TestQuickstart(t *testing.T) {
 	want := &Scenario{
 		Name:        "quickstart",
 		Description: "Threads vs cores on the thumbnail workload",
-		Images: Images{
-			Latency: Duration(50 * time.Millisecond),
-			Jitter:  Duration(10 * time.Millisecond),
-			Paths:   []string{"/640x480/ccc/aaa.jpg", "/320x240/fff/000.jpg"},
-		},
-		Thumbnail: Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "fast"},
 		Load: LoadConfig{
 			Model:    "closed",
 			Duration: Duration(3 * time.Second),
@@ -67,7 +65,22 @@ func TestQuickstart(t *testing.T) {
 		Checks:   Checks{MaxErrorRate: 0.01, LittleTol: 0.10, MinJobs: 100},
 		File:     filepath.Join("testdata", "valid", "quickstart.yaml"),
 	}
-	want.Blocks = []Block{{Images: want.Images, Thumbnail: want.Thumbnail, Load: want.Load, Matrix: want.Matrix}}
+	wantOpts := builtin.Options{
+		Images: builtin.Images{
+			Latency: 50 * time.Millisecond,
+			Jitter:  10 * time.Millisecond,
+			Paths:   []string{"/640x480/ccc/aaa.jpg", "/320x240/fff/000.jpg"},
+		},
+		ThumbnailOptions: builtin.ThumbnailOptions{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "fast"},
+	}
+	if s.Workload.Name != "thumbnail" || s.Workload.Def == nil || !reflect.DeepEqual(thumb(s.Workload.Options), wantOpts) {
+		t.Errorf("workload %s, options %+v, want thumbnail with %+v", s.Workload.Name, s.Workload.Options, wantOpts)
+	}
+	if len(s.Blocks) != 1 || !reflect.DeepEqual(thumb(s.Blocks[0].Options), wantOpts) {
+		t.Fatalf("blocks %+v, want one with the top-level options", s.Blocks)
+	}
+	want.Workload = s.Workload
+	want.Blocks = []Block{{Options: s.Blocks[0].Options, Load: want.Load, Matrix: want.Matrix, variants: map[string][]int{}}}
 	if !reflect.DeepEqual(s, want) {
 		t.Errorf("got  %+v\nwant %+v", s, want)
 	}
@@ -100,11 +113,6 @@ func TestQuickstart(t *testing.T) {
 	if e := s.Estimate(); e != 8*4300*time.Millisecond {
 		t.Errorf("Estimate = %v, want 34.4s", e)
 	}
-	urls := s.Blocks[0].URLs("http://127.0.0.1:8080/")
-	wantURLs := []string{"http://127.0.0.1:8080/640x480/ccc/aaa.jpg", "http://127.0.0.1:8080/320x240/fff/000.jpg"}
-	if !reflect.DeepEqual(urls, wantURLs) {
-		t.Errorf("URLs = %v, want %v", urls, wantURLs)
-	}
 }
 
 func TestMinimal(t *testing.T) {
@@ -116,11 +124,11 @@ func TestMinimal(t *testing.T) {
 	if s.Load.Arrival != "" || s.Load.Jobs != 0 || s.Load.Rate != 0 {
 		t.Errorf("open/batch fields set for closed model: %+v", s.Load)
 	}
-	if !reflect.DeepEqual(s.Images.Paths, []string{DefaultImagePath}) || s.Images.Latency != 0 {
-		t.Errorf("images defaults wrong: %+v", s.Images)
+	if o := thumb(s.Workload.Options); !reflect.DeepEqual(o.Images.Paths, []string{builtin.DefaultImagePath}) || o.Images.Latency != 0 {
+		t.Errorf("images defaults wrong: %+v", o.Images)
 	}
-	if s.Thumbnail != (Thumbnail{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "fast"}) {
-		t.Errorf("thumbnail defaults wrong: %+v", s.Thumbnail)
+	if o := thumb(s.Workload.Options); o.ThumbnailOptions != (builtin.ThumbnailOptions{Width: 64, Height: 64, Filter: "lanczos", Format: "png", Method: "fast"}) {
+		t.Errorf("thumbnail defaults wrong: %+v", o.ThumbnailOptions)
 	}
 	if !reflect.DeepEqual(s.Matrix.Ints(param.Replicas), []int{1}) || s.Matrix.Floats(param.Rate) != nil {
 		t.Errorf("matrix defaults wrong: %+v", s.Matrix)
@@ -152,9 +160,9 @@ func TestOpen(t *testing.T) {
 	if !reflect.DeepEqual(s.Matrix.Floats(param.Rate), []float64{50, 100, 200}) {
 		t.Errorf("matrix.rate = %v", s.Matrix.Floats(param.Rate))
 	}
-	if s.Load.Arrival != "uniform" || s.Images.ErrorRate != 0.001 || s.Checks.MaxErrorRate != 0.05 ||
+	if s.Load.Arrival != "uniform" || thumb(s.Workload.Options).Images.ErrorRate != 0.001 || s.Checks.MaxErrorRate != 0.05 ||
 		s.Checks.MinJobs != 50 || s.Checks.LittleTol != 0.10 {
-		t.Errorf("decoded values wrong: %+v %+v %+v", s.Load, s.Images, s.Checks)
+		t.Errorf("decoded values wrong: %+v %+v %+v", s.Load, thumb(s.Workload.Options).Images, s.Checks)
 	}
 	cells := s.Cells()
 	if len(cells) != 12 { // 1 gomaxprocs × 1 replicas × 2 methods × 3 rates × 2 workers
@@ -203,8 +211,8 @@ func TestBatch(t *testing.T) {
 	if s.Load.Jobs != 40 || s.Load.Model != "batch" || s.Load.Warmup != 0 || s.Load.Repeats != 3 {
 		t.Errorf("load = %+v", s.Load)
 	}
-	if s.Thumbnail != (Thumbnail{Width: 128, Height: 96, Filter: "catmullrom", Format: "jpeg", Method: "fast", Output: "out/thumbs"}) {
-		t.Errorf("thumbnail = %+v", s.Thumbnail)
+	if o := thumb(s.Workload.Options).ThumbnailOptions; o != (builtin.ThumbnailOptions{Width: 128, Height: 96, Filter: "catmullrom", Format: "jpeg", Method: "fast", Output: "out/thumbs"}) {
+		t.Errorf("thumbnail = %+v", o)
 	}
 	cells := s.Cells()
 	if len(cells) != 8 {
@@ -217,12 +225,9 @@ func TestBatch(t *testing.T) {
 	if cells[4] != (Params{GOMAXPROCS: 1, Workers: 1, Replicas: 2, Method: "fast"}) {
 		t.Errorf("Cells[4] = %+v", cells[4])
 	}
-	// Per step: 0.3s start + 1s + 100ms × ceil(40 / (workers × replicas)).
-	var want time.Duration
-	for _, c := range cells {
-		rounds := (40 + c.Workers*c.Replicas - 1) / (c.Workers * c.Replicas)
-		want += 3 * (1300*time.Millisecond + time.Duration(rounds)*100*time.Millisecond)
-	}
+	// Per step: 0.3s start + 1s for the batch, however long the
+	// workload's jobs take.
+	want := time.Duration(len(cells)) * 3 * 1300 * time.Millisecond
 	if got := s.Estimate(); got != want {
 		t.Errorf("Estimate = %v, want %v", got, want)
 	}
@@ -255,7 +260,7 @@ baseline: {workers: 2}
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Name != "2024" || s.Images.Jitter.D() != 20*time.Millisecond || s.BaselineIndex() != 1 {
+	if s.Name != "2024" || thumb(s.Workload.Options).Images.Jitter != 20*time.Millisecond || s.BaselineIndex() != 1 {
 		t.Errorf("got %+v", s)
 	}
 }
@@ -265,7 +270,7 @@ func TestNullMeansDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Load.Duration.D() != DefaultDuration || len(s.Images.Paths) != 1 {
+	if s.Load.Duration.D() != DefaultDuration || len(thumb(s.Workload.Options).Images.Paths) != 1 {
 		t.Errorf("got %+v", s)
 	}
 }
@@ -461,15 +466,9 @@ func TestBOM(t *testing.T) {
 // TestEstimateSaturates checks that the estimate of the longest plan the
 // limits allow does not wrap around.
 func TestEstimateSaturates(t *testing.T) {
-	src := "name: long\nimages: {latency: 1h}\nload: {model: batch, jobs: 1000000, repeats: 1000, warmup: 1h, cooldown: 1h}\n"
-	s, err := Parse("long.yaml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if e := s.Estimate(); e != time.Duration(math.MaxInt64) {
-		t.Errorf("Estimate = %v, want the largest duration", e)
-	}
-	src = "name: long\nload: {duration: 1h, warmup: 1h, cooldown: 1h, repeats: 1000}\nmatrix: {workers: [" + ints(1, 100) + "], gomaxprocs: [" + ints(1, 100) + "]}\n"
+	var s *Scenario
+	var err error
+	src := "name: long\nload: {duration: 1h, warmup: 1h, cooldown: 1h, repeats: 1000}\nmatrix: {workers: [" + ints(1, 100) + "], gomaxprocs: [" + ints(1, 100) + "]}\n"
 	if s, err = Parse("long.yaml", []byte(src)); err != nil {
 		t.Fatal(err)
 	}
@@ -531,20 +530,20 @@ func TestBlocks(t *testing.T) {
 		got, want any
 	}{
 		{"io name", io.Name, "io-bound"},
-		{"io latency", io.Images.Latency, Duration(50 * time.Millisecond)},
-		{"io jitter (top level)", io.Images.Jitter, Duration(5 * time.Millisecond)},
-		{"io paths (top level)", io.Images.Paths, []string{"/320x240/fff/000.jpg"}},
+		{"io latency", thumb(io.Options).Images.Latency, 50 * time.Millisecond},
+		{"io jitter (top level)", thumb(io.Options).Images.Jitter, 5 * time.Millisecond},
+		{"io paths (top level)", thumb(io.Options).Images.Paths, []string{"/320x240/fff/000.jpg"}},
 		{"io method (top level)", io.Matrix.Texts(param.Method), []string{"fast"}},
 		{"io gomaxprocs (top level)", io.Matrix.Ints(param.GOMAXPROCS), []int{1}},
 		{"io workers", io.Matrix.Ints(param.Workers), []int{1, 4}},
 		{"io duration (top level)", io.Load.Duration, Duration(time.Second)},
-		{"cpu latency", cpu.Images.Latency, Duration(0)},
-		{"cpu paths", cpu.Images.Paths, []string{"/1920x1080/ccc/aaa.jpg"}},
-		{"cpu thumbnail", cpu.Thumbnail, Thumbnail{Width: 32, Height: 32, Filter: "lanczos", Format: "png", Method: "naive"}},
+		{"cpu latency", thumb(cpu.Options).Images.Latency, time.Duration(0)},
+		{"cpu paths", thumb(cpu.Options).Images.Paths, []string{"/1920x1080/ccc/aaa.jpg"}},
+		{"cpu thumbnail", thumb(cpu.Options).ThumbnailOptions, builtin.ThumbnailOptions{Width: 32, Height: 32, Filter: "lanczos", Format: "png", Method: "naive"}},
 		{"cpu method (from its thumbnail)", cpu.Matrix.Texts(param.Method), []string{"naive"}},
 		{"cpu duration", cpu.Load.Duration, Duration(2 * time.Second)},
 		{"cpu repeats (whole run)", cpu.Load.Repeats, 2},
-		{"top level unchanged", s.Images.Latency, Duration(20 * time.Millisecond)},
+		{"top level unchanged", thumb(s.Workload.Options).Images.Latency, 20 * time.Millisecond},
 	} {
 		if !reflect.DeepEqual(tc.got, tc.want) {
 			t.Errorf("%s = %v, want %v", tc.what, tc.got, tc.want)
@@ -586,9 +585,6 @@ func TestBlocks(t *testing.T) {
 	}
 	if s.Block("cpu-bound") != &s.Blocks[1] || s.Block("nope") != nil {
 		t.Error("Block does not find blocks by name")
-	}
-	if u := cpu.URLs("http://h/"); !reflect.DeepEqual(u, []string{"http://h/1920x1080/ccc/aaa.jpg"}) {
-		t.Errorf("URLs = %v", u)
 	}
 }
 
@@ -651,7 +647,7 @@ func texts(xs ...string) []param.Value {
 func TestEveryListedDimensionDecodes(t *testing.T) {
 	for _, dim := range param.Listed() {
 		var a, b param.Value
-		var written string
+		var written, baseline, repeated, site string
 		switch dim.Kind {
 		case param.Count:
 			a, b = param.Value{Num: float64(dim.Min)}, param.Value{Num: float64(dim.Min + 1)}
@@ -659,17 +655,26 @@ func TestEveryListedDimensionDecodes(t *testing.T) {
 		case param.PerSecond:
 			a, b = param.Value{Num: 5}, param.Value{Num: 0.5}
 			written = `[5, "30/min"]`
-		case param.Choice:
-			a, b = param.Value{Text: Choices(dim)[0]}, param.Value{Text: Choices(dim)[1]}
-			written = fmt.Sprintf("[%s, %s]", Choices(dim)[0], Choices(dim)[1])
+		case param.Choice: // the thumbnail's methods
+			a, b = param.Value{Text: "naive"}, param.Value{Text: "fast"}
+			written = "[naive, fast]"
 		case param.Bytes:
 			a, b = param.Value{Num: 32 << 20}, param.Value{Num: 64 << 20}
 			written = `[33554432, "64MiB"]`
+		case param.OptionSet:
+			a, b = param.Value{Text: "thumbnail.width=32"}, param.Value{Text: "thumbnail.width=64"}
+			written, baseline = "{thumbnail.width: [32, 64]}", "{thumbnail.width: 64}"
+			repeated, site = "{thumbnail.width: [32, 32]}", "matrix.options.thumbnail.width"
 		default:
 			t.Fatalf("%s: unknown kind %d", dim.Name, dim.Kind)
 		}
+		if baseline == "" {
+			baseline = dim.ValueText(b)
+			repeated = fmt.Sprintf("[%s, %s]", written[1:len(written)-1], written[1:len(written)-1])
+			site = "matrix." + dim.Name
+		}
 		src := fmt.Sprintf("name: x\nload: {model: open, rate: 1}\nmatrix: {%s: %s}\nbaseline: {%s: %s}\n",
-			dim.Name, written, dim.Name, dim.ValueText(b))
+			dim.Name, written, dim.Name, baseline)
 		s, err := Parse("x.yaml", []byte(src))
 		if err != nil {
 			t.Errorf("%s: %v", dim.Name, err)
@@ -682,8 +687,8 @@ func TestEveryListedDimensionDecodes(t *testing.T) {
 		if dim.Get(s.Baseline) != b || s.BaselineIndex() != 1 {
 			t.Errorf("%s: baseline %v at %d, want the second cell", dim.Name, s.Baseline, s.BaselineIndex())
 		}
-		bad := fmt.Sprintf("name: x\nload: {model: open, rate: 1}\nmatrix: {%s: [%s, %s]}\n", dim.Name, written[1:len(written)-1], written[1:len(written)-1])
-		if _, err := Parse("x.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "x.yaml:3: matrix."+dim.Name+": values must be distinct") {
+		bad := fmt.Sprintf("name: x\nload: {model: open, rate: 1}\nmatrix: {%s: %s}\n", dim.Name, repeated)
+		if _, err := Parse("x.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "x.yaml:3: "+site+": values must be distinct") {
 			t.Errorf("%s: repeated values give %v", dim.Name, err)
 		}
 	}
@@ -721,18 +726,18 @@ func TestShippedScenarios(t *testing.T) {
 		t.Errorf("lesson estimated at %v, over 90 s", est)
 	}
 	io, cpu := q.Block("io-bound"), q.Block("cpu-bound")
-	if io == nil || cpu == nil || io.Images.Latency == 0 || len(io.Matrix[param.Workers.Name]) < 3 ||
-		cpu.Images.Latency != 0 || !reflect.DeepEqual(cpu.Matrix.Ints(param.GOMAXPROCS), []int{1, 2}) {
+	if io == nil || cpu == nil || thumb(io.Options).Images.Latency == 0 || len(io.Matrix[param.Workers.Name]) < 3 ||
+		thumb(cpu.Options).Images.Latency != 0 || !reflect.DeepEqual(cpu.Matrix.Ints(param.GOMAXPROCS), []int{1, 2}) {
 		t.Errorf("quickstart blocks: io-bound %+v, cpu-bound %+v", io, cpu)
 	}
 	threads, out, perf := l.Block("threads"), l.Block("scale-out"), l.Block("performance")
 	switch {
 	case threads == nil || out == nil || perf == nil:
 		t.Fatalf("lesson blocks: %+v", l.Blocks)
-	case len(threads.Images.Paths) != 5 || threads.Load.Jobs != 5 || threads.Images.Latency < Duration(250*time.Millisecond) ||
+	case len(thumb(threads.Options).Images.Paths) != 5 || threads.Load.Jobs != 5 || thumb(threads.Options).Images.Latency < 250*time.Millisecond ||
 		!reflect.DeepEqual(threads.Matrix.Ints(param.Workers), []int{1, 5}):
 		t.Errorf("threads block: %+v", threads)
-	case out.Images.Latency != 0 || !reflect.DeepEqual(out.Matrix.Ints(param.Replicas), []int{1, 2}) ||
+	case thumb(out.Options).Images.Latency != 0 || !reflect.DeepEqual(out.Matrix.Ints(param.Replicas), []int{1, 2}) ||
 		!reflect.DeepEqual(out.Matrix.Ints(param.GOMAXPROCS), []int{1}):
 		t.Errorf("scale-out block: %+v", out)
 	case !reflect.DeepEqual(perf.Matrix.Texts(param.Method), []string{"naive", "fast"}) ||
@@ -754,14 +759,14 @@ func TestShippedScenarios(t *testing.T) {
 	case mem == nil || servers == nil || split == nil || example == nil || better == nil:
 		t.Fatalf("article blocks: %+v", art.Blocks)
 	case len(mem.Matrix[param.Memory.Name]) != 2 || mem.Matrix[param.Memory.Name][1].Num != 2*mem.Matrix[param.Memory.Name][0].Num ||
-		mem.Images.Bandwidth == 0 || mem.Reference == nil || mem.Reference.Formula != "180/120 = 1.5X":
+		thumb(mem.Options).Images.Bandwidth == 0 || mem.Reference == nil || mem.Reference.Formula != "180/120 = 1.5X":
 		t.Errorf("step 1 (memory ×2, waiting on the network): %+v", mem)
 	case !reflect.DeepEqual(servers.Matrix.Ints(param.Replicas), []int{1, 2}) || servers.Reference == nil || servers.Reference.Formula != "350/180 = 1.9X":
 		t.Errorf("step 2 (replicas ×2): %+v", servers)
 	case !reflect.DeepEqual(split.Matrix.Ints(param.Split), []int{1, 2}) || !reflect.DeepEqual(split.Matrix.Ints(param.GOMAXPROCS), []int{2}) ||
 		split.Reference == nil || split.Reference.Formula != "2/1 = 2X":
 		t.Errorf("step 3 (split 1 → 2 at GOMAXPROCS 2): %+v", split)
-	case len(example.Images.Paths) != 5 || !reflect.DeepEqual(example.Matrix.Ints(param.Workers), []int{1, 5}) || example.Reference == nil:
+	case len(thumb(example.Options).Images.Paths) != 5 || !reflect.DeepEqual(example.Matrix.Ints(param.Workers), []int{1, 5}) || example.Reference == nil:
 		t.Errorf("the five URLs: %+v", example)
 	case !reflect.DeepEqual(better.Matrix.Texts(param.Method), []string{"naive", "fast"}):
 		t.Errorf("better code: %+v", better)
@@ -785,12 +790,12 @@ builds:
 	}
 }
 
-// TestChoices: every Choice dimension has the workload's choices to pick
-// from.
-func TestChoices(t *testing.T) {
-	for _, d := range param.Dimensions {
-		if d.Kind == param.Choice && len(Choices(d)) < 2 {
-			t.Errorf("%s: a Choice needs choices, got %v", d.Name, Choices(d))
-		}
+// TestMethodsAreTheWorkloads: the method dimension's values are the
+// workload's method option's, checked by the workload's own Check.
+func TestMethodsAreTheWorkloads(t *testing.T) {
+	_, err := Parse("m.yaml", []byte("name: m\nmatrix:\n  method:\n    - naive\n    - slow\n"))
+	want := `m.yaml:5: matrix.method: must be one of naive, fast, got "slow"`
+	if err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %s", err, want)
 	}
 }

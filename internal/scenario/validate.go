@@ -9,7 +9,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
-	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // validate checks what depends on more than one field: required fields,
@@ -26,6 +26,7 @@ func (d *decoder) validate(s *Scenario) {
 	d.validateMatrixSize(s)
 	d.validateMachine(s)
 	d.validateMemory(s)
+	d.validateSplit(s)
 	d.validateBaseline(s)
 	d.validateThresholds(s)
 }
@@ -177,63 +178,81 @@ func checkIn(d *decoder, pre string, dim *param.Dimension, b Params, list []para
 }
 
 // validateMemory checks each block's memory budgets against the largest
-// job its images make: a job that needs more than a replica's whole
-// budget could never run. Images on a server of the scenario's own
-// (images.url) are checked as they arrive, by the jobs.
+// job of its cells, as the workload's options say (workload.MemoryNeeder):
+// a job that needs more than a replica's whole budget could never run. A
+// workload whose options say nothing of their jobs' memory cannot run with
+// a budget. Jobs whose memory is only known as they run (the thumbnail's
+// images on a server of the scenario's own) are checked by the jobs.
 func (d *decoder) validateMemory(s *Scenario) {
+	if s.Workload.Def == nil {
+		return
+	}
 	for i, pre := range d.blockPre {
 		b := &s.Blocks[i]
 		mp := "matrix." + param.Memory.Name
-		if !d.blockGiven(pre, mp) || !d.blockOK(pre, mp) || b.Images.URL != "" || len(b.Matrix[param.Memory.Name]) == 0 {
+		if !d.blockGiven(pre, mp) || !d.blockOK(pre, mp) || len(b.Matrix[param.Memory.Name]) == 0 {
 			continue
 		}
-		methods := []string{b.Thumbnail.Method}
-		for _, v := range b.Matrix[param.Method.Name] {
-			if !slices.Contains(methods, v.Text) {
-				methods = append(methods, v.Text)
-			}
-		}
+		field, line := d.blockField(pre, mp)
 		var need int64
 		var job string
-		for _, path := range b.Images.Paths {
-			w, h, format, ok := mockImage(path)
-			if !ok {
+		for _, p := range b.cells() {
+			opts, err := b.OptionsFor(s.Workload, p)
+			if err != nil {
 				continue
 			}
-			for _, m := range methods {
-				opts := thumbnail.Options{Width: b.Thumbnail.Width, Height: b.Thumbnail.Height, Method: m}
-				if n := thumbnail.DecodeSizeOf(w, h, format, opts); n > need {
-					need = n
-					job = fmt.Sprintf("%s needs %s to decode", path, param.BytesLabel(float64(n)))
-					if m != "" && len(methods) > 1 {
-						job += " (method " + m + ")"
-					}
+			n, declared, err := workload.JobMemory(opts)
+			switch {
+			case !declared:
+				d.addf(line, field, "workload %s does not say how much memory a job needs, so it cannot run with a memory budget; remove %s, or declare JobMemory on its options (bench.MemoryNeeder)",
+					s.Workload.Name, param.Memory.Name)
+				return
+			case err != nil:
+				d.addf(line, field, "the memory of a job of workload %s: %v", s.Workload.Name, err)
+				return
+			case n > need:
+				need, job = n, ""
+				var at []string
+				if p.Method != "" {
+					at = append(at, "method "+p.Method)
+				}
+				if p.Options != "" {
+					at = append(at, "options "+p.Options)
+				}
+				if len(at) > 0 {
+					job = " (" + strings.Join(at, ", ") + ")"
 				}
 			}
 		}
 		smallest := slices.MinFunc(b.Matrix[param.Memory.Name], func(x, y param.Value) int { return cmp.Compare(x.Num, y.Num) })
 		if need > 0 && int64(smallest.Num) < need {
-			field, line := d.blockField(pre, mp)
-			d.addf(line, field, "%s is smaller than the largest job: %s; a replica's budget must hold at least one job",
-				param.BytesLabel(smallest.Num), job)
+			d.addf(line, field, "%s is smaller than the largest job, which needs %s%s; a replica's budget must hold at least one job",
+				param.BytesLabel(smallest.Num), param.BytesLabel(float64(need)), job)
 		}
 	}
 }
 
-// mockImage reads the size and format of a mock server image path,
-// "/640x480/ccc/aaa.jpg".
-func mockImage(path string) (w, h int, format string, ok bool) {
-	m := pathRE.FindStringSubmatch(path)
-	if m == nil {
-		return 0, 0, "", false
+// validateSplit checks each block's split values against the most
+// goroutines its workload divides a job into (workload.Splitter).
+func (d *decoder) validateSplit(s *Scenario) {
+	if s.Workload.Def == nil {
+		return
 	}
-	w, _ = strconv.Atoi(m[1])
-	h, _ = strconv.Atoi(m[2])
-	switch ext := strings.ToLower(path[strings.LastIndexByte(path, '.')+1:]); ext {
-	case "jpg", "jpeg":
-		format = "jpeg"
-	default:
-		format = ext
+	for i, pre := range d.blockPre {
+		b := &s.Blocks[i]
+		sp := "matrix." + param.Split.Name
+		if !d.blockGiven(pre, sp) || !d.blockOK(pre, sp) || len(b.Matrix[param.Split.Name]) == 0 {
+			continue
+		}
+		most := workload.MaxSplit(b.Options)
+		largest := slices.MaxFunc(b.Matrix[param.Split.Name], func(x, y param.Value) int { return cmp.Compare(x.Num, y.Num) })
+		if int(largest.Num) > most {
+			field, line := d.blockField(pre, sp)
+			if most == 1 {
+				d.addf(line, field, "workload %s does not divide a job among goroutines (bench.Splitter): use split [1], or remove it", s.Workload.Name)
+			} else {
+				d.addf(line, field, "%d is more than workload %s divides a job into: at most %d", int(largest.Num), s.Workload.Name, most)
+			}
+		}
 	}
-	return w, h, format, true
 }

@@ -471,6 +471,12 @@ func (d *decoder) values(path string, n ast.Node, dim *param.Dimension) []param.
 			key = strconv.Quote(key)
 		}
 		if ok && d.distinct(path, e, key, seen) {
+			// Where each value is, by its index in the list kept, for
+			// the checks made once the block is known (checkMethods).
+			if d.nodes == nil {
+				d.nodes = map[string]ast.Node{}
+			}
+			d.nodes[fmt.Sprintf("%s[%d]", path, len(out))] = e
 			out = append(out, v)
 		}
 	})
@@ -490,7 +496,8 @@ func (d *decoder) value(path string, n ast.Node, dim *param.Dimension) (param.Va
 		x, ok := d.rate(path, n)
 		return param.Value{Num: x}, ok
 	case param.Choice:
-		x, ok := d.enum(path, n, Choices(dim)...)
+		// The workload's Check says which it takes (checkMethods).
+		x, ok := d.str(path, n)
 		return param.Value{Text: x}, ok
 	case param.Bytes:
 		x, ok := d.size(path, n, dim.Min, dim.Max)
@@ -498,15 +505,6 @@ func (d *decoder) value(path string, n ast.Node, dim *param.Dimension) (param.Va
 	}
 	d.addf(d.lineOf(n), path, "cannot be listed in a matrix")
 	return param.Value{}, false
-}
-
-// Choices are the valid values of a Choice dimension, which the workload
-// defines: the thumbnail methods for the method dimension.
-func Choices(dim *param.Dimension) []string {
-	if dim == param.Method {
-		return Methods
-	}
-	return nil
 }
 
 // kindNoun names the values of a kind in "must be a list of ...".

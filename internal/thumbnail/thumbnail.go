@@ -103,10 +103,6 @@ type Options struct {
 	Format        string // one of Formats(); "" means DefaultFormat
 	Method        string // one of Methods(); "" means DefaultMethod
 	OutDir        string // "" discards output; else files named by OutputName are written here
-	// ExtraWork makes every job spend this fraction more CPU time after
-	// its CPU-bound stages (0 to MaxExtraWork): the synthetic slowdown of
-	// `scalebench calibrate`, 0 in every run.
-	ExtraWork float64 `json:",omitempty"`
 	// Split is how many goroutines share one job's CPU work (1 to
 	// MaxSplit; 0 means 1), as the package comment tells. The thumbnail
 	// is the same, byte for byte, whatever the split.
@@ -115,9 +111,6 @@ type Options struct {
 
 // MaxSplit bounds Options.Split.
 const MaxSplit = 64
-
-// MaxExtraWork bounds Options.ExtraWork: at most twice the CPU work.
-const MaxExtraWork = 1.0
 
 // Methods returns the valid values of Options.Method.
 func Methods() []string { return []string{MethodNaive, MethodFast} }
@@ -155,9 +148,6 @@ func (o Options) Validate() error {
 	}
 	if o.Split < 0 || o.Split > MaxSplit {
 		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Split %d: want 1..%d (0 means 1)", o.Split, MaxSplit))
-	}
-	if !(o.ExtraWork >= 0 && o.ExtraWork <= MaxExtraWork) {
-		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.ExtraWork %v: want 0..%v", o.ExtraWork, MaxExtraWork))
 	}
 	return errors.Join(errs...)
 }
@@ -204,7 +194,6 @@ type Thumbnailer struct {
 	filter imaging.ResampleFilter
 	client *http.Client
 	fast   bool
-	extra  float64 // fraction of extra CPU work per job
 
 	body bytes.Buffer // fetched bytes (fast)
 	out  bytes.Buffer // encoded thumbnail (fast)
@@ -250,7 +239,6 @@ func New(opts Options, client *http.Client) (*Thumbnailer, error) {
 		opts:   opts,
 		client: client,
 		fast:   opts.Method == MethodFast,
-		extra:  extraFraction + opts.ExtraWork,
 	}
 	for _, f := range filters {
 		if f.name == opts.Filter {
@@ -396,8 +384,6 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 		thumb *image.NRGBA
 		err   error
 	)
-	work := startWork(t.extra)
-	defer work.done()
 	if t.fast {
 		thumb, err = t.fitFast(data, name, tm)
 	} else {
@@ -422,7 +408,6 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 	if err != nil {
 		return &StageError{Stage: StageEncode, Subject: name, Err: err}
 	}
-	addExtraWork(tm, work)
 
 	start = time.Now()
 	err = t.write(out, name)

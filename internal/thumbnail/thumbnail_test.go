@@ -7,12 +7,10 @@ import (
 	"image"
 	"image/jpeg"
 	"image/png"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -139,9 +137,6 @@ func TestValidate(t *testing.T) {
 		{"unknown format", func(o *Options) { o.Format = "gif" }, []string{"Options.Format", `"gif"`, "png, jpeg"}},
 		{"unknown method", func(o *Options) { o.Method = "slow" }, []string{"Options.Method", `"slow"`, "naive, fast"}},
 		{"all errors reported", func(o *Options) { o.Width, o.Method = 0, "x" }, []string{"Options.Width", "Options.Method"}},
-		{"extra work", func(o *Options) { o.ExtraWork = 0.1 }, nil},
-		{"negative extra work", func(o *Options) { o.ExtraWork = -0.1 }, []string{"Options.ExtraWork", "0..1"}},
-		{"extra work over the limit", func(o *Options) { o.ExtraWork = 1.5 }, []string{"Options.ExtraWork"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -262,43 +257,6 @@ func TestDo(t *testing.T) {
 				}
 			})
 		}
-	}
-}
-
-// TestExtraWork: Options.ExtraWork makes a job spend that fraction of its
-// decode, resize and encode CPU time more on the CPU, counted in its
-// encode: the CPU time of a job with half more work is about 1.5 times
-// that of one without, however busy the machine is.
-func TestExtraWork(t *testing.T) {
-	if _, ok := threadCPU(); !ok {
-		t.Skip("no thread CPU clock here: the extra work is timed by the wall clock")
-	}
-	data := testimg.Image(t, 640, 480, "jpg")
-	jobCPU := func(extra float64) time.Duration {
-		th, err := New(Options{Width: 64, Height: 64, Method: MethodNaive, ExtraWork: extra}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		best := time.Duration(math.MaxInt64)
-		for range 5 {
-			before, _ := threadCPU()
-			tm, err := th.Process(data, "a.jpg")
-			after, _ := threadCPU()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if extra > 0 && tm.Encode <= 0 {
-				t.Errorf("encode %v: the extra work is not counted in it", tm.Encode)
-			}
-			best = min(best, after-before)
-		}
-		return best
-	}
-	plain, heavy := jobCPU(0), jobCPU(0.5)
-	if r := float64(heavy) / float64(plain); r < 1.3 || r > 1.8 {
-		t.Errorf("a job's CPU time with half more work is %.2f times that without (%v, %v), want about 1.5", r, heavy, plain)
 	}
 }
 

@@ -10,18 +10,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
-// failing is a Doer that always fails with err and counts its calls.
+// failing is a fake job that always fails with err and counts its calls.
 type failing struct {
 	err   error
 	calls int
 }
 
-func (f *failing) Do(context.Context, string) (thumbnail.Timings, error) {
+func (f *failing) Do(context.Context, *workload.Call) error {
 	f.calls++
-	return thumbnail.Timings{}, f.err
+	return f.err
 }
 
 func TestUnreachable(t *testing.T) {
@@ -51,7 +51,7 @@ func TestClosedLoopBacksOffFromDeadServer(t *testing.T) {
 	f := &failing{err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
 	spec := Spec{URLs: []string{"http://127.0.0.1:1/x.jpg"}, Model: "closed", Workers: 1,
 		Duration: 500 * time.Millisecond, Bucket: 100 * time.Millisecond, Timeout: time.Second}
-	rep, err := ExecuteWith(context.Background(), spec, []Doer{f})
+	rep, err := ExecuteWith(context.Background(), spec, fakeDef, jobs{f})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/load"
-	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // noop is a job that does nothing, to measure the harness alone.
 type noop struct{}
 
-func (noop) Do(context.Context, string) (thumbnail.Timings, error) { return thumbnail.Timings{}, nil }
+func (noop) Do(context.Context, *workload.Call) error { return nil }
 
 // BenchmarkDispatch measures the harness's cost per job (scheduling, timing,
 // recording) with jobs that do nothing: ns/op is the overhead per job. The
@@ -29,7 +29,7 @@ func BenchmarkDispatch(b *testing.B) {
 		for _, workers := range []int{1, 64} {
 			b.Run(fmt.Sprintf("model=%s/workers=%d", model, workers), func(b *testing.B) {
 				spec := Spec{URLs: []string{"x"}, Model: model, Workers: workers, Timeout: 2 * time.Hour, Bucket: time.Second}
-				doers := make([]Doer, workers)
+				doers := make(jobs, workers)
 				for i := range doers {
 					doers[i] = noop{}
 				}
@@ -44,7 +44,7 @@ func BenchmarkDispatch(b *testing.B) {
 				}
 				b.ResetTimer()
 				before := ReadUsage()
-				rep, err := ExecuteWith(context.Background(), spec, doers)
+				rep, err := ExecuteWith(context.Background(), spec, fakeDef, doers)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -74,11 +74,11 @@ func BenchmarkWorkerMemory(b *testing.B) {
 		before := ReadUsage()
 		spec := Spec{URLs: []string{"x"}, Model: load.Closed, Workers: workers, Duration: time.Second,
 			Think: 10 * time.Millisecond, Timeout: time.Minute, Bucket: 250 * time.Millisecond}
-		doers := make([]Doer, workers)
+		doers := make(jobs, workers)
 		for i := range doers {
 			doers[i] = noop{}
 		}
-		rep, err := ExecuteWith(context.Background(), spec, doers)
+		rep, err := ExecuteWith(context.Background(), spec, fakeDef, doers)
 		if err != nil {
 			b.Fatal(err)
 		}

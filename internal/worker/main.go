@@ -24,8 +24,9 @@ const (
 )
 
 // Main is the body of a worker process that speaks the worker protocol
-// over its pipes: it reads a Spec from stdin, says it is ready, waits for
-// the go signal, runs the spec and writes its Report to stdout. It stops
+// over its pipes: it reads a Spec from stdin, sets its workload up
+// (Prepare), says it is ready, waits for the go signal, runs the spec and
+// writes its Report to stdout. It stops
 // measuring as soon as its stdin closes: the harness that started it is
 // gone.
 func Main(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
@@ -41,6 +42,11 @@ func Main(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	if err := CheckProtocol(spec); err != nil {
 		return err
 	}
+	r, err := Prepare(ctx, spec)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
 	if _, err := fmt.Fprintln(stdout, msgReady); err != nil {
 		return fmt.Errorf("worker: send ready: %w", err)
 	}
@@ -50,7 +56,10 @@ func Main(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	}
 	ctx, cancel := watchHarness(ctx, in, spec.Sliced)
 	defer cancel(nil)
-	rep, err := Execute(ctx, spec)
+	rep, err := r.Run(ctx)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
 	switch cause := context.Cause(ctx); {
 	case errors.Is(cause, ErrHarnessGone):
 		return cause

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
 // sh returns a Command running script in a shell, or skips the test.
@@ -26,7 +24,7 @@ func sh(t *testing.T, script string) Command {
 // TestProcRunsAWorker: a worker process started and driven through its
 // pipes measures its spec at the GOMAXPROCS it was given and reports.
 func TestProcRunsAWorker(t *testing.T) {
-	spec := Spec{URLs: []string{"http://127.0.0.1:1/x.jpg"}, Thumbnail: thumbnail.Options{Width: 16, Height: 16},
+	spec := Spec{URLs: []string{"http://127.0.0.1:1/x.jpg"}, Options: thumbOptions(16, "fast"),
 		Model: "closed", Workers: 1, Duration: 100 * time.Millisecond, Timeout: time.Second, Bucket: 50 * time.Millisecond}
 	p, err := Start(context.Background(), Command{Argv: []string{os.Args[0]}, Env: append(os.Environ(), "SCALEBENCH_TEST_WORKER=1", "GOMAXPROCS=1")})
 	if err != nil {

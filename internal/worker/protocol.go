@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"slices"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // ProtocolVersion is the version of the worker protocol: the messages
@@ -51,18 +54,50 @@ func CheckProtocol(spec Spec) error {
 }
 
 // Description is what `scalebench worker --describe` prints, as JSON: who
-// the executable is and which worker protocol it speaks.
+// the executable is, which worker protocol it speaks and which workloads
+// it has.
 type Description struct {
 	Version  string `json:"version"`
 	Commit   string `json:"commit,omitempty"`
 	Protocol int    `json:"protocol"`
 	// Slices is true when the worker runs sliced specs (Spec.Sliced).
 	Slices bool `json:"slices,omitempty"`
+	// Workloads are the workloads the executable has; a build from
+	// before named workloads lists none, and has only workload.Default.
+	Workloads []string `json:"workloads,omitempty"`
+}
+
+// Has reports whether the described executable has the workload called
+// name ("" is workload.Default).
+func (d Description) Has(name string) bool {
+	if name == "" {
+		name = workload.Default
+	}
+	if len(d.Workloads) == 0 {
+		return name == workload.Default
+	}
+	return slices.Contains(d.Workloads, name)
+}
+
+// CheckWorkload fails for a workload the described executable at path
+// lacks, naming those it has.
+func (d Description) CheckWorkload(path, name string) error {
+	if d.Has(name) {
+		return nil
+	}
+	have := d.Workloads
+	if len(have) == 0 {
+		have = []string{workload.Default}
+	}
+	if name == "" {
+		name = workload.Default
+	}
+	return &workload.UnknownError{Name: name, Have: have, Where: path}
 }
 
 // WriteDescription prints this executable's Description as one JSON line.
 func WriteDescription(w io.Writer, version, commit string) error {
-	data, err := json.Marshal(Description{Version: version, Commit: commit, Protocol: ProtocolVersion, Slices: true})
+	data, err := json.Marshal(Description{Version: version, Commit: commit, Protocol: ProtocolVersion, Slices: true, Workloads: workload.Names()})
 	if err != nil {
 		return fmt.Errorf("worker: describe: %w", err)
 	}

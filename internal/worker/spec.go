@@ -1,7 +1,9 @@
 package worker
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -13,21 +15,32 @@ import (
 
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/metrics"
-	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // Spec is what one worker process runs: one measurement of one cell, or
 // this process's share of it when the cell has several replicas.
 type Spec struct {
 	// Protocol is the worker protocol version the harness speaks.
-	Protocol  int               `json:"protocol"`
-	URLs      []string          `json:"urls"`
-	Thumbnail thumbnail.Options `json:"thumbnail"`
-	Model     load.Model        `json:"model"`
-	Workers   int               `json:"workers"`
+	Protocol int `json:"protocol"`
+	// Workload names the workload the jobs run; "" is workload.Default,
+	// whose specs name no workload so that builds from before named
+	// workloads take them.
+	Workload string `json:"workload,omitempty"`
+	// Options are the workload's options as JSON (workload.Def's
+	// EncodeOptions). The default workload's travel as "thumbnail", the
+	// field protocol 2 gave them; any other's as "options".
+	Options json.RawMessage `json:"-"`
+	// URLs are the jobs' inputs, taken in turn (workload.Process.Inputs).
+	URLs    []string   `json:"urls"`
+	Model   load.Model `json:"model"`
+	Workers int        `json:"workers"`
 	// Memory is this process's memory budget in bytes, which its jobs
-	// reserve their decode size from (thumbnail.Budget); 0: unlimited.
-	Memory   int64         `json:"memory,omitempty"`
+	// reserve their memory from (workload.Process.Memory); 0: unlimited.
+	Memory int64 `json:"memory,omitempty"`
+	// Split is how many goroutines share one job's CPU work
+	// (workload.Process.Split); 0 means 1.
+	Split    int           `json:"split,omitempty"`
 	Warmup   time.Duration `json:"warmup"`
 	Duration time.Duration `json:"duration"`
 	Think    time.Duration `json:"think,omitempty"`
@@ -47,7 +60,67 @@ type Spec struct {
 	// Bucket-wide buckets from the go signal. Only a worker that
 	// describes itself with Slices takes it.
 	Sliced bool `json:"sliced,omitempty"`
+	// ExtraWork makes every job spend this fraction more CPU time (0 to
+	// MaxExtraWork): the synthetic slowdown of `scalebench calibrate`, 0
+	// in every run.
+	ExtraWork float64 `json:"extra_work,omitempty"`
+	// Remote is set by an agent for the process it starts: the workload
+	// writes no file its options name (workload.Process.Remote).
+	Remote bool `json:"remote,omitempty"`
 }
+
+// legacyOptions is the field the default workload's options travel in.
+const legacyOptions = "thumbnail"
+
+// specFields is Spec without its methods, for encoding.
+type specFields Spec
+
+// specWire is a Spec as it travels, with its options under the field
+// its workload's options travel in.
+type specWire struct {
+	specFields
+	Options   json.RawMessage `json:"options,omitempty"`
+	Thumbnail json.RawMessage `json:"thumbnail,omitempty"`
+}
+
+// MarshalJSON writes the spec with its options under "options", or, for
+// the default workload, under "thumbnail".
+func (s Spec) MarshalJSON() ([]byte, error) {
+	w := specWire{specFields: specFields(s)}
+	if s.Workload == "" || s.Workload == workload.Default {
+		w.Workload = ""
+		w.Thumbnail = s.Options
+	} else {
+		w.Options = s.Options
+	}
+	return json.Marshal(w)
+}
+
+// UnmarshalJSON reads a spec as MarshalJSON writes it, refusing fields it
+// does not know: a harness that sends them speaks another protocol.
+func (s *Spec) UnmarshalJSON(data []byte) error {
+	var w specWire
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&w); err != nil {
+		return err
+	}
+	if w.Options != nil && w.Thumbnail != nil {
+		return fmt.Errorf("spec: both %q and %q options", "options", legacyOptions)
+	}
+	*s = Spec(w.specFields)
+	s.Options = w.Options
+	if w.Thumbnail != nil {
+		if s.Workload != "" && s.Workload != workload.Default {
+			return fmt.Errorf("spec: workload %s with %q options", s.Workload, legacyOptions)
+		}
+		s.Options = w.Thumbnail
+	}
+	return nil
+}
+
+// MaxExtraWork bounds Spec.ExtraWork: at most twice the CPU work.
+const MaxExtraWork = 1.0
 
 // Report is what a worker process measured in its window.
 type Report struct {
@@ -74,39 +147,104 @@ type Report struct {
 	Started time.Time `json:"started"`
 }
 
-// Doer runs one job; each worker owns one.
-type Doer interface {
-	Do(ctx context.Context, url string) (thumbnail.Timings, error)
+// Runner is a spec whose workload is set up in this process, ready to
+// run.
+type Runner interface {
+	// Run runs the spec and reports what the measured window saw. It
+	// stops by itself: every loop is bounded by the window and the job
+	// timeout.
+	Run(ctx context.Context) (Report, error)
+	// Close tears the workload down; it may be called more than once.
+	Close() error
 }
 
-var _ Doer = (*thumbnail.Thumbnailer)(nil)
+// prepared is the Runner Prepare returns.
+type prepared struct {
+	spec   Spec
+	def    *workload.Def
+	inst   workload.Instance
+	adm    *admission // the memory the harness reserves for each job; nil: none
+	closed bool
+}
 
-// Execute runs spec in this process and reports what the measured window saw.
-// It stops by itself: every loop is bounded by the window and spec.Timeout.
-func Execute(ctx context.Context, spec Spec) (Report, error) {
+// Prepare sets up spec's workload, from this executable's registry, in
+// this process: what a worker process does before it says it is ready.
+// It fails at once for a workload this executable lacks, naming those it
+// has.
+func Prepare(ctx context.Context, spec Spec) (Runner, error) {
 	if spec.Workers < 1 || len(spec.URLs) == 0 {
-		return Report{}, fmt.Errorf("worker: execute: need >= 1 worker and >= 1 URL, got %d and %d", spec.Workers, len(spec.URLs))
+		return nil, fmt.Errorf("worker: need >= 1 worker and >= 1 input, got %d and %d", spec.Workers, len(spec.URLs))
 	}
-	if spec.Memory < 0 {
-		return Report{}, fmt.Errorf("worker: execute: memory %d: want a budget in bytes, or 0 for none", spec.Memory)
+	if !(spec.ExtraWork >= 0 && spec.ExtraWork <= MaxExtraWork) {
+		return nil, fmt.Errorf("worker: extra work %v: want 0..%v", spec.ExtraWork, MaxExtraWork)
 	}
-	client := thumbnail.NewClient(spec.Workers)
-	var budget thumbnail.Budget
+	if spec.Memory < 0 || spec.Split < 0 {
+		return nil, fmt.Errorf("worker: memory %d, split %d: want a budget in bytes and a number of goroutines, or 0 for none", spec.Memory, spec.Split)
+	}
+	def, err := workload.Lookup(spec.Workload)
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	opts, err := def.DecodeOptions(spec.Options)
+	if err != nil {
+		return nil, fmt.Errorf("worker: %w", err)
+	}
+	proc := &workload.Process{Workers: spec.Workers, Inputs: spec.URLs, Remote: spec.Remote, Split: max(spec.Split, 1)}
+	if most := workload.MaxSplit(opts); proc.Split > most {
+		return nil, fmt.Errorf("worker: split %d: workload %s divides a job among at most %d goroutines", proc.Split, def.Name, most)
+	}
+	var adm *admission
 	if spec.Memory > 0 {
-		budget = thumbnail.NewBudget(spec.Memory) // one per process: a replica's memory
-	}
-	doers := make([]Doer, spec.Workers)
-	for i := range doers {
-		t, err := thumbnail.New(spec.Thumbnail, client)
+		proc.Memory = workload.NewBudget(spec.Memory) // one per process: a replica's memory
+		need, declared, err := workload.JobMemory(opts)
 		if err != nil {
-			return Report{}, fmt.Errorf("worker: execute: %w", err)
+			return nil, fmt.Errorf("worker: memory of a job of workload %s: %w", def.Name, err)
 		}
-		if budget != nil {
-			t.SetBudget(budget)
-		}
-		doers[i] = t
+		adm = &admission{budget: proc.Memory, need: need, declared: declared}
 	}
-	return ExecuteWith(ctx, spec, doers)
+	inst, err := def.Setup(ctx, proc, opts)
+	if err != nil {
+		return nil, fmt.Errorf("worker: set up workload %s: %w", def.Name, err)
+	}
+	if adm != nil {
+		if r, ok := inst.(workload.Reserver); ok && r.ReservesMemory() {
+			adm = nil // its jobs reserve their own
+		} else if err := adm.check(def.Name); err != nil {
+			_ = inst.Close()
+			return nil, fmt.Errorf("worker: %w", err)
+		}
+	}
+	return &prepared{spec: spec, def: def, inst: inst, adm: adm}, nil
+}
+
+func (p *prepared) Run(ctx context.Context) (Report, error) {
+	return executeWith(ctx, p.spec, p.def, p.inst, p.adm)
+}
+
+// Close tears the workload down once; later calls do nothing.
+func (p *prepared) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	if err := p.inst.Close(); err != nil {
+		return fmt.Errorf("worker: tear down workload %s: %w", p.def.Name, err)
+	}
+	return nil
+}
+
+// Execute sets up spec's workload in this process (Prepare), runs it and
+// tears it down.
+func Execute(ctx context.Context, spec Spec) (Report, error) {
+	r, err := Prepare(ctx, spec)
+	if err != nil {
+		return Report{}, err
+	}
+	rep, err := r.Run(ctx)
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	return rep, err
 }
 
 // plan is the load plan spec describes.
@@ -119,9 +257,15 @@ func (spec Spec) plan() load.Plan {
 	}
 }
 
-// ExecuteWith runs spec with one Doer per worker in place of the thumbnail
-// workload, and reports what the measured window saw.
-func ExecuteWith(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
+// ExecuteWith runs spec with inst, an instance of workload def already
+// set up, and reports what the measured window saw.
+func ExecuteWith(ctx context.Context, spec Spec, def *workload.Def, inst workload.Instance) (Report, error) {
+	return executeWith(ctx, spec, def, inst, nil)
+}
+
+// executeWith is ExecuteWith with each job first reserving its memory in
+// adm, when not nil.
+func executeWith(ctx context.Context, spec Spec, def *workload.Def, inst workload.Instance, adm *admission) (Report, error) {
 	model := spec.Model
 	if model == "" {
 		model = load.Closed
@@ -130,24 +274,27 @@ func ExecuteWith(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	jobs := make([]load.Job, len(doers))
-	for i, d := range doers {
-		jobs[i] = func(ctx context.Context, url string) (load.Stages, error) {
-			tm, err := d.Do(ctx, url)
-			return load.Stages(tm), err
-		}
+	jobs := make([]load.Job, max(spec.Workers, 0))
+	for i := range jobs {
+		jobs[i] = newJob(def, inst, i, spec.ExtraWork, adm)
 	}
 	plan := spec.plan()
 	plan.Backoff = unreachable
 	rec := newRecorder(spec.Workers, spec.Bucket)
+	rec.kind = def.ErrorKind
 	rec.openEnded = spec.Sliced
 	out, err := ex.Execute(ctx, plan, jobs, rec)
 	if err != nil && ctx.Err() == nil {
 		return Report{}, err // an invalid plan: nothing ran
 	}
-	// CPU use is read when the window opens and again when it closes.
+	// CPU use is read when the window opens and again when it closes:
+	// after the reading at the opening, which a busy machine may have
+	// delayed past the window's end.
+	before, ticksBefore, opened := rec.usageAtOpen()
 	after, ticks := ReadUsage(), readTicksOK()
-	before, ticksBefore := rec.usageAtOpen(after, ticks)
+	if !opened {
+		before, ticksBefore = after, ticks
+	}
 	rep := Report{
 		Started:    out.Start,
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
@@ -187,6 +334,7 @@ func unreachable(err error) bool {
 // more than a few of them.
 type recorder struct {
 	bucket time.Duration
+	kind   func(error) string // names a failed job's kind of error
 	shards []shard
 	// openEnded records every job from the window's start on, however
 	// long the run (a sliced run, which the harness ends).
@@ -249,9 +397,10 @@ func (r *recorder) Open(start time.Time, window time.Duration) {
 func (r *recorder) Record(w int, s load.Sample) {
 	m := metrics.Sample{
 		Latency: s.Latency, End: s.End, Lag: s.Lag,
-		Queue: s.Stages.Queue, Fetch: s.Stages.Fetch, Decode: s.Stages.Decode, Resize: s.Stages.Resize,
-		Encode: s.Stages.Encode, Write: s.Stages.Write,
-		Err: s.Err, Kind: thumbnail.Kind(s.Err),
+		Stages: s.Stages.Parts, Queue: s.Stages.Queue, Err: s.Err,
+	}
+	if s.Err != nil && r.kind != nil {
+		m.Kind = r.kind(s.Err)
 	}
 	sh := &r.shards[w%len(r.shards)]
 	sh.mu.Lock()
@@ -273,14 +422,15 @@ func (r *recorder) Drop(w int) {
 	sh.mu.Unlock()
 }
 
-// usageAtOpen returns the CPU use and the machine's counters read when the
-// window opened, or now's if the run ended before it opened.
-func (r *recorder) usageAtOpen(now Usage, ticks ticksReading) (Usage, ticksReading) {
+// usageAtOpen returns the CPU use and the machine's counters read when
+// the window opened, once they were read, and false when the run ended
+// before the window opened.
+func (r *recorder) usageAtOpen() (Usage, ticksReading, bool) {
 	if r.timer == nil || r.timer.Stop() { // stopped before the window opened
-		return now, ticks
+		return Usage{}, ticksReading{}, false
 	}
 	<-r.opened
-	return r.before, r.ticks
+	return r.before, r.ticks, true
 }
 
 // snapshot merges the shards after the run.

@@ -2,7 +2,9 @@ package worker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 	"github.com/scalebench/scalebench/internal/imageserver"
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/thumbnail"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 func startServer(t *testing.T, cfg imageserver.Config) *imageserver.Server {
@@ -24,16 +27,22 @@ func startServer(t *testing.T, cfg imageserver.Config) *imageserver.Server {
 	return srv
 }
 
+// thumbOptions are the thumbnail workload's options for size x size
+// thumbnails by method, as a harness sends them.
+func thumbOptions(size int, method string) json.RawMessage {
+	return json.RawMessage(fmt.Sprintf(`{"Width":%d,"Height":%d,"Filter":"lanczos","Format":"png","Method":%q,"OutDir":""}`, size, size, method))
+}
+
 func baseSpec(srv *imageserver.Server) Spec {
 	return Spec{
-		URLs:      []string{srv.URL + "/64x48/ccc/aaa.jpg", srv.URL + "/32x32.png"},
-		Thumbnail: thumbnail.Options{Width: 16, Height: 16, Filter: "lanczos", Format: "png", Method: "naive"},
-		Model:     load.Closed,
-		Workers:   4,
-		Duration:  time.Second,
-		Timeout:   10 * time.Second,
-		Bucket:    250 * time.Millisecond,
-		Seed:      1,
+		URLs:     []string{srv.URL + "/64x48/ccc/aaa.jpg", srv.URL + "/32x32.png"},
+		Options:  thumbOptions(16, "naive"),
+		Model:    load.Closed,
+		Workers:  4,
+		Duration: time.Second,
+		Timeout:  10 * time.Second,
+		Bucket:   250 * time.Millisecond,
+		Seed:     1,
 	}
 }
 
@@ -49,7 +58,7 @@ func TestExecuteThumbnails(t *testing.T) {
 		{load.Closed, func(s *Spec) {}},
 		{load.Open, func(s *Spec) { s.Rate, s.Arrival = 20, load.Uniform }},
 		{load.Batch, func(s *Spec) { s.Jobs = 6 }},
-		{load.Closed, func(s *Spec) { s.Thumbnail.Split = 2 }}, // each job split in two
+		{load.Closed, func(s *Spec) { s.Split = 2 }}, // each job split in two
 	} {
 		t.Run(string(tc.model), func(t *testing.T) {
 			spec := baseSpec(srv)
@@ -88,12 +97,14 @@ func TestExecuteThumbnails(t *testing.T) {
 // sleeper is a fake job that takes d, or fails when its context ends first.
 type sleeper struct{ d time.Duration }
 
-func (s sleeper) Do(ctx context.Context, _ string) (thumbnail.Timings, error) {
+func (s sleeper) Do(ctx context.Context, c *workload.Call) error {
 	select {
 	case <-time.After(s.d):
-		return thumbnail.Timings{Fetch: s.d / 2, Decode: s.d / 2}, nil
+		c.Add(0, s.d/2)
+		c.Add(1, s.d/2)
+		return nil
 	case <-ctx.Done():
-		return thumbnail.Timings{}, ctx.Err()
+		return ctx.Err()
 	}
 }
 
@@ -117,7 +128,7 @@ func TestExecuteShardsRecorders(t *testing.T) {
 				const workers = 1000
 				spec := Spec{URLs: []string{"x"}, Model: tc.model, Workers: workers, Duration: time.Second, Bucket: 250 * time.Millisecond}
 				tc.edit(&spec)
-				doers := make([]Doer, workers)
+				doers := make(jobs, workers)
 				for i := range doers {
 					doers[i] = sleeper{30 * time.Millisecond}
 				}
@@ -125,7 +136,7 @@ func TestExecuteShardsRecorders(t *testing.T) {
 				if n := len(rec.shards); n >= workers {
 					t.Errorf("%d recorder shards for %d workers: memory grows with workers", n, workers)
 				}
-				rep, err := ExecuteWith(context.Background(), spec, doers)
+				rep, err := ExecuteWith(context.Background(), spec, fakeDef, doers)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -154,7 +165,7 @@ func TestExecuteCountsMissedArrivalsAsDropped(t *testing.T) {
 		// queued arrival is dropped after the grace.
 		spec := Spec{URLs: []string{"x"}, Model: load.Open, Workers: 1, Duration: time.Second,
 			Rate: 100, Arrival: load.Uniform, Timeout: 5 * time.Second, Bucket: 250 * time.Millisecond}
-		rep, err := ExecuteWith(context.Background(), spec, []Doer{sleeper{time.Hour}})
+		rep, err := ExecuteWith(context.Background(), spec, fakeDef, jobs{sleeper{time.Hour}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +188,7 @@ func TestExecuteBacksOffWhenUnreachable(t *testing.T) {
 	}
 	closed := "http://" + ln.Addr().String()
 	ln.Close()
-	spec := Spec{URLs: []string{closed + "/32x32.png"}, Thumbnail: thumbnail.Options{Width: 16, Height: 16},
+	spec := Spec{URLs: []string{closed + "/32x32.png"}, Options: thumbOptions(16, "fast"),
 		Model: load.Closed, Workers: 2, Duration: time.Second, Timeout: 10 * time.Second, Bucket: 250 * time.Millisecond}
 	rep, err := Execute(context.Background(), spec)
 	if err != nil {
@@ -190,7 +201,7 @@ func TestExecuteBacksOffWhenUnreachable(t *testing.T) {
 	}
 
 	srv := startServer(t, imageserver.Config{ErrorRate: 1})
-	th, err := thumbnail.New(spec.Thumbnail, nil)
+	th, err := thumbnail.New(thumbnail.Options{Width: 16, Height: 16}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,11 +229,11 @@ func TestExecuteRejectsBadSpec(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := Spec{URLs: []string{"x"}, Model: load.Closed, Workers: 1, Duration: time.Millisecond}
 			tc.edit(&spec)
-			doers := make([]Doer, max(spec.Workers, 0))
+			doers := make(jobs, max(spec.Workers, 0))
 			for i := range doers {
 				doers[i] = sleeper{}
 			}
-			_, err := ExecuteWith(context.Background(), spec, doers)
+			_, err := ExecuteWith(context.Background(), spec, fakeDef, doers)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want one that says %q", err, tc.want)
 			}
@@ -239,7 +250,7 @@ func TestExecuteCancelled(t *testing.T) {
 		time.AfterFunc(100*time.Millisecond, cancel)
 		spec := Spec{URLs: []string{"x"}, Model: load.Closed, Workers: 4, Duration: time.Hour, Bucket: time.Second}
 		start := time.Now()
-		_, err := ExecuteWith(ctx, spec, []Doer{sleeper{time.Hour}, sleeper{time.Hour}, sleeper{time.Hour}, sleeper{time.Hour}})
+		_, err := ExecuteWith(ctx, spec, fakeDef, jobs{sleeper{time.Hour}, sleeper{time.Hour}, sleeper{time.Hour}, sleeper{time.Hour}})
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("err = %v, want context.Canceled", err)
 		}
@@ -267,7 +278,7 @@ func TestExecuteMemoryBudget(t *testing.T) {
 	srv := startServer(t, imageserver.Config{Bandwidth: 200 << 10})
 	spec := baseSpec(srv)
 	spec.URLs = []string{srv.URL + "/320x240/fff/000.jpg"}
-	need := thumbnail.DecodeSizeOf(320, 240, "jpeg", spec.Thumbnail)
+	need := thumbnail.DecodeSizeOf(320, 240, "jpeg", thumbnail.Options{Width: 16, Height: 16, Method: thumbnail.MethodNaive})
 	spec.Memory = need + need/2
 	rep, err := Execute(context.Background(), spec)
 	if err != nil {
@@ -277,7 +288,7 @@ func TestExecuteMemoryBudget(t *testing.T) {
 	if s.Jobs == 0 || s.Errors != 0 {
 		t.Fatalf("jobs %d, errors %d: %v", s.Jobs, s.Errors, s.ErrSamples)
 	}
-	queue, fetch := s.StageSums[5], s.StageSums[0]
+	queue, fetch := s.QueueSum, s.StageSums[0]
 	// One job in service at a time, four workers: most of a job's latency
 	// is its wait for the memory.
 	if queue < fetch {

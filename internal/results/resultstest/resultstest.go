@@ -106,7 +106,7 @@ func repeat(rng *rand.Rand, hist *results.Histogram, lat results.Latency, index,
 	return results.Repeat{
 		Index: index, Seq: seq, Started: start.Add(time.Duration(seq) * 2 * time.Second),
 		Elapsed: window, Jobs: jobs, Throughput: jobs / window, Latency: lat,
-		Stages: results.Stages{Fetch: lat.Mean * 0.7, Decode: lat.Mean * 0.1, Resize: lat.Mean * 0.1, Encode: lat.Mean * 0.1},
+		Stages: results.Stages{"fetch": lat.Mean * 0.7, "decode": lat.Mean * 0.1, "resize": lat.Mean * 0.1, "encode": lat.Mean * 0.1},
 		Resources: results.Resources{
 			UserCPU: 0.5 + rng.Float64()*0.1, SysCPU: 0.05, MaxRSS: 30 << 20,
 			CPUUtil: 0.3, JobsPerCPUSecond: jobs / 0.55,

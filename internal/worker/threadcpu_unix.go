@@ -1,6 +1,6 @@
 //go:build unix
 
-package thumbnail
+package worker
 
 import (
 	"time"
