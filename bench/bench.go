@@ -125,6 +125,16 @@ type MemoryNeeder = workload.MemoryNeeder
 // among several goroutines: for the split dimension.
 type Splitter = workload.Splitter
 
+// Reserver is implemented by an Instance that reserves each job's memory
+// from Process.Memory itself, counting its waits with Call.AddQueue;
+// for any other instance of a MemoryNeeder workload the harness reserves
+// JobMemory before each job.
+type Reserver = workload.Reserver
+
+// Budget is a worker process's memory, shared by its jobs
+// (Process.Memory).
+type Budget = workload.Budget
+
 // Register adds w to the workloads this executable runs. It panics, as
 // registering an HTTP handler twice does, when w has no Setup, an invalid
 // name or too many stages, or when a workload of its name is registered

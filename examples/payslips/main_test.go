@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -121,6 +122,80 @@ func TestValidate(t *testing.T) {
 	}
 	if _, stderr, code = payslips(t, "validate", thumb); code != 2 || !strings.Contains(stderr, `no workload "thumbnail"; it has: payslips`) {
 		t.Errorf("a thumbnail scenario: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// memoryScenario writes a scenario sweeping each replica's memory over
+// budgets of the given numbers of reports, with four workers on one core.
+func memoryScenario(t *testing.T, dir string, reports ...float64) string {
+	t.Helper()
+	opts := Options{Employees: 200, Department: 8, Months: 12, Method: fast}
+	need, err := opts.JobMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var budgets []string
+	for _, r := range reports {
+		budgets = append(budgets, strconv.FormatInt(int64(r*float64(need)), 10))
+	}
+	src := fmt.Sprintf(`name: memory
+workload: {name: payslips, options: {employees: 200, department: 8, months: 12, method: fast}}
+load: {duration: 500ms, warmup: 100ms, repeats: 1}
+matrix: {gomaxprocs: [1], workers: [4], memory: [%s]}
+`, strings.Join(budgets, ", "))
+	p := filepath.Join(dir, "memory.yaml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// The workload declares what a report needs (JobMemory), so a scenario may
+// sweep memory; one that does not divide its jobs refuses split, and a
+// budget below one report is refused naming both sizes.
+func TestValidateDimensionHooks(t *testing.T) {
+	tmp := t.TempDir()
+	if out, stderr, code := payslips(t, "validate", memoryScenario(t, tmp, 1, 2)); code != 0 || !strings.Contains(out, "2 cells") {
+		t.Errorf("memory [1, 2] reports: exit %d\n%s%s", code, out, stderr)
+	}
+	if _, stderr, code := payslips(t, "validate", memoryScenario(t, tmp, 0.5)); code != 2 || !strings.Contains(stderr, "is smaller than the largest job, which needs") {
+		t.Errorf("memory of half a report: exit %d, stderr:\n%s", code, stderr)
+	}
+	split := filepath.Join(tmp, "split.yaml")
+	if err := os.WriteFile(split, []byte("name: split\nworkload: {name: payslips}\nmatrix: {split: [1, 2]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := payslips(t, "validate", split); code != 2 || !strings.Contains(stderr, "split.yaml:3: matrix.split: workload payslips does not divide a job among goroutines") {
+		t.Errorf("split [1, 2]: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+// TestRunsWithAMemoryBudget: the harness reserves each report's memory
+// for a workload that only declares it: with room for one report, three
+// of four workers wait in queue; with room for four, hardly any do.
+func TestRunsWithAMemoryBudget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example and runs two cells")
+	}
+	tmp := t.TempDir()
+	out := filepath.Join(tmp, "out")
+	stdout, stderr, code := run(t, built(t), "run", memoryScenario(t, tmp, 1, 4), "--out", out)
+	if code != 0 {
+		t.Fatalf("run: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	run, err := results.Read(filepath.Join(out, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(run.Cells) != 2 {
+		t.Fatalf("%d cells, want 2", len(run.Cells))
+	}
+	one, four := run.Cells[0].Repeats[0], run.Cells[1].Repeats[0]
+	service := func(r results.Repeat) float64 { return r.Stages["load"] + r.Stages["compute"] + r.Stages["render"] }
+	t.Logf("queue %.4f s, service %.4f s with room for one report; queue %.4f s with room for four", one.Stages.Queue(), service(one), four.Stages.Queue())
+	if one.Jobs == 0 || four.Jobs == 0 || !(one.Stages.Queue() > 2*service(one)) || !(four.Stages.Queue() < one.Stages.Queue()/2) {
+		t.Errorf("queue %.4f s against service %.4f s with room for one report; queue %.4f s with room for four",
+			one.Stages.Queue(), service(one), four.Stages.Queue())
 	}
 }
 

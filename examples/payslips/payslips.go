@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"text/template"
+	"unsafe"
 
 	"github.com/scalebench/scalebench/bench"
 )
@@ -62,6 +63,20 @@ var Payslips = bench.Workload[Options]{
 		return fmt.Sprintf("%d payslips a report, %d months each", o.Department, o.Months)
 	},
 }
+
+// slipBytes is about what one rendered payslip takes, as text.
+const slipBytes = 1 << 10
+
+// JobMemory is what one report holds at its peak (bench.MemoryNeeder):
+// its department's records, decoded, and its payslips rendered as text.
+// With it a scenario may sweep memory: each replica's budget admits as
+// many reports at once as it holds.
+func (o Options) JobMemory() (int64, error) {
+	perSlip := int64(o.Months)*int64(unsafe.Sizeof(Month{})) + int64(unsafe.Sizeof(Slip{})) + slipBytes
+	return int64(o.Department) * perSlip, nil
+}
+
+var _ bench.MemoryNeeder = Options{}
 
 // check refuses options no report can be made with.
 func check(o *Options) error {
