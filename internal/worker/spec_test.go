@@ -280,6 +280,7 @@ func TestExecuteMemoryBudget(t *testing.T) {
 	spec.URLs = []string{srv.URL + "/320x240/fff/000.jpg"}
 	need := thumbnail.DecodeSizeOf(320, 240, "jpeg", thumbnail.Options{Width: 16, Height: 16, Method: thumbnail.MethodNaive})
 	spec.Memory = need + need/2
+	spec.Warmup, spec.Duration = 300*time.Millisecond, 1500*time.Millisecond // past each worker's first job, which reserves once the header arrives
 	rep, err := Execute(context.Background(), spec)
 	if err != nil {
 		t.Fatal(err)
@@ -289,6 +290,7 @@ func TestExecuteMemoryBudget(t *testing.T) {
 		t.Fatalf("jobs %d, errors %d: %v", s.Jobs, s.Errors, s.ErrSamples)
 	}
 	queue, fetch := s.QueueSum, s.StageSums[0]
+	t.Logf("%d jobs: time in queue %v, fetching %v", s.Jobs, time.Duration(queue), time.Duration(fetch))
 	// One job in service at a time, four workers: most of a job's latency
 	// is its wait for the memory.
 	if queue < fetch {
