@@ -44,6 +44,11 @@ type Spec struct {
 	// Bucket-wide buckets from the go signal. Only a worker that
 	// describes itself with Slices takes it.
 	Sliced bool `json:"sliced,omitempty"`
+	// Progress asks the worker to send each bucket of its measured window
+	// as it closes (a Progress), for a live view of the run. Only a worker
+	// that says it can (an agent registered with the progress feature) is
+	// sent it.
+	Progress bool `json:"progress,omitempty"`
 }
 
 // Report is what a worker process measured in its window.
@@ -125,7 +130,11 @@ func ExecuteWith(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 	plan.Backoff = unreachable
 	rec := newRecorder(spec.Workers, spec.Bucket)
 	rec.openEnded = spec.Sliced
+	if spec.Progress && !spec.Sliced {
+		rec.progress = progressSink(ctx)
+	}
 	out, err := ex.Execute(ctx, plan, jobs, rec)
+	rec.stopProgress()
 	if err != nil && ctx.Err() == nil {
 		return Report{}, err // an invalid plan: nothing ran
 	}
@@ -176,13 +185,20 @@ type recorder struct {
 	timer  *time.Timer
 	opened chan struct{}
 	before Usage // CPU use when the window opened
+
+	// progress, when set, is sent each bucket of the window as it
+	// closes, by reporter.
+	progress func(Progress)
+	reporter *progressReporter
 }
 
-// shard is one recorder, padded to a cache line of its own.
+// shard is one recorder, padded to two cache lines of its own; live is
+// what it recorded during the current bucket, when the buckets are sent.
 type shard struct {
-	mu  sync.Mutex
-	rec *metrics.Recorder
-	_   [48]byte
+	mu   sync.Mutex
+	rec  *metrics.Recorder
+	live liveBucket
+	_    [72]byte
 }
 
 // A process has shardsPerCPU shards per GOMAXPROCS, at most maxShards (a
@@ -209,6 +225,9 @@ func (r *recorder) Open(start time.Time, window time.Duration) {
 		r.shards[i].rec = metrics.NewRecorder(start, window, r.bucket)
 	}
 	r.timer = time.AfterFunc(time.Until(start), func() { r.before = ReadUsage(); close(r.opened) })
+	if r.progress != nil {
+		r.startProgress(start, window)
+	}
 }
 
 func (r *recorder) Record(w int, s load.Sample) {
@@ -221,6 +240,9 @@ func (r *recorder) Record(w int, s load.Sample) {
 	sh := &r.shards[w%len(r.shards)]
 	sh.mu.Lock()
 	sh.rec.Record(m)
+	if r.progress != nil {
+		sh.live.record(s.Latency, s.Err != nil)
+	}
 	sh.mu.Unlock()
 }
 
