@@ -33,6 +33,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
 			slidesFlag,
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
+			liveFlag,
 		}, append(slices.Clone(clusterFlags), runGateFlags()...)...),
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "scenario file")
@@ -87,6 +88,20 @@ func runScenario(c *cli.Context, path string) error {
 		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %s%s = %d measurements, about %s\n",
 			Version, sc.Name, len(sc.Cells()), repeats, ab.buildsText(), steps, estimate.Round(time.Second))
 	}
+	lv, err := startLive(c, stderr)
+	if err != nil {
+		return err
+	}
+	defer lv.close()
+	warn := func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) }
+	var watch runner.Watcher
+	if lv != nil {
+		watch = lv.view
+		warn = func(err error) {
+			fmt.Fprintf(stderr, "scalebench: warning: %v\n", err)
+			lv.view.Warn(err)
+		}
+	}
 	prog := newProgress(stderr, steps, estimate, c.Bool("quiet"))
 	run, runErr := runner.Run(c.Context, sc, runner.Options{
 		Version:  Version,
@@ -98,13 +113,15 @@ func runScenario(c *cli.Context, path string) error {
 		Cluster:  cl,
 		Retries:  retries,
 		LogDir:   out,
-		Warn:     func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) },
+		Warn:     warn,
 		Builds:   ab.builds,
 		Order:    ab.order,
 		More:     ab.more(),
 		Slices:   ab.slicing,
+		Watch:    watch,
 	})
 	prog.finish()
+	lv.ended()
 	if run == nil {
 		return runErr
 	}
@@ -138,6 +155,7 @@ func runScenario(c *cli.Context, path string) error {
 	if err != nil {
 		return errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	}
+	lv.finish(files.HTML)
 	if !c.Bool("quiet") {
 		if err := report.Summary(stdout, run); err != nil {
 			return errors.Join(runErr, err)

@@ -115,14 +115,29 @@ func (s *Stream) Publish(topic string, data []byte) string {
 	return s.id(e.seq)
 }
 
-// Latest returns the data of topic's latest event and the id of the
-// stream's latest event of any topic, for a page that embeds the state
-// and then follows the stream from that id (Since).
-func (s *Stream) Latest(topic string) (data []byte, since string) {
+// Drop removes topic's latest event from the log: clients that connect
+// from now on are not sent it (those sent it keep it).
+func (s *Stream) Drop(topic string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e, ok := s.latest[topic]; ok {
-		data = e.data
+	delete(s.latest, topic)
+	for c := range s.clients {
+		delete(c.pending, topic)
+	}
+}
+
+// Latest returns the data of each topic's latest event (nil for a topic
+// without one) and the id of the stream's latest event, all at one
+// moment: a page that embeds them and then follows the stream from that
+// id (Since) misses nothing and gets nothing twice.
+func (s *Stream) Latest(topics ...string) (data [][]byte, since string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	data = make([][]byte, len(topics))
+	for i, t := range topics {
+		if e, ok := s.latest[t]; ok {
+			data[i] = e.data
+		}
 	}
 	return data, s.id(s.seq)
 }
