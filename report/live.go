@@ -442,4 +442,3 @@ func clockText(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
-
