@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -32,10 +33,15 @@ var optionalValues = map[string]struct {
 	"live": {live.DefaultAddr, isAddr},
 }
 
-// isAddr reports whether arg reads as a listen address: host:port or :port.
+// isAddr reports whether arg reads as a listen address: host:port or
+// :port, the port a number.
 func isAddr(arg string) bool {
 	_, port, err := net.SplitHostPort(arg)
-	return err == nil && port != ""
+	if err != nil {
+		return false
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	return err == nil && n <= 65535
 }
 
 // liveCloseGrace bounds how long a finished run waits for the live view's
@@ -48,18 +54,26 @@ type liveRun struct {
 	srv  *live.Server
 }
 
-// startLive serves the live view at addr and prints its URL on w, with a
-// warning when other machines can reach it; nil without --live.
-func startLive(c *cli.Context, w io.Writer) (*liveRun, error) {
+// liveAddr returns the address --live names, checked; "" without --live.
+func liveAddr(c *cli.Context) (string, error) {
 	if !c.IsSet("live") {
-		return nil, nil
+		return "", nil
 	}
 	addr := c.String("live")
 	if addr == "" {
 		addr = live.DefaultAddr
 	}
 	if !isAddr(addr) {
-		return nil, usagef("--live %q: want a listen address host:port, e.g. %s or :8080", addr, live.DefaultAddr)
+		return "", usagef("--live %q: want a listen address host:port, e.g. %s or :8080", addr, live.DefaultAddr)
+	}
+	return addr, nil
+}
+
+// startLive serves the live view at addr and prints its URL on w, with a
+// warning when other machines can reach it; nil when addr is "".
+func startLive(addr string, w io.Writer) (*liveRun, error) {
+	if addr == "" {
+		return nil, nil
 	}
 	v := live.New(live.Options{})
 	srv, err := serveLive(addr, v, w, w)

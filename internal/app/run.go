@@ -46,6 +46,10 @@ func runCommand() *cli.Command {
 }
 
 func runScenario(c *cli.Context, path string) error {
+	addr, err := liveAddr(c)
+	if err != nil {
+		return err
+	}
 	sc, src, err := loadScenario(path)
 	if err != nil {
 		return err
@@ -88,7 +92,7 @@ func runScenario(c *cli.Context, path string) error {
 		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %s%s = %d measurements, about %s\n",
 			Version, sc.Name, len(sc.Cells()), repeats, ab.buildsText(), steps, estimate.Round(time.Second))
 	}
-	lv, err := startLive(c, stderr)
+	lv, err := startLive(addr, stderr)
 	if err != nil {
 		return err
 	}
