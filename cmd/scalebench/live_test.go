@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -344,4 +345,75 @@ matrix: {workers: [1, 2, 4, 8, 16]}
 	if err := page.Eval(ctx, `document.querySelector("h1").textContent`, &h1); err != nil || h1 != string(scenarioH1.FindSubmatch(html)[1]) {
 		t.Errorf("the final page's title %q (%v), report.html's %q", h1, err, scenarioH1.FindSubmatch(html)[1])
 	}
+}
+
+// `scalebench watch DIR` follows a run started elsewhere: started before
+// the run, it waits for it, shows each measurement as the journal records
+// it and, once the run wrote it, its report; Ctrl-C ends it.
+func TestWatchFollowsRun(t *testing.T) {
+	testutil.Long(t, "a real run followed by watch")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	watch := exec.Command(bin, "watch", out, "--every", "100ms")
+	stdout, err := watch.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	watched := make(chan error, 1)
+	go func() { watched <- watch.Wait() }()
+	defer func() {
+		_ = watch.Process.Kill()
+		<-watched
+	}()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	m := liveURL.FindStringSubmatch(line)
+	if err != nil || m == nil {
+		t.Fatalf("watch printed %q (%v), want the live view's URL", line, err)
+	}
+	c := connectSSE(t, m[1]+"events")
+
+	sc := writeFile(t, dir, "watched.yaml", `name: watched
+images: {latency: 10ms, paths: [/64x64.png]}
+load: {duration: 500ms, warmup: 0s, repeats: 1}
+matrix: {workers: [1, 2, 4]}
+`)
+	if stdout, stderr, code := scalebench(t, "run", sc, "--out", out); code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	testutil.Eventually(t, 30*time.Second, func() bool { return c.got("final") }, "watch never sent the run's report")
+	for _, topic := range []string{"header", "plan", "report"} {
+		if !c.got(topic) {
+			t.Errorf("watch sent no %s event while the run measured", topic)
+		}
+	}
+	page, err := http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	html, err := os.ReadFile(filepath.Join(out, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(body) != string(html) {
+		t.Errorf("the page once the run ended is not its report.html (%d bytes, want %d)", len(body), len(html))
+	}
+	began := time.Now()
+	if err := watch.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-watched:
+		watched <- err
+		if err != nil {
+			t.Errorf("watch ended with %v after Ctrl-C", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("watch still runs 5 s after Ctrl-C")
+	}
+	t.Logf("watch ended %v after Ctrl-C", time.Since(began).Round(time.Millisecond))
 }
