@@ -317,6 +317,21 @@ func TestServerReadOnly(t *testing.T) {
 			t.Errorf("%s %s: the response holds the environment's token", tc.method, tc.path)
 		}
 	}
+	// A request for another host, as a web page that points a name of
+	// its own at this machine would send (DNS rebinding), is refused.
+	req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "rebound.example:80"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("a request for host %s: %s, want 403", req.Host, resp.Status)
+	}
 	page := get(t, srv.URL)
 	if bytes.Contains([]byte(page), []byte(secret)) {
 		t.Error("the page holds the environment's token")

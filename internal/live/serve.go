@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/scalebench/scalebench/report"
@@ -44,7 +45,7 @@ func Serve(addr string, v *View) (*Server, error) {
 	mux.HandleFunc("/", s.page)
 	mux.Handle("/events", v.Stream())
 	s.srv = &http.Server{
-		Handler:           secured(mux),
+		Handler:           s.secured(mux),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       time.Minute,
 		MaxHeaderBytes:    16 << 10,
@@ -71,10 +72,16 @@ func pageURL(a *net.TCPAddr) (string, bool) {
 	return "http://" + net.JoinHostPort(host, fmt.Sprint(a.Port)) + "/", a.IP.IsLoopback()
 }
 
-// secured answers only GET and HEAD, and tells browsers to keep the page
-// to itself.
-func secured(h http.Handler) http.Handler {
+// secured answers only GET and HEAD, on a loopback address only requests
+// for a loopback host (so that a web page cannot read the view through a
+// host name it points at this machine: DNS rebinding), and tells browsers
+// to keep the page to itself.
+func (s *Server) secured(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.Loopback && !loopbackHost(r.Host) {
+			http.Error(w, "the live view answers requests for this machine's loopback address only", http.StatusForbidden)
+			return
+		}
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			http.Error(w, "the live view is read-only", http.StatusMethodNotAllowed)
@@ -87,6 +94,19 @@ func secured(h http.Handler) http.Handler {
 		hd.Set("Cache-Control", "no-store")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// loopbackHost reports whether a request's Host names this machine's
+// loopback interface: localhost, or a loopback address.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }
 
 // page serves the live page with the parts as last drawn, or the
