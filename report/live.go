@@ -51,6 +51,15 @@ var liveScriptHash = func() string {
 	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
 }()
 
+// Content-Security-Policies of the pages, for a server to send as a
+// header as well as the pages state them: the report's (styles and
+// images inline, nothing else) and the live page's (its one script, and
+// connections to its own server).
+var (
+	ReportPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; font-src data:"
+	LivePolicy   = ReportPolicy + "; connect-src 'self'; script-src '" + liveScriptHash + "'"
+)
+
 // Body renders the report of a as report.html has it and returns the parts
 // a live page shows: the page's header and its body (what <main> holds).
 func Body(a *analysis.Analysis) (header, main []byte, err error) {
@@ -193,10 +202,11 @@ func LivePlan(w io.Writer, l *Live) error {
 	if l.Run != nil {
 		v.Blocks = planBlocks(l)
 		if c := l.Current; c != nil && c.Cell >= 0 && c.Cell < len(l.Run.Cells) && l.State == LiveRunning {
-			v.Now = fmt.Sprintf("measurement %d: %s, repeat %d", c.Step+1, cellLabel(l.Run, c.Cell), c.Repeat+1)
+			v.Now = fmt.Sprintf("%s, repeat %d (measurement %d of %d", cellLabel(l.Run, c.Cell), c.Repeat+1, c.Step+1, max(l.Planned, c.Step+1))
 			if c.Attempt > 0 {
-				v.Now += fmt.Sprintf(" (attempt %d)", c.Attempt+1)
+				v.Now += fmt.Sprintf(", attempt %d", c.Attempt+1)
 			}
+			v.Now += ")"
 		}
 		if l.State == LiveRunning && l.Source != "" && !l.Heard.IsZero() {
 			if d := time.Since(l.Heard); d > time.Minute {
@@ -415,10 +425,10 @@ func LivePage(w io.Writer, d LivePageData) error {
 		LivePageData
 		CSS                           template.CSS
 		Script                        template.JS
-		ScriptHash                    string
+		Policy                        string
 		Header, Plan, Current, Report template.HTML
 	}{
-		LivePageData: d, CSS: template.CSS(styleCSS + liveCSS), Script: template.JS(liveJS), ScriptHash: liveScriptHash,
+		LivePageData: d, CSS: template.CSS(styleCSS + liveCSS), Script: template.JS(liveJS), Policy: LivePolicy,
 		// The parts are this package's own rendering.
 		Header: template.HTML(d.Header), Plan: template.HTML(d.Plan), Current: template.HTML(d.Current), Report: template.HTML(d.Report),
 	}

@@ -23,19 +23,39 @@ load: {duration: 3s, warmup: 500ms, repeats: 3}
 matrix: {gomaxprocs: [2], workers: [2]}
 `
 
+// gridScenario is I/O-bound cells along two dimensions, a measurement a
+// second: the report the live view draws after each has series, fits and
+// lesson charts, so the harness's CPU shows what drawing costs.
+const gridScenario = `name: live-grid
+images: {latency: 20ms, paths: [/160x120/ccc/aaa.jpg]}
+thumbnail: {width: 32, height: 32}
+load: {duration: 1s, warmup: 200ms, repeats: 1}
+matrix: {gomaxprocs: [1, 2], workers: [1, 2, 4, 8]}
+`
+
 // liveClients is how many browsers watch the live runs.
 const liveClients = 20
 
 // BenchmarkLiveOverhead measures what the live view costs: each iteration
-// runs the CPU-bound scenario twice, without --live and with --live and
-// liveClients clients reading its event stream, in alternating order,
-// and records the cell's median throughput and the harness's CPU time
-// (user and system, the whole process) of each run. It reports the medians
-// of each mode and the change; the log lists every run. Run it with
-// several iterations: -bench LiveOverhead -benchtime 6x.
+// runs a scenario twice, without --live and with --live and liveClients
+// clients reading its event stream, in alternating order, and records the
+// first cell's median throughput and jobs per worker CPU-second and the
+// harness's CPU time (user and system, the whole process) of each run. It
+// reports the medians of each mode and, pair by pair, the throughput with
+// over without; the log lists every run. Run it with several iterations:
+// -bench LiveOverhead -benchtime 6x.
 func BenchmarkLiveOverhead(b *testing.B) {
+	for _, sc := range []struct{ name, text string }{
+		{"cpu-bound", overheadScenario},
+		{"grid", gridScenario},
+	} {
+		b.Run(sc.name, func(b *testing.B) { liveOverhead(b, sc.text) })
+	}
+}
+
+func liveOverhead(b *testing.B, scenario string) {
 	dir := b.TempDir()
-	sc := writeFile(b, dir, "overhead.yaml", overheadScenario)
+	sc := writeFile(b, dir, "overhead.yaml", scenario)
 	names := [2]string{"without --live", "with --live and 20 clients"}
 	var runs [2][]overhead // by mode: 0 without --live, 1 with
 	var ratios []float64   // each pair's throughput with over without

@@ -118,9 +118,13 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if final := s.view.Final(); final != nil {
+		// The report as the run wrote it; the header keeps its policy
+		// whatever the file says.
+		w.Header().Set("Content-Security-Policy", report.ReportPolicy)
 		_, _ = w.Write(final)
 		return
 	}
+	w.Header().Set("Content-Security-Policy", report.LivePolicy)
 	st := s.view.Stream()
 	d := report.LivePageData{Title: s.view.title(), Events: "events"}
 	parts, since := st.Latest(TopicHeader, TopicPlan, TopicCurrent, TopicReport)
