@@ -205,7 +205,7 @@ func TestWorkSendsProgress(t *testing.T) {
 		}
 	}
 	for i, b := range buckets {
-		if b.Bucket != i || b.Width != 100*time.Millisecond || b.Jobs == 0 || b.Latency.TotalCount() != b.Jobs {
+		if b.Bucket != i || b.Width != 100*time.Millisecond || b.Jobs == 0 || b.Latency.Total() != b.Jobs {
 			t.Errorf("bucket %d: %+v, want bucket %d of 100ms with jobs and their latencies", i, b, i)
 		}
 	}

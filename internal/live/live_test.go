@@ -17,7 +17,6 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/scalebench/scalebench/internal/compare"
-	"github.com/scalebench/scalebench/internal/metrics"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/results/resultstest"
 	"github.com/scalebench/scalebench/internal/runner"
@@ -123,14 +122,15 @@ func points(html string) int {
 	return n
 }
 
-// replicaBucket is a replica's bucket i of jobs of the latencies given, in ms.
+// replicaBucket is a replica's bucket i of jobs of the latencies given,
+// in ms.
 func replicaBucket(id string, replica, i int, latencies ...int64) runner.Bucket {
-	h := metrics.NewHistogram()
+	var l worker.Latencies
 	for _, ms := range latencies {
-		_ = h.RecordValue(ms * 1000)
+		l = l.Merge(worker.Latencies{{Micros: ms * 1000, Count: 1}})
 	}
 	return runner.Bucket{ID: id, Replica: replica, Progress: worker.Progress{
-		Bucket: i, Width: 250 * time.Millisecond, Jobs: int64(len(latencies)), Latency: metrics.EncodeHistogram(h)}}
+		Bucket: i, Width: 250 * time.Millisecond, Jobs: int64(len(latencies)), Latency: l}}
 }
 
 func serve(t *testing.T, opt Options) (*View, *Server) {
@@ -189,8 +189,16 @@ func TestViewOfARun(t *testing.T) {
 	ch.until(t, TopicPlan, func(d string) bool { return strings.Contains(d, "2 of 8 measurements done, 6 left") })
 
 	// The page, opened now, holds the parts so far and follows from there.
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("Content-Security-Policy"); got != report.LivePolicy {
+		t.Errorf("the page's Content-Security-Policy: %q, want %q", got, report.LivePolicy)
+	}
 	page := get(t, srv.URL)
-	for _, want := range []string{"connect-src 'self'", "script-src 'sha256-", `data-since="`, "2 of 8 measurements done", `id="live-report"`} {
+	for _, want := range []string{"Content-Security-Policy", `data-since="`, "2 of 8 measurements done", `id="live-report"`} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page does not hold %q", want)
 		}

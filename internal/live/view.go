@@ -18,12 +18,11 @@ import (
 	"sync"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/scalebench/scalebench/internal/compare"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
 	"github.com/scalebench/scalebench/internal/sse"
+	"github.com/scalebench/scalebench/internal/worker"
 	"github.com/scalebench/scalebench/report"
 )
 
@@ -87,7 +86,8 @@ type measurement struct {
 type bucket struct {
 	width        time.Duration
 	jobs, errors int64
-	hist         *hdrhistogram.PackedHistogram // merged over replicas; nil if none had jobs
+	latency      worker.Latencies // merged over replicas
+	p50, p99     float64          // seconds, NaN when no job
 	replicas     map[int]bool
 }
 
@@ -185,14 +185,18 @@ func (v *View) Measuring(m runner.Measuring) {
 	v.kickLocked()
 }
 
-// maxBuckets bounds the buckets kept of one measurement.
-const maxBuckets = 1 << 14
+// maxBuckets bounds the buckets kept of one measurement, maxLatencies the
+// values one bucket of a replica may count (a worker's latencies take at
+// most 8 significant bits: 128 values per power of two).
+const (
+	maxBuckets   = 1 << 14
+	maxLatencies = 1 << 13
+)
 
 // Bucket implements runner.Watcher.
 func (v *View) Bucket(b runner.Bucket) {
-	packed, err := b.Latency.Packed()
-	if err != nil || b.Bucket >= maxBuckets {
-		return // not a histogram scalebench records: leave the bucket out
+	if !b.Latency.Valid() || len(b.Latency) > maxLatencies || b.Bucket >= maxBuckets || b.Jobs < 0 || b.Errors < 0 {
+		return // not what a worker sends: leave the bucket out
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -214,12 +218,10 @@ func (v *View) Bucket(b runner.Bucket) {
 	bk.width = max(bk.width, b.Width)
 	bk.jobs += b.Jobs
 	bk.errors += b.Errors
-	if packed != nil {
-		if bk.hist == nil {
-			bk.hist = packed
-		} else {
-			bk.hist.Merge(packed)
-		}
+	bk.latency = bk.latency.Merge(b.Latency)
+	bk.p50, bk.p99 = math.NaN(), math.NaN()
+	if bk.latency.Total() > 0 {
+		bk.p50, bk.p99 = bk.latency.Quantile(0.50).Seconds(), bk.latency.Quantile(0.99).Seconds()
 	}
 	v.dirtyCurrent = true
 	v.kickLocked()
@@ -440,13 +442,10 @@ func (v *View) snapshot() report.Live {
 			Started: m.Started, Warmup: m.Warmup, Window: m.Window, Bucket: m.Bucket,
 		}
 		for _, b := range cur.buckets {
-			lb := report.Bucket{Width: b.width, Jobs: b.jobs, Errors: b.errors, P50: math.NaN(), P99: math.NaN()}
+			lb := report.Bucket{Width: b.width, Jobs: b.jobs, Errors: b.errors, P50: b.p50, P99: b.p99}
 			if b.width <= 0 {
-				lb.Width = m.Bucket // a bucket none sent: an empty one
-			}
-			if b.hist != nil && b.hist.TotalCount() > 0 {
-				lb.P50 = float64(b.hist.ValueAtPercentile(50)) / 1e6
-				lb.P99 = float64(b.hist.ValueAtPercentile(99)) / 1e6
+				// A bucket none sent: an empty one.
+				lb.Width, lb.P50, lb.P99 = m.Bucket, math.NaN(), math.NaN()
 			}
 			l.Current.Buckets = append(l.Current.Buckets, lb)
 		}

@@ -2,12 +2,11 @@ package worker
 
 import (
 	"context"
+	"math"
+	"math/bits"
+	"slices"
 	"sync"
 	"time"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
-	"github.com/scalebench/scalebench/internal/metrics"
 )
 
 // Progress is one bucket of a measured window, sent while the worker
@@ -25,7 +24,111 @@ type Progress struct {
 	// Latency holds the latencies of the bucket's successful jobs: all of
 	// them, or the first maxBucketSamples of each recorder shard when
 	// there are more.
-	Latency *metrics.EncodedHistogram `json:"latency,omitempty"`
+	Latency Latencies `json:"latency,omitempty"`
+}
+
+// Latencies counts latencies by value, in increasing order of value; each
+// value is rounded down to its 8 most significant bits, within 0.8% of
+// the latency it stands for.
+type Latencies []LatencyCount
+
+// LatencyCount is how many latencies had one value.
+type LatencyCount struct {
+	Micros int64 `json:"us"`
+	Count  int64 `json:"n"`
+}
+
+// roundLatency rounds us down to its 8 most significant bits.
+func roundLatency(us int64) int64 {
+	if us < 1<<8 {
+		return max(us, 1)
+	}
+	shift := bits.Len64(uint64(us)) - 8
+	return us >> shift << shift
+}
+
+// countLatencies sorts us (latencies in µs) and counts them by rounded
+// value into out[:0].
+func countLatencies(out Latencies, us []int64) Latencies {
+	slices.Sort(us)
+	out = out[:0]
+	for _, v := range us {
+		r := roundLatency(v)
+		if n := len(out); n > 0 && out[n-1].Micros == r {
+			out[n-1].Count++
+		} else {
+			out = append(out, LatencyCount{Micros: r, Count: 1})
+		}
+	}
+	return out
+}
+
+// Merge returns the counts of l and o together; both are in order of
+// value, and so is the result.
+func (l Latencies) Merge(o Latencies) Latencies {
+	out := make(Latencies, 0, len(l)+len(o))
+	i, j := 0, 0
+	for i < len(l) || j < len(o) {
+		switch {
+		case j == len(o) || i < len(l) && l[i].Micros < o[j].Micros:
+			out = append(out, l[i])
+			i++
+		case i == len(l) || o[j].Micros < l[i].Micros:
+			out = append(out, o[j])
+			j++
+		default:
+			out = append(out, LatencyCount{Micros: l[i].Micros, Count: l[i].Count + o[j].Count})
+			i, j = i+1, j+1
+		}
+	}
+	return out
+}
+
+// Total is the number of latencies counted.
+func (l Latencies) Total() int64 {
+	var n int64
+	for _, c := range l {
+		n += c.Count
+	}
+	return n
+}
+
+// Quantile is the latency at quantile q (0 to 1) by nearest rank, the
+// middle of the values its rounded value stands for; 0 when none is
+// counted.
+func (l Latencies) Quantile(q float64) time.Duration {
+	total := l.Total()
+	if total == 0 {
+		return 0
+	}
+	rank := max(int64(math.Ceil(q*float64(total))), 1)
+	var seen int64
+	for _, c := range l {
+		if seen += c.Count; seen >= rank {
+			return middle(c.Micros)
+		}
+	}
+	return middle(l[len(l)-1].Micros)
+}
+
+// middle is the middle of the latencies that round to us.
+func middle(us int64) time.Duration {
+	width := int64(1)
+	if us >= 1<<8 {
+		width = 1 << (bits.Len64(uint64(us)) - 8)
+	}
+	return time.Duration(us)*time.Microsecond + time.Duration(width-1)*time.Microsecond/2
+}
+
+// Valid reports whether l is as a worker sends it: values and counts
+// positive, values increasing.
+func (l Latencies) Valid() bool {
+	for i, c := range l {
+		if c.Micros < 1 || c.Count < 1 || i > 0 && c.Micros <= l[i-1].Micros {
+			return false
+		}
+	}
+	return true
 }
 
 // maxBucketSamples is the most latencies one recorder shard keeps for one
@@ -83,7 +186,9 @@ type progressReporter struct {
 	// spare holds each shard's other bucket, swapped in at each collection
 	// so that no bucket is allocated while measuring.
 	spare []liveBucket
-	hist  *hdrhistogram.Histogram
+	// all and counts are scratch space for a bucket's latencies.
+	all    []int64
+	counts Latencies
 
 	stop    chan struct{}
 	stopped sync.WaitGroup
@@ -92,8 +197,7 @@ type progressReporter struct {
 // startProgress starts sending r's buckets from the window that opens at
 // start and lasts window (0: until stopProgress, as a batch's).
 func (r *recorder) startProgress(start time.Time, window time.Duration) {
-	p := &progressReporter{rec: r, send: r.progress, spare: make([]liveBucket, len(r.shards)),
-		hist: metrics.NewHistogram(), stop: make(chan struct{})}
+	p := &progressReporter{rec: r, send: r.progress, spare: make([]liveBucket, len(r.shards)), stop: make(chan struct{})}
 	r.reporter = p
 	p.stopped.Add(1)
 	go func() {
@@ -147,7 +251,7 @@ func (p *progressReporter) run(start time.Time, window time.Duration) {
 // collect takes bucket i from every shard and sends it.
 func (p *progressReporter) collect(i int, width time.Duration) {
 	out := Progress{Bucket: i, Width: width}
-	p.hist.Reset()
+	p.all = p.all[:0]
 	for s := range p.rec.shards {
 		sh := &p.rec.shards[s]
 		next := p.spare[s]
@@ -158,13 +262,12 @@ func (p *progressReporter) collect(i int, width time.Duration) {
 		sh.mu.Unlock()
 		out.Jobs += b.jobs
 		out.Errors += b.errors
-		for _, us := range b.latencies {
-			_ = p.hist.RecordValue(us) // in the trackable range: record clamps it
-		}
+		p.all = append(p.all, b.latencies...)
 		p.spare[s] = b
 	}
-	if out.Jobs > 0 {
-		out.Latency = metrics.EncodeHistogram(p.hist)
+	p.counts = countLatencies(p.counts, p.all)
+	if len(p.counts) > 0 {
+		out.Latency = slices.Clone(p.counts)
 	}
 	p.send(out)
 }
