@@ -136,6 +136,7 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			watchCommand(),
 			workerCommand(),
 			agentCommand(),
+			historyCommand(),
 		},
 	}
 	for _, c := range app.Commands {
@@ -180,8 +181,15 @@ func flagsFirst(app *cli.App, args []string) ([]string, error) {
 	if cmd == nil {
 		return args, nil
 	}
+	head, rest := args[:2:2], args[2:]
+	// A command with subcommands (history add ...): the subcommand's flags.
+	for _, sub := range cmd.Subcommands {
+		if len(rest) > 0 && sub.HasName(rest[0]) {
+			cmd, head, rest = sub, args[:3:3], args[3:]
+			break
+		}
+	}
 	var flags, pos []string
-	rest := args[2:]
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
 		if a == "--" {
@@ -212,7 +220,7 @@ func flagsFirst(app *cli.App, args []string) ([]string, error) {
 			i++
 		}
 	}
-	return append(append(args[:2:2], flags...), pos...), nil
+	return append(append(head, flags...), pos...), nil
 }
 
 // hasFlag reports whether cmd has a flag called name.

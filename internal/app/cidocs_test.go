@@ -59,8 +59,8 @@ func ciCommands(t *testing.T) []string {
 func TestCIDocsRunTheCICommands(t *testing.T) {
 	want := ciCommands(t)
 	blocks := codeBlocks(readDoc(t, "docs/ci.md"), "yaml")
-	if len(blocks) != 2 {
-		t.Fatalf("docs/ci.md has %d yaml blocks, want 2 (GitHub Actions, GitLab CI)", len(blocks))
+	if len(blocks) != 3 {
+		t.Fatalf("docs/ci.md has %d yaml blocks, want 3 (GitHub Actions, GitLab CI, the history on main)", len(blocks))
 	}
 	var gh struct {
 		Name        string            `yaml:"name"`
@@ -157,5 +157,119 @@ func TestCICommandUsesRealFlags(t *testing.T) {
 	}
 	if !found {
 		t.Error("docs/ci.md's CI commands do not run scenarios/ci.yaml")
+	}
+}
+
+// historyCommands is the command block of docs/ci.md's "Keep a history
+// on main".
+func historyCommands(t *testing.T) []string {
+	t.Helper()
+	_, section, ok := strings.Cut(readDoc(t, "docs/ci.md"), "\n## Keep a history on main\n")
+	if !ok {
+		t.Fatal(`docs/ci.md has no "Keep a history on main" section`)
+	}
+	blocks := codeBlocks(section, "sh")
+	if len(blocks) == 0 {
+		t.Fatal(`docs/ci.md's "Keep a history on main" has no sh block`)
+	}
+	var cmds []string
+	for _, l := range strings.Split(blocks[0], "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			cmds = append(cmds, l)
+		}
+	}
+	return cmds
+}
+
+// TestCIDocsHistoryWorkflow: docs/ci.md's history workflow is valid YAML,
+// runs the commands its section shows, keeps the store between jobs, one
+// job at a time, and keeps the trend page; every scalebench command and
+// flag in them exists.
+func TestCIDocsHistoryWorkflow(t *testing.T) {
+	want := historyCommands(t)
+	blocks := codeBlocks(readDoc(t, "docs/ci.md"), "yaml")
+	if len(blocks) < 3 {
+		t.Fatalf("docs/ci.md has %d yaml blocks, want the history workflow third", len(blocks))
+	}
+	var wf struct {
+		Name        string            `yaml:"name"`
+		On          map[string]any    `yaml:"on"`
+		Permissions map[string]string `yaml:"permissions"`
+		Concurrency struct {
+			Group            string `yaml:"group"`
+			CancelInProgress bool   `yaml:"cancel-in-progress"`
+		} `yaml:"concurrency"`
+		Jobs map[string]struct {
+			RunsOn         string            `yaml:"runs-on"`
+			TimeoutMinutes int               `yaml:"timeout-minutes"`
+			Env            map[string]string `yaml:"env"`
+			Steps          []struct {
+				Name string         `yaml:"name"`
+				Uses string         `yaml:"uses"`
+				Run  string         `yaml:"run"`
+				If   string         `yaml:"if"`
+				With map[string]any `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.UnmarshalWithOptions([]byte(blocks[2]), &wf, yaml.Strict()); err != nil {
+		t.Fatalf("history workflow: %v", err)
+	}
+	job, ok := wf.Jobs["history"]
+	if !ok || wf.Concurrency.Group == "" || wf.Concurrency.CancelInProgress {
+		t.Fatalf("history workflow: want a job history in a concurrency group that waits, got %+v", wf)
+	}
+	var lines []string
+	var restore, save, page bool
+	for _, s := range job.Steps {
+		for _, l := range strings.Split(s.Run, "\n") {
+			if l = strings.TrimSpace(l); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		restore = restore || strings.HasPrefix(s.Uses, "actions/cache/restore@") && s.With["path"] == job.Env["SCALEBENCH_HISTORY"]
+		save = save || strings.HasPrefix(s.Uses, "actions/cache/save@") && s.If == "always()" && s.With["path"] == job.Env["SCALEBENCH_HISTORY"]
+		page = page || strings.HasPrefix(s.Uses, "actions/upload-artifact@") && s.If == "always()" && s.With["path"] == "history-report/"
+	}
+	if !restore || !save || !page {
+		t.Errorf("history workflow: cache restored %v, saved always %v, page kept always %v; want all", restore, save, page)
+	}
+	for _, c := range want {
+		if !slices.Contains(lines, c) {
+			t.Errorf("the history workflow does not run\n  %s\nit runs:\n  %s", c, strings.Join(lines, "\n  "))
+		}
+	}
+	app := New(nil, nil, nil)
+	for _, c := range want {
+		f := strings.Fields(c)
+		if len(f) < 2 || f[0] != "./scalebench" {
+			continue
+		}
+		cmd := app.Command(f[1])
+		rest := f[2:]
+		if cmd != nil && len(cmd.Subcommands) > 0 && len(rest) > 0 {
+			for _, sub := range cmd.Subcommands {
+				if sub.HasName(rest[0]) {
+					cmd, rest = sub, rest[1:]
+				}
+			}
+		}
+		if cmd == nil {
+			t.Errorf("%s: no such command", c)
+			continue
+		}
+		for _, tok := range rest {
+			name, ok := strings.CutPrefix(tok, "--")
+			if !ok {
+				continue
+			}
+			known := false
+			for _, fl := range cmd.Flags {
+				known = known || slices.Contains(fl.Names(), name)
+			}
+			if !known {
+				t.Errorf("%s: %s has no flag --%s", c, cmd.FullName(), name)
+			}
+		}
 	}
 }

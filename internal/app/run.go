@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/scalebench/scalebench/internal/compare"
+	"github.com/scalebench/scalebench/internal/history"
 	"github.com/scalebench/scalebench/internal/outdir"
 	"github.com/scalebench/scalebench/internal/results"
 	"github.com/scalebench/scalebench/internal/runner"
@@ -34,6 +35,7 @@ func runCommand() *cli.Command {
 			slidesFlag,
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
 			liveFlag,
+			&cli.StringFlag{Name: "history", Usage: "add the finished run to the history `DB` (a SQLite file or a postgres:// URL; branch, commit and testbed label from git or SCALEBENCH_BRANCH, SCALEBENCH_COMMIT, SCALEBENCH_TESTBED)"},
 		}, append(slices.Clone(clusterFlags), runGateFlags()...)...),
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "scenario file")
@@ -182,7 +184,7 @@ func runScenario(c *cli.Context, path string) error {
 		fmt.Fprintf(stderr, "scalebench: interrupted: the results and report hold the %d measurements that finished\n", measured(run))
 	}
 	if runErr == nil {
-		runErr = failedChecks(run)
+		runErr = errors.Join(failedChecks(run), runHistory(c, run, resultsPath))
 	}
 	return errors.Join(runErr, gateErr)
 }
@@ -255,4 +257,21 @@ func ms(sec float64) string {
 	default:
 		return fmt.Sprintf("%.2fms", sec*1000)
 	}
+}
+
+// runHistory adds a finished run to the history run --history names.
+func runHistory(c *cli.Context, run *results.Run, path string) error {
+	db := c.String("history")
+	if db == "" {
+		return nil
+	}
+	s, err := history.Open(c.Context, db, true, Version)
+	if err != nil {
+		return fmt.Errorf("run --history: %w", err)
+	}
+	defer s.Close()
+	if err := addToHistory(c.Context, c.App.Writer, s, run, path, os.Getenv("SCALEBENCH_BRANCH"), os.Getenv("SCALEBENCH_COMMIT"), os.Getenv("SCALEBENCH_TESTBED")); err != nil {
+		return fmt.Errorf("run --history: %w", err)
+	}
+	return nil
 }

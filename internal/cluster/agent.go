@@ -370,6 +370,25 @@ func (a *Agent) currentSession() string {
 	return a.session
 }
 
+// sessionAfterRegistering returns the session the agent is registered with
+// once the registration under way, if any, is answered (at most
+// AckTimeout): a new harness assigns as soon as it has admitted a
+// re-registering agent, which can be before its answer reaches the agent.
+func (a *Agent) sessionAfterRegistering() string {
+	a.mu.Lock()
+	pending := a.registering
+	a.mu.Unlock()
+	if pending != nil {
+		select {
+		case <-pending:
+		case <-time.After(a.cfg.AckTimeout):
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.session
+}
+
 func (a *Agent) onClock(msg *nats.Msg) {
 	a.currentSession() // a sample taken before our registration is in is no sample of the session
 	t1 := a.cfg.Clock()
@@ -431,6 +450,14 @@ func (a *Agent) onAssign(ctx context.Context, msg *nats.Msg) {
 	var m assignMsg
 	session := a.currentSession()
 	key, err := a.checkAssign(msg, &m, session)
+	if err != nil && m.Session != "" && m.Session != session {
+		// Perhaps from the harness we are re-registering with.
+		if s := a.sessionAfterRegistering(); s != session {
+			session = s
+			m = assignMsg{}
+			key, err = a.checkAssign(msg, &m, session)
+		}
+	}
 	if err != nil {
 		a.ignore(msg.Subject, err)
 		_ = msg.Respond(ackData("", err))
@@ -602,7 +629,7 @@ func (a *Agent) heartbeat(id replicaMsg, key []byte, every time.Duration) (stop 
 
 // maxProgress is the largest progress message an agent sends, and a
 // harness takes.
-const maxProgress = 64 << 10
+const maxProgress = 256 << 10
 
 type progressKey struct{}
 
@@ -626,7 +653,7 @@ func (a *Agent) progress(id replicaMsg, key []byte) func(json.RawMessage) {
 	}
 }
 
-// SendProgress publishes data, at most 64 KiB, as the progress of the
+// SendProgress publishes data, at most 256 KiB, as the progress of the
 // replica whose Work received ctx, and reports whether ctx is such a
 // replica's; the harness passes it on as it comes (Config.Progress).
 // Progress is best effort: a message lost on the way is not sent again.

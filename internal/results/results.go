@@ -131,15 +131,18 @@ type Checks struct {
 
 // Environment records where and with what a run was measured.
 type Environment struct {
-	ScalebenchVersion string  `json:"scalebench_version"`
-	GoVersion         string  `json:"go_version"`
-	OS                string  `json:"os"`
-	Arch              string  `json:"arch"`
-	CPUModel          string  `json:"cpu_model"`
-	LogicalCPUs       int     `json:"logical_cpus"`
-	CPUQuota          float64 `json:"cpu_quota,omitempty"` // cgroup CPU limit in cores, 0 = none
-	Hostname          string  `json:"hostname,omitempty"`
-	Commit            string  `json:"commit,omitempty"`
+	ScalebenchVersion string `json:"scalebench_version"`
+	GoVersion         string `json:"go_version"`
+	OS                string `json:"os"`
+	// Kernel is the kernel's release ("6.1.0-18-amd64"), where it can be
+	// read; empty in files written before it was recorded.
+	Kernel      string  `json:"kernel,omitempty"`
+	Arch        string  `json:"arch"`
+	CPUModel    string  `json:"cpu_model"`
+	LogicalCPUs int     `json:"logical_cpus"`
+	CPUQuota    float64 `json:"cpu_quota,omitempty"` // cgroup CPU limit in cores, 0 = none
+	Hostname    string  `json:"hostname,omitempty"`
+	Commit      string  `json:"commit,omitempty"`
 	// Pinned is true when the harness and worker processes ran on fixed
 	// CPUs (scalebench run --pin); each repeat then lists its workers' CPUs.
 	Pinned  bool      `json:"pinned,omitempty"`

@@ -18,6 +18,7 @@ func Environment(version, commit string) results.Environment {
 		ScalebenchVersion: version,
 		GoVersion:         runtime.Version(),
 		OS:                runtime.GOOS,
+		Kernel:            kernel(),
 		Arch:              runtime.GOARCH,
 		CPUModel:          cpuModel(),
 		LogicalCPUs:       runtime.NumCPU(),
@@ -51,6 +52,16 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// kernel is the kernel's release, read where Linux publishes it; empty
+// elsewhere.
+func kernel() string {
+	b, err := os.ReadFile("/proc/sys/kernel/osrelease")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
 
 // cpuQuota reads the cgroup v2 (or v1) CPU limit in cores; 0 means none.

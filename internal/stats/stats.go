@@ -44,21 +44,6 @@ func medianSorted(s []float64) float64 {
 	}
 }
 
-// medianCoverage returns the probability that the order-statistic interval
-// [x(k), x(n-k+1)] (1-based) of n samples contains the population median:
-// 1 - 2·P(Binomial(n, 1/2) < k).
-func medianCoverage(n, k int) float64 {
-	tail := 0.0
-	for i := 0; i < k; i++ {
-		tail += math.Exp(combin.LogGeneralizedBinomial(float64(n), float64(i)) - float64(n)*math.Ln2)
-	}
-	c := 1 - 2*tail
-	if c < 0 {
-		return 0
-	}
-	return c
-}
-
 // MedianCI returns a distribution-free confidence interval for the median of
 // xs from its order statistics, as benchstat does: the narrowest symmetric
 // interval [x(k), x(n-k+1)] whose coverage is at least want. When n is too
@@ -75,14 +60,22 @@ func MedianCI(xs []float64, want float64) (lo, hi, conf float64) {
 		m := medianSorted(s)
 		return m, m, 0
 	}
-	best := 1
+	// The coverage of [x(k), x(n-k+1)] is 1 - 2·P(Binomial(n, 1/2) < k);
+	// the tail grows by one term per k, so the search is linear in n.
+	best, tail := 1, binomHalf(n, 0)
 	for k := 2; 2*k <= n+1; k++ {
-		if medianCoverage(n, k) < want {
+		next := tail + binomHalf(n, k-1)
+		if 1-2*next < want {
 			break
 		}
-		best = k
+		best, tail = k, next
 	}
-	return s[best-1], s[n-best], medianCoverage(n, best)
+	return s[best-1], s[n-best], max(1-2*tail, 0)
+}
+
+// binomHalf is P(Binomial(n, 1/2) = i).
+func binomHalf(n, i int) float64 {
+	return math.Exp(combin.LogGeneralizedBinomial(float64(n), float64(i)) - float64(n)*math.Ln2)
 }
 
 // exactLimit is the largest sample size for which MannWhitney uses the exact
