@@ -270,6 +270,15 @@ matrix: {workers: [1, 2, 4, 8, 16]}
 	  if (res && !live) { try { name = JSON.parse(res.textContent).scenario.name; } catch (e) { name = "unreadable: " + e; } }
 	  return {Loading: !live && !res, Live: live, Points: pts, Buckets: b ? Number(b.getAttribute("data-points")) : 0, Figures: figs.length, Scenario: name, Violations: window.__sbv || []};
 	})()`
+	defer func() {
+		// What the page looked like, for a test that failed.
+		if png, err := page.Screenshot(context.Background()); t.Failed() && err == nil {
+			shot := filepath.Join(os.TempDir(), "scalebench-live-browser.png")
+			if os.WriteFile(shot, png, 0o644) == nil {
+				t.Logf("the page as it was: %s", shot)
+			}
+		}
+	}()
 	var seen []state
 	var last state
 	for {

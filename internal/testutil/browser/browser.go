@@ -244,6 +244,17 @@ func (p *Page) Eval(ctx context.Context, expr string, out any) error {
 	return json.Unmarshal(res.Result.Value, out)
 }
 
+// Screenshot returns a PNG of the page's viewport.
+func (p *Page) Screenshot(ctx context.Context) ([]byte, error) {
+	var res struct {
+		Data []byte `json:"data"` // base64 in JSON
+	}
+	if err := p.b.call(ctx, p.session, "Page.captureScreenshot", map[string]any{"format": "png"}, &res); err != nil {
+		return nil, err
+	}
+	return res.Data, nil
+}
+
 // Close ends the browser, and returns what it wrote to stderr.
 func (b *Browser) Close() string {
 	_ = b.call(context.Background(), "", "Browser.close", nil, nil)
