@@ -97,6 +97,7 @@ func buildCharts(a *analysis.Analysis) []figure {
 		if scalingDim(dim) {
 			add(secScaling, dim, speedupChart(dim, ss))
 			add(secScaling, dim, efficiencyChart(dim, ss))
+			add(secScaling, dim, lossChart(dim, ss))
 		}
 		add(secLatency, dim, latencyChart(dim, ss))
 	}

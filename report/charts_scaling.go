@@ -523,3 +523,66 @@ func categoryLatencyChart(dim string, ss []analysis.Series, batch bool) *figure 
 	caption := "Median job latency of each " + dimName(dim) + " at otherwise equal settings: the shorter, the faster each job is done."
 	return &figure{Figure: f, Caption: caption}
 }
+
+// lossChart shows, for each series of a resource, where its throughput
+// went: the ideal speedup (linear in the resource), the speedup the CPU
+// the measured processes actually used allows (each job costing the CPU
+// it cost at the first point), and the measured speedup. The gap from the
+// ideal to the second line is CPU that was not used; from the second to
+// the measured line, CPU each job cost more.
+func lossChart(dim string, ss []analysis.Series) *figure {
+	labels := groupLabels(ss)
+	var panels []chart.XY
+	x := xAxis(dim, ss)
+	for i, s := range ss {
+		n, measured, allowed := []float64{}, []float64{}, []float64{}
+		for j, p := range s.Points {
+			n = append(n, p.N)
+			measured = append(measured, p.Speedup.Value)
+			switch dc := p.Speedup.Decomposition; {
+			case j == 0:
+				allowed = append(allowed, 1)
+			case dc != nil:
+				allowed = append(allowed, dc.Factors[0].Value)
+			default:
+				allowed = append(allowed, math.NaN())
+			}
+		}
+		if !slices.ContainsFunc(allowed[1:], format.Finite) || !(s.Points[0].N > 0) {
+			continue
+		}
+		n0, top := s.Points[0].N, n[len(n)-1]
+		title := "Where the throughput went"
+		if len(ss) > 1 {
+			title = labels[i]
+		}
+		panels = append(panels, chart.XY{
+			Title: title, X: x, Y: chart.Axis{Label: "speedup (× first point)", Zero: true},
+			Lines: []chart.Line{
+				{Name: "CPU used allows", X: n, Y: allowed, Colour: chart.Colour(1), Dash: chart.Dashed, Glyph: 1, Connect: true},
+				{Name: "measured", X: n, Y: measured, Colour: chart.Colour(0), Glyph: 0, Connect: true},
+			},
+			Curves: []chart.Curve{{Name: "ideal linear", F: func(v float64) float64 { return v / n0 }, From: n0, To: top,
+				Colour: chart.Grey, Dash: chart.Dotted}},
+		})
+	}
+	if len(panels) == 0 {
+		return nil
+	}
+	var f *chart.Figure
+	var err error
+	if len(panels) == 1 {
+		panels[0].Title = "Where the throughput went vs " + dimName(dim)
+		f, err = chart.NewXY("loss-"+dim, panels[0])
+	} else {
+		f, err = chart.NewGrid("loss-"+dim, chart.Grid{Title: "Where the throughput went vs " + dimName(dim), Panels: panels, Keys: panelKeys(panels[0])})
+	}
+	if err != nil {
+		return nil
+	}
+	caption := "The dotted line is ideal scaling; the dashed line is the speedup the CPU actually used allows, " +
+		"had each job cost the CPU it cost at the first point (CPU used, in cores, relative to the first point); the solid line is measured. " +
+		"The gap between the dotted and dashed lines is CPU the measured processes did not get or did not use (other processes, waiting); " +
+		"the gap between the dashed and solid lines is CPU each job cost more (contention)."
+	return &figure{Figure: f, Caption: caption}
+}

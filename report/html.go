@@ -184,7 +184,13 @@ type cellTable struct {
 	// Late and Lag show the open loop's late arrivals and harness lag,
 	// when any cell has them.
 	Late, Lag bool
-	Rows      []cellRow
+	// Queue shows each job's time in queue (waiting for memory) and
+	// service time, when any cell had a memory budget.
+	Queue bool
+	// Machine shows what other processes and the hypervisor took, when
+	// any cell recorded it.
+	Machine bool
+	Rows    []cellRow
 }
 
 // dimColumn heads a dimension's column of the cell table.
@@ -210,6 +216,8 @@ type cellRow struct {
 	Late, LateDetail, Lag        string
 	CPUUtil, JobsPerCPU, PeakRSS string
 	HarnessCPU, Offered          string
+	Queue, Service               string
+	OtherCPU, Steal              string
 	Scalability, Performance     string
 	Repeats                      int
 }

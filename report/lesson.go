@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/scalebench/scalebench/internal/analysis"
 	"github.com/scalebench/scalebench/internal/format"
@@ -39,9 +40,9 @@ func lessonTitle(l analysis.Lesson) string {
 }
 
 func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
-	axis, label, scale := "throughput (jobs/s)", format.Number, 1.0
+	axis, scale := "throughput (jobs/s)", 1.0
 	if l.Seconds {
-		axis, label = l.Measure+" (s)", format.Duration
+		axis = l.Measure + " (s)"
 		if max(l.FromValue, l.ToValue) < 1 {
 			axis, scale = l.Measure+" (ms)", 1e3
 		}
@@ -51,16 +52,61 @@ func lessonCard(a *analysis.Analysis, i int, l analysis.Lesson) *figure {
 		Categories: []string{cardLabel(l, l.FromLabel, true), cardLabel(l, l.ToLabel, false)},
 		Series: []chart.BarSeries{{
 			Values: []float64{l.FromValue * scale, l.ToValue * scale},
-			Labels: []string{label(l.FromValue), label(l.ToValue)},
+			Labels: []string{format.Spaced(l.FromText), format.Spaced(l.ToText)},
 			Colour: chart.Colour(i),
 		}},
 		Value:   chart.Axis{Label: axis},
-		Formula: l.Quotient,
+		Formula: cardFormula(l),
+		Notes:   cardNotes(l),
 	})
 	if err != nil {
 		return nil
 	}
 	return &figure{Figure: f, Caption: lessonCaption(a, l)}
+}
+
+// cardFormula is a card's formula: "9.333/5.5 = 1.70x", or "this run:
+// 9.333/5.5 = 1.70x" above the article's.
+func cardFormula(l analysis.Lesson) string {
+	if l.Reference == nil || l.Reference.Formula == "" {
+		return l.Quotient
+	}
+	return "this run: " + l.Quotient
+}
+
+// cardNotes are the lines under a card's formula: the article's formula
+// when the block quotes it, and the ratio's interval when the repeats
+// give one.
+func cardNotes(l analysis.Lesson) []string {
+	var out []string
+	if ref := referenceLine(l); ref != "" {
+		out = append(out, ref)
+	}
+	if iv := ratioInterval(l.Ratio); iv != "" {
+		out = append(out, iv)
+	}
+	return out
+}
+
+// ratioInterval words a ratio's interval: "95% interval 1.72–1.86x"; ""
+// when the repeats give none.
+func ratioInterval(r analysis.Ratio) string {
+	if !(r.Conf > 0 && r.Lo < r.Hi) {
+		return ""
+	}
+	return fmt.Sprintf("%s%% interval %s–%s", format.Number(100*r.Conf), strings.TrimSuffix(format.Factor(r.Lo), "x"), format.Factor(r.Hi))
+}
+
+// referenceLine is the formula of the lesson's example a card stands
+// beside: "the article: 180/120 = 1.5X"; "" without one.
+func referenceLine(l analysis.Lesson) string {
+	switch r := l.Reference; {
+	case r == nil:
+		return ""
+	case r.Formula == "":
+		return "the article: " + r.Says
+	}
+	return "the article: " + l.Reference.Formula
 }
 
 // lessonCaption says what a card compares and what its ratio means.
@@ -70,8 +116,8 @@ func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
 		what = "Median time to finish the whole batch"
 	}
 	s := fmt.Sprintf("%s with %s and with %s. %s: %s", what, l.FromLabel, l.ToLabel, l.Ratio.Text, l.Verdict)
-	if r := l.Ratio; r.Conf > 0 && r.Lo < r.Hi {
-		s += fmt.Sprintf(" (%s%% interval %s–%sx)", format.Number(100*r.Conf), format.Number(r.Lo), format.Number(r.Hi))
+	if iv := ratioInterval(l.Ratio); iv != "" {
+		s += " (" + iv + ")"
 	}
 	s += "."
 	switch {
@@ -82,6 +128,22 @@ func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
 	default:
 		s += " Taller is better: the ratio is the second throughput over the first."
 	}
+	if dc := l.Ratio.Decomposition; dc != nil {
+		s += " In resources: " + dc.Sentence + "."
+	}
+	if r := l.Reference; r != nil {
+		s += " The article"
+		if r.Says != "" {
+			s += ": " + strings.TrimSuffix(r.Says, ".")
+		}
+		if r.Formula != "" {
+			s += ": " + r.Formula + "; " + l.Against
+		}
+		s += "."
+		if r.Differs != "" {
+			s += " " + format.Capitalize(strings.TrimSuffix(r.Differs, ".")) + "."
+		}
+	}
 	return s
 }
 
@@ -91,12 +153,15 @@ func lessonCaption(a *analysis.Analysis, l analysis.Lesson) string {
 func lessonText(a *analysis.Analysis) []string {
 	var out []string
 	for _, l := range a.Lessons {
-		v := format.Number
-		if l.Seconds {
-			v = format.Duration
+		line := fmt.Sprintf("%s: %s %s → %s: %s, %s", lessonTitle(l), l.Measure,
+			format.Spaced(l.FromText), format.Spaced(l.ToText), l.Quotient, l.Verdict)
+		if iv := ratioInterval(l.Ratio); iv != "" {
+			line += " (" + iv + ")"
 		}
-		out = append(out, fmt.Sprintf("%s: %s %s → %s: %s, %s", lessonTitle(l), l.Measure,
-			v(l.FromValue), v(l.ToValue), l.Quotient, l.Verdict))
+		if ref := referenceLine(l); ref != "" {
+			line += " | " + ref
+		}
+		out = append(out, line)
 	}
 	return out
 }

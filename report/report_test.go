@@ -175,7 +175,7 @@ func TestWriteBatch(t *testing.T) {
 		if ci == "" {
 			t.Fatalf("fixture cell %s has no makespan interval", paramsText(c.Params))
 		}
-		if want := `<td class="num" data-label="makespan">` + format.Duration(c.Makespan) + `<br><span class="ci">` + ci + `</span></td>`; !strings.Contains(page, want) {
+		if want := `<td class="num" data-label="makespan">` + format.DurationFigure(c.Makespan, true) + `<br><span class="ci">` + ci + `</span></td>`; !strings.Contains(page, want) {
 			t.Errorf("report.html lacks the makespan and its interval %q", want)
 		}
 	}

@@ -35,7 +35,7 @@ func cellRate(c analysis.Cell) string {
 	if !c.Measured() {
 		return analysis.NotMeasured
 	}
-	return format.Rate(c.Throughput)
+	return format.RateFigure(c.Throughput)
 }
 
 // cellDur is a duration figure of the cell, or "—" for a cell without a
@@ -44,7 +44,7 @@ func cellDur(c analysis.Cell, v float64) string {
 	if !c.Measured() {
 		return "—"
 	}
-	return format.Duration(v)
+	return format.DurationFigure(v, true)
 }
 
 // cellRatio returns the ratios of cell i, or zero ratios when absent.
@@ -453,6 +453,10 @@ func cellRows(a *analysis.Analysis) cellTable {
 		t.Makespan = t.Makespan || c.Makespan > 0
 	}
 	t.Makespan = t.Makespan || a.Batch()
+	for _, c := range a.Cells {
+		t.Queue = t.Queue || c.Params.Memory > 0 || c.Stages.Queue > 0
+		t.Machine = t.Machine || c.Machine != nil
+	}
 	for i, c := range a.Cells {
 		r := cellRatio(a, i)
 		row := cellRow{
@@ -474,6 +478,11 @@ func cellRows(a *analysis.Analysis) cellTable {
 		}
 		if c.Makespan > 0 {
 			row.MakespanCI = fmtDurInterval(c.MakespanCI)
+		}
+		row.Queue, row.Service = cellDur(c, c.Stages.Queue), cellDur(c, c.ServiceTime())
+		row.OtherCPU, row.Steal = "—", "—"
+		if m := c.Machine; m != nil {
+			row.OtherCPU, row.Steal = format.Number(m.Other), format.Number(m.Steal)
 		}
 		late := lateness(c)
 		row.Late, row.Lag = strconv.FormatInt(late.count, 10), format.Duration(late.lag)

@@ -8,18 +8,21 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/scalebench/scalebench/internal/analysis"
+	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/results"
 	"go.uber.org/goleak"
 )
@@ -166,6 +169,32 @@ func TestRunWritesResultsAndReport(t *testing.T) {
 			}
 		}
 	}
+	// The decomposition's ground: in every repeat, CPU used (cores) times
+	// jobs per CPU-second is the throughput, and the machine's counters
+	// (on Linux) cover at least the measured processes' CPU.
+	for _, c := range cells {
+		for _, r := range c.Repeats {
+			cpu := r.Resources.UserCPU + r.Resources.SysCPU
+			if cpu <= 0 {
+				t.Errorf("cell %+v repeat %d: no CPU recorded", c.Params, r.Index)
+				continue
+			}
+			if got := cpu / r.Elapsed * r.Resources.JobsPerCPUSecond; math.Abs(got/r.Throughput-1) > 1e-6 {
+				t.Errorf("cell %+v repeat %d: cores × jobs per CPU-second = %.4f, throughput %.4f", c.Params, r.Index, got, r.Throughput)
+			}
+			if runtime.GOOS == "linux" {
+				if m := r.Resources.Machine; m == nil || m.Busy < cpu-0.05 || m.CPUs < 1 {
+					t.Errorf("cell %+v repeat %d: machine %+v against the workers' %.3f CPU-seconds", c.Params, r.Index, m, cpu)
+				}
+			}
+		}
+	}
+	view, stderr, code := scalebench(t, "report", out, "--format", "json")
+	if code != 0 {
+		t.Fatalf("report --format json: exit %d\n%s", code, stderr)
+	}
+	checkDecompositions(t, view)
+
 	// 4 workers overlap the 20 ms waits: clearly more throughput than 1.
 	if r := cells[1].Throughput / cells[0].Throughput; r < 2 {
 		t.Errorf("4 workers / 1 worker throughput = %.2f, want > 2", r)
@@ -197,6 +226,53 @@ func TestRunWritesResultsAndReport(t *testing.T) {
 	}
 	// Every figure is recomputed from the record: the same summary as the run's.
 	sameFile(t, filepath.Join(out, "summary.md"), filepath.Join(again, "summary.md"))
+}
+
+// checkDecompositions reads the JSON view and checks every ratio's
+// decomposition: two factors that multiply to its product, which
+// reproduces the ratio within the tolerance, or says that the repeats
+// disagree.
+func checkDecompositions(t *testing.T, view string) {
+	t.Helper()
+	var v struct {
+		Ratios []struct {
+			Cell, Base int
+			Throughput struct {
+				Value         *float64 `json:"value"`
+				Decomposition *struct {
+					Ratio, Product float64
+					Agrees         bool
+					Formula        string
+					Factors        []struct{ Value float64 }
+				} `json:"decomposition"`
+			} `json:"throughput"`
+		} `json:"ratios"`
+	}
+	if err := json.Unmarshal([]byte(view), &v); err != nil {
+		t.Fatalf("JSON view: %v\n%s", err, view)
+	}
+	n := 0
+	for _, r := range v.Ratios {
+		d := r.Throughput.Decomposition
+		if r.Cell == r.Base || r.Throughput.Value == nil {
+			continue
+		}
+		if d == nil || len(d.Factors) != 2 {
+			t.Errorf("cell %d: no decomposition of %v", r.Cell, r.Throughput.Value)
+			continue
+		}
+		n++
+		p := d.Factors[0].Value * d.Factors[1].Value
+		if math.Abs(p-d.Product) > 1e-9 || d.Ratio != *r.Throughput.Value {
+			t.Errorf("cell %d: factors multiply to %v, product %v, ratio %v", r.Cell, p, d.Product, d.Ratio)
+		}
+		if d.Agrees != (math.Abs(p/d.Ratio-1) <= 0.02) || !d.Agrees && !strings.Contains(d.Formula, "the repeats disagree") {
+			t.Errorf("cell %d: product %.4f, ratio %.4f, agrees %v, formula %q", r.Cell, p, d.Ratio, d.Agrees, d.Formula)
+		}
+	}
+	if n == 0 {
+		t.Error("no decomposed ratio in the view")
+	}
 }
 
 // sameFile fails the test unless the two files hold the same bytes.
@@ -233,13 +309,30 @@ func sameText(t *testing.T, want, got string, ignore *regexp.Regexp) {
 	if ignore == ratioOperands {
 		// The figures, not the sentences: findings are judged by today's
 		// rules, which the v1 summaries predate.
-		w, g = cellsSection(w), cellsSection(g)
+		// Figures are compared as v1 spelled them, to three significant
+		// digits: they are now written with four (one spelling wherever
+		// a figure appears, its formula included).
+		w, g = threeDigits(cellsSection(w)), threeDigits(cellsSection(g))
 	}
 	nw := ignore.ReplaceAll(w, []byte("= a/b = "))
 	ng := ignore.ReplaceAll(g, []byte("= a/b = "))
 	if !bytes.Equal(nw, ng) {
 		t.Errorf("%s differs from %s:\n--- got ---\n%s\n--- want ---\n%s", got, want, g, w)
 	}
+}
+
+// number matches a decimal number in a summary.
+var number = regexp.MustCompile(`\d+(\.\d+)?`)
+
+// threeDigits rewrites every number of md with three significant digits.
+func threeDigits(md []byte) []byte {
+	return number.ReplaceAllFunc(md, func(b []byte) []byte {
+		v, err := strconv.ParseFloat(string(b), 64)
+		if err != nil {
+			return b
+		}
+		return []byte(format.Number(v))
+	})
 }
 
 // cellsSection is the "## Cells" section of a summary.md: every cell's

@@ -49,6 +49,9 @@ type Judge func(run *results.Run) ([]string, error)
 // CellRatio compares one cell with the baseline cell.
 type CellRatio struct {
 	Cell int
+	// Base is the cell compared with (the baseline, or the first cell of
+	// the cell's block); -1 when there is none.
+	Base int
 	// Throughput is cell throughput / baseline throughput.
 	Throughput Ratio
 	// Latency is baseline p50 / cell p50 (> 1 means faster); for the batch
@@ -68,6 +71,10 @@ type Ratio struct {
 	// Text is the lesson's wording: "Scalability (throughput) = 180/120 =
 	// 1.50x", "Performance (latency) = 2.0s/1.0s = 2.00x".
 	Text string
+	// Decomposition, for a ratio of throughputs (or of a batch's
+	// makespans), writes it as CPU used × jobs per CPU-second; nil for
+	// other ratios and where the cells lack CPU figures.
+	Decomposition *Decomposition
 }
 
 // Series is a set of cells that differ only in one dimension.
@@ -279,7 +286,7 @@ func (a *Analysis) ratios() {
 	cells := a.Cells
 	a.Ratios = make([]CellRatio, len(cells))
 	for i := range cells {
-		a.Ratios[i].Cell = i
+		a.Ratios[i].Cell, a.Ratios[i].Base = i, -1
 		if !cells[i].Measured() {
 			a.Ratios[i].Throughput.Text, a.Ratios[i].Latency.Text = NotMeasured, NotMeasured
 			continue
@@ -288,9 +295,13 @@ func (a *Analysis) ratios() {
 			continue
 		}
 		c, b := &cells[i], &cells[a.baselineOf(i)]
+		a.Ratios[i].Base = a.baselineOf(i)
 		k := a.ratioKind(i)
 		a.Ratios[i].Throughput = throughputRatio(k, c.Throughput, b.Throughput,
 			repeatValues(c, repThroughput), repeatValues(b, repThroughput))
+		if bi := a.baselineOf(i); bi != i {
+			a.Ratios[i].Throughput.Decomposition = a.decompose(bi, i, a.Ratios[i].Throughput.Value, onlyDim(b.Params, c.Params))
+		}
 		a.Ratios[i].Latency = latencyRatio(k, a.cellLatency(b), a.cellLatency(c),
 			a.latencyRepeats(b), a.latencyRepeats(c))
 	}
@@ -311,6 +322,22 @@ func (a *Analysis) baselineOf(i int) int {
 		}
 	}
 	return i
+}
+
+// onlyDim is the one dimension x and y differ in, nil when they differ
+// in none or several.
+func onlyDim(x, y results.Params) *param.Dimension {
+	var out *param.Dimension
+	for _, d := range param.Dimensions {
+		if d.Label(x) == d.Label(y) {
+			continue
+		}
+		if out != nil {
+			return nil
+		}
+		out = d
+	}
+	return out
 }
 
 // dimension returns the dimension called name (a Series.Dim).
@@ -397,6 +424,9 @@ func (a *Analysis) fillPoints(s *Series) {
 		pt.Latency = c.Latency
 		pt.Speedup = throughputRatio(dimKind(dimension(s.Dim)), c.Throughput, first.Throughput,
 			repeatValues(c, repThroughput), repeatValues(first, repThroughput))
+		if i > 0 {
+			pt.Speedup.Decomposition = a.decompose(s.Points[0].Cell, pt.Cell, pt.Speedup.Value, dimension(s.Dim))
+		}
 		if dimension(s.Dim).Numeric && n0 > 0 {
 			pt.Efficiency = pt.Speedup.Value / (pt.N / n0)
 		}
@@ -504,7 +534,7 @@ func (a *Analysis) classify() {
 		if kind := boundKind(fc.Stages); kind != "" {
 			b = append(b, kind+": "...)
 		}
-		growth := fmt.Sprintf("%s at %s vs %s", format.Times(last.Speedup.Value),
+		growth := fmt.Sprintf("%s at %s vs %s", format.Factor(last.Speedup.Value),
 			countWord(s.Dim, last.Label), countWord(s.Dim, first.Label))
 		if verdict > ScalingLittle {
 			growth += ", " + scalingWords(verdict, k, d)

@@ -148,7 +148,7 @@ func TestSeriesAndClasses(t *testing.T) {
 			),
 			series:    []string{"workers|gomaxprocs=1, replicas=1|4"},
 			classes:   []string{"high/low -> high/high"},
-			sentences: []string{"I/O-bound: throughput grows with workers (7.6x at 8 workers vs 1 worker, near-linear for 8x the workers) while latency shows no clear change (p50 50 ms vs 51 ms) — high concurrency, low latency: performance and scalability high."},
+			sentences: []string{"I/O-bound: throughput grows with workers (7.60x at 8 workers vs 1 worker, near-linear for 8x the workers) while latency shows no clear change (p50 50 ms vs 51 ms) — high concurrency, low latency: performance and scalability high."},
 			findings: []string{
 				"Scalability (concurrency), workers 1 → 8: Scalability (throughput) = 152/20 = 7.60x, near-linear for 8x the workers; latency shows no clear change (p50 50 ms vs 51 ms).",
 			},
@@ -177,7 +177,7 @@ func TestSeriesAndClasses(t *testing.T) {
 			),
 			series:    []string{"gomaxprocs|workers=4, replicas=1|3"},
 			classes:   []string{"high/low -> high/high"},
-			sentences: []string{"CPU-bound: throughput grows with GOMAXPROCS (2.5x at GOMAXPROCS=4 vs GOMAXPROCS=1, below linear for 4x the GOMAXPROCS)"},
+			sentences: []string{"CPU-bound: throughput grows with GOMAXPROCS (2.50x at GOMAXPROCS=4 vs GOMAXPROCS=1, below linear for 4x the GOMAXPROCS)"},
 			findings:  []string{"Scalability (scale up), GOMAXPROCS 1 → 4 with 4 workers: Scalability (throughput) = 250/100 = 2.50x, below linear for 4x the GOMAXPROCS; latency falls 2.5x (p50 40 ms → 16 ms)."},
 			fitted:    []bool{true},
 		},
@@ -326,7 +326,7 @@ func TestMethodFinding(t *testing.T) {
 	if len(a.Classes) != 0 {
 		t.Errorf("method series should not be classified")
 	}
-	want := "Performance (method), naive → fast: Performance (latency) = 11ms/3.1ms = 3.55x, faster with the same resources; throughput 3.4x."
+	want := "Performance (method), naive → fast: Performance (latency) = 11ms/3.1ms = 3.55x, faster with the same resources; throughput 3.40x."
 	if !hasFinding(a, want) {
 		t.Errorf("missing %q in\n%s", want, strings.Join(a.Findings, "\n"))
 	}
@@ -342,7 +342,7 @@ func TestRateFinding(t *testing.T) {
 		cellSpec{gomaxprocs: 1, workers: 8, rate: 200, tput: 152, p50: 1.2, stages: ioStages},
 	)
 	a := Analyze(run)
-	want := "Load curve: throughput follows the offered rate up to 100/s (p50 51 ms); past it the system saturates: at 200/s it delivers 152 jobs/s of 200/s offered (76%) and p50 is 1.20 s: jobs queue (mean latency 1.26 s against 50 ms of work)."
+	want := "Load curve: throughput follows the offered rate up to 100/s (p50 51 ms); past it the system saturates: at 200/s it delivers 152 jobs/s of 200/s offered (76%) and p50 is 1.2 s: jobs queue (mean latency 1.26 s against 50 ms of work)."
 	if !hasFinding(a, want) {
 		t.Errorf("missing %q in\n%s", want, strings.Join(a.Findings, "\n"))
 	}
@@ -483,7 +483,7 @@ func TestSeriesStayWithinBlocks(t *testing.T) {
 			t.Errorf("cell %d: throughput ratio %v (%s), want %v", i, r.Value, r.Text, want)
 		}
 	}
-	if want := "Scalability (concurrency), workers 1 → 5: 5 jobs in 310 ms with 5 workers vs 1.50 s with 1 worker"; !hasFindingPrefix(a, want) {
+	if want := "Scalability (concurrency), workers 1 → 5: 5 jobs in 310 ms with 5 workers vs 1.5 s with 1 worker"; !hasFindingPrefix(a, want) {
 		t.Errorf("missing %q in\n%s", want, strings.Join(a.Findings, "\n"))
 	}
 	for _, f := range a.Findings {

@@ -27,11 +27,11 @@ func (a *Analysis) findings() {
 	if len(a.Cells) == 1 {
 		c := &a.Cells[0]
 		if c.Sliced {
-			a.add("One cell measured (%s): %s.", paramsLabel(c.Params, ""), format.Rate(c.Throughput))
+			a.add("One cell measured (%s): %s.", paramsLabel(c.Params, ""), format.RateFigure(c.Throughput))
 			return
 		}
 		a.add("One cell measured (%s): %s, p50 %s.", paramsLabel(c.Params, ""),
-			format.Rate(c.Throughput), format.DurationFixed(c.Latency.P50, true))
+			format.RateFigure(c.Throughput), format.DurationFigure(c.Latency.P50, true))
 		return
 	}
 	for _, l := range a.Lessons {
@@ -60,7 +60,7 @@ func (a *Analysis) baselineBestFinding() {
 	}
 	c := &a.Cells[best]
 	a.add("The baseline (%s) has the highest throughput, %s: no other cell does better.",
-		paramsLabel(c.Params, ""), format.Rate(c.Throughput))
+		paramsLabel(c.Params, ""), format.RateFigure(c.Throughput))
 }
 
 // baselineSeries returns the index of the dim series through the baseline
@@ -107,13 +107,13 @@ func (a *Analysis) loadCurveFinding() {
 	}
 	describe := func(i int) string {
 		p, s := pts[i], sat[i]
-		msg := fmt.Sprintf("at %s it delivers %s of %s offered (%.0f%%)", p.Label, format.Rate(p.Throughput),
+		msg := fmt.Sprintf("at %s it delivers %s of %s offered (%.0f%%)", p.Label, format.RateFigure(p.Throughput),
 			format.Number(s.offered)+"/s", 100*p.Throughput/s.offered)
 		if s.keepsUp {
-			msg = fmt.Sprintf("at %s it still delivers %s of %s offered", p.Label, format.Rate(p.Throughput), format.Number(s.offered)+"/s")
+			msg = fmt.Sprintf("at %s it still delivers %s of %s offered", p.Label, format.RateFigure(p.Throughput), format.Number(s.offered)+"/s")
 		}
 		c := &a.Cells[p.Cell]
-		msg += fmt.Sprintf(" and p50 is %s", format.DurationFixed(p.Latency.P50, true))
+		msg += fmt.Sprintf(" and p50 is %s", format.DurationFigure(p.Latency.P50, true))
 		if s.queueing {
 			msg += fmt.Sprintf(": jobs queue (mean latency %s against %s of work)", format.DurationFixed(c.Latency.Mean, true), format.DurationFixed(stageSum(c.Stages), true))
 		}
@@ -123,11 +123,11 @@ func (a *Analysis) loadCurveFinding() {
 	case last == len(pts)-1:
 		p := pts[last]
 		a.add("Load curve: throughput follows every offered rate up to %s (p50 %s → %s); no cell saturated the system.",
-			p.Label, format.DurationFixed(pts[0].Latency.P50, true), format.DurationFixed(p.Latency.P50, true))
+			p.Label, format.DurationFigure(pts[0].Latency.P50, true), format.DurationFigure(p.Latency.P50, true))
 	case last >= 0:
 		p := pts[last]
 		msg := fmt.Sprintf("Load curve: throughput follows the offered rate up to %s (p50 %s); past it the system saturates: %s",
-			p.Label, format.DurationFixed(p.Latency.P50, true), describe(last+1))
+			p.Label, format.DurationFigure(p.Latency.P50, true), describe(last+1))
 		if end := len(pts) - 1; end > last+1 {
 			msg += "; " + describe(end)
 		}

@@ -1,7 +1,13 @@
 package analysis
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
@@ -32,13 +38,21 @@ type Lesson struct {
 	// throughput, From/To for durations. Its Text is in the lesson's
 	// wording, "Scalability (makespan) = 1.52s/310ms = 4.90x".
 	Ratio Ratio
-	// Quotient is the formula alone, "1.52s/310ms = 4.90x", for a card.
-	Quotient string
+	// Quotient is the formula alone, "1.52s/310ms = 4.90x", for a card;
+	// FromText and ToText are the two figures as it spells them, for the
+	// card's bars and every other place that prints them.
+	Quotient         string
+	FromText, ToText string
 	// Verdict says what the ratio means, judged against its interval and
 	// the step: "near-linear for 5x the workers", "no clear change".
 	Verdict string
 	// Sentence is the finding that tells this comparison.
 	Sentence string
+	// Reference is the lesson's own worked example of the step, when the
+	// scenario's block quotes it; Against then compares the two ratios:
+	// "this run 1.70x, the article 1.5X: 13% more".
+	Reference *results.Reference
+	Against   string
 }
 
 // ratioLabel is the lesson's name for a ratio of measure between cells
@@ -88,6 +102,57 @@ func (a *Analysis) lessons() {
 	if l := a.bestLesson(covered); l != nil {
 		a.Lessons = append(a.Lessons, *l)
 	}
+	// A scenario of blocks tells its lessons in the order of its blocks,
+	// as a lesson's steps follow one another.
+	if len(a.Run.Scenario.Blocks) > 1 {
+		order := map[string]int{}
+		for i, b := range a.Run.Scenario.Blocks {
+			order[b.Name] = i
+		}
+		slices.SortStableFunc(a.Lessons, func(x, y Lesson) int {
+			return cmp.Compare(order[a.Cells[x.To].Params.Block], order[a.Cells[y.To].Params.Block])
+		})
+	}
+	for i := range a.Lessons {
+		a.reference(&a.Lessons[i])
+	}
+}
+
+// reference attaches to l the step of the lesson's example its block
+// quotes, and compares the ratios.
+func (a *Analysis) reference(l *Lesson) {
+	r := a.Run.Scenario.Settings(a.Cells[l.To].Params).Reference
+	if r == nil {
+		return
+	}
+	l.Reference = r
+	theirs, ok := referenceRatio(r.Formula)
+	if r.Formula == "" || !ok || !usable(l.Ratio.Value) {
+		return
+	}
+	ours := l.Ratio.Value
+	l.Against = fmt.Sprintf("this run %s, the article %s", format.Factor(ours), strings.TrimSpace(r.Formula[strings.LastIndex(r.Formula, "=")+1:]))
+	switch d := ours/theirs - 1; {
+	case math.Abs(d) < 0.05:
+		l.Against += ": about the same"
+	case d > 0:
+		l.Against += fmt.Sprintf(": %s more", pct(d))
+	default:
+		l.Against += fmt.Sprintf(": %s less", pct(-d))
+	}
+}
+
+// referenceFormula matches a quoted formula's ratio, "… = 1.5X".
+var referenceFormula = regexp.MustCompile(`=\s*([0-9.]+)\s*[xX]\s*$`)
+
+// referenceRatio is the ratio a quoted formula ends with.
+func referenceRatio(formula string) (float64, bool) {
+	m := referenceFormula.FindStringSubmatch(formula)
+	if m == nil {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(m[1], 64)
+	return v, err == nil && v > 0
 }
 
 // lessonSeries picks the series of d a lesson follows: for workers (the
@@ -160,7 +225,16 @@ func (a *Analysis) newLesson(k Kind, measure string, from, to int) *Lesson {
 	if l.Ratio.Value == 0 {
 		return nil
 	}
+	if measure != "p50 latency" {
+		l.Ratio.Decomposition = a.decompose(from, to, l.Ratio.Value, onlyDim(fc.Params, tc.Params))
+	}
 	l.Quotient = format.Quotient(num, den, fk)
+	a1, b1, _ := format.QuotientParts(num, den, fk)
+	if l.Seconds {
+		l.FromText, l.ToText = a1, b1
+	} else {
+		l.FromText, l.ToText = b1, a1
+	}
 	return l
 }
 
@@ -194,6 +268,9 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 	l.FromLabel, l.ToLabel = d.Count(first.Label), d.Count(to.Label)
 	l.Title = d.Word + " " + first.Label + " → " + to.Label
 	switch {
+	case a.Baseline >= 0 && d == param.Workers && s.Fixed.Block != a.Run.Scenario.Baseline.Block && len(a.Run.Scenario.Blocks) > 1:
+		// Another block than the baseline's: its name tells the settings.
+		l.Title += " in " + s.Fixed.Block
 	case a.Baseline < 0 || s.Fixed != d.Without(a.Run.Scenario.Baseline) && d == param.Workers:
 		l.Title += " (" + s.Label + ")"
 	case d != param.Workers && s.Fixed.Workers > 0:
@@ -206,19 +283,25 @@ func (a *Analysis) scalabilityLesson(d *param.Dimension, s *Series) *Lesson {
 	var b []byte
 	b = fmt.Appendf(b, "Scalability (%s), %s: ", d.Noun, l.Title)
 	if a.Batch() {
-		b = fmt.Appendf(b, "%s in %s with %s vs %s with %s: %s, %s", a.jobsWord(fc.Params), format.DurationFixed(tc.Makespan, true), l.ToLabel,
-			format.DurationFixed(fc.Makespan, true), l.FromLabel, l.Ratio.Text, l.Verdict)
+		b = fmt.Appendf(b, "%s in %s with %s vs %s with %s: %s, %s", a.jobsWord(fc.Params), format.Spaced(l.ToText), l.ToLabel,
+			format.Spaced(l.FromText), l.FromLabel, l.Ratio.Text, l.Verdict)
 		if jobs := a.Run.Scenario.Settings(fc.Params).Load.Jobs; first.N == 1 && jobs > 1 && tc.Makespan <= 1.5*fc.Makespan/float64(jobs) {
 			// One worker runs the jobs one after another: its makespan
 			// per job is the time of one job.
 			b = append(b, "; the batch takes about the time of one job"...)
 		}
+	} else if d == param.Memory {
+		b = fmt.Appendf(b, "%s, %s; %s", l.Ratio.Text, l.Verdict, queueWords(fc, tc))
 	} else {
 		b = fmt.Appendf(b, "%s, %s; %s", l.Ratio.Text, l.Verdict,
 			latencyWords("latency", a.latencyMove(fc, tc, false), fc.Latency.P50, tc.Latency.P50))
 		b = append(b, boundReason(d, fc, verdict)...)
 	}
-	l.Sentence = string(b) + "."
+	b = append(b, '.')
+	if dc := l.Ratio.Decomposition; dc != nil {
+		b = fmt.Appendf(b, " Decomposed: %s.", dc.Sentence)
+	}
+	l.Sentence = string(b)
 	return l
 }
 
@@ -273,6 +356,10 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 	l.Dim = d.Name
 	l.FromLabel, l.ToLabel = d.Count(first.Label), d.Count(to.Label)
 	l.Title = first.Label + " → " + to.Label
+	if d.Numeric {
+		l.Title = d.Word + " " + l.Title // "split 1 → 2"
+		l.FromLabel, l.ToLabel = d.Tag+"="+first.Label, d.Tag+"="+to.Label
+	}
 	switch direction(l.Ratio) {
 	case Up:
 		l.Verdict = "faster with the same resources"
@@ -282,11 +369,38 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 		l.Verdict = "no clear change"
 	}
 	tr := to.Speedup
-	tw := "throughput " + format.Times(tr.Value)
+	tw := "throughput " + format.Factor(tr.Value)
 	if direction(tr) == NoClearChange {
-		tw = "no clear change in throughput (" + format.Times(tr.Value) + ")"
+		tw = "no clear change in throughput (" + format.Factor(tr.Value) + ")"
 	}
-	l.Sentence = fmt.Sprintf("Performance (%s), %s: %s, %s; %s.", d.Word, l.Title, l.Ratio.Text, l.Verdict, tw)
+	l.Sentence = fmt.Sprintf("Performance (%s), %s: %s, %s; %s", d.Word, l.Title, l.Ratio.Text, l.Verdict, tw)
+	fj, tj := a.Cells[first.Cell].Resources.JobsPerCPUSecond, a.Cells[to.Cell].Resources.JobsPerCPUSecond
+	if usable(fj) && usable(tj) {
+		// What each job cost tells a faster method (less work) from a
+		// split job (the same work on more cores at once).
+		l.Sentence += fmt.Sprintf("; CPU per job %s → %s", format.DurationFigure(1/fj, true), format.DurationFigure(1/tj, true))
+		if r := fj / tj; d == param.Split && r > 1/sameWork && r < sameWork {
+			l.Sentence += ": the same work, on more cores at once"
+		}
+	}
+	if fc, tc := &a.Cells[first.Cell], &a.Cells[to.Cell]; d == param.Split && usable(tc.CPU) && tc.Params.Workers == 1 && to.N > first.N {
+		// With one job in flight, the CPU used is the cores each job ran
+		// on at once: what the split could have, against what it got.
+		l.Sentence += fmt.Sprintf("; with one job at a time, the CPU used went from %s to %s cores", coresText(fc.CPU), coresText(tc.CPU))
+		if m := tc.Machine; m != nil {
+			var took []string
+			if m.Other >= otherMatters {
+				took = append(took, fmt.Sprintf("other processes took %s of a core", coresText(m.Other)))
+			}
+			if m.Steal >= stealMatters {
+				took = append(took, fmt.Sprintf("the hypervisor %s", coresText(m.Steal)))
+			}
+			if len(took) > 0 {
+				l.Sentence += " while " + strings.Join(took, " and ")
+			}
+		}
+	}
+	l.Sentence += "."
 	return l
 }
 
@@ -318,10 +432,10 @@ func (a *Analysis) bestLesson(covered map[int]bool) *Lesson {
 	}
 	c := &a.Cells[best]
 	l.Sentence = fmt.Sprintf("Highest throughput: %s at %s; %s against the baseline (%s).",
-		format.Rate(c.Throughput), paramsLabel(c.Params, ""), l.Ratio.Text, paramsLabel(a.Cells[a.Baseline].Params, ""))
+		format.RateFigure(c.Throughput), paramsLabel(c.Params, ""), l.Ratio.Text, paramsLabel(a.Cells[a.Baseline].Params, ""))
 	if l.Ratio.Value > 0 && direction(l.Ratio) == NoClearChange {
 		l.Sentence = fmt.Sprintf("Highest throughput: %s at %s, no clear change from the baseline (%s; %s).",
-			format.Rate(c.Throughput), paramsLabel(c.Params, ""), paramsLabel(a.Cells[a.Baseline].Params, ""), l.Ratio.Text)
+			format.RateFigure(c.Throughput), paramsLabel(c.Params, ""), paramsLabel(a.Cells[a.Baseline].Params, ""), l.Ratio.Text)
 	}
 	return l
 }
@@ -365,3 +479,12 @@ func dimWord(dim string) string { return param.Lookup(dim).Word }
 
 // countWord is "8 workers", "1 worker", "4 replicas", "GOMAXPROCS=2".
 func countWord(dim, label string) string { return param.Lookup(dim).Count(label) }
+
+// queueWords tells a job's latency as its two parts, service time and
+// time in queue, from cell fc to cell tc: "service time 412 ms → 409 ms,
+// time in queue 1.21 s → 402 ms (means)".
+func queueWords(fc, tc *Cell) string {
+	return fmt.Sprintf("service time %s → %s, time in queue %s → %s (means)",
+		format.DurationFigure(fc.ServiceTime(), true), format.DurationFigure(tc.ServiceTime(), true),
+		format.DurationFigure(fc.Stages.Queue, true), format.DurationFigure(tc.Stages.Queue, true))
+}

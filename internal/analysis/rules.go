@@ -207,7 +207,7 @@ func latencyWords(what string, r Ratio, first, last float64) string {
 		label = ""
 	}
 	pair := func(sep string) string {
-		s := format.DurationFixed(first, true) + sep + format.DurationFixed(last, true)
+		s := format.DurationFigure(first, true) + sep + format.DurationFigure(last, true)
 		if label != "" {
 			s = label + " " + s
 		}

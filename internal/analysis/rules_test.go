@@ -191,7 +191,7 @@ func TestIssueDefects(t *testing.T) {
 		if strings.Contains(findingsText(a), "Scalability") || strings.HasPrefix(a.Ratios[1].Throughput.Text, "Scalability") {
 			t.Errorf("a code change called scalability: %q / %q", a.Findings, a.Ratios[1].Throughput.Text)
 		}
-		if len(a.Lessons) != 1 || a.Lessons[0].Kind != Performance || a.Lessons[0].Quotient != "7.34ms/975µs = 7.53x" {
+		if len(a.Lessons) != 1 || a.Lessons[0].Kind != Performance || a.Lessons[0].Quotient != "7.337ms/974.9µs = 7.53x" {
 			t.Errorf("lessons: %+v", a.Lessons)
 		}
 	})
@@ -209,7 +209,7 @@ func TestIssueDefects(t *testing.T) {
 			t.Errorf("a higher offered rate called scalability:\n%s\n%q", all, a.Ratios[3].Throughput.Text)
 		}
 		want := "Load curve: throughput follows the offered rate up to 150/s (p50 110 ms); past it the system saturates: " +
-			"at 200/s it delivers 152 jobs/s of 200/s offered (76%) and p50 is 1.90 s: jobs queue (mean latency 1.99 s against 105 ms of work)."
+			"at 200/s it delivers 152 jobs/s of 200/s offered (76%) and p50 is 1.9 s: jobs queue (mean latency 1.99 s against 105 ms of work)."
 		if len(a.Findings) == 0 || a.Findings[0] != want {
 			t.Errorf("findings\n got %q\nwant %q", a.Findings, want)
 		}

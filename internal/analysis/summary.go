@@ -40,8 +40,18 @@ type Cell struct {
 	MakespanCI Interval
 	// Stages holds the mean duration of each stage over all jobs, in seconds.
 	Stages results.Stages
-	// Resources is the median resource use over repeats.
+	// Resources is the median resource use over repeats, but for
+	// JobsPerCPUSecond: the cell's throughput over its CPU used (the
+	// medians'), so that throughput is CPU used times jobs per CPU-second
+	// for the cell as for each repeat.
 	Resources results.Resources
+	// CPU is the median over repeats of the CPU the measured processes
+	// used, in cores: CPU-seconds per second of the window.
+	CPU float64
+	// Machine is what the rest of the machine did during the windows, in
+	// cores (medians over repeats); nil when the system did not tell it
+	// for every repeat.
+	Machine *MachineShare
 	// Failed holds the repeats that failed as a whole (see
 	// results.Repeat.Failure); the figures above leave them out.
 	Failed []results.Repeat
@@ -128,6 +138,7 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		st.Resize += r.Stages.Resize * w
 		st.Encode += r.Stages.Encode * w
 		st.Write += r.Stages.Write * w
+		st.Queue += r.Stages.Queue * w
 	}
 	c.Throughput = stats.Median(tput)
 	c.ThroughputCI = interval(tput)
@@ -142,10 +153,15 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 		UserCPU: stats.Median(res[0]), SysCPU: stats.Median(res[1]), MaxRSS: int64(stats.Median(res[2])),
 		CPUUtil: stats.Median(res[3]), JobsPerCPUSecond: stats.Median(res[4]), HarnessCPU: stats.Median(res[5]),
 	}
+	c.CPU = stats.Median(repeatValues(&c, repCores))
+	if usable(c.CPU) && c.Throughput >= 0 && !math.IsInf(c.Throughput, 0) {
+		c.Resources.JobsPerCPUSecond = c.Throughput / c.CPU
+	}
+	c.Machine = machineShare(&c, run.Scenario.Settings(c.Params).Load.Warmup)
 	if c.Sliced {
 		nan := math.NaN()
 		c.Latency = results.Latency{Mean: nan, P50: nan, P90: nan, P99: nan, P999: nan, Max: nan}
-		c.Stages = results.Stages{Fetch: nan, Decode: nan, Resize: nan, Encode: nan, Write: nan}
+		c.Stages = results.Stages{Fetch: nan, Decode: nan, Resize: nan, Encode: nan, Write: nan, Queue: nan}
 		c.Warnings = check(&c, run)
 		return c
 	}
@@ -160,11 +176,71 @@ func summarizeCell(rc results.Cell, run *results.Run) Cell {
 	if stageJobs > 0 {
 		c.Stages = results.Stages{
 			Fetch: st.Fetch / stageJobs, Decode: st.Decode / stageJobs, Resize: st.Resize / stageJobs,
-			Encode: st.Encode / stageJobs, Write: st.Write / stageJobs,
+			Encode: st.Encode / stageJobs, Write: st.Write / stageJobs, Queue: st.Queue / stageJobs,
 		}
 	}
 	c.Warnings = check(&c, run)
 	return c
+}
+
+// MachineShare is what the rest of the machine took while a cell was
+// measured, in cores (CPU-seconds per second of the window).
+type MachineShare struct {
+	// Other is every other process: the harness and its image server
+	// among them.
+	Other float64 `json:"other"`
+	// Harness is the harness's own share (its image server included),
+	// averaged over the warm-up and the window.
+	Harness float64 `json:"harness"`
+	// Steal is CPU time the hypervisor gave to other guests.
+	Steal float64 `json:"steal"`
+	// CPUs is how many CPUs the machine has.
+	CPUs int `json:"cpus"`
+}
+
+// repeatCPU is the CPU-seconds the measured processes of r used in its
+// window.
+func repeatCPU(r *results.Repeat) float64 {
+	if r.Slice != nil {
+		return r.Slice.CPU
+	}
+	return r.Resources.UserCPU + r.Resources.SysCPU
+}
+
+// repCores is the CPU the measured processes of r used, in cores.
+func repCores(r *results.Repeat) float64 {
+	if !(r.Elapsed > 0) {
+		return math.NaN()
+	}
+	return repeatCPU(r) / r.Elapsed
+}
+
+// machineShare is the median of what the rest of the machine took in
+// each repeat, or nil unless every repeat recorded it.
+func machineShare(c *Cell, warmup float64) *MachineShare {
+	var other, harness, steal []float64
+	cpus := 0
+	for i := range c.Repeats {
+		r := &c.Repeats[i]
+		m := r.Resources.Machine
+		if m == nil || !(r.Elapsed > 0) {
+			return nil
+		}
+		// The counters and the measured processes' CPU span the same
+		// time, from the window's opening to the end of its last job.
+		span := m.Wall
+		if !(span > 0) {
+			span = r.Elapsed
+		}
+		other = append(other, max(0, m.Busy-repeatCPU(r))/span)
+		steal = append(steal, m.Steal/span)
+		harness = append(harness, r.Resources.HarnessCPU/(warmup+r.Elapsed))
+		cpus = max(cpus, m.CPUs)
+	}
+	if len(other) == 0 {
+		return nil
+	}
+	return &MachineShare{Other: stats.Median(other), Harness: stats.Median(harness), Steal: stats.Median(steal), CPUs: cpus}
 }
 
 // Measured reports whether any repeat of the cell measured something (not

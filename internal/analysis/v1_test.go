@@ -63,6 +63,14 @@ func TestSummarizeReproducesV1(t *testing.T) {
 				}
 				wantH, gotH := want.Histogram.HDR(), g.LatencyHistogram()
 				want.Histogram = nil
+				// A cell's jobs per CPU-second is now its throughput over its
+				// CPU used, the medians' ratio; v1 stored the median of the
+				// repeats' ratios, which differs within the repeats' spread.
+				if j := g.Throughput / g.CPU; math.Abs(g.Resources.JobsPerCPUSecond-j) > 1e-9*j ||
+					math.Abs(j/want.Resources.JobsPerCPUSecond-1) > 0.05 {
+					t.Errorf("cell %d: jobs per CPU-second %v, throughput/CPU %v, v1's median %v", i, g.Resources.JobsPerCPUSecond, j, want.Resources.JobsPerCPUSecond)
+				}
+				have.Resources.JobsPerCPUSecond = want.Resources.JobsPerCPUSecond
 				if !sameFigures(have, want) {
 					t.Errorf("cell %d (%s):\n got %+v\nwant %+v", i, g.Params, have, want)
 				}

@@ -65,6 +65,10 @@ func validateCommand() *cli.Command {
 			for i, p := range cells {
 				row := fmt.Sprintf("%d\t", i)
 				for _, d := range dims {
+					if d.Optional && !d.Set(p) {
+						row += "-\t" // unset: the block does not vary it
+						continue
+					}
 					row += d.Label(p) + "\t"
 				}
 				if i == base {
@@ -90,11 +94,24 @@ func reportCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: the results file's directory)"},
 			&cli.BoolFlag{Name: "force", Usage: "replace files in DIR that no earlier scalebench report wrote, or that were changed since"},
 			slidesFlag,
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "html",
+				Usage: "`FORMAT`: html rebuilds the report's files; json prints the derived view (findings, lessons, ratios with their operands, intervals and decompositions) to stdout and writes nothing"},
 		},
 		Action: func(c *cli.Context) error {
 			path, err := oneArg(c, "results file")
 			if err != nil {
 				return err
+			}
+			asJSON := false
+			switch f := c.String("format"); f {
+			case "html":
+			case "json":
+				asJSON = true
+				if c.IsSet("out") || c.Bool("slides") || c.Bool("force") {
+					return usagef("report: --format json prints to stdout and writes no file: drop --out, --slides and --force")
+				}
+			default:
+				return usagef("report: --format %q: want html or json", f)
 			}
 			out := c.String("out")
 			var run *results.Run
@@ -115,6 +132,9 @@ func reportCommand() *cli.Command {
 			}
 			if err != nil {
 				return usageError{err}
+			}
+			if asJSON {
+				return report.JSON(c.App.Writer, run)
 			}
 			gate, err := storedBaseline(run)
 			if err != nil {

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,4 +71,57 @@ func TestMainReportInputs(t *testing.T) {
 			t.Errorf("exit %d, stderr %q", code, errOut.String())
 		}
 	})
+}
+
+// TestReportJSON prints the derived view of a recorded run and writes no
+// file; --format json with options that write files is a usage error.
+func TestReportJSON(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "report", "testdata", "batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := Main(context.Background(), []string{"report", dir, "--format", "json"}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var v struct {
+		SchemaVersion int `json:"schema_version"`
+		Lessons       []struct {
+			Ratio struct {
+				Decomposition *struct {
+					Ratio   float64 `json:"ratio"`
+					Factors []struct {
+						Name  string  `json:"name"`
+						Value float64 `json:"value"`
+					} `json:"factors"`
+				} `json:"decomposition"`
+			} `json:"ratio"`
+		} `json:"lessons"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &v); err != nil {
+		t.Fatalf("stdout is not the JSON view: %v\n%s", err, out.String())
+	}
+	if v.SchemaVersion != 1 || len(v.Lessons) == 0 || v.Lessons[0].Ratio.Decomposition == nil ||
+		len(v.Lessons[0].Ratio.Decomposition.Factors) != 2 || v.Lessons[0].Ratio.Decomposition.Factors[0].Name != "cpu used" {
+		t.Errorf("view: %s", out.String())
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("--format json wrote files: %v", entries)
+	}
+	for _, args := range [][]string{
+		{"report", dir, "--format", "xml"},
+		{"report", dir, "--format", "json", "--out", t.TempDir()},
+		{"report", dir, "--format", "json", "--slides"},
+	} {
+		out.Reset()
+		errOut.Reset()
+		if code := Main(context.Background(), args, nil, &out, &errOut); code != 2 {
+			t.Errorf("%q: exit %d, want 2 (usage): %s", args, code, errOut.String())
+		}
+	}
 }

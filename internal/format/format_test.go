@@ -169,3 +169,31 @@ func TestChangeAndRatio(t *testing.T) {
 		}
 	}
 }
+
+func TestFigure(t *testing.T) {
+	for _, tc := range []struct{ got, want string }{
+		{Figure(434.5), "434.5"},
+		{Figure(16.2504), "16.25"},
+		{Figure(1224.3), "1224"},
+		{Figure(180), "180"},
+		{Figure(0.0571429), "0.05714"},
+		{RateFigure(22.333), "22.33 jobs/s"},
+		{DurationFigure(0.057143, true), "57.14 ms"},
+		{DurationFigure(1.5436, false), "1.544s"},
+		{DurationFigure(0.0009749, true), "974.9 µs"},
+		{Spaced("574.1ms"), "574.1 ms"},
+		{Spaced("521"), "521"},
+		{Factor(1.3528), "1.35x"},
+		{Factor(26.738), "26.7x"},
+		{Factor(145.2), "145x"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("got %q, want %q", tc.got, tc.want)
+		}
+	}
+	// The card: a bar of 520.5 jobs/s and its formula spell it alike.
+	a, b, r := QuotientParts(520.5, 119.2, Plain)
+	if a != Figure(520.5) || b != Figure(119.2) || r != "4.37x" {
+		t.Errorf("QuotientParts = %q %q %q, want the figures %q and %q", a, b, r, Figure(520.5), Figure(119.2))
+	}
+}

@@ -45,46 +45,40 @@ type RunInfo struct {
 	order int
 }
 
-// testbedRow reads the testbeds, by ID.
+// testbeds reads the testbeds, by ID.
 func (s *Store) testbeds(ctx context.Context) (map[int64]Testbed, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, label, cpu_model, cpus, cpu_quota, os, arch, kernel, go_version FROM testbeds`)
-	if err != nil {
-		return nil, fmt.Errorf("read testbeds from %s: %w", s.Where, err)
-	}
-	defer rows.Close()
-	out := map[int64]Testbed{}
-	for rows.Next() {
-		var id int64
-		var t Testbed
-		if err := rows.Scan(&id, &t.Label, &t.CPUModel, &t.CPUs, &t.CPUQuota, &t.OS, &t.Arch, &t.Kernel, &t.GoVersion); err != nil {
-			return nil, fmt.Errorf("read testbeds from %s: %w", s.Where, err)
-		}
-		out[id] = t
-	}
-	return out, rows.Err()
+	return byID(ctx, s, "testbeds", `SELECT id, label, cpu_model, cpus, cpu_quota, os, arch, kernel, go_version FROM testbeds`,
+		func(t *Testbed) []any {
+			return []any{&t.Label, &t.CPUModel, &t.CPUs, &t.CPUQuota, &t.OS, &t.Arch, &t.Kernel, &t.GoVersion}
+		})
 }
 
 // scenarios reads the scenarios, by ID.
 func (s *Store) scenarios(ctx context.Context) (map[int64]Scenario, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, hash, resolved FROM scenarios`)
+	return byID(ctx, s, "scenarios", `SELECT id, name, hash, resolved FROM scenarios`,
+		func(sc *Scenario) []any { return []any{&sc.Name, &sc.Hash, &sc.Resolved} })
+}
+
+// byID reads a table whose first column is its ID; fields gives the
+// destinations of the other columns in a row.
+func byID[T any](ctx context.Context, s *Store, table, query string, fields func(*T) []any) (map[int64]T, error) {
+	rows, err := s.db.QueryContext(ctx, query)
 	if err != nil {
-		return nil, fmt.Errorf("read scenarios from %s: %w", s.Where, err)
+		return nil, fmt.Errorf("read %s from %s: %w", table, s.Where, err)
 	}
 	defer rows.Close()
-	out := map[int64]Scenario{}
+	out := map[int64]T{}
 	for rows.Next() {
 		var id int64
-		var sc Scenario
-		if err := rows.Scan(&id, &sc.Name, &sc.Hash, &sc.Resolved); err != nil {
-			return nil, fmt.Errorf("read scenarios from %s: %w", s.Where, err)
+		var v T
+		if err := rows.Scan(append([]any{&id}, fields(&v)...)...); err != nil {
+			return nil, fmt.Errorf("read %s from %s: %w", table, s.Where, err)
 		}
-		out[id] = sc
+		out[id] = v
 	}
 	return out, rows.Err()
 }
 
-// matches reports whether t is the testbed a filter names: its label, its
-// fingerprint or the fingerprint's first characters, or its Name.
 func (t Testbed) matches(name string) bool {
 	if name == "" {
 		return true

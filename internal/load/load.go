@@ -248,6 +248,9 @@ type Job func(ctx context.Context, url string) (Stages, error)
 
 // Stages are the durations of a job's stages.
 type Stages struct {
+	// Queue is the job's wait for admission (its memory), before its
+	// service.
+	Queue                                time.Duration
 	Fetch, Decode, Resize, Encode, Write time.Duration
 }
 

@@ -39,9 +39,9 @@ type Sample struct {
 	// Lag is how long the job waited for a free worker after it was due
 	// (open loop); a wait over LateAfter counts as a late start.
 	Lag time.Duration
-	// Stage durations.
-	Fetch, Decode, Resize, Encode, Write time.Duration
-	Err                                  error
+	// Stage durations; Queue is the wait for admission (memory).
+	Queue, Fetch, Decode, Resize, Encode, Write time.Duration
+	Err                                         error
 	// Kind names what kind of error Err is ("timeout", "unreachable", ...),
 	// for counting errors by kind.
 	Kind string
@@ -67,8 +67,9 @@ type Snapshot struct {
 	// in an open loop, whose backlog may finish after the window closes.
 	InWindow int64 `json:"in_window"`
 	// StageSums are summed stage durations of successful jobs, in nanoseconds:
-	// fetch, decode, resize, encode, write.
-	StageSums [5]int64 `json:"stage_sums"`
+	// fetch, decode, resize, encode, write, and the wait in queue (a
+	// worker from before that wait was counted sends five).
+	StageSums [6]int64 `json:"stage_sums"`
 	// Buckets counts completions per bucket of the window.
 	Buckets  []int64 `json:"buckets"`
 	BucketNs int64   `json:"bucket_ns"`
@@ -144,6 +145,7 @@ func (r *Recorder) Record(s Sample) {
 	r.snap.StageSums[2] += int64(s.Resize)
 	r.snap.StageSums[3] += int64(s.Encode)
 	r.snap.StageSums[4] += int64(s.Write)
+	r.snap.StageSums[5] += int64(s.Queue)
 	r.snap.Buckets = count(r.snap.Buckets, r.bucketOf(s.End))
 }
 

@@ -9,6 +9,7 @@ package param
 import (
 	"cmp"
 	"encoding/json"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -18,6 +19,10 @@ const (
 	MaxGOMAXPROCS = 1024
 	MaxWorkers    = 100000
 	MaxReplicas   = 1024
+	// MaxSplit bounds split: goroutines sharing one job.
+	MaxSplit = 64
+	// MaxMemory bounds memory, a replica's budget in bytes.
+	MaxMemory = 1 << 40
 )
 
 // Kind is how a scenario writes a dimension's values.
@@ -34,6 +39,8 @@ const (
 	// Choice values are names, each one of the choices the workload
 	// defines (the scenario knows them).
 	Choice
+	// Bytes values are sizes in bytes: 1048576, "32MiB", "1GiB".
+	Bytes
 )
 
 // Value is one value of a dimension: Num for a numeric dimension, Text
@@ -70,6 +77,12 @@ type Params struct {
 	Replicas   int     `json:"replicas"`
 	Rate       float64 `json:"rate,omitempty"`
 	Method     string  `json:"method,omitempty"`
+	// Split is how many goroutines share one job's CPU work; 0 (unset)
+	// means one.
+	Split int `json:"split,omitempty"`
+	// Memory is each replica's memory budget in bytes, which the jobs
+	// it runs at once must fit in; 0 (unset) means unlimited.
+	Memory int64 `json:"memory,omitempty"`
 	// Build names the scalebench executable whose worker processes
 	// measured the cell, in an A/B run ("base", "head"); empty otherwise.
 	Build string `json:"build,omitempty"`
@@ -149,6 +162,8 @@ type Dimension struct {
 	num  func(Params) float64
 	text func(Params) string
 	set  func(*Params, Value)
+	// label, when set, writes a numeric value for people: "32MiB".
+	label func(float64) string
 }
 
 // The dimensions, in the order series are built and reported.
@@ -199,6 +214,26 @@ var (
 		Kind: Choice,
 		text: func(p Params) string { return p.Method }, set: func(p *Params, v Value) { p.Method = v.Text },
 	}
+	Split = &Dimension{
+		Name: "split", Word: "split", Noun: "performance", Lesson: "one job's work split across goroutines",
+		Column: "split", Axis: "split (goroutines per job)",
+		Intro: "The same resources, one job's CPU work shared by several goroutines: each job finishes sooner on idle cores " +
+			"while costing the same CPU, so latency falls (performance) and, once every core is busy, throughput does not rise.",
+		Numeric: true, Optional: true, Tag: "split", More: "raising",
+		Kind: Count, Min: 1, Max: MaxSplit,
+		num: func(p Params) float64 { return float64(p.Split) }, set: func(p *Params, v Value) { p.Split = int(v.Num) },
+	}
+	Memory = &Dimension{
+		Name: "memory", Word: "memory", Noun: "scale up", Lesson: "more memory for one process",
+		Column: "memory", Axis: "memory per replica",
+		Intro: "Memory is a budget each job reserves its decode size from before it decodes, and waits for while the budget is full: " +
+			"more memory admits more jobs at once, scaling up by RAM. With enough workers waiting on the network, " +
+			"throughput grows with the budget while each job's service time (admitted to done) stays the same; the wait moves to the queue.",
+		Resource: true, Numeric: true, Optional: true, Tag: "memory", More: "adding",
+		Kind: Bytes, Min: 1, Max: MaxMemory,
+		num: func(p Params) float64 { return float64(p.Memory) }, set: func(p *Params, v Value) { p.Memory = int64(v.Num) },
+		label: BytesLabel,
+	}
 	// Block is the scenario block a cell belongs to. It is not swept: a
 	// scenario lists blocks, each with its own matrix and settings, so no
 	// series varies it.
@@ -222,12 +257,12 @@ var (
 	}
 	// Dimensions lists every dimension in the order the matrix and cell
 	// names list them.
-	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Rate, Method, Build}
+	Dimensions = []*Dimension{Block, GOMAXPROCS, Workers, Replicas, Memory, Rate, Method, Split, Build}
 	// Series lists the dimensions in the order series are built and reported.
-	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Rate, Method, Build}
+	Series = []*Dimension{Workers, GOMAXPROCS, Replicas, Memory, Rate, Method, Split, Build}
 	// Expansion lists the dimensions a matrix sweeps, outermost first: the
 	// order of a block's cells.
-	Expansion = []*Dimension{GOMAXPROCS, Replicas, Method, Rate, Workers}
+	Expansion = []*Dimension{GOMAXPROCS, Replicas, Memory, Method, Split, Rate, Workers}
 )
 
 // Listed returns the dimensions a scenario's matrix may list, in the order
@@ -277,12 +312,39 @@ func (d *Dimension) Text(p Params) string {
 	return d.text(p)
 }
 
-// Label is p's value as a label: "8", "100/s", "fast".
+// Label is p's value as a label: "8", "100/s", "fast", "32MiB".
 func (d *Dimension) Label(p Params) string {
 	if d.text != nil {
 		return d.text(p)
 	}
+	if d.label != nil {
+		return d.label(d.num(p))
+	}
 	return strconv.FormatFloat(d.num(p), 'g', -1, 64) + d.Unit
+}
+
+// ValueText is v as a scenario writes a value of d: "4", "fast", "32MiB".
+func (d *Dimension) ValueText(v Value) string {
+	if d.label != nil && v.Text == "" {
+		return d.label(v.Num)
+	}
+	return v.String()
+}
+
+// BytesLabel writes a size in bytes with the largest binary unit that
+// divides it: 33554432 → "32MiB", 1536 → "1.5KiB", 1000 → "1000B".
+func BytesLabel(b float64) string {
+	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
+	i := 0
+	for i < len(units)-1 && b >= 1024 && math.Mod(b, 1024) == 0 {
+		b /= 1024
+		i++
+	}
+	if i < len(units)-1 && b >= 1024 {
+		b /= 1024
+		i++
+	}
+	return strconv.FormatFloat(b, 'g', 4, 64) + units[i]
 }
 
 // Without returns p with this dimension's value cleared: the key of the

@@ -52,7 +52,7 @@ func TestDimensions(t *testing.T) {
 		if param.Lookup(tc.d.Name) != tc.d {
 			t.Errorf("Lookup(%q) did not find it", tc.d.Name)
 		}
-		if tc.d.Resource != (tc.d == param.Workers || tc.d == param.GOMAXPROCS || tc.d == param.Replicas) {
+		if tc.d.Resource != (tc.d == param.Workers || tc.d == param.GOMAXPROCS || tc.d == param.Replicas || tc.d == param.Memory) {
 			t.Errorf("%s: Resource = %v", tc.d.Name, tc.d.Resource)
 		}
 	}
@@ -72,7 +72,7 @@ func TestCompare(t *testing.T) {
 // TestEveryDimensionIsComplete guards a new dimension: it needs every word
 // the analysis and the report use, and Without must clear its value only.
 func TestEveryDimensionIsComplete(t *testing.T) {
-	full := param.Params{Block: "b", GOMAXPROCS: 2, Workers: 8, Replicas: 3, Rate: 100, Method: "fast", Build: "head"}
+	full := param.Params{Block: "b", GOMAXPROCS: 2, Workers: 8, Replicas: 3, Memory: 32 << 20, Rate: 100, Method: "fast", Split: 2, Build: "head"}
 	// Every dimension but the block, which no series varies, is in series order.
 	if len(param.Dimensions) != len(param.Series)+1 || slices.Contains(param.Series, param.Block) {
 		t.Fatalf("%d dimensions but %d in series order", len(param.Dimensions), len(param.Series))
@@ -153,5 +153,16 @@ func TestKey(t *testing.T) {
 		if got := tc.d.Key(p); got != tc.want {
 			t.Errorf("%s.Key = %q, want %q", tc.d.Name, got, tc.want)
 		}
+	}
+}
+
+func TestBytesLabel(t *testing.T) {
+	for v, want := range map[float64]string{33554432: "32MiB", 1536: "1.5KiB", 1000: "1000B", 1572864: "1.5MiB", 1 << 30: "1GiB", 0: "0B"} {
+		if got := param.BytesLabel(v); got != want {
+			t.Errorf("BytesLabel(%v) = %q, want %q", v, got, want)
+		}
+	}
+	if got := param.Memory.Label(param.Params{Memory: 64 << 20}); got != "64MiB" {
+		t.Errorf("memory label %q", got)
 	}
 }

@@ -82,6 +82,20 @@ type Block struct {
 	ImagePaths   []string  `json:"image_paths,omitempty"`
 	Thumbnail    Thumbnail `json:"thumbnail"`
 	Load         Load      `json:"load"`
+	// Reference is what the lesson's own worked example says of the step
+	// the block reproduces, when the scenario quotes it.
+	Reference *Reference `json:"reference,omitempty"`
+}
+
+// Reference is a step of the lesson's worked example as a scenario quotes
+// it, for a report to print beside what the run measured.
+type Reference struct {
+	// Formula is the example's ratio as it writes it: "180/120 = 1.5X".
+	Formula string `json:"formula"`
+	// Says is what the example did and measured, in words.
+	Says string `json:"says,omitempty"`
+	// Differs says where and why the run's step differs from the example's.
+	Differs string `json:"differs,omitempty"`
 }
 
 // Thumbnail is the resize step's settings.
@@ -324,6 +338,9 @@ var Percentiles = []string{"p50", "p90", "p99", "p999", "max"}
 
 // Stages holds mean stage durations in seconds.
 type Stages struct {
+	// Queue is the mean wait for admission (a memory budget), before the
+	// job's service; the other stages make up its service time.
+	Queue  float64 `json:"queue,omitempty"`
 	Fetch  float64 `json:"fetch"`
 	Decode float64 `json:"decode"`
 	Resize float64 `json:"resize"`
@@ -344,6 +361,25 @@ type Resources struct {
 	// server included, used during the measurement (warm-up included): on a
 	// small machine it competes with the measured processes for the cores.
 	HarnessCPU float64 `json:"harness_cpu,omitempty"`
+	// Machine is the CPU use of the whole machine the replicas ran on
+	// during the window, every process counted (from /proc/stat); nil
+	// where the system does not tell it.
+	Machine *Machine `json:"machine,omitempty"`
+}
+
+// Machine is how a machine's CPUs spent a measured window, in
+// CPU-seconds: Busy counts every process (the measured ones, the harness
+// and any other), Steal the time a hypervisor gave to other guests. With
+// replicas on several machines, the figures add up over the machines.
+type Machine struct {
+	Busy  float64 `json:"busy"`
+	Steal float64 `json:"steal"`
+	// Wall is the time the readings span, in seconds: the window, and
+	// the jobs in flight when it closed (the longest over the replicas).
+	// The measured processes' CPU figures span the same time.
+	Wall float64 `json:"wall"`
+	// CPUs is how many CPUs the machines have.
+	CPUs int `json:"cpus"`
 }
 
 // Series is a time series of completed jobs per bucket of the measured window.

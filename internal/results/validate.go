@@ -261,7 +261,7 @@ func (v *validator) repeat(pre string, r *Repeat) {
 	for _, f := range []struct {
 		name string
 		x    float64
-	}{{"fetch", st.Fetch}, {"decode", st.Decode}, {"resize", st.Resize}, {"encode", st.Encode}, {"write", st.Write}} {
+	}{{"fetch", st.Fetch}, {"decode", st.Decode}, {"resize", st.Resize}, {"encode", st.Encode}, {"write", st.Write}, {"queue", st.Queue}} {
 		v.num(pre+".stages."+f.name, f.x, maxSeconds)
 	}
 	res := r.Resources
@@ -271,6 +271,12 @@ func (v *validator) repeat(pre string, r *Repeat) {
 	v.num(pre+".resources.cpu_util", res.CPUUtil, maxCPUs)
 	v.num(pre+".resources.jobs_per_cpu_second", res.JobsPerCPUSecond, maxRate)
 	v.num(pre+".resources.harness_cpu", res.HarnessCPU, maxSeconds*maxCPUs)
+	if m := res.Machine; m != nil {
+		v.num(pre+".resources.machine.busy", m.Busy, maxSeconds*maxCPUs)
+		v.num(pre+".resources.machine.steal", m.Steal, maxSeconds*maxCPUs)
+		v.num(pre+".resources.machine.wall", m.Wall, maxSeconds)
+		v.between(pre+".resources.machine.cpus", m.CPUs, 0, maxCPUs)
+	}
 	if err := r.Histogram.Check(); err != nil {
 		v.addf(pre+".histogram", "%v", err)
 	}

@@ -446,7 +446,52 @@ func (f *fleet) outcome(out cluster.Outcome, step scenario.Step, p scenario.Para
 		Skew:        out.Skew.Seconds(),
 	}
 	rep.Resources.HarnessCPU = after.User + after.Sys - harness.User - harness.Sys
+	rep.Resources.Machine = machineOf(reports, out.Results, hosts, f.agents == nil)
 	return rep, err
+}
+
+// machineOf is the CPU use of the machines a measurement's replicas ran
+// on: the replicas of one host (all of them, local) read the same counters
+// over about the same window, so their readings are averaged; hosts add
+// up. It is nil unless every replica's system told it.
+func machineOf(reports []worker.Report, rs []cluster.Result, hosts map[string]string, local bool) *results.Machine {
+	type sum struct {
+		busy, steal, wall float64
+		cpus, n           int
+	}
+	by := map[string]*sum{}
+	var order []string
+	for i, r := range reports {
+		if r.Machine == nil {
+			return nil
+		}
+		h := ""
+		if !local {
+			h = cmp.Or(hosts[rs[i].Agent], rs[i].Agent)
+		}
+		if by[h] == nil {
+			by[h] = &sum{}
+			order = append(order, h)
+		}
+		s := by[h]
+		s.busy += r.Machine.Busy
+		s.steal += r.Machine.Steal
+		s.wall += r.Machine.Wall
+		s.cpus = max(s.cpus, r.Machine.CPUs)
+		s.n++
+	}
+	if len(order) == 0 {
+		return nil
+	}
+	var m results.Machine
+	for _, h := range order {
+		s := by[h]
+		m.Busy += s.busy / float64(s.n)
+		m.Steal += s.steal / float64(s.n)
+		m.Wall = max(m.Wall, s.wall/float64(s.n))
+		m.CPUs += s.cpus
+	}
+	return &m
 }
 
 // plausible checks a replica's report against the harness's clock: its

@@ -3,9 +3,13 @@ package runner
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scalebench/scalebench/internal/cluster"
+	"github.com/scalebench/scalebench/internal/worker"
 )
 
 // Every measurement records where each replica ran and how they started.
@@ -110,5 +114,27 @@ matrix: {replicas: [2]}
 	// The window is 30s: a failure noticed by the deadline would take longer.
 	if d := time.Since(start); d > 25*time.Second {
 		t.Errorf("the stopped worker was noticed after %v", d)
+	}
+}
+
+// TestMachineOf averages the readings of replicas on one machine and adds
+// up those of different machines; one replica without them leaves none.
+func TestMachineOf(t *testing.T) {
+	m := func(busy, steal float64, cpus int) worker.Report {
+		return worker.Report{Machine: &worker.Machine{Busy: busy, Steal: steal, CPUs: cpus}}
+	}
+	rs := []cluster.Result{{Agent: "a1"}, {Agent: "a2"}, {Agent: "b1"}}
+	hosts := map[string]string{"a1": "host-a", "a2": "host-a", "b1": "host-b"}
+	reports := []worker.Report{m(3, 0.1, 2), m(3.2, 0.3, 2), m(1, 0, 4)}
+	if got := machineOf(reports, rs, hosts, true); got == nil || math.Abs(got.Busy-7.2/3) > 1e-9 || got.CPUs != 4 {
+		t.Errorf("local: %+v, want the three readings averaged (one machine)", got)
+	}
+	if got := machineOf(reports, rs, hosts, false); got == nil || math.Abs(got.Busy-(3.1+1)) > 1e-9 ||
+		math.Abs(got.Steal-0.2) > 1e-9 || got.CPUs != 6 {
+		t.Errorf("agents: %+v, want host-a's average plus host-b's", got)
+	}
+	reports[1].Machine = nil
+	if got := machineOf(reports, rs, hosts, true); got != nil {
+		t.Errorf("a replica without readings: %+v, want none", got)
 	}
 }

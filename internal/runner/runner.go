@@ -410,7 +410,8 @@ func newRun(sc *scenario.Scenario, opt Options, cells []scenario.Params, plan []
 					Width: b.Thumbnail.Width, Height: b.Thumbnail.Height,
 					Filter: b.Thumbnail.Filter, Format: b.Thumbnail.Format,
 				},
-				Load: loadOf(b.Load),
+				Load:      loadOf(b.Load),
+				Reference: referenceOf(b.Reference),
 			})
 		}
 	}
@@ -430,10 +431,11 @@ func specFor(blk *scenario.Block, p scenario.Params, urls []string, step scenari
 		Thumbnail: thumbnail.Options{
 			Width: th.Width, Height: th.Height,
 			Filter: th.Filter, Format: th.Format,
-			Method: p.Method, OutDir: th.Output,
+			Method: p.Method, OutDir: th.Output, Split: p.Split,
 		},
 		Model:    ld.Model,
 		Workers:  p.Workers,
+		Memory:   p.Memory,
 		Warmup:   ld.Warmup.D(),
 		Duration: ld.Duration.D(),
 		Think:    ld.Think.D(),
@@ -535,7 +537,7 @@ func stagesOf(m metrics.Snapshot) results.Stages {
 		return results.Stages{}
 	}
 	mean := func(i int) float64 { return float64(m.StageSums[i]) / float64(m.Jobs) / 1e9 }
-	return results.Stages{Fetch: mean(0), Decode: mean(1), Resize: mean(2), Encode: mean(3), Write: mean(4)}
+	return results.Stages{Fetch: mean(0), Decode: mean(1), Resize: mean(2), Encode: mean(3), Write: mean(4), Queue: mean(5)}
 }
 
 // latenessOf summarises how late open-loop arrivals started, or nil if none did.
@@ -558,4 +560,12 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// referenceOf records a block's quote of the lesson's example.
+func referenceOf(r *scenario.Reference) *results.Reference {
+	if r == nil {
+		return nil
+	}
+	return &results.Reference{Formula: r.Formula, Says: r.Says, Differs: r.Differs}
 }

@@ -402,17 +402,18 @@ blocks:
   - name: b
     thumbnail: {width: 8, height: 6, method: naive}
     load: {jobs: 7, warmup: 0s, timeout: 2s}
-    matrix: {replicas: [2]}
+    matrix: {replicas: [2], split: [3]}
 `)
 	cells := sc.Cells()
 	a := specFor(sc.Block("a"), cells[0], []string{"u"}, scenario.Step{}, 0)
 	b0 := specFor(sc.Block("b"), cells[1], []string{"v"}, scenario.Step{}, 0)
 	b1 := specFor(sc.Block("b"), cells[1], []string{"v"}, scenario.Step{}, 1)
-	if a.Jobs != 5 || a.Warmup != time.Second || a.Thumbnail.Width != 64 || a.Thumbnail.Method != "fast" {
+	if a.Jobs != 5 || a.Warmup != time.Second || a.Thumbnail.Width != 64 || a.Thumbnail.Method != "fast" || a.Thumbnail.Split != 0 {
 		t.Errorf("block a spec = %+v", a)
 	}
 	if b0.Jobs+b1.Jobs != 7 || b0.Warmup != 0 || b0.Timeout != 2*time.Second ||
-		b0.Thumbnail.Width != 8 || b0.Thumbnail.Height != 6 || b0.Thumbnail.Method != "naive" || b0.URLs[0] != "v" {
+		b0.Thumbnail.Width != 8 || b0.Thumbnail.Height != 6 || b0.Thumbnail.Method != "naive" || b0.URLs[0] != "v" ||
+		b0.Thumbnail.Split != 3 || b1.Thumbnail.Split != 3 {
 		t.Errorf("block b specs = %+v, %+v", b0, b1)
 	}
 }

@@ -3,6 +3,7 @@ package scenario
 import (
 	"fmt"
 	"maps"
+	"regexp"
 
 	"github.com/goccy/go-yaml/ast"
 
@@ -11,7 +12,7 @@ import (
 )
 
 // blockFields names the fields of a block, for messages.
-const blockFields = "name, images, thumbnail, load, matrix"
+const blockFields = "name, images, thumbnail, load, matrix, reference"
 
 // blocks decodes the blocks list n (nil when the file has none) into
 // s.Blocks. Each block starts from the top-level sections, defaults
@@ -76,6 +77,7 @@ func (d *decoder) block(path string, n ast.Node, b *Block) {
 		{"thumbnail", func(p string, v ast.Node) { d.thumbnail(p, v, &b.Thumbnail) }},
 		{"load", func(p string, v ast.Node) { d.load(p, v, &b.Load, true) }},
 		{"matrix", func(p string, v ast.Node) { d.matrix(p, v, b.Matrix) }},
+		{"reference", func(p string, v ast.Node) { b.Reference = d.reference(p, v) }},
 	})
 	if !d.given(path+".name") && d.ok(path+".name") {
 		d.bad[path+".name"] = true
@@ -108,4 +110,48 @@ func (d *decoder) blockField(prefix, path string) (string, int) {
 		return prefix + path, d.keyLine(prefix + path)
 	}
 	return path, d.keyLine(path)
+}
+
+// MaxReferenceText bounds each text of a block's reference, in bytes.
+const MaxReferenceText = 1000
+
+// formulaRE matches a quoted formula, "180/120 = 1.5X" or "2/1 = 2X".
+var formulaRE = regexp.MustCompile(`^\s*[0-9.]+\s*[a-zµ]*\s*/\s*[0-9.]+\s*[a-zµ]*\s*=\s*([0-9.]+)\s*[xX]\s*$`)
+
+// reference decodes a block's quote of the lesson's example: a formula
+// "a/b = cX" and optional texts.
+func (d *decoder) reference(path string, n ast.Node) *Reference {
+	r := &Reference{}
+	text := func(dst *string) func(string, ast.Node) {
+		return func(p string, v ast.Node) {
+			x, ok := d.str(p, v)
+			if !ok {
+				return
+			}
+			if len(x) > MaxReferenceText {
+				d.rangeErr(p, v, "must be at most %d bytes", MaxReferenceText)
+				return
+			}
+			*dst = x
+		}
+	}
+	d.mapping(path, n, []field{
+		{"formula", func(p string, v ast.Node) {
+			x, ok := d.str(p, v)
+			if !ok {
+				return
+			}
+			if !formulaRE.MatchString(x) {
+				d.rangeErr(p, v, `must be a ratio as the lesson writes it, like "180/120 = 1.5X"`)
+				return
+			}
+			r.Formula = x
+		}},
+		{"says", text(&r.Says)},
+		{"differs", text(&r.Differs)},
+	})
+	if !d.given(path+".formula") && !d.given(path+".says") && d.ok(path) {
+		d.addf(line(n), path, `needs a formula (the lesson's ratio, like "180/120 = 1.5X") or says (what the lesson did and measured)`)
+	}
+	return r
 }

@@ -84,6 +84,18 @@ type Block struct {
 	Thumbnail Thumbnail  `json:"thumbnail"`
 	Load      LoadConfig `json:"load"`
 	Matrix    Matrix     `json:"matrix"`
+	// Reference quotes the step of the lesson's worked example the block
+	// reproduces; nil when it quotes none.
+	Reference *Reference `json:"reference,omitempty"`
+}
+
+// Reference is a step of the lesson's worked example as a block quotes
+// it: its formula ("180/120 = 1.5X"), what it did, and where and why the
+// block's step differs; it has a formula or says something, or both.
+type Reference struct {
+	Formula string `json:"formula"`
+	Says    string `json:"says,omitempty"`
+	Differs string `json:"differs,omitempty"`
 }
 
 // Matrix lists the values each dimension sweeps, by the dimension's name

@@ -662,11 +662,14 @@ func TestEveryListedDimensionDecodes(t *testing.T) {
 		case param.Choice:
 			a, b = param.Value{Text: Choices(dim)[0]}, param.Value{Text: Choices(dim)[1]}
 			written = fmt.Sprintf("[%s, %s]", Choices(dim)[0], Choices(dim)[1])
+		case param.Bytes:
+			a, b = param.Value{Num: 32 << 20}, param.Value{Num: 64 << 20}
+			written = `[33554432, "64MiB"]`
 		default:
 			t.Fatalf("%s: unknown kind %d", dim.Name, dim.Kind)
 		}
 		src := fmt.Sprintf("name: x\nload: {model: open, rate: 1}\nmatrix: {%s: %s}\nbaseline: {%s: %s}\n",
-			dim.Name, written, dim.Name, b)
+			dim.Name, written, dim.Name, dim.ValueText(b))
 		s, err := Parse("x.yaml", []byte(src))
 		if err != nil {
 			t.Errorf("%s: %v", dim.Name, err)
@@ -735,6 +738,33 @@ func TestShippedScenarios(t *testing.T) {
 	case !reflect.DeepEqual(perf.Matrix.Texts(param.Method), []string{"naive", "fast"}) ||
 		len(perf.cells()) != 2:
 		t.Errorf("performance block: %+v", perf)
+	}
+	// The article step by step: its three steps with their mechanisms and
+	// formulas, its example and better code, in about a minute.
+	art := parsed["article"]
+	if art == nil {
+		t.Fatal("article missing")
+	}
+	if est := art.Estimate(); est > 75*time.Second {
+		t.Errorf("article estimated at %v, over about a minute", est)
+	}
+	mem, servers, split := art.Block("step-1-memory"), art.Block("step-2-scale-out"), art.Block("step-3-split")
+	example, better := art.Block("example-five-urls"), art.Block("better-code")
+	switch {
+	case mem == nil || servers == nil || split == nil || example == nil || better == nil:
+		t.Fatalf("article blocks: %+v", art.Blocks)
+	case len(mem.Matrix[param.Memory.Name]) != 2 || mem.Matrix[param.Memory.Name][1].Num != 2*mem.Matrix[param.Memory.Name][0].Num ||
+		mem.Images.Bandwidth == 0 || mem.Reference == nil || mem.Reference.Formula != "180/120 = 1.5X":
+		t.Errorf("step 1 (memory ×2, waiting on the network): %+v", mem)
+	case !reflect.DeepEqual(servers.Matrix.Ints(param.Replicas), []int{1, 2}) || servers.Reference == nil || servers.Reference.Formula != "350/180 = 1.9X":
+		t.Errorf("step 2 (replicas ×2): %+v", servers)
+	case !reflect.DeepEqual(split.Matrix.Ints(param.Split), []int{1, 2}) || !reflect.DeepEqual(split.Matrix.Ints(param.GOMAXPROCS), []int{2}) ||
+		split.Reference == nil || split.Reference.Formula != "2/1 = 2X":
+		t.Errorf("step 3 (split 1 → 2 at GOMAXPROCS 2): %+v", split)
+	case len(example.Images.Paths) != 5 || !reflect.DeepEqual(example.Matrix.Ints(param.Workers), []int{1, 5}) || example.Reference == nil:
+		t.Errorf("the five URLs: %+v", example)
+	case !reflect.DeepEqual(better.Matrix.Texts(param.Method), []string{"naive", "fast"}):
+		t.Errorf("better code: %+v", better)
 	}
 }
 

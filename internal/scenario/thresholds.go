@@ -73,6 +73,12 @@ func normalizeValue(dim *param.Dimension, s string) string {
 	if !dim.Numeric {
 		return s
 	}
+	if dim.Kind == param.Bytes {
+		if b, err := ParseSize(s); err == nil {
+			return strconv.FormatInt(b, 10)
+		}
+		return s
+	}
 	num := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), dim.Unit))
 	if f, err := strconv.ParseFloat(num, 64); err == nil {
 		return strconv.FormatFloat(f, 'g', -1, 64)

@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/scalebench/scalebench/internal/load"
 	"github.com/scalebench/scalebench/internal/param"
+	"github.com/scalebench/scalebench/internal/thumbnail"
 )
 
 // validate checks what depends on more than one field: required fields,
@@ -23,6 +25,7 @@ func (d *decoder) validate(s *Scenario) {
 	d.validateModel(s)
 	d.validateMatrixSize(s)
 	d.validateMachine(s)
+	d.validateMemory(s)
 	d.validateBaseline(s)
 	d.validateThresholds(s)
 }
@@ -160,9 +163,9 @@ func checkIn(d *decoder, pre string, dim *param.Dimension, b Params, list []para
 	if !d.given(bp) || !d.ok(bp) || !d.blockOK(pre, mp) || len(list) == 0 || slices.Contains(list, v) {
 		return
 	}
-	shown, listed := v.String(), make([]string, len(list))
+	shown, listed := dim.ValueText(v), make([]string, len(list))
 	for i, x := range list {
-		listed[i] = x.String()
+		listed[i] = dim.ValueText(x)
 	}
 	if dim.Kind == param.Choice {
 		shown = strconv.Quote(shown)
@@ -171,4 +174,66 @@ func checkIn(d *decoder, pre string, dim *param.Dimension, b Params, list []para
 		mp = pre + mp
 	}
 	d.addf(d.pos[bp].val, bp, "%s is not in %s [%s]", shown, mp, strings.Join(listed, " "))
+}
+
+// validateMemory checks each block's memory budgets against the largest
+// job its images make: a job that needs more than a replica's whole
+// budget could never run. Images on a server of the scenario's own
+// (images.url) are checked as they arrive, by the jobs.
+func (d *decoder) validateMemory(s *Scenario) {
+	for i, pre := range d.blockPre {
+		b := &s.Blocks[i]
+		mp := "matrix." + param.Memory.Name
+		if !d.blockGiven(pre, mp) || !d.blockOK(pre, mp) || b.Images.URL != "" || len(b.Matrix[param.Memory.Name]) == 0 {
+			continue
+		}
+		methods := []string{b.Thumbnail.Method}
+		for _, v := range b.Matrix[param.Method.Name] {
+			if !slices.Contains(methods, v.Text) {
+				methods = append(methods, v.Text)
+			}
+		}
+		var need int64
+		var job string
+		for _, path := range b.Images.Paths {
+			w, h, format, ok := mockImage(path)
+			if !ok {
+				continue
+			}
+			for _, m := range methods {
+				opts := thumbnail.Options{Width: b.Thumbnail.Width, Height: b.Thumbnail.Height, Method: m}
+				if n := thumbnail.DecodeSizeOf(w, h, format, opts); n > need {
+					need = n
+					job = fmt.Sprintf("%s needs %s to decode", path, param.BytesLabel(float64(n)))
+					if m != "" && len(methods) > 1 {
+						job += " (method " + m + ")"
+					}
+				}
+			}
+		}
+		smallest := slices.MinFunc(b.Matrix[param.Memory.Name], func(x, y param.Value) int { return cmp.Compare(x.Num, y.Num) })
+		if need > 0 && int64(smallest.Num) < need {
+			field, line := d.blockField(pre, mp)
+			d.addf(line, field, "%s is smaller than the largest job: %s; a replica's budget must hold at least one job",
+				param.BytesLabel(smallest.Num), job)
+		}
+	}
+}
+
+// mockImage reads the size and format of a mock server image path,
+// "/640x480/ccc/aaa.jpg".
+func mockImage(path string) (w, h int, format string, ok bool) {
+	m := pathRE.FindStringSubmatch(path)
+	if m == nil {
+		return 0, 0, "", false
+	}
+	w, _ = strconv.Atoi(m[1])
+	h, _ = strconv.Atoi(m[2])
+	switch ext := strings.ToLower(path[strings.LastIndexByte(path, '.')+1:]); ext {
+	case "jpg", "jpeg":
+		format = "jpeg"
+	default:
+		format = ext
+	}
+	return w, h, format, true
 }

@@ -318,6 +318,63 @@ func shortDur(v time.Duration) string {
 	return s
 }
 
+// sizeUnits are the units a size may be written in, by their factor.
+var sizeUnits = []struct {
+	name   string
+	factor int64
+}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+
+// ParseSize reads a size in bytes: "32MiB", "1.5GiB", "4096B" or "4096".
+func ParseSize(s string) (int64, error) {
+	num, factor := strings.TrimSpace(s), int64(1)
+	for _, u := range sizeUnits {
+		if rest, ok := strings.CutSuffix(num, u.name); ok {
+			num, factor = strings.TrimSpace(rest), u.factor
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || !(v >= 0) || math.IsInf(v, 0) || v*float64(factor) > math.MaxInt64/2 {
+		return 0, fmt.Errorf("not a size like 32MiB, 512KiB or 1048576: %q", s)
+	}
+	b := v * float64(factor)
+	if b != math.Trunc(b) {
+		return 0, fmt.Errorf("%q is not a whole number of bytes", s)
+	}
+	return int64(b), nil
+}
+
+// size decodes a size in bytes from lo to hi: an integer, or a string
+// with a binary unit ("32MiB").
+func (d *decoder) size(path string, n ast.Node, lo, hi int64) (int64, bool) {
+	const want = "a size like 32MiB, 512KiB or 1048576"
+	var v int64
+	switch t := n.(type) {
+	case *ast.IntegerNode:
+		x, ok := d.integer(path, n, lo, hi)
+		return x, ok
+	case *ast.StringNode:
+		x, err := ParseSize(t.Value)
+		if err != nil {
+			d.rangeErr(path, n, "not %s", want)
+			return 0, false
+		}
+		v = x
+	default:
+		d.typeErr(path, n, want)
+		return 0, false
+	}
+	switch {
+	case v < lo:
+		d.rangeErr(path, n, "must be at least %s", param.BytesLabel(float64(lo)))
+		return 0, false
+	case v > hi:
+		d.rangeErr(path, n, "must be at most %s", param.BytesLabel(float64(hi)))
+		return 0, false
+	}
+	return v, true
+}
+
 // rate decodes an arrival rate > 0: a number (per second) or "100/s".
 func (d *decoder) rate(path string, n ast.Node) (float64, bool) {
 	var v float64
@@ -409,7 +466,7 @@ func (d *decoder) values(path string, n ast.Node, dim *param.Dimension) []param.
 	seen := map[string]bool{}
 	ok := d.each(path, n, kindNoun(dim.Kind), func(e ast.Node) {
 		v, ok := d.value(path, e, dim)
-		key := v.String()
+		key := dim.ValueText(v)
 		if dim.Kind == param.Choice {
 			key = strconv.Quote(key)
 		}
@@ -435,6 +492,9 @@ func (d *decoder) value(path string, n ast.Node, dim *param.Dimension) (param.Va
 	case param.Choice:
 		x, ok := d.enum(path, n, Choices(dim)...)
 		return param.Value{Text: x}, ok
+	case param.Bytes:
+		x, ok := d.size(path, n, dim.Min, dim.Max)
+		return param.Value{Num: float64(x)}, ok
 	}
 	d.addf(d.lineOf(n), path, "cannot be listed in a matrix")
 	return param.Value{}, false
@@ -456,6 +516,8 @@ func kindNoun(k param.Kind) string {
 		return "integers"
 	case param.PerSecond:
 		return "rates"
+	case param.Bytes:
+		return "sizes"
 	}
 	return "strings"
 }

@@ -180,3 +180,28 @@ func BenchmarkEncode(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSplit times one job at a time (its latency) with its work
+// shared by 1, 2 or 4 goroutines; run it with -cpu 2 to see a split job
+// use the second core: ns/op falls with the split while the CPU per job
+// (not shown here; see the report's jobs per CPU-second) stays the same.
+func BenchmarkSplit(b *testing.B) {
+	for _, m := range Methods() {
+		for _, im := range benchImages[:2] {
+			for _, split := range []int{1, 2, 4} {
+				b.Run(fmt.Sprintf("method=%s/img=%s/split=%d", m, im.name, split), func(b *testing.B) {
+					data := testimg.Image(b, im.w, im.h, im.format)
+					th, err := New(Options{Width: 64, Height: 64, Method: m, Split: split}, nil)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for b.Loop() {
+						if _, err := th.Process(data, "http://h/bench/"+im.name); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}

@@ -20,6 +20,15 @@
 // pixels, an image over the decode budget (MaxPixels, MaxDecodeBytes), so
 // that a small file claiming a huge size cannot take a worker's memory.
 //
+// One job's CPU work can be shared by several goroutines (Options.Split),
+// so that it finishes sooner on idle cores while costing the same CPU. The
+// naive method decodes a JPEG row band by row band on one goroutine while
+// the others convert and filter the finished rows horizontally, then all
+// of them filter the output rows vertically; at split 1 one goroutine does
+// it all, in the same order of operations. The fast method shares its box
+// reduction and its filter passes by bands of rows; its decode, most of its
+// CPU, stays on one goroutine.
+//
 // The JPEG decoder with scaled IDCTs, derived from the standard library's,
 // is package jpeg; the box reduction and the filter are package resample.
 package thumbnail
@@ -98,7 +107,14 @@ type Options struct {
 	// its CPU-bound stages (0 to MaxExtraWork): the synthetic slowdown of
 	// `scalebench calibrate`, 0 in every run.
 	ExtraWork float64 `json:",omitempty"`
+	// Split is how many goroutines share one job's CPU work (1 to
+	// MaxSplit; 0 means 1), as the package comment tells. The thumbnail
+	// is the same, byte for byte, whatever the split.
+	Split int `json:",omitempty"`
 }
+
+// MaxSplit bounds Options.Split.
+const MaxSplit = 64
 
 // MaxExtraWork bounds Options.ExtraWork: at most twice the CPU work.
 const MaxExtraWork = 1.0
@@ -137,6 +153,9 @@ func (o Options) Validate() error {
 	if o.Method != "" && !slices.Contains(Methods(), o.Method) {
 		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Method %q: want one of %s", o.Method, strings.Join(Methods(), ", ")))
 	}
+	if o.Split < 0 || o.Split > MaxSplit {
+		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.Split %d: want 1..%d (0 means 1)", o.Split, MaxSplit))
+	}
 	if !(o.ExtraWork >= 0 && o.ExtraWork <= MaxExtraWork) {
 		errs = append(errs, fmt.Errorf("thumbnail: invalid Options.ExtraWork %v: want 0..%v", o.ExtraWork, MaxExtraWork))
 	}
@@ -154,21 +173,27 @@ func (o Options) withDefaults() Options {
 	if o.Method == "" {
 		o.Method = DefaultMethod
 	}
+	if o.Split == 0 {
+		o.Split = 1
+	}
 	return o
 }
 
 // Timings are the durations of one job's stages.
 type Timings struct {
-	Fetch  time.Duration // HTTP request and reading the whole body
+	// Queue is the time the job waited for its memory (SetBudget): in
+	// queue, not yet admitted. The other stages are its service time.
+	Queue  time.Duration
+	Fetch  time.Duration // HTTP request and reading the whole body, Queue left out
 	Decode time.Duration // compressed bytes to pixels
 	Resize time.Duration // pixels to the thumbnail (reduction and filter)
 	Encode time.Duration // thumbnail to PNG/JPEG bytes in memory
 	Write  time.Duration // encoded bytes to the sink (file or discard)
 }
 
-// Total returns the sum of all stages.
+// Total returns the sum of all stages, the wait in queue included.
 func (t Timings) Total() time.Duration {
-	return t.Fetch + t.Decode + t.Resize + t.Encode + t.Write
+	return t.Queue + t.Fetch + t.Decode + t.Resize + t.Encode + t.Write
 }
 
 // Thumbnailer runs thumbnail jobs for one goroutine. It keeps buffers that
@@ -188,6 +213,22 @@ type Thumbnailer struct {
 	jd   jpeg.Decoder       // scaled JPEG decoder with reusable planes
 	red  resample.Reducer   // reusable box-reduction buffers
 	rs   resample.Resampler // reusable filter buffers and weights
+
+	budget Budget           // memory the job reserves its decode size from; nil: unlimited
+	sizes  map[string]int64 // decode sizes of the images seen, by URL
+}
+
+// SetBudget makes every job of t reserve the memory its decode needs
+// (DecodeSize, from the image's header) from b, and wait while b is full:
+// before it fetches the image when t has seen that image's header before,
+// as soon as the header arrives the first time. The job holds the memory
+// until its thumbnail is written, so a budget bounds the jobs in service
+// at once, their network time included. A job that needs more than all of
+// b fails with ErrOverBudget. Share one budget among the Thumbnailers of a
+// process; nil means unlimited.
+func (t *Thumbnailer) SetBudget(b Budget) {
+	t.budget = b
+	t.sizes = map[string]int64{}
 }
 
 // New returns a Thumbnailer for opts. A nil client means a shared keep-alive
@@ -217,6 +258,7 @@ func New(opts Options, client *http.Client) (*Thumbnailer, error) {
 		}
 	}
 	t.enc = png.Encoder{CompressionLevel: pngLevel, BufferPool: &t.pool}
+	t.red.Split, t.rs.Split = opts.Split, opts.Split
 	return t, nil
 }
 
@@ -228,10 +270,25 @@ func (t *Thumbnailer) Options() Options { return t.opts }
 func (t *Thumbnailer) Do(ctx context.Context, url string) (Timings, error) {
 	var tm Timings
 	start := time.Now()
-	data, err := t.fetch(ctx, url)
-	tm.Fetch = time.Since(start)
+	var adm *admission
+	if t.budget != nil {
+		adm = &admission{budget: t.budget, opts: t.opts}
+		defer adm.release()
+		if need, ok := t.sizes[url]; ok {
+			waited, err := adm.reserve(ctx, need)
+			tm.Queue += waited
+			if err != nil {
+				return tm, &StageError{Stage: StageFetch, Subject: url, Err: err}
+			}
+		}
+	}
+	data, err := t.fetch(ctx, url, adm, &tm.Queue)
+	tm.Fetch = time.Since(start) - tm.Queue
 	if err != nil {
 		return tm, err
+	}
+	if adm != nil && adm.need > 0 && len(t.sizes) < maxKnownSizes {
+		t.sizes[url] = adm.need
 	}
 	err = t.process(data, url, &tm)
 	return tm, err
@@ -246,10 +303,16 @@ func (t *Thumbnailer) Process(data []byte, name string) (Timings, error) {
 	return tm, err
 }
 
+// maxKnownSizes bounds the decode sizes a Thumbnailer remembers.
+const maxKnownSizes = 1 << 16
+
 // maxBodyBytes bounds the size of a fetched image.
 const maxBodyBytes = 256 << 20
 
-func (t *Thumbnailer) fetch(ctx context.Context, url string) ([]byte, error) {
+// fetch reads the image at url. With an admission, it reserves the
+// image's decode size as soon as the header has arrived, adding the wait
+// to queue, and reads the rest of the body holding it.
+func (t *Thumbnailer) fetch(ctx context.Context, url string, adm *admission, queue *time.Duration) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, &StageError{Stage: StageFetch, Subject: url, Err: err}
@@ -266,15 +329,21 @@ func (t *Thumbnailer) fetch(ctx context.Context, url string) ([]byte, error) {
 	}
 	body := io.LimitReader(resp.Body, maxBodyBytes+1)
 	var data []byte
-	if t.fast {
+	switch {
+	case adm != nil:
+		data, err = t.readAdmitted(ctx, body, resp.ContentLength, adm, queue)
+	case t.fast:
 		t.body.Reset()
 		if n := resp.ContentLength; n > 0 && n <= maxBodyBytes {
 			t.body.Grow(int(n) + bytes.MinRead)
 		}
 		_, err = t.body.ReadFrom(body)
 		data = t.body.Bytes()
-	} else {
+	default:
 		data, err = io.ReadAll(body)
+	}
+	if errors.Is(err, ErrOverBudget) {
+		return nil, &StageError{Stage: StageFetch, Subject: url, Err: err}
 	}
 	if err != nil {
 		return nil, &StageError{Stage: StageFetch, Subject: url, Err: fmt.Errorf("read body: %w", err)}
@@ -283,6 +352,43 @@ func (t *Thumbnailer) fetch(ctx context.Context, url string) ([]byte, error) {
 		return nil, &StageError{Stage: StageFetch, Subject: url, Err: fmt.Errorf("%w: body larger than %d bytes", ErrTooLarge, maxBodyBytes)}
 	}
 	return data, nil
+}
+
+// readAdmitted reads body as it arrives, into t's buffer for the fast
+// method, showing adm each piece until it has reserved the decode size.
+func (t *Thumbnailer) readAdmitted(ctx context.Context, body io.Reader, length int64, adm *admission, queue *time.Duration) ([]byte, error) {
+	var buf *bytes.Buffer
+	if t.fast {
+		t.body.Reset()
+		buf = &t.body
+	} else {
+		buf = new(bytes.Buffer)
+	}
+	if length > 0 && length <= maxBodyBytes {
+		buf.Grow(int(length) + bytes.MinRead)
+	}
+	for {
+		if buf.Available() < bytes.MinRead {
+			buf.Grow(bytes.MinRead)
+		}
+		free := buf.AvailableBuffer()
+		n, err := body.Read(free[:cap(free)])
+		buf.Write(free[:n])
+		final := err != nil
+		if n > 0 || final {
+			waited, aerr := adm.see(ctx, buf.Bytes(), final)
+			*queue += waited
+			if aerr != nil {
+				return nil, aerr
+			}
+		}
+		if err == io.EOF {
+			return buf.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
 
 func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
@@ -324,25 +430,63 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 	return err
 }
 
-// fitNaive is the lesson's baseline: full decode, full-resolution resample,
-// after checking the header against the decode budget.
+// fitNaive is the lesson's baseline: full decode, full-resolution resample
+// (imaging.Resize's, byte for byte), after checking the header against the
+// decode budget, with fresh buffers for every job. Its CPU work is shared
+// by Options.Split goroutines: see SplitJob.
 func (t *Thumbnailer) fitNaive(data []byte, name string, tm *Timings) (*image.NRGBA, error) {
 	start := time.Now()
 	if _, err := checkBudget(data); err != nil {
 		return nil, &StageError{Stage: StageDecode, Subject: name, Err: err}
 	}
-	img, _, err := image.Decode(bytes.NewReader(data))
+	job := resample.NewImagingJob(&t.filter)
+	var wg sync.WaitGroup
+	for range t.opts.Split - 1 {
+		wg.Go(job.Work)
+	}
+	started := false
+	err := decodeNaive(data, func(img image.Image, n int) {
+		if !started {
+			b := img.Bounds()
+			w, h := FitSize(b.Dx(), b.Dy(), t.opts.Width, t.opts.Height)
+			job.Start(img, w, h)
+			started = true
+		}
+		job.Rows(n)
+	})
 	tm.Decode = time.Since(start)
 	if err != nil {
+		job.Fail(err)
+		wg.Wait()
 		return nil, &StageError{Stage: StageDecode, Subject: name, Err: err}
 	}
-
 	start = time.Now()
-	b := img.Bounds()
-	w, h := FitSize(b.Dx(), b.Dy(), t.opts.Width, t.opts.Height)
-	thumb := imaging.Resize(img, w, h, t.filter)
+	job.Finish()
+	job.Work()
+	wg.Wait()
 	tm.Resize = time.Since(start)
-	return thumb, nil
+	return job.Result(), nil
+}
+
+// decodeNaive decodes data at full size, telling rows of the image and of
+// its rows as they become final (see jpeg.Decoder.DecodeRows): a JPEG row
+// band by row band, with the decoder whose full-scale output is image/jpeg's
+// (and by image/jpeg itself for CMYK), anything else whole, by
+// image.Decode.
+func decodeNaive(data []byte, rows func(img image.Image, n int)) error {
+	if isJPEG(data) {
+		var d jpeg.Decoder // fresh buffers, as the naive method has
+		_, _, _, err := d.DecodeRows(data, func(jpeg.Frame) (int, error) { return 1, nil }, rows)
+		if !errors.Is(err, jpeg.ErrFallback) {
+			return err
+		}
+	}
+	img, _, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	rows(img, img.Bounds().Dy())
+	return nil
 }
 
 func (t *Thumbnailer) encode(w io.Writer, img *image.NRGBA) error {

@@ -25,16 +25,19 @@ type Spec struct {
 	Thumbnail thumbnail.Options `json:"thumbnail"`
 	Model     load.Model        `json:"model"`
 	Workers   int               `json:"workers"`
-	Warmup    time.Duration     `json:"warmup"`
-	Duration  time.Duration     `json:"duration"`
-	Think     time.Duration     `json:"think,omitempty"`
-	Rate      float64           `json:"rate,omitempty"`    // open: arrivals per second for this process
-	Arrival   load.Arrival      `json:"arrival,omitempty"` // open
-	Jobs      int               `json:"jobs,omitempty"`    // batch: jobs for this process
-	MaxJobs   int64             `json:"max_jobs,omitempty"`
-	Timeout   time.Duration     `json:"timeout"`
-	Bucket    time.Duration     `json:"bucket"`
-	Seed      uint64            `json:"seed"`
+	// Memory is this process's memory budget in bytes, which its jobs
+	// reserve their decode size from (thumbnail.Budget); 0: unlimited.
+	Memory   int64         `json:"memory,omitempty"`
+	Warmup   time.Duration `json:"warmup"`
+	Duration time.Duration `json:"duration"`
+	Think    time.Duration `json:"think,omitempty"`
+	Rate     float64       `json:"rate,omitempty"`    // open: arrivals per second for this process
+	Arrival  load.Arrival  `json:"arrival,omitempty"` // open
+	Jobs     int           `json:"jobs,omitempty"`    // batch: jobs for this process
+	MaxJobs  int64         `json:"max_jobs,omitempty"`
+	Timeout  time.Duration `json:"timeout"`
+	Bucket   time.Duration `json:"bucket"`
+	Seed     uint64        `json:"seed"`
 	// CPUs, when set, are the CPUs the process was pinned to; it checks.
 	CPUs []int `json:"cpus,omitempty"`
 	// Sliced marks a process the harness runs in slices, stopping and
@@ -69,7 +72,10 @@ type Report struct {
 	// schedule, in seconds: a sign the harness, not the system, was the limit.
 	HarnessLag float64 `json:"harness_lag,omitempty"`
 	// Offered counts the open-loop arrivals scheduled inside the window.
-	Offered int64     `json:"offered,omitempty"`
+	Offered int64 `json:"offered,omitempty"`
+	// Machine is the whole machine's CPU use during the window, when the
+	// system tells it (Linux); nil otherwise.
+	Machine *Machine  `json:"machine,omitempty"`
 	Started time.Time `json:"started"`
 }
 
@@ -86,12 +92,22 @@ func Execute(ctx context.Context, spec Spec) (Report, error) {
 	if spec.Workers < 1 || len(spec.URLs) == 0 {
 		return Report{}, fmt.Errorf("worker: execute: need >= 1 worker and >= 1 URL, got %d and %d", spec.Workers, len(spec.URLs))
 	}
+	if spec.Memory < 0 {
+		return Report{}, fmt.Errorf("worker: execute: memory %d: want a budget in bytes, or 0 for none", spec.Memory)
+	}
 	client := thumbnail.NewClient(spec.Workers)
+	var budget thumbnail.Budget
+	if spec.Memory > 0 {
+		budget = thumbnail.NewBudget(spec.Memory) // one per process: a replica's memory
+	}
 	doers := make([]Doer, spec.Workers)
 	for i := range doers {
 		t, err := thumbnail.New(spec.Thumbnail, client)
 		if err != nil {
 			return Report{}, fmt.Errorf("worker: execute: %w", err)
+		}
+		if budget != nil {
+			t.SetBudget(budget)
 		}
 		doers[i] = t
 	}
@@ -139,8 +155,8 @@ func ExecuteWith(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 		return Report{}, err // an invalid plan: nothing ran
 	}
 	// CPU use is read when the window opens and again when it closes.
-	after := ReadUsage()
-	before := rec.usageAtOpen(after)
+	after, ticks := ReadUsage(), readTicksOK()
+	before, ticksBefore := rec.usageAtOpen(after, ticks)
 	rep := Report{
 		Started:    out.Start,
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
@@ -151,6 +167,9 @@ func ExecuteWith(ctx context.Context, spec Spec, doers []Doer) (Report, error) {
 		UserCPU:    after.User - before.User,
 		SysCPU:     after.Sys - before.Sys,
 		MaxRSS:     after.MaxRSS,
+	}
+	if m, ok := machineBetween(ticksBefore.t, ticks.t); ok && ticksBefore.ok && ticks.ok {
+		rep.Machine = &m
 	}
 	if len(spec.CPUs) > 0 {
 		rep.CPUs = affinity()
@@ -184,12 +203,25 @@ type recorder struct {
 
 	timer  *time.Timer
 	opened chan struct{}
-	before Usage // CPU use when the window opened
+	before Usage        // CPU use when the window opened
+	ticks  ticksReading // the machine's CPU counters then
 
 	// progress, when set, is sent each bucket of the window as it
 	// closes, by reporter.
 	progress func(Progress)
 	reporter *progressReporter
+}
+
+// ticksReading is a reading of the machine's CPU counters, ok when the
+// system has them.
+type ticksReading struct {
+	t  cpuTicks
+	ok bool
+}
+
+func readTicksOK() ticksReading {
+	t, ok := readTicks()
+	return ticksReading{t, ok}
 }
 
 // shard is one recorder, padded to two cache lines of its own; live is
@@ -224,7 +256,10 @@ func (r *recorder) Open(start time.Time, window time.Duration) {
 	for i := range r.shards {
 		r.shards[i].rec = metrics.NewRecorder(start, window, r.bucket)
 	}
-	r.timer = time.AfterFunc(time.Until(start), func() { r.before = ReadUsage(); close(r.opened) })
+	r.timer = time.AfterFunc(time.Until(start), func() {
+		r.before, r.ticks = ReadUsage(), readTicksOK()
+		close(r.opened)
+	})
 	if r.progress != nil {
 		r.startProgress(start, window)
 	}
@@ -233,7 +268,7 @@ func (r *recorder) Open(start time.Time, window time.Duration) {
 func (r *recorder) Record(w int, s load.Sample) {
 	m := metrics.Sample{
 		Latency: s.Latency, End: s.End, Lag: s.Lag,
-		Fetch: s.Stages.Fetch, Decode: s.Stages.Decode, Resize: s.Stages.Resize,
+		Queue: s.Stages.Queue, Fetch: s.Stages.Fetch, Decode: s.Stages.Decode, Resize: s.Stages.Resize,
 		Encode: s.Stages.Encode, Write: s.Stages.Write,
 		Err: s.Err, Kind: thumbnail.Kind(s.Err),
 	}
@@ -260,14 +295,14 @@ func (r *recorder) Drop(w int) {
 	sh.mu.Unlock()
 }
 
-// usageAtOpen returns the CPU use read when the window opened, or now if
-// the run ended before it opened.
-func (r *recorder) usageAtOpen(now Usage) Usage {
+// usageAtOpen returns the CPU use and the machine's counters read when the
+// window opened, or now's if the run ended before it opened.
+func (r *recorder) usageAtOpen(now Usage, ticks ticksReading) (Usage, ticksReading) {
 	if r.timer == nil || r.timer.Stop() { // stopped before the window opened
-		return now
+		return now, ticks
 	}
 	<-r.opened
-	return r.before
+	return r.before, r.ticks
 }
 
 // snapshot merges the shards after the run.

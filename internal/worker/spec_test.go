@@ -49,6 +49,7 @@ func TestExecuteThumbnails(t *testing.T) {
 		{load.Closed, func(s *Spec) {}},
 		{load.Open, func(s *Spec) { s.Rate, s.Arrival = 20, load.Uniform }},
 		{load.Batch, func(s *Spec) { s.Jobs = 6 }},
+		{load.Closed, func(s *Spec) { s.Thumbnail.Split = 2 }}, // each job split in two
 	} {
 		t.Run(string(tc.model), func(t *testing.T) {
 			spec := baseSpec(srv)
@@ -66,6 +67,19 @@ func TestExecuteThumbnails(t *testing.T) {
 			}
 			if rep.Snapshot.StageSums[0] == 0 || rep.Snapshot.StageSums[1] == 0 {
 				t.Errorf("stage sums %v: fetch and decode times lost", rep.Snapshot.StageSums)
+			}
+			// The machine's counters cover the window: at least this
+			// process's own CPU in it, at most every CPU for all of it.
+			if _, ok := readTicks(); ok {
+				m := rep.Machine
+				if m == nil {
+					t.Fatal("no machine figures on a system with /proc/stat")
+				}
+				own := rep.UserCPU + rep.SysCPU
+				if !(m.Wall > rep.Elapsed/2) || m.Busy < own-0.05 || m.Busy > float64(m.CPUs)*m.Wall+1e-9 || m.Steal < 0 {
+					t.Errorf("machine %+v: want a span near the %.2f s window, busy between this process's %.3f CPU-seconds and %d CPUs for the span",
+						m, rep.Elapsed, own, m.CPUs)
+				}
 			}
 		})
 	}
@@ -243,4 +257,40 @@ func latencyOf(t *testing.T, rep Report) latency {
 	t.Helper()
 	h := rep.Snapshot.Hist
 	return latency{P50: float64(h.ValueAtQuantile(50)) / 1e6, Max: float64(h.Max()) / 1e6}
+}
+
+// TestExecuteMemoryBudget runs four workers in a process whose memory
+// holds one job at a time: the jobs wait in queue for it, and the wait is
+// reported apart from their service; a budget smaller than one job fails
+// every job, naming both sizes.
+func TestExecuteMemoryBudget(t *testing.T) {
+	srv := startServer(t, imageserver.Config{Bandwidth: 200 << 10})
+	spec := baseSpec(srv)
+	spec.URLs = []string{srv.URL + "/320x240/fff/000.jpg"}
+	need := thumbnail.DecodeSizeOf(320, 240, "jpeg", spec.Thumbnail)
+	spec.Memory = need + need/2
+	rep, err := Execute(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Snapshot
+	if s.Jobs == 0 || s.Errors != 0 {
+		t.Fatalf("jobs %d, errors %d: %v", s.Jobs, s.Errors, s.ErrSamples)
+	}
+	queue, fetch := s.StageSums[5], s.StageSums[0]
+	// One job in service at a time, four workers: most of a job's latency
+	// is its wait for the memory.
+	if queue < fetch {
+		t.Errorf("time in queue %v against fetching %v: the budget did not hold three of four jobs back", time.Duration(queue), time.Duration(fetch))
+	}
+
+	spec.Memory = need - 1
+	rep, err = Execute(context.Background(), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Snapshot; s.Jobs != 0 || s.Errors == 0 || s.ErrKinds[thumbnail.KindTooLarge] != s.Errors ||
+		len(s.ErrSamples) == 0 || !strings.Contains(s.ErrSamples[0], "the budget is") {
+		t.Errorf("a budget below one job: jobs %d, errors %d by kind %v: %v", s.Jobs, s.Errors, s.ErrKinds, s.ErrSamples)
+	}
 }

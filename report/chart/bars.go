@@ -33,6 +33,10 @@ type Bars struct {
 	// Formula, when set, is written in large type under the title: the
 	// calculation the bars illustrate, "1.54s/330ms = 4.67x".
 	Formula string
+	// Notes, with a Formula, are lines written under it in the title's
+	// type: the formula it stands beside ("the article: 180/120 = 1.5X"),
+	// the ratio's interval.
+	Notes []string
 }
 
 // Type sizes of a formula card, in points on a page.
@@ -251,6 +255,12 @@ func (b Bars) drawFormula(th theme, keys []Key) func(draw.Canvas) {
 		}
 		dc.FillText(formula, vg.Point{X: mid, Y: y}, b.Formula)
 		y -= formula.Height(b.Formula) + th.size(6)
+		for _, note := range b.Notes {
+			ref := th.text(titleSize, false)
+			ref.XAlign, ref.YAlign = draw.XCenter, draw.YTop
+			dc.FillText(ref, vg.Point{X: mid, Y: y}, note)
+			y -= ref.Height(note) + th.size(6)
+		}
 		body := b
 		body.Title = ""
 		pc := dc

@@ -57,6 +57,10 @@ type Decoder struct {
 	planes  [3][]uint8
 	gray    image.Gray
 	ycc     image.YCbCr
+
+	// rows, when set, is told of the image and of each band of its rows
+	// that a sequential scan of every component has finished.
+	rows func(img image.Image, n int)
 }
 
 // jblock holds the 64 coefficients of a block in natural order.
@@ -121,6 +125,7 @@ var jpegUnzig = [64]uint8{
 func (d *Decoder) reset(data []byte) {
 	planes, progBuf := d.planes, d.progBuf
 	*d = Decoder{data: data, planes: planes, progBuf: progBuf}
+	d.rows = nil
 }
 
 // Frame describes an image as its frame header declares it, before any
@@ -138,7 +143,20 @@ type Frame struct {
 // full size. Four-component images yield ErrFallback once scaleFor has
 // accepted their frame.
 func (d *Decoder) Decode(data []byte, scaleFor func(Frame) (int, error)) (img image.Image, w, h int, err error) {
+	return d.DecodeRows(data, scaleFor, nil)
+}
+
+// DecodeRows is Decode telling rows, as the decoding goes, of the image
+// it fills (the one it will return) and how many of its rows, from the
+// top, are final: after each row of MCUs of a sequential image whose scan
+// covers every component, and once more when the image is whole, before
+// DecodeRows returns. Other images (progressive, one scan per component,
+// RGB) are told of once, whole. rows runs on the decoding goroutine; a
+// reader of the image's rows must learn of them through it, or through
+// something it does.
+func (d *Decoder) DecodeRows(data []byte, scaleFor func(Frame) (int, error), rows func(img image.Image, n int)) (img image.Image, w, h int, err error) {
 	d.reset(data)
+	d.rows = rows
 	defer func() {
 		// Safety net: a bug here must not take down a benchmark worker.
 		if r := recover(); r != nil {
@@ -269,13 +287,24 @@ func (d *Decoder) decodeImage(scaleFor func(Frame) (int, error)) (image.Image, e
 	if !d.haveImg {
 		return nil, jpegFormatError("missing SOS marker")
 	}
-	if d.nComp == 1 {
-		return &d.gray, nil
+	var img image.Image = &d.ycc
+	switch {
+	case d.nComp == 1:
+		img = &d.gray
+	case d.isRGB():
+		img = d.convertToRGB()
 	}
-	if d.isRGB() {
-		return d.convertToRGB(), nil
+	if d.rows != nil {
+		d.rows(img, img.Bounds().Dy())
 	}
-	return &d.ycc, nil
+	return img, nil
+}
+
+// streams reports whether the rows of the image can be told as a scan of
+// nComp components finishes them: a sequential scan of every component
+// of an image that needs no conversion once decoded.
+func (d *Decoder) streams(nComp int) bool {
+	return d.rows != nil && !d.progressive && nComp == d.nComp && (d.nComp == 1 || !d.isRGB())
 }
 
 // processSOF reads a frame header, as specified in section B.2.2.

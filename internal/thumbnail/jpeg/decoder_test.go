@@ -262,3 +262,74 @@ func chromaSize(ratio image.YCbCrSubsampleRatio, w, h int) (cw, ch int, ok bool)
 	}
 	return 0, 0, false
 }
+
+// TestDecodeRows checks that the rows DecodeRows tells of are final: at
+// every call, the rows it names already hold what the whole image has; the
+// calls grow to the full height, and a sequential image is told of in more
+// than one band.
+func TestDecodeRows(t *testing.T) {
+	files := testimg.StdJPEGs(t)
+	files["generated-640x480.jpg"] = testimg.Image(t, 640, 480, "jpg")
+	files["generated-gray.jpg"] = testimg.EncodeJPEG(t, imaging.Grayscale(testimg.Photo(101, 67, 3)), 90)
+	for name, data := range files {
+		for _, scale := range []int{1, 4} {
+			if testing.Short() && scale != 1 && !strings.HasPrefix(name, "generated") {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s/scale=%d", name, scale), func(t *testing.T) {
+				var d Decoder
+				type band struct {
+					n    int
+					rows []uint8 // the image's rows 0..n when told
+				}
+				var bands []band
+				img, _, _, err := d.DecodeRows(data, fixedScale(scale), func(img image.Image, n int) {
+					bands = append(bands, band{n, firstRows(img, n)})
+				})
+				if err != nil {
+					if len(bands) > 0 && bands[len(bands)-1].n == img.Bounds().Dy() {
+						t.Fatal("told the image whole, then failed")
+					}
+					return
+				}
+				h := img.Bounds().Dy()
+				if len(bands) == 0 || bands[len(bands)-1].n != h {
+					t.Fatalf("bands %d, last not the full height %d", len(bands), h)
+				}
+				prev := 0
+				for _, b := range bands {
+					if b.n < prev || b.n > h {
+						t.Fatalf("rows told %d after %d (height %d)", b.n, prev, h)
+					}
+					prev = b.n
+					if !bytes.Equal(b.rows, firstRows(img, b.n)) {
+						t.Fatalf("rows 0..%d told before they were final", b.n)
+					}
+				}
+				if strings.HasPrefix(name, "generated") && len(bands) < 3 {
+					t.Errorf("a sequential image told of in %d bands", len(bands))
+				}
+			})
+		}
+	}
+}
+
+// firstRows copies the samples of rows 0..n of img: its planes' bytes for
+// the types the decoder fills, its NRGBA conversion for others.
+func firstRows(img image.Image, n int) []uint8 {
+	switch m := img.(type) {
+	case *image.Gray:
+		return bytes.Clone(m.Pix[:n*m.Stride])
+	case *image.YCbCr:
+		c := n
+		switch m.SubsampleRatio {
+		case image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio410:
+			c = (n + 1) / 2
+		}
+		out := bytes.Clone(m.Y[:n*m.YStride])
+		out = append(out, m.Cb[:c*m.CStride]...)
+		return append(out, m.Cr[:c*m.CStride]...)
+	}
+	c := imaging.Clone(img)
+	return c.Pix[:n*c.Stride]
+}

@@ -4,6 +4,8 @@
 
 package jpeg
 
+import "image"
+
 // processSOS decodes a scan, as specified in section B.2.3. hdr is the scan
 // header; the entropy-coded data starts at d.pos.
 func (d *Decoder) processSOS(hdr []byte) error {
@@ -108,6 +110,18 @@ func (d *Decoder) processSOS(hdr []byte) error {
 	// At scale 1/8 only the DC coefficient of sequential blocks is used.
 	storeAC := d.scale < 8
 
+	// Rows of the output image an MCU row finishes, when they can be told.
+	var img image.Image
+	rowsPerMCU := 0
+	if d.streams(nComp) && (nComp > 1 || h0 == 1 && v0 == 1) {
+		img = &d.ycc
+		if d.nComp == 1 {
+			img = &d.gray
+		}
+		rowsPerMCU = 8 * v0 / d.scale
+	}
+	outH := ceilDiv(d.height, d.scale)
+
 	d.resetBits()
 	mcu, expectedRST := 0, uint8(jpegRST0)
 	var (
@@ -175,6 +189,9 @@ func (d *Decoder) processSOS(hdr []byte) error {
 				dc = [jpegMaxComponents]int32{}
 				d.eobRun = 0
 			}
+		}
+		if rowsPerMCU > 0 && my < myy-1 {
+			d.rows(img, min((my+1)*rowsPerMCU, outH))
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ package resample
 
 import (
 	"image"
+	"sync"
 )
 
 // ReducingGap is Pillow's reducing_gap: the box reduction stops while the
@@ -17,6 +18,9 @@ const ReducingGap = 2
 // call to call. The returned images alias those buffers and are valid until
 // the next call.
 type Reducer struct {
+	// Split is how many goroutines share each reduction, by bands of
+	// output rows (0 or 1: the caller's alone); the result is the same.
+	Split int
 	// Cell sums. A cell holds at most MaxCell samples, so 8-bit sums fit 32
 	// bits; alpha-weighted NRGBA sums need 64.
 	acc   []uint32
@@ -63,7 +67,9 @@ func (r *Reducer) Reduce(img image.Image, kx, ky int) (out image.Image, ok bool)
 		w, h := m.Rect.Dx(), m.Rect.Dy()
 		dw, dh := ceilDiv(w, kx), ceilDiv(h, ky)
 		r.pix[0] = grow(r.pix[0], dw*dh)
-		r.reducePlane(r.pix[0], dw, m.Pix, m.Stride, w, h, kx, ky)
+		r.inBands(r.pix[0], dw, m.Pix, m.Stride, h, ky, func(rr *Reducer, dst, src []uint8, h int) {
+			rr.reducePlane(dst, dw, src, m.Stride, w, h, kx, ky)
+		})
 		r.gray = image.Gray{Pix: r.pix[0], Stride: dw, Rect: image.Rect(0, 0, dw, dh)}
 		return &r.gray, true
 	case *image.RGBA:
@@ -71,14 +77,18 @@ func (r *Reducer) Reduce(img image.Image, kx, ky int) (out image.Image, ok bool)
 		w, h := m.Rect.Dx(), m.Rect.Dy()
 		dw, dh := ceilDiv(w, kx), ceilDiv(h, ky)
 		r.pix[0] = grow(r.pix[0], 4*dw*dh)
-		r.reducePlane4(r.pix[0], 4*dw, m.Pix, m.Stride, w, h, kx, ky)
+		r.inBands(r.pix[0], 4*dw, m.Pix, m.Stride, h, ky, func(rr *Reducer, dst, src []uint8, h int) {
+			rr.reducePlane4(dst, 4*dw, src, m.Stride, w, h, kx, ky)
+		})
 		r.rgba = image.RGBA{Pix: r.pix[0], Stride: 4 * dw, Rect: image.Rect(0, 0, dw, dh)}
 		return &r.rgba, true
 	case *image.NRGBA:
 		w, h := m.Rect.Dx(), m.Rect.Dy()
 		dw, dh := ceilDiv(w, kx), ceilDiv(h, ky)
 		r.pix[0] = grow(r.pix[0], 4*dw*dh)
-		r.reduceNRGBA(r.pix[0], 4*dw, m.Pix, m.Stride, w, h, kx, ky)
+		r.inBands(r.pix[0], 4*dw, m.Pix, m.Stride, h, ky, func(rr *Reducer, dst, src []uint8, h int) {
+			rr.reduceNRGBA(dst, 4*dw, src, m.Stride, w, h, kx, ky)
+		})
 		r.nrgb = image.NRGBA{Pix: r.pix[0], Stride: 4 * dw, Rect: image.Rect(0, 0, dw, dh)}
 		return &r.nrgb, true
 	}
@@ -86,6 +96,38 @@ func (r *Reducer) Reduce(img image.Image, kx, ky int) (out image.Image, ok bool)
 }
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// inBands reduces a plane of h source rows by ky rows a cell: f reduces
+// the rows it is given into the output rows it is given. With Split above
+// one, bands of whole output rows go to that many goroutines (this one
+// among them), each with accumulators of its own.
+func (r *Reducer) inBands(dst []uint8, dstStride int, src []uint8, srcStride, h, ky int, f func(rr *Reducer, dst, src []uint8, h int)) {
+	inBands(ceilDiv(h, ky), r.Split, func(lo, hi int) {
+		rr := r
+		if lo > 0 {
+			rr = &Reducer{}
+		}
+		f(rr, dst[lo*dstStride:], src[lo*ky*srcStride:], min(h, hi*ky)-lo*ky)
+	})
+}
+
+// inBands calls f for contiguous bands [lo, hi) covering [0, n), on split
+// goroutines (the caller's is one; the first band is its): all of them
+// when split is 0 or 1.
+func inBands(n, split int, f func(lo, hi int)) {
+	k := min(max(split, 1), n)
+	if k <= 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for i := 1; i < k; i++ {
+		lo, hi := n*i/k, n*(i+1)/k
+		wg.Go(func() { f(lo, hi) })
+	}
+	f(0, n/k)
+	wg.Wait()
+}
 
 // chromaSize returns the size of the chroma planes of a w x h image.
 func chromaSize(ratio image.YCbCrSubsampleRatio, w, h int) (cw, ch int, ok bool) {
@@ -120,9 +162,14 @@ func (r *Reducer) reduceYCbCr(m *image.YCbCr, kx, ky int) (image.Image, bool) {
 	r.pix[0] = grow(r.pix[0], dw*dh)
 	r.pix[1] = grow(r.pix[1], dcw*dch)
 	r.pix[2] = grow(r.pix[2], dcw*dch)
-	r.reducePlane(r.pix[0], dw, m.Y, m.YStride, w, h, kx, ky)
-	r.reducePlane(r.pix[1], dcw, m.Cb, m.CStride, cw, ch, kx, ky)
-	r.reducePlane(r.pix[2], dcw, m.Cr, m.CStride, cw, ch, kx, ky)
+	r.inBands(r.pix[0], dw, m.Y, m.YStride, h, ky, func(rr *Reducer, dst, src []uint8, h int) {
+		rr.reducePlane(dst, dw, src, m.YStride, w, h, kx, ky)
+	})
+	for i, plane := range [][]uint8{m.Cb, m.Cr} {
+		r.inBands(r.pix[1+i], dcw, plane, m.CStride, ch, ky, func(rr *Reducer, dst, src []uint8, h int) {
+			rr.reducePlane(dst, dcw, src, m.CStride, cw, h, kx, ky)
+		})
+	}
 	r.ycc = image.YCbCr{
 		Y: r.pix[0], Cb: r.pix[1], Cr: r.pix[2],
 		YStride: dw, CStride: dcw,

@@ -17,6 +17,10 @@ import (
 //     transparency use imaging's alpha-weighted float64 code, byte for byte;
 //   - buffers and weights are reused from call to call on one goroutine.
 type Resampler struct {
+	// Split is how many goroutines share each pass, by bands of rows (0
+	// or 1: the caller's alone); the result is the same.
+	Split int
+
 	src    image.NRGBA // input converted to NRGBA
 	tmp    image.NRGBA // after the horizontal pass
 	dst    image.NRGBA
@@ -88,9 +92,21 @@ func (r *Resampler) Resize(img image.Image, w, h int, ex, ey float64, f *imaging
 	}
 	horiz := sw != w || ex != float64(sw)
 	vert := sh != h || ey != float64(sh)
-	hpass, vpass := resizeHorizontal, resizeVertical
+	hrow, vrow := horizontalRows, verticalRows
 	if opaque(img, src) {
-		hpass, vpass = resizeHorizontalFixed, r.resizeVerticalFixed
+		hrow, vrow = horizontalRowsFixed, verticalRowsFixed
+	}
+	hpass := func(dst, src *image.NRGBA, ws *weights) {
+		inBands(src.Rect.Dy(), r.Split, func(lo, hi int) { hrow(dst, src, ws, lo, hi) })
+	}
+	vpass := func(dst, src *image.NRGBA, ws *weights) {
+		inBands(ws.dstSize, r.Split, func(lo, hi int) {
+			if lo > 0 {
+				vrow(dst, src, ws, lo, hi, nil) // a band's own accumulator
+				return
+			}
+			r.acc = vrow(dst, src, ws, lo, hi, r.acc)
+		})
 	}
 	switch {
 	case horiz && vert:
@@ -127,8 +143,8 @@ func opaque(img image.Image, src *image.NRGBA) bool {
 
 // resizeHorizontalFixed is the horizontal pass for opaque images, in fixed
 // point.
-func resizeHorizontalFixed(dst, src *image.NRGBA, ws *weights) {
-	for y := range src.Rect.Dy() {
+func horizontalRowsFixed(dst, src *image.NRGBA, ws *weights, y0, y1 int) {
+	for y := y0; y < y1; y++ {
 		row := src.Pix[y*src.Stride : y*src.Stride+4*src.Rect.Dx()]
 		out := dst.Pix[y*dst.Stride : y*dst.Stride+dst.Stride]
 		for x := range ws.dstSize {
@@ -148,15 +164,16 @@ func resizeHorizontalFixed(dst, src *image.NRGBA, ws *weights) {
 	}
 }
 
-// resizeVerticalFixed is the vertical pass for opaque images, in fixed
-// point, accumulating whole rows for memory locality.
-func (r *Resampler) resizeVerticalFixed(dst, src *image.NRGBA, ws *weights) {
+// verticalRowsFixed is the vertical pass for opaque images, in fixed
+// point, accumulating whole rows for memory locality, for output rows y0
+// to y1 with the accumulator acc (grown as needed and returned).
+func verticalRowsFixed(dst, src *image.NRGBA, ws *weights, y0, y1 int, acc []int32) []int32 {
 	n := 4 * src.Rect.Dx()
-	if cap(r.acc) < n {
-		r.acc = make([]int32, n)
+	if cap(acc) < n {
+		acc = make([]int32, n)
 	}
-	acc := r.acc[:n]
-	for y := range ws.dstSize {
+	acc = acc[:n]
+	for y := y0; y < y1; y++ {
 		for i := range acc {
 			acc[i] = 1 << (fixedBits - 1)
 		}
@@ -176,6 +193,7 @@ func (r *Resampler) resizeVerticalFixed(dst, src *image.NRGBA, ws *weights) {
 			out[i] = 0xff
 		}
 	}
+	return acc
 }
 
 // clipFixed converts a fixed-point sum (rounding bias included) to a
@@ -200,63 +218,75 @@ func setSize(m *image.NRGBA, w, h int) *image.NRGBA {
 	return m
 }
 
-// resizeHorizontal is imaging's horizontal pass: alpha-weighted sums of the
-// taps of each row.
-func resizeHorizontal(dst, src *image.NRGBA, ws *weights) {
-	for y := range src.Rect.Dy() {
+// horizontalRows is imaging's horizontal pass over rows y0 to y1:
+// alpha-weighted sums of the taps of each row.
+func horizontalRows(dst, src *image.NRGBA, ws *weights, y0, y1 int) {
+	for y := y0; y < y1; y++ {
 		row := src.Pix[y*src.Stride : y*src.Stride+4*src.Rect.Dx()]
-		out := dst.Pix[y*dst.Stride : y*dst.Stride+dst.Stride]
-		for x := range ws.dstSize {
-			var r, g, b, a float64
-			for t := ws.start[x]; t < ws.start[x+1]; t++ {
-				i := ws.index[t] * 4
-				s := row[i : i+4 : i+4]
-				aw := float64(s[3]) * ws.weight[t]
-				r += float64(s[0]) * aw
-				g += float64(s[1]) * aw
-				b += float64(s[2]) * aw
-				a += aw
-			}
-			d := out[4*x : 4*x+4 : 4*x+4]
-			if a == 0 {
-				d[0], d[1], d[2], d[3] = 0, 0, 0, 0
-				continue
-			}
-			aInv := 1 / a
-			d[0] = clampRound(r * aInv)
-			d[1] = clampRound(g * aInv)
-			d[2] = clampRound(b * aInv)
-			d[3] = clampRound(a)
-		}
+		horizontalRow(dst.Pix[y*dst.Stride:y*dst.Stride+dst.Stride], row, ws)
 	}
 }
 
-// resizeVertical is imaging's vertical pass.
-func resizeVertical(dst, src *image.NRGBA, ws *weights) {
-	for x := range src.Rect.Dx() {
-		for y := range ws.dstSize {
-			var r, g, b, a float64
-			for t := ws.start[y]; t < ws.start[y+1]; t++ {
-				i := ws.index[t]*src.Stride + 4*x
-				s := src.Pix[i : i+4 : i+4]
-				aw := float64(s[3]) * ws.weight[t]
-				r += float64(s[0]) * aw
-				g += float64(s[1]) * aw
-				b += float64(s[2]) * aw
-				a += aw
-			}
-			j := y*dst.Stride + 4*x
-			d := dst.Pix[j : j+4 : j+4]
-			if a == 0 {
-				d[0], d[1], d[2], d[3] = 0, 0, 0, 0
-				continue
-			}
-			aInv := 1 / a
-			d[0] = clampRound(r * aInv)
-			d[1] = clampRound(g * aInv)
-			d[2] = clampRound(b * aInv)
-			d[3] = clampRound(a)
+// horizontalRow is imaging's horizontal pass of one NRGBA row into out.
+func horizontalRow(out, row []uint8, ws *weights) {
+	for x := range ws.dstSize {
+		var r, g, b, a float64
+		for t := ws.start[x]; t < ws.start[x+1]; t++ {
+			i := ws.index[t] * 4
+			s := row[i : i+4 : i+4]
+			aw := float64(s[3]) * ws.weight[t]
+			r += float64(s[0]) * aw
+			g += float64(s[1]) * aw
+			b += float64(s[2]) * aw
+			a += aw
 		}
+		d := out[4*x : 4*x+4 : 4*x+4]
+		if a == 0 {
+			d[0], d[1], d[2], d[3] = 0, 0, 0, 0
+			continue
+		}
+		aInv := 1 / a
+		d[0] = clampRound(r * aInv)
+		d[1] = clampRound(g * aInv)
+		d[2] = clampRound(b * aInv)
+		d[3] = clampRound(a)
+	}
+}
+
+// verticalRows is imaging's vertical pass for output rows y0 to y1 (acc
+// is not used).
+func verticalRows(dst, src *image.NRGBA, ws *weights, y0, y1 int, acc []int32) []int32 {
+	for y := y0; y < y1; y++ {
+		verticalRow(dst.Pix[y*dst.Stride:y*dst.Stride+dst.Stride], src, ws, y)
+	}
+	return acc
+}
+
+// verticalRow is output row y of imaging's vertical pass over src: each
+// pixel's sum runs over its taps in imaging's order, so computing the
+// output row by row gives imaging's column-by-column result.
+func verticalRow(out []uint8, src *image.NRGBA, ws *weights, y int) {
+	for x := range src.Rect.Dx() {
+		var r, g, b, a float64
+		for t := ws.start[y]; t < ws.start[y+1]; t++ {
+			i := ws.index[t]*src.Stride + 4*x
+			s := src.Pix[i : i+4 : i+4]
+			aw := float64(s[3]) * ws.weight[t]
+			r += float64(s[0]) * aw
+			g += float64(s[1]) * aw
+			b += float64(s[2]) * aw
+			a += aw
+		}
+		d := out[4*x : 4*x+4 : 4*x+4]
+		if a == 0 {
+			d[0], d[1], d[2], d[3] = 0, 0, 0, 0
+			continue
+		}
+		aInv := 1 / a
+		d[0] = clampRound(r * aInv)
+		d[1] = clampRound(g * aInv)
+		d[2] = clampRound(b * aInv)
+		d[3] = clampRound(a)
 	}
 }
 
@@ -299,9 +329,11 @@ func (r *Resampler) toNRGBA(img image.Image) *image.NRGBA {
 	dst := setSize(&r.src, w, h)
 	switch m := img.(type) {
 	case *image.YCbCr:
-		for y := range h {
-			ycbcrRow(dst.Pix[y*dst.Stride:y*dst.Stride+4*w], m, b.Min.Y+y, b.Min.X, b.Max.X)
-		}
+		inBands(h, r.Split, func(y0, y1 int) {
+			for y := y0; y < y1; y++ {
+				ycbcrRow(dst.Pix[y*dst.Stride:y*dst.Stride+4*w], m, b.Min.Y+y, b.Min.X, b.Max.X)
+			}
+		})
 	case *image.Gray:
 		for y := range h {
 			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
@@ -314,30 +346,34 @@ func (r *Resampler) toNRGBA(img image.Image) *image.NRGBA {
 		}
 	case *image.RGBA:
 		for y := range h {
-			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
-			out := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
-			for x := range w {
-				s := row[4*x : 4*x+4 : 4*x+4]
-				d := out[4*x : 4*x+4 : 4*x+4]
-				switch a := s[3]; a {
-				case 0:
-					d[0], d[1], d[2], d[3] = 0, 0, 0, 0
-				case 0xff:
-					d[0], d[1], d[2], d[3] = s[0], s[1], s[2], 0xff
-				default:
-					a16 := uint16(a)
-					d[0] = uint8(uint16(s[0]) * 0xff / a16)
-					d[1] = uint8(uint16(s[1]) * 0xff / a16)
-					d[2] = uint8(uint16(s[2]) * 0xff / a16)
-					d[3] = a
-				}
-			}
+			rgbaRow(dst.Pix[y*dst.Stride:y*dst.Stride+4*w], m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):], w)
 		}
 	default:
 		c := imaging.Clone(img) // any other type, by imaging's own scanner
 		copy(dst.Pix, c.Pix)
 	}
 	return dst
+}
+
+// rgbaRow converts w premultiplied RGBA pixels of row to NRGBA in out, as
+// imaging does.
+func rgbaRow(out, row []uint8, w int) {
+	for x := range w {
+		s := row[4*x : 4*x+4 : 4*x+4]
+		d := out[4*x : 4*x+4 : 4*x+4]
+		switch a := s[3]; a {
+		case 0:
+			d[0], d[1], d[2], d[3] = 0, 0, 0, 0
+		case 0xff:
+			d[0], d[1], d[2], d[3] = s[0], s[1], s[2], 0xff
+		default:
+			a16 := uint16(a)
+			d[0] = uint8(uint16(s[0]) * 0xff / a16)
+			d[1] = uint8(uint16(s[1]) * 0xff / a16)
+			d[2] = uint8(uint16(s[2]) * 0xff / a16)
+			d[3] = a
+		}
+	}
 }
 
 // ycbcrRow converts pixels x0..x1 of row y of m to NRGBA in out, with
