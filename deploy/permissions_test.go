@@ -87,7 +87,13 @@ func TestNATSPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer harness.Close()
-	coord, err := cluster.NewCoordinator(harness, cluster.Config{Run: "r1"})
+	progress := make(chan cluster.Progress, 1)
+	coord, err := cluster.NewCoordinator(harness, cluster.Config{Run: "r1", Progress: func(p cluster.Progress) {
+		select {
+		case progress <- p:
+		default:
+		}
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,9 +103,15 @@ func TestNATSPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer agentNC.Close()
-	agent, err := cluster.NewAgent(agentNC, cluster.AgentConfig{ID: "a1", Run: "r1", Work: func(_ context.Context, spec json.RawMessage, ready func() error) (json.RawMessage, error) {
+	agent, err := cluster.NewAgent(agentNC, cluster.AgentConfig{ID: "a1", Run: "r1", Progress: true, Work: func(ctx context.Context, spec json.RawMessage, ready func() error) (json.RawMessage, error) {
 		if err := ready(); err != nil {
 			return nil, err
+		}
+		cluster.SendProgress(ctx, json.RawMessage(`{"bucket":0}`))
+		select {
+		case p := <-progress: // the report after the progress, or it is dropped as stale
+			progress <- p
+		case <-time.After(5 * time.Second):
 		}
 		return spec, nil
 	}})
@@ -120,6 +132,14 @@ func TestNATSPermissions(t *testing.T) {
 	if string(out.Results[0].Report) != `{"n":1}` {
 		t.Errorf("report %s", out.Results[0].Report)
 	}
+	select {
+	case p := <-progress:
+		if string(p.Data) != `{"bucket":0}` {
+			t.Errorf("progress %s", p.Data)
+		}
+	default:
+		t.Error("the replica's progress did not pass the shipped permissions")
+	}
 
 	rogue := connectAs(t, url, "agent", "agent-pw")
 	for _, tc := range []struct{ op, subject string }{
@@ -133,6 +153,7 @@ func TestNATSPermissions(t *testing.T) {
 		{"subscription", "sb.r1.report"},
 		{"subscription", "sb.r1.ready"},
 		{"subscription", "sb.r1.hb"},
+		{"subscription", "sb.r1.progress"},
 		{"subscription", "sb.>"},
 		{"subscription", ">"},
 	} {
@@ -157,11 +178,13 @@ func TestNATSPermissions(t *testing.T) {
 	}
 	// What an agent needs stays allowed.
 	_ = rogue.nc.Publish("sb.r1.hb", []byte(`{}`))
+	_ = rogue.nc.Publish("sb.r1.progress", []byte(`{}`))
 	if _, err := rogue.nc.SubscribeSync("sb.r1.go"); err != nil {
 		t.Fatal(err)
 	}
 	_ = rogue.nc.Flush()
-	if rogue.denied("publish", "sb.r1.hb", 200*time.Millisecond) || rogue.denied("subscription", "sb.r1.go", 200*time.Millisecond) {
+	if rogue.denied("publish", "sb.r1.hb", 200*time.Millisecond) || rogue.denied("publish", "sb.r1.progress", 200*time.Millisecond) ||
+		rogue.denied("subscription", "sb.r1.go", 200*time.Millisecond) {
 		t.Error("the agent user may not do what an agent does")
 	}
 }

@@ -144,6 +144,8 @@ type figureView struct {
 	Name, Title, Caption, File string
 	Wide                       bool
 	SVG                        template.HTML
+	// Points is the number of measured values the chart plots.
+	Points int
 }
 
 // ratioTable is the lesson's table of ratios for the main series.

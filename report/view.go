@@ -314,7 +314,7 @@ func sections(a *analysis.Analysis, charts []renderedChart) []section {
 		}
 		s.Figures = append(s.Figures, figureView{
 			Name: c.Name, Title: c.Title, Caption: c.Caption, File: c.file, Wide: c.Wide,
-			SVG: inlineSVG(c.svg, c.Title),
+			SVG: inlineSVG(c.svg, c.Title), Points: c.Points(),
 		})
 	}
 	return out

@@ -73,7 +73,7 @@ func scalebench(t *testing.T, args ...string) (string, string, int) {
 }
 
 // readResults decodes DIR/results.json into v.
-func readResults(t *testing.T, dir string, v any) {
+func readResults(t testing.TB, dir string, v any) {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
 	if err != nil {
@@ -84,7 +84,7 @@ func readResults(t *testing.T, dir string, v any) {
 	}
 }
 
-func writeFile(t *testing.T, dir, name, text string) string {
+func writeFile(t testing.TB, dir, name, text string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {

@@ -70,9 +70,10 @@ func OneShot(ctx context.Context, stdin io.Reader, prepare func(context.Context,
 	ctx, cancel := worker.WatchHarness(ctx, stdin)
 	defer cancel(nil)
 	agent, err := cluster.NewAgent(nc, cluster.AgentConfig{
-		ID:   os.Getenv(EnvAgent),
-		Run:  os.Getenv(cluster.EnvRun),
-		Once: true,
+		ID:       os.Getenv(EnvAgent),
+		Run:      os.Getenv(cluster.EnvRun),
+		Once:     true,
+		Progress: true,
 		Work: func(ctx context.Context, raw json.RawMessage, ready func() error) (json.RawMessage, error) {
 			t, err := decodeTask(raw)
 			if err != nil {
@@ -91,6 +92,9 @@ func OneShot(ctx context.Context, stdin io.Reader, prepare func(context.Context,
 			defer r.Close()
 			if err := ready(); err != nil {
 				return nil, err
+			}
+			if t.Spec.Progress {
+				ctx = worker.WithProgress(ctx, progressTo(ctx))
 			}
 			rep, err := r.Run(ctx)
 			if cerr := r.Close(); err == nil {
@@ -113,6 +117,17 @@ func OneShot(ctx context.Context, stdin io.Reader, prepare func(context.Context,
 		return fmt.Errorf("worker: %w", err)
 	}
 	return nil
+}
+
+// progressTo returns the function that sends each bucket of a replica's
+// window to the harness, as the progress of the replica whose work
+// received ctx.
+func progressTo(ctx context.Context) func(worker.Progress) {
+	return func(p worker.Progress) {
+		if data, err := json.Marshal(p); err == nil {
+			cluster.SendProgress(ctx, data)
+		}
+	}
 }
 
 // Worker runs the replicas assigned to a `scalebench agent`: each in a
@@ -238,7 +253,11 @@ func (w *Worker) Work(ctx context.Context, raw json.RawMessage, ready func() err
 	// agent's NATS settings, its token least of all.
 	env := append(WithoutNATS(os.Environ()), w.env...)
 	env = append(env, "GOMAXPROCS="+strconv.Itoa(t.GOMAXPROCS))
-	p, err := worker.Start(ctx, worker.Command{Argv: argv, Env: env})
+	cmd := worker.Command{Argv: argv, Env: env}
+	if spec.Progress {
+		cmd.OnProgress = progressTo(ctx)
+	}
+	p, err := worker.Start(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}

@@ -175,3 +175,84 @@ func TestWorkRefusesHostileTask(t *testing.T) {
 		}
 	})
 }
+
+// An agent passes the buckets its worker process sends to the harness as
+// the replica's progress, when the spec asks for them.
+func TestWorkSendsProgress(t *testing.T) {
+	srv, err := cluster.StartServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	hnc, err := srv.Connect("harness")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hnc.Close()
+	var buckets []worker.Progress
+	got := make(chan worker.Progress, 64)
+	coord, err := cluster.NewCoordinator(hnc, cluster.Config{Run: "progress", Progress: func(p cluster.Progress) {
+		var b worker.Progress
+		if json.Unmarshal(p.Data, &b) == nil {
+			got <- b
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer coord.Close()
+	anc, err := srv.Connect("agent")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer anc.Close()
+	w := NewWorker([]string{os.Args[0]}, []string{"SCALEBENCH_TEST_WORKER=1"})
+	defer w.Close()
+	ag, err := cluster.NewAgent(anc, cluster.AgentConfig{ID: "a", Run: "progress", Work: w.Work, Progress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ag.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	agents, err := coord.WaitAgents(context.Background(), 1, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !agents[0].Progress {
+		t.Error("the agent did not say it sends progress")
+	}
+	task := okTask()
+	task.Spec.Duration, task.Spec.Bucket, task.Spec.Progress = 400*time.Millisecond, 100*time.Millisecond, true
+	raw, err := json.Marshal(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := coord.Measure(context.Background(), []cluster.Assignment{{Measurement: "m1", Agent: "a", Spec: raw}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := worker.DecodeReport(out.Results[0].Report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The last bucket may arrive after the report, or not at all: progress
+	// is for watching, and a measurement that ended drops it.
+	for len(buckets) < 3 {
+		select {
+		case b := <-got:
+			buckets = append(buckets, b)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%d buckets arrived, want at least 3 of 4", len(buckets))
+		}
+	}
+	for i, b := range buckets {
+		if b.Bucket != i || b.Width != 100*time.Millisecond || b.Jobs == 0 || b.Latency.Total() != b.Jobs {
+			t.Errorf("bucket %d: %+v, want bucket %d of 100ms with jobs and their latencies", i, b, i)
+		}
+	}
+	if rep.Snapshot.Jobs == 0 {
+		t.Error("the report holds no jobs")
+	}
+}

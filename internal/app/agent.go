@@ -47,6 +47,9 @@ func agentCommand() *cli.Command {
 				ID: c.String("id"), Run: c.String("run"), Work: work.Work, Version: Version,
 				HarnessKey: c.String("harness-key"), Workloads: workload.Names(),
 				Logf: func(format string, args ...any) { fmt.Fprintf(stderr, format+"\n", args...) },
+				// Its worker processes are of this executable, which
+				// sends the buckets of their windows as they close.
+				Progress: true,
 			}
 			if a.ID != "" {
 				if err := cluster.ValidID(a.ID); err != nil {

@@ -135,6 +135,7 @@ func New(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			exportCommand(),
 			fitCommand(),
 			serveImagesCommand(),
+			watchCommand(),
 			workerCommand(),
 			agentCommand(),
 			historyCommand(),
@@ -204,6 +205,16 @@ func flagsFirst(app *cli.App, args []string) ([]string, error) {
 		}
 		flags = append(flags, a)
 		name := strings.TrimLeft(a, "-")
+		if opt, ok := optionalValues[name]; ok && hasFlag(cmd, name) {
+			// Its value, when the next argument is one; else the default.
+			if i+1 < len(rest) && opt.is(rest[i+1]) {
+				i++
+				flags = append(flags, rest[i])
+			} else {
+				flags = append(flags, opt.value)
+			}
+			continue
+		}
 		if !strings.Contains(name, "=") && takesValue(cmd, name) {
 			if i+1 == len(rest) {
 				return nil, usagef("%s: flag %s needs a value (see scalebench %s --help)", cmd.Name, a, cmd.Name)
@@ -213,6 +224,18 @@ func flagsFirst(app *cli.App, args []string) ([]string, error) {
 		}
 	}
 	return append(append(head, flags...), pos...), nil
+}
+
+// hasFlag reports whether cmd has a flag called name.
+func hasFlag(cmd *cli.Command, name string) bool {
+	for _, f := range cmd.Flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // takesValue reports whether cmd's flag called name reads the next argument.

@@ -33,6 +33,10 @@ func TestFlagsFirst(t *testing.T) {
 		{"after --", []string{"sb", "run", "--", "-odd.yaml"}, []string{"sb", "run", "--", "-odd.yaml"}},
 		{"unknown command untouched", []string{"sb", "nope", "x", "--y"}, []string{"sb", "nope", "x", "--y"}},
 		{"app flag only", []string{"sb", "--version"}, []string{"sb", "--version"}},
+		{"live without address", []string{"sb", "run", "s.yaml", "--live"}, []string{"sb", "run", "--live", "127.0.0.1:0", "s.yaml"}},
+		{"live before the file", []string{"sb", "run", "--live", "s.yaml"}, []string{"sb", "run", "--live", "127.0.0.1:0", "s.yaml"}},
+		{"live with address", []string{"sb", "run", "--live", ":8080", "s.yaml"}, []string{"sb", "run", "--live", ":8080", "s.yaml"}},
+		{"live=address", []string{"sb", "run", "s.yaml", "--live=0.0.0.0:8080", "-q"}, []string{"sb", "run", "--live=0.0.0.0:8080", "-q", "s.yaml"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got, err := flagsFirst(app, tc.in); err != nil || !reflect.DeepEqual(got, tc.want) {

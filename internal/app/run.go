@@ -34,6 +34,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
 			slidesFlag,
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
+			liveFlag,
 			&cli.StringFlag{Name: "history", Usage: "add the finished run to the history `DB` (a SQLite file or a postgres:// URL; branch, commit and testbed label from git or SCALEBENCH_BRANCH, SCALEBENCH_COMMIT, SCALEBENCH_TESTBED)"},
 		}, append(slices.Clone(clusterFlags), runGateFlags()...)...),
 		Action: func(c *cli.Context) error {
@@ -47,6 +48,10 @@ func runCommand() *cli.Command {
 }
 
 func runScenario(c *cli.Context, path string) error {
+	addr, err := liveAddr(c)
+	if err != nil {
+		return err
+	}
 	sc, src, err := loadScenario(path)
 	if err != nil {
 		return err
@@ -89,6 +94,20 @@ func runScenario(c *cli.Context, path string) error {
 		fmt.Fprintf(stderr, "scalebench %s: %s: %d cells × %s%s = %d measurements, about %s\n",
 			Version, sc.Name, len(sc.Cells()), repeats, ab.buildsText(), steps, estimate.Round(time.Second))
 	}
+	lv, err := startLive(addr, stderr)
+	if err != nil {
+		return err
+	}
+	defer lv.close()
+	warn := func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) }
+	var watch runner.Watcher
+	if lv != nil {
+		watch = lv.view
+		warn = func(err error) {
+			fmt.Fprintf(stderr, "scalebench: warning: %v\n", err)
+			lv.view.Warn(err)
+		}
+	}
 	prog := newProgress(stderr, steps, estimate, c.Bool("quiet"))
 	run, runErr := runner.Run(c.Context, sc, runner.Options{
 		Version:  Version,
@@ -100,13 +119,15 @@ func runScenario(c *cli.Context, path string) error {
 		Cluster:  cl,
 		Retries:  retries,
 		LogDir:   out,
-		Warn:     func(err error) { fmt.Fprintf(stderr, "scalebench: warning: %v\n", err) },
+		Warn:     warn,
 		Builds:   ab.builds,
 		Order:    ab.order,
 		More:     ab.more(),
 		Slices:   ab.slicing,
+		Watch:    watch,
 	})
 	prog.finish()
+	lv.ended()
 	if run == nil {
 		return runErr
 	}
@@ -140,6 +161,7 @@ func runScenario(c *cli.Context, path string) error {
 	if err != nil {
 		return errors.Join(runErr, fmt.Errorf("write report: %w", err))
 	}
+	lv.finish(files.HTML)
 	if !c.Bool("quiet") {
 		if err := report.Summary(stdout, run); err != nil {
 			return errors.Join(runErr, err)

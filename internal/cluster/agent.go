@@ -61,6 +61,10 @@ type AgentConfig struct {
 	// HarnessKey, if set, is the public NKey of the harness: messages
 	// from the harness not signed by it are ignored.
 	HarnessKey string
+	// Progress says that Work sends its replica's progress while it
+	// measures (SendProgress), when the spec asks for it; the agent tells
+	// the harness so when it registers.
+	Progress bool
 }
 
 // Agent is the agents' side of the protocol: it registers with the harness
@@ -325,6 +329,7 @@ func (a *Agent) register(ctx context.Context) error {
 		header: hdr(), ID: a.cfg.ID, Host: a.cfg.Host, CPUs: a.cfg.CPUs,
 		Version: a.cfg.Version, Incarnation: a.incarnation, Key: a.curvePub,
 		Workloads: a.cfg.Workloads,
+		Progress:  a.cfg.Progress,
 	}
 	var reply ack
 	if err := call(ctx, a.nc, a.subj.register(), m, &reply, "harness", nil, a.pinned); err != nil {
@@ -577,7 +582,7 @@ func (a *Agent) runTask(runCtx context.Context, k taskKey, t *task, m assignMsg,
 		rid.MAC = rid.macOf(t.key, macReady)
 		return a.ready(t, rid, goBy, m.GoWithin)
 	}
-	result, err := a.cfg.Work(t.ctx, m.Spec, ready)
+	result, err := a.cfg.Work(context.WithValue(t.ctx, progressKey{}, a.progress(id, t.key)), m.Spec, ready)
 	if err == nil && !readyCalled {
 		err = errors.New("cluster: the work function returned without calling ready")
 	}
@@ -624,6 +629,44 @@ func (a *Agent) heartbeat(id replicaMsg, key []byte, every time.Duration) (stop 
 		}
 	}()
 	return func() { close(done); <-stopped }
+}
+
+// maxProgress is the largest progress message an agent sends, and a
+// harness takes.
+const maxProgress = 256 << 10
+
+type progressKey struct{}
+
+// progress returns the function that publishes the progress of replica id,
+// numbered and signed with key.
+func (a *Agent) progress(id replicaMsg, key []byte) func(json.RawMessage) {
+	var mu sync.Mutex
+	return func(data json.RawMessage) {
+		if len(data) > maxProgress {
+			return
+		}
+		mu.Lock()
+		id.Seq++
+		m := progressMsg{replicaMsg: id, Data: data}
+		mu.Unlock()
+		m.MAC = m.macOf(key)
+		out, err := json.Marshal(m)
+		if err == nil {
+			_ = a.nc.Publish(a.subj.progress(), out)
+		}
+	}
+}
+
+// SendProgress publishes data, at most 256 KiB, as the progress of the
+// replica whose Work received ctx, and reports whether ctx is such a
+// replica's; the harness passes it on as it comes (Config.Progress).
+// Progress is best effort: a message lost on the way is not sent again.
+func SendProgress(ctx context.Context, data json.RawMessage) bool {
+	send, ok := ctx.Value(progressKey{}).(func(json.RawMessage))
+	if ok {
+		send(data)
+	}
+	return ok
 }
 
 // harnessMisses is how many checks in a row must find no harness of the

@@ -53,6 +53,20 @@ type Config struct {
 	// down before waits and measurements fail with ErrServerLost (5s, and
 	// at least two heartbeats).
 	ServerGrace time.Duration
+	// Progress, if set, is called with each progress message of a replica
+	// of a measurement under way (an agent's SendProgress), one at a time
+	// in the order they arrive. It must return at once: messages wait for
+	// it.
+	Progress func(Progress)
+}
+
+// Progress is what a replica sent while it measured: Data as its agent's
+// work function gave it.
+type Progress struct {
+	Measurement string
+	Replica     int
+	Agent       string
+	Data        json.RawMessage
 }
 
 func (c Config) withDefaults() Config {
@@ -86,6 +100,9 @@ type AgentInfo struct {
 	// Workloads are the workloads the agent's executable has; none from
 	// an agent of a release before workloads had names.
 	Workloads []string `json:"workloads,omitempty"`
+	// Progress says the agent sends its replicas' progress when their
+	// specs ask (AgentConfig.Progress).
+	Progress bool `json:"progress,omitempty"`
 }
 
 // Assignment is replica Replica of measurement Measurement, to run on agent
@@ -183,9 +200,11 @@ type Coordinator struct {
 	url     string        // the server's, redacted
 	svc     micro.Service
 	hbSub   *nats.Subscription
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
+	// progressSub receives replicas' progress, when Config.Progress is set.
+	progressSub *nats.Subscription
+	ctx         context.Context
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
 
 	mu      sync.Mutex
 	closed  bool
@@ -219,6 +238,7 @@ type replicaState struct {
 	readyAt            time.Time
 	report             *reportMsg
 	failure            error
+	progressSeq        int64 // the last progress message's number
 }
 
 // NewCoordinator starts serving the run's harness endpoints on nc (as the
@@ -276,6 +296,12 @@ func NewCoordinator(nc *nats.Conn, cfg Config) (*Coordinator, error) {
 		c.Close()
 		return nil, fmt.Errorf("cluster: subscribe to heartbeats: %w", err)
 	}
+	if cfg.Progress != nil {
+		if c.progressSub, err = nc.Subscribe(subj.progress(), c.onProgress); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("cluster: subscribe to progress: %w", err)
+		}
+	}
 	if err := c.publish(subj.hello(), helloMsg{header: hdr(), Session: c.session}); err != nil {
 		c.Close()
 		return nil, err
@@ -297,6 +323,9 @@ func (c *Coordinator) Close() error {
 	var errs []error
 	if c.hbSub != nil {
 		errs = append(errs, c.hbSub.Unsubscribe())
+	}
+	if c.progressSub != nil {
+		errs = append(errs, c.progressSub.Unsubscribe())
 	}
 	if c.svc != nil {
 		errs = append(errs, c.svc.Stop())
@@ -632,6 +661,7 @@ func (c *Coordinator) admit(req micro.Request, m registerMsg) {
 		c.agents[m.ID] = &agentState{key: m.Key, info: AgentInfo{
 			ID: m.ID, Host: m.Host, CPUs: m.CPUs, Version: m.Version, Protocol: m.Proto,
 			Incarnation: m.Incarnation, Registered: c.cfg.Clock(), Workloads: m.Workloads,
+			Progress: m.Progress,
 		}}
 	}
 	// The same process after a reconnect keeps its place and its clock
@@ -810,6 +840,23 @@ func (c *Coordinator) onReport(req micro.Request) {
 		c.warn(refusal)
 	}
 	c.respond(req, refusal)
+}
+
+func (c *Coordinator) onProgress(msg *nats.Msg) {
+	var m progressMsg
+	if len(msg.Data) > 2*maxProgress || decode(msg.Data, &m, "agent") != nil {
+		return
+	}
+	c.mu.Lock()
+	_, rs, err := c.replica(m.replicaMsg)
+	fresh := err == nil && m.Seq > rs.progressSeq && hmac.Equal(m.MAC, m.macOf(rs.key))
+	if fresh {
+		rs.progressSeq = m.Seq
+	}
+	c.mu.Unlock()
+	if fresh {
+		c.cfg.Progress(Progress{Measurement: m.Measurement, Replica: m.Replica, Agent: m.Agent, Data: m.Data})
+	}
 }
 
 func (c *Coordinator) onHeartbeat(msg *nats.Msg) {

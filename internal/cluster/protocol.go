@@ -85,6 +85,7 @@ func (s subjects) alive() string     { return s.prefix + ".alive" }
 func (s subjects) start() string     { return s.prefix + ".go" }
 func (s subjects) abort() string     { return s.prefix + ".abort" }
 func (s subjects) hello() string     { return s.prefix + ".hello" }
+func (s subjects) progress() string  { return s.prefix + ".progress" }
 
 // assign and clock are one agent process's own subjects: id, then incarnation.
 func (s subjects) assign(agent, inc string) string {
@@ -136,6 +137,11 @@ type (
 		Key string `json:"key"`
 		// Workloads are the workloads the agent's executable has.
 		Workloads []string `json:"workloads,omitempty"`
+		// Progress says the agent sends a replica's progress while it
+		// measures, when its spec asks for it. A harness of the same
+		// version without progress ignores the field; one with it sends
+		// such specs only to agents that set it.
+		Progress bool `json:"progress,omitempty"`
 	}
 	// ack is every reply; Error non-empty means refused, and Code says why
 	// when the peer should act on it (codeIDTaken).
@@ -198,6 +204,13 @@ type (
 		Measurement string `json:"measurement"`
 		Reason      string `json:"reason,omitempty"`
 	}
+	// progressMsg: agent → harness, published: a replica's progress while
+	// it measures (Data, opaque here); Seq numbers them, so a replayed one
+	// is stale. Harnesses that do not listen drop them.
+	progressMsg struct {
+		replicaMsg
+		Data json.RawMessage `json:"data"`
+	}
 	// reportMsg: agent → harness, request, resent until acknowledged.
 	reportMsg struct {
 		replicaMsg
@@ -227,9 +240,10 @@ func decode(data []byte, v any, peer string) error {
 
 // Kinds of message an HMAC covers, so one kind cannot pass for another.
 const (
-	macReady  = "ready"
-	macBeat   = "hb"
-	macReport = "report"
+	macReady    = "ready"
+	macBeat     = "hb"
+	macReport   = "report"
+	macProgress = "progress"
 )
 
 // mac is the HMAC-SHA256 under key of kind and parts, each length-prefixed
@@ -249,6 +263,12 @@ func mac(key []byte, kind string, parts ...string) []byte {
 func (m replicaMsg) macOf(key []byte, kind string) []byte {
 	return mac(key, kind, m.Session, m.Agent, m.Incarnation, m.Measurement,
 		strconv.Itoa(m.Replica), strconv.FormatInt(m.Seq, 10))
+}
+
+// macOf is the HMAC of progress message m, its data included.
+func (m progressMsg) macOf(key []byte) []byte {
+	return mac(key, macProgress, m.Session, m.Agent, m.Incarnation, m.Measurement,
+		strconv.Itoa(m.Replica), strconv.FormatInt(m.Seq, 10), string(m.Data))
 }
 
 // macOf is the HMAC of report m, its result and error included.

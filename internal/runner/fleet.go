@@ -59,15 +59,18 @@ type fleet struct {
 	// down holds agents that fell silent, by id, with the incarnation
 	// that did: they get no replicas until they register anew.
 	down map[string]string
+	// progress: the replicas that can send their progress are asked to.
+	progress bool
 }
 
 // openFleet starts the embedded NATS server and the coordinator, or
 // connects to the external server and waits for the agents.
-func openFleet(ctx context.Context, cl *Cluster, heartbeat time.Duration, version string, warn func(error)) (*fleet, error) {
-	f := &fleet{down: map[string]string{}}
+// progress, if set, is given the replicas' progress.
+func openFleet(ctx context.Context, cl *Cluster, heartbeat time.Duration, version string, warn func(error), progress func(cluster.Progress)) (*fleet, error) {
+	f := &fleet{down: map[string]string{}, progress: progress != nil}
 	cfg := cluster.Config{
 		Heartbeat: cmp.Or(heartbeat, defaultHeartbeat), GoTimeout: goTimeout,
-		Warn: warn, CheckReport: plausible,
+		Warn: warn, CheckReport: plausible, Progress: progress,
 	}
 	if cl != nil {
 		// Worker processes on this machine are of the builds the run
@@ -186,7 +189,8 @@ func (f *fleet) remote() bool { return f.agents != nil }
 // measureRetrying measures step, and when the measurement fails for any
 // reason but ctx, tries again up to retries times on the capacity left,
 // recording each failed attempt in the result.
-func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placement, blk *blockRun, p scenario.Params, step scenario.Step, seq int) (results.Repeat, error) {
+// watch, if set, is told of each attempt as it starts.
+func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placement, blk *blockRun, p scenario.Params, step scenario.Step, seq int, watch func(attempt int, id string)) (results.Repeat, error) {
 	retries := opt.Retries
 	switch {
 	case retries == 0:
@@ -198,6 +202,9 @@ func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placeme
 	exclude := map[string]bool{}
 	for attempt := 0; ; attempt++ {
 		id := fmt.Sprintf("m%d-%d", seq, attempt)
+		if watch != nil {
+			watch(attempt, id)
+		}
 		rep, failed, err := f.measure(ctx, opt, place, blk, p, step, id, exclude)
 		if err == nil || ctx.Err() != nil || attempt == retries || errors.Is(err, cluster.ErrServerLost) {
 			rep.Retries = tried
@@ -222,6 +229,18 @@ func (f *fleet) measureRetrying(ctx context.Context, opt Options, place *Placeme
 			opt.Warn(fmt.Errorf("measurement %d of %s failed, trying again: %w", seq+1, p, err))
 		}
 	}
+}
+
+// sendsProgress reports whether the agent id registered with the progress
+// feature: a worker process of a build from before it, or an agent of an
+// earlier release, would refuse a spec asking for progress.
+func (f *fleet) sendsProgress(id string) bool {
+	for _, a := range f.coord.Agents() {
+		if a.ID == id {
+			return a.Progress
+		}
+	}
+	return false
 }
 
 // usable lists the agents that may take replicas, leaving out those in
@@ -276,6 +295,7 @@ func (f *fleet) measureRemote(ctx context.Context, blk *blockRun, p scenario.Par
 	for i, spec := range specs {
 		// An agent starts its own service from the settings, and gives
 		// the jobs their inputs on it.
+		spec.Progress = f.progress && f.sendsProgress(agents[i%len(agents)])
 		data, err := json.Marshal(agent.Task{GOMAXPROCS: p.GOMAXPROCS, Service: blk.service, Spec: spec})
 		if err != nil {
 			return results.Repeat{}, nil, fmt.Errorf("encode spec: %w", err)
@@ -372,6 +392,7 @@ func (f *fleet) measureLocal(ctx context.Context, opt Options, blk *blockRun, p 
 	launch := time.Since(launched)
 	as := make([]cluster.Assignment, len(specs))
 	for i, spec := range specs {
+		spec.Progress = f.progress && f.sendsProgress(ids[i])
 		data, err := json.Marshal(agent.Task{GOMAXPROCS: p.GOMAXPROCS, Spec: spec})
 		if err != nil {
 			return results.Repeat{}, fmt.Errorf("encode spec: %w", err)

@@ -96,6 +96,10 @@ type Options struct {
 	// session of its pair, which measures every build of the pair at once,
 	// and each of the scenario's repeats a session.
 	Slices *Slicing
+	// Watch, if set, is told what the run does as it goes, for a live
+	// view; the replicas that can then send the buckets of their windows
+	// as they close.
+	Watch Watcher
 }
 
 // Progress describes one finished measurement.
@@ -136,7 +140,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		defer restore()
 		place = &p
 	}
-	fl, err := openFleet(ctx, opt.Cluster, opt.Heartbeat, opt.Version, opt.Warn)
+	fl, err := openFleet(ctx, opt.Cluster, opt.Heartbeat, opt.Version, opt.Warn, progressTo(opt.Watch))
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +177,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		}
 		defer journal.Close()
 	}
+	if opt.Watch != nil {
+		opt.Watch.Begin(header(run))
+	}
 	started := time.Now()
 	var (
 		runErr  error
@@ -194,6 +201,9 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 			cell.Repeats = append(cell.Repeats, rep)
 			if journal != nil {
 				pending = append(pending, results.Entry{Step: rep.Seq, Cell: s.Cell, Result: rep})
+			}
+			if opt.Watch != nil {
+				opt.Watch.Recorded(results.Entry{Step: rep.Seq, Cell: s.Cell, Result: rep})
 			}
 		}
 		// A failed append (a full disk, a directory made read-only) loses
@@ -249,12 +259,28 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*results.Run,
 		reps := make([][]results.Repeat, len(steps))
 		var retries []results.Retry
 		var err error
+		var watch func(attempt int, id string)
+		if opt.Watch != nil {
+			ld := sc.Block(p.Block).Load
+			m := Measuring{Step: i, Steps: len(plan), Cell: step.Cell, Repeat: step.Repeat, Replicas: p.Replicas,
+				Warmup: ld.Warmup.D(), Bucket: ld.Bucket.D()}
+			if ld.Model != load.Batch {
+				m.Window = ld.Duration.D()
+			}
+			watch = func(attempt int, id string) {
+				m.Attempt, m.ID, m.Started = attempt, id, time.Now()
+				opt.Watch.Measuring(m)
+			}
+		}
 		if opt.Slices != nil {
+			if watch != nil {
+				watch(0, "")
+			}
 			err = measureSession(ctx, opt, place, blocks[p.Block], cells, steps, sessions[step.Cell/nb], reps)
 			sessions[step.Cell/nb]++
 		} else {
 			var rep results.Repeat
-			rep, err = fl.measureRetrying(ctx, opt, place, blocks[p.Block], p, scenario.Step{Cell: step.Cell, Repeat: step.Repeat}, i)
+			rep, err = fl.measureRetrying(ctx, opt, place, blocks[p.Block], p, scenario.Step{Cell: step.Cell, Repeat: step.Repeat}, i, watch)
 			reps[0], retries = []results.Repeat{rep}, rep.Retries
 		}
 		if err != nil && ctx.Err() != nil {

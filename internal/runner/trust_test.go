@@ -74,7 +74,7 @@ func TestAgentOfAnotherVersionWarned(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		warnings = append(warnings, err.Error())
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

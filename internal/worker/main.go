@@ -16,11 +16,14 @@ import (
 // stdout: harness → spec (JSON); worker → "ready"; harness → "go"; worker →
 // report (JSON). The handshake lets every replica finish starting up before
 // any measures. A sliced spec's run ends when the harness sends "stop";
-// then the worker reports.
+// then the worker reports. A spec with Progress set is also sent a line
+// "progress" and a Progress (JSON) for each bucket of its window, before
+// the report.
 const (
-	msgReady = "ready"
-	msgGo    = "go"
-	msgStop  = "stop"
+	msgReady    = "ready"
+	msgGo       = "go"
+	msgStop     = "stop"
+	msgProgress = "progress "
 )
 
 // Main is the body of a worker process that speaks the worker protocol
@@ -56,6 +59,9 @@ func Main(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	}
 	ctx, cancel := watchHarness(ctx, in, spec.Sliced)
 	defer cancel(nil)
+	if spec.Progress {
+		ctx = WithProgress(ctx, progressLines(stdout))
+	}
 	rep, err := r.Run(ctx)
 	if cerr := r.Close(); err == nil {
 		err = cerr
@@ -75,6 +81,19 @@ func Main(ctx context.Context, stdin io.Reader, stdout io.Writer) error {
 	}
 	_, err = fmt.Fprintf(stdout, "%s\n", out)
 	return err
+}
+
+// progressLines returns the send function that writes each bucket to w
+// as a progress line. A line that cannot be written is dropped: the
+// report, written after the last, says whether the pipe still works.
+func progressLines(w io.Writer) func(Progress) {
+	return func(p Progress) {
+		data, err := json.Marshal(p)
+		if err != nil {
+			return
+		}
+		_, _ = fmt.Fprintf(w, "%s%s\n", msgProgress, data)
+	}
 }
 
 // ErrHarnessGone ends a worker whose harness closed its stdin

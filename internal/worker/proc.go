@@ -47,6 +47,10 @@ type Command struct {
 	// OnExit, if set, is called with how the process ended (nil: exit
 	// status 0) when it exits: not when Kill or Close ended it.
 	OnExit func(error)
+	// OnProgress, if set, is called with each bucket the process sends
+	// while Report waits for its report (a spec with Progress set), in
+	// Report's goroutine.
+	OnProgress func(Progress)
 }
 
 // Proc is a worker process and the starter's end of its pipes, for a
@@ -58,9 +62,10 @@ type Command struct {
 // its CPU clock (a sliced run). Every wait is bounded: a process that
 // misses a deadline is killed.
 type Proc struct {
-	name   string
-	cmd    *exec.Cmd
-	onExit func(error)
+	name       string
+	cmd        *exec.Cmd
+	onExit     func(error)
+	onProgress func(Progress)
 	// stdin is the process's stdin; out reads its stdout (nil when Silent).
 	stdin      *os.File
 	stdout     *os.File
@@ -124,7 +129,7 @@ func Start(ctx context.Context, c Command) (*Proc, error) {
 	cmd.Stdin, cmd.Stderr = inR, errW
 	cmd.SysProcAttr = procAttr()
 	p := &Proc{
-		name: c.Name, cmd: cmd, onExit: c.OnExit, stdin: inW,
+		name: c.Name, cmd: cmd, onExit: c.OnExit, onProgress: c.OnProgress, stdin: inW,
 		stderrDone: make(chan struct{}), exited: make(chan struct{}), paused: make(chan struct{}, 1),
 	}
 	if !c.Silent {
@@ -233,7 +238,7 @@ func (p *Proc) send(op, line string) error {
 // ErrDeadline.
 func (p *Proc) Report(deadline time.Time) (Report, error) {
 	stop := p.watch(time.Until(deadline))
-	line, readErr := p.out.ReadBytes('\n')
+	line, readErr := p.readReport()
 	p.stdin.Close()
 	select {
 	case <-p.exited:
@@ -258,6 +263,22 @@ func (p *Proc) Report(deadline time.Time) (Report, error) {
 		return Report{}, p.Fail("exit", exitErr)
 	}
 	return rep, nil
+}
+
+// readReport reads the report's line, passing the progress lines before
+// it to onProgress.
+func (p *Proc) readReport() ([]byte, error) {
+	for {
+		line, err := p.out.ReadBytes('\n')
+		rest, isProgress := bytes.CutPrefix(line, []byte(msgProgress))
+		if err != nil || !isProgress {
+			return line, err
+		}
+		var pr Progress
+		if p.onProgress != nil && json.Unmarshal(rest, &pr) == nil {
+			p.onProgress(pr)
+		}
+	}
 }
 
 // exit reports whether the process has exited and, if so, how it ended

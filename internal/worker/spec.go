@@ -67,6 +67,11 @@ type Spec struct {
 	// Remote is set by an agent for the process it starts: the workload
 	// writes no file its options name (workload.Process.Remote).
 	Remote bool `json:"remote,omitempty"`
+	// Progress asks the worker to send each bucket of its measured window
+	// as it closes (a Progress), for a live view of the run. Only a worker
+	// that says it can (an agent registered with the progress feature) is
+	// sent it.
+	Progress bool `json:"progress,omitempty"`
 }
 
 // legacyOptions is the field the default workload's options travel in.
@@ -283,7 +288,11 @@ func executeWith(ctx context.Context, spec Spec, def *workload.Def, inst workloa
 	rec := newRecorder(spec.Workers, spec.Bucket)
 	rec.kind = def.ErrorKind
 	rec.openEnded = spec.Sliced
+	if spec.Progress && !spec.Sliced {
+		rec.progress = progressSink(ctx)
+	}
 	out, err := ex.Execute(ctx, plan, jobs, rec)
+	rec.stopProgress()
 	if err != nil && ctx.Err() == nil {
 		return Report{}, err // an invalid plan: nothing ran
 	}
@@ -344,6 +353,11 @@ type recorder struct {
 	opened chan struct{}
 	before Usage        // CPU use when the window opened
 	ticks  ticksReading // the machine's CPU counters then
+
+	// progress, when set, is sent each bucket of the window as it
+	// closes, by reporter.
+	progress func(Progress)
+	reporter *progressReporter
 }
 
 // ticksReading is a reading of the machine's CPU counters, ok when the
@@ -358,11 +372,13 @@ func readTicksOK() ticksReading {
 	return ticksReading{t, ok}
 }
 
-// shard is one recorder, padded to a cache line of its own.
+// shard is one recorder, padded to two cache lines of its own; live is
+// what it recorded during the current bucket, when the buckets are sent.
 type shard struct {
-	mu  sync.Mutex
-	rec *metrics.Recorder
-	_   [48]byte
+	mu   sync.Mutex
+	rec  *metrics.Recorder
+	live liveBucket
+	_    [72]byte
 }
 
 // A process has shardsPerCPU shards per GOMAXPROCS, at most maxShards (a
@@ -392,6 +408,9 @@ func (r *recorder) Open(start time.Time, window time.Duration) {
 		r.before, r.ticks = ReadUsage(), readTicksOK()
 		close(r.opened)
 	})
+	if r.progress != nil {
+		r.startProgress(start, window)
+	}
 }
 
 func (r *recorder) Record(w int, s load.Sample) {
@@ -405,6 +424,9 @@ func (r *recorder) Record(w int, s load.Sample) {
 	sh := &r.shards[w%len(r.shards)]
 	sh.mu.Lock()
 	sh.rec.Record(m)
+	if r.progress != nil {
+		sh.live.record(s.Latency, s.Err != nil)
+	}
 	sh.mu.Unlock()
 }
 

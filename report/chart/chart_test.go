@@ -201,3 +201,31 @@ func TestTooLarge(t *testing.T) {
 		}
 	}
 }
+
+// Points counts the measured values a figure plots, not its curves.
+func TestPoints(t *testing.T) {
+	nan := math.NaN()
+	line := XY{Lines: []Line{
+		{X: []float64{1, 2, 4}, Y: []float64{10, nan, 30}},
+		{X: []float64{1, 2}, Y: []float64{5, 6, 7}},
+	}, Curves: []Curve{{F: func(x float64) float64 { return x }, From: 1, To: 4}}}
+	for _, tc := range []struct {
+		name string
+		make func() (*Figure, error)
+		want int
+	}{
+		{"lines", func() (*Figure, error) { return NewXY("xy", line) }, 4},
+		{"panels", func() (*Figure, error) { return NewGrid("grid", Grid{Panels: []XY{line, line}}) }, 8},
+		{"bars", func() (*Figure, error) {
+			return NewBars("bars", Bars{Categories: []string{"a", "b"}, Series: []BarSeries{{Values: []float64{1, nan}}, {Values: []float64{3, 4}}}})
+		}, 3},
+	} {
+		f, err := tc.make()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if got := f.Points(); got != tc.want {
+			t.Errorf("%s: %d points, want %d", tc.name, got, tc.want)
+		}
+	}
+}

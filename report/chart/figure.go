@@ -159,3 +159,37 @@ func fontFallback(svg []byte) []byte {
 		return []byte(`font-family:'Liberation Serif','Times New Roman',serif;`)
 	})
 }
+
+// Points is the number of measured values f plots: the finite points of
+// its lines, in every panel, and its bars. Reference curves and marks are
+// not counted.
+func (f *Figure) Points() int {
+	return points(f.d)
+}
+
+func points(d drawer) int {
+	n := 0
+	switch d := d.(type) {
+	case XY:
+		for _, l := range d.Lines {
+			for i := range l.X {
+				if i < len(l.Y) && finite(l.X[i]) && finite(l.Y[i]) {
+					n++
+				}
+			}
+		}
+	case Grid:
+		for _, p := range d.Panels {
+			n += points(p)
+		}
+	case Bars:
+		for _, s := range d.Series {
+			for _, v := range s.Values {
+				if finite(v) {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
