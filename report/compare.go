@@ -29,22 +29,22 @@ type Gate struct {
 }
 
 // Write renders run into dir: report.html (self-contained), summary.md, and
-// charts/*.svg + charts/*.png, listing them in dir's manifest
+// charts/*.svg (and *.png with Options.PNG), listing them in dir's manifest
 // (outdir.ManifestFile). It does not touch results.json. A file in the way
 // that no earlier report wrote, or that was changed since, is an error
 // wrapping outdir.ErrNotOurs, and nothing is written; charts of an
 // earlier report that this one does not draw are removed.
-func Write(dir string, run *results.Run) (Files, error) { return write(dir, run, nil, false) }
+func Write(dir string, run *results.Run) (Files, error) { return write(dir, run, Options{}) }
 
 // WriteGate is Write with the gate's comparison and thresholds shown in
 // the report and summary.md; g may be nil.
 func WriteGate(dir string, run *results.Run, g *Gate) (Files, error) {
-	return write(dir, run, g, false)
+	return write(dir, run, Options{Gate: g})
 }
 
 // WriteOptions is WriteGate with options.
 func WriteOptions(dir string, run *results.Run, opt Options) (Files, error) {
-	return write(dir, run, opt.Gate, opt.Force)
+	return write(dir, run, opt)
 }
 
 // Options are how WriteOptions and WriteSlidesOptions write a report.
@@ -53,6 +53,10 @@ type Options struct {
 	Gate *Gate
 	// Force replaces files in the way that no earlier report wrote.
 	Force bool
+	// PNG also writes each chart of the report as a PNG beside its SVG
+	// (slides always have both). Rasterizing takes most of a report's
+	// time, so a report has only SVG unless asked.
+	PNG bool
 }
 
 //go:embed templates/gate.html.tmpl

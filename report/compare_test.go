@@ -65,7 +65,7 @@ func TestWriteGate(t *testing.T) {
 			t.Errorf("summary.md lacks %q:\n%s", want, md)
 		}
 	}
-	for _, name := range []string{"compare-throughput.svg", "compare-p50.png"} {
+	for _, name := range []string{"compare-throughput.svg", "compare-p50.svg"} {
 		if _, err := os.Stat(filepath.Join(dir, "charts", name)); err != nil {
 			t.Errorf("chart %s: %v", name, err)
 		}

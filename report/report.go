@@ -43,7 +43,8 @@ const (
 // replaces only files an earlier report wrote and left as they were
 // (outdir.Manifest), unless force, and removes the charts of an earlier
 // report it does not draw again.
-func write(dir string, run *results.Run, g *Gate, force bool) (files Files, err error) {
+func write(dir string, run *results.Run, opt Options) (files Files, err error) {
+	g := opt.Gate
 	if run == nil {
 		return Files{}, errors.New("no run to report")
 	}
@@ -56,10 +57,13 @@ func write(dir string, run *results.Run, g *Gate, force bool) (files Files, err 
 	if g != nil {
 		figs = append(figs, gateFigures(g.Comparison, g.BaseName)...)
 	}
-	if !force {
+	if !opt.Force {
 		names := slices.Clone(outdir.ReportFiles)
 		for _, f := range figs {
-			names = append(names, chartsDir+"/"+f.Name+".svg", chartsDir+"/"+f.Name+".png")
+			names = append(names, chartsDir+"/"+f.Name+".svg")
+			if opt.PNG {
+				names = append(names, chartsDir+"/"+f.Name+".png")
+			}
 		}
 		if err := m.Check(names...); err != nil {
 			return Files{}, fmt.Errorf("report: %w", err)
@@ -76,7 +80,7 @@ func write(dir string, run *results.Run, g *Gate, force bool) (files Files, err 
 	if err := os.MkdirAll(cdir, 0o755); err != nil {
 		return Files{}, fmt.Errorf("report: %w", err)
 	}
-	drawn := drawAll(figs, chart.Page)
+	drawn := drawAll(figs, chart.Page, opt.PNG)
 	var rendered []renderedChart
 	var problems []analysis.Warning
 	for i, f := range figs {
@@ -128,14 +132,15 @@ func write(dir string, run *results.Run, g *Gate, force bool) (files Files, err 
 	return files, nil
 }
 
-// drawing is a chart drawn as SVG and PNG.
+// drawing is a chart drawn as SVG and, when asked, PNG.
 type drawing struct {
 	svg, png []byte
 	err      error
 }
 
-// drawAll draws the charts as SVG and PNG for medium m, several at a time.
-func drawAll(figs []figure, m chart.Medium) []drawing {
+// drawAll draws the charts as SVG, and as PNG when png is set, for medium
+// m, several at a time.
+func drawAll(figs []figure, m chart.Medium, png bool) []drawing {
 	out := make([]drawing, len(figs))
 	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 	var wg sync.WaitGroup
@@ -146,7 +151,7 @@ func drawAll(figs []figure, m chart.Medium) []drawing {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			d := &out[i]
-			if d.svg, d.err = f.SVG(m); d.err == nil {
+			if d.svg, d.err = f.SVG(m); d.err == nil && png {
 				d.png, d.err = f.PNG(m)
 			}
 		}()
@@ -155,12 +160,15 @@ func drawAll(figs []figure, m chart.Medium) []drawing {
 	return out
 }
 
-// writeChart stores name.svg and name.png in the directory sub of m's
+// writeChart stores name.svg and name.png (unless png is nil) in the directory sub of m's
 // directory, recording them in m, and returns their paths.
 func writeChart(m *outdir.Manifest, sub, name string, svg, png []byte) ([]string, error) {
 	sp, pp := sub+"/"+name+".svg", sub+"/"+name+".png"
 	if err := writeFile(m, sp, svg); err != nil {
 		return nil, err
+	}
+	if png == nil {
+		return []string{m.Path(sp)}, nil
 	}
 	if err := writeFile(m, pp, png); err != nil {
 		return []string{m.Path(sp)}, err

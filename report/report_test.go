@@ -85,7 +85,7 @@ func TestWriteQuickstart(t *testing.T) {
 	testutil.Long(t, "the quickstart's full report under the race detector; TestWriteBatch renders one")
 	run := loadFixture(t, quickstartFile, quickstartRun)
 	dir := t.TempDir()
-	files, err := Write(dir, run)
+	files, err := WriteOptions(dir, run, Options{PNG: true})
 	if err != nil {
 		t.Fatalf("Write: %v", err)
 	}

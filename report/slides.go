@@ -72,7 +72,7 @@ func WriteSlidesOptions(dir string, run *results.Run, opt Options) (out Slides, 
 	if err := os.MkdirAll(sdir, 0o755); err != nil {
 		return Slides{}, fmt.Errorf("report: write slides: %w", err)
 	}
-	drawn := drawAll(figs, chart.Slide)
+	drawn := drawAll(figs, chart.Slide, true)
 	type slide struct {
 		Name, Title, Caption, File string
 		SVG                        template.HTML

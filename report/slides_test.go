@@ -1,6 +1,7 @@
 package report
 
 import (
+	"github.com/scalebench/scalebench/internal/testutil"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 )
 
 func TestWriteSlides(t *testing.T) {
+	testutil.Long(t, "every chart of a run as a 1920x1080 PNG under the race detector; TestMainReportSlides (internal/app) writes slides in make test")
 	run := loadFixture(t, batchFile, batchRun)
 	dir := t.TempDir()
 	s, err := WriteSlides(dir, run)

@@ -94,6 +94,7 @@ func reportCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: the results file's directory)"},
 			&cli.BoolFlag{Name: "force", Usage: "replace files in DIR that no earlier scalebench report wrote, or that were changed since"},
 			slidesFlag,
+			pngFlag,
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "html",
 				Usage: "`FORMAT`: html rebuilds the report's files; json prints the derived view (findings, lessons, ratios with their operands, intervals and decompositions) to stdout and writes nothing"},
 		},
@@ -171,6 +172,9 @@ func reportCommand() *cli.Command {
 		},
 	}
 }
+
+// pngFlag asks run, report and import for each chart as PNG too.
+var pngFlag = &cli.BoolFlag{Name: "png", Usage: "also write each chart as PNG beside its SVG in DIR/charts (slower: rasterizing takes most of a report's time)"}
 
 // slidesFlag asks run and report for the charts as slides too.
 var slidesFlag = &cli.BoolFlag{Name: "slides", Usage: "also write the charts as 16:9 large-type slides (SVG, PNG and a printable page) into DIR/slides"}

@@ -322,7 +322,7 @@ func runGateFlags() []cli.Flag {
 func reportRun(c *cli.Context, g *baselineGate, ab *compare.Result, runErr error, out string, run *results.Run) (files report.Files, gateErr, err error) {
 	force := c.Bool("force")
 	if runErr != nil {
-		files, err = report.WriteOptions(out, run, report.Options{Force: force})
+		files, err = report.WriteOptions(out, run, report.Options{Force: force, PNG: c.Bool("png")})
 		return files, nil, err
 	}
 	stdout := c.App.Writer
@@ -358,7 +358,7 @@ func reportRun(c *cli.Context, g *baselineGate, ab *compare.Result, runErr error
 			cerr = finishGate(c, res)
 		}
 	}
-	files, err = report.WriteOptions(out, run, report.Options{Gate: rep, Force: force})
+	files, err = report.WriteOptions(out, run, report.Options{Gate: rep, Force: force, PNG: c.Bool("png")})
 	if cerr != nil {
 		return files, cerr, err
 	}

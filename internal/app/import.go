@@ -35,6 +35,7 @@ func importCommand() *cli.Command {
 				&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "output `DIR` (default: results/<name>-<timestamp>)"},
 				&cli.StringFlag{Name: "name", Value: gobench.Workload, Usage: "the run's `NAME`, as a scenario's"},
 				&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
+				pngFlag,
 			},
 			Action: importGobench,
 		}},
@@ -81,7 +82,7 @@ func importGobench(c *cli.Context) error {
 	if err := results.Write(filepath.Join(out, "results.json"), imp.Run); err != nil {
 		return fmt.Errorf("import gobench: %w", err)
 	}
-	files, err := report.WriteOptions(out, imp.Run, report.Options{Force: c.Bool("force")})
+	files, err := report.WriteOptions(out, imp.Run, report.Options{Force: c.Bool("force"), PNG: c.Bool("png")})
 	if errors.Is(err, outdir.ErrNotOurs) {
 		return usageError{fmt.Errorf("write report: %w", err)}
 	}

@@ -33,6 +33,7 @@ func runCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the report's path"},
 			&cli.BoolFlag{Name: "force", Usage: "write into an output DIR that already holds results.json, replacing them"},
 			slidesFlag,
+			pngFlag,
 			&cli.BoolFlag{Name: "pin", Usage: "fix CPU placement: the harness on the last CPU, workers on the others when they fit (needs taskset)"},
 			liveFlag,
 			&cli.StringFlag{Name: "history", Usage: "add the finished run to the history `DB` (a SQLite file or a postgres:// URL; branch, commit and testbed label from git or SCALEBENCH_BRANCH, SCALEBENCH_COMMIT, SCALEBENCH_TESTBED)"},
