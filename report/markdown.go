@@ -80,12 +80,21 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 
 	if len(a.Cells) > 0 {
 		mk := a.Batch()
-		fmt.Fprintf(b, "## Cells\n\n")
-		if mk {
-			fmt.Fprintf(b, "| params | throughput | makespan | p50 | p99 | Scalability | Performance |\n|---|--:|--:|--:|--:|---|---|\n")
-		} else {
-			fmt.Fprintf(b, "| params | throughput | p50 | p99 | Scalability | Performance |\n|---|--:|--:|--:|---|---|\n")
+		// Time in queue and service time, where a memory budget made jobs wait.
+		queue := false
+		for _, c := range a.Cells {
+			queue = queue || c.Params.Memory > 0 || c.Stages.Queue() > 0
 		}
+		head, align := []string{"params", "throughput"}, []string{"---", "--:"}
+		if mk {
+			head, align = append(head, "makespan"), append(align, "--:")
+		}
+		head, align = append(head, "p50", "p99"), append(align, "--:", "--:")
+		if queue {
+			head, align = append(head, "in queue (mean)", "service (mean)"), append(align, "--:", "--:")
+		}
+		head, align = append(head, "Scalability", "Performance"), append(align, "---", "---")
+		fmt.Fprintf(b, "## Cells\n\n| %s |\n|%s|\n", strings.Join(head, " | "), strings.Join(align, "|"))
 		for i, c := range a.Cells {
 			params := paramsText(c.Params)
 			if i == a.Baseline {
@@ -104,7 +113,11 @@ func Markdown(w io.Writer, a *analysis.Analysis) error {
 				}
 				cols = append(cols, span)
 			}
-			cols = append(cols, cellDur(c, c.Latency.P50), cellDur(c, c.Latency.P99), ratioText(r.Throughput), ratioText(r.Latency))
+			cols = append(cols, cellDur(c, c.Latency.P50), cellDur(c, c.Latency.P99))
+			if queue {
+				cols = append(cols, cellDur(c, c.Stages.Queue()), cellDur(c, c.ServiceTime()))
+			}
+			cols = append(cols, ratioText(r.Throughput), ratioText(r.Latency))
 			for j := range cols {
 				cols[j] = mdCell(cols[j])
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -101,6 +102,10 @@ func TestArticleSteps(t *testing.T) {
 		t.Errorf("lessons %+v: want the memory and split steps", v.Lessons)
 	}
 	checkDecompositions(t, view)
+	md, err := os.ReadFile(filepath.Join(out, "summary.md"))
+	if err != nil || !strings.Contains(string(md), "| in queue (mean) | service (mean) |") {
+		t.Errorf("summary.md lacks the time in queue and the service time (%v):\n%s", err, md)
+	}
 	if !strings.Contains(stdout, "| the article: 180/120 = 1.5X") {
 		t.Errorf("the console's lesson does not quote the article:\n%s", stdout)
 	}
