@@ -22,10 +22,11 @@
 //
 // One job's CPU work can be shared by several goroutines (Options.Split),
 // so that it finishes sooner on idle cores while costing the same CPU. The
-// naive method decodes a JPEG row band by row band on one goroutine while
-// the others convert and filter the finished rows horizontally, then all
-// of them filter the output rows vertically; at split 1 one goroutine does
-// it all, in the same order of operations. The fast method shares its box
+// naive method decodes a JPEG row band by row band on one goroutine, which
+// does nothing else until the decode is done, while the others compute the
+// filter's weights from the header's size and convert and filter the
+// finished rows horizontally; then all of them filter the output rows
+// vertically. At split 1 one goroutine does it all. The fast method shares its box
 // reduction and its filter passes by bands of rows; its decode, most of its
 // CPU, stays on one goroutine.
 //
