@@ -29,15 +29,15 @@ var ErrTooLarge = errors.New("image too large")
 
 // checkBudget reads the header of data and reports an error wrapping
 // ErrTooLarge if decoding it would exceed MaxPixels or MaxDecodeBytes, or
-// the header's error if it cannot be read. It returns the estimated decode
-// cost a pixel.
-func checkBudget(data []byte) (perPixel int64, err error) {
+// the header's error if it cannot be read. It returns the header and the
+// estimated decode cost a pixel.
+func checkBudget(data []byte) (cfg image.Config, perPixel int64, err error) {
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return 0, err
+		return cfg, 0, err
 	}
 	perPixel = decodeBytesPerPixel(data, format, cfg.ColorModel)
-	return perPixel, checkCost(cfg.Width, cfg.Height, format, perPixel)
+	return cfg, perPixel, checkCost(cfg.Width, cfg.Height, format, perPixel)
 }
 
 // checkCost reports an error wrapping ErrTooLarge if a w x h image of the

@@ -168,7 +168,7 @@ func TestBudget(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := checkBudget(tt.data)
+			_, _, err := checkBudget(tt.data)
 			if tt.ok && err != nil {
 				t.Fatalf("checkBudget() = %v, want nil", err)
 			}

@@ -58,7 +58,7 @@ func (t *Thumbnailer) decodeFast(data []byte) (img image.Image, srcW, srcH, scal
 		}
 		// CMYK and YCCK: full-scale decode by image/jpeg.
 		img, err = stdjpeg.Decode(bytes.NewReader(data))
-	} else if _, err = checkBudget(data); err == nil {
+	} else if _, _, err = checkBudget(data); err == nil {
 		img, _, err = image.Decode(bytes.NewReader(data))
 	}
 	if err != nil {

@@ -22,10 +22,11 @@
 //
 // One job's CPU work can be shared by several goroutines (Options.Split),
 // so that it finishes sooner on idle cores while costing the same CPU. The
-// naive method decodes a JPEG row band by row band on one goroutine while
-// the others convert and filter the finished rows horizontally, then all
-// of them filter the output rows vertically; at split 1 one goroutine does
-// it all, in the same order of operations. The fast method shares its box
+// naive method decodes a JPEG row band by row band on one goroutine, which
+// does nothing else until the decode is done, while the others compute the
+// filter's weights from the header's size and convert and filter the
+// finished rows horizontally; then all of them filter the output rows
+// vertically. At split 1 one goroutine does it all. The fast method shares its box
 // reduction and its filter passes by bands of rows; its decode, most of its
 // CPU, stays on one goroutine.
 //
@@ -418,19 +419,26 @@ func (t *Thumbnailer) process(data []byte, name string, tm *Timings) error {
 // fitNaive is the lesson's baseline: full decode, full-resolution resample
 // (imaging.Resize's, byte for byte), after checking the header against the
 // decode budget, with fresh buffers for every job. Its CPU work is shared
-// by Options.Split goroutines: see SplitJob.
+// by Options.Split goroutines: see resample.ImagingJob.
 func (t *Thumbnailer) fitNaive(data []byte, name string, tm *Timings) (*image.NRGBA, error) {
 	start := time.Now()
-	if _, err := checkBudget(data); err != nil {
+	cfg, _, err := checkBudget(data)
+	if err != nil {
 		return nil, &StageError{Stage: StageDecode, Subject: name, Err: err}
 	}
 	job := resample.NewImagingJob(&t.filter)
+	if isJPEG(data) {
+		// The decoded image has the frame header's size: the other
+		// goroutines prepare the resize while the decoding begins.
+		w, h := FitSize(cfg.Width, cfg.Height, t.opts.Width, t.opts.Height)
+		job.Size(cfg.Width, cfg.Height, w, h)
+	}
 	var wg sync.WaitGroup
 	for range t.opts.Split - 1 {
 		wg.Go(job.Work)
 	}
 	started := false
-	err := decodeNaive(data, func(img image.Image, n int) {
+	err = decodeNaive(data, func(img image.Image, n int) {
 		if !started {
 			b := img.Bounds()
 			w, h := FitSize(b.Dx(), b.Dy(), t.opts.Width, t.opts.Height)
@@ -449,8 +457,12 @@ func (t *Thumbnailer) fitNaive(data []byte, name string, tm *Timings) (*image.NR
 	job.Finish()
 	job.Work()
 	wg.Wait()
+	thumb, err := job.Result()
 	tm.Resize = time.Since(start)
-	return job.Result(), nil
+	if err != nil {
+		return nil, &StageError{Stage: StageResize, Subject: name, Err: err}
+	}
+	return thumb, nil
 }
 
 // decodeNaive decodes data at full size, telling rows of the image and of

@@ -1,6 +1,7 @@
 package resample
 
 import (
+	"fmt"
 	"image"
 	"sync"
 
@@ -8,22 +9,25 @@ import (
 )
 
 // Band heights: source rows a goroutine takes at a time in the first pass,
-// and output rows in the second.
+// and output rows in the second. Bands are claimed one at a time, so the
+// smaller they are the less a goroutine waits for another's last one
+// before the second pass; a claim costs a lock, far less than a row.
 const (
-	srcBand = 16
-	dstBand = 4
+	srcBand = 4
+	dstBand = 2
 )
 
 // ImagingJob resizes one image as imaging.Resize does, byte for byte (its
 // conversion to NRGBA, its float64 arithmetic and its weights), with the
-// work shared by every goroutine that calls Work: first the rows of the
-// source, converted and filtered horizontally as soon as a decoder has
-// finished them, then the rows of the output, filtered vertically. One
-// goroutine calling Work does it all alone, as imaging at GOMAXPROCS 1
-// would.
+// work shared by every goroutine that calls Work: first the weights of
+// each pass, then the rows of the source, converted and filtered
+// horizontally as soon as a decoder has finished them, then the rows of
+// the output, filtered vertically. One goroutine calling Work does it all
+// alone, as imaging at GOMAXPROCS 1 would.
 //
 // A decoder tells the job of the image (Start), then of each band of rows
-// it finished (Rows), or that it failed (Fail). A job serves one image.
+// it finished (Rows), or that it failed (Fail); it does none of the job's
+// work unless it calls Work. A job serves one image.
 type ImagingJob struct {
 	filter *imaging.ResampleFilter
 
@@ -33,11 +37,18 @@ type ImagingJob struct {
 	err  error
 	done bool // the decoder finished every row
 
+	sized bool // the sizes below are known
+
 	w, h, sw, sh int
 	horiz, vert  bool // the passes imaging would make
 	nearest      bool
 	wx, wy       weights
 	tmp, dst     *image.NRGBA
+
+	// Preparation of each pass (its weights and its output image):
+	// claimed by one goroutine, then ready for all.
+	firstClaimed, firstReady   bool
+	secondClaimed, secondReady bool
 
 	ready        int // source rows final
 	next, passed int // first pass: next row to claim, rows finished
@@ -51,30 +62,68 @@ func NewImagingJob(f *imaging.ResampleFilter) *ImagingJob {
 	return j
 }
 
+// Size tells the job, before its image exists, the image's size sw x sh
+// and the output size w x h (each at least 1), so that the goroutines in
+// Work can prepare the passes while the image is decoded. Calling it is
+// optional: Start tells the job the same.
+func (j *ImagingJob) Size(sw, sh, w, h int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.size(sw, sh, w, h)
+	j.cond.Broadcast()
+}
+
+// size sets the sizes of the job, whose lock is held, once.
+func (j *ImagingJob) size(sw, sh, w, h int) {
+	if j.sized {
+		return
+	}
+	j.sized = true
+	j.w, j.h, j.sw, j.sh = w, h, sw, sh
+	j.nearest = j.filter.Support <= 0
+	j.horiz = j.sw != w && !j.nearest
+	j.vert = j.sh != h || j.nearest && j.sw != w
+}
+
 // Start gives the job its image, whose rows need not be final yet, and the
-// output size w x h (each at least 1).
+// output size w x h (each at least 1). Sizes other than those given to Size
+// fail the job.
 func (j *ImagingJob) Start(img image.Image, w, h int) {
 	b := img.Bounds()
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.src, j.w, j.h, j.sw, j.sh = img, w, h, b.Dx(), b.Dy()
-	j.nearest = j.filter.Support <= 0
-	j.horiz = j.sw != w && !j.nearest
-	j.vert = j.sh != h || j.nearest && j.sw != w
+	defer j.cond.Broadcast()
+	if j.sized && (b.Dx() != j.sw || b.Dy() != j.sh || w != j.w || h != j.h) {
+		if j.err == nil {
+			j.err = fmt.Errorf("resample: image %dx%d to %dx%d started, %dx%d to %dx%d announced", b.Dx(), b.Dy(), w, h, j.sw, j.sh, j.w, j.h)
+		}
+		return
+	}
+	j.size(b.Dx(), b.Dy(), w, h)
+	j.src = img
+}
+
+// prepareFirst computes the horizontal weights and makes the image the
+// first pass fills.
+func (j *ImagingJob) prepareFirst() {
 	rowW := j.sw
 	if j.horiz {
-		j.wx.compute(w, j.sw, float64(j.sw), j.filter)
-		rowW = w
-	}
-	if j.vert && !j.nearest {
-		j.wy.compute(h, j.sh, float64(j.sh), j.filter)
+		j.wx.compute(j.w, j.sw, float64(j.sw), j.filter)
+		rowW = j.w
 	}
 	j.tmp = image.NewNRGBA(image.Rect(0, 0, rowW, j.sh))
-	j.dst = j.tmp
-	if j.vert {
-		j.dst = image.NewNRGBA(image.Rect(0, 0, w, h))
+}
+
+// prepareSecond computes the vertical weights and makes the output image
+// of the second pass, if there is one.
+func (j *ImagingJob) prepareSecond() {
+	if !j.vert {
+		return
 	}
-	j.cond.Broadcast()
+	if !j.nearest {
+		j.wy.compute(j.h, j.sh, float64(j.sh), j.filter)
+	}
+	j.dst = image.NewNRGBA(image.Rect(0, 0, j.w, j.h))
 }
 
 // Rows tells the job that the image's first n rows are final.
@@ -104,15 +153,18 @@ func (j *ImagingJob) Fail(err error) {
 	j.mu.Unlock()
 }
 
-// Result is the resized image, once every call to Work has returned; nil
-// after Fail.
-func (j *ImagingJob) Result() *image.NRGBA {
+// Result is the resized image, once every call to Work has returned, or
+// the error that failed the job (Fail's, or Start's).
+func (j *ImagingJob) Result() (*image.NRGBA, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.err != nil {
-		return nil
+	switch {
+	case j.err != nil:
+		return nil, j.err
+	case j.vert:
+		return j.dst, nil
 	}
-	return j.dst
+	return j.tmp, nil
 }
 
 // Work does bands of the job until none is left to claim, or the job
@@ -125,11 +177,27 @@ func (j *ImagingJob) Work() {
 		switch {
 		case j.err != nil:
 			return
-		case j.src == nil:
+		case !j.sized:
 			j.cond.Wait()
+		case !j.firstClaimed:
+			j.firstClaimed = true
+			j.mu.Unlock()
+			j.prepareFirst()
+			j.mu.Lock()
+			j.firstReady = true
+			j.cond.Broadcast()
+		case !j.secondClaimed:
+			j.secondClaimed = true
+			j.mu.Unlock()
+			j.prepareSecond()
+			j.mu.Lock()
+			j.secondReady = true
+			j.cond.Broadcast()
+		case !j.firstReady:
+			j.cond.Wait() // another goroutine prepares the first pass
 		case j.next < j.sh:
 			end := min(j.next+srcBand, j.sh)
-			if j.ready < end {
+			if j.src == nil || j.ready < end {
 				j.cond.Wait()
 				continue
 			}
@@ -145,8 +213,8 @@ func (j *ImagingJob) Work() {
 			if j.passed == j.sh {
 				j.cond.Broadcast()
 			}
-		case j.passed < j.sh:
-			j.cond.Wait() // another goroutine finishes the first pass
+		case j.passed < j.sh || !j.secondReady:
+			j.cond.Wait() // another goroutine finishes the first pass or prepares the second
 		case j.vert && j.nextOut < j.h:
 			y0 := j.nextOut
 			end := min(y0+dstBand, j.h)

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 
@@ -66,10 +67,14 @@ func TestImagingJobMatchesImaging(t *testing.T) {
 				want := imaging.Resize(img, sz.dw, sz.dh, f.filter)
 				for _, split := range []int{1, 3} {
 					// One goroutine with the image whole; three with its
-					// rows arriving as from a decoder.
+					// rows arriving as from a decoder, told its size
+					// before it exists.
 					for _, stream := range []bool{split > 1} {
 						t.Run(fmt.Sprintf("%dx%d-%dx%d/%s/%s/split=%d/stream=%v", sz.sw, sz.sh, sz.dw, sz.dh, name, f.name, split, stream), func(t *testing.T) {
-							got := runJob(img, sz.dw, sz.dh, &f.filter, split, stream)
+							got, err := runJob(img, sz.dw, sz.dh, &f.filter, split, stream)
+							if err != nil {
+								t.Fatal(err)
+							}
 							if got.Rect != want.Rect || !bytes.Equal(got.Pix, want.Pix) {
 								t.Fatalf("differs from imaging.Resize (rect %v, want %v)", got.Rect, want.Rect)
 							}
@@ -81,10 +86,15 @@ func TestImagingJobMatchesImaging(t *testing.T) {
 	}
 }
 
-// runJob resizes img with split goroutines; with stream, the rows are
-// made final a few at a time by a goroutine of their own, as a decoder's.
-func runJob(img image.Image, w, h int, f *imaging.ResampleFilter, split int, stream bool) *image.NRGBA {
+// runJob resizes img with split goroutines; with stream, the job is told
+// the sizes first, then the rows are made final a few at a time by a
+// goroutine of their own, as a decoder's.
+func runJob(img image.Image, w, h int, f *imaging.ResampleFilter, split int, stream bool) (*image.NRGBA, error) {
 	j := NewImagingJob(f)
+	if stream {
+		b := img.Bounds()
+		j.Size(b.Dx(), b.Dy(), w, h)
+	}
 	var wg sync.WaitGroup
 	for range split - 1 {
 		wg.Go(j.Work)
@@ -101,23 +111,59 @@ func runJob(img image.Image, w, h int, f *imaging.ResampleFilter, split int, str
 	return j.Result()
 }
 
+// TestImagingJobSizeMismatch fails a job started with an image other
+// than the size it was told, rather than resizing it with wrong weights.
+func TestImagingJobSizeMismatch(t *testing.T) {
+	for _, tt := range []struct {
+		name         string
+		sw, sh, w, h int
+	}{
+		{"source width", 101, 80, 10, 8},
+		{"source height", 100, 81, 10, 8},
+		{"output size", 100, 80, 10, 9},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			j := NewImagingJob(&imaging.Lanczos)
+			j.Size(tt.sw, tt.sh, tt.w, tt.h)
+			var wg sync.WaitGroup
+			wg.Go(j.Work)
+			j.Start(image.NewGray(image.Rect(0, 0, 100, 80)), 10, 8)
+			j.Finish()
+			j.Work()
+			wg.Wait()
+			img, err := j.Result()
+			if err == nil || img != nil {
+				t.Fatalf("Result() = %v, %v; want an error naming both sizes", img, err)
+			}
+			if !strings.Contains(err.Error(), "100x80") || !strings.Contains(err.Error(), fmt.Sprintf("%dx%d", tt.sw, tt.sh)) {
+				t.Errorf("error %q does not name both sizes", err)
+			}
+		})
+	}
+}
+
 // TestImagingJobFail ends every goroutine's work when the decoder fails,
-// whether or not it had started.
+// whether it had told the job nothing, only the sizes, or the image and
+// some rows.
 func TestImagingJobFail(t *testing.T) {
-	for _, started := range []bool{false, true} {
+	for _, told := range []string{"nothing", "size", "rows"} {
 		j := NewImagingJob(&imaging.Lanczos)
 		var wg sync.WaitGroup
 		for range 3 {
 			wg.Go(j.Work)
 		}
-		if started {
+		switch told {
+		case "size":
+			j.Size(100, 100, 10, 10)
+		case "rows":
 			j.Start(image.NewGray(image.Rect(0, 0, 100, 100)), 10, 10)
 			j.Rows(20)
 		}
-		j.Fail(errors.New("corrupt"))
+		corrupt := errors.New("corrupt")
+		j.Fail(corrupt)
 		wg.Wait()
-		if j.Result() != nil {
-			t.Errorf("started %v: a result after a failed decode", started)
+		if img, err := j.Result(); img != nil || !errors.Is(err, corrupt) {
+			t.Errorf("told %s: Result() = %v, %v after a failed decode; want the decoder's error", told, img, err)
 		}
 	}
 }
