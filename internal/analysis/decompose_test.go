@@ -305,3 +305,45 @@ func TestDecompositionArticleRun(t *testing.T) {
 		t.Errorf("%d decomposed lessons, want memory, replicas and workers", n)
 	}
 }
+
+// TestSplitSentenceNamesWhoTookTheCores: the split step of a real run,
+// with the hypervisor made to take a third of a core from its split cell,
+// says so in a whole sentence.
+func TestSplitSentenceNamesWhoTookTheCores(t *testing.T) {
+	run, err := results.Read("testdata/article.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for i := range run.Cells {
+		c := &run.Cells[i]
+		if c.Params.Split != 2 {
+			continue
+		}
+		for j := range c.Repeats {
+			r := &c.Repeats[j]
+			if r.Resources.Machine == nil {
+				t.Skip("the run recorded no machine counters")
+			}
+			span := r.Resources.Machine.Wall
+			if !(span > 0) {
+				span = r.Elapsed
+			}
+			r.Resources.Machine.Steal = span / 3
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no split=2 cell in testdata/article.json")
+	}
+	for _, l := range Analyze(run).Lessons {
+		if l.Dim != "split" {
+			continue
+		}
+		if !strings.Contains(l.Sentence, " while ") || !strings.HasSuffix(l.Sentence, "the hypervisor took 0.33 of a core (steal time).") {
+			t.Errorf("split lesson: %s", l.Sentence)
+		}
+		return
+	}
+	t.Error("no split lesson")
+}

@@ -396,7 +396,7 @@ func (a *Analysis) performanceLesson(d *param.Dimension, s *Series) *Lesson {
 				took = append(took, fmt.Sprintf("other processes took %s of a core", coresText(m.Other)))
 			}
 			if m.Steal >= stealMatters {
-				took = append(took, fmt.Sprintf("the hypervisor %s", coresText(m.Steal)))
+				took = append(took, fmt.Sprintf("the hypervisor took %s of a core (steal time)", coresText(m.Steal)))
 			}
 			if len(took) > 0 {
 				l.Sentence += " while " + strings.Join(took, " and ")
