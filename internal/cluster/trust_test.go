@@ -271,6 +271,7 @@ func TestTakenAgentIDRefused(t *testing.T) {
 // A lost server connection is named as such, promptly, instead of blaming
 // a healthy agent or waiting out the whole wait.
 func TestLostServerNamed(t *testing.T) {
+	testutil.Long(t, "waits out the client's reconnect timeouts twice, about 15 s")
 	t.Run("while waiting for agents", func(t *testing.T) {
 		srv := startServer(t)
 		c := startCoordinator(t, srv, Config{Heartbeat: 200 * time.Millisecond})

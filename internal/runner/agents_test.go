@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/scalebench/scalebench/internal/testutil"
 	"os"
 	"strings"
 	"sync"
@@ -153,6 +154,7 @@ matrix: {workers: [2], replicas: [1, 2]}
 // measurement is tried again on the agents left and the retry recorded.
 // Restarted, the agent serves the next measurement.
 func TestRunOnAgentsRetriesWhenOneDies(t *testing.T) {
+	testutil.Long(t, "kills an agent mid-measurement and waits for its heartbeat to lapse; TestRunOnAgents covers agents in make test")
 	srv, err := cluster.StartServer()
 	if err != nil {
 		t.Fatal(err)
