@@ -1054,11 +1054,16 @@ func (c *Coordinator) await(ctx context.Context, r *round, deadline time.Time, d
 		select {
 		case <-ctx.Done():
 			return &MeasureError{Measurement: r.id, Err: context.Cause(ctx)}
+		case <-c.ctx.Done(): // Close: no result can come
+			return &MeasureError{Measurement: r.id, Err: errCoordinatorClosed}
 		case <-changed:
 		case <-tick.C:
 		}
 	}
 }
+
+// errCoordinatorClosed ends a measurement whose coordinator was closed.
+var errCoordinatorClosed = errors.New("cluster: the coordinator was closed")
 
 // failures lists the round's failed replicas by agent and replica.
 func (r *round) failures() []*ReplicaError {

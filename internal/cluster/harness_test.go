@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 )
@@ -32,7 +33,11 @@ func TestAgentStopsWorkWhenHarnessDies(t *testing.T) {
 		}
 	}})
 	waitAgents(t, c, 1)
-	go func() { _, _ = c.Measure(context.Background(), assignments("m1", "a")) }()
+	measured := make(chan error, 1)
+	go func() {
+		_, err := c.Measure(context.Background(), assignments("m1", "a"))
+		measured <- err
+	}()
 	select {
 	case <-started:
 	case <-time.After(30 * time.Second):
@@ -47,4 +52,13 @@ func TestAgentStopsWorkWhenHarnessDies(t *testing.T) {
 		t.Fatal("the work still runs 30 s after its harness died")
 	}
 	_ = c.Close()
+	// Closing the coordinator ends the measurement it was waiting for.
+	select {
+	case err := <-measured:
+		if !errors.Is(err, errCoordinatorClosed) {
+			t.Errorf("Measure = %v, want it ended by Close", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("Measure still waits 10 s after its coordinator was closed")
+	}
 }
