@@ -18,7 +18,7 @@ build:
 run: build
 	./$(BIN) run $(SCENARIO)
 
-## test: vet, then the fast tests with the race detector (about 2.5 minutes of CPU)
+## test: vet, then the fast tests with the race detector (about 2 m 40 s on 2 cores)
 test:
 	$(GO) vet ./...
 	$(GO) test -race -short -count=1 -timeout 10m ./...
