@@ -14,9 +14,8 @@ import (
 // held is a job that holds its memory for d, counting the jobs in
 // service at once.
 type held struct {
-	d              time.Duration
-	now, most      *atomic.Int64
-	stage, ofStage int
+	d         time.Duration
+	now, most *atomic.Int64
 }
 
 func (h held) Do(ctx context.Context, c *workload.Call) error {
