@@ -474,23 +474,11 @@ func (a *Analysis) fit(s *Series) {
 	}
 }
 
-// stageSum is the mean time a job spends in service (all stages, its time
-// in queue left out), in seconds.
-func stageSum(st results.Stages) float64 {
-	var sum float64
-	for name, v := range st {
-		if name != results.QueueStage {
-			sum += v
-		}
-	}
-	return sum
-}
-
 // boundKind says "I/O-bound" or "CPU-bound" from the stage means and the
 // kinds of w's stages, or "" when the stages do not say: I/O-bound when
 // the stages that wait (I/O and other waits) take most of a job.
 func boundKind(w results.Workload, st results.Stages) string {
-	sum := stageSum(st)
+	sum := st.Service()
 	if !(sum > 0) {
 		return ""
 	}
@@ -534,7 +522,7 @@ func (a *Analysis) classify() {
 		p0, p1 := fc.Latency.P50, lc.Latency.P50
 		move := a.latencyMove(fc, lc, false)
 		grew := direction(move) == Up && move.Value > latencyGrowth
-		work := stageSum(lc.Stages)
+		work := lc.Stages.Service()
 		// In a batch every job waits for its turn by design; elsewhere,
 		// waiting longer than working is queueing.
 		waiting := !a.Batch() && usable(work) && lc.Latency.Mean > queueFactor*work

@@ -115,7 +115,7 @@ func (a *Analysis) loadCurveFinding() {
 		c := &a.Cells[p.Cell]
 		msg += fmt.Sprintf(" and p50 is %s", format.DurationFigure(p.Latency.P50, true))
 		if s.queueing {
-			msg += fmt.Sprintf(": jobs queue (mean latency %s against %s of work)", format.DurationFixed(c.Latency.Mean, true), format.DurationFixed(stageSum(c.Stages), true))
+			msg += fmt.Sprintf(": jobs queue (mean latency %s against %s of work)", format.DurationFixed(c.Latency.Mean, true), format.DurationFixed(c.Stages.Service(), true))
 		}
 		return msg
 	}

@@ -270,7 +270,7 @@ func saturationOf(c *Cell) saturation {
 		s.offered = c.OfferedRate
 	}
 	s.keepsUp = s.offered > 0 && c.Throughput >= keepUp*s.offered
-	work := stageSum(c.Stages)
+	work := c.Stages.Service()
 	s.queueing = usable(work) && c.Latency.Mean > queueFactor*work
 	s.saturated = !s.keepsUp || s.queueing
 	return s

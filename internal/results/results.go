@@ -440,6 +440,17 @@ const QueueStage = "queue"
 // Queue returns the mean wait for admission, 0 when none was recorded.
 func (s Stages) Queue() float64 { return s[QueueStage] }
 
+// Service returns the mean time in service: every stage but the queue.
+func (s Stages) Service() float64 {
+	var sum float64
+	for name, v := range s {
+		if name != QueueStage {
+			sum += v
+		}
+	}
+	return sum
+}
+
 // Resources is the CPU and memory use of the measured processes.
 type Resources struct {
 	UserCPU float64 `json:"user_cpu"` // seconds

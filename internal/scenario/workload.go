@@ -357,7 +357,7 @@ func (d *decoder) reportOptionErrors(pre string, err error, seen map[Problem]boo
 // the block whose paths start with pre is set: the field's path as the
 // file writes it, its line and its value as written; when the file does
 // not set it, the path under workload.options and no line.
-func (d *decoder) optionSite(pre, opt string) (path string, line int, got string) {
+func (d *decoder) optionSite(pre, opt string) (path string, lineNo int, got string) {
 	base, idx, _ := strings.Cut(opt, "[")
 	for _, p := range []string{pre, ""} {
 		at, ok := d.optAt[p+"\x00"+base]
@@ -365,15 +365,15 @@ func (d *decoder) optionSite(pre, opt string) (path string, line int, got string
 			continue
 		}
 		n := d.nodes[at]
-		line = d.pos[at].val
+		lineNo = d.pos[at].val
 		if idx != "" {
 			// An element: its own line, an alias's where it is one.
 			n = d.nodes[at+"["+idx]
-			if l := nodeLine(n); l > 0 {
-				line = l
+			if l := line(n); l > 0 {
+				lineNo = l
 			}
 		}
-		return at, line, d.shown(d.unwrap(n))
+		return at, lineNo, d.shown(d.unwrap(n))
 	}
 	path = pre + workloadField + ".options." + base
 	if d.def != nil {
@@ -384,15 +384,6 @@ func (d *decoder) optionSite(pre, opt string) (path string, line int, got string
 		}
 	}
 	return path, 0, ""
-}
-
-// nodeLine is the line n starts on, or the alias's when n is one; 0 for
-// nil.
-func nodeLine(n ast.Node) int {
-	if n == nil {
-		return 0
-	}
-	return line(n)
 }
 
 // shown renders a value as a problem's "got": a duration as Go writes it,

@@ -10,15 +10,14 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sync/semaphore"
-
 	"github.com/scalebench/scalebench/internal/thumbnail/jpeg"
 )
 
 // A Budget is memory shared by the jobs of one process: a job reserves
 // the memory its decode needs (DecodeSize) before it goes on, waiting
 // while the budget is full, and returns it when done. More memory admits
-// more jobs at once.
+// more jobs at once. workload.Budget, which the worker gives each process,
+// is one.
 type Budget interface {
 	// Size is the whole budget in bytes.
 	Size() int64
@@ -27,21 +26,6 @@ type Budget interface {
 	// Release returns n bytes reserved by Acquire.
 	Release(n int64)
 }
-
-// NewBudget returns a budget of size bytes, a semaphore weighted by bytes
-// that admits waiting jobs in the order they came.
-func NewBudget(size int64) Budget {
-	return &weighted{size: size, sem: semaphore.NewWeighted(size)}
-}
-
-type weighted struct {
-	size int64
-	sem  *semaphore.Weighted
-}
-
-func (w *weighted) Size() int64                                { return w.size }
-func (w *weighted) Acquire(ctx context.Context, n int64) error { return w.sem.Acquire(ctx, n) }
-func (w *weighted) Release(n int64)                            { w.sem.Release(n) }
 
 // ErrOverBudget marks a job that needs more memory than its process's
 // whole budget: it could never be admitted.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/scalebench/scalebench/internal/imageserver"
+	"github.com/scalebench/scalebench/internal/workload"
 )
 
 // TestDecodeSize reads a job's memory from the image header: what the
@@ -103,7 +104,7 @@ func TestBudgetAdmits(t *testing.T) {
 	srv := slowServer(t)
 	url := srv.URL + "/640x480/ccc/aaa.jpg"
 	need := DecodeSizeOf(640, 480, "jpeg", Options{Width: 64, Height: 64, Method: MethodNaive})
-	budget := &peakBudget{Budget: NewBudget(2*need + need/2)}
+	budget := &peakBudget{Budget: workload.NewBudget(2*need + need/2)}
 	var wg sync.WaitGroup
 	timings := make([]Timings, 4)
 	for i := range timings {
@@ -149,7 +150,7 @@ func TestOverBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	th.SetBudget(NewBudget(512 << 10))
+	th.SetBudget(workload.NewBudget(512 << 10))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_, err = th.Do(ctx, srv.URL+"/640x480/ccc/aaa.jpg")

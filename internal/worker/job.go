@@ -25,11 +25,10 @@ func newJob(def *workload.Def, inst workload.Instance, w int, extra float64, adm
 	return func(ctx context.Context, input string) (load.Stages, error) {
 		c.Begin(input)
 		if adm != nil {
-			release, err := adm.reserve(ctx, c)
-			if err != nil {
+			if err := adm.reserve(ctx, c); err != nil {
 				return load.Stages{Queue: c.Queue()}, err
 			}
-			defer release()
+			defer adm.release()
 		}
 		work := startWork(extra)
 		defer work.done()
@@ -67,16 +66,19 @@ func (a *admission) check(name string) error {
 	return nil
 }
 
-// reserve waits for the job's memory, its wait counted as c's time in
-// queue, and returns what gives it back.
-func (a *admission) reserve(ctx context.Context, c *workload.Call) (func(), error) {
+// reserve waits for a job's memory, its wait counted as c's time in
+// queue; release gives it back.
+func (a *admission) reserve(ctx context.Context, c *workload.Call) error {
 	err := a.budget.Acquire(ctx, a.need)
 	c.MarkQueue()
 	if err != nil {
-		return nil, fmt.Errorf("wait for %d bytes of memory: %w", a.need, err)
+		return fmt.Errorf("wait for %d bytes of memory: %w", a.need, err)
 	}
-	return func() { a.budget.Release(a.need) }, nil
+	return nil
 }
+
+// release returns the memory reserve reserved.
+func (a *admission) release() { a.budget.Release(a.need) }
 
 // lastCPUStage is the index of the last stage of kind CPU, or the last
 // stage when none is.

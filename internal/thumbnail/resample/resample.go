@@ -240,17 +240,22 @@ func horizontalRow(out, row []uint8, ws *weights) {
 			b += float64(s[2]) * aw
 			a += aw
 		}
-		d := out[4*x : 4*x+4 : 4*x+4]
-		if a == 0 {
-			d[0], d[1], d[2], d[3] = 0, 0, 0, 0
-			continue
-		}
-		aInv := 1 / a
-		d[0] = clampRound(r * aInv)
-		d[1] = clampRound(g * aInv)
-		d[2] = clampRound(b * aInv)
-		d[3] = clampRound(a)
+		putNRGBA(out[4*x:4*x+4:4*x+4], r, g, b, a)
 	}
+}
+
+// putNRGBA stores an alpha-weighted sum as imaging does: the colour
+// divided by the alpha, each rounded and clamped; transparent as zeros.
+func putNRGBA(d []uint8, r, g, b, a float64) {
+	if a == 0 {
+		d[0], d[1], d[2], d[3] = 0, 0, 0, 0
+		return
+	}
+	aInv := 1 / a
+	d[0] = clampRound(r * aInv)
+	d[1] = clampRound(g * aInv)
+	d[2] = clampRound(b * aInv)
+	d[3] = clampRound(a)
 }
 
 // verticalRows is imaging's vertical pass for output rows y0 to y1 (acc
@@ -277,16 +282,7 @@ func verticalRow(out []uint8, src *image.NRGBA, ws *weights, y int) {
 			b += float64(s[2]) * aw
 			a += aw
 		}
-		d := out[4*x : 4*x+4 : 4*x+4]
-		if a == 0 {
-			d[0], d[1], d[2], d[3] = 0, 0, 0, 0
-			continue
-		}
-		aInv := 1 / a
-		d[0] = clampRound(r * aInv)
-		d[1] = clampRound(g * aInv)
-		d[2] = clampRound(b * aInv)
-		d[3] = clampRound(a)
+		putNRGBA(out[4*x:4*x+4:4*x+4], r, g, b, a)
 	}
 }
 
