@@ -165,6 +165,9 @@ func xValues(ss []analysis.Series) []float64 {
 func xAxis(dim string, ss []analysis.Series) chart.Axis {
 	ns := xValues(ss)
 	ax := chart.Axis{Label: dimAxis(dim), Values: ns}
+	if d := param.Lookup(dim); d != nil && d.Kind == param.Bytes {
+		ax.Format = param.BytesLabel // 32MiB, not 33554432
+	}
 	if chart.Doubling(ns) {
 		ax.Log = true
 		ax.Label += ", log scale"

@@ -138,6 +138,14 @@ func stagesOf(run *results.Run) []stage {
 	return out
 }
 
+// queueStage is a job's wait for its memory (results.QueueStage), shown
+// before its stages where a memory budget made jobs wait.
+var queueStage = stage{name: results.QueueStage, kind: queueKind, colour: chart.Grey,
+	doc: "In queue is the wait for memory before a job is admitted: more memory shortens it, while the stages after it, the job's service, stay the same."}
+
+// queueKind is the kind of queueStage.
+const queueKind = "waiting for memory"
+
 // label names a stage in a chart's legend: "fetch (network I/O)".
 func (s stage) label() string {
 	if s.kind == "" {
@@ -167,6 +175,10 @@ func stagesCharts(a *analysis.Analysis) []*figure {
 	n := len(cells)
 	labels := cellLabels(a, idx)
 	stages := stagesOf(a.Run)
+	if slices.ContainsFunc(cells, func(c analysis.Cell) bool { return c.Stages.Queue() > 0 }) {
+		// The wait for memory comes first, before the job's service.
+		stages = append([]stage{queueStage}, stages...)
+	}
 	series := func(cpuOnly bool) []chart.BarSeries {
 		var out []chart.BarSeries
 		for _, st := range stages {
@@ -402,7 +414,7 @@ func stagesCaption(a *analysis.Analysis, stages []stage, how string) string {
 		switch st.kind {
 		case "CPU":
 			cpu = append(cpu, st.name)
-		case "":
+		case "", queueKind:
 		default:
 			wait = append(wait, st.name)
 		}
@@ -420,7 +432,7 @@ func stagesCaption(a *analysis.Analysis, stages []stage, how string) string {
 		caption += " " + format.Capitalize(wordList(cpu)) + " " + plural(len(cpu), "uses", "use") +
 			" the CPU: only more cores (GOMAXPROCS) or processes (replicas) speed " + plural(len(cpu), "it", "them") + " up."
 	}
-	return caption + " Queueing before a job starts is not a stage; it shows in latency."
+	return caption + " Queueing for a free worker is not a stage; it shows in latency."
 }
 
 // plural picks one or many by n.

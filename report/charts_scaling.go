@@ -534,6 +534,7 @@ func lossChart(dim string, ss []analysis.Series) *figure {
 	labels := groupLabels(ss)
 	var panels []chart.XY
 	x := xAxis(dim, ss)
+	factor := analysis.FactorCPU // what the resources used allow: the decompositions' first factor
 	for i, s := range ss {
 		n, measured, allowed := []float64{}, []float64{}, []float64{}
 		for j, p := range s.Points {
@@ -544,6 +545,7 @@ func lossChart(dim string, ss []analysis.Series) *figure {
 				allowed = append(allowed, 1)
 			case dc != nil:
 				allowed = append(allowed, dc.Factors[0].Value)
+				factor = dc.Factors[0].Name
 			default:
 				allowed = append(allowed, math.NaN())
 			}
@@ -559,7 +561,7 @@ func lossChart(dim string, ss []analysis.Series) *figure {
 		panels = append(panels, chart.XY{
 			Title: title, X: x, Y: chart.Axis{Label: "speedup (× first point)", Zero: true},
 			Lines: []chart.Line{
-				{Name: "CPU used allows", X: n, Y: allowed, Colour: chart.Colour(1), Dash: chart.Dashed, Glyph: 1, Connect: true},
+				{Name: factor + " allows", X: n, Y: allowed, Colour: chart.Colour(1), Dash: chart.Dashed, Glyph: 1, Connect: true},
 				{Name: "measured", X: n, Y: measured, Colour: chart.Colour(0), Glyph: 0, Connect: true},
 			},
 			Curves: []chart.Curve{{Name: "ideal linear", F: func(v float64) float64 { return v / n0 }, From: n0, To: top,
@@ -584,5 +586,11 @@ func lossChart(dim string, ss []analysis.Series) *figure {
 		"had each job cost the CPU it cost at the first point (CPU used, in cores, relative to the first point); the solid line is measured. " +
 		"The gap between the dotted and dashed lines is CPU the measured processes did not get or did not use (other processes, waiting); " +
 		"the gap between the dashed and solid lines is CPU each job cost more (contention)."
+	if factor == analysis.FactorAdmitted {
+		caption = "The dotted line is ideal scaling; the dashed line is the speedup the jobs admitted at once allow " +
+			"(jobs in service at once, relative to the first point), had each been served as fast as at the first point; the solid line is measured. " +
+			"The gap between the dotted and dashed lines is budget the jobs did not fill; " +
+			"the gap between the dashed and solid lines is service each job took longer."
+	}
 	return &figure{Figure: f, Caption: caption}
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/scalebench/scalebench/internal/format"
 	"github.com/scalebench/scalebench/internal/param"
 	"github.com/scalebench/scalebench/internal/results"
+	"github.com/scalebench/scalebench/report/chart"
 )
 
 // chartsByName builds the charts of run, by name.
@@ -257,4 +259,44 @@ func TestBlocksInHeadings(t *testing.T) {
 			t.Errorf("blocksOf = %q, want %q", got, tc.want)
 		}
 	}
+}
+
+// TestMemoryCharts: on a real article run, the stage chart shows the
+// wait for memory, and the memory series' "where the throughput went"
+// chart names what its dashed line is (the jobs the budget admitted, not
+// CPU) and ticks its axis in sizes.
+func TestMemoryCharts(t *testing.T) {
+	run, err := results.Read(filepath.Join("..", "internal", "analysis", "testdata", "article.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	figs := buildCharts(compare.Analyze(run))
+	// The stage chart shows the wait for memory before the stages.
+	for _, f := range figs {
+		if f.Name == "stages" {
+			svg, err := f.SVG(chart.Page)
+			if err != nil || !strings.Contains(string(svg), "queue (waiting for memory)") || !strings.Contains(f.Caption, "In queue is the wait for memory") {
+				t.Errorf("stages chart: no time in queue (%v)", err)
+			}
+		}
+	}
+	for _, f := range figs {
+		if f.Name != "loss-memory" {
+			continue
+		}
+		svg, err := f.SVG(chart.Page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{analysis.FactorAdmitted + " allows", ">2MiB<", ">4MiB<"} {
+			if !strings.Contains(string(svg), want) {
+				t.Errorf("loss-memory.svg lacks %q", want)
+			}
+		}
+		if !strings.Contains(f.Caption, "jobs admitted at once") {
+			t.Errorf("caption: %s", f.Caption)
+		}
+		return
+	}
+	t.Fatal("no loss-memory chart")
 }

@@ -46,6 +46,8 @@ func TestValueTicks(t *testing.T) {
 		{"linear axis drops crowded labels", valueTicks{vs: []float64{1, 2, 4, 8, 16, 32, 64}}, 0, 64,
 			[]string{"1", "4", "8", "16", "32", "64"}},
 		{"values outside the range are left out", valueTicks{vs: []float64{1, 2, 100}}, 0, 10, []string{"1", "2"}},
+		{"labels written as asked", valueTicks{vs: []float64{2 << 20, 4 << 20}, format: func(v float64) string { return fmt.Sprintf("%gMiB", v/(1<<20)) }},
+			1 << 20, 5 << 20, []string{"2MiB", "4MiB"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := labels(tc.vt.Ticks(tc.lo, tc.hi)); !reflect.DeepEqual(got, tc.want) {

@@ -61,10 +61,12 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 
 // valueTicks marks exactly the given values (the measured 1, 2, 4, 8),
 // falling back to nice ticks when there are too many to label. log says
-// the axis is logarithmic, where labels collide by ratio, not distance.
+// the axis is logarithmic, where labels collide by ratio, not distance;
+// format, when set, writes the labels.
 type valueTicks struct {
-	vs  []float64
-	log bool
+	vs     []float64
+	log    bool
+	format func(float64) string // the labels; nil: numbers
 }
 
 // Ticks implements plot.Ticker.
@@ -92,7 +94,11 @@ func (vt valueTicks) Ticks(lo, hi float64) []plot.Tick {
 		if span > 0 && (pos(v)-last)/span < 0.04 {
 			continue
 		}
-		out = append(out, plot.Tick{Value: v, Label: fmtNum(v)})
+		label := fmtNum(v)
+		if vt.format != nil {
+			label = vt.format(v)
+		}
+		out = append(out, plot.Tick{Value: v, Label: label})
 		last = pos(v)
 	}
 	return out

@@ -25,6 +25,9 @@ type Axis struct {
 	Log bool
 	// Values are the measured positions to tick, e.g. the workers counts.
 	Values []float64
+	// Format, when set, writes the labels of the Values' ticks (a size
+	// as 32MiB); otherwise they are written as numbers.
+	Format func(float64) string
 	// Ticks, when set, are the only ticks, e.g. percentiles on a CDF.
 	Ticks []Tick
 	// Categories make the axis nominal: position i is Categories[i].
@@ -249,7 +252,7 @@ func (t theme) setAxis(ax *plot.Axis, spec Axis, lo, hi float64, vertical bool) 
 		ax.Scale = plot.LogScale{}
 		if len(spec.Values) > 0 {
 			// A doubling axis: a little room either side of the measured values.
-			ax.Tick.Marker = valueTicks{vs: slices.Compact(slices.Sorted(slices.Values(spec.Values))), log: true}
+			ax.Tick.Marker = valueTicks{vs: slices.Compact(slices.Sorted(slices.Values(spec.Values))), log: true, format: spec.Format}
 			ax.Min, ax.Max = lo/1.12, hi*1.12
 		} else {
 			ax.Tick.Marker = logTicks{}
@@ -265,7 +268,7 @@ func (t theme) setAxis(ax *plot.Axis, spec Axis, lo, hi float64, vertical bool) 
 		}
 	default:
 		if len(spec.Values) > 0 {
-			ax.Tick.Marker = valueTicks{vs: slices.Compact(slices.Sorted(slices.Values(spec.Values)))}
+			ax.Tick.Marker = valueTicks{vs: slices.Compact(slices.Sorted(slices.Values(spec.Values))), format: spec.Format}
 		}
 		if spec.Zero {
 			lo = math.Min(0, lo)
